@@ -1,0 +1,1027 @@
+//! Argument parsing and output for `vrm`. Every command is: read secrets,
+//! make the core calls, print. Exit status: 0 ok, 1 error, 2 usage,
+//! 3 wrong passphrase (or recovery code, or backup key).
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use vrm_vault::crypto::{KdfParams, RecoveryCode};
+use vrm_vault::transfer::{self, BackupKey, BackupTo};
+use vrm_vault::vault::{DEFAULT_KDF_TARGET, default_vault_dir};
+use vrm_vault::{
+    Brand, BrandInput, Error, Hit, NewRecord, Record, RecordFilter, RecordKind, RecordPatch, Vault,
+};
+
+/// Your own encrypted vault of relationship data with companies.
+#[derive(Debug, Parser)]
+#[command(name = "vrm", version, about, long_about = None, max_term_width = 100)]
+struct Cli {
+    /// Vault folder [default: the per-user data folder, e.g. ~/.local/share/vrm-vault]
+    #[arg(long, global = true, env = "VRM_VAULT", value_name = "DIR")]
+    vault: Option<PathBuf>,
+
+    /// Read the vault passphrase from this file (else $VRM_PASSPHRASE, else a prompt)
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+
+    /// When setting a passphrase: aim for the key derivation to take this long
+    /// (never below 64 MiB and 3 passes of Argon2id)
+    #[arg(long, global = true, value_name = "MS", hide_short_help = true)]
+    kdf_target_ms: Option<u64>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new vault and print its recovery code (once)
+    Init,
+    /// Show the vault's location and contents at a glance
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the passphrase (re-wraps the vault key; data is not re-encrypted)
+    Passwd {
+        /// Read the new passphrase from this file (else $VRM_NEW_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Set a new passphrase using the recovery code; prints a new recovery code
+    Recover {
+        /// Read the recovery code from this file (else $VRM_RECOVERY_CODE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        recovery_code_file: Option<PathBuf>,
+        /// Read the new passphrase from this file (else $VRM_NEW_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Brands: the companies you deal with
+    #[command(subcommand)]
+    Brand(BrandCommand),
+    /// Records: profile facts, accounts, purchases, interactions…
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// Find brands and records: every word must match (case-insensitive)
+    Search {
+        /// Words to look for
+        #[arg(required = true)]
+        query: Vec<String>,
+        /// Only this brand's records
+        #[arg(long)]
+        brand: Option<String>,
+        /// Only records of this kind
+        #[arg(long)]
+        kind: Option<RecordKind>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import records from a JSON export or a CSV file (all or nothing)
+    Import {
+        /// The file (.json or .csv)
+        file: PathBuf,
+    },
+    /// Write the whole vault to an age-encrypted backup
+    Export {
+        /// Where to write it
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Encrypt to this age recipient (repeatable)
+        #[arg(long, value_name = "AGE1…", required_unless_present = "passphrase")]
+        recipient: Vec<String>,
+        /// Encrypt with a passphrase instead (from --backup-passphrase-file,
+        /// $VRM_BACKUP_PASSPHRASE or a prompt)
+        #[arg(long, conflicts_with = "recipient")]
+        passphrase: bool,
+        /// Read the backup passphrase from this file
+        #[arg(long, value_name = "FILE")]
+        backup_passphrase_file: Option<PathBuf>,
+    },
+    /// Rebuild a vault from a backup into a new folder (--vault NEWDIR)
+    Restore {
+        /// The backup file
+        file: PathBuf,
+        /// Open it with this age identity file (else it is passphrase-protected)
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Read the backup passphrase from this file (else $VRM_BACKUP_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        backup_passphrase_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct BrandFields {
+    /// Web domain, e.g. example.com
+    #[arg(long)]
+    domain: Option<String>,
+    /// How to reach them
+    #[arg(long)]
+    contact: Option<String>,
+    /// Your notes
+    #[arg(long)]
+    notes: Option<String>,
+    /// Their age recipient (age1…), for encrypted shares
+    #[arg(long)]
+    age_recipient: Option<String>,
+    /// Their did:key, to verify what they sign
+    #[arg(long)]
+    did: Option<String>,
+    /// Their inbox URL
+    #[arg(long)]
+    inbox: Option<String>,
+}
+
+impl BrandFields {
+    fn into_input(self, name: Option<String>) -> BrandInput {
+        BrandInput {
+            name,
+            domain: self.domain,
+            contact: self.contact,
+            notes: self.notes,
+            age_recipient: self.age_recipient,
+            did: self.did,
+            inbox: self.inbox,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum BrandCommand {
+    /// Add a brand; prints its id
+    Add {
+        /// The brand's name
+        name: String,
+        #[command(flatten)]
+        fields: BrandFields,
+    },
+    /// List brands
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a brand and its timeline of records
+    Show {
+        /// Id, id prefix or name
+        brand: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a brand (an empty value clears it)
+    Edit {
+        /// Id, id prefix or name
+        brand: String,
+        /// New name
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: BrandFields,
+    },
+    /// Delete a brand and all its records, for good
+    Delete {
+        /// Id, id prefix or name
+        brand: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RecordCommand {
+    /// Add a record; prints its id
+    Add {
+        /// profile, account, purchase, warranty, subscription, preference, note or interaction
+        #[arg(long)]
+        kind: RecordKind,
+        /// The brand it belongs to (id, id prefix or name)
+        #[arg(long)]
+        brand: Option<String>,
+        /// A field, name=value (repeatable)
+        #[arg(long = "field", value_name = "NAME=VALUE", value_parser = parse_field)]
+        fields: Vec<(String, String)>,
+        /// A tag (repeatable)
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+    },
+    /// List records, newest first
+    List {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one record
+    Show {
+        /// Id or unique id prefix
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a record
+    Edit {
+        /// Id or unique id prefix
+        id: String,
+        /// New kind
+        #[arg(long)]
+        kind: Option<RecordKind>,
+        /// Move it to this brand
+        #[arg(long, conflicts_with = "no_brand")]
+        brand: Option<String>,
+        /// Detach it from its brand
+        #[arg(long)]
+        no_brand: bool,
+        /// Set a field, name=value (repeatable)
+        #[arg(long = "field", value_name = "NAME=VALUE", value_parser = parse_field)]
+        fields: Vec<(String, String)>,
+        /// Remove a field (repeatable)
+        #[arg(long = "remove-field", value_name = "NAME")]
+        remove_fields: Vec<String>,
+        /// Add a tag (repeatable)
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Remove a tag (repeatable)
+        #[arg(long = "untag", value_name = "TAG")]
+        untags: Vec<String>,
+    },
+    /// Delete records for good
+    Delete {
+        /// Ids or unique id prefixes
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct FilterArgs {
+    /// Only this brand (id, id prefix or name)
+    #[arg(long)]
+    brand: Option<String>,
+    /// Only this kind
+    #[arg(long)]
+    kind: Option<RecordKind>,
+    /// Only records with this tag (repeatable: all must match)
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Only records dated on or after this day (YYYY-MM-DD)
+    #[arg(long, value_parser = parse_day)]
+    since: Option<chrono::NaiveDate>,
+    /// Only records dated on or before this day (YYYY-MM-DD)
+    #[arg(long, value_parser = parse_day)]
+    until: Option<chrono::NaiveDate>,
+}
+
+impl From<FilterArgs> for RecordFilter {
+    fn from(a: FilterArgs) -> Self {
+        RecordFilter {
+            brand: a.brand,
+            kind: a.kind,
+            tags: a.tags,
+            since: a.since,
+            until: a.until,
+        }
+    }
+}
+
+fn parse_field(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err("expected NAME=VALUE".into()),
+    }
+}
+
+fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
+    vrm_vault::model::parse_date(s).ok_or_else(|| "expected a date like 2026-03-14".into())
+}
+
+/// A CLI failure: a core error, or a usage problem found after parsing.
+enum Failure {
+    Core(Error),
+    Usage(String),
+    Other(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+type CliResult<T = ()> = Result<T, Failure>;
+
+/// Run the command line; returns the exit status.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("vrm: {msg}");
+            2
+        }
+        Err(Failure::Other(msg)) => {
+            eprintln!("vrm: {msg}");
+            1
+        }
+        Err(Failure::Core(e)) => {
+            eprintln!("vrm: {}", describe(&e));
+            if e.is_wrong_secret() { 3 } else { 1 }
+        }
+    }
+}
+
+/// The error as one line, with a hint where one helps.
+fn describe(e: &Error) -> String {
+    match e {
+        Error::WrongPassphrase => {
+            "wrong passphrase; nothing was changed (forgot it? use `vrm recover`)".into()
+        }
+        Error::WrongRecoveryCode => "wrong recovery code; nothing was changed".into(),
+        Error::VaultNotFound(dir) => {
+            format!("no vault at {}; create one with `vrm init`", dir.display())
+        }
+        Error::VaultExists(dir) => format!(
+            "a vault already exists at {}; nothing was changed",
+            dir.display()
+        ),
+        Error::Tampered { .. } => format!("{e}; the other records are still readable"),
+        other => other.to_string(),
+    }
+}
+
+fn dispatch(cli: Cli) -> CliResult {
+    let dir = match &cli.vault {
+        Some(d) => d.clone(),
+        None => default_vault_dir().ok_or_else(|| {
+            Failure::Other("cannot find a per-user data folder; use --vault DIR".into())
+        })?,
+    };
+    let ctx = Ctx { dir, cli: &cli };
+    match &cli.command {
+        None => {
+            if !Vault::exists(&ctx.dir) && std::io::stdin().is_terminal() {
+                eprintln!("No vault at {} yet; let's create one.", ctx.dir.display());
+                return init(&ctx);
+            }
+            status(&ctx, false)
+        }
+        Some(Command::Init) => init(&ctx),
+        Some(Command::Status { json }) => status(&ctx, *json),
+        Some(Command::Passwd {
+            new_passphrase_file,
+        }) => {
+            let mut vault = ctx.unlock()?;
+            let new = new_secret(
+                new_passphrase_file.as_deref(),
+                "VRM_NEW_PASSPHRASE",
+                "New passphrase: ",
+            )?;
+            vault.change_passphrase(&new, ctx.kdf()?)?;
+            eprintln!("Passphrase changed.");
+            Ok(())
+        }
+        Some(Command::Recover {
+            recovery_code_file,
+            new_passphrase_file,
+        }) => {
+            let locked = Vault::open(&ctx.dir)?;
+            let typed = read_secret(
+                recovery_code_file.as_deref(),
+                "VRM_RECOVERY_CODE",
+                "Recovery code: ",
+            )?;
+            let code = RecoveryCode::parse(typed.expose_secret())?;
+            let new = new_secret(
+                new_passphrase_file.as_deref(),
+                "VRM_NEW_PASSPHRASE",
+                "New passphrase: ",
+            )?;
+            let (_vault, new_code) = locked.recover(&code, &new, ctx.kdf()?)?;
+            eprintln!(
+                "Passphrase set. Your old recovery code no longer works; this is the new one."
+            );
+            show_recovery_code(&new_code);
+            Ok(())
+        }
+        Some(Command::Brand(cmd)) => brand(&ctx, cmd),
+        Some(Command::Record(cmd)) => record(&ctx, cmd),
+        Some(Command::Search {
+            query,
+            brand,
+            kind,
+            json,
+        }) => {
+            let mut vault = ctx.unlock()?;
+            let filter = RecordFilter {
+                brand: brand.clone(),
+                kind: *kind,
+                ..Default::default()
+            };
+            let hits = vault.search(&query.join(" "), &filter)?;
+            warn_damaged(&mut vault)?;
+            let brands = brand_names(&mut vault)?;
+            let mut items = Vec::new();
+            for hit in hits {
+                match hit {
+                    Hit::Brand(id) => items.push(HitItem::Brand(vault.brand(&id)?)),
+                    Hit::Record(id) => items.push(HitItem::Record(vault.record(&id)?)),
+                }
+            }
+            if *json {
+                let out: Vec<serde_json::Value> = items.iter().map(HitItem::to_json).collect();
+                print_json(&out)
+            } else {
+                for item in &items {
+                    match item {
+                        HitItem::Brand(b) => println!("{}  brand        {}", short(&b.id), b.name),
+                        HitItem::Record(r) => println!("{}", record_line(r, &brands)),
+                    }
+                }
+                if items.is_empty() {
+                    eprintln!("No matches.");
+                }
+                Ok(())
+            }
+        }
+        Some(Command::Import { file }) => {
+            let mut vault = ctx.unlock()?;
+            let tty = std::io::stderr().is_terminal();
+            let mut progress = |done: usize, total: usize| {
+                if total >= 5000 {
+                    if tty {
+                        eprint!("\rImporting… {done}/{total}");
+                        if done == total {
+                            eprintln!();
+                        }
+                    } else {
+                        eprintln!("importing {done}/{total}");
+                    }
+                }
+            };
+            let s = transfer::import_file(&mut vault, file, &mut progress)?;
+            eprintln!(
+                "Imported {} record(s) and {} new brand(s){}.",
+                s.records_added,
+                s.brands_added,
+                if s.records_skipped > 0 {
+                    format!("; skipped {} already in the vault", s.records_skipped)
+                } else {
+                    String::new()
+                }
+            );
+            Ok(())
+        }
+        Some(Command::Export {
+            out,
+            recipient,
+            passphrase,
+            backup_passphrase_file,
+        }) => {
+            let mut vault = ctx.unlock()?;
+            let to = if *passphrase {
+                BackupTo::Passphrase(new_secret(
+                    backup_passphrase_file.as_deref(),
+                    "VRM_BACKUP_PASSPHRASE",
+                    "Backup passphrase: ",
+                )?)
+            } else {
+                BackupTo::Recipients(recipient.clone())
+            };
+            let s = transfer::export(&mut vault, out, &to)?;
+            if s.damaged_left_out > 0 {
+                eprintln!(
+                    "warning: {} damaged record(s) could not be read and were left out",
+                    s.damaged_left_out
+                );
+            }
+            eprintln!(
+                "Exported {} brand(s) and {} record(s) to {}.",
+                s.brands,
+                s.records,
+                out.display()
+            );
+            Ok(())
+        }
+        Some(Command::Restore {
+            file,
+            identity,
+            backup_passphrase_file,
+        }) => {
+            if cli.vault.is_none() {
+                return Err(Failure::Usage(
+                    "restore needs --vault NEWDIR (the folder for the rebuilt vault)".into(),
+                ));
+            }
+            if Vault::exists(&ctx.dir) {
+                return Err(Error::VaultExists(ctx.dir.clone()).into());
+            }
+            let key = match identity {
+                Some(f) => BackupKey::IdentityFile(f.clone()),
+                None => BackupKey::Passphrase(read_secret(
+                    backup_passphrase_file.as_deref(),
+                    "VRM_BACKUP_PASSPHRASE",
+                    "Backup passphrase: ",
+                )?),
+            };
+            // Check the backup opens before asking for a new passphrase.
+            transfer::read_backup(file, &key)?;
+            let passphrase = ctx.new_vault_passphrase()?;
+            let (_vault, code, s) =
+                transfer::restore(file, &key, &ctx.dir, &passphrase, ctx.kdf()?)?;
+            eprintln!(
+                "Restored {} record(s) and {} brand(s) into {}.",
+                s.records_added,
+                s.brands_added,
+                ctx.dir.display()
+            );
+            show_recovery_code(&code);
+            Ok(())
+        }
+    }
+}
+
+struct Ctx<'a> {
+    dir: PathBuf,
+    cli: &'a Cli,
+}
+
+impl Ctx<'_> {
+    fn passphrase(&self) -> CliResult<SecretString> {
+        read_secret(
+            self.cli.passphrase_file.as_deref(),
+            "VRM_PASSPHRASE",
+            "Passphrase: ",
+        )
+    }
+
+    fn new_vault_passphrase(&self) -> CliResult<SecretString> {
+        new_secret(
+            self.cli.passphrase_file.as_deref(),
+            "VRM_PASSPHRASE",
+            "New vault passphrase: ",
+        )
+    }
+
+    fn unlock(&self) -> CliResult<Vault> {
+        let locked = Vault::open(&self.dir)?;
+        let passphrase = self.passphrase()?;
+        Ok(locked.unlock(&passphrase)?)
+    }
+
+    fn kdf(&self) -> CliResult<KdfParams> {
+        let target = self
+            .cli
+            .kdf_target_ms
+            .map(Duration::from_millis)
+            .unwrap_or(DEFAULT_KDF_TARGET);
+        Ok(KdfParams::calibrate(target)?)
+    }
+}
+
+/// A secret from a file (one trailing newline dropped), an environment
+/// variable, or a prompt on the terminal.
+fn read_secret(file: Option<&Path>, env: &str, prompt: &str) -> CliResult<SecretString> {
+    if let Some(f) = file {
+        let text = Zeroizing::new(std::fs::read_to_string(f).map_err(|e| {
+            Failure::Core(Error::Io {
+                path: f.into(),
+                source: e,
+            })
+        })?);
+        let trimmed = text.strip_suffix('\n').unwrap_or(&text);
+        let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
+        return Ok(SecretString::from(trimmed.to_string()));
+    }
+    if let Ok(v) = std::env::var(env) {
+        return Ok(SecretString::from(v));
+    }
+    if std::io::stdin().is_terminal() {
+        let typed = rpassword::prompt_password(prompt)
+            .map_err(|e| Failure::Other(format!("cannot read from the terminal: {e}")))?;
+        return Ok(SecretString::from(typed));
+    }
+    Err(Failure::Usage(format!(
+        "no secret given: {} (not a terminal, so there is no prompt)",
+        match env {
+            "VRM_PASSPHRASE" => "use --passphrase-file FILE or set VRM_PASSPHRASE",
+            "VRM_NEW_PASSPHRASE" => "use --new-passphrase-file FILE or set VRM_NEW_PASSPHRASE",
+            "VRM_RECOVERY_CODE" => "use --recovery-code-file FILE or set VRM_RECOVERY_CODE",
+            _ => "use --backup-passphrase-file FILE or set VRM_BACKUP_PASSPHRASE",
+        }
+    )))
+}
+
+/// Like [`read_secret`], but a prompt asks twice.
+fn new_secret(file: Option<&Path>, env: &str, prompt: &str) -> CliResult<SecretString> {
+    let first = read_secret(file, env, prompt)?;
+    if file.is_none() && std::env::var_os(env).is_none() {
+        let again = read_secret(None, env, "Again: ")?;
+        if first.expose_secret() != again.expose_secret() {
+            return Err(Failure::Other(
+                "the two passphrases differ; nothing was changed".into(),
+            ));
+        }
+    }
+    Ok(first)
+}
+
+fn show_recovery_code(code: &RecoveryCode) {
+    eprintln!();
+    eprintln!("Recovery code (shown only now; write it down and keep it somewhere safe):");
+    println!("{}", code.expose_secret());
+    eprintln!();
+    eprintln!("With it you can set a new passphrase if you forget yours: `vrm recover`.");
+}
+
+fn init(ctx: &Ctx<'_>) -> CliResult {
+    if Vault::exists(&ctx.dir) {
+        return Err(Error::VaultExists(ctx.dir.clone()).into());
+    }
+    let passphrase = ctx.new_vault_passphrase()?;
+    let kdf = ctx.kdf()?;
+    let (vault, code) = Vault::create(&ctx.dir, &passphrase, kdf)?;
+    let info = vault.info()?;
+    eprintln!(
+        "Created a vault at {} (Argon2id: {} MiB, {} passes).",
+        info.dir.display(),
+        info.kdf_m_kib / 1024,
+        info.kdf_t
+    );
+    show_recovery_code(&code);
+    Ok(())
+}
+
+fn status(ctx: &Ctx<'_>, json: bool) -> CliResult {
+    let vault = ctx.unlock()?;
+    let info = vault.info()?;
+    if json {
+        return print_json(&info);
+    }
+    println!("vault:    {}", info.dir.display());
+    println!("created:  {}", info.created_at.format("%Y-%m-%d %H:%M UTC"));
+    println!("brands:   {}", info.brands);
+    println!("records:  {}", info.records);
+    println!(
+        "kdf:      Argon2id, {} MiB, {} passes",
+        info.kdf_m_kib / 1024,
+        info.kdf_t
+    );
+    Ok(())
+}
+
+fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
+    let mut vault = ctx.unlock()?;
+    match cmd {
+        BrandCommand::Add { name, fields } => {
+            let input = clone_fields(fields).into_input(Some(name.clone()));
+            let b = vault.add_brand(&input)?;
+            println!("{}", b.id);
+        }
+        BrandCommand::List { json } => {
+            let brands = vault.brands()?;
+            if *json {
+                return print_json(&brands);
+            }
+            if brands.is_empty() {
+                eprintln!("No brands yet. Add one: vrm brand add NAME --domain example.com");
+            }
+            for b in brands {
+                println!(
+                    "{}  {}{}",
+                    short(&b.id),
+                    b.name,
+                    b.domain.map(|d| format!("  ({d})")).unwrap_or_default()
+                );
+            }
+        }
+        BrandCommand::Show { brand, json } => {
+            let b = vault.brand(brand)?;
+            let records = vault.list_records(&RecordFilter {
+                brand: Some(b.id.clone()),
+                ..Default::default()
+            })?;
+            if *json {
+                let mut v = serde_json::to_value(&b).map_err(|e| Failure::Other(e.to_string()))?;
+                v["records"] =
+                    serde_json::to_value(&records).map_err(|e| Failure::Other(e.to_string()))?;
+                return print_json(&v);
+            }
+            println!("{}", b.name);
+            println!("  id:             {}", b.id);
+            for (label, value) in [
+                ("domain", &b.domain),
+                ("contact", &b.contact),
+                ("notes", &b.notes),
+                ("age recipient", &b.age_recipient),
+                ("did", &b.did),
+                ("inbox", &b.inbox),
+            ] {
+                if let Some(v) = value {
+                    println!("  {:<15} {v}", format!("{label}:"));
+                }
+            }
+            println!("  added:          {}", b.created_at.format("%Y-%m-%d"));
+            println!();
+            if records.is_empty() {
+                println!("No records for {} yet.", b.name);
+            } else {
+                println!("Timeline ({} records, newest first):", records.len());
+                let names = brand_names(&mut vault)?;
+                for r in &records {
+                    println!("  {}", record_line(r, &names));
+                }
+            }
+        }
+        BrandCommand::Edit {
+            brand,
+            name,
+            fields,
+        } => {
+            let input = clone_fields(fields).into_input(name.clone());
+            let b = vault.update_brand(brand, &input)?;
+            eprintln!("Updated {}.", b.name);
+        }
+        BrandCommand::Delete { brand, yes } => {
+            let b = vault.brand(brand)?;
+            let n = vault
+                .list_records(&RecordFilter {
+                    brand: Some(b.id.clone()),
+                    ..Default::default()
+                })?
+                .len();
+            if !yes {
+                confirm(&format!(
+                    "Delete {} and its {n} record(s) for good? This cannot be undone. [y/N] ",
+                    b.name
+                ))?;
+            }
+            let deleted = vault.delete_brand(&b.id)?;
+            eprintln!("Deleted {} and {deleted} record(s).", b.name);
+        }
+    }
+    Ok(())
+}
+
+fn clone_fields(f: &BrandFields) -> BrandFields {
+    BrandFields {
+        domain: f.domain.clone(),
+        contact: f.contact.clone(),
+        notes: f.notes.clone(),
+        age_recipient: f.age_recipient.clone(),
+        did: f.did.clone(),
+        inbox: f.inbox.clone(),
+    }
+}
+
+fn confirm(question: &str) -> CliResult {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            "refusing to delete without confirmation: pass --yes".into(),
+        ));
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::Other("cancelled; nothing was deleted".into()))
+    }
+}
+
+fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
+    let mut vault = ctx.unlock()?;
+    match cmd {
+        RecordCommand::Add {
+            kind,
+            brand,
+            fields,
+            tags,
+        } => {
+            let new = NewRecord {
+                kind: *kind,
+                brand: brand.clone(),
+                fields: to_map(fields)?,
+                tags: tags.clone(),
+            };
+            let r = vault.add_record(&new)?;
+            println!("{}", r.id);
+        }
+        RecordCommand::List { filter, json } => {
+            let filter = RecordFilter::from(FilterArgs {
+                brand: filter.brand.clone(),
+                kind: filter.kind,
+                tags: filter.tags.clone(),
+                since: filter.since,
+                until: filter.until,
+            });
+            let records = vault.list_records(&filter)?;
+            warn_damaged(&mut vault)?;
+            if *json {
+                return print_json(&records);
+            }
+            if records.is_empty() {
+                eprintln!("No records. Add one: vrm record add --kind note --field text=…");
+            }
+            let names = brand_names(&mut vault)?;
+            for r in &records {
+                println!("{}", record_line(r, &names));
+            }
+        }
+        RecordCommand::Show { id, json } => {
+            let r = vault.record(id)?;
+            if *json {
+                return print_json(&r);
+            }
+            let names = brand_names(&mut vault)?;
+            println!("{} ({})", r.kind, r.id);
+            if let Some(b) = &r.brand {
+                println!(
+                    "  brand:    {}",
+                    names.get(b).map(String::as_str).unwrap_or(b)
+                );
+            }
+            for (k, v) in &r.fields {
+                println!("  {:<9} {v}", format!("{k}:"));
+            }
+            if !r.tags.is_empty() {
+                println!("  tags:     {}", r.tags.join(", "));
+            }
+            println!("  added:    {}", r.created_at.format("%Y-%m-%d %H:%M UTC"));
+            println!("  changed:  {}", r.updated_at.format("%Y-%m-%d %H:%M UTC"));
+        }
+        RecordCommand::Edit {
+            id,
+            kind,
+            brand,
+            no_brand,
+            fields,
+            remove_fields,
+            tags,
+            untags,
+        } => {
+            let patch = RecordPatch {
+                kind: *kind,
+                brand: if *no_brand {
+                    Some(None)
+                } else {
+                    brand.clone().map(Some)
+                },
+                set: to_map(fields)?,
+                remove: remove_fields.clone(),
+                add_tags: tags.clone(),
+                remove_tags: untags.clone(),
+            };
+            if patch == RecordPatch::default() {
+                return Err(Failure::Usage(
+                    "nothing to change: give --field, --tag, --kind, --brand…".into(),
+                ));
+            }
+            let r = vault.update_record(id, &patch)?;
+            eprintln!("Updated {}.", short(&r.id));
+        }
+        RecordCommand::Delete { ids } => {
+            // Resolve every id first, so a typo in the third deletes nothing.
+            let resolved = ids
+                .iter()
+                .map(|id| vault.record(id).map(|r| r.id))
+                .collect::<Result<Vec<_>, _>>()?;
+            for id in &resolved {
+                vault.delete_record(id)?;
+            }
+            eprintln!("Deleted {} record(s).", resolved.len());
+        }
+    }
+    Ok(())
+}
+
+fn to_map(fields: &[(String, String)]) -> CliResult<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for (k, v) in fields {
+        if map
+            .insert(k.trim().to_ascii_lowercase(), v.clone())
+            .is_some()
+        {
+            return Err(Failure::Usage(format!("--field {k} is given twice")));
+        }
+    }
+    Ok(map)
+}
+
+fn warn_damaged(vault: &mut Vault) -> CliResult {
+    let damaged = vault.damaged_records()?;
+    if !damaged.is_empty() {
+        eprintln!(
+            "warning: {} record(s) are damaged or were tampered with and are left out: {}",
+            damaged.len(),
+            damaged.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn brand_names(vault: &mut Vault) -> CliResult<BTreeMap<String, String>> {
+    Ok(vault
+        .brands()?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect())
+}
+
+enum HitItem {
+    Brand(Brand),
+    Record(Record),
+}
+
+impl HitItem {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            HitItem::Brand(b) => {
+                let mut fields = serde_json::Map::new();
+                for (k, v) in [
+                    ("domain", &b.domain),
+                    ("contact", &b.contact),
+                    ("notes", &b.notes),
+                ] {
+                    if let Some(v) = v {
+                        fields.insert(k.into(), json!(v));
+                    }
+                }
+                json!({"id": b.id, "kind": "brand", "brand": null, "name": b.name, "fields": fields})
+            }
+            HitItem::Record(r) => serde_json::to_value(r).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+/// One line per record: id, date, kind, brand, and the most telling fields.
+fn record_line(r: &Record, brands: &BTreeMap<String, String>) -> String {
+    let brand = r
+        .brand
+        .as_ref()
+        .map(|b| {
+            brands
+                .get(b)
+                .cloned()
+                .unwrap_or_else(|| short(b).to_string())
+        })
+        .unwrap_or_else(|| "-".into());
+    let summary: Vec<String> = r
+        .fields
+        .iter()
+        .filter(|(k, _)| k.as_str() != "date")
+        .map(|(k, v)| {
+            let v: String = v.chars().take(60).collect();
+            format!("{k}={v}")
+        })
+        .collect();
+    let tags = if r.tags.is_empty() {
+        String::new()
+    } else {
+        format!("  #{}", r.tags.join(" #"))
+    };
+    format!(
+        "{}  {}  {:<12} {:<16} {}{}",
+        short(&r.id),
+        r.date(),
+        r.kind.as_str(),
+        brand,
+        summary.join("  "),
+        tags
+    )
+}
+
+fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> CliResult {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| Failure::Other(e.to_string()))?;
+    writeln!(out).map_err(|e| Failure::Other(e.to_string()))?;
+    Ok(())
+}

@@ -1,0 +1,450 @@
+//! Keys, the passphrase KDF, the AEAD envelope and recovery codes.
+//!
+//! Key hierarchy: passphrase → Argon2id → key-encryption key (KEK) → unwraps a
+//! random 256-bit vault key. The recovery code (160 random bits) wraps the same
+//! vault key through HKDF. Row data is sealed with a data key derived from the
+//! vault key by HKDF, so the vault key itself never touches row data.
+//!
+//! Limits worth knowing: ring keeps its expanded AES key schedule in memory it
+//! does not zeroize; the raw key bytes we hold are zeroized on drop.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Length of every symmetric key, in bytes.
+pub const KEY_LEN: usize = 32;
+/// Length of the AES-GCM tag appended to every ciphertext.
+pub const TAG_LEN: usize = 16;
+/// Bytes a sealed value adds to its plaintext (nonce + tag).
+pub const SEAL_OVERHEAD: usize = NONCE_LEN + TAG_LEN;
+
+/// A 256-bit symmetric key. Not `Clone`, not `Serialize`; zeroized on drop;
+/// `Debug` prints stars. Reach the bytes only through
+/// [`SecretKey::expose_secret_bytes`], so every use stands out in review.
+pub struct SecretKey(Zeroizing<[u8; KEY_LEN]>);
+
+impl SecretKey {
+    /// A fresh key from the system's CSPRNG.
+    pub fn generate() -> Result<Self> {
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        fill_random(bytes.as_mut())?;
+        Ok(SecretKey(bytes))
+    }
+
+    pub(crate) fn from_bytes(bytes: Zeroizing<[u8; KEY_LEN]>) -> Self {
+        SecretKey(bytes)
+    }
+
+    /// The raw key bytes. Every call site is a place a key is used.
+    pub fn expose_secret_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
+    /// Derive an independent subkey for one purpose (HKDF-SHA256).
+    pub fn derive(&self, purpose: &[u8]) -> SecretKey {
+        hkdf_sha256(self.expose_secret_bytes(), b"vrm-vault v1", purpose)
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(***)")
+    }
+}
+
+fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> SecretKey {
+    struct Len32;
+    impl ring::hkdf::KeyType for Len32 {
+        fn len(&self) -> usize {
+            KEY_LEN
+        }
+    }
+    let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, salt).extract(ikm);
+    let info = [info];
+    let okm = prk
+        .expand(&info, Len32)
+        .expect("HKDF-SHA256 can always produce 32 bytes");
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    okm.fill(out.as_mut())
+        .expect("HKDF-SHA256 can always produce 32 bytes");
+    SecretKey(out)
+}
+
+/// Fill `buf` from the operating system's CSPRNG.
+pub fn fill_random(buf: &mut [u8]) -> Result<()> {
+    thread_rng().fill(buf).map_err(|_| Error::Random)
+}
+
+fn thread_rng() -> &'static SystemRandom {
+    static RNG: std::sync::OnceLock<SystemRandom> = std::sync::OnceLock::new();
+    RNG.get_or_init(SystemRandom::new)
+}
+
+/// Authenticated encryption (AES-256-GCM) under one key. Every sealed value is
+/// `nonce ‖ ciphertext ‖ tag` with a random 96-bit nonce; the associated data
+/// binds it to where it lives.
+pub struct Cipher {
+    key: LessSafeKey,
+}
+
+impl fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cipher(***)")
+    }
+}
+
+impl Cipher {
+    /// A cipher keyed with `key`.
+    pub fn new(key: &SecretKey) -> Self {
+        let unbound = UnboundKey::new(&AES_256_GCM, key.expose_secret_bytes())
+            .expect("a 32-byte key is valid for AES-256-GCM");
+        Cipher {
+            key: LessSafeKey::new(unbound),
+        }
+    }
+
+    /// Seal `plaintext` bound to `aad`.
+    pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce)?;
+        let mut out = Vec::with_capacity(plaintext.len() + SEAL_OVERHEAD);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut out[NONCE_LEN..],
+            )
+            .map_err(|_| Error::invalid("value too large to encrypt"))?;
+        out.extend_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    /// Open a value sealed with [`Cipher::seal`] under the same `aad`. `None`
+    /// when it does not authenticate (wrong key, altered, or moved).
+    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        if sealed.len() < SEAL_OVERHEAD {
+            return None;
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = Zeroizing::new(body.to_vec());
+        let len = self
+            .key
+            .open_in_place(nonce, Aad::from(aad), buf.as_mut_slice())
+            .ok()?
+            .len();
+        buf.truncate(len);
+        Some(buf)
+    }
+}
+
+/// Minimum Argon2id memory, KiB (64 MiB).
+pub const KDF_MIN_M_KIB: u32 = 64 * 1024;
+/// Minimum Argon2id passes.
+pub const KDF_MIN_T: u32 = 3;
+/// Largest memory calibration will choose, KiB (256 MiB).
+const KDF_MAX_M_KIB: u32 = 256 * 1024;
+/// Largest memory or pass count accepted from a vault header, so a damaged or
+/// hostile header cannot make unlocking allocate gigabytes or run for hours.
+const KDF_LIMIT_M_KIB: u32 = 4 * 1024 * 1024;
+const KDF_LIMIT_T: u32 = 1000;
+
+/// Argon2id parameters, stored in the vault header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Always `argon2id`.
+    pub algorithm: String,
+    /// Memory in KiB.
+    pub m_kib: u32,
+    /// Passes.
+    pub t: u32,
+    /// Lanes.
+    pub p: u32,
+    /// 16 random bytes, base64.
+    pub salt: String,
+}
+
+impl KdfParams {
+    /// The floor every vault gets: 64 MiB, 3 passes, one lane, fresh salt.
+    pub fn minimum() -> Result<Self> {
+        let mut salt = [0u8; 16];
+        fill_random(&mut salt)?;
+        Ok(KdfParams {
+            algorithm: "argon2id".into(),
+            m_kib: KDF_MIN_M_KIB,
+            t: KDF_MIN_T,
+            p: 1,
+            salt: data_encoding::BASE64.encode(&salt),
+        })
+    }
+
+    /// Parameters tuned so one derivation on this machine takes about
+    /// `target`, never below the floor. Memory grows first (up to 256 MiB),
+    /// then passes.
+    pub fn calibrate(target: Duration) -> Result<Self> {
+        let mut params = Self::minimum()?;
+        if target.is_zero() {
+            return Ok(params);
+        }
+        let probe = SecretString::from("calibration probe");
+        let start = Instant::now();
+        derive_kek(&probe, &params)?;
+        let base = start.elapsed().max(Duration::from_millis(1));
+        // Argon2 time is close to linear in memory × passes.
+        let budget = target.as_secs_f64() / base.as_secs_f64();
+        let mut scale = budget;
+        while scale >= 2.0 && params.m_kib * 2 <= KDF_MAX_M_KIB {
+            params.m_kib *= 2;
+            scale /= 2.0;
+        }
+        params.t = ((KDF_MIN_T as f64) * scale).floor().max(KDF_MIN_T as f64) as u32;
+        params.t = params.t.min(64);
+        Ok(params)
+    }
+
+    fn check(&self) -> Result<argon2::Params> {
+        let bad = |why: &str| Error::Corrupt(format!("the key-derivation parameters {why}"));
+        if self.algorithm != "argon2id" {
+            return Err(bad("name an unknown algorithm"));
+        }
+        if self.m_kib < KDF_MIN_M_KIB || self.t < KDF_MIN_T || self.p == 0 {
+            return Err(bad("are below the minimum"));
+        }
+        if self.m_kib > KDF_LIMIT_M_KIB || self.t > KDF_LIMIT_T || self.p > 16 {
+            return Err(bad("are implausibly large"));
+        }
+        argon2::Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN))
+            .map_err(|_| bad("are not valid Argon2 parameters"))
+    }
+
+    fn salt_bytes(&self) -> Result<Vec<u8>> {
+        let salt = data_encoding::BASE64
+            .decode(self.salt.as_bytes())
+            .map_err(|_| Error::Corrupt("the key-derivation salt is not base64".into()))?;
+        if salt.len() < 16 {
+            return Err(Error::Corrupt(
+                "the key-derivation salt is too short".into(),
+            ));
+        }
+        Ok(salt)
+    }
+}
+
+/// Derive the key-encryption key from a passphrase (Argon2id).
+pub fn derive_kek(passphrase: &SecretString, params: &KdfParams) -> Result<SecretKey> {
+    let argon_params = params.check()?;
+    let salt = params.salt_bytes()?;
+    let argon = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon_params,
+    );
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    argon
+        .hash_password_into(
+            passphrase.expose_secret().as_bytes(),
+            &salt,
+            out.as_mut_slice(),
+        )
+        .map_err(|_| Error::invalid("the passphrase cannot be used with Argon2"))?;
+    Ok(SecretKey(out))
+}
+
+/// A recovery code: 160 random bits shown as eight groups of four base32
+/// characters (`ABCD-EFGH-…`). It is a secret: not `Clone`, zeroized on drop.
+pub struct RecoveryCode(SecretString);
+
+const RECOVERY_BYTES: usize = 20;
+
+impl RecoveryCode {
+    /// A fresh random code.
+    pub fn generate() -> Result<Self> {
+        let mut bytes = Zeroizing::new([0u8; RECOVERY_BYTES]);
+        fill_random(bytes.as_mut())?;
+        let text = Zeroizing::new(data_encoding::BASE32_NOPAD.encode(bytes.as_ref()));
+        let grouped: String = text
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).expect("base32 is ASCII"))
+            .collect::<Vec<_>>()
+            .join("-");
+        Ok(RecoveryCode(SecretString::from(grouped)))
+    }
+
+    /// Parse a code as typed: case, spaces and dashes do not matter.
+    pub fn parse(typed: &str) -> Result<Self> {
+        let normal: Zeroizing<String> = Zeroizing::new(
+            typed
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .map(|c| c.to_ascii_uppercase())
+                .collect(),
+        );
+        let ok = data_encoding::BASE32_NOPAD
+            .decode(normal.as_bytes())
+            .map(|b| b.len() == RECOVERY_BYTES)
+            .unwrap_or(false);
+        if !ok {
+            return Err(Error::invalid(
+                "that is not a recovery code (expected 32 letters and digits in groups of four)",
+            ));
+        }
+        let grouped = normal
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).expect("ASCII"))
+            .collect::<Vec<_>>()
+            .join("-");
+        Ok(RecoveryCode(SecretString::from(grouped)))
+    }
+
+    /// The code as shown to the person, once.
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The key this code wraps the vault key with. The code is already 160
+    /// random bits, so HKDF suffices (no password stretching needed).
+    pub(crate) fn wrapping_key(&self, vault_id: &str) -> Result<SecretKey> {
+        let normal: Zeroizing<String> = Zeroizing::new(self.0.expose_secret().replace('-', ""));
+        let bytes = Zeroizing::new(
+            data_encoding::BASE32_NOPAD
+                .decode(normal.as_bytes())
+                .map_err(|_| Error::invalid("bad recovery code"))?,
+        );
+        Ok(hkdf_sha256(
+            &bytes,
+            b"vrm-vault v1 recovery",
+            vault_id.as_bytes(),
+        ))
+    }
+}
+
+impl fmt::Debug for RecoveryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecoveryCode(***)")
+    }
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SecretKey {
+        SecretKey::generate().unwrap()
+    }
+
+    #[test]
+    fn sealed_value_opens_only_with_the_same_associated_data() {
+        let c = Cipher::new(&key());
+        let sealed = c.seal(b"records|id1|1", b"hello").unwrap();
+        assert_eq!(sealed.len(), 5 + SEAL_OVERHEAD);
+        assert_eq!(
+            c.open(b"records|id1|1", &sealed).unwrap().as_slice(),
+            b"hello"
+        );
+        assert!(
+            c.open(b"records|id2|1", &sealed).is_none(),
+            "moved row must fail"
+        );
+        assert!(
+            c.open(b"records|id1|2", &sealed).is_none(),
+            "other version must fail"
+        );
+    }
+
+    #[test]
+    fn sealed_value_does_not_open_under_another_key_or_when_altered() {
+        let c = Cipher::new(&key());
+        let mut sealed = c.seal(b"a", b"secret value").unwrap();
+        assert!(Cipher::new(&key()).open(b"a", &sealed).is_none());
+        sealed[NONCE_LEN + 2] ^= 1;
+        assert!(c.open(b"a", &sealed).is_none());
+        assert!(c.open(b"a", &sealed[..10]).is_none(), "short input");
+    }
+
+    #[test]
+    fn two_seals_of_the_same_value_differ() {
+        let c = Cipher::new(&key());
+        assert_ne!(c.seal(b"a", b"x").unwrap(), c.seal(b"a", b"x").unwrap());
+    }
+
+    #[test]
+    fn kdf_is_deterministic_and_depends_on_passphrase_and_salt() {
+        let p = KdfParams::minimum().unwrap();
+        let a = derive_kek(&SecretString::from("correct horse"), &p).unwrap();
+        let b = derive_kek(&SecretString::from("correct horse"), &p).unwrap();
+        let c = derive_kek(&SecretString::from("correct horsf"), &p).unwrap();
+        assert_eq!(a.expose_secret_bytes(), b.expose_secret_bytes());
+        assert_ne!(a.expose_secret_bytes(), c.expose_secret_bytes());
+        let p2 = KdfParams::minimum().unwrap();
+        let d = derive_kek(&SecretString::from("correct horse"), &p2).unwrap();
+        assert_ne!(a.expose_secret_bytes(), d.expose_secret_bytes());
+    }
+
+    #[test]
+    fn kdf_refuses_parameters_below_the_floor_or_absurdly_high() {
+        let mut p = KdfParams::minimum().unwrap();
+        p.m_kib = 1024;
+        assert!(matches!(
+            derive_kek(&SecretString::from("x"), &p),
+            Err(Error::Corrupt(_))
+        ));
+        let mut p = KdfParams::minimum().unwrap();
+        p.t = 2;
+        assert!(derive_kek(&SecretString::from("x"), &p).is_err());
+        let mut p = KdfParams::minimum().unwrap();
+        p.m_kib = u32::MAX;
+        assert!(derive_kek(&SecretString::from("x"), &p).is_err());
+    }
+
+    #[test]
+    fn calibration_never_goes_below_the_floor() {
+        let p = KdfParams::calibrate(Duration::from_millis(1)).unwrap();
+        assert!(p.m_kib >= KDF_MIN_M_KIB && p.t >= KDF_MIN_T);
+        let p = KdfParams::calibrate(Duration::ZERO).unwrap();
+        assert_eq!((p.m_kib, p.t), (KDF_MIN_M_KIB, KDF_MIN_T));
+    }
+
+    #[test]
+    fn recovery_code_round_trips_however_it_is_typed() {
+        let code = RecoveryCode::generate().unwrap();
+        let shown = code.expose_secret().to_string();
+        assert_eq!(shown.len(), 32 + 7, "eight groups of four: {shown}");
+        let typed = shown.to_lowercase().replace('-', " ");
+        let parsed = RecoveryCode::parse(&typed).unwrap();
+        assert_eq!(parsed.expose_secret(), shown);
+        assert_eq!(
+            code.wrapping_key("v").unwrap().expose_secret_bytes(),
+            parsed.wrapping_key("v").unwrap().expose_secret_bytes()
+        );
+        assert!(RecoveryCode::parse("not-a-code").is_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let k = key();
+        assert_eq!(format!("{k:?}"), "SecretKey(***)");
+        let code = RecoveryCode::generate().unwrap();
+        assert!(!format!("{code:?}").contains(&code.expose_secret()[..4]));
+    }
+}

@@ -1,0 +1,195 @@
+//! The one error type of the core.
+//!
+//! Every variant has a stable [`Error::code`] that the command line and the
+//! desktop app switch on; the `Display` text is for a human and never carries a
+//! secret (no passphrase, key, recovery code or decrypted value).
+
+use std::path::PathBuf;
+
+/// Result alias used across the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the vault core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The passphrase (or recovery code) does not unwrap the vault key. The
+    /// vault header itself is intact, so this is not damage.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+
+    /// The recovery code does not unwrap the vault key.
+    #[error("wrong recovery code")]
+    WrongRecoveryCode,
+
+    /// The vault file is damaged: truncated, not a vault, or its header or a
+    /// structure fails its integrity check.
+    #[error("the vault is damaged: {0}")]
+    Corrupt(String),
+
+    /// One row failed authentication: its ciphertext was altered or moved from
+    /// another row. The rest of the vault is still readable.
+    #[error("{table} {id} is damaged or was tampered with (its ciphertext does not authenticate)")]
+    Tampered {
+        /// Table the row lives in (`brands`, `records`).
+        table: &'static str,
+        /// Id of the damaged row.
+        id: String,
+    },
+
+    /// The vault was written by a newer version of VRM Vault.
+    #[error(
+        "the vault uses schema version {found}, but this program knows only up to {supported}; upgrade VRM Vault"
+    )]
+    NewerSchema {
+        /// Schema version stored in the file.
+        found: i64,
+        /// Newest schema version this build understands.
+        supported: i64,
+    },
+
+    /// No vault exists at the given location.
+    #[error("no vault at {}", .0.display())]
+    VaultNotFound(PathBuf),
+
+    /// A vault already exists where a new one was to be created.
+    #[error("a vault already exists at {}", .0.display())]
+    VaultExists(PathBuf),
+
+    /// Another process holds the vault open for writing.
+    #[error("the vault is busy (another VRM Vault process is writing to it); try again")]
+    Busy,
+
+    /// A record id (or prefix) matches no record.
+    #[error("no record with id {0}")]
+    RecordNotFound(String),
+
+    /// A brand id, id prefix or name matches no brand.
+    #[error("no brand {0}")]
+    BrandNotFound(String),
+
+    /// A brand name or id prefix matches more than one brand.
+    #[error("{0} matches more than one brand; use the brand id")]
+    BrandAmbiguous(String),
+
+    /// An id prefix matches more than one record.
+    #[error("{0} matches more than one record; give more of the id")]
+    RecordAmbiguous(String),
+
+    /// A brand with this name already exists.
+    #[error("a brand named {0:?} already exists")]
+    BrandExists(String),
+
+    /// A value given by the user is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// A row of an import file is bad; nothing was imported.
+    #[error("{file}:{line}: {reason}")]
+    ImportRow {
+        /// The file being imported (as given).
+        file: String,
+        /// 1-based line number of the bad row.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// An import file is not in a format we read.
+    #[error("{file}: {reason}")]
+    ImportFormat {
+        /// The file being imported (as given).
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// An age-encrypted export could not be read.
+    #[error("cannot open the backup: {0}")]
+    Backup(String),
+
+    /// The backup passphrase or identity does not open the backup.
+    #[error("the backup passphrase or identity does not open this backup")]
+    BackupWrongKey,
+
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// SQLite reported an error that is not damage.
+    #[error("database error: {0}")]
+    Database(String),
+
+    /// The operating system's random number generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+impl Error {
+    /// A stable, machine-readable code for the UI and for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::WrongPassphrase => "vault.wrong_passphrase",
+            Error::WrongRecoveryCode => "vault.wrong_recovery_code",
+            Error::Corrupt(_) => "vault.corrupt",
+            Error::Tampered { .. } => "vault.tampered",
+            Error::NewerSchema { .. } => "vault.newer_schema",
+            Error::VaultNotFound(_) => "vault.not_found",
+            Error::VaultExists(_) => "vault.exists",
+            Error::Busy => "vault.busy",
+            Error::RecordNotFound(_) => "record.not_found",
+            Error::RecordAmbiguous(_) => "record.ambiguous",
+            Error::BrandNotFound(_) => "brand.not_found",
+            Error::BrandAmbiguous(_) => "brand.ambiguous",
+            Error::BrandExists(_) => "brand.exists",
+            Error::Invalid(_) => "input.invalid",
+            Error::ImportRow { .. } => "import.bad_row",
+            Error::ImportFormat { .. } => "import.bad_format",
+            Error::Backup(_) => "backup.unreadable",
+            Error::BackupWrongKey => "backup.wrong_key",
+            Error::Io { .. } => "io",
+            Error::Database(_) => "vault.database",
+            Error::Random => "crypto.random",
+        }
+    }
+
+    /// True for errors that mean "the secret given was wrong" (exit status 3).
+    pub fn is_wrong_secret(&self) -> bool {
+        matches!(
+            self,
+            Error::WrongPassphrase | Error::WrongRecoveryCode | Error::BackupWrongKey
+        )
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(msg.into())
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
+                Error::Corrupt("the database file is damaged or truncated".into())
+            }
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => Error::Busy,
+            // SQLite messages name tables and constraints, never bound values,
+            // so they are safe to show.
+            _ => Error::Database(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! # VRM Vault core
+//!
+//! A person's own vault of relationship data with companies ("brands"): brands,
+//! accounts, purchases, warranties, every interaction, kept in one SQLite file
+//! where every user-supplied value is sealed with AES-256-GCM.
+//!
+//! Where to start:
+//! - [`vault`]: create ([`Vault::create`]), open and unlock
+//!   ([`Vault::open`] → [`LockedVault::unlock`]), then brands and records.
+//! - [`model`]: what a brand and a record are, and the checks values pass.
+//! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
+//! - [`crypto`]: the key hierarchy and the sealed-value format.
+//! - [`store`]: the only place with SQL.
+//!
+//! Every failure is an [`Error`] with a stable [`Error::code`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod crypto;
+pub mod error;
+pub mod model;
+pub mod search;
+pub mod store;
+pub mod transfer;
+pub mod vault;
+
+pub use error::{Error, Result};
+pub use model::{Brand, BrandInput, NewRecord, Record, RecordFilter, RecordKind, RecordPatch};
+pub use vault::{Hit, LockedVault, Vault};

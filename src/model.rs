@@ -1,0 +1,814 @@
+//! What the vault holds: brands and records, and the rules a value must meet
+//! before it is stored.
+//!
+//! A record has a kind, an optional brand, typed fields (a map of name → text,
+//! checked against the kind's field types) and tags. Known fields are checked
+//! (dates, email, money, the channel of an interaction…); other field names
+//! are allowed as free text, so a person can keep what matters to them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Longest brand name, field value, etc. we accept, in bytes.
+pub const MAX_VALUE_LEN: usize = 64 * 1024;
+/// Most fields one record may have.
+pub const MAX_FIELDS: usize = 200;
+/// Most tags one record may have.
+pub const MAX_TAGS: usize = 50;
+
+/// A company the person has a relationship with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Brand {
+    /// Random id (UUID v4).
+    pub id: String,
+    /// Display name, unique in the vault (case-insensitive).
+    pub name: String,
+    /// Web domain, e.g. `example.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// How to reach them (address, phone, email…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// The person's own notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// The brand's age recipient (`age1…`), for encrypted shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_recipient: Option<String>,
+    /// The brand's `did:key`, to verify what it signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub did: Option<String>,
+    /// Where the brand receives documents (an http(s) URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<String>,
+    /// When the brand was added.
+    pub created_at: DateTime<Utc>,
+    /// When the brand was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What the person supplies to add a brand, or to change one (`None` leaves a
+/// value as it is, `Some("")` clears it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrandInput {
+    /// Display name (required when adding).
+    pub name: Option<String>,
+    /// Web domain.
+    pub domain: Option<String>,
+    /// Contact details.
+    pub contact: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// `age1…` recipient.
+    pub age_recipient: Option<String>,
+    /// `did:key:…`.
+    pub did: Option<String>,
+    /// Inbox URL.
+    pub inbox: Option<String>,
+}
+
+impl BrandInput {
+    /// A new brand with only a name.
+    pub fn named(name: impl Into<String>) -> Self {
+        BrandInput {
+            name: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
+    /// Apply these changes to `brand`, checking every value.
+    pub(crate) fn apply_to(&self, brand: &mut Brand) -> Result<()> {
+        if let Some(name) = &self.name {
+            brand.name = check_brand_name(name)?;
+        }
+        set_optional(&mut brand.domain, &self.domain, check_domain)?;
+        set_optional(&mut brand.contact, &self.contact, |v| {
+            check_text("contact", v)
+        })?;
+        set_optional(&mut brand.notes, &self.notes, |v| check_text("notes", v))?;
+        set_optional(
+            &mut brand.age_recipient,
+            &self.age_recipient,
+            check_age_recipient,
+        )?;
+        set_optional(&mut brand.did, &self.did, check_did)?;
+        set_optional(&mut brand.inbox, &self.inbox, check_inbox)?;
+        Ok(())
+    }
+}
+
+fn set_optional(
+    slot: &mut Option<String>,
+    input: &Option<String>,
+    check: impl Fn(&str) -> Result<String>,
+) -> Result<()> {
+    match input.as_deref().map(str::trim) {
+        None => {}
+        Some("") => *slot = None,
+        Some(v) => *slot = Some(check(v)?),
+    }
+    Ok(())
+}
+
+fn check_text(what: &str, v: &str) -> Result<String> {
+    if v.len() > MAX_VALUE_LEN {
+        return Err(Error::invalid(format!(
+            "{what} is too long (at most {MAX_VALUE_LEN} bytes)"
+        )));
+    }
+    if v.contains('\0') {
+        return Err(Error::invalid(format!("{what} contains a NUL character")));
+    }
+    Ok(v.to_string())
+}
+
+fn check_brand_name(v: &str) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(Error::invalid("a brand needs a name"));
+    }
+    if v.chars().count() > 200 {
+        return Err(Error::invalid("a brand name has at most 200 characters"));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "a brand name cannot contain control characters",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn check_domain(v: &str) -> Result<String> {
+    let v = v.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ok = !v.is_empty()
+        && v.len() <= 253
+        && v.contains('.')
+        && v.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::invalid(format!(
+            "{v:?} is not a domain name (like example.com)"
+        )))
+    }
+}
+
+fn check_age_recipient(v: &str) -> Result<String> {
+    age::x25519::Recipient::from_str(v)
+        .map(|_| v.to_string())
+        .map_err(|_| Error::invalid("the age recipient must be an X25519 recipient (age1…)"))
+}
+
+fn check_did(v: &str) -> Result<String> {
+    let ok = v.starts_with("did:key:z")
+        && v.len() <= 200
+        && v["did:key:z".len()..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() && !matches!(c, '0' | 'O' | 'I' | 'l'));
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(Error::invalid(
+            "the DID must be a did:key (did:key:z… in base58btc)",
+        ))
+    }
+}
+
+fn check_inbox(v: &str) -> Result<String> {
+    let ok = (v.starts_with("https://") || v.starts_with("http://"))
+        && v.len() <= 2000
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+        && v.split("://").nth(1).is_some_and(|rest| !rest.is_empty());
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(Error::invalid(
+            "the inbox must be an http:// or https:// URL",
+        ))
+    }
+}
+
+/// The kinds of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordKind {
+    /// A personal fact: email, phone, address, birthday, size…
+    Profile,
+    /// An account with a brand.
+    Account,
+    /// Something bought.
+    Purchase,
+    /// A warranty or guarantee.
+    Warranty,
+    /// A recurring subscription.
+    Subscription,
+    /// A preference the person holds (about a brand or in general).
+    Preference,
+    /// A free-form note.
+    Note,
+    /// A contact with a brand on any channel (call, chat, email, social,
+    /// in-store, letter).
+    Interaction,
+}
+
+impl RecordKind {
+    /// Every kind, in display order.
+    pub const ALL: [RecordKind; 8] = [
+        RecordKind::Profile,
+        RecordKind::Account,
+        RecordKind::Purchase,
+        RecordKind::Warranty,
+        RecordKind::Subscription,
+        RecordKind::Preference,
+        RecordKind::Note,
+        RecordKind::Interaction,
+    ];
+
+    /// The kind's name as written on the command line and in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Profile => "profile",
+            RecordKind::Account => "account",
+            RecordKind::Purchase => "purchase",
+            RecordKind::Warranty => "warranty",
+            RecordKind::Subscription => "subscription",
+            RecordKind::Preference => "preference",
+            RecordKind::Note => "note",
+            RecordKind::Interaction => "interaction",
+        }
+    }
+
+    /// The fields this kind knows, with their types. A field marked required
+    /// must be present.
+    pub fn fields(self) -> &'static [FieldSpec] {
+        use FieldType::*;
+        const fn f(name: &'static str, ty: FieldType, required: bool) -> FieldSpec {
+            FieldSpec { name, ty, required }
+        }
+        match self {
+            RecordKind::Profile => {
+                const F: &[FieldSpec] = &[
+                    f("email", Email, false),
+                    f("phone", Phone, false),
+                    f("address", Text, false),
+                    f("birthday", Date, false),
+                    f("name", Text, false),
+                    f("size", Text, false),
+                    f("date", Date, false),
+                ];
+                F
+            }
+            RecordKind::Account => {
+                const F: &[FieldSpec] = &[
+                    f("username", Text, false),
+                    f("email", Email, false),
+                    f("number", Text, false),
+                    f("url", Url, false),
+                    f("date", Date, false),
+                    f("status", Text, false),
+                ];
+                F
+            }
+            RecordKind::Purchase => {
+                const F: &[FieldSpec] = &[
+                    f("item", Text, true),
+                    f("date", Date, false),
+                    f("price", Money, false),
+                    f("order", Text, false),
+                    f("store", Text, false),
+                ];
+                F
+            }
+            RecordKind::Warranty => {
+                const F: &[FieldSpec] = &[
+                    f("item", Text, true),
+                    f("date", Date, false),
+                    f("expires", Date, false),
+                    f("provider", Text, false),
+                ];
+                F
+            }
+            RecordKind::Subscription => {
+                const F: &[FieldSpec] = &[
+                    f("plan", Text, true),
+                    f("price", Money, false),
+                    f("period", Enum(PERIODS), false),
+                    f("date", Date, false),
+                    f("renews", Date, false),
+                    f("cancelled", Date, false),
+                ];
+                F
+            }
+            RecordKind::Preference => {
+                const F: &[FieldSpec] = &[
+                    f("topic", Text, true),
+                    f("value", Text, true),
+                    f("date", Date, false),
+                ];
+                F
+            }
+            RecordKind::Note => {
+                const F: &[FieldSpec] = &[f("text", Text, true), f("date", Date, false)];
+                F
+            }
+            RecordKind::Interaction => {
+                const F: &[FieldSpec] = &[
+                    f("channel", Enum(CHANNELS), true),
+                    f("direction", Enum(DIRECTIONS), true),
+                    f("date", Date, true),
+                    f("summary", Text, true),
+                    f("purpose", Enum(PURPOSES), false),
+                    f("contact", Text, false),
+                ];
+                F
+            }
+        }
+    }
+}
+
+/// Channels an interaction can happen on.
+pub const CHANNELS: &[&str] = &["call", "chat", "email", "social", "in-store", "letter"];
+/// Directions of an interaction.
+pub const DIRECTIONS: &[&str] = &["inbound", "outbound"];
+/// Why a brand made contact (used by the contact rules of personal terms).
+pub const PURPOSES: &[&str] = &[
+    "service",
+    "support",
+    "billing",
+    "marketing",
+    "sales",
+    "other",
+];
+const PERIODS: &[&str] = &["weekly", "monthly", "quarterly", "yearly", "other"];
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RecordKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        RecordKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown record kind {s:?}; use one of: {}",
+                    RecordKind::ALL.map(RecordKind::as_str).join(", ")
+                ))
+            })
+    }
+}
+
+/// One known field of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// Field name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: FieldType,
+    /// Whether a record of the kind must have it.
+    pub required: bool,
+}
+
+/// The type of a known field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldType {
+    /// Any text.
+    Text,
+    /// A date `YYYY-MM-DD` or an RFC 3339 timestamp.
+    Date,
+    /// An email address.
+    Email,
+    /// A phone number.
+    Phone,
+    /// An http(s) URL.
+    Url,
+    /// An amount, optionally with an ISO 4217 currency: `12.50 EUR`.
+    Money,
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
+}
+
+/// A stored record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Random id (UUID v4).
+    pub id: String,
+    /// What kind of record this is.
+    pub kind: RecordKind,
+    /// The brand it belongs to, if any.
+    pub brand: Option<String>,
+    /// Typed fields.
+    pub fields: BTreeMap<String, String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// When the record was added.
+    pub created_at: DateTime<Utc>,
+    /// When the record was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Record {
+    /// The date the record is about: its `date` field if it has one, else
+    /// the day it was added.
+    pub fn date(&self) -> NaiveDate {
+        self.fields
+            .get("date")
+            .and_then(|d| parse_date(d))
+            .unwrap_or_else(|| self.created_at.date_naive())
+    }
+}
+
+/// What the person supplies to add a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRecord {
+    /// Kind.
+    pub kind: RecordKind,
+    /// Brand id, name or id prefix; resolved by the vault.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// Fields.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Changes to a record. Fields in `set` are added or replaced, those in
+/// `remove` dropped; tags likewise.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordPatch {
+    /// New kind (the fields must then suit it).
+    #[serde(default)]
+    pub kind: Option<RecordKind>,
+    /// `Some(None)` detaches the record from its brand; `Some(Some(b))` moves it.
+    #[serde(default)]
+    pub brand: Option<Option<String>>,
+    /// Fields to add or replace.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Field names to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Tags to add.
+    #[serde(default)]
+    pub add_tags: Vec<String>,
+    /// Tags to remove.
+    #[serde(default)]
+    pub remove_tags: Vec<String>,
+}
+
+/// Check and normalise a record's fields for its kind.
+pub fn check_fields(
+    kind: RecordKind,
+    fields: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
+    if fields.is_empty() {
+        return Err(Error::invalid(format!(
+            "a {kind} record needs at least one field (--field name=value)"
+        )));
+    }
+    if fields.len() > MAX_FIELDS {
+        return Err(Error::invalid(format!(
+            "a record has at most {MAX_FIELDS} fields"
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for (name, value) in fields {
+        let name = check_field_name(name)?;
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(Error::invalid(format!("field {name} is empty")));
+        }
+        check_text(&format!("field {name}"), value)?;
+        let value = match kind.fields().iter().find(|s| s.name == name) {
+            Some(spec) => check_field_value(&name, spec.ty, value)?,
+            None => value.to_string(),
+        };
+        out.insert(name, value);
+    }
+    for spec in kind.fields().iter().filter(|s| s.required) {
+        if !out.contains_key(spec.name) {
+            return Err(Error::invalid(format!(
+                "a {kind} record needs the field {}",
+                spec.name
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn check_field_name(name: &str) -> Result<String> {
+    let name = name.trim().to_ascii_lowercase();
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(name)
+    } else {
+        Err(Error::invalid(format!(
+            "{name:?} is not a field name (letters, digits, _ and -, at most 64)"
+        )))
+    }
+}
+
+fn check_field_value(name: &str, ty: FieldType, v: &str) -> Result<String> {
+    let bad = |expect: &str| Err(Error::invalid(format!("field {name}: expected {expect}")));
+    match ty {
+        FieldType::Text => Ok(v.to_string()),
+        FieldType::Date => match parse_date(v) {
+            Some(_) => Ok(v.to_string()),
+            None => bad("a date like 2026-03-14"),
+        },
+        FieldType::Email => {
+            let ok = v.split_once('@').is_some_and(|(local, host)| {
+                !local.is_empty() && host.contains('.') && !host.starts_with('.')
+            }) && !v.chars().any(char::is_whitespace);
+            if ok {
+                Ok(v.to_string())
+            } else {
+                bad("an email address")
+            }
+        }
+        FieldType::Phone => {
+            let digits = v.chars().filter(char::is_ascii_digit).count();
+            let ok = (3..=20).contains(&digits)
+                && v.chars()
+                    .all(|c| c.is_ascii_digit() || " +-().x".contains(c));
+            if ok {
+                Ok(v.to_string())
+            } else {
+                bad("a phone number")
+            }
+        }
+        FieldType::Url => {
+            if check_inbox(v).is_ok() {
+                Ok(v.to_string())
+            } else {
+                bad("an http:// or https:// URL")
+            }
+        }
+        FieldType::Money => {
+            let (amount, currency) = match v.split_once(' ') {
+                Some((a, c)) => (a, Some(c.trim())),
+                None => (v, None),
+            };
+            let amount_ok = amount
+                .parse::<f64>()
+                .is_ok_and(|a| a.is_finite() && a >= 0.0)
+                && amount.chars().all(|c| c.is_ascii_digit() || c == '.');
+            let currency_ok =
+                currency.is_none_or(|c| c.len() == 3 && c.chars().all(|c| c.is_ascii_uppercase()));
+            if amount_ok && currency_ok {
+                Ok(v.to_string())
+            } else {
+                bad("an amount like 12.50 or 12.50 EUR")
+            }
+        }
+        FieldType::Enum(words) => {
+            let lower = v.to_ascii_lowercase();
+            if words.contains(&lower.as_str()) {
+                Ok(lower)
+            } else {
+                bad(&format!("one of {}", words.join(", ")))
+            }
+        }
+    }
+}
+
+/// Parse `YYYY-MM-DD` or an RFC 3339 timestamp to its date.
+pub fn parse_date(v: &str) -> Option<NaiveDate> {
+    let v = v.trim();
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .or_else(|| DateTime::parse_from_rfc3339(v).ok().map(|d| d.date_naive()))
+}
+
+/// Check and normalise tags: trimmed, no spaces, commas or semicolons,
+/// duplicates dropped, order kept.
+pub fn check_tags(tags: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim();
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.chars().count() > 64
+            || tag
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';')
+        {
+            return Err(Error::invalid(format!(
+                "{tag:?} is not a tag (no spaces, commas or semicolons; at most 64 characters)"
+            )));
+        }
+        if !out.iter().any(|t| t == tag) {
+            out.push(tag.to_string());
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(Error::invalid(format!(
+            "a record has at most {MAX_TAGS} tags"
+        )));
+    }
+    Ok(out)
+}
+
+/// Which records to list. Every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordFilter {
+    /// Only this brand (id, id prefix or name).
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// Only this kind.
+    #[serde(default)]
+    pub kind: Option<RecordKind>,
+    /// Only records carrying every one of these tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Only records dated on or after this day.
+    #[serde(default)]
+    pub since: Option<NaiveDate>,
+    /// Only records dated on or before this day.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+}
+
+impl RecordFilter {
+    pub(crate) fn matches(&self, r: &Record, brand_id: Option<&str>) -> bool {
+        if let Some(b) = brand_id
+            && r.brand.as_deref() != Some(b)
+        {
+            return false;
+        }
+        if self.kind.is_some_and(|k| k != r.kind) {
+            return false;
+        }
+        if !self.tags.iter().all(|t| r.tags.iter().any(|rt| rt == t)) {
+            return false;
+        }
+        if self.since.is_some() || self.until.is_some() {
+            let d = r.date();
+            if self.since.is_some_and(|s| d < s) || self.until.is_some_and(|u| d > u) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn interaction_needs_channel_direction_date_and_summary() {
+        let err = check_fields(
+            RecordKind::Interaction,
+            &fields(&[("channel", "call"), ("direction", "inbound")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("needs the field"), "{err}");
+        let ok = check_fields(
+            RecordKind::Interaction,
+            &fields(&[
+                ("channel", "Call"),
+                ("direction", "inbound"),
+                ("date", "2026-03-01"),
+                ("summary", "asked about my order"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(ok["channel"], "call", "enum values are normalised");
+    }
+
+    #[test]
+    fn typed_fields_are_checked() {
+        for (kind, name, bad) in [
+            (RecordKind::Interaction, "channel", "pigeon"),
+            (RecordKind::Profile, "email", "not-an-email"),
+            (RecordKind::Profile, "birthday", "31/02/1990"),
+            (RecordKind::Purchase, "price", "ten euros"),
+            (RecordKind::Account, "url", "javascript:alert(1)"),
+            (RecordKind::Profile, "phone", "call me maybe"),
+        ] {
+            let mut f = fields(&[(name, bad)]);
+            if kind == RecordKind::Interaction {
+                f.extend(fields(&[
+                    ("direction", "inbound"),
+                    ("date", "2026-01-01"),
+                    ("summary", "x"),
+                ]));
+            }
+            if kind == RecordKind::Purchase {
+                f.insert("item".into(), "shoes".into());
+            }
+            let err = check_fields(kind, &f).expect_err(&format!("{name}={bad} must fail"));
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_free_text_but_names_are_checked() {
+        let ok = check_fields(RecordKind::Profile, &fields(&[("Shoe_Size", "43")])).unwrap();
+        assert_eq!(ok["shoe_size"], "43");
+        assert!(check_fields(RecordKind::Profile, &fields(&[("bad name", "x")])).is_err());
+        assert!(check_fields(RecordKind::Profile, &BTreeMap::new()).is_err());
+    }
+
+    #[test]
+    fn tags_are_deduplicated_and_checked() {
+        let t = check_tags(&["a".into(), " a ".into(), "b".into(), "".into()]).unwrap();
+        assert_eq!(t, vec!["a", "b"]);
+        assert!(check_tags(&["two words".into()]).is_err());
+    }
+
+    #[test]
+    fn brand_values_are_checked() {
+        let mut b = Brand {
+            id: "x".into(),
+            name: "x".into(),
+            domain: None,
+            contact: None,
+            notes: None,
+            age_recipient: None,
+            did: None,
+            inbox: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let mut input = BrandInput::named("Acme");
+        input.domain = Some("Shop.Example.COM".into());
+        input.apply_to(&mut b).unwrap();
+        assert_eq!(b.domain.as_deref(), Some("shop.example.com"));
+        for bad in [
+            BrandInput {
+                domain: Some("not a domain".into()),
+                ..Default::default()
+            },
+            BrandInput {
+                age_recipient: Some("age1nope".into()),
+                ..Default::default()
+            },
+            BrandInput {
+                did: Some("did:web:example.com".into()),
+                ..Default::default()
+            },
+            BrandInput {
+                inbox: Some("ftp://example.com".into()),
+                ..Default::default()
+            },
+            BrandInput::named("  "),
+        ] {
+            assert!(bad.apply_to(&mut b.clone()).is_err(), "{bad:?}");
+        }
+        let clear = BrandInput {
+            domain: Some(String::new()),
+            ..Default::default()
+        };
+        clear.apply_to(&mut b).unwrap();
+        assert_eq!(b.domain, None, "an empty value clears");
+    }
+
+    #[test]
+    fn record_date_prefers_the_date_field() {
+        let r = Record {
+            id: "x".into(),
+            kind: RecordKind::Note,
+            brand: None,
+            fields: fields(&[("text", "t"), ("date", "2020-05-06")]),
+            tags: vec![],
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        assert_eq!(r.date(), NaiveDate::from_ymd_opt(2020, 5, 6).unwrap());
+    }
+}

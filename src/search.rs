@@ -1,0 +1,252 @@
+//! In-memory full-text search over decrypted values.
+//!
+//! Every document (a brand, or a record with its brand's name) is lowercased
+//! into one contiguous buffer, documents separated by NUL. A query is split
+//! into words; every word must occur (as a substring) in the document. The
+//! longest word is found with a SIMD substring search over the whole buffer,
+//! and each candidate document is then checked for the other words. The
+//! buffer holds plaintext, so it is zeroized when dropped and a removed
+//! document's bytes are wiped at once.
+
+use memchr::memmem;
+use zeroize::Zeroizing;
+
+/// A search index over documents identified by `K`.
+#[derive(Debug)]
+pub struct SearchIndex<K> {
+    text: Zeroizing<Vec<u8>>,
+    docs: Vec<Doc<K>>,
+    live: usize,
+}
+
+#[derive(Debug)]
+struct Doc<K> {
+    start: usize,
+    end: usize,
+    key: Option<K>,
+}
+
+impl<K: Clone + PartialEq> Default for SearchIndex<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Clone + PartialEq> SearchIndex<K> {
+    /// An empty index.
+    pub fn new() -> Self {
+        SearchIndex {
+            text: Zeroizing::new(Vec::new()),
+            docs: Vec::new(),
+            live: 0,
+        }
+    }
+
+    /// Add a document made of `parts` (each is lowercased and searched as one
+    /// text; parts are joined by a space). Returns its slot.
+    pub fn add<'a>(&mut self, key: K, parts: impl IntoIterator<Item = &'a str>) -> usize {
+        let start = self.text.len();
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push(b' ');
+            }
+            push_lowercase(&mut self.text, part);
+        }
+        let end = self.text.len();
+        self.text.push(0);
+        self.docs.push(Doc {
+            start,
+            end,
+            key: Some(key),
+        });
+        self.live += 1;
+        self.docs.len() - 1
+    }
+
+    /// Remove every document with this key, wiping its text.
+    pub fn remove(&mut self, key: &K) {
+        for doc in self.docs.iter_mut() {
+            if doc.key.as_ref() == Some(key) {
+                doc.key = None;
+                self.text[doc.start..doc.end].fill(0);
+                self.live -= 1;
+            }
+        }
+        if self.docs.len() > 64 && self.live * 2 < self.docs.len() {
+            self.compact();
+        }
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// True when the index holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    fn compact(&mut self) {
+        let mut text = Zeroizing::new(Vec::with_capacity(self.text.len()));
+        let mut docs = Vec::with_capacity(self.live);
+        for doc in self.docs.drain(..) {
+            if let Some(key) = doc.key {
+                let start = text.len();
+                text.extend_from_slice(&self.text[doc.start..doc.end]);
+                let end = text.len();
+                text.push(0);
+                docs.push(Doc {
+                    start,
+                    end,
+                    key: Some(key),
+                });
+            }
+        }
+        self.text = text;
+        self.docs = docs;
+    }
+
+    /// Keys of the documents containing every word of `query`, in insertion
+    /// order. An empty query matches nothing.
+    pub fn search(&self, query: &str) -> Vec<K> {
+        let mut words: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+        for word in query.split_whitespace() {
+            let mut w = Zeroizing::new(Vec::new());
+            push_lowercase(&mut w, word);
+            if !w.is_empty() && !words.iter().any(|x| **x == *w) {
+                words.push(w);
+            }
+        }
+        if words.is_empty() {
+            return Vec::new();
+        }
+        // The longest word is usually the rarest: scan for it, check the rest.
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let first = memmem::Finder::new(&words[0][..]);
+        let rest: Vec<memmem::Finder<'_>> = words[1..]
+            .iter()
+            .map(|w| memmem::Finder::new(&w[..]))
+            .collect();
+
+        let mut hits = Vec::new();
+        let text = &self.text[..];
+        let mut pos = 0;
+        while pos < text.len() {
+            let Some(found) = first.find(&text[pos..]) else {
+                break;
+            };
+            let at = pos + found;
+            // The document holding `at`: the last one starting at or before it.
+            let i = self.docs.partition_point(|d| d.start <= at) - 1;
+            let doc = &self.docs[i];
+            pos = doc.end + 1;
+            let Some(key) = &doc.key else { continue };
+            if at + words[0].len() > doc.end {
+                continue;
+            }
+            let body = &text[doc.start..doc.end];
+            if rest.iter().all(|f| f.find(body).is_some()) {
+                hits.push(key.clone());
+            }
+        }
+        hits
+    }
+}
+
+/// Append the lowercase form of `s`, with NUL (our separator) turned into a
+/// space so no document can contain it.
+fn push_lowercase(out: &mut Vec<u8>, s: &str) {
+    if s.is_ascii() {
+        out.extend(s.bytes().map(|b| match b {
+            0 => b' ',
+            _ => b.to_ascii_lowercase(),
+        }));
+    } else {
+        let mut buf = [0u8; 4];
+        for c in s.chars().flat_map(char::to_lowercase) {
+            let c = if c == '\0' { ' ' } else { c };
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn index(docs: &[&str]) -> SearchIndex<usize> {
+        let mut ix = SearchIndex::new();
+        for (i, d) in docs.iter().enumerate() {
+            ix.add(i, [*d]);
+        }
+        ix
+    }
+
+    #[test]
+    fn every_word_must_match_case_insensitively() {
+        let ix = index(&["Alice at ACME", "Bob at Acme", "Alice at Globex"]);
+        assert_eq!(ix.search("acme"), vec![0, 1]);
+        assert_eq!(ix.search("ALICE acme"), vec![0]);
+        assert_eq!(ix.search("  "), Vec::<usize>::new());
+        assert_eq!(ix.search("alice nobody"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn words_do_not_match_across_documents() {
+        let ix = index(&["abc", "def"]);
+        assert!(ix.search("cd").is_empty());
+        assert!(ix.search("abc def").is_empty());
+    }
+
+    #[test]
+    fn unicode_is_folded() {
+        let ix = index(&["Straße in MÜNCHEN", "Ærøskøbing"]);
+        assert_eq!(ix.search("münchen"), vec![0]);
+        assert_eq!(ix.search("ærø"), vec![1]);
+    }
+
+    #[test]
+    fn removed_documents_are_wiped_and_not_found() {
+        let mut ix = index(&["secret canary", "other"]);
+        ix.remove(&0);
+        assert!(ix.search("canary").is_empty());
+        assert!(memmem::find(&ix.text, b"canary").is_none(), "text is wiped");
+        assert_eq!(ix.len(), 1);
+    }
+
+    #[test]
+    fn compaction_keeps_the_live_documents() {
+        let mut ix = SearchIndex::new();
+        for i in 0..200 {
+            ix.add(i, [format!("doc number {i}").as_str()]);
+        }
+        for i in 0..150 {
+            ix.remove(&i);
+        }
+        assert_eq!(ix.search("number"), (150..200).collect::<Vec<_>>());
+        assert_eq!(ix.search("number 199"), vec![199]);
+    }
+
+    proptest! {
+        #[test]
+        fn search_agrees_with_a_naive_scan(
+            docs in proptest::collection::vec("[a-cA-C ]{0,12}", 0..20),
+            query in "[a-c ]{0,6}",
+        ) {
+            let ix = {
+                let mut ix = SearchIndex::new();
+                for (i, d) in docs.iter().enumerate() { ix.add(i, [d.as_str()]); }
+                ix
+            };
+            let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+            let expected: Vec<usize> = if words.is_empty() { vec![] } else {
+                docs.iter().enumerate()
+                    .filter(|(_, d)| words.iter().all(|w| d.to_lowercase().contains(w.as_str())))
+                    .map(|(i, _)| i).collect()
+            };
+            prop_assert_eq!(ix.search(&query), expected);
+        }
+    }
+}

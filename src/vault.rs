@@ -1,0 +1,997 @@
+//! The vault: create, open, unlock, change the passphrase, recover; and the
+//! brands and records inside, sealed row by row.
+//!
+//! Start at [`Vault::create`] and [`Vault::open`] → [`LockedVault::unlock`].
+//! An unlocked [`Vault`] keeps its keys in zeroizing memory; dropping it
+//! locks it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, Cipher, KEY_LEN, KdfParams, RecoveryCode, SecretKey};
+use crate::error::{Error, Result};
+use crate::model::{
+    Brand, BrandInput, NewRecord, Record, RecordFilter, RecordPatch, check_fields, check_tags,
+};
+use crate::search::SearchIndex;
+use crate::store::{self, SealedRow, Table};
+
+/// File name of the database inside a vault folder.
+pub const DB_FILE: &str = "vault.db";
+const FORMAT: &str = "vrm-vault";
+const FORMAT_VERSION: u32 = 1;
+const CHECK_PLAINTEXT: &[u8] = b"vrm-vault check value v1";
+/// Shortest id prefix accepted in place of a full id.
+pub const MIN_ID_PREFIX: usize = 4;
+
+/// The platform's per-user data folder for the default vault
+/// (`~/.local/share/vrm-vault` on Linux).
+pub fn default_vault_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "VRM Vault", "vrm-vault").map(|d| d.data_dir().into())
+}
+
+/// The vault header: everything needed to unlock, stored as JSON beside its
+/// SHA-256 digest (so damage is told apart from a wrong passphrase).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Header {
+    format: String,
+    format_version: u32,
+    vault_id: String,
+    created_at: DateTime<Utc>,
+    kdf: KdfParams,
+    /// Vault key sealed under the passphrase KEK, base64.
+    wrapped_by_passphrase: String,
+    /// Vault key sealed under the recovery-code key, base64.
+    wrapped_by_recovery: String,
+    /// A known value sealed under the data key, base64.
+    check: String,
+}
+
+impl Header {
+    fn encode(&self) -> Result<(Vec<u8>, Vec<u8>)> {
+        let body = serde_json::to_vec(self).map_err(|e| Error::Database(e.to_string()))?;
+        let digest = crypto::sha256(&body).to_vec();
+        Ok((body, digest))
+    }
+
+    fn decode(body: &[u8], digest: &[u8]) -> Result<Self> {
+        // The digest is over public data: it detects damage, not forgery.
+        if crypto::sha256(body).as_slice() != digest {
+            return Err(Error::Corrupt(
+                "the vault header fails its integrity check".into(),
+            ));
+        }
+        let header: Header = serde_json::from_slice(body)
+            .map_err(|_| Error::Corrupt("the vault header cannot be parsed".into()))?;
+        if header.format != FORMAT {
+            return Err(Error::Corrupt("this is not a VRM Vault file".into()));
+        }
+        if header.format_version > FORMAT_VERSION {
+            return Err(Error::NewerSchema {
+                found: header.format_version.into(),
+                supported: FORMAT_VERSION.into(),
+            });
+        }
+        Ok(header)
+    }
+
+    fn wrap_aad(&self, what: &str) -> Vec<u8> {
+        format!("vrm-vault v1 wrap {what}\0{}", self.vault_id).into_bytes()
+    }
+
+    fn check_aad(&self) -> Vec<u8> {
+        format!("vrm-vault v1 check\0{}", self.vault_id).into_bytes()
+    }
+
+    fn set_passphrase(
+        &mut self,
+        vault_key: &SecretKey,
+        passphrase: &SecretString,
+        kdf: KdfParams,
+    ) -> Result<()> {
+        let kek = crypto::derive_kek(passphrase, &kdf)?;
+        self.kdf = kdf;
+        let sealed = Cipher::new(&kek).seal(
+            &self.wrap_aad("passphrase"),
+            vault_key.expose_secret_bytes(),
+        )?;
+        self.wrapped_by_passphrase = b64(&sealed);
+        Ok(())
+    }
+
+    fn set_recovery(&mut self, vault_key: &SecretKey) -> Result<RecoveryCode> {
+        let code = RecoveryCode::generate()?;
+        let key = code.wrapping_key(&self.vault_id)?;
+        let sealed =
+            Cipher::new(&key).seal(&self.wrap_aad("recovery"), vault_key.expose_secret_bytes())?;
+        self.wrapped_by_recovery = b64(&sealed);
+        Ok(code)
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    data_encoding::BASE64.encode(bytes)
+}
+
+fn unb64(s: &str, what: &str) -> Result<Vec<u8>> {
+    data_encoding::BASE64
+        .decode(s.as_bytes())
+        .map_err(|_| Error::Corrupt(format!("the vault header's {what} is not base64")))
+}
+
+fn unwrap_key(
+    wrapping: &SecretKey,
+    aad: &[u8],
+    sealed_b64: &str,
+    what: &str,
+) -> Result<Option<SecretKey>> {
+    let sealed = unb64(sealed_b64, what)?;
+    let Some(opened) = Cipher::new(wrapping).open(aad, &sealed) else {
+        return Ok(None);
+    };
+    let bytes: [u8; KEY_LEN] = opened
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::Corrupt(format!("the {what} has the wrong length")))?;
+    Ok(Some(SecretKey::from_bytes(Zeroizing::new(bytes))))
+}
+
+/// A vault whose file is open and whose header checks out, not yet unlocked.
+#[derive(Debug)]
+pub struct LockedVault {
+    dir: PathBuf,
+    conn: Connection,
+    header: Header,
+}
+
+impl LockedVault {
+    /// The vault folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Run the passphrase KDF (the slow part of unlocking).
+    pub fn derive_kek(&self, passphrase: &SecretString) -> Result<SecretKey> {
+        crypto::derive_kek(passphrase, &self.header.kdf)
+    }
+
+    /// Unlock with a passphrase.
+    pub fn unlock(self, passphrase: &SecretString) -> Result<Vault> {
+        let kek = self.derive_kek(passphrase)?;
+        self.unlock_with_kek(&kek)
+    }
+
+    /// Unlock with an already derived key-encryption key (everything in
+    /// unlocking but the KDF).
+    pub fn unlock_with_kek(self, kek: &SecretKey) -> Result<Vault> {
+        let aad = self.header.wrap_aad("passphrase");
+        let vault_key = unwrap_key(kek, &aad, &self.header.wrapped_by_passphrase, "wrapped key")?
+            .ok_or(Error::WrongPassphrase)?;
+        self.into_vault(vault_key)
+    }
+
+    /// Unlock with the recovery code, set a new passphrase and issue a new
+    /// recovery code (the old one stops working, since it has been typed).
+    pub fn recover(
+        self,
+        code: &RecoveryCode,
+        new_passphrase: &SecretString,
+        kdf: KdfParams,
+    ) -> Result<(Vault, RecoveryCode)> {
+        let key = code.wrapping_key(&self.header.vault_id)?;
+        let aad = self.header.wrap_aad("recovery");
+        let vault_key = unwrap_key(
+            &key,
+            &aad,
+            &self.header.wrapped_by_recovery,
+            "recovery wrap",
+        )?
+        .ok_or(Error::WrongRecoveryCode)?;
+        let mut vault = self.into_vault(vault_key)?;
+        let mut header = vault.header.clone();
+        header.set_passphrase(&vault.vault_key, new_passphrase, kdf)?;
+        let new_code = header.set_recovery(&vault.vault_key)?;
+        vault.write_header(header)?;
+        Ok((vault, new_code))
+    }
+
+    fn into_vault(self, vault_key: SecretKey) -> Result<Vault> {
+        let data = Cipher::new(&vault_key.derive(b"row data"));
+        let check = unb64(&self.header.check, "check value")?;
+        match data.open(&self.header.check_aad(), &check) {
+            Some(v) if v.as_slice() == CHECK_PLAINTEXT => {}
+            _ => {
+                return Err(Error::Corrupt(
+                    "the vault key does not match this vault's data (check value fails)".into(),
+                ));
+            }
+        }
+        // Schema changes happen only once the passphrase is proven.
+        store::migrate(&self.conn)?;
+        Ok(Vault {
+            dir: self.dir,
+            conn: self.conn,
+            header: self.header,
+            vault_key,
+            data,
+            brands: None,
+            records: None,
+        })
+    }
+}
+
+/// What [`Vault::load_records`] found: the records that opened, and the ids of
+/// rows that did not.
+#[derive(Debug, Default)]
+struct RecordCache {
+    by_id: HashMap<String, Record>,
+    damaged: Vec<String>,
+    index: Option<SearchIndex<Hit>>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", content = "id", rename_all = "lowercase")]
+pub enum Hit {
+    /// A brand matched.
+    Brand(String),
+    /// A record matched.
+    Record(String),
+}
+
+/// Summary figures of an unlocked vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VaultInfo {
+    /// The vault folder.
+    pub dir: PathBuf,
+    /// Random id of this vault.
+    pub vault_id: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Number of brands.
+    pub brands: usize,
+    /// Number of records.
+    pub records: usize,
+    /// Argon2id memory, KiB.
+    pub kdf_m_kib: u32,
+    /// Argon2id passes.
+    pub kdf_t: u32,
+}
+
+/// An unlocked vault. Dropping it locks it: the keys are zeroized, and so is
+/// every decrypted value it cached.
+#[derive(Debug)]
+pub struct Vault {
+    dir: PathBuf,
+    conn: Connection,
+    header: Header,
+    vault_key: SecretKey,
+    data: Cipher,
+    brands: Option<BTreeMap<String, Brand>>,
+    records: Option<RecordCache>,
+}
+
+impl Vault {
+    /// Create a new vault in `dir` (created if missing, mode 0700 on Unix),
+    /// protected by `passphrase` with the given KDF parameters. Returns the
+    /// vault and its recovery code, which the caller shows once.
+    pub fn create(
+        dir: &Path,
+        passphrase: &SecretString,
+        kdf: KdfParams,
+    ) -> Result<(Vault, RecoveryCode)> {
+        check_new_passphrase(passphrase)?;
+        let db = dir.join(DB_FILE);
+        if db.exists() {
+            return Err(Error::VaultExists(dir.to_path_buf()));
+        }
+        create_private_dir(dir)?;
+        let vault_key = SecretKey::generate()?;
+        let mut header = Header {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            vault_id: uuid::Uuid::new_v4().to_string(),
+            created_at: Utc::now(),
+            kdf: kdf.clone(),
+            wrapped_by_passphrase: String::new(),
+            wrapped_by_recovery: String::new(),
+            check: String::new(),
+        };
+        header.set_passphrase(&vault_key, passphrase, kdf)?;
+        let code = header.set_recovery(&vault_key)?;
+        let data = Cipher::new(&vault_key.derive(b"row data"));
+        header.check = b64(&data.seal(&header.check_aad(), CHECK_PLAINTEXT)?);
+        let (body, digest) = header.encode()?;
+
+        // Build the file under a temporary name and move it into place, so a
+        // failure half-way never leaves a vault that cannot be opened.
+        let tmp = dir.join(format!(".{DB_FILE}.creating"));
+        let _ = std::fs::remove_file(&tmp);
+        let result = (|| {
+            let conn = store::open(&tmp, true)?;
+            store::create_schema(&conn)?;
+            store::write_header(&conn, &body, &digest)?;
+            conn.pragma_update(None, "journal_mode", "DELETE")?;
+            conn.close().map_err(|(_, e)| Error::from(e))
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        std::fs::rename(&tmp, &db).map_err(|e| Error::io(&db, e))?;
+        let conn = store::open(&db, false)?;
+        Ok((
+            Vault {
+                dir: dir.to_path_buf(),
+                conn,
+                header,
+                vault_key,
+                data,
+                brands: Some(BTreeMap::new()),
+                records: Some(RecordCache::default()),
+            },
+            code,
+        ))
+    }
+
+    /// Open the vault in `dir` and check its header, without unlocking it.
+    /// Nothing is written.
+    pub fn open(dir: &Path) -> Result<LockedVault> {
+        let db = dir.join(DB_FILE);
+        let meta = std::fs::metadata(&db).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::VaultNotFound(dir.to_path_buf()),
+            _ => Error::io(&db, e),
+        })?;
+        if meta.len() < 512 {
+            return Err(Error::Corrupt(format!(
+                "{} is truncated ({} bytes)",
+                db.display(),
+                meta.len()
+            )));
+        }
+        let conn = store::open(&db, false)?;
+        let version = store::schema_version(&conn)?;
+        if version == 0 {
+            return Err(Error::Corrupt("this is not a VRM Vault file".into()));
+        }
+        if version > store::SCHEMA_VERSION {
+            return Err(Error::NewerSchema {
+                found: version,
+                supported: store::SCHEMA_VERSION,
+            });
+        }
+        let (body, digest) = store::read_header(&conn)?;
+        let header = Header::decode(&body, &digest)?;
+        Ok(LockedVault {
+            dir: dir.to_path_buf(),
+            conn,
+            header,
+        })
+    }
+
+    /// Whether a vault exists in `dir`.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DB_FILE).exists()
+    }
+
+    /// The vault folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Counts and parameters, for a status line.
+    pub fn info(&self) -> Result<VaultInfo> {
+        let (brands, records) = store::counts(&self.conn)?;
+        Ok(VaultInfo {
+            dir: self.dir.clone(),
+            vault_id: self.header.vault_id.clone(),
+            created_at: self.header.created_at,
+            brands,
+            records,
+            kdf_m_kib: self.header.kdf.m_kib,
+            kdf_t: self.header.kdf.t,
+        })
+    }
+
+    /// Change the passphrase: re-wraps the vault key; no data is re-encrypted.
+    pub fn change_passphrase(
+        &mut self,
+        new_passphrase: &SecretString,
+        kdf: KdfParams,
+    ) -> Result<()> {
+        check_new_passphrase(new_passphrase)?;
+        let mut header = self.header.clone();
+        header.set_passphrase(&self.vault_key, new_passphrase, kdf)?;
+        self.write_header(header)
+    }
+
+    fn write_header(&mut self, header: Header) -> Result<()> {
+        let (body, digest) = header.encode()?;
+        store::write_header(&self.conn, &body, &digest)?;
+        // The old wrap must not linger in the WAL once it is replaced.
+        store::checkpoint_truncate(&self.conn)?;
+        self.header = header;
+        Ok(())
+    }
+
+    /// Run SQLite's structural check over the whole file.
+    pub fn check_integrity(&self) -> Result<()> {
+        store::quick_check(&self.conn)
+    }
+
+    // ---- sealing ---------------------------------------------------------
+
+    fn aad(table: Table, id: &str, version: i64, brand_id: Option<&str>) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(64);
+        aad.extend_from_slice(b"vrm-vault/1\0");
+        aad.extend_from_slice(table.name().as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(id.as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(version.to_string().as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(brand_id.unwrap_or("").as_bytes());
+        aad
+    }
+
+    fn seal<T: Serialize>(
+        &self,
+        table: Table,
+        id: &str,
+        version: i64,
+        brand_id: Option<&str>,
+        value: &T,
+    ) -> Result<SealedRow> {
+        let plain =
+            Zeroizing::new(serde_json::to_vec(value).map_err(|e| Error::Database(e.to_string()))?);
+        let body = self
+            .data
+            .seal(&Self::aad(table, id, version, brand_id), &plain)?;
+        Ok(SealedRow {
+            id: id.to_string(),
+            brand_id: brand_id.map(str::to_string),
+            version,
+            body,
+        })
+    }
+
+    fn open_row<T: for<'de> Deserialize<'de>>(&self, table: Table, row: &SealedRow) -> Result<T> {
+        let tampered = || Error::Tampered {
+            table: table.name(),
+            id: row.id.clone(),
+        };
+        let plain = self
+            .data
+            .open(
+                &Self::aad(table, &row.id, row.version, row.brand_id.as_deref()),
+                &row.body,
+            )
+            .ok_or_else(tampered)?;
+        serde_json::from_slice(&plain).map_err(|_| tampered())
+    }
+
+    fn open_brand(&self, row: &SealedRow) -> Result<Brand> {
+        let mut b: Brand = self.open_row(Table::Brands, row)?;
+        b.id = row.id.clone();
+        Ok(b)
+    }
+
+    fn open_record(&self, row: &SealedRow) -> Result<Record> {
+        let mut r: Record = self.open_row(Table::Records, row)?;
+        r.id = row.id.clone();
+        r.brand = row.brand_id.clone();
+        Ok(r)
+    }
+
+    // ---- brands ----------------------------------------------------------
+
+    fn load_brands(&mut self) -> Result<&mut BTreeMap<String, Brand>> {
+        if self.brands.is_none() {
+            let mut brands = BTreeMap::new();
+            for row in store::all_rows(&self.conn, Table::Brands)? {
+                // A brand that does not open is an error for everything that
+                // needs it; we refuse to guess.
+                let b = self.open_brand(&row)?;
+                brands.insert(b.id.clone(), b);
+            }
+            self.brands = Some(brands);
+        }
+        Ok(self.brands.as_mut().expect("just loaded"))
+    }
+
+    /// Every brand, sorted by name.
+    pub fn brands(&mut self) -> Result<Vec<Brand>> {
+        let mut list: Vec<Brand> = self.load_brands()?.values().cloned().collect();
+        list.sort_by_cached_key(|b| (b.name.to_lowercase(), b.id.clone()));
+        Ok(list)
+    }
+
+    /// Find a brand by id, name (case-insensitive), unique id prefix or
+    /// unique name prefix.
+    pub fn brand(&mut self, id_or_name: &str) -> Result<Brand> {
+        let key = id_or_name.trim();
+        let brands = self.load_brands()?;
+        if let Some(b) = brands.get(key) {
+            return Ok(b.clone());
+        }
+        let lower = key.to_lowercase();
+        let by_name: Vec<&Brand> = brands
+            .values()
+            .filter(|b| b.name.to_lowercase() == lower)
+            .collect();
+        match by_name.len() {
+            1 => return Ok(by_name[0].clone()),
+            n if n > 1 => return Err(Error::BrandAmbiguous(key.to_string())),
+            _ => {}
+        }
+        if is_id_prefix(key) {
+            let by_prefix: Vec<&Brand> = brands
+                .values()
+                .filter(|b| b.id.starts_with(&lower))
+                .collect();
+            match by_prefix.len() {
+                1 => return Ok(by_prefix[0].clone()),
+                n if n > 1 => return Err(Error::BrandAmbiguous(key.to_string())),
+                _ => {}
+            }
+        }
+        // Last, a unique name prefix: "acme" finds "ACME Corp".
+        let by_name_prefix: Vec<&Brand> = brands
+            .values()
+            .filter(|b| b.name.to_lowercase().starts_with(&lower))
+            .collect();
+        match by_name_prefix.len() {
+            1 => Ok(by_name_prefix[0].clone()),
+            n if n > 1 => Err(Error::BrandAmbiguous(key.to_string())),
+            _ => Err(Error::BrandNotFound(key.to_string())),
+        }
+    }
+
+    /// Add a brand. Names are unique (case-insensitive).
+    pub fn add_brand(&mut self, input: &BrandInput) -> Result<Brand> {
+        let now = Utc::now();
+        let mut brand = Brand {
+            id: new_id(),
+            name: String::new(),
+            domain: None,
+            contact: None,
+            notes: None,
+            age_recipient: None,
+            did: None,
+            inbox: None,
+            created_at: now,
+            updated_at: now,
+        };
+        if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            return Err(Error::invalid("a brand needs a name"));
+        }
+        input.apply_to(&mut brand)?;
+        self.ensure_unique_name(&brand.name, None)?;
+        let row = self.seal(Table::Brands, &brand.id, 1, None, &brand)?;
+        store::insert_brand(&self.conn, &row)?;
+        self.load_brands()?.insert(brand.id.clone(), brand.clone());
+        if let Some(index) = self.records.as_mut().and_then(|c| c.index.as_mut()) {
+            index_brand(index, &brand);
+        }
+        Ok(brand)
+    }
+
+    fn ensure_unique_name(&mut self, name: &str, except: Option<&str>) -> Result<()> {
+        let lower = name.to_lowercase();
+        let clash = self
+            .load_brands()?
+            .values()
+            .any(|b| b.name.to_lowercase() == lower && Some(b.id.as_str()) != except);
+        if clash {
+            Err(Error::BrandExists(name.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Change a brand's details.
+    pub fn update_brand(&mut self, id_or_name: &str, input: &BrandInput) -> Result<Brand> {
+        let old = self.brand(id_or_name)?;
+        let mut brand = old.clone();
+        input.apply_to(&mut brand)?;
+        self.ensure_unique_name(&brand.name, Some(&brand.id))?;
+        brand.updated_at = Utc::now();
+        let current = store::row(&self.conn, Table::Brands, &brand.id)?
+            .ok_or_else(|| Error::BrandNotFound(brand.id.clone()))?;
+        let row = self.seal(Table::Brands, &brand.id, current.version + 1, None, &brand)?;
+        store::update_row(&self.conn, Table::Brands, &row, current.version)?;
+        store::checkpoint_truncate(&self.conn)?;
+        self.load_brands()?.insert(brand.id.clone(), brand.clone());
+        if old.name != brand.name
+            || old.domain != brand.domain
+            || old.notes != brand.notes
+            || old.contact != brand.contact
+        {
+            // Records are indexed with their brand's name: rebuild on demand.
+            if let Some(c) = self.records.as_mut() {
+                c.index = None;
+            }
+        }
+        Ok(brand)
+    }
+
+    /// Delete a brand and every record that belongs to it. Afterwards neither
+    /// their plaintext nor their ciphertext is in any file of the vault.
+    /// Returns the number of records deleted with it.
+    pub fn delete_brand(&mut self, id_or_name: &str) -> Result<usize> {
+        let brand = self.brand(id_or_name)?;
+        let tx = self.conn.unchecked_transaction()?;
+        let record_ids = store::record_ids_of_brand(&tx, &brand.id)?;
+        let n = store::delete_records_of_brand(&tx, &brand.id)?;
+        store::delete_row(&tx, Table::Brands, &brand.id)?;
+        tx.commit()?;
+        store::checkpoint_truncate(&self.conn)?;
+        self.load_brands()?.remove(&brand.id);
+        if let Some(cache) = self.records.as_mut() {
+            for id in &record_ids {
+                cache.by_id.remove(id);
+            }
+            cache.damaged.retain(|d| !record_ids.contains(d));
+            cache.index = None;
+        }
+        Ok(n)
+    }
+
+    // ---- records ---------------------------------------------------------
+
+    fn load_records(&mut self) -> Result<&mut RecordCache> {
+        if self.records.is_none() {
+            let rows = store::all_rows(&self.conn, Table::Records)?;
+            let mut cache = RecordCache {
+                by_id: HashMap::with_capacity(rows.len()),
+                ..Default::default()
+            };
+            for row in rows {
+                match self.open_record(&row) {
+                    Ok(r) => {
+                        cache.by_id.insert(r.id.clone(), r);
+                    }
+                    Err(Error::Tampered { .. }) => cache.damaged.push(row.id),
+                    Err(e) => return Err(e),
+                }
+            }
+            self.records = Some(cache);
+        }
+        Ok(self.records.as_mut().expect("just loaded"))
+    }
+
+    /// Ids of records whose rows fail to authenticate (damaged or tampered
+    /// with). They are left out of lists and searches; the rest is usable.
+    pub fn damaged_records(&mut self) -> Result<Vec<String>> {
+        Ok(self.load_records()?.damaged.clone())
+    }
+
+    fn resolve_record_id(&mut self, id: &str) -> Result<String> {
+        let id = id.trim().to_ascii_lowercase();
+        if store::row(&self.conn, Table::Records, &id)?.is_some() {
+            return Ok(id);
+        }
+        if !is_id_prefix(&id) {
+            return Err(Error::RecordNotFound(id));
+        }
+        let ids = store::ids_with_prefix(&self.conn, Table::Records, &id, 2)?;
+        match ids.len() {
+            0 => Err(Error::RecordNotFound(id)),
+            1 => Ok(ids.into_iter().next().expect("one")),
+            _ => Err(Error::RecordAmbiguous(id)),
+        }
+    }
+
+    /// One record, by id or unique id prefix.
+    pub fn record(&mut self, id: &str) -> Result<Record> {
+        let id = self.resolve_record_id(id)?;
+        if let Some(r) = self.records.as_ref().and_then(|c| c.by_id.get(&id)) {
+            return Ok(r.clone());
+        }
+        let row = store::row(&self.conn, Table::Records, &id)?
+            .ok_or_else(|| Error::RecordNotFound(id.clone()))?;
+        self.open_record(&row)
+    }
+
+    fn resolve_brand_ref(&mut self, brand: Option<&str>) -> Result<Option<String>> {
+        match brand.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(b) => Ok(Some(self.brand(b)?.id)),
+        }
+    }
+
+    /// Add a record.
+    pub fn add_record(&mut self, new: &NewRecord) -> Result<Record> {
+        let brand = self.resolve_brand_ref(new.brand.as_deref())?;
+        let now = Utc::now();
+        let record = Record {
+            id: new_id(),
+            kind: new.kind,
+            brand,
+            fields: check_fields(new.kind, &new.fields)?,
+            tags: check_tags(&new.tags)?,
+            created_at: now,
+            updated_at: now,
+        };
+        let row = self.seal(
+            Table::Records,
+            &record.id,
+            1,
+            record.brand.as_deref(),
+            &record,
+        )?;
+        store::insert_record(&self.conn, &row)?;
+        self.cache_record(&record);
+        Ok(record)
+    }
+
+    fn cache_record(&mut self, record: &Record) {
+        let brand_name = record
+            .brand
+            .as_ref()
+            .and_then(|b| self.brands.as_ref().and_then(|m| m.get(b)))
+            .map(|b| b.name.clone());
+        if let Some(cache) = self.records.as_mut() {
+            if let Some(index) = cache.index.as_mut() {
+                let key = Hit::Record(record.id.clone());
+                index.remove(&key);
+                index_record(index, record, brand_name.as_deref());
+            }
+            cache.by_id.insert(record.id.clone(), record.clone());
+        }
+    }
+
+    /// Change a record.
+    pub fn update_record(&mut self, id: &str, patch: &RecordPatch) -> Result<Record> {
+        let mut record = self.record(id)?;
+        if let Some(kind) = patch.kind {
+            record.kind = kind;
+        }
+        if let Some(brand) = &patch.brand {
+            record.brand = self.resolve_brand_ref(brand.as_deref())?;
+        }
+        for name in &patch.remove {
+            let name = name.trim().to_ascii_lowercase();
+            if record.fields.remove(&name).is_none() {
+                return Err(Error::invalid(format!("the record has no field {name}")));
+            }
+        }
+        for (k, v) in &patch.set {
+            record
+                .fields
+                .insert(k.trim().to_ascii_lowercase(), v.clone());
+        }
+        record.fields = check_fields(record.kind, &record.fields)?;
+        record.tags.retain(|t| !patch.remove_tags.contains(t));
+        record.tags.extend(patch.add_tags.iter().cloned());
+        record.tags = check_tags(&record.tags)?;
+        record.updated_at = Utc::now();
+
+        let current = store::row(&self.conn, Table::Records, &record.id)?
+            .ok_or_else(|| Error::RecordNotFound(record.id.clone()))?;
+        let row = self.seal(
+            Table::Records,
+            &record.id,
+            current.version + 1,
+            record.brand.as_deref(),
+            &record,
+        )?;
+        store::update_row(&self.conn, Table::Records, &row, current.version)?;
+        // The old version's ciphertext must leave the WAL too.
+        store::checkpoint_truncate(&self.conn)?;
+        self.cache_record(&record);
+        Ok(record)
+    }
+
+    /// Delete a record for good: afterwards neither its plaintext nor its
+    /// ciphertext is in any file of the vault folder.
+    pub fn delete_record(&mut self, id: &str) -> Result<()> {
+        let id = self.resolve_record_id(id)?;
+        if !store::delete_row(&self.conn, Table::Records, &id)? {
+            return Err(Error::RecordNotFound(id));
+        }
+        store::checkpoint_truncate(&self.conn)?;
+        if let Some(cache) = self.records.as_mut() {
+            cache.by_id.remove(&id);
+            cache.damaged.retain(|d| *d != id);
+            if let Some(index) = cache.index.as_mut() {
+                index.remove(&Hit::Record(id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records matching `filter`, newest first.
+    pub fn list_records(&mut self, filter: &RecordFilter) -> Result<Vec<Record>> {
+        let brand_id = match filter.brand.as_deref() {
+            Some(b) => Some(self.brand(b)?.id),
+            None => None,
+        };
+        let cache = self.load_records()?;
+        let mut list: Vec<Record> = cache
+            .by_id
+            .values()
+            .filter(|r| filter.matches(r, brand_id.as_deref()))
+            .cloned()
+            .collect();
+        sort_records(&mut list);
+        Ok(list)
+    }
+
+    /// Build the search index now (it is otherwise built on first search).
+    pub fn prepare_search(&mut self) -> Result<()> {
+        self.load_brands()?;
+        self.load_records()?;
+        let brands = self.brands.as_ref().expect("loaded");
+        let cache = self.records.as_mut().expect("loaded");
+        if cache.index.is_none() {
+            let mut index = SearchIndex::new();
+            for b in brands.values() {
+                index_brand(&mut index, b);
+            }
+            for r in cache.by_id.values() {
+                let name = r
+                    .brand
+                    .as_ref()
+                    .and_then(|b| brands.get(b))
+                    .map(|b| b.name.as_str());
+                index_record(&mut index, r, name);
+            }
+            cache.index = Some(index);
+        }
+        Ok(())
+    }
+
+    /// Search every decrypted value of brands and records. Every word of
+    /// `query` must occur (case-insensitive); a record also matches on its
+    /// brand's name. Narrow with `filter` (brand, kind, tags, dates; a kind
+    /// or brand filter leaves brands out of the hits).
+    pub fn search(&mut self, query: &str, filter: &RecordFilter) -> Result<Vec<Hit>> {
+        let brand_id = match filter.brand.as_deref() {
+            Some(b) => Some(self.brand(b)?.id),
+            None => None,
+        };
+        self.prepare_search()?;
+        let cache = self.records.as_ref().expect("loaded");
+        let index = cache.index.as_ref().expect("built");
+        let only_records = filter != &RecordFilter::default();
+        let mut hits: Vec<Hit> = index
+            .search(query)
+            .into_iter()
+            .filter(|hit| match hit {
+                Hit::Brand(_) => !only_records,
+                Hit::Record(id) => cache
+                    .by_id
+                    .get(id)
+                    .is_some_and(|r| filter.matches(r, brand_id.as_deref())),
+            })
+            .collect();
+        // Brands first (by name), then records newest first.
+        let brands = self.brands.as_ref().expect("loaded");
+        hits.sort_by(|a, b| match (a, b) {
+            (Hit::Brand(x), Hit::Brand(y)) => {
+                let name = |id: &String| brands.get(id).map(|b| b.name.to_lowercase());
+                name(x).cmp(&name(y)).then(x.cmp(y))
+            }
+            (Hit::Brand(_), Hit::Record(_)) => std::cmp::Ordering::Less,
+            (Hit::Record(_), Hit::Brand(_)) => std::cmp::Ordering::Greater,
+            (Hit::Record(x), Hit::Record(y)) => newest_first(&cache.by_id[x], &cache.by_id[y]),
+        });
+        Ok(hits)
+    }
+
+    // ---- bulk ------------------------------------------------------------
+
+    /// Insert many brands and records in one transaction: all or nothing.
+    /// Ids and timestamps are kept as given (used by import and restore);
+    /// every value is checked. `progress(done, total)` is called as it goes.
+    pub fn insert_batch(
+        &mut self,
+        brands: &[Brand],
+        records: &[Record],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<()> {
+        let total = brands.len() + records.len();
+        let tx = self.conn.unchecked_transaction()?;
+        let mut done = 0;
+        for b in brands {
+            let row = self.seal(Table::Brands, &b.id, 1, None, b)?;
+            store::insert_brand(&tx, &row)?;
+            done += 1;
+        }
+        for r in records {
+            let row = self.seal(Table::Records, &r.id, 1, r.brand.as_deref(), r)?;
+            store::insert_record(&tx, &row)?;
+            done += 1;
+            if done % 1000 == 0 {
+                progress(done, total);
+            }
+        }
+        tx.commit()?;
+        progress(total, total);
+        // Reload lazily: cheaper than patching a large cache.
+        self.brands = None;
+        self.records = None;
+        Ok(())
+    }
+
+    /// Whether a brand or record with this exact id exists.
+    pub fn id_exists(&self, id: &str) -> Result<bool> {
+        Ok(store::row(&self.conn, Table::Records, id)?.is_some()
+            || store::row(&self.conn, Table::Brands, id)?.is_some())
+    }
+}
+
+fn sort_records(list: &mut [Record]) {
+    list.sort_by(newest_first);
+}
+
+fn newest_first(a: &Record, b: &Record) -> std::cmp::Ordering {
+    b.date()
+        .cmp(&a.date())
+        .then(b.created_at.cmp(&a.created_at))
+        .then(a.id.cmp(&b.id))
+}
+
+fn index_brand(index: &mut SearchIndex<Hit>, b: &Brand) {
+    let parts = [
+        Some(b.name.as_str()),
+        b.domain.as_deref(),
+        b.contact.as_deref(),
+        b.notes.as_deref(),
+    ];
+    index.add(Hit::Brand(b.id.clone()), parts.into_iter().flatten());
+}
+
+fn index_record(index: &mut SearchIndex<Hit>, r: &Record, brand_name: Option<&str>) {
+    let parts = std::iter::once(r.kind.as_str())
+        .chain(brand_name)
+        .chain(r.fields.values().map(String::as_str))
+        .chain(r.tags.iter().map(String::as_str));
+    index.add(Hit::Record(r.id.clone()), parts);
+}
+
+/// A fresh random id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn is_id_prefix(s: &str) -> bool {
+    s.len() >= MIN_ID_PREFIX
+        && s.len() <= 36
+        && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+/// Passphrases shorter than this are refused when set.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+fn check_new_passphrase(p: &SecretString) -> Result<()> {
+    use secrecy::ExposeSecret;
+    if p.expose_secret().chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(Error::invalid(format!(
+            "the passphrase is too short (at least {MIN_PASSPHRASE_CHARS} characters)"
+        )));
+    }
+    Ok(())
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
+}
+
+/// How long `init` aims for one passphrase derivation to take by default.
+pub const DEFAULT_KDF_TARGET: Duration = Duration::from_millis(1000);
