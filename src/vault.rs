@@ -236,6 +236,32 @@ struct RecordCache {
     index: Option<SearchIndex<Hit>>,
 }
 
+impl Drop for RecordCache {
+    fn drop(&mut self) {
+        for r in self.by_id.values_mut() {
+            wipe_record(r);
+        }
+    }
+}
+
+fn wipe_record(r: &mut Record) {
+    use zeroize::Zeroize;
+    for v in r.fields.values_mut() {
+        v.zeroize();
+    }
+    for t in r.tags.iter_mut() {
+        t.zeroize();
+    }
+}
+
+fn wipe_brand(b: &mut Brand) {
+    use zeroize::Zeroize;
+    b.name.zeroize();
+    for v in [&mut b.domain, &mut b.contact, &mut b.notes, &mut b.inbox].into_iter().flatten() {
+        v.zeroize();
+    }
+}
+
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "type", content = "id", rename_all = "lowercase")]
@@ -265,8 +291,8 @@ pub struct VaultInfo {
     pub kdf_t: u32,
 }
 
-/// An unlocked vault. Dropping it locks it: the keys are zeroized, and so is
-/// every decrypted value it cached.
+/// An unlocked vault. Dropping it locks it: the keys are zeroized, and so are
+/// the decrypted values it cached (copies handed to callers are theirs).
 #[derive(Debug)]
 pub struct Vault {
     dir: PathBuf,
@@ -276,6 +302,14 @@ pub struct Vault {
     data: Cipher,
     brands: Option<BTreeMap<String, Brand>>,
     records: Option<RecordCache>,
+}
+
+impl Drop for Vault {
+    fn drop(&mut self) {
+        if let Some(brands) = self.brands.as_mut() {
+            brands.values_mut().for_each(wipe_brand);
+        }
+    }
 }
 
 impl Vault {
@@ -651,7 +685,8 @@ impl Vault {
             let rows = store::all_rows(&self.conn, Table::Records)?;
             let mut cache = RecordCache {
                 by_id: HashMap::with_capacity(rows.len()),
-                ..Default::default()
+                damaged: Vec::new(),
+                index: None,
             };
             for row in rows {
                 match self.open_record(&row) {
