@@ -699,6 +699,7 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
         }
         BrandCommand::List { json } => {
             let brands = vault.brands()?;
+            warn_damaged(&mut vault)?;
             if *json {
                 return print_json(&brands);
             }
@@ -932,6 +933,14 @@ fn to_map(fields: &[(String, String)]) -> CliResult<BTreeMap<String, String>> {
 }
 
 fn warn_damaged(vault: &mut Vault) -> CliResult {
+    let brands = vault.damaged_brands()?;
+    if !brands.is_empty() {
+        eprintln!(
+            "warning: {} brand(s) are damaged or were tampered with and are left out: {}",
+            brands.len(),
+            brands.join(", ")
+        );
+    }
     let damaged = vault.damaged_records()?;
     if !damaged.is_empty() {
         eprintln!(

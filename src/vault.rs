@@ -222,6 +222,7 @@ impl LockedVault {
             vault_key,
             data,
             brands: None,
+            damaged_brands: Vec::new(),
             records: None,
         })
     }
@@ -257,7 +258,10 @@ fn wipe_record(r: &mut Record) {
 fn wipe_brand(b: &mut Brand) {
     use zeroize::Zeroize;
     b.name.zeroize();
-    for v in [&mut b.domain, &mut b.contact, &mut b.notes, &mut b.inbox].into_iter().flatten() {
+    for v in [&mut b.domain, &mut b.contact, &mut b.notes, &mut b.inbox]
+        .into_iter()
+        .flatten()
+    {
         v.zeroize();
     }
 }
@@ -301,6 +305,7 @@ pub struct Vault {
     vault_key: SecretKey,
     data: Cipher,
     brands: Option<BTreeMap<String, Brand>>,
+    damaged_brands: Vec<String>,
     records: Option<RecordCache>,
 }
 
@@ -369,6 +374,7 @@ impl Vault {
                 vault_key,
                 data,
                 brands: Some(BTreeMap::new()),
+                damaged_brands: Vec::new(),
                 records: Some(RecordCache::default()),
             },
             code,
@@ -529,15 +535,28 @@ impl Vault {
     fn load_brands(&mut self) -> Result<&mut BTreeMap<String, Brand>> {
         if self.brands.is_none() {
             let mut brands = BTreeMap::new();
+            let mut damaged = Vec::new();
             for row in store::all_rows(&self.conn, Table::Brands)? {
-                // A brand that does not open is an error for everything that
-                // needs it; we refuse to guess.
-                let b = self.open_brand(&row)?;
-                brands.insert(b.id.clone(), b);
+                match self.open_brand(&row) {
+                    Ok(b) => {
+                        brands.insert(b.id.clone(), b);
+                    }
+                    // Left out, and reported; the other brands stay usable.
+                    Err(Error::Tampered { .. }) => damaged.push(row.id),
+                    Err(e) => return Err(e),
+                }
             }
             self.brands = Some(brands);
+            self.damaged_brands = damaged;
         }
         Ok(self.brands.as_mut().expect("just loaded"))
+    }
+
+    /// Ids of brands whose rows fail to authenticate (damaged or tampered
+    /// with). They are left out; their records keep their brand id.
+    pub fn damaged_brands(&mut self) -> Result<Vec<String>> {
+        self.load_brands()?;
+        Ok(self.damaged_brands.clone())
     }
 
     /// Every brand, sorted by name.
@@ -551,7 +570,14 @@ impl Vault {
     /// unique name prefix.
     pub fn brand(&mut self, id_or_name: &str) -> Result<Brand> {
         let key = id_or_name.trim();
-        let brands = self.load_brands()?;
+        self.load_brands()?;
+        if self.damaged_brands.iter().any(|d| d == key) {
+            return Err(Error::Tampered {
+                table: Table::Brands.name(),
+                id: key.to_string(),
+            });
+        }
+        let brands = self.brands.as_ref().expect("loaded");
         if let Some(b) = brands.get(key) {
             return Ok(b.clone());
         }

@@ -1,1 +1,18 @@
+//! Integration tests of the VRM Vault core and the `vrm` command line.
+//! One binary (ripgrep's shape); one module per area.
 
+// Shared helpers: vaults in temp folders, file scans, the `vrm` binary.
+mod util;
+
+// Create, unlock, wrong passphrase, passwd, recover, damaged and newer files.
+mod lifecycle;
+// Brands and records through the public API: add, edit, filter, delete.
+mod records;
+// No plaintext, and no ciphertext of deleted rows, in any file of the vault.
+mod residue;
+// Rows moved or altered, truncated files: detected, the rest readable.
+mod tamper;
+// Import (JSON, CSV), export to age, the `age` command, restore.
+mod transfer;
+// The command-line contract: output shapes, exit statuses, messages.
+mod cli;

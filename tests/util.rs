@@ -1,0 +1,118 @@
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use vrm_vault::Vault;
+use vrm_vault::crypto::KdfParams;
+
+pub const PASS: &str = "correct horse battery staple";
+
+pub fn pass() -> SecretString {
+    SecretString::from(PASS)
+}
+
+/// A new vault in a fresh temp folder, with the minimum (fast) KDF.
+pub fn new_vault() -> (tempfile::TempDir, Vault) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (vault, _code) =
+        Vault::create(&vault_dir(&tmp), &pass(), KdfParams::minimum().unwrap()).unwrap();
+    (tmp, vault)
+}
+
+pub fn vault_dir(tmp: &tempfile::TempDir) -> PathBuf {
+    tmp.path().join("vault")
+}
+
+pub fn reopen(dir: &Path) -> Vault {
+    Vault::open(dir).unwrap().unlock(&pass()).unwrap()
+}
+
+/// Every file in the folder, with its bytes.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Fail if `needle` occurs in any file of `dir`.
+pub fn assert_nowhere(dir: &Path, needle: &[u8], what: &str) {
+    assert!(!needle.is_empty());
+    for (path, bytes) in snapshot(dir) {
+        assert!(
+            memchr::memmem::find(&bytes, needle).is_none(),
+            "{what} found in {}",
+            path.display()
+        );
+    }
+}
+
+/// The sealed body of a row, read straight from the file.
+pub fn raw_body(dir: &Path, table: &str, id: &str) -> Vec<u8> {
+    let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    conn.query_row(
+        &format!("SELECT body FROM {table} WHERE id = ?1"),
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// Run SQL straight on the file (to play the attacker or the damage).
+pub fn raw_sql(dir: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+/// The `vrm` binary with a vault folder and passphrase set.
+pub fn vrm(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("vrm").unwrap();
+    cmd.arg("--vault")
+        .arg(dir)
+        .arg("--kdf-target-ms")
+        .arg("0")
+        .env("VRM_PASSPHRASE", PASS)
+        .env_remove("VRM_VAULT")
+        .env_remove("VRM_NEW_PASSPHRASE")
+        .env_remove("VRM_RECOVERY_CODE")
+        .env_remove("VRM_BACKUP_PASSPHRASE");
+    cmd
+}
+
+/// Run `vrm`, expect success, return stdout trimmed.
+pub fn vrm_ok(dir: &Path, args: &[&str]) -> String {
+    let out = vrm(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "vrm {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A vault created through the CLI; returns (temp, dir, recovery code).
+pub fn cli_vault() -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = vault_dir(&tmp);
+    let code = vrm_ok(&dir, &["init"]);
+    (tmp, dir, code)
+}
+
+pub fn need_age() {
+    for tool in ["age", "age-keygen"] {
+        let ok = std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok();
+        assert!(
+            ok,
+            "the `{tool}` command is needed for interop tests: apt-get install age (the README's test command installs it)"
+        );
+    }
+}
