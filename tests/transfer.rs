@@ -1,1 +1,319 @@
+use std::collections::BTreeMap;
+use std::process::Command;
 
+use secrecy::SecretString;
+use vrm_vault::transfer::{self, BackupKey, BackupTo};
+use vrm_vault::{BrandInput, NewRecord, RecordFilter, RecordKind, Vault};
+
+use crate::util::*;
+
+fn fill(vault: &mut Vault) {
+    vault
+        .add_brand(&BrandInput {
+            name: Some("Acme".into()),
+            domain: Some("acme.example".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    for i in 0..5 {
+        vault
+            .add_record(&NewRecord {
+                kind: RecordKind::Interaction,
+                brand: Some("Acme".into()),
+                fields: BTreeMap::from([
+                    ("channel".into(), "email".into()),
+                    ("direction".into(), "inbound".into()),
+                    ("date".into(), format!("2026-01-0{}", i + 1)),
+                    ("summary".into(), format!("ExportCanary message {i}")),
+                ]),
+                tags: vec!["support".into()],
+            })
+            .unwrap();
+    }
+    vault
+        .add_record(&NewRecord {
+            kind: RecordKind::Profile,
+            brand: None,
+            fields: BTreeMap::from([("email".into(), "me@example.org".into())]),
+            tags: vec![],
+        })
+        .unwrap();
+}
+
+fn records_json(vault: &mut Vault) -> serde_json::Value {
+    serde_json::to_value(vault.list_records(&RecordFilter::default()).unwrap()).unwrap()
+}
+
+#[test]
+fn csv_import_maps_columns_and_creates_brands() {
+    let (tmp, mut vault) = new_vault();
+    let file = tmp.path().join("in.csv");
+    std::fs::write(
+        &file,
+        "kind,brand,date,tags,field:item,field:price,field:channel,field:direction,field:summary\n\
+         purchase,Acme,2026-01-02,home;kitchen,Kettle,29.99 EUR,,,\n\
+         interaction,acme,2026-01-05,,,,call,inbound,\"asked, politely, about the kettle\"\n",
+    )
+    .unwrap();
+    let s = transfer::import_file(&mut vault, &file, &mut |_, _| {}).unwrap();
+    assert_eq!((s.records_added, s.brands_added), (2, 1));
+    let acme = vault.brand("Acme").unwrap();
+    let list = vault
+        .list_records(&RecordFilter {
+            brand: Some(acme.id),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(list.len(), 2, "both rows belong to the one brand");
+    assert_eq!(list[1].fields["price"], "29.99 EUR");
+    assert_eq!(list[1].tags, vec!["home", "kitchen"]);
+    assert_eq!(
+        list[0].fields["summary"],
+        "asked, politely, about the kettle"
+    );
+}
+
+#[test]
+fn a_bad_csv_row_names_file_and_line_and_imports_nothing() {
+    let (tmp, mut vault) = new_vault();
+    let file = tmp.path().join("bad.csv");
+    std::fs::write(
+        &file,
+        "kind,brand,field:text\nnote,NewBrand,fine\nnote,,also fine\nnote,,\nnote,,never reached\n",
+    )
+    .unwrap();
+    let err = transfer::import_file(&mut vault, &file, &mut |_, _| {}).unwrap_err();
+    assert_eq!(err.code(), "import.bad_row");
+    let msg = err.to_string();
+    assert!(msg.contains("bad.csv:4:"), "names file and line: {msg}");
+    assert!(
+        msg.contains("needs at least one field"),
+        "gives the reason: {msg}"
+    );
+    assert!(
+        vault
+            .list_records(&RecordFilter::default())
+            .unwrap()
+            .is_empty(),
+        "nothing imported"
+    );
+    assert!(
+        vault.brands().unwrap().is_empty(),
+        "no brand created either"
+    );
+}
+
+#[test]
+fn an_unknown_csv_column_is_refused() {
+    let (tmp, mut vault) = new_vault();
+    let file = tmp.path().join("bad.csv");
+    std::fs::write(&file, "kind,colour\nnote,red\n").unwrap();
+    let err = transfer::import_file(&mut vault, &file, &mut |_, _| {}).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("bad.csv:1: unknown column \"colour\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_import_round_trips_the_export_format_and_skips_what_is_there() {
+    let (tmp, mut vault) = new_vault();
+    fill(&mut vault);
+    let doc = transfer::export_document(&mut vault).unwrap();
+    let file = tmp.path().join("export.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+
+    let (_tmp2, mut other) = new_vault();
+    let s = transfer::import_file(&mut other, &file, &mut |_, _| {}).unwrap();
+    assert_eq!(
+        (s.records_added, s.brands_added, s.records_skipped),
+        (6, 1, 0)
+    );
+    assert_eq!(
+        records_json(&mut vault),
+        records_json(&mut other),
+        "ids, fields, dates kept"
+    );
+    let again = transfer::import_file(&mut other, &file, &mut |_, _| {}).unwrap();
+    assert_eq!(
+        (again.records_added, again.records_skipped),
+        (0, 6),
+        "a second import adds nothing"
+    );
+}
+
+#[test]
+fn a_bad_json_record_names_its_line_and_imports_nothing() {
+    let (tmp, mut vault) = new_vault();
+    let file = tmp.path().join("in.json");
+    std::fs::write(
+        &file,
+        r#"{
+  "format": "vrm-vault-export",
+  "version": 1,
+  "brands": [],
+  "records": [
+    {"kind": "note", "fields": {"text": "ok"}},
+    {"kind": "interaction", "fields": {"channel": "pigeon"}}
+  ]
+}"#,
+    )
+    .unwrap();
+    let err = transfer::import_file(&mut vault, &file, &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("in.json:7:"), "{err}");
+    assert!(
+        vault
+            .list_records(&RecordFilter::default())
+            .unwrap()
+            .is_empty()
+    );
+    std::fs::write(
+        &file,
+        "{ \"format\": \"vrm-vault-export\", \n \"version\": 1, \"brands\": [} ",
+    )
+    .unwrap();
+    let err = transfer::import_file(&mut vault, &file, &mut |_, _| {}).unwrap_err();
+    assert!(
+        err.to_string().contains("in.json:2:"),
+        "syntax errors name the line: {err}"
+    );
+}
+
+#[test]
+fn large_imports_report_progress() {
+    let (tmp, mut vault) = new_vault();
+    let file = tmp.path().join("big.csv");
+    let mut csv = String::from("kind,field:text\n");
+    for i in 0..2500 {
+        csv.push_str(&format!("note,note {i}\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let mut calls = Vec::new();
+    transfer::import_file(&mut vault, &file, &mut |done, total| {
+        calls.push((done, total))
+    })
+    .unwrap();
+    assert_eq!(calls.first(), Some(&(1000, 2500)));
+    assert_eq!(calls.last(), Some(&(2500, 2500)));
+}
+
+#[test]
+fn export_opens_with_the_age_command_and_restores_to_the_same_vault() {
+    need_age();
+    let (tmp, mut vault) = new_vault();
+    fill(&mut vault);
+    let key = tmp.path().join("backup.key");
+    let out = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    let recipient = key_text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+
+    let backup = tmp.path().join("vault.age");
+    let s = transfer::export(&mut vault, &backup, &BackupTo::Recipients(vec![recipient])).unwrap();
+    assert_eq!((s.brands, s.records), (1, 6));
+    let bytes = std::fs::read(&backup).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
+    assert!(
+        memchr::memmem::find(&bytes, b"ExportCanary").is_none(),
+        "the backup is encrypted"
+    );
+
+    let out = Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&key)
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "age -d: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["format"], "vrm-vault-export");
+    assert_eq!(doc["records"].as_array().unwrap().len(), 6);
+
+    let restored_dir = tmp.path().join("restored");
+    let (mut restored, _code, summary) = transfer::restore(
+        &backup,
+        &BackupKey::IdentityFile(key),
+        &restored_dir,
+        &SecretString::from("restored passphrase"),
+        vrm_vault::crypto::KdfParams::minimum().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary.records_added, 6);
+    assert_eq!(records_json(&mut vault), records_json(&mut restored));
+    assert_eq!(restored.brands().unwrap(), vault.brands().unwrap());
+}
+
+#[test]
+fn a_passphrase_backup_restores_and_a_wrong_passphrase_is_told_apart() {
+    let (tmp, mut vault) = new_vault();
+    fill(&mut vault);
+    let backup = tmp.path().join("vault.age");
+    transfer::export(
+        &mut vault,
+        &backup,
+        &BackupTo::Passphrase(SecretString::from("backup passphrase")),
+    )
+    .unwrap();
+    let wrong = transfer::read_backup(
+        &backup,
+        &BackupKey::Passphrase(SecretString::from("wrong passphrase")),
+    )
+    .unwrap_err();
+    assert_eq!(wrong.code(), "backup.wrong_key");
+    let dir = tmp.path().join("restored");
+    let (mut restored, _, _) = transfer::restore(
+        &backup,
+        &BackupKey::Passphrase(SecretString::from("backup passphrase")),
+        &dir,
+        &pass(),
+        vrm_vault::crypto::KdfParams::minimum().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(records_json(&mut vault), records_json(&mut restored));
+}
+
+#[test]
+fn a_damaged_backup_is_refused_and_no_vault_is_left_behind() {
+    let (tmp, mut vault) = new_vault();
+    fill(&mut vault);
+    let backup = tmp.path().join("vault.age");
+    transfer::export(
+        &mut vault,
+        &backup,
+        &BackupTo::Passphrase(SecretString::from("backup passphrase")),
+    )
+    .unwrap();
+    let mut bytes = std::fs::read(&backup).unwrap();
+    let n = bytes.len();
+    bytes[n - 20] ^= 0x55;
+    std::fs::write(&backup, &bytes).unwrap();
+    let dir = tmp.path().join("restored");
+    let err = transfer::restore(
+        &backup,
+        &BackupKey::Passphrase(SecretString::from("backup passphrase")),
+        &dir,
+        &pass(),
+        vrm_vault::crypto::KdfParams::minimum().unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "backup.unreadable", "{err}");
+    assert!(!Vault::exists(&dir));
+    std::fs::write(&backup, b"not an age file at all").unwrap();
+    let err = transfer::read_backup(&backup, &BackupKey::Passphrase(SecretString::from("x")))
+        .unwrap_err();
+    assert_eq!(err.code(), "backup.unreadable");
+}
