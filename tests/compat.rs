@@ -1,0 +1,72 @@
+use secrecy::SecretString;
+use vrm_vault::crypto::{KdfParams, RecoveryCode};
+use vrm_vault::{RecordFilter, RecordKind, Vault};
+
+use crate::util::snapshot;
+
+const FIXTURE_PASS: &str = "fixture passphrase v1";
+const FIXTURE_CODE: &str = "WAKU-GGFW-CVRP-FPMZ-HU7V-VTJA-CTSQ-NVBW";
+
+/// A private copy of the committed first-release vault.
+fn fixture() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/vault-v1/vault.db");
+    std::fs::copy(src, tmp.path().join("vault.db")).unwrap();
+    tmp
+}
+
+#[test]
+fn a_vault_written_by_the_first_release_still_opens_with_its_data() {
+    let tmp = fixture();
+    let mut vault = Vault::open(tmp.path())
+        .unwrap()
+        .unlock(&SecretString::from(FIXTURE_PASS))
+        .unwrap();
+    let brands = vault.brands().unwrap();
+    assert_eq!(brands.len(), 1);
+    assert_eq!(brands[0].name, "Fixture Brand");
+    assert_eq!(brands[0].domain.as_deref(), Some("fixture.example"));
+    let letter = vault
+        .record("940af280-d408-49cd-bd0a-cd54d3e1c3ef")
+        .unwrap();
+    assert_eq!(letter.kind, RecordKind::Interaction);
+    assert_eq!(letter.fields["channel"], "letter");
+    assert_eq!(letter.brand.as_deref(), Some(brands[0].id.as_str()));
+    assert_eq!(letter.tags, vec!["fixture"]);
+    assert_eq!(
+        vault.record("2be1c1cb").unwrap().fields["email"],
+        "fixture@example.org"
+    );
+    assert_eq!(
+        vault.list_records(&RecordFilter::default()).unwrap().len(),
+        2
+    );
+    vault.check_integrity().unwrap();
+}
+
+#[test]
+fn the_first_release_vault_recovers_with_its_code() {
+    let tmp = fixture();
+    let code = RecoveryCode::parse(FIXTURE_CODE).unwrap();
+    let (mut vault, _) = Vault::open(tmp.path())
+        .unwrap()
+        .recover(
+            &code,
+            &SecretString::from("a new passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+    assert_eq!(vault.brands().unwrap().len(), 1);
+}
+
+#[test]
+fn the_first_release_vault_refuses_a_wrong_passphrase_without_writing() {
+    let tmp = fixture();
+    let before = snapshot(tmp.path());
+    let err = Vault::open(tmp.path())
+        .unwrap()
+        .unlock(&SecretString::from("fixture passphrase v2"))
+        .unwrap_err();
+    assert_eq!(err.code(), "vault.wrong_passphrase");
+    assert_eq!(before, snapshot(tmp.path()));
+}
