@@ -951,8 +951,9 @@ impl Vault {
     // ---- bulk ------------------------------------------------------------
 
     /// Insert many brands and records in one transaction: all or nothing.
-    /// Ids and timestamps are kept as given (used by import and restore);
-    /// every value is checked. `progress(done, total)` is called as it goes.
+    /// Ids and timestamps are kept as given. The values must already have
+    /// passed the model's checks ([`crate::transfer`] checks every row before
+    /// calling this). `progress(done, total)` is called as it goes.
     pub fn insert_batch(
         &mut self,
         brands: &[Brand],
