@@ -56,6 +56,10 @@ pub enum Error {
     #[error("a vault already exists at {}", .0.display())]
     VaultExists(PathBuf),
 
+    /// The vault is locked; unlock it first.
+    #[error("the vault is locked")]
+    Locked,
+
     /// Another process holds the vault open for writing.
     #[error("the vault is busy (another VRM Vault process is writing to it); try again")]
     Busy,
@@ -142,6 +146,7 @@ impl Error {
             Error::NewerSchema { .. } => "vault.newer_schema",
             Error::VaultNotFound(_) => "vault.not_found",
             Error::VaultExists(_) => "vault.exists",
+            Error::Locked => "vault.locked",
             Error::Busy => "vault.busy",
             Error::RecordNotFound(_) => "record.not_found",
             Error::RecordAmbiguous(_) => "record.ambiguous",

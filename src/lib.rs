@@ -21,6 +21,8 @@ pub mod crypto;
 pub mod error;
 pub mod model;
 pub mod search;
+pub mod session;
+pub mod settings;
 pub mod store;
 pub mod transfer;
 pub mod vault;

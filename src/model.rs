@@ -24,6 +24,7 @@ pub const MAX_TAGS: usize = 50;
 
 /// A company the person has a relationship with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Brand {
     /// Random id (UUID v4).
     pub id: String,
@@ -56,6 +57,7 @@ pub struct Brand {
 /// What the person supplies to add a brand, or to change one (`None` leaves a
 /// value as it is, `Some("")` clears it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BrandInput {
     /// Display name (required when adding).
     pub name: Option<String>,
@@ -203,6 +205,7 @@ fn check_inbox(v: &str) -> Result<String> {
 /// The kinds of record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RecordKind {
     /// A personal fact: email, phone, address, birthday, size…
     Profile,
@@ -386,6 +389,63 @@ pub struct FieldSpec {
     pub required: bool,
 }
 
+/// A kind and its known fields, for building forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct KindSpec {
+    /// The kind.
+    pub kind: RecordKind,
+    /// Its known fields, in display order.
+    pub fields: Vec<FieldSpecView>,
+}
+
+/// One known field, as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FieldSpecView {
+    /// Field name.
+    pub name: String,
+    /// `text`, `date`, `email`, `phone`, `url`, `money` or `choice`.
+    pub r#type: String,
+    /// Whether a record of the kind must have it.
+    pub required: bool,
+    /// The allowed values of a `choice` field.
+    pub options: Vec<String>,
+}
+
+/// Every kind with its known fields.
+pub fn kind_specs() -> Vec<KindSpec> {
+    RecordKind::ALL
+        .into_iter()
+        .map(|kind| KindSpec {
+            kind,
+            fields: kind
+                .fields()
+                .iter()
+                .map(|f| {
+                    let (ty, options) = match f.ty {
+                        FieldType::Text => ("text", vec![]),
+                        FieldType::Date => ("date", vec![]),
+                        FieldType::Email => ("email", vec![]),
+                        FieldType::Phone => ("phone", vec![]),
+                        FieldType::Url => ("url", vec![]),
+                        FieldType::Money => ("money", vec![]),
+                        FieldType::Enum(words) => {
+                            ("choice", words.iter().map(|w| w.to_string()).collect())
+                        }
+                    };
+                    FieldSpecView {
+                        name: f.name.to_string(),
+                        r#type: ty.to_string(),
+                        required: f.required,
+                        options,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// The type of a known field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -408,6 +468,7 @@ pub enum FieldType {
 
 /// A stored record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Record {
     /// Random id (UUID v4).
     pub id: String,
@@ -439,6 +500,7 @@ impl Record {
 
 /// What the person supplies to add a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewRecord {
     /// Kind.
     pub kind: RecordKind,
@@ -456,6 +518,7 @@ pub struct NewRecord {
 /// Changes to a record. Fields in `set` are added or replaced, those in
 /// `remove` dropped; tags likewise.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordPatch {
     /// New kind (the fields must then suit it).
     #[serde(default)]
@@ -637,6 +700,7 @@ pub fn check_tags(tags: &[String]) -> Result<Vec<String>> {
 
 /// Which records to list. Every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordFilter {
     /// Only this brand (id, id prefix or name).
     #[serde(default)]

@@ -57,6 +57,7 @@ pub struct ExportDocument {
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportSummary {
     /// Brands created.
     pub brands_added: usize,
@@ -512,6 +513,7 @@ pub enum BackupKey {
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExportSummary {
     /// Brands written.
     pub brands: usize,

@@ -269,6 +269,7 @@ fn wipe_brand(b: &mut Brand) {
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "type", content = "id", rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Hit {
     /// A brand matched.
     Brand(String),
@@ -278,6 +279,7 @@ pub enum Hit {
 
 /// Summary figures of an unlocked vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VaultInfo {
     /// The vault folder.
     pub dir: PathBuf,

@@ -1,0 +1,221 @@
+//! A vault as a long-running program holds it: locked or unlocked, locking
+//! itself after an idle time. The desktop app keeps one [`Session`] in its
+//! state; every call goes through [`Session::vault`], which counts as
+//! activity.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{KdfParams, RecoveryCode};
+use crate::error::{Error, Result};
+use crate::vault::{DEFAULT_KDF_TARGET, Vault};
+
+/// Where a session stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SessionStatus {
+    /// The vault folder.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub vault_dir: PathBuf,
+    /// Whether a vault exists there.
+    pub exists: bool,
+    /// Whether it is unlocked.
+    pub unlocked: bool,
+    /// Minutes of inactivity before it locks itself (0: never).
+    pub auto_lock_minutes: u32,
+}
+
+/// One vault, locked or unlocked, with an idle timer.
+#[derive(Debug)]
+pub struct Session {
+    dir: PathBuf,
+    vault: Option<Vault>,
+    last_activity: Instant,
+    auto_lock: Option<Duration>,
+    kdf_target: Duration,
+}
+
+impl Session {
+    /// A locked session on the vault in `dir`.
+    pub fn new(dir: &Path, auto_lock_minutes: u32) -> Self {
+        Session {
+            dir: dir.to_path_buf(),
+            vault: None,
+            last_activity: Instant::now(),
+            auto_lock: minutes(auto_lock_minutes),
+            kdf_target: DEFAULT_KDF_TARGET,
+        }
+    }
+
+    /// Aim for this KDF time when setting a passphrase (never below the
+    /// floor); tests use zero.
+    pub fn set_kdf_target(&mut self, target: Duration) {
+        self.kdf_target = target;
+    }
+
+    /// Where the session stands.
+    pub fn status(&self) -> SessionStatus {
+        SessionStatus {
+            vault_dir: self.dir.clone(),
+            exists: Vault::exists(&self.dir),
+            unlocked: self.vault.is_some(),
+            auto_lock_minutes: self
+                .auto_lock
+                .map(|d| (d.as_secs() / 60) as u32)
+                .unwrap_or(0),
+        }
+    }
+
+    /// Create the vault and leave it unlocked; returns the recovery code.
+    pub fn create(&mut self, passphrase: &SecretString) -> Result<RecoveryCode> {
+        let (vault, code) = Vault::create(
+            &self.dir,
+            passphrase,
+            KdfParams::calibrate(self.kdf_target)?,
+        )?;
+        self.vault = Some(vault);
+        self.touch();
+        Ok(code)
+    }
+
+    /// Unlock with the passphrase.
+    pub fn unlock(&mut self, passphrase: &SecretString) -> Result<()> {
+        self.vault = None;
+        let vault = Vault::open(&self.dir)?.unlock(passphrase)?;
+        self.vault = Some(vault);
+        self.touch();
+        Ok(())
+    }
+
+    /// Set a new passphrase with the recovery code; unlocks, and returns the
+    /// new recovery code.
+    pub fn recover(
+        &mut self,
+        code: &RecoveryCode,
+        new_passphrase: &SecretString,
+    ) -> Result<RecoveryCode> {
+        self.vault = None;
+        let kdf = KdfParams::calibrate(self.kdf_target)?;
+        let (vault, new_code) = Vault::open(&self.dir)?.recover(code, new_passphrase, kdf)?;
+        self.vault = Some(vault);
+        self.touch();
+        Ok(new_code)
+    }
+
+    /// Change the passphrase, after checking the current one.
+    pub fn change_passphrase(
+        &mut self,
+        current: &SecretString,
+        new_passphrase: &SecretString,
+    ) -> Result<()> {
+        self.vault()?;
+        // Prove the current passphrase before replacing it.
+        Vault::open(&self.dir)?.unlock(current)?;
+        let kdf = KdfParams::calibrate(self.kdf_target)?;
+        self.vault()?.change_passphrase(new_passphrase, kdf)
+    }
+
+    /// Lock: drop the vault, which zeroizes its keys and cached values.
+    pub fn lock(&mut self) {
+        self.vault = None;
+    }
+
+    /// The unlocked vault; counts as activity.
+    pub fn vault(&mut self) -> Result<&mut Vault> {
+        self.lock_if_idle(Instant::now());
+        self.last_activity = Instant::now();
+        self.vault.as_mut().ok_or(Error::Locked)
+    }
+
+    /// Note that the person is active (keys, clicks), without a vault call.
+    pub fn touch(&mut self) {
+        self.last_activity = Instant::now();
+    }
+
+    /// Change the idle time (0 minutes: never lock by itself).
+    pub fn set_auto_lock_minutes(&mut self, auto_lock_minutes: u32) {
+        self.auto_lock = minutes(auto_lock_minutes);
+    }
+
+    /// Lock if idle for longer than the auto-lock time at `now`; true if
+    /// this call locked it.
+    pub fn lock_if_idle(&mut self, now: Instant) -> bool {
+        let idle = now.saturating_duration_since(self.last_activity);
+        if self.vault.is_some() && self.auto_lock.is_some_and(|limit| idle >= limit) {
+            self.lock();
+            return true;
+        }
+        false
+    }
+}
+
+fn minutes(m: u32) -> Option<Duration> {
+    (m > 0).then(|| Duration::from_secs(u64::from(m) * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> (tempfile::TempDir, Session) {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = Session::new(&tmp.path().join("v"), 5);
+        s.set_kdf_target(Duration::ZERO);
+        s.create(&SecretString::from("session passphrase")).unwrap();
+        (tmp, s)
+    }
+
+    #[test]
+    fn it_locks_after_the_idle_time_and_not_before() {
+        let (_tmp, mut s) = session();
+        let start = Instant::now();
+        assert!(!s.lock_if_idle(start + Duration::from_secs(299)));
+        assert!(s.status().unlocked);
+        assert!(s.lock_if_idle(start + Duration::from_secs(301)));
+        assert!(!s.status().unlocked);
+        assert_eq!(s.vault().unwrap_err().code(), "vault.locked");
+    }
+
+    #[test]
+    fn zero_minutes_means_never() {
+        let (_tmp, mut s) = session();
+        s.set_auto_lock_minutes(0);
+        assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(86_400)));
+        assert_eq!(s.status().auto_lock_minutes, 0);
+    }
+
+    #[test]
+    fn wrong_passphrase_leaves_it_locked() {
+        let (_tmp, mut s) = session();
+        s.lock();
+        let err = s
+            .unlock(&SecretString::from("wrong passphrase"))
+            .unwrap_err();
+        assert_eq!(err.code(), "vault.wrong_passphrase");
+        assert!(!s.status().unlocked);
+        s.unlock(&SecretString::from("session passphrase")).unwrap();
+        assert!(s.status().unlocked);
+    }
+
+    #[test]
+    fn changing_the_passphrase_needs_the_current_one() {
+        let (_tmp, mut s) = session();
+        let err = s
+            .change_passphrase(
+                &SecretString::from("not current"),
+                &SecretString::from("new passphrase"),
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "vault.wrong_passphrase");
+        s.change_passphrase(
+            &SecretString::from("session passphrase"),
+            &SecretString::from("new passphrase"),
+        )
+        .unwrap();
+        s.lock();
+        s.unlock(&SecretString::from("new passphrase")).unwrap();
+    }
+}
