@@ -16,7 +16,7 @@ use vrm_vault::crypto::{KdfParams, RecoveryCode};
 use vrm_vault::transfer::{self, BackupKey, BackupTo};
 use vrm_vault::vault::{DEFAULT_KDF_TARGET, default_vault_dir};
 use vrm_vault::{
-    Brand, BrandInput, Error, Hit, NewRecord, Record, RecordFilter, RecordKind, RecordPatch, Vault,
+    BrandInput, Error, NewRecord, Record, RecordFilter, RecordKind, RecordPatch, SearchItem, Vault,
 };
 
 /// Your own encrypted vault of relationship data with companies.
@@ -437,24 +437,19 @@ fn dispatch(cli: Cli) -> CliResult {
                 kind: *kind,
                 ..Default::default()
             };
-            let hits = vault.search(&query.join(" "), &filter)?;
+            let items = vault.search_items(&query.join(" "), &filter)?;
             warn_damaged(&mut vault)?;
-            let brands = brand_names(&mut vault)?;
-            let mut items = Vec::new();
-            for hit in hits {
-                match hit {
-                    Hit::Brand(id) => items.push(HitItem::Brand(vault.brand(&id)?)),
-                    Hit::Record(id) => items.push(HitItem::Record(vault.record(&id)?)),
-                }
-            }
             if *json {
-                let out: Vec<serde_json::Value> = items.iter().map(HitItem::to_json).collect();
+                let out: Vec<serde_json::Value> = items.iter().map(search_item_json).collect();
                 print_json(&out)
             } else {
+                let brands = brand_names(&mut vault)?;
                 for item in &items {
                     match item {
-                        HitItem::Brand(b) => println!("{}  brand        {}", short(&b.id), b.name),
-                        HitItem::Record(r) => println!("{}", record_line(r, &brands)),
+                        SearchItem::Brand { brand: b } => {
+                            println!("{}  brand        {}", short(&b.id), b.name)
+                        }
+                        SearchItem::Record { record: r } => println!("{}", record_line(r, &brands)),
                     }
                 }
                 if items.is_empty() {
@@ -716,17 +711,15 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
             }
         }
         BrandCommand::Show { brand, json } => {
-            let b = vault.brand(brand)?;
-            let records = vault.list_records(&RecordFilter {
-                brand: Some(b.id.clone()),
-                ..Default::default()
-            })?;
+            let page = vault.brand_page(brand)?;
             if *json {
-                let mut v = serde_json::to_value(&b).map_err(|e| Failure::Other(e.to_string()))?;
-                v["records"] =
-                    serde_json::to_value(&records).map_err(|e| Failure::Other(e.to_string()))?;
+                let mut v =
+                    serde_json::to_value(&page.brand).map_err(|e| Failure::Other(e.to_string()))?;
+                v["records"] = serde_json::to_value(&page.records)
+                    .map_err(|e| Failure::Other(e.to_string()))?;
                 return print_json(&v);
             }
+            let (b, records) = (page.brand, page.records);
             println!("{}", b.name);
             println!("  id:             {}", b.id);
             for (label, value) in [
@@ -960,28 +953,26 @@ fn brand_names(vault: &mut Vault) -> CliResult<BTreeMap<String, String>> {
         .collect())
 }
 
-enum HitItem {
-    Brand(Brand),
-    Record(Record),
-}
-
-impl HitItem {
-    fn to_json(&self) -> serde_json::Value {
-        match self {
-            HitItem::Brand(b) => {
-                let mut fields = serde_json::Map::new();
-                for (k, v) in [
-                    ("domain", &b.domain),
-                    ("contact", &b.contact),
-                    ("notes", &b.notes),
-                ] {
-                    if let Some(v) = v {
-                        fields.insert(k.into(), json!(v));
-                    }
+/// A search hit as JSON: records as they are; brands with `kind: "brand"`,
+/// `brand: null` and their details under `fields`, so every item has the
+/// same four keys.
+fn search_item_json(item: &SearchItem) -> serde_json::Value {
+    match item {
+        SearchItem::Brand { brand: b } => {
+            let mut fields = serde_json::Map::new();
+            for (k, v) in [
+                ("domain", &b.domain),
+                ("contact", &b.contact),
+                ("notes", &b.notes),
+            ] {
+                if let Some(v) = v {
+                    fields.insert(k.into(), json!(v));
                 }
-                json!({"id": b.id, "kind": "brand", "brand": null, "name": b.name, "fields": fields})
             }
-            HitItem::Record(r) => serde_json::to_value(r).unwrap_or(serde_json::Value::Null),
+            json!({"id": b.id, "kind": "brand", "brand": null, "name": b.name, "fields": fields})
+        }
+        SearchItem::Record { record } => {
+            serde_json::to_value(record).unwrap_or(serde_json::Value::Null)
         }
     }
 }

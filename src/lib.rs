@@ -29,4 +29,4 @@ pub mod vault;
 
 pub use error::{Error, Result};
 pub use model::{Brand, BrandInput, NewRecord, Record, RecordFilter, RecordKind, RecordPatch};
-pub use vault::{Hit, LockedVault, Vault};
+pub use vault::{BrandPage, Hit, LockedVault, SearchItem, Vault};

@@ -277,6 +277,33 @@ pub enum Hit {
     Record(String),
 }
 
+/// A search result with its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum SearchItem {
+    /// A brand matched.
+    Brand {
+        /// The brand.
+        brand: Brand,
+    },
+    /// A record matched.
+    Record {
+        /// The record.
+        record: Record,
+    },
+}
+
+/// A brand with its whole timeline of records, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BrandPage {
+    /// The brand.
+    pub brand: Brand,
+    /// Its records across every kind and channel, newest first.
+    pub records: Vec<Record>,
+}
+
 /// Summary figures of an unlocked vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -948,6 +975,33 @@ impl Vault {
             (Hit::Record(x), Hit::Record(y)) => newest_first(&cache.by_id[x], &cache.by_id[y]),
         });
         Ok(hits)
+    }
+
+    /// [`Vault::search`] with each hit's brand or record.
+    pub fn search_items(&mut self, query: &str, filter: &RecordFilter) -> Result<Vec<SearchItem>> {
+        let hits = self.search(query, filter)?;
+        let mut items = Vec::with_capacity(hits.len());
+        for hit in hits {
+            items.push(match hit {
+                Hit::Brand(id) => SearchItem::Brand {
+                    brand: self.brand(&id)?,
+                },
+                Hit::Record(id) => SearchItem::Record {
+                    record: self.record(&id)?,
+                },
+            });
+        }
+        Ok(items)
+    }
+
+    /// A brand and its timeline.
+    pub fn brand_page(&mut self, id_or_name: &str) -> Result<BrandPage> {
+        let brand = self.brand(id_or_name)?;
+        let records = self.list_records(&RecordFilter {
+            brand: Some(brand.id.clone()),
+            ..Default::default()
+        })?;
+        Ok(BrandPage { brand, records })
     }
 
     // ---- bulk ------------------------------------------------------------
