@@ -1,23 +1,38 @@
 # The few verbs a newcomer needs. `make test` is the README's test command
-# and what CI runs.
-.PHONY: run test lint bench setup install
+# and what CI runs; `make run` starts the app.
+.PHONY: run test lint ui ui-test e2e bench deb cli install setup
 
 CARGO ?= cargo
+TAURI := ui/node_modules/.bin/tauri
 
-# Run `vrm` on the default vault (creates one on first run, on a terminal).
-# Pass arguments with ARGS="record list".
-run: setup
-	$(CARGO) run --release --quiet --bin vrm -- $(ARGS)
+# Build and start the desktop app on the default vault (first run: create it).
+run: setup ui
+	$(TAURI) build --no-bundle --ci
+	./target/release/vrm-vault-app
 
-# Every test: formatting, lints, unit and integration tests (with the `age`
-# command for interop).
-test: setup lint
-	$(CARGO) test --lib --bins --tests --locked
-	$(CARGO) test --doc --locked
+# Every test: lints, Rust unit and integration tests, UI tests, and the
+# end-to-end tests through the real app under Xvfb.
+test: setup ui lint
+	$(CARGO) test --workspace --lib --bins --tests --locked
+	$(CARGO) test --workspace --doc --locked
+	npm --prefix ui test
+	bash scripts/e2e
 
-lint:
+lint: ui
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# The UI, built into ui/dist (which the app embeds).
+ui: setup
+	npm --prefix ui run build
+
+# A .deb package of the app (target/release/bundle/deb/).
+deb: setup ui
+	$(TAURI) build --bundles deb --ci
+
+# The command line alone: make cli ARGS="record list"
+cli:
+	$(CARGO) run --release --quiet --bin vrm -- $(ARGS)
 
 # Criterion benchmarks; figures go in BENCHMARKS.md.
 bench:

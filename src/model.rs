@@ -523,8 +523,14 @@ pub struct RecordPatch {
     /// New kind (the fields must then suit it).
     #[serde(default)]
     pub kind: Option<RecordKind>,
-    /// `Some(None)` detaches the record from its brand; `Some(Some(b))` moves it.
-    #[serde(default)]
+    /// `Some(None)` detaches the record from its brand; `Some(Some(b))` moves
+    /// it. In JSON: absent leaves it, `null` detaches, a string moves it.
+    #[serde(
+        default,
+        deserialize_with = "present_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "ts", ts(optional, type = "string | null"))]
     pub brand: Option<Option<String>>,
     /// Fields to add or replace.
     #[serde(default)]
@@ -538,6 +544,13 @@ pub struct RecordPatch {
     /// Tags to remove.
     #[serde(default)]
     pub remove_tags: Vec<String>,
+}
+
+/// A field that is present (even as `null`) becomes `Some`.
+fn present_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Check and normalise a record's fields for its kind.
@@ -860,6 +873,16 @@ mod tests {
         };
         clear.apply_to(&mut b).unwrap();
         assert_eq!(b.domain, None, "an empty value clears");
+    }
+
+    #[test]
+    fn a_patch_tells_absent_null_and_a_brand_apart() {
+        let p: RecordPatch = serde_json::from_str("{}").unwrap();
+        assert_eq!(p.brand, None);
+        let p: RecordPatch = serde_json::from_str(r#"{"brand": null}"#).unwrap();
+        assert_eq!(p.brand, Some(None));
+        let p: RecordPatch = serde_json::from_str(r#"{"brand": "Acme"}"#).unwrap();
+        assert_eq!(p.brand, Some(Some("Acme".into())));
     }
 
     #[test]

@@ -383,6 +383,8 @@ impl Vault {
         let tmp = dir.join(format!(".{DB_FILE}.creating"));
         let _ = std::fs::remove_file(&tmp);
         let result = (|| {
+            std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+            make_private_file(&tmp)?;
             let conn = store::open(&tmp, true)?;
             store::create_schema(&conn)?;
             store::write_header(&conn, &body, &digest)?;
@@ -1100,7 +1102,13 @@ fn check_new_passphrase(p: &SecretString) -> Result<()> {
     Ok(())
 }
 
+/// Create the vault folder readable by its owner only. A folder that already
+/// exists keeps its permissions (it may be the person's own); the files in it
+/// are made owner-only instead.
 fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     #[cfg(unix)]
     {
@@ -1108,6 +1116,20 @@ fn create_private_dir(dir: &Path) -> Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io(dir, e))?;
     }
+    Ok(())
+}
+
+/// Owner-only permissions for a vault file (SQLite gives its -wal and -shm
+/// files the same permissions as the database).
+fn make_private_file(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 

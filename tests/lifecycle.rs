@@ -156,3 +156,29 @@ fn a_file_that_is_not_a_vault_is_corrupt() {
     let err = Vault::open(tmp.path()).unwrap_err();
     assert_eq!(err.code(), "vault.corrupt", "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn vault_files_are_private_and_an_existing_folder_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tmp, mut vault) = new_vault();
+    vault.add_brand(&BrandInput::named("Acme")).unwrap();
+    let dir = vault_dir(&tmp);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "a folder we create is owner-only");
+    for (file, _) in snapshot(&dir) {
+        assert_eq!(mode(&file), 0o600, "{} is owner-only", file.display());
+    }
+    drop(vault);
+
+    let shared = tmp.path().join("documents");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Vault::create(&shared, &pass(), KdfParams::minimum().unwrap()).unwrap();
+    assert_eq!(
+        mode(&shared),
+        0o755,
+        "the person's own folder is not changed"
+    );
+    assert_eq!(mode(&shared.join("vault.db")), 0o600);
+}

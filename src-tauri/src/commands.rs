@@ -1,0 +1,281 @@
+//! The app's commands: argument adaptation and one core call each. They are
+//! `async` so that slow work (the passphrase KDF, imports) runs off the UI
+//! thread.
+
+use std::path::PathBuf;
+use std::sync::MutexGuard;
+
+use secrecy::SecretString;
+use serde::Serialize;
+use tauri::State;
+use tauri::ipc::Channel;
+use tauri_plugin_dialog::DialogExt;
+
+use vrm_vault::crypto::RecoveryCode;
+use vrm_vault::model::{KindSpec, kind_specs as core_kind_specs};
+use vrm_vault::session::{Session, SessionStatus};
+use vrm_vault::settings::Settings;
+use vrm_vault::transfer::{self, BackupTo, ExportSummary, ImportSummary};
+use vrm_vault::vault::VaultInfo;
+use vrm_vault::{
+    Brand, BrandInput, BrandPage, NewRecord, Record, RecordFilter, RecordPatch, SearchItem,
+};
+
+use crate::AppState;
+use crate::error::{CommandError, CommandResult};
+
+fn session<'a>(state: &'a State<'_, AppState>) -> CommandResult<MutexGuard<'a, Session>> {
+    state.session.lock().map_err(|_| {
+        CommandError::new("app.internal", "the app state is unusable; restart the app")
+    })
+}
+
+fn secret(s: String) -> SecretString {
+    SecretString::from(s)
+}
+
+#[tauri::command]
+pub async fn app_status(state: State<'_, AppState>) -> CommandResult<SessionStatus> {
+    Ok(session(&state)?.status())
+}
+
+#[tauri::command]
+pub async fn vault_create(state: State<'_, AppState>, passphrase: String) -> CommandResult<String> {
+    let code = session(&state)?.create(&secret(passphrase))?;
+    Ok(code.expose_secret().to_string())
+}
+
+#[tauri::command]
+pub async fn vault_unlock(state: State<'_, AppState>, passphrase: String) -> CommandResult<()> {
+    Ok(session(&state)?.unlock(&secret(passphrase))?)
+}
+
+#[tauri::command]
+pub async fn vault_recover(
+    state: State<'_, AppState>,
+    code: String,
+    new_passphrase: String,
+) -> CommandResult<String> {
+    let code = RecoveryCode::parse(&code)?;
+    let new_code = session(&state)?.recover(&code, &secret(new_passphrase))?;
+    Ok(new_code.expose_secret().to_string())
+}
+
+#[tauri::command]
+pub async fn vault_lock(state: State<'_, AppState>) -> CommandResult<()> {
+    session(&state)?.lock();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn vault_change_passphrase(
+    state: State<'_, AppState>,
+    current: String,
+    new_passphrase: String,
+) -> CommandResult<()> {
+    Ok(session(&state)?.change_passphrase(&secret(current), &secret(new_passphrase))?)
+}
+
+#[tauri::command]
+pub async fn vault_info(state: State<'_, AppState>) -> CommandResult<VaultInfo> {
+    Ok(session(&state)?.vault()?.info()?)
+}
+
+/// The person typed or clicked: postpone the auto-lock.
+#[tauri::command]
+pub async fn activity(state: State<'_, AppState>) -> CommandResult<()> {
+    session(&state)?.touch();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn kind_specs() -> CommandResult<Vec<KindSpec>> {
+    Ok(core_kind_specs())
+}
+
+#[tauri::command]
+pub async fn brands_list(state: State<'_, AppState>) -> CommandResult<Vec<Brand>> {
+    Ok(session(&state)?.vault()?.brands()?)
+}
+
+#[tauri::command]
+pub async fn brand_page(state: State<'_, AppState>, id: String) -> CommandResult<BrandPage> {
+    Ok(session(&state)?.vault()?.brand_page(&id)?)
+}
+
+#[tauri::command]
+pub async fn brand_add(state: State<'_, AppState>, input: BrandInput) -> CommandResult<Brand> {
+    Ok(session(&state)?.vault()?.add_brand(&input)?)
+}
+
+#[tauri::command]
+pub async fn brand_update(
+    state: State<'_, AppState>,
+    id: String,
+    input: BrandInput,
+) -> CommandResult<Brand> {
+    Ok(session(&state)?.vault()?.update_brand(&id, &input)?)
+}
+
+#[tauri::command]
+pub async fn brand_delete(state: State<'_, AppState>, id: String) -> CommandResult<usize> {
+    Ok(session(&state)?.vault()?.delete_brand(&id)?)
+}
+
+#[tauri::command]
+pub async fn records_list(
+    state: State<'_, AppState>,
+    filter: RecordFilter,
+) -> CommandResult<Vec<Record>> {
+    Ok(session(&state)?.vault()?.list_records(&filter)?)
+}
+
+#[tauri::command]
+pub async fn record_get(state: State<'_, AppState>, id: String) -> CommandResult<Record> {
+    Ok(session(&state)?.vault()?.record(&id)?)
+}
+
+#[tauri::command]
+pub async fn record_add(state: State<'_, AppState>, record: NewRecord) -> CommandResult<Record> {
+    Ok(session(&state)?.vault()?.add_record(&record)?)
+}
+
+#[tauri::command]
+pub async fn record_update(
+    state: State<'_, AppState>,
+    id: String,
+    patch: RecordPatch,
+) -> CommandResult<Record> {
+    Ok(session(&state)?.vault()?.update_record(&id, &patch)?)
+}
+
+#[tauri::command]
+pub async fn record_delete(state: State<'_, AppState>, id: String) -> CommandResult<()> {
+    Ok(session(&state)?.vault()?.delete_record(&id)?)
+}
+
+#[tauri::command]
+pub async fn search(
+    state: State<'_, AppState>,
+    query: String,
+    filter: RecordFilter,
+) -> CommandResult<Vec<SearchItem>> {
+    Ok(session(&state)?.vault()?.search_items(&query, &filter)?)
+}
+
+fn dialog_path(
+    state: &State<'_, AppState>,
+    picked: Option<tauri_plugin_dialog::FilePath>,
+) -> CommandResult<Option<String>> {
+    if let Some(p) = &state.dialog_override {
+        return Ok(Some(p.display().to_string()));
+    }
+    match picked {
+        None => Ok(None),
+        Some(p) => p
+            .into_path()
+            .map(|p| Some(p.display().to_string()))
+            .map_err(|e| CommandError::new("app.dialog", e.to_string())),
+    }
+}
+
+/// Ask for a file to import (JSON or CSV). `None` when cancelled.
+#[tauri::command]
+pub async fn choose_import_file(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> CommandResult<Option<String>> {
+    let picked = match state.dialog_override {
+        Some(_) => None,
+        None => app
+            .dialog()
+            .file()
+            .set_title("Import records")
+            .add_filter("JSON or CSV", &["json", "csv"])
+            .blocking_pick_file(),
+    };
+    dialog_path(&state, picked)
+}
+
+/// Ask where to save a backup. `None` when cancelled.
+#[tauri::command]
+pub async fn choose_export_file(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> CommandResult<Option<String>> {
+    let picked = match state.dialog_override {
+        Some(_) => None,
+        None => app
+            .dialog()
+            .file()
+            .set_title("Save an encrypted backup")
+            .set_file_name("vrm-vault-backup.age")
+            .add_filter("age file", &["age"])
+            .blocking_save_file(),
+    };
+    dialog_path(&state, picked)
+}
+
+/// Import progress, sent as it goes.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ImportProgress {
+    /// Rows written so far.
+    pub done: usize,
+    /// Rows in all.
+    pub total: usize,
+}
+
+#[tauri::command]
+pub async fn import_file(
+    state: State<'_, AppState>,
+    path: String,
+    on_progress: Channel<ImportProgress>,
+) -> CommandResult<ImportSummary> {
+    let mut session = session(&state)?;
+    let mut progress = |done, total| {
+        let _ = on_progress.send(ImportProgress { done, total });
+    };
+    Ok(transfer::import_file(
+        session.vault()?,
+        &PathBuf::from(path),
+        &mut progress,
+    )?)
+}
+
+/// Export to an age recipient, or to a passphrase when `recipient` is empty.
+#[tauri::command]
+pub async fn export_backup(
+    state: State<'_, AppState>,
+    path: String,
+    recipient: Option<String>,
+    passphrase: Option<String>,
+) -> CommandResult<ExportSummary> {
+    let to = match (recipient.filter(|r| !r.trim().is_empty()), passphrase) {
+        (Some(r), _) => BackupTo::Recipients(vec![r]),
+        (None, Some(p)) => BackupTo::Passphrase(secret(p)),
+        (None, None) => {
+            return Err(CommandError::new(
+                "input.invalid",
+                "give an age recipient or a backup passphrase",
+            ));
+        }
+    };
+    let mut session = session(&state)?;
+    Ok(transfer::export(
+        session.vault()?,
+        &PathBuf::from(path),
+        &to,
+    )?)
+}
+
+#[tauri::command]
+pub async fn settings_get(state: State<'_, AppState>) -> CommandResult<Settings> {
+    Ok(Settings::load(&state.settings_path))
+}
+
+#[tauri::command]
+pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> CommandResult<()> {
+    settings.save(&state.settings_path)?;
+    session(&state)?.set_auto_lock_minutes(settings.auto_lock_minutes);
+    Ok(())
+}

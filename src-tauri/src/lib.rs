@@ -1,0 +1,99 @@
+//! The VRM Vault desktop shell. Each command takes the state and its
+//! arguments, makes one call into the core, and maps the error to
+//! `{code, message}`. No SQL, no crypto, no business rules here.
+
+#![forbid(unsafe_code)]
+
+mod command_names;
+mod commands;
+mod error;
+mod idle;
+mod lock_signals;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use vrm_vault::session::Session;
+use vrm_vault::settings::Settings;
+
+pub use command_names::NAMES as COMMAND_NAMES;
+pub use error::CommandError;
+
+/// What the app holds: the session (the vault, locked or not) and where its
+/// settings live.
+#[derive(Debug)]
+pub struct AppState {
+    session: Mutex<Session>,
+    settings_path: PathBuf,
+    /// When set (end-to-end tests), file dialogs answer this path instead of
+    /// asking the person.
+    dialog_override: Option<PathBuf>,
+}
+
+/// Build and run the app.
+pub fn run() {
+    let vault_dir = std::env::var_os("VRM_VAULT")
+        .map(PathBuf::from)
+        .or_else(vrm_vault::vault::default_vault_dir)
+        .expect("no per-user data folder; set VRM_VAULT");
+    let settings_path = std::env::var_os("VRM_SETTINGS")
+        .map(PathBuf::from)
+        .or_else(Settings::default_path)
+        .expect("no per-user config folder; set VRM_SETTINGS");
+    let settings = Settings::load(&settings_path);
+    let mut session = Session::new(&vault_dir, settings.auto_lock_minutes);
+    if let Some(ms) = std::env::var("VRM_KDF_TARGET_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        session.set_kdf_target(std::time::Duration::from_millis(ms));
+    }
+    let state = AppState {
+        session: Mutex::new(session),
+        settings_path,
+        dialog_override: std::env::var_os("VRM_E2E_DIALOG_PATH").map(PathBuf::from),
+    };
+
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .setup(|app| {
+            idle::watch(app.handle().clone());
+            let handle = app.handle().clone();
+            lock_signals::watch(move |reason| idle::lock_now(&handle, reason));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::vault_create,
+            commands::vault_unlock,
+            commands::vault_recover,
+            commands::vault_lock,
+            commands::vault_change_passphrase,
+            commands::vault_info,
+            commands::activity,
+            commands::kind_specs,
+            commands::brands_list,
+            commands::brand_page,
+            commands::brand_add,
+            commands::brand_update,
+            commands::brand_delete,
+            commands::records_list,
+            commands::record_get,
+            commands::record_add,
+            commands::record_update,
+            commands::record_delete,
+            commands::search,
+            commands::choose_import_file,
+            commands::choose_export_file,
+            commands::import_file,
+            commands::export_backup,
+            commands::settings_get,
+            commands::settings_set,
+        ])
+        .run(tauri::generate_context!())
+        .expect("error while running the VRM Vault app");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+//! The shell's own checks: the TypeScript bindings match the Rust types, and
+//! the capability grants exactly the app's commands.
+
+use ts_rs::{Config, TS};
+
+use vrm_vault::model::{FieldSpecView, KindSpec};
+use vrm_vault::session::SessionStatus;
+use vrm_vault::settings::Settings;
+use vrm_vault::transfer::{ExportSummary, ImportSummary};
+use vrm_vault::vault::VaultInfo;
+use vrm_vault::{
+    Brand, BrandInput, BrandPage, NewRecord, Record, RecordFilter, RecordKind, RecordPatch,
+    SearchItem,
+};
+
+use crate::CommandError;
+use crate::commands::ImportProgress;
+
+const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
+
+/// Every type that crosses the IPC boundary, as one TypeScript module.
+fn bindings() -> String {
+    // usize and u32 travel as JSON numbers.
+    let cfg = Config::new().with_large_int("number");
+    let decls = [
+        Brand::decl(&cfg),
+        BrandInput::decl(&cfg),
+        BrandPage::decl(&cfg),
+        RecordKind::decl(&cfg),
+        Record::decl(&cfg),
+        NewRecord::decl(&cfg),
+        RecordPatch::decl(&cfg),
+        RecordFilter::decl(&cfg),
+        SearchItem::decl(&cfg),
+        KindSpec::decl(&cfg),
+        FieldSpecView::decl(&cfg),
+        SessionStatus::decl(&cfg),
+        VaultInfo::decl(&cfg),
+        Settings::decl(&cfg),
+        ImportSummary::decl(&cfg),
+        ExportSummary::decl(&cfg),
+        ImportProgress::decl(&cfg),
+        CommandError::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by `cargo test -p vrm-vault-app bindings`.\n\
+         // Do not edit: change the Rust type, then run it with UPDATE_BINDINGS=1.\n",
+    );
+    for decl in decls {
+        out.push_str("\nexport ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn typescript_bindings_match_the_rust_types() {
+    let fresh = bindings();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(BINDINGS, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(BINDINGS).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "ui/src/bindings.ts is out of date with the Rust types; run \
+         UPDATE_BINDINGS=1 cargo test -p vrm-vault-app bindings and commit it"
+    );
+}
+
+#[test]
+fn the_capability_grants_exactly_the_app_commands_and_nothing_risky() {
+    let text = include_str!("../capabilities/main.json");
+    let cap: serde_json::Value = serde_json::from_str(text).unwrap();
+    let granted: Vec<&str> = cap["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for name in crate::COMMAND_NAMES {
+        let perm = format!("allow-{}", name.replace('_', "-"));
+        assert!(granted.contains(&perm.as_str()), "{perm} is not granted");
+    }
+    for p in &granted {
+        let ok = p.starts_with("allow-")
+            || *p == "core:event:allow-listen"
+            || *p == "core:event:allow-unlisten";
+        assert!(
+            ok,
+            "unexpected permission {p}: only the app's commands and event listening"
+        );
+    }
+    assert_eq!(granted.len(), crate::COMMAND_NAMES.len() + 2);
+}
+
+#[test]
+fn the_content_security_policy_is_strict() {
+    let conf: serde_json::Value = serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+    let csp = conf["app"]["security"]["csp"]
+        .as_str()
+        .expect("a CSP is set");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("object-src 'none'"), "{csp}");
+    for directive in csp.split(';') {
+        for source in directive.split_whitespace().skip(1) {
+            let allowed = ["'self'", "'none'", "data:", "ipc:", "http://ipc.localhost"];
+            assert!(
+                allowed.contains(&source),
+                "{source} in {directive:?}: no unsafe-eval, unsafe-inline or remote origins"
+            );
+        }
+    }
+    assert_eq!(
+        conf["app"]["withGlobalTauri"],
+        serde_json::Value::Bool(false)
+    );
+}
+
+/// A private session bus (dbus-daemon), a fake screensaver on it announcing
+/// that the screen locked: the watcher must call back.
+#[test]
+fn a_screensaver_lock_signal_locks_the_vault() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let mut daemon = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("dbus-daemon (Debian package dbus) is needed for this test");
+    let mut address = String::new();
+    BufReader::new(daemon.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    let connect = || {
+        zbus::blocking::connection::Builder::address(address.trim())
+            .unwrap()
+            .build()
+            .unwrap()
+    };
+    let screensaver = connect();
+    screensaver
+        .request_name("org.freedesktop.ScreenSaver")
+        .unwrap();
+
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let tx = std::sync::Arc::new(tx);
+    crate::lock_signals::watch_screensavers(&connect(), move |reason| {
+        let _ = tx.lock().unwrap().send(reason);
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let emit = |active: bool| {
+        screensaver
+            .emit_signal(
+                None::<()>,
+                "/org/freedesktop/ScreenSaver",
+                "org.freedesktop.ScreenSaver",
+                "ActiveChanged",
+                &(active,),
+            )
+            .unwrap();
+    };
+    emit(false);
+    emit(true);
+    let got = rx.recv_timeout(Duration::from_secs(5));
+    let _ = daemon.kill();
+    assert_eq!(
+        got,
+        Ok("screen locked"),
+        "the lock signal reached the watcher"
+    );
+    assert!(rx.try_recv().is_err(), "ActiveChanged(false) does not lock");
+}

@@ -1,0 +1,132 @@
+"""Drive the real VRM Vault app through tauri-driver and WebKitWebDriver.
+
+Each test gets a fresh vault folder and settings file; `app` starts the app
+binary, `restart` ends that session and starts the app again on the same
+vault. The file dialogs answer VRM_E2E_DIALOG_PATH (a path the test picks).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = Path(os.environ.get("VRM_APP_BINARY", ROOT / "target" / "debug" / "vrm-vault-app"))
+DRIVER_PORT = 4444
+
+
+def _wait_for_port(port, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"tauri-driver did not listen on {port}")
+
+
+@pytest.fixture(scope="session")
+def tauri_driver():
+    driver_bin = shutil.which("tauri-driver") or str(Path.home() / ".cargo" / "bin" / "tauri-driver")
+    assert APP.exists(), f"build the app first: {APP} is missing"
+    proc = subprocess.Popen([driver_bin, "--port", str(DRIVER_PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(DRIVER_PORT)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+class App:
+    """One running app session plus helpers to find and type."""
+
+    def __init__(self, env):
+        self.env = env
+        self.driver = None
+
+    def start(self):
+        # tauri-driver starts the application with its own environment, so
+        # the test's variables are set in this process first.
+        os.environ.update(self.env)
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": str(APP)})
+        self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{DRIVER_PORT}", options=options)
+        self.driver.implicitly_wait(0)
+        return self
+
+    def stop(self):
+        if self.driver is not None:
+            self.driver.quit()
+            self.driver = None
+
+    def restart(self):
+        self.stop()
+        time.sleep(0.5)
+        return self.start()
+
+    def el(self, testid, timeout=15):
+        return WebDriverWait(self.driver, timeout).until(
+            EC.visibility_of_element_located((By.CSS_SELECTOR, f"[data-testid='{testid}']"))
+        )
+
+    def gone(self, testid, timeout=15):
+        WebDriverWait(self.driver, timeout).until(
+            EC.invisibility_of_element_located((By.CSS_SELECTOR, f"[data-testid='{testid}']"))
+        )
+
+    def all(self, testid):
+        return self.driver.find_elements(By.CSS_SELECTOR, f"[data-testid='{testid}']")
+
+    def type(self, testid, text, clear=True):
+        e = self.el(testid)
+        if clear:
+            e.clear()
+        e.send_keys(text)
+        return e
+
+    def click(self, testid):
+        e = self.el(testid)
+        WebDriverWait(self.driver, 10).until(lambda d: e.is_enabled())
+        e.click()
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def wait_text(self, needle, timeout=15):
+        WebDriverWait(self.driver, timeout).until(lambda d: needle in self.text())
+
+    def wait_no_text(self, needle, timeout=15):
+        WebDriverWait(self.driver, timeout).until(lambda d: needle not in self.text())
+
+    def select(self, testid, visible_text):
+        from selenium.webdriver.support.ui import Select
+
+        Select(self.el(testid)).select_by_visible_text(visible_text)
+
+
+@pytest.fixture
+def app(tauri_driver, tmp_path):
+    env = {
+        "VRM_VAULT": str(tmp_path / "vault"),
+        "VRM_SETTINGS": str(tmp_path / "settings.json"),
+        "VRM_KDF_TARGET_MS": "0",
+        "VRM_E2E_DIALOG_PATH": str(tmp_path / "backup.age"),
+    }
+    a = App(env)
+    a.tmp = tmp_path
+    a.start()
+    try:
+        yield a
+    finally:
+        a.stop()

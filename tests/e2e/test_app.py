@@ -1,0 +1,131 @@
+"""End to end through the real app window: create, add, search, edit,
+delete, lock/unlock, export through the dialog path, restart."""
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+PASS = "correct horse battery staple"
+
+
+def create_vault(app):
+    app.type("create-passphrase", PASS)
+    app.type("create-passphrase-again", PASS)
+    app.click("create-submit")
+    code = app.el("recovery-code").text
+    assert len(code.split("-")) == 8, code
+    app.click("recovery-saved")
+    app.click("recovery-done")
+    app.el("nav-brands")
+    return code
+
+
+def unlock(app, passphrase=PASS):
+    app.type("unlock-passphrase", passphrase)
+    app.click("unlock-submit")
+
+
+def add_record(app, kind, fields, brand=None, tags=""):
+    app.click("new-record")
+    app.select("record-kind", kind)
+    if brand:
+        app.select("record-brand", brand)
+    for name, value in fields.items():
+        e = app.el(f"field-{name}")
+        if e.tag_name == "select":
+            app.select(f"field-{name}", value)
+        else:
+            e.clear()
+            e.send_keys(value)
+    if tags:
+        app.type("record-tags", tags)
+    app.click("record-save")
+    app.gone("record-form")
+
+
+def test_the_whole_journey(app):
+    create_vault(app)
+    assert "No brands yet" in app.text()
+
+    # A brand, then records of three kinds.
+    app.click("add-brand")
+    app.type("brand-name", "Acme Telecom")
+    app.type("brand-domain", "acme.example")
+    app.click("brand-save")
+    app.wait_text("Added Acme Telecom")
+
+    add_record(app, "interaction", {"channel": "call", "direction": "inbound", "date": "2026-03-01",
+                                    "summary": "Promised a refund for the roaming charges"}, brand="Acme Telecom")
+    add_record(app, "purchase", {"item": "Phone case", "price": "19.90 EUR", "date": "2026-02-11"}, brand="Acme Telecom")
+    add_record(app, "note", {"text": "Ask about the loyalty discount"}, tags="todo")
+
+    # The brand's page shows its timeline across channels.
+    app.click("nav-brands")
+    app.driver.find_element(By.XPATH, "//button[contains(., 'Acme Telecom')]").click()
+    app.wait_text("Promised a refund")
+    assert "Phone case" in app.text()
+
+    # Search as you type.
+    app.type("search", "roaming refund")
+    app.wait_text("Promised a refund")
+    assert len(app.all("record-row")) == 1
+    app.type("search", "nothing-like-this")
+    app.el("search-empty")
+    app.el("search").send_keys(Keys.CONTROL, "a")
+    app.el("search").send_keys(Keys.BACKSPACE)
+
+    # Edit one.
+    app.click("nav-records")
+    app.driver.find_element(By.XPATH, "//button[contains(., 'loyalty discount')]").click()
+    e = app.el("field-text")
+    e.clear()
+    e.send_keys("Ask about the loyalty discount and the new tariff")
+    app.click("record-save")
+    app.wait_text("Saved.")
+    app.click("nav-records")
+    app.wait_text("and the new tariff")
+
+    # Delete one (asks twice).
+    app.driver.find_element(By.XPATH, "//button[contains(., 'Phone case')]").click()
+    app.click("record-delete")
+    app.click("record-delete")
+    app.wait_text("Deleted.")
+    app.wait_no_text("Phone case")
+
+    # Lock, a wrong passphrase, then the right one.
+    app.click("lock")
+    app.el("unlock-form")
+    assert "Promised a refund" not in app.text(), "locking clears decrypted values from the page"
+    unlock(app, "not my passphrase")
+    assert "Wrong passphrase" in app.el("unlock-error").text
+    unlock(app)
+    app.el("nav-brands")
+
+    # Export through the dialog path the test controls.
+    app.click("nav-transfer")
+    app.type("export-passphrase", "backup passphrase")
+    app.type("export-passphrase-again", "backup passphrase")
+    app.click("export")
+    app.el("export-result")
+    backup = app.tmp / "backup.age"
+    assert backup.read_bytes().startswith(b"age-encryption.org/v1\n")
+
+    # Restart: the data is there, and the deleted record is still gone.
+    app.restart()
+    unlock(app)
+    app.click("nav-records")
+    app.wait_text("Promised a refund")
+    assert "and the new tariff" in app.text()
+    assert "Phone case" not in app.text()
+
+
+def test_keyboard_shortcuts_and_settings(app):
+    create_vault(app)
+    body = app.driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.CONTROL, "n")
+    app.el("record-form")
+    app.click("nav-settings")
+    assert app.el("vault-location").text == str(app.tmp / "vault")
+    auto = app.el("auto-lock")
+    assert auto.get_attribute("value") == "5"
+    body.send_keys(Keys.CONTROL, "l")
+    app.el("unlock-form")

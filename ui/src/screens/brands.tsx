@@ -1,0 +1,166 @@
+// Brands: the list, adding and editing one, and a brand's page with its whole
+// timeline across channels.
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import type { Brand, BrandInput, BrandPage } from "../bindings";
+import { errorText } from "../logic";
+import type { Ctx } from "./main";
+import { ConfirmButton } from "../confirm";
+import { RecordRow } from "./records";
+
+const DETAILS: { key: keyof BrandInput; label: string; placeholder?: string }[] = [
+  { key: "name", label: "Name" },
+  { key: "domain", label: "Web domain", placeholder: "example.com" },
+  { key: "contact", label: "Contact", placeholder: "phone, address, email" },
+  { key: "notes", label: "Notes" },
+  { key: "age_recipient", label: "age recipient (for encrypted shares)", placeholder: "age1…" },
+  { key: "did", label: "DID (to verify what they sign)", placeholder: "did:key:z6Mk…" },
+  { key: "inbox", label: "Inbox URL", placeholder: "https://…" },
+];
+
+function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel: () => void }) {
+  const [values, setValues] = useState<{ [k: string]: string }>(() => {
+    const v: { [k: string]: string } = {};
+    for (const d of DETAILS) v[d.key] = (props.brand?.[d.key as keyof Brand] as string | undefined) ?? "";
+    return v;
+  });
+  const [error, setError] = useState<string | null>(null);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const input: BrandInput = {
+      name: values.name ?? null,
+      domain: values.domain ?? null,
+      contact: values.contact ?? null,
+      notes: values.notes ?? null,
+      age_recipient: values.age_recipient ?? null,
+      did: values.did ?? null,
+      inbox: values.inbox ?? null,
+    };
+    try {
+      props.onSaved(props.brand ? await api.updateBrand(props.brand.id, input) : await api.addBrand(input));
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  return (
+    <form class="card form" onSubmit={save} data-testid="brand-form">
+      <h2>{props.brand ? `Edit ${props.brand.name}` : "Add a brand"}</h2>
+      {DETAILS.map((d) => (
+        <label>
+          {d.label}
+          <input value={values[d.key]} placeholder={d.placeholder} data-testid={`brand-${d.key}`}
+            required={d.key === "name"} onInput={(e) => setValues({ ...values, [d.key]: e.currentTarget.value })} />
+        </label>
+      ))}
+      {error && <p class="error" role="alert">{error}</p>}
+      <div class="row">
+        <button type="submit" data-testid="brand-save">Save</button>
+        <button type="button" class="secondary" onClick={props.onCancel}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
+export function BrandsScreen(props: { brandId?: string; ctx: Ctx }) {
+  const { ctx } = props;
+  const [adding, setAdding] = useState(false);
+  if (props.brandId) return <BrandView id={props.brandId} ctx={ctx} />;
+  return (
+    <div>
+      <div class="row spread">
+        <h1>Brands</h1>
+        <button onClick={() => setAdding(true)} data-testid="add-brand">Add a brand</button>
+      </div>
+      {adding && (
+        <BrandForm
+          onCancel={() => setAdding(false)}
+          onSaved={async (b) => {
+            setAdding(false);
+            await ctx.refreshBrands();
+            ctx.notify(`Added ${b.name}.`);
+          }}
+        />
+      )}
+      {ctx.brands.length === 0 && !adding ? (
+        <div class="empty">
+          <p>No brands yet.</p>
+          <p class="muted">
+            Add the companies you deal with — your bank, your phone company, the shop you order from — then keep every
+            purchase, account and conversation with them here.
+          </p>
+        </div>
+      ) : (
+        <ul class="list" data-testid="brand-list">
+          {ctx.brands.map((b) => (
+            <li>
+              <button class="item" onClick={() => ctx.go({ screen: "brands", brandId: b.id })}>
+                <strong>{b.name}</strong>
+                {b.domain && <span class="muted"> · {b.domain}</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function BrandView(props: { id: string; ctx: Ctx }) {
+  const { ctx } = props;
+  const [page, setPage] = useState<BrandPage | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const load = () => api.brandPage(props.id).then(setPage).catch((e) => setError(errorText(e)));
+  useEffect(() => void load(), [props.id]);
+  if (error) return <p class="error" role="alert">{error}</p>;
+  if (!page) return <p aria-busy="true">Loading…</p>;
+  const b = page.brand;
+  const remove = async () => {
+    try {
+      await api.deleteBrand(b.id);
+      await ctx.refreshBrands();
+      ctx.notify(`Deleted ${b.name}.`);
+      ctx.go({ screen: "brands" });
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  return (
+    <div data-testid="brand-page">
+      <button class="link" onClick={() => ctx.go({ screen: "brands" })}>← All brands</button>
+      {editing ? (
+        <BrandForm brand={b} onCancel={() => setEditing(false)}
+          onSaved={async () => { setEditing(false); await ctx.refreshBrands(); await load(); }} />
+      ) : (
+        <div class="card">
+          <div class="row spread">
+            <h1>{b.name}</h1>
+            <div class="row">
+              <button class="secondary" onClick={() => setEditing(true)}>Edit</button>
+              <ConfirmButton label="Delete" testid="brand-delete" onConfirm={remove}
+                confirm={`Delete ${b.name} and ${page.records.length} record(s) for good?`} />
+            </div>
+          </div>
+          <dl>
+            {DETAILS.filter((d) => d.key !== "name" && b[d.key as keyof Brand]).map((d) => (
+              <>
+                <dt>{d.label}</dt>
+                <dd>{b[d.key as keyof Brand] as string}</dd>
+              </>
+            ))}
+          </dl>
+        </div>
+      )}
+      <h2>Timeline</h2>
+      {page.records.length === 0 ? (
+        <p class="empty">Nothing with {b.name} yet. Add a purchase, an account or a call with “New record”.</p>
+      ) : (
+        <ul class="list timeline" data-testid="timeline">
+          {page.records.map((r) => (
+            <RecordRow record={r} brands={ctx.brands} onOpen={() => ctx.go({ screen: "records", recordId: r.id })} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

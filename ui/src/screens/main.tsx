@@ -1,0 +1,109 @@
+// The unlocked app: navigation, global search, shortcuts. To add a screen,
+// add an entry to SCREENS and a component for it.
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "../api";
+import type { Brand, KindSpec } from "../bindings";
+import { errorText, shortcutFor } from "../logic";
+import { BrandsScreen } from "./brands";
+import { RecordsScreen } from "./records";
+import { SearchResults } from "./search";
+import { SettingsScreen } from "./settings";
+import { TransferScreen } from "./transfer";
+
+/** What every screen gets: shared lists, navigation, a way to refresh. */
+export type Ctx = {
+  specs: KindSpec[];
+  brands: Brand[];
+  refreshBrands: () => Promise<void>;
+  go: (view: View) => void;
+  notify: (text: string) => void;
+};
+
+export type View =
+  | { screen: "brands"; brandId?: string }
+  | { screen: "records"; recordId?: string | "new" }
+  | { screen: "transfer" }
+  | { screen: "settings" };
+
+const SCREENS: { id: View["screen"]; label: string }[] = [
+  { id: "brands", label: "Brands" },
+  { id: "records", label: "Records" },
+  { id: "transfer", label: "Import & export" },
+  { id: "settings", label: "Settings" },
+];
+
+export function Main(props: { onLock: () => void }) {
+  const [specs, setSpecs] = useState<KindSpec[]>([]);
+  const [brands, setBrands] = useState<Brand[]>([]);
+  const [view, setView] = useState<View>({ screen: "brands" });
+  const [query, setQuery] = useState("");
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const searchBox = useRef<HTMLInputElement>(null);
+
+  const refreshBrands = async () => setBrands(await api.brands());
+  useEffect(() => {
+    Promise.all([api.kindSpecs().then(setSpecs), refreshBrands()]).catch((e) => setError(errorText(e)));
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const s = shortcutFor(e);
+      if (!s) return;
+      e.preventDefault();
+      if (s === "search") searchBox.current?.focus();
+      if (s === "lock") props.onLock();
+      if (s === "new-record") {
+        setQuery("");
+        setView({ screen: "records", recordId: "new" });
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [props.onLock]);
+
+  const notify = (text: string) => {
+    setNotice(text);
+    window.setTimeout(() => setNotice((n) => (n === text ? null : n)), 4000);
+  };
+  const go = (v: View) => {
+    setQuery("");
+    setView(v);
+  };
+  const ctx: Ctx = { specs, brands, refreshBrands, go, notify };
+
+  let body: ComponentChildren;
+  if (query.trim() !== "") body = <SearchResults query={query} ctx={ctx} />;
+  else if (view.screen === "brands") body = <BrandsScreen brandId={view.brandId} ctx={ctx} />;
+  else if (view.screen === "records") body = <RecordsScreen recordId={view.recordId} ctx={ctx} />;
+  else if (view.screen === "transfer") body = <TransferScreen ctx={ctx} />;
+  else body = <SettingsScreen ctx={ctx} />;
+
+  return (
+    <div class="layout">
+      <nav class="sidebar" aria-label="Sections">
+        <div class="brand-mark">VRM Vault</div>
+        {SCREENS.map((s) => (
+          <button class={view.screen === s.id && !query ? "nav active" : "nav"} data-testid={`nav-${s.id}`}
+            onClick={() => go({ screen: s.id } as View)}>
+            {s.label}
+          </button>
+        ))}
+      </nav>
+      <div class="content">
+        <header class="topbar">
+          <input ref={searchBox} type="search" class="search" placeholder="Search everything (Ctrl+F)"
+            value={query} onInput={(e) => setQuery(e.currentTarget.value)} data-testid="search" aria-label="Search" />
+          <button onClick={() => go({ screen: "records", recordId: "new" })} data-testid="new-record" title="Ctrl+N">
+            New record
+          </button>
+          <button class="secondary" onClick={props.onLock} data-testid="lock" title="Ctrl+L">Lock</button>
+        </header>
+        {notice && <p class="notice" role="status">{notice}</p>}
+        {error && <p class="error" role="alert">{error}</p>}
+        <section class="page">{body}</section>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,200 @@
+// Records: by kind, with a form per kind built from the kind's field specs.
+import { useEffect, useState } from "preact/hooks";
+import { api, emptyFilter } from "../api";
+import type { Brand, FieldSpecView, Record, RecordKind } from "../bindings";
+import { errorText, formFields, newRecordFrom, patchFrom, recordDate, recordTitle } from "../logic";
+import { ConfirmButton } from "../confirm";
+import type { Ctx } from "./main";
+
+export function RecordRow(props: { record: Record; brands: Brand[]; onOpen: () => void }) {
+  const r = props.record;
+  const brand = props.brands.find((b) => b.id === r.brand);
+  return (
+    <li>
+      <button class="item record" onClick={props.onOpen} data-testid="record-row">
+        <span class={`kind kind-${r.kind}`}>{r.fields["channel"] ?? r.kind}</span>
+        <span class="date">{recordDate(r)}</span>
+        <span class="title">{recordTitle(r)}</span>
+        {brand && <span class="muted">{brand.name}</span>}
+        {r.tags.map((t) => <span class="tag">#{t}</span>)}
+      </button>
+    </li>
+  );
+}
+
+export function RecordsScreen(props: { recordId?: string; ctx: Ctx }) {
+  const { ctx } = props;
+  const [kind, setKind] = useState<RecordKind | null>(null);
+  const [records, setRecords] = useState<Record[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (props.recordId) return;
+    api.records({ ...emptyFilter, kind }).then(setRecords).catch((e) => setError(errorText(e)));
+  }, [kind, props.recordId]);
+  if (props.recordId) return <RecordEditor id={props.recordId} ctx={ctx} />;
+  return (
+    <div>
+      <div class="row spread">
+        <h1>Records</h1>
+        <button onClick={() => ctx.go({ screen: "records", recordId: "new" })}>New record</button>
+      </div>
+      <div class="tabs" role="tablist">
+        <button role="tab" class={kind === null ? "tab active" : "tab"} onClick={() => setKind(null)}>All</button>
+        {ctx.specs.map((s) => (
+          <button role="tab" class={kind === s.kind ? "tab active" : "tab"} onClick={() => setKind(s.kind)}
+            data-testid={`tab-${s.kind}`}>
+            {s.kind}
+          </button>
+        ))}
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      {records === null ? (
+        <p aria-busy="true">Loading…</p>
+      ) : records.length === 0 ? (
+        <div class="empty">
+          <p>No {kind ?? ""} records yet.</p>
+          <p class="muted">Press Ctrl+N to add one: a personal fact, an account, a purchase, or a call you just had.</p>
+        </div>
+      ) : (
+        <ul class="list" data-testid="record-list">
+          {records.map((r) => (
+            <RecordRow record={r} brands={ctx.brands} onOpen={() => ctx.go({ screen: "records", recordId: r.id })} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function FieldInput(props: { name: string; spec?: FieldSpecView; value: string; onChange: (v: string) => void }) {
+  const { spec } = props;
+  const label = `${props.name}${spec?.required ? " *" : ""}`;
+  const testid = `field-${props.name}`;
+  if (spec?.type === "choice") {
+    return (
+      <label>
+        {label}
+        <select value={props.value} data-testid={testid} onChange={(e) => props.onChange(e.currentTarget.value)}>
+          <option value="">—</option>
+          {spec.options.map((o) => <option value={o}>{o}</option>)}
+        </select>
+      </label>
+    );
+  }
+  const type = spec?.type === "date" ? "date" : spec?.type === "email" ? "email" : spec?.type === "url" ? "url" : "text";
+  const multiline = props.name === "text" || props.name === "summary";
+  return (
+    <label>
+      {label}
+      {multiline ? (
+        <textarea value={props.value} data-testid={testid} onInput={(e) => props.onChange(e.currentTarget.value)} />
+      ) : (
+        // Preact types each input type separately; the union needs a cast.
+        <input type={type as "text"} value={props.value} data-testid={testid}
+          placeholder={spec?.type === "money" ? "12.50 EUR" : undefined}
+          onInput={(e) => props.onChange(e.currentTarget.value)} />
+      )}
+    </label>
+  );
+}
+
+function RecordEditor(props: { id: string; ctx: Ctx }) {
+  const { ctx } = props;
+  const isNew = props.id === "new";
+  const [original, setOriginal] = useState<Record | null>(null);
+  const [kind, setKind] = useState<RecordKind>("note");
+  const [brand, setBrand] = useState("");
+  const [values, setValues] = useState<{ [k: string]: string }>({});
+  const [tags, setTags] = useState("");
+  const [extraName, setExtraName] = useState("");
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (isNew) return;
+    api
+      .record(props.id)
+      .then((r) => {
+        setOriginal(r);
+        setKind(r.kind);
+        setBrand(r.brand ?? "");
+        setValues({ ...(r.fields as { [k: string]: string }) });
+        setTags(r.tags.join(" "));
+      })
+      .catch((e) => setError(errorText(e)));
+  }, [props.id]);
+
+  const spec = ctx.specs.find((s) => s.kind === kind);
+  const names = [...new Set([...formFields(spec, original ?? undefined), ...Object.keys(values)])];
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      if (isNew) {
+        const r = await api.addRecord(newRecordFrom(kind, brand, values, tags));
+        ctx.notify(`Added a ${r.kind} record.`);
+      } else if (original) {
+        await api.updateRecord(original.id, patchFrom(original, kind, brand, values, tags));
+        ctx.notify("Saved.");
+      }
+      ctx.go(brand ? { screen: "brands", brandId: brand } : { screen: "records" });
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  const remove = async () => {
+    if (!original) return;
+    try {
+      await api.deleteRecord(original.id);
+      ctx.notify("Deleted.");
+      ctx.go({ screen: "records" });
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  if (!isNew && !original && !error) return <p aria-busy="true">Loading…</p>;
+  return (
+    <form class="card form" onSubmit={save} data-testid="record-form">
+      <h1>{isNew ? "New record" : `Edit ${kind}`}</h1>
+      <div class="row">
+        <label>
+          Kind
+          <select value={kind} data-testid="record-kind" onChange={(e) => setKind(e.currentTarget.value as RecordKind)}>
+            {ctx.specs.map((s) => <option value={s.kind}>{s.kind}</option>)}
+          </select>
+        </label>
+        <label>
+          Brand
+          <select value={brand} data-testid="record-brand" onChange={(e) => setBrand(e.currentTarget.value)}>
+            <option value="">— none —</option>
+            {ctx.brands.map((b) => <option value={b.id}>{b.name}</option>)}
+          </select>
+        </label>
+      </div>
+      {names.map((n) => (
+        <FieldInput name={n} spec={spec?.fields.find((f) => f.name === n)} value={values[n] ?? ""}
+          onChange={(v) => setValues({ ...values, [n]: v })} />
+      ))}
+      <div class="row">
+        <input placeholder="another field, e.g. size" value={extraName} aria-label="New field name"
+          onInput={(e) => setExtraName(e.currentTarget.value)} />
+        <button type="button" class="secondary" disabled={!extraName.trim()}
+          onClick={() => { setValues({ ...values, [extraName.trim().toLowerCase()]: "" }); setExtraName(""); }}>
+          Add field
+        </button>
+      </div>
+      <label>
+        Tags (separated by spaces)
+        <input value={tags} data-testid="record-tags" onInput={(e) => setTags(e.currentTarget.value)} />
+      </label>
+      {error && <p class="error" role="alert" data-testid="record-error">{error}</p>}
+      <div class="row">
+        <button type="submit" data-testid="record-save">Save</button>
+        <button type="button" class="secondary" onClick={() => ctx.go({ screen: "records" })}>Cancel</button>
+        {!isNew && (
+          <ConfirmButton label="Delete" confirm="Delete for good? Click again" testid="record-delete" onConfirm={remove} />
+        )}
+      </div>
+    </form>
+  );
+}

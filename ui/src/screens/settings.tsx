@@ -1,0 +1,101 @@
+// Settings: auto-lock, where the vault lives, changing the passphrase.
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import type { Settings, VaultInfo } from "../bindings";
+import { errorText } from "../logic";
+import type { Ctx } from "./main";
+
+export function SettingsScreen(props: { ctx: Ctx }) {
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [info, setInfo] = useState<VaultInfo | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    Promise.all([api.settings().then(setSettings), api.info().then(setInfo)]).catch((e) => setError(errorText(e)));
+  }, []);
+  const save = async (minutes: number) => {
+    try {
+      const next = { auto_lock_minutes: minutes };
+      await api.saveSettings(next);
+      setSettings(next);
+      props.ctx.notify("Settings saved.");
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  return (
+    <div>
+      <h1>Settings</h1>
+      {error && <p class="error" role="alert">{error}</p>}
+      <div class="card form">
+        <h2>Auto-lock</h2>
+        <label>
+          Lock after this many idle minutes (0: never)
+          <input type="number" min={0} max={1440} value={settings?.auto_lock_minutes ?? 5} data-testid="auto-lock"
+            onChange={(e) => void save(Number(e.currentTarget.value))} />
+        </label>
+        <p class="muted">The vault also locks when you press Ctrl+L, and when the screen locks or the computer sleeps.</p>
+      </div>
+      {info && (
+        <div class="card">
+          <h2>This vault</h2>
+          <dl>
+            <dt>Location</dt>
+            <dd><code data-testid="vault-location">{info.dir}</code></dd>
+            <dt>Contents</dt>
+            <dd>{info.brands} brand(s), {info.records} record(s)</dd>
+            <dt>Passphrase protection</dt>
+            <dd>Argon2id, {Math.round(info.kdf_m_kib / 1024)} MiB, {info.kdf_t} passes</dd>
+          </dl>
+        </div>
+      )}
+      <ChangePassphrase ctx={props.ctx} />
+    </div>
+  );
+}
+
+function ChangePassphrase(props: { ctx: Ctx }) {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [again, setAgain] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    if (next !== again) {
+      setError("The two new passphrases differ.");
+      return;
+    }
+    setBusy(true);
+    try {
+      await api.changePassphrase(current, next);
+      setCurrent("");
+      setNext("");
+      setAgain("");
+      props.ctx.notify("Passphrase changed.");
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card form" onSubmit={submit}>
+      <h2>Change passphrase</h2>
+      <label>
+        Current passphrase
+        <input type="password" autocomplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} required />
+      </label>
+      <label>
+        New passphrase
+        <input type="password" autocomplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} required />
+      </label>
+      <label>
+        The same again
+        <input type="password" autocomplete="new-password" value={again} onInput={(e) => setAgain(e.currentTarget.value)} required />
+      </label>
+      {error && <p class="error" role="alert">{error}</p>}
+      <button type="submit" disabled={busy}>{busy ? "Changing…" : "Change passphrase"}</button>
+    </form>
+  );
+}

@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { render } from "preact";
+import { act } from "preact/test-utils";
+import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import { App } from "../src/app";
+
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await act(async () => await new Promise((r) => setTimeout(r, 0)));
+};
+
+async function find<T extends Element>(selector: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const el = root.querySelector<T>(selector);
+    if (el) return el;
+    await flush();
+  }
+  throw new Error(`${selector} never appeared`);
+}
+
+async function type(selector: string, value: string) {
+  const el = await find<HTMLInputElement>(selector);
+  el.value = value;
+  el.dispatchEvent(new Event("input", { bubbles: true }));
+  await flush();
+}
+
+async function submit(selector: string) {
+  (await find<HTMLFormElement>(selector)).dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+  await flush();
+}
+
+let root: HTMLElement;
+let calls: { cmd: string; args: unknown }[];
+let unlocked: boolean;
+
+beforeEach(() => {
+  root = document.createElement("div");
+  document.body.appendChild(root);
+  calls = [];
+  unlocked = false;
+  mockWindows("main");
+  mockIPC((cmd, args) => {
+    calls.push({ cmd, args });
+    switch (cmd) {
+      case "app_status":
+        return { vault_dir: "/home/ana/.local/share/vrm-vault", exists: true, unlocked, auto_lock_minutes: 5 };
+      case "vault_unlock":
+        if ((args as { passphrase: string }).passphrase !== "right passphrase") {
+          throw { code: "vault.wrong_passphrase", message: "wrong passphrase" };
+        }
+        unlocked = true;
+        return null;
+      case "vault_lock":
+        unlocked = false;
+        return null;
+      case "kind_specs":
+        return [{ kind: "note", fields: [{ name: "text", type: "text", required: true, options: [] }] }];
+      case "brands_list":
+        return [{ id: "b1", name: "Secret Bank Ltd", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" }];
+      case "activity":
+        return null;
+      default:
+        return null;
+    }
+  }, { shouldMockEvents: true });
+});
+
+afterEach(async () => {
+  render(null, root);
+  await flush(); // let the event listener unregister before the mocks go
+  root.remove();
+  clearMocks();
+});
+
+describe("unlocking and locking", () => {
+  it("shows a clear message for a wrong passphrase and clears the field", async () => {
+    render(<App />, root);
+    await type("[data-testid=unlock-passphrase]", "wrong one");
+    await submit("[data-testid=unlock-form]");
+    expect((await find("[data-testid=unlock-error]")).textContent).toMatch(/Wrong passphrase/);
+    expect(root.querySelector<HTMLInputElement>("[data-testid=unlock-passphrase]")!.value).toBe("");
+  });
+
+  it("opens on the right passphrase, and Ctrl+L locks and clears every decrypted value", async () => {
+    render(<App />, root);
+    await type("[data-testid=unlock-passphrase]", "right passphrase");
+    await submit("[data-testid=unlock-form]");
+    await find("[data-testid=brand-list]");
+    expect(root.textContent).toContain("Secret Bank Ltd");
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "l", ctrlKey: true }));
+    await flush();
+    expect(calls.some((c) => c.cmd === "vault_lock")).toBe(true);
+    await find("[data-testid=unlock-form]");
+    expect(root.textContent).not.toContain("Secret Bank Ltd");
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import type { Record } from "../src/bindings";
+import { errorText, newRecordFrom, parseTags, patchFrom, recordTitle, shortcutFor, throttle } from "../src/logic";
+
+const key = (k: string, mods: Partial<KeyboardEvent> = {}) => ({
+  key: k, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods,
+});
+
+const record: Record = {
+  id: "r1",
+  kind: "interaction",
+  brand: "b1",
+  fields: { channel: "call", direction: "inbound", date: "2026-03-01", summary: "asked about invoice" },
+  tags: ["billing", "urgent"],
+  created_at: "2026-03-02T10:00:00Z",
+  updated_at: "2026-03-02T10:00:00Z",
+};
+
+describe("shortcuts", () => {
+  it("maps Ctrl+F, Ctrl+L and Ctrl+N, and nothing else", () => {
+    expect(shortcutFor(key("f", { ctrlKey: true }))).toBe("search");
+    expect(shortcutFor(key("L", { ctrlKey: true }))).toBe("lock");
+    expect(shortcutFor(key("n", { metaKey: true }))).toBe("new-record");
+    expect(shortcutFor(key("f"))).toBeNull();
+    expect(shortcutFor(key("f", { ctrlKey: true, shiftKey: true }))).toBeNull();
+    expect(shortcutFor(key("x", { ctrlKey: true }))).toBeNull();
+  });
+});
+
+describe("throttle", () => {
+  it("calls at most once per interval", () => {
+    let t = 0;
+    let calls = 0;
+    const f = throttle(() => calls++, 1000, () => t);
+    f();
+    f();
+    t = 999;
+    f();
+    t = 1000;
+    f();
+    expect(calls).toBe(2);
+  });
+});
+
+describe("forms", () => {
+  it("leaves empty values out of a new record and splits tags", () => {
+    expect(newRecordFrom("note", "", { text: " hi ", mood: "  " }, "a, b  c")).toEqual({
+      kind: "note", brand: null, fields: { text: "hi" }, tags: ["a", "b", "c"],
+    });
+    expect(parseTags(" ; ")).toEqual([]);
+  });
+
+  it("turns an edit into the smallest patch", () => {
+    const values = { ...record.fields, summary: "paid", direction: "" };
+    const patch = patchFrom(record, "interaction", "b1", values, "billing done");
+    expect(patch).toEqual({
+      kind: null, set: { summary: "paid" }, remove: ["direction"], add_tags: ["done"], remove_tags: ["urgent"],
+    });
+    expect("brand" in patch).toBe(false);
+    expect(patchFrom(record, "interaction", "", record.fields, "billing urgent").brand).toBeNull();
+    expect(patchFrom(record, "interaction", "b2", record.fields, "billing urgent").brand).toBe("b2");
+  });
+
+  it("names a record by its most telling field", () => {
+    expect(recordTitle(record)).toBe("asked about invoice");
+    expect(recordTitle({ ...record, kind: "profile", fields: { shoe: "43" } })).toBe("shoe: 43");
+  });
+});
+
+describe("errors", () => {
+  it("explains by code, and falls back to the message", () => {
+    expect(errorText({ code: "vault.wrong_passphrase", message: "wrong passphrase" })).toMatch(/Wrong passphrase/);
+    expect(errorText({ code: "import.bad_row", message: "a.csv:4: bad" })).toBe("a.csv:4: bad");
+  });
+});
