@@ -28,10 +28,14 @@ pub struct AppState {
     /// When set (end-to-end tests), file dialogs answer this path instead of
     /// asking the person.
     dialog_override: Option<PathBuf>,
+    /// When the process started, for VRM_STARTUP_TRACE (start-up figures).
+    started: std::time::Instant,
+    startup_trace: std::sync::atomic::AtomicBool,
 }
 
 /// Build and run the app.
 pub fn run() {
+    let started = std::time::Instant::now();
     let vault_dir = std::env::var_os("VRM_VAULT")
         .map(PathBuf::from)
         .or_else(vrm_vault::vault::default_vault_dir)
@@ -52,6 +56,8 @@ pub fn run() {
         session: Mutex::new(session),
         settings_path,
         dialog_override: std::env::var_os("VRM_E2E_DIALOG_PATH").map(PathBuf::from),
+        started,
+        startup_trace: std::sync::atomic::AtomicBool::new(std::env::var_os("VRM_STARTUP_TRACE").is_some()),
     };
 
     tauri::Builder::default()

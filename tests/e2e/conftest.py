@@ -34,17 +34,17 @@ def _wait_for_port(port, seconds=20):
     raise RuntimeError(f"tauri-driver did not listen on {port}")
 
 
-@pytest.fixture(scope="session")
-def tauri_driver():
-    driver_bin = shutil.which("tauri-driver") or str(Path.home() / ".cargo" / "bin" / "tauri-driver")
-    assert APP.exists(), f"build the app first: {APP} is missing"
-    proc = subprocess.Popen([driver_bin, "--port", str(DRIVER_PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_port(DRIVER_PORT)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def driver_binary():
+    return shutil.which("tauri-driver") or str(Path.home() / ".cargo" / "bin" / "tauri-driver")
+
+
+def _wait_for_port_free(port, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.1)
 
 
 class App:
@@ -55,9 +55,16 @@ class App:
         self.driver = None
 
     def start(self):
-        # tauri-driver starts the application with its own environment, so
-        # the test's variables are set in this process first.
-        os.environ.update(self.env)
+        # tauri-driver starts the application with its own environment, so a
+        # driver is started for each app session with the test's variables.
+        assert APP.exists(), f"build the app first: {APP} is missing"
+        self.proc = subprocess.Popen(
+            [driver_binary(), "--port", str(DRIVER_PORT)],
+            env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(DRIVER_PORT)
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
@@ -69,6 +76,11 @@ class App:
         if self.driver is not None:
             self.driver.quit()
             self.driver = None
+        if getattr(self, "proc", None) is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+            _wait_for_port_free(DRIVER_PORT)
 
     def restart(self):
         self.stop()
@@ -100,6 +112,11 @@ class App:
         WebDriverWait(self.driver, 10).until(lambda d: e.is_enabled())
         e.click()
 
+    def click_text(self, text, timeout=15):
+        """Click the button whose text contains `text`, once it is there."""
+        xpath = f"//button[contains(., '{text}')]"
+        WebDriverWait(self.driver, timeout).until(EC.element_to_be_clickable((By.XPATH, xpath))).click()
+
     def text(self):
         return self.driver.find_element(By.TAG_NAME, "body").text
 
@@ -116,7 +133,7 @@ class App:
 
 
 @pytest.fixture
-def app(tauri_driver, tmp_path):
+def app(tmp_path):
     env = {
         "VRM_VAULT": str(tmp_path / "vault"),
         "VRM_SETTINGS": str(tmp_path / "settings.json"),
