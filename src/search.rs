@@ -64,9 +64,12 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
     }
 
     /// Remove every document with this key, wiping its text.
-    pub fn remove(&mut self, key: &K) {
+    pub fn remove<Q: ?Sized>(&mut self, key: &Q)
+    where
+        K: PartialEq<Q>,
+    {
         for doc in self.docs.iter_mut() {
-            if doc.key.as_ref() == Some(key) {
+            if doc.key.as_ref().is_some_and(|k| k == key) {
                 doc.key = None;
                 self.text[doc.start..doc.end].fill(0);
                 self.live -= 1;
@@ -132,13 +135,17 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
         let mut hits = Vec::new();
         let text = &self.text[..];
         let mut pos = 0;
+        // Matches come in text order, so each one's document is at or after
+        // the previous one's: gallop forward from there rather than binary
+        // search all documents (a common word hits nearly every document).
+        let mut i = 0;
         while pos < text.len() {
             let Some(found) = first.find(&text[pos..]) else {
                 break;
             };
             let at = pos + found;
             // The document holding `at`: the last one starting at or before it.
-            let i = self.docs.partition_point(|d| d.start <= at) - 1;
+            i = doc_at(&self.docs, i, at);
             let doc = &self.docs[i];
             pos = doc.end + 1;
             let Some(key) = &doc.key else { continue };
@@ -152,6 +159,19 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
         }
         hits
     }
+}
+
+/// Index of the last document starting at or before `at`, given that it is
+/// not before `from` (documents are sorted by start; the first starts at 0).
+fn doc_at<K>(docs: &[Doc<K>], from: usize, at: usize) -> usize {
+    let mut step = 1;
+    let mut lo = from;
+    while lo + step < docs.len() && docs[lo + step].start <= at {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(docs.len());
+    lo + docs[lo..hi].partition_point(|d| d.start <= at) - 1
 }
 
 /// Append the lowercase form of `s`, with NUL (our separator) turned into a
@@ -227,6 +247,26 @@ mod tests {
         }
         assert_eq!(ix.search("number"), (150..200).collect::<Vec<_>>());
         assert_eq!(ix.search("number 199"), vec![199]);
+    }
+
+    #[test]
+    fn matches_far_apart_and_close_together_find_their_documents() {
+        let mut ix = SearchIndex::new();
+        let mut needles = Vec::new();
+        for i in 0..5000 {
+            let needle = i % 997 == 3 || (2000..2010).contains(&i) || i == 4999;
+            let text = if needle {
+                needles.push(i);
+                format!("x{i} needle")
+            } else {
+                format!("x{i} hay")
+            };
+            ix.add(i, [text.as_str()]);
+        }
+        assert_eq!(ix.search("needle"), needles);
+        assert_eq!(ix.search("x"), (0..5000).collect::<Vec<_>>());
+        assert_eq!(ix.search("x4999"), vec![4999]);
+        assert_eq!(ix.search("x0 hay"), vec![0]);
     }
 
     proptest! {
