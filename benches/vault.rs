@@ -600,6 +600,45 @@ fn measured<T>(samples: &[T]) -> &[T] {
     }
 }
 
+/// How much of a stretch of wall-clock time this thread spent runnable but
+/// waiting for a CPU (Linux `schedstat`): on a shared machine, the part of a
+/// figure that is other processes' load rather than our code.
+struct CpuWait {
+    start: Instant,
+    waited: Option<u64>,
+}
+
+impl CpuWait {
+    fn read() -> Option<u64> {
+        let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        s.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    fn start() -> Self {
+        CpuWait {
+            start: Instant::now(),
+            waited: Self::read(),
+        }
+    }
+
+    fn report(&self) -> String {
+        match (self.waited, Self::read()) {
+            (Some(a), Some(b)) => format!(
+                "this thread waited for a CPU {:.0}% of the section",
+                (b - a) as f64 / 1e9 / self.start.elapsed().as_secs_f64() * 100.0
+            ),
+            _ => "CPU wait unknown".into(),
+        }
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -653,6 +692,7 @@ fn time_plain(data: &Dataset) -> Duration {
 /// first) and hands criterion its own variant's time. The ratio printed is
 /// the median of the per-pair ratios.
 fn bench_insert(c: &mut Criterion, data: &Dataset) {
+    let wait = CpuWait::start();
     // (encrypted, plaintext) per pair, per criterion benchmark.
     let mut pairs_enc: Vec<(Duration, Duration)> = Vec::new();
     let mut pairs_plain: Vec<(Duration, Duration)> = Vec::new();
@@ -700,14 +740,15 @@ fn bench_insert(c: &mut Criterion, data: &Dataset) {
     println!(
         "insert 100k: encrypted {:.0} ms, plaintext {:.0} ms, ratio {ratio:.2}x \
          (medians of {} fresh databases each, run in pairs; ratio of medians {:.2}x, \
-         per-pair ratios {:.2}x..{:.2}x; goal <= 1.25x: {})",
+         per-pair ratios {:.2}x..{:.2}x; goal <= 1.25x: {}; {})",
         ms(e),
         ms(p),
         pairs.len(),
         e.as_secs_f64() / p.as_secs_f64(),
         ratios[0],
         ratios[ratios.len() - 1],
-        verdict(ratio <= 1.25)
+        verdict(ratio <= 1.25),
+        wait.report(),
     );
 }
 
@@ -811,6 +852,7 @@ fn record_hits(hits: &[Hit]) -> usize {
 }
 
 fn bench_search(c: &mut Criterion, vault: &mut Vault) {
+    let wait = CpuWait::start();
     let filter = RecordFilter::default();
     vault.prepare_search().unwrap();
     let records = vault.list_records(&filter).unwrap();
@@ -855,7 +897,7 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
     println!(
         "search 100k: {} queries (mean {} record hits): p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; \
          naive scan p50 {:.1} ms, p95 {:.1} ms; ratio naive/index p50 {:.0}x, p95 {:.0}x \
-         (goal p95 <= 15 ms: {})",
+         (goal p95 <= 15 ms: {}; {})",
         qs.len(),
         total_hits / qs.len(),
         ms(p50),
@@ -866,6 +908,7 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
         n50.as_secs_f64() / p50.as_secs_f64(),
         n95.as_secs_f64() / p95.as_secs_f64(),
         verdict(p95 <= Duration::from_millis(15)),
+        wait.report(),
     );
 
     // A term matching most records: every record with a date has "202".
@@ -911,6 +954,7 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
 // ---- 3. unlock -----------------------------------------------------------------
 
 fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path) {
+    let wait = CpuWait::start();
     let mut open_unlock = Vec::new();
     let mut searchable = Vec::new();
     let mut plain = Vec::new();
@@ -970,13 +1014,14 @@ fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path)
     println!(
         "unlock 100k (KDF excluded): open+unlock {:.1} ms; open+unlock+prepare_search {:.1} ms \
          (goal <= 300 ms: {}); plaintext open+read all rows {:.1} ms (+ JSON parse {:.1} ms); \
-         ratio searchable/plaintext {:.1}x",
+         ratio searchable/plaintext {:.1}x; {}",
         ms(ou),
         ms(s),
         verdict(s <= Duration::from_millis(300)),
         ms(p),
         ms(pp),
         s.as_secs_f64() / p.as_secs_f64(),
+        wait.report(),
     );
 }
 
@@ -994,6 +1039,11 @@ fn wanted(section: &str) -> bool {
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     let started = Instant::now();
+    println!(
+        "machine: {} CPUs, load average {} at start",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
+    );
     let data = Dataset::generate();
     data.describe();
 
@@ -1027,5 +1077,9 @@ fn main() {
     }
 
     c.final_summary();
-    println!("total bench time {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "total bench time {:.0} s, load average {} at the end",
+        started.elapsed().as_secs_f64(),
+        load_average()
+    );
 }
