@@ -663,10 +663,18 @@ fn slow_group<'a>(
 
 // ---- 1. bulk insert ------------------------------------------------------------
 
+/// Flush every filesystem (`sync`) before a timed insert, so its commit does
+/// not also pay for writing back (or, on a `discard` mount, trimming) what the
+/// previous iteration left behind. Not timed.
+fn settle_disk() {
+    let _ = std::process::Command::new("sync").status();
+}
+
 /// Time one encrypted insert into a fresh vault (setup and teardown excluded).
 fn time_encrypted(data: &Dataset) -> Duration {
     let tmp = tempfile::tempdir().unwrap();
     let (mut vault, records) = fresh_vault(&tmp.path().join("vault"), data);
+    settle_disk();
     let start = Instant::now();
     encrypted_insert(&mut vault, &records);
     let t = start.elapsed();
@@ -679,6 +687,7 @@ fn time_encrypted(data: &Dataset) -> Duration {
 fn time_plain(data: &Dataset) -> Duration {
     let tmp = tempfile::tempdir().unwrap();
     let conn = fresh_plain(&tmp.path().join("plain.db"), data);
+    settle_disk();
     let start = Instant::now();
     plain_insert(&conn, data);
     let t = start.elapsed();
