@@ -1,1 +1,1091 @@
-fn main() {}
+//! Performance benchmarks of VRM Vault, each against a baseline measured in
+//! the same process:
+//!
+//! 1. `insert_100k`: encrypted bulk insert of 100,000 records
+//!    (`Vault::insert_batch`) vs plain rusqlite writing the same rows as
+//!    plaintext JSON, same pragmas, schema and statements (`store::*`).
+//! 2. `search_100k`: per-query latency over a 100k-record vault (p50 / p95 /
+//!    max of 200 mixed queries, plus a term matching most records) vs a naive
+//!    lowercase-and-contains scan over the same decrypted records.
+//! 3. `unlock_100k`: `Vault::open` + `unlock_with_kek` (KDF excluded) +
+//!    `prepare_search` vs opening the plaintext database and reading every row.
+//!
+//! Run with `cargo bench --bench vault`. Each benchmark prints a summary line
+//! (`insert 100k: ...`, `search 100k: ...`, `unlock 100k: ...`) next to
+//! criterion's own report. The whole run takes a few minutes on 2 cores.
+//! `VRM_BENCH_ONLY=insert|search|unlock` runs only the named sections.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use criterion::{Criterion, SamplingMode};
+use secrecy::SecretString;
+use vrm_vault::crypto::{KdfParams, SecretKey};
+use vrm_vault::model::{check_fields, check_tags};
+use vrm_vault::store::{self, SealedRow, Table};
+use vrm_vault::vault::new_id;
+use vrm_vault::{Brand, BrandInput, Hit, Record, RecordFilter, RecordKind, Vault};
+
+const N_RECORDS: usize = 100_000;
+const N_BRANDS: usize = 40;
+const PASSPHRASE: &str = "bench passphrase";
+/// Samples per criterion benchmark (criterion's minimum).
+const SAMPLES: usize = 10;
+
+// ---- deterministic data ----------------------------------------------------
+
+/// SplitMix64: small, fast and reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        list[self.below(list.len())]
+    }
+
+    /// Skewed pick: low indices are much more likely (a rough Zipf), so the
+    /// head of a word list is common and its tail rare.
+    fn skewed<'a>(&mut self, list: &[&'a str]) -> &'a str {
+        let a = self.below(list.len());
+        let b = self.below(list.len());
+        let c = self.below(list.len());
+        list[a.min(b).min(c)]
+    }
+}
+
+const BRAND_FIRST: &[&str] = &[
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Cyberdyne",
+    "Tyrell",
+    "Wonka",
+    "Gringotts",
+    "Oceanic",
+    "Aperture",
+    "Massive",
+    "Nakatomi",
+    "Pied",
+    "Sterling",
+    "Bluth",
+];
+const BRAND_SECOND: &[&str] = &["Outfitters", "Telecom", "Energy", "Bank"];
+
+const SUMMARY_WORDS: &[&str] = &[
+    "order",
+    "delivery",
+    "refund",
+    "invoice",
+    "asked",
+    "about",
+    "my",
+    "late",
+    "the",
+    "package",
+    "password",
+    "reset",
+    "discount",
+    "complaint",
+    "upgrade",
+    "contract",
+    "cancelled",
+    "tracking",
+    "number",
+    "replacement",
+    "billing",
+    "error",
+    "address",
+    "changed",
+    "newsletter",
+    "unsubscribe",
+    "loyalty",
+    "points",
+    "voucher",
+    "warranty",
+    "claim",
+    "broken",
+    "screen",
+    "charger",
+    "router",
+    "outage",
+    "technician",
+    "visit",
+    "appointment",
+    "rescheduled",
+    "overcharged",
+    "credit",
+    "note",
+    "escalated",
+    "supervisor",
+    "callback",
+    "promised",
+    "survey",
+    "feedback",
+    "chatbot",
+    "useless",
+    "courier",
+    "damaged",
+    "parcel",
+    "returned",
+    "label",
+    "printer",
+    "mortgage",
+    "statement",
+    "fraud",
+    "blocked",
+    "card",
+    "pin",
+    "roaming",
+    "tariff",
+    "meter",
+    "reading",
+    "solar",
+    "panel",
+    "thermostat",
+    "boiler",
+    "inspection",
+    "quote",
+    "accepted",
+    "declined",
+    "gdpr",
+    "erasure",
+    "request",
+    "consent",
+    "withdrawn",
+    "portability",
+    "export",
+    "archive",
+    "zeppelin",
+    "quixotic",
+    "marzipan",
+    "kumquat",
+    "obsidian",
+    "halberd",
+    "xylophone",
+    "fjord",
+];
+
+const ITEMS: &[&str] = &[
+    "wireless headphones",
+    "running shoes",
+    "coffee machine",
+    "winter jacket",
+    "laptop stand",
+    "phone case",
+    "electric toothbrush",
+    "desk lamp",
+    "yoga mat",
+    "rain boots",
+    "smart speaker",
+    "blender",
+    "backpack",
+    "sunglasses",
+    "office chair",
+    "air fryer",
+    "bike helmet",
+    "e-reader",
+    "garden hose",
+    "vacuum cleaner",
+    "tennis racket",
+    "espresso grinder",
+    "camping stove",
+];
+const STORES: &[&str] = &["online", "high street", "airport", "outlet", "app"];
+const PLANS: &[&str] = &[
+    "basic",
+    "premium",
+    "family",
+    "student",
+    "unlimited data",
+    "fibre 500",
+    "streaming plus",
+    "cloud 2tb",
+];
+const TOPICS: &[&str] = &[
+    "contact hours",
+    "language",
+    "marketing emails",
+    "paper statements",
+    "delivery slot",
+    "seat",
+    "diet",
+    "data sharing",
+];
+const PREF_VALUES: &[&str] = &[
+    "evenings only",
+    "english",
+    "never",
+    "opt out",
+    "weekends",
+    "aisle",
+    "vegetarian",
+    "no third parties",
+    "morning",
+];
+const FIRST_NAMES: &[&str] = &["alex", "sam", "jordan", "robin", "kim", "noor", "lee"];
+const STREETS: &[&str] = &["Mill Lane", "High Street", "Station Road", "Park Avenue"];
+const TAGS: &[&str] = &[
+    "work",
+    "family",
+    "important",
+    "tax",
+    "home",
+    "travel",
+    "gift",
+    "todo",
+];
+const PERIODS: &[&str] = &["monthly", "yearly", "quarterly", "weekly"];
+const CHANNELS: &[&str] = &["call", "chat", "email", "social", "in-store", "letter"];
+const PURPOSES: &[&str] = &["service", "support", "billing", "marketing", "sales"];
+
+fn sentence(rng: &mut Rng, words: usize) -> String {
+    let mut s = String::new();
+    for i in 0..words {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(rng.skewed(SUMMARY_WORDS));
+    }
+    s
+}
+
+fn date(rng: &mut Rng) -> String {
+    format!(
+        "{}-{:02}-{:02}",
+        2020 + rng.below(6),
+        1 + rng.below(12),
+        1 + rng.below(28)
+    )
+}
+
+fn price(rng: &mut Rng) -> String {
+    format!(
+        "{}.{:02} {}",
+        1 + rng.below(400),
+        rng.below(100),
+        rng.pick(&["EUR", "GBP", "USD"])
+    )
+}
+
+/// One realistic record: a mix of kinds, 3-5 fields, some tags, a brand
+/// for most of them.
+fn gen_record(rng: &mut Rng, i: usize, brands: &[Brand]) -> Record {
+    let roll = rng.below(100);
+    let kind = match roll {
+        0..30 => RecordKind::Interaction,
+        30..50 => RecordKind::Purchase,
+        50..60 => RecordKind::Note,
+        60..68 => RecordKind::Account,
+        68..76 => RecordKind::Subscription,
+        76..84 => RecordKind::Warranty,
+        84..92 => RecordKind::Preference,
+        _ => RecordKind::Profile,
+    };
+    let mut f: BTreeMap<String, String> = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        f.insert(k.to_string(), v);
+    };
+    match kind {
+        RecordKind::Interaction => {
+            put("channel", rng.pick(CHANNELS).into());
+            put("direction", rng.pick(&["inbound", "outbound"]).into());
+            put("date", date(rng));
+            let words = 4 + rng.below(6);
+            put("summary", sentence(rng, words));
+            if rng.chance(50) {
+                put("purpose", rng.pick(PURPOSES).into());
+            }
+        }
+        RecordKind::Purchase => {
+            put("item", rng.pick(ITEMS).into());
+            put("date", date(rng));
+            put("price", price(rng));
+            if rng.chance(60) {
+                put("order", format!("ORD-{:06}", rng.below(1_000_000)));
+            }
+            if rng.chance(40) {
+                put("store", rng.pick(STORES).into());
+            }
+        }
+        RecordKind::Note => {
+            put("date", date(rng));
+            let words = 6 + rng.below(10);
+            put("text", sentence(rng, words));
+            put("title", sentence(rng, 2));
+        }
+        RecordKind::Account => {
+            let name = rng.pick(FIRST_NAMES);
+            put("username", format!("{name}{}", rng.below(10_000)));
+            put(
+                "email",
+                format!("{name}.{}@mail.example.org", rng.below(100)),
+            );
+            put("date", date(rng));
+            if rng.chance(50) {
+                put(
+                    "status",
+                    rng.pick(&["active", "closed", "suspended"]).into(),
+                );
+            }
+        }
+        RecordKind::Subscription => {
+            put("plan", rng.pick(PLANS).into());
+            put("price", price(rng));
+            put("period", rng.pick(PERIODS).into());
+            put("date", date(rng));
+            if rng.chance(40) {
+                put("renews", date(rng));
+            }
+        }
+        RecordKind::Warranty => {
+            put("item", rng.pick(ITEMS).into());
+            put("date", date(rng));
+            put("expires", date(rng));
+            if rng.chance(50) {
+                put(
+                    "provider",
+                    rng.pick(&["manufacturer", "retailer", "insurer"]).into(),
+                );
+            }
+        }
+        RecordKind::Preference => {
+            put("topic", rng.pick(TOPICS).into());
+            put("value", rng.pick(PREF_VALUES).into());
+            put("date", date(rng));
+        }
+        RecordKind::Profile => {
+            put("name", rng.pick(FIRST_NAMES).into());
+            put(
+                "phone",
+                format!("+44 20 {:04} {:04}", rng.below(10_000), rng.below(10_000)),
+            );
+            put(
+                "address",
+                format!("{} {}, London", 1 + rng.below(200), rng.pick(STREETS)),
+            );
+            if rng.chance(50) {
+                put("email", format!("me{}@mail.example.org", rng.below(1000)));
+            }
+        }
+    }
+    let brand = match kind {
+        RecordKind::Profile | RecordKind::Note => None,
+        _ if rng.chance(85) => Some(brands[rng.below(brands.len())].id.clone()),
+        _ => None,
+    };
+    let mut tags = Vec::new();
+    for _ in 0..rng.below(3) {
+        let t = rng.pick(TAGS).to_string();
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    // Whole seconds, spread over five years: as an import would give them.
+    let base: DateTime<Utc> = Utc.with_ymd_and_hms(2020, 1, 1, 9, 0, 0).unwrap();
+    let created_at = base + chrono::Duration::seconds((i as i64) * 1_571 + rng.below(600) as i64);
+    Record {
+        id: new_id(),
+        kind,
+        brand,
+        fields: f,
+        tags,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+fn brand_inputs() -> Vec<BrandInput> {
+    (0..N_BRANDS)
+        .map(|i| {
+            let first = BRAND_FIRST[i % BRAND_FIRST.len()];
+            let second = BRAND_SECOND[i / BRAND_FIRST.len()];
+            let mut b = BrandInput::named(format!("{first} {second}"));
+            b.domain = Some(format!(
+                "{}-{}.example.com",
+                first.to_lowercase(),
+                second.to_lowercase()
+            ));
+            b
+        })
+        .collect()
+}
+
+/// The data set shared by every benchmark: brands and records, generated once.
+struct Dataset {
+    brand_inputs: Vec<BrandInput>,
+    /// The brands as first created; `records` reference their ids, which
+    /// every fresh vault maps to the ids of its own brands.
+    brands: Vec<Brand>,
+    records: Vec<Record>,
+}
+
+impl Dataset {
+    fn generate() -> Self {
+        let brand_inputs = brand_inputs();
+        // Create the brands once in a throwaway vault to get real Brand
+        // values (checked and normalised by the vault itself).
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut v, _) = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from(PASSPHRASE),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let brands: Vec<Brand> = brand_inputs
+            .iter()
+            .map(|b| v.add_brand(b).unwrap())
+            .collect();
+        drop(v);
+        let mut rng = Rng(0x5eed_1234);
+        let records: Vec<Record> = (0..N_RECORDS)
+            .map(|i| gen_record(&mut rng, i, &brands))
+            .collect();
+        // Every generated record passes the checks an import applies, unchanged.
+        for r in &records {
+            assert_eq!(check_fields(r.kind, &r.fields).unwrap(), r.fields);
+            assert_eq!(check_tags(&r.tags).unwrap(), r.tags);
+        }
+        Dataset {
+            brand_inputs,
+            brands,
+            records,
+        }
+    }
+
+    fn describe(&self) {
+        let json: usize = self
+            .records
+            .iter()
+            .map(|r| serde_json::to_vec(r).unwrap().len())
+            .sum();
+        let field_json: usize = self
+            .records
+            .iter()
+            .map(|r| serde_json::to_vec(&r.fields).unwrap().len())
+            .sum();
+        let fields: usize = self.records.iter().map(|r| r.fields.len()).sum();
+        let with_brand = self.records.iter().filter(|r| r.brand.is_some()).count();
+        let n = self.records.len();
+        println!(
+            "dataset: {n} records, {} brands; {:.1} fields/record; {}% with a brand; \
+             mean JSON {} B/record (fields alone {} B)",
+            self.brands.len(),
+            fields as f64 / n as f64,
+            with_brand * 100 / n,
+            json / n,
+            field_json / n,
+        );
+    }
+}
+
+// ---- the two stores ----------------------------------------------------------
+
+/// A fresh vault in `dir`, its brands added with `add_brand`, and the data
+/// set's records pointed at those brands' ids. Setup only: not timed.
+fn fresh_vault(dir: &Path, data: &Dataset) -> (Vault, Vec<Record>) {
+    let (mut vault, _code) = Vault::create(
+        dir,
+        &SecretString::from(PASSPHRASE),
+        KdfParams::minimum().unwrap(),
+    )
+    .unwrap();
+    let mut new_ids = HashMap::new();
+    for (old, input) in data.brands.iter().zip(&data.brand_inputs) {
+        let b = vault.add_brand(input).unwrap();
+        new_ids.insert(old.id.clone(), b.id);
+    }
+    let records = data
+        .records
+        .iter()
+        .map(|r| Record {
+            brand: r.brand.as_ref().map(|b| new_ids[b].clone()),
+            ..r.clone()
+        })
+        .collect();
+    (vault, records)
+}
+
+/// The encrypted path being measured.
+fn encrypted_insert(vault: &mut Vault, records: &[Record]) {
+    vault.insert_batch(&[], records, &mut |_, _| {}).unwrap();
+}
+
+/// A fresh plaintext database with the vault's pragmas (`store::open`),
+/// schema (`store::create_schema`) and the brands. Setup only: not timed.
+fn fresh_plain(path: &Path, data: &Dataset) -> rusqlite::Connection {
+    let conn = store::open(path, true).unwrap();
+    store::create_schema(&conn).unwrap();
+    for b in &data.brands {
+        let row = SealedRow {
+            id: b.id.clone(),
+            brand_id: None,
+            version: 1,
+            body: serde_json::to_vec(b).unwrap(),
+        };
+        store::insert_brand(&conn, &row).unwrap();
+    }
+    conn
+}
+
+/// The plaintext baseline: the same rows, the same ids, one transaction, the
+/// same cached prepared statement; the body is the JSON itself.
+fn plain_insert(conn: &rusqlite::Connection, data: &Dataset) {
+    let tx = conn.unchecked_transaction().unwrap();
+    for r in &data.records {
+        let row = SealedRow {
+            id: r.id.clone(),
+            brand_id: r.brand.clone(),
+            version: 1,
+            body: serde_json::to_vec(r).unwrap(),
+        };
+        store::insert_record(&tx, &row).unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+// ---- statistics ----------------------------------------------------------------
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    // Nearest-rank percentile.
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn median(samples: &[Duration]) -> Duration {
+    let mut s = samples.to_vec();
+    s.sort();
+    match s.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2,
+    }
+}
+
+/// Criterion's single warm-up call comes first; drop it when there is more.
+fn measured<T>(samples: &[T]) -> &[T] {
+    if samples.len() > 1 {
+        &samples[1..]
+    } else {
+        samples
+    }
+}
+
+/// How much of a stretch of wall-clock time this thread spent runnable but
+/// waiting for a CPU (Linux `schedstat`): on a shared machine, the part of a
+/// figure that is other processes' load rather than our code.
+struct CpuWait {
+    start: Instant,
+    waited: Option<u64>,
+}
+
+impl CpuWait {
+    fn read() -> Option<u64> {
+        let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        s.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    fn start() -> Self {
+        CpuWait {
+            start: Instant::now(),
+            waited: Self::read(),
+        }
+    }
+
+    fn report(&self) -> String {
+        match (self.waited, Self::read()) {
+            (Some(a), Some(b)) => format!(
+                "this thread waited for a CPU {:.0}% of the section",
+                (b - a) as f64 / 1e9 / self.start.elapsed().as_secs_f64() * 100.0
+            ),
+            _ => "CPU wait unknown".into(),
+        }
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "MET" } else { "MISSED" }
+}
+
+/// One-call-per-sample settings for slow, setup-heavy benchmarks: flat
+/// sampling, SAMPLES samples of one iteration each, a single warm-up call.
+fn slow_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(SAMPLES)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_millis(500));
+    g
+}
+
+// ---- 1. bulk insert ------------------------------------------------------------
+
+/// Flush every filesystem (`sync`) before a timed insert, so its commit does
+/// not also pay for writing back (or, on a `discard` mount, trimming) what the
+/// previous iteration left behind. Not timed.
+fn settle_disk() {
+    let _ = std::process::Command::new("sync").status();
+}
+
+/// Time one encrypted insert into a fresh vault (setup and teardown excluded).
+fn time_encrypted(data: &Dataset) -> Duration {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut vault, records) = fresh_vault(&tmp.path().join("vault"), data);
+    settle_disk();
+    let start = Instant::now();
+    encrypted_insert(&mut vault, &records);
+    let t = start.elapsed();
+    drop(vault);
+    t
+}
+
+/// Time one plaintext insert into a fresh database (setup and teardown
+/// excluded).
+fn time_plain(data: &Dataset) -> Duration {
+    let tmp = tempfile::tempdir().unwrap();
+    let conn = fresh_plain(&tmp.path().join("plain.db"), data);
+    settle_disk();
+    let start = Instant::now();
+    plain_insert(&conn, data);
+    let t = start.elapsed();
+    drop(conn);
+    t
+}
+
+/// Disk and page-cache speed drift over a run, so the two variants are
+/// measured in pairs: every iteration of either criterion benchmark runs one
+/// encrypted and one plaintext insert back to back (alternating which goes
+/// first) and hands criterion its own variant's time. The ratio printed is
+/// the median of the per-pair ratios.
+fn bench_insert(c: &mut Criterion, data: &Dataset) {
+    let wait = CpuWait::start();
+    // (encrypted, plaintext) per pair, per criterion benchmark.
+    let mut pairs_enc: Vec<(Duration, Duration)> = Vec::new();
+    let mut pairs_plain: Vec<(Duration, Duration)> = Vec::new();
+    let mut g = slow_group(c, "insert_100k");
+    for (name, pairs) in [
+        ("encrypted", &mut pairs_enc),
+        ("plaintext", &mut pairs_plain),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let (e, p) = if pairs.len() % 2 == 0 {
+                        let e = time_encrypted(data);
+                        (e, time_plain(data))
+                    } else {
+                        let p = time_plain(data);
+                        (time_encrypted(data), p)
+                    };
+                    pairs.push((e, p));
+                    total += if name == "encrypted" { e } else { p };
+                }
+                total
+            })
+        });
+    }
+    g.finish();
+    let pairs: Vec<(Duration, Duration)> = measured(&pairs_enc)
+        .iter()
+        .chain(measured(&pairs_plain))
+        .copied()
+        .collect();
+    if pairs.is_empty() {
+        return;
+    }
+    let enc: Vec<Duration> = pairs.iter().map(|p| p.0).collect();
+    let plain: Vec<Duration> = pairs.iter().map(|p| p.1).collect();
+    let mut ratios: Vec<f64> = pairs
+        .iter()
+        .map(|(e, p)| e.as_secs_f64() / p.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let ratio = ratios[ratios.len() / 2];
+    let (e, p) = (median(&enc), median(&plain));
+    println!(
+        "insert 100k: encrypted {:.0} ms, plaintext {:.0} ms, ratio {ratio:.2}x \
+         (medians of {} fresh databases each, run in pairs; ratio of medians {:.2}x, \
+         per-pair ratios {:.2}x..{:.2}x; goal <= 1.25x: {}; {})",
+        ms(e),
+        ms(p),
+        pairs.len(),
+        e.as_secs_f64() / p.as_secs_f64(),
+        ratios[0],
+        ratios[ratios.len() - 1],
+        verdict(ratio <= 1.25),
+        wait.report(),
+    );
+}
+
+// ---- 2. search -----------------------------------------------------------------
+
+/// 200 queries: rare and common single words, two-word queries, brand names
+/// and exact identifiers (an order number, a username).
+fn queries(brands: &[Brand], records: &[Record]) -> Vec<String> {
+    let mut rng = Rng(0x0dd_ba11);
+    let mut q = Vec::new();
+    // Rare words: the tail of the summary vocabulary, plus misses.
+    let tail = &SUMMARY_WORDS[SUMMARY_WORDS.len() - 30..];
+    for _ in 0..40 {
+        q.push(rng.pick(tail).to_string());
+    }
+    for w in ["nonexistent", "qwertyuiop", "zzz"] {
+        q.push(w.to_string());
+    }
+    // Common words: the head of the vocabulary, kinds, channels, items.
+    let head = &SUMMARY_WORDS[..15];
+    for _ in 0..37 {
+        q.push(rng.pick(head).to_string());
+    }
+    for w in [
+        "inbound",
+        "email",
+        "monthly",
+        "headphones",
+        "premium",
+        "london",
+    ] {
+        q.push(w.to_string());
+    }
+    // Brand names (each ~2% of records).
+    for _ in 0..20 {
+        let b = &brands[rng.below(brands.len())];
+        q.push(b.name.split(' ').next().unwrap().to_lowercase());
+    }
+    // Exact identifiers taken from the data.
+    let mut ids = 0;
+    for r in records.iter().skip(rng.below(1000)).step_by(997) {
+        if ids == 14 {
+            break;
+        }
+        if let Some(o) = r.fields.get("order").or_else(|| r.fields.get("username")) {
+            q.push(o.to_lowercase());
+            ids += 1;
+        }
+    }
+    // Two words: common+common, common+rare, brand+word, item+year.
+    while q.len() < 200 {
+        let a = match rng.below(4) {
+            0 => rng.pick(head).to_string(),
+            1 => rng.pick(tail).to_string(),
+            2 => brands[rng.below(brands.len())]
+                .name
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_lowercase(),
+            _ => rng.pick(ITEMS).split(' ').next_back().unwrap().to_string(),
+        };
+        let b = match rng.below(3) {
+            0 => rng.pick(head).to_string(),
+            1 => format!("{}", 2020 + rng.below(6)),
+            _ => rng.pick(CHANNELS).to_string(),
+        };
+        q.push(format!("{a} {b}"));
+    }
+    q.truncate(200);
+    q
+}
+
+/// The baseline: every word lowercased and looked for with `contains` in the
+/// lowercased text of every decrypted record (kind, brand name, field
+/// values, tags), the same text the index is built from.
+fn naive_search(records: &[Record], brand_names: &HashMap<String, String>, query: &str) -> usize {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    if words.is_empty() {
+        return 0;
+    }
+    records
+        .iter()
+        .filter(|r| {
+            let brand = r.brand.as_ref().and_then(|b| brand_names.get(b));
+            let parts: Vec<String> = std::iter::once(r.kind.as_str())
+                .chain(brand.map(String::as_str))
+                .chain(r.fields.values().map(String::as_str))
+                .chain(r.tags.iter().map(String::as_str))
+                .map(str::to_lowercase)
+                .collect();
+            words
+                .iter()
+                .all(|w| parts.iter().any(|p| p.contains(w.as_str())))
+        })
+        .count()
+}
+
+fn record_hits(hits: &[Hit]) -> usize {
+    hits.iter().filter(|h| matches!(h, Hit::Record(_))).count()
+}
+
+fn bench_search(c: &mut Criterion, vault: &mut Vault) {
+    let wait = CpuWait::start();
+    let filter = RecordFilter::default();
+    vault.prepare_search().unwrap();
+    let records = vault.list_records(&filter).unwrap();
+    assert_eq!(records.len(), N_RECORDS);
+    let brand_names: HashMap<String, String> = vault
+        .brands()
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect();
+    let qs = queries(&vault.brands().unwrap(), &records);
+
+    // Warm-up pass, then one timed pass; every result checked against the
+    // naive scan.
+    for q in &qs {
+        black_box(vault.search(q, &filter).unwrap());
+    }
+    let mut times = Vec::with_capacity(qs.len());
+    let mut naive_times = Vec::with_capacity(qs.len());
+    let mut total_hits = 0;
+    for q in &qs {
+        let start = Instant::now();
+        let hits = vault.search(q, &filter).unwrap();
+        times.push(start.elapsed());
+        let start = Instant::now();
+        let expected = naive_search(&records, &brand_names, q);
+        naive_times.push(start.elapsed());
+        assert_eq!(record_hits(&hits), expected, "query {q:?}");
+        total_hits += expected;
+    }
+    times.sort();
+    naive_times.sort();
+    let (p50, p95, max) = (
+        percentile(&times, 50.0),
+        percentile(&times, 95.0),
+        percentile(&times, 100.0),
+    );
+    let (n50, n95) = (
+        percentile(&naive_times, 50.0),
+        percentile(&naive_times, 95.0),
+    );
+    println!(
+        "search 100k: {} queries (mean {} record hits): p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; \
+         naive scan p50 {:.1} ms, p95 {:.1} ms; ratio naive/index p50 {:.0}x, p95 {:.0}x \
+         (goal p95 <= 15 ms: {}; {})",
+        qs.len(),
+        total_hits / qs.len(),
+        ms(p50),
+        ms(p95),
+        ms(max),
+        ms(n50),
+        ms(n95),
+        n50.as_secs_f64() / p50.as_secs_f64(),
+        n95.as_secs_f64() / p95.as_secs_f64(),
+        verdict(p95 <= Duration::from_millis(15)),
+        wait.report(),
+    );
+
+    // A term matching most records: every record with a date has "202".
+    for common in ["202", "e"] {
+        let expected = naive_search(&records, &brand_names, common);
+        let mut t = Vec::new();
+        let mut nt = Vec::new();
+        for _ in 0..SAMPLES + 1 {
+            let start = Instant::now();
+            let hits = vault.search(common, &filter).unwrap();
+            t.push(start.elapsed());
+            assert_eq!(record_hits(&hits), expected);
+        }
+        for _ in 0..3 {
+            let start = Instant::now();
+            black_box(naive_search(&records, &brand_names, common));
+            nt.push(start.elapsed());
+        }
+        let m = median(measured(&t));
+        let n = median(&nt);
+        println!(
+            "search 100k common term {common:?} ({expected} of {} records match): median {:.1} ms, \
+             max {:.1} ms; naive scan {:.1} ms; ratio naive/index {:.1}x (goal <= 50 ms: {})",
+            records.len(),
+            ms(m),
+            ms(*measured(&t).iter().max().unwrap()),
+            ms(n),
+            n.as_secs_f64() / m.as_secs_f64(),
+            verdict(m <= Duration::from_millis(50)),
+        );
+    }
+
+    let mut g = c.benchmark_group("search_100k");
+    g.sample_size(SAMPLES)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    g.bench_function("typical_query", |b| {
+        b.iter(|| black_box(vault.search(black_box("refund inbound"), &filter).unwrap()))
+    });
+    g.finish();
+}
+
+// ---- 3. unlock -----------------------------------------------------------------
+
+fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path) {
+    let wait = CpuWait::start();
+    let mut open_unlock = Vec::new();
+    let mut searchable = Vec::new();
+    let mut plain = Vec::new();
+    let mut plain_parsed = Vec::new();
+    let mut g = slow_group(c, "unlock_100k");
+    g.bench_function("open_unlock_prepare_search", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let locked = Vault::open(dir).unwrap();
+                let mut vault = locked.unlock_with_kek(kek).unwrap();
+                let unlocked = start.elapsed();
+                vault.prepare_search().unwrap();
+                let ready = start.elapsed();
+                open_unlock.push(unlocked);
+                searchable.push(ready);
+                total += ready;
+                drop(vault);
+            }
+            total
+        })
+    });
+    g.bench_function("plaintext_open_read_all", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let conn = store::open(plain_db, false).unwrap();
+                let brands = store::all_rows(&conn, Table::Brands).unwrap();
+                let rows = store::all_rows(&conn, Table::Records).unwrap();
+                let t = start.elapsed();
+                assert_eq!((brands.len(), rows.len()), (N_BRANDS, N_RECORDS));
+                // Not part of the baseline: how long parsing the JSON adds.
+                let parse_start = Instant::now();
+                let parsed: Vec<Record> = rows
+                    .iter()
+                    .map(|r| serde_json::from_slice(&r.body).unwrap())
+                    .collect();
+                plain_parsed.push(t + parse_start.elapsed());
+                black_box(parsed);
+                plain.push(t);
+                total += t;
+                drop(conn);
+            }
+            total
+        })
+    });
+    g.finish();
+    if searchable.is_empty() || plain.is_empty() {
+        return;
+    }
+    let ou = median(measured(&open_unlock));
+    let s = median(measured(&searchable));
+    let p = median(measured(&plain));
+    let pp = median(measured(&plain_parsed));
+    println!(
+        "unlock 100k (KDF excluded): open+unlock {:.1} ms; open+unlock+prepare_search {:.1} ms \
+         (goal <= 300 ms: {}); plaintext open+read all rows {:.1} ms (open+read+JSON parse of every row {:.1} ms); \
+         ratio searchable/plaintext {:.1}x; {}",
+        ms(ou),
+        ms(s),
+        verdict(s <= Duration::from_millis(300)),
+        ms(p),
+        ms(pp),
+        s.as_secs_f64() / p.as_secs_f64(),
+        wait.report(),
+    );
+}
+
+// ---- main ------------------------------------------------------------------------
+
+/// Whether to run a section: all of them unless `VRM_BENCH_ONLY` names some
+/// (`insert`, `search`, `unlock`, comma-separated), e.g. for profiling one.
+fn wanted(section: &str) -> bool {
+    match std::env::var("VRM_BENCH_ONLY") {
+        Ok(only) => only.split(',').any(|s| s.trim() == section),
+        Err(_) => true,
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let started = Instant::now();
+    println!(
+        "machine: {} CPUs, load average {} at start",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
+    );
+    let data = Dataset::generate();
+    data.describe();
+
+    if wanted("insert") {
+        bench_insert(&mut c, &data);
+    }
+
+    if wanted("search") || wanted("unlock") {
+        // One 100k vault (and its plaintext twin) for search and unlock.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("vault");
+        let (mut vault, records) = fresh_vault(&dir, &data);
+        encrypted_insert(&mut vault, &records);
+        drop(records);
+        drop(vault);
+        let plain_db = tmp.path().join("plain.db");
+        plain_insert(&fresh_plain(&plain_db, &data), &data);
+
+        let locked = Vault::open(&dir).unwrap();
+        // The KDF runs once, outside every timing.
+        let kek = locked.derive_kek(&SecretString::from(PASSPHRASE)).unwrap();
+        if wanted("search") {
+            let mut vault = locked.unlock_with_kek(&kek).unwrap();
+            bench_search(&mut c, &mut vault);
+        } else {
+            drop(locked);
+        }
+        if wanted("unlock") {
+            bench_unlock(&mut c, &dir, &kek, &plain_db);
+        }
+    }
+
+    c.final_summary();
+    println!(
+        "total bench time {:.0} s, load average {} at the end",
+        started.elapsed().as_secs_f64(),
+        load_average()
+    );
+}

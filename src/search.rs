@@ -45,6 +45,9 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
     /// Add a document made of `parts` (each is lowercased and searched as one
     /// text; parts are joined by a space). Returns its slot.
     pub fn add<'a>(&mut self, key: K, parts: impl IntoIterator<Item = &'a str>) -> usize {
+        let parts: Vec<&str> = parts.into_iter().collect();
+        let needed = parts.iter().map(|p| lowercase_len(p) + 1).sum::<usize>() + 1;
+        reserve_wiping(&mut self.text, needed);
         let start = self.text.len();
         for (i, part) in parts.into_iter().enumerate() {
             if i > 0 {
@@ -64,9 +67,12 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
     }
 
     /// Remove every document with this key, wiping its text.
-    pub fn remove(&mut self, key: &K) {
+    pub fn remove<Q: ?Sized>(&mut self, key: &Q)
+    where
+        K: PartialEq<Q>,
+    {
         for doc in self.docs.iter_mut() {
-            if doc.key.as_ref() == Some(key) {
+            if doc.key.as_ref().is_some_and(|k| k == key) {
                 doc.key = None;
                 self.text[doc.start..doc.end].fill(0);
                 self.live -= 1;
@@ -112,7 +118,7 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
     pub fn search(&self, query: &str) -> Vec<K> {
         let mut words: Vec<Zeroizing<Vec<u8>>> = Vec::new();
         for word in query.split_whitespace() {
-            let mut w = Zeroizing::new(Vec::new());
+            let mut w = Zeroizing::new(Vec::with_capacity(lowercase_len(word)));
             push_lowercase(&mut w, word);
             if !w.is_empty() && !words.iter().any(|x| **x == *w) {
                 words.push(w);
@@ -132,13 +138,17 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
         let mut hits = Vec::new();
         let text = &self.text[..];
         let mut pos = 0;
+        // Matches come in text order, so each one's document is at or after
+        // the previous one's: gallop forward from there rather than binary
+        // search all documents (a common word hits nearly every document).
+        let mut i = 0;
         while pos < text.len() {
             let Some(found) = first.find(&text[pos..]) else {
                 break;
             };
             let at = pos + found;
             // The document holding `at`: the last one starting at or before it.
-            let i = self.docs.partition_point(|d| d.start <= at) - 1;
+            i = doc_at(&self.docs, i, at);
             let doc = &self.docs[i];
             pos = doc.end + 1;
             let Some(key) = &doc.key else { continue };
@@ -151,6 +161,43 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
             }
         }
         hits
+    }
+}
+
+/// Index of the last document starting at or before `at`, given that it is
+/// not before `from` (documents are sorted by start; the first starts at 0).
+fn doc_at<K>(docs: &[Doc<K>], from: usize, at: usize) -> usize {
+    let mut step = 1;
+    let mut lo = from;
+    while lo + step < docs.len() && docs[lo + step].start <= at {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(docs.len());
+    lo + docs[lo..hi].partition_point(|d| d.start <= at) - 1
+}
+
+/// Bytes the lowercase form of `s` takes.
+fn lowercase_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars()
+            .flat_map(char::to_lowercase)
+            .map(char::len_utf8)
+            .sum()
+    }
+}
+
+/// Make room for `extra` more bytes without letting `Vec` reallocate behind
+/// our back: a grown buffer is a new one, and the old one is wiped as it drops,
+/// so no copy of decrypted text is left in freed memory.
+fn reserve_wiping(buf: &mut Zeroizing<Vec<u8>>, extra: usize) {
+    let need = buf.len() + extra;
+    if need > buf.capacity() {
+        let mut bigger = Zeroizing::new(Vec::with_capacity(need.max(buf.capacity() * 2)));
+        bigger.extend_from_slice(buf);
+        *buf = bigger;
     }
 }
 
@@ -201,6 +248,27 @@ mod tests {
     }
 
     #[test]
+    fn the_buffer_never_grows_in_place() {
+        // Every growth goes through reserve_wiping, which replaces the buffer
+        // (wiping the old one) instead of letting Vec reallocate it.
+        let mut ix = SearchIndex::new();
+        let mut last_capacity = 0;
+        for i in 0..500 {
+            ix.add(i, ["Grüße aus MÜNCHEN", "ΣΊΣΥΦΟΣ", "plain ascii text"]);
+            let cap = ix.text.capacity();
+            assert!(cap >= ix.text.len());
+            if cap != last_capacity {
+                assert!(
+                    cap >= last_capacity * 2 || last_capacity == 0,
+                    "grew by doubling"
+                );
+                last_capacity = cap;
+            }
+        }
+        assert_eq!(ix.search("münchen σίσυφο grüße").len(), 500);
+    }
+
+    #[test]
     fn unicode_is_folded() {
         let ix = index(&["Straße in MÜNCHEN", "Ærøskøbing"]);
         assert_eq!(ix.search("münchen"), vec![0]);
@@ -227,6 +295,26 @@ mod tests {
         }
         assert_eq!(ix.search("number"), (150..200).collect::<Vec<_>>());
         assert_eq!(ix.search("number 199"), vec![199]);
+    }
+
+    #[test]
+    fn matches_far_apart_and_close_together_find_their_documents() {
+        let mut ix = SearchIndex::new();
+        let mut needles = Vec::new();
+        for i in 0..5000 {
+            let needle = i % 997 == 3 || (2000..2010).contains(&i) || i == 4999;
+            let text = if needle {
+                needles.push(i);
+                format!("x{i} needle")
+            } else {
+                format!("x{i} hay")
+            };
+            ix.add(i, [text.as_str()]);
+        }
+        assert_eq!(ix.search("needle"), needles);
+        assert_eq!(ix.search("x"), (0..5000).collect::<Vec<_>>());
+        assert_eq!(ix.search("x4999"), vec![4999]);
+        assert_eq!(ix.search("x0 hay"), vec![0]);
     }
 
     proptest! {

@@ -5,11 +5,12 @@
 //! An unlocked [`Vault`] keeps its keys in zeroizing memory; dropping it
 //! locks it.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Connection;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -234,7 +235,7 @@ impl LockedVault {
 struct RecordCache {
     by_id: HashMap<String, Record>,
     damaged: Vec<String>,
-    index: Option<SearchIndex<Hit>>,
+    index: Option<SearchIndex<IndexKey>>,
 }
 
 impl Drop for RecordCache {
@@ -954,29 +955,26 @@ impl Vault {
         let cache = self.records.as_ref().expect("loaded");
         let index = cache.index.as_ref().expect("built");
         let only_records = filter != &RecordFilter::default();
-        let mut hits: Vec<Hit> = index
-            .search(query)
-            .into_iter()
-            .filter(|hit| match hit {
-                Hit::Brand(_) => !only_records,
-                Hit::Record(id) => cache
+        let mut found: Vec<IndexKey> = index.search(query);
+        if only_records {
+            found.retain(|key| match key {
+                IndexKey::Brand(_) => false,
+                IndexKey::Record { id, .. } => cache
                     .by_id
                     .get(id)
                     .is_some_and(|r| filter.matches(r, brand_id.as_deref())),
-            })
-            .collect();
-        // Brands first (by name), then records newest first.
+            });
+        }
+        // Brands first (by name), then records newest first. Records carry
+        // their sort key in the index, so ordering even 100k hits needs no
+        // lookups. Keys end with the id, so an unstable sort is deterministic.
         let brands = self.brands.as_ref().expect("loaded");
-        hits.sort_by(|a, b| match (a, b) {
-            (Hit::Brand(x), Hit::Brand(y)) => {
-                let name = |id: &String| brands.get(id).map(|b| b.name.to_lowercase());
-                name(x).cmp(&name(y)).then(x.cmp(y))
-            }
-            (Hit::Brand(_), Hit::Record(_)) => std::cmp::Ordering::Less,
-            (Hit::Record(_), Hit::Brand(_)) => std::cmp::Ordering::Greater,
-            (Hit::Record(x), Hit::Record(y)) => newest_first(&cache.by_id[x], &cache.by_id[y]),
+        found.sort_unstable_by(|a, b| match (a, b) {
+            (IndexKey::Brand(_), IndexKey::Record { .. }) => std::cmp::Ordering::Less,
+            (IndexKey::Record { .. }, IndexKey::Brand(_)) => std::cmp::Ordering::Greater,
+            _ => a.order(brands).cmp(&b.order(brands)),
         });
-        Ok(hits)
+        Ok(found.into_iter().map(IndexKey::into_hit).collect())
     }
 
     /// [`Vault::search`] with each hit's brand or record.
@@ -1049,6 +1047,68 @@ impl Vault {
     }
 }
 
+/// What the search index keeps for a document: which brand or record it is
+/// and, for a record, what it sorts by (see [`newest_first`]), so ordering
+/// many hits needs no lookups. A document is removed by its [`Hit`].
+#[derive(Debug, Clone, PartialEq)]
+enum IndexKey {
+    Brand(String),
+    Record {
+        id: String,
+        date: NaiveDate,
+        created_at: DateTime<Utc>,
+    },
+}
+
+impl IndexKey {
+    fn record(r: &Record) -> Self {
+        IndexKey::Record {
+            id: r.id.clone(),
+            date: r.date(),
+            created_at: r.created_at,
+        }
+    }
+
+    /// Where its hit goes in search results.
+    fn order<'a>(&'a self, brands: &BTreeMap<String, Brand>) -> HitOrder<'a> {
+        match self {
+            IndexKey::Brand(id) => {
+                HitOrder::Brand(brands.get(id).map(|b| b.name.to_lowercase()), id)
+            }
+            IndexKey::Record {
+                id,
+                date,
+                created_at,
+            } => HitOrder::Record(Reverse(*date), Reverse(*created_at), id),
+        }
+    }
+
+    fn into_hit(self) -> Hit {
+        match self {
+            IndexKey::Brand(id) => Hit::Brand(id),
+            IndexKey::Record { id, .. } => Hit::Record(id),
+        }
+    }
+}
+
+impl PartialEq<Hit> for IndexKey {
+    fn eq(&self, hit: &Hit) -> bool {
+        match (self, hit) {
+            (IndexKey::Brand(a), Hit::Brand(b)) => a == b,
+            (IndexKey::Record { id, .. }, Hit::Record(b)) => id == b,
+            _ => false,
+        }
+    }
+}
+
+/// The order of search hits: brands by lowercased name, then records newest
+/// first (as [`newest_first`]); ties broken by id.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum HitOrder<'a> {
+    Brand(Option<String>, &'a str),
+    Record(Reverse<NaiveDate>, Reverse<DateTime<Utc>>, &'a str),
+}
+
 fn sort_records(list: &mut [Record]) {
     list.sort_by(newest_first);
 }
@@ -1060,22 +1120,22 @@ fn newest_first(a: &Record, b: &Record) -> std::cmp::Ordering {
         .then(a.id.cmp(&b.id))
 }
 
-fn index_brand(index: &mut SearchIndex<Hit>, b: &Brand) {
+fn index_brand(index: &mut SearchIndex<IndexKey>, b: &Brand) {
     let parts = [
         Some(b.name.as_str()),
         b.domain.as_deref(),
         b.contact.as_deref(),
         b.notes.as_deref(),
     ];
-    index.add(Hit::Brand(b.id.clone()), parts.into_iter().flatten());
+    index.add(IndexKey::Brand(b.id.clone()), parts.into_iter().flatten());
 }
 
-fn index_record(index: &mut SearchIndex<Hit>, r: &Record, brand_name: Option<&str>) {
+fn index_record(index: &mut SearchIndex<IndexKey>, r: &Record, brand_name: Option<&str>) {
     let parts = std::iter::once(r.kind.as_str())
         .chain(brand_name)
         .chain(r.fields.values().map(String::as_str))
         .chain(r.tags.iter().map(String::as_str));
-    index.add(Hit::Record(r.id.clone()), parts);
+    index.add(IndexKey::record(r), parts);
 }
 
 /// A fresh random id.
@@ -1135,3 +1195,78 @@ fn make_private_file(path: &Path) -> Result<()> {
 
 /// How long `init` aims for one passphrase derivation to take by default.
 pub const DEFAULT_KDF_TARGET: Duration = Duration::from_millis(1000);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RecordKind;
+
+    fn record(vault: &mut Vault, brand: Option<&str>, date: Option<&str>, text: &str) -> Record {
+        let mut fields = BTreeMap::from([("text".to_string(), text.to_string())]);
+        if let Some(d) = date {
+            fields.insert("date".into(), d.into());
+        }
+        vault
+            .add_record(&NewRecord {
+                kind: RecordKind::Note,
+                brand: brand.map(str::to_string),
+                fields,
+                tags: vec![],
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn search_puts_brands_by_name_first_then_records_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut v, _) = Vault::create(
+            &dir.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let beta = v.add_brand(&BrandInput::named("beta shop")).unwrap();
+        let alpha = v.add_brand(&BrandInput::named("Alpha shop")).unwrap();
+        let old = record(&mut v, Some(&beta.id), Some("2020-01-01"), "old");
+        let new = record(&mut v, None, Some("2025-06-01"), "new shop");
+        // Same date: the one added later comes first.
+        let same1 = record(&mut v, Some(&alpha.id), Some("2023-03-03"), "same");
+        let same2 = record(&mut v, Some(&alpha.id), Some("2023-03-03"), "same");
+        // No date field: dated by when it was added (today).
+        let undated = record(&mut v, Some(&beta.id), None, "undated");
+        record(&mut v, None, Some("2024-01-01"), "unrelated");
+
+        let expected = vec![
+            Hit::Brand(alpha.id.clone()),
+            Hit::Brand(beta.id.clone()),
+            Hit::Record(undated.id.clone()),
+            Hit::Record(new.id.clone()),
+            Hit::Record(same2.id.clone()),
+            Hit::Record(same1.id.clone()),
+            Hit::Record(old.id.clone()),
+        ];
+        let filter = RecordFilter::default();
+        assert_eq!(v.search("shop", &filter).unwrap(), expected);
+        // The same order as listing, and again once the index is rebuilt.
+        let listed: Vec<Hit> = v
+            .list_records(&filter)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.fields["text"] != "unrelated")
+            .map(|r| Hit::Record(r.id))
+            .collect();
+        assert_eq!(listed, expected[2..]);
+        v.update_brand(&beta.id, &BrandInput::named("Beta Shop"))
+            .unwrap();
+        assert_eq!(v.search("SHOP", &filter).unwrap(), expected);
+        // A filter leaves the brands out.
+        let only_alpha = RecordFilter {
+            brand: Some(alpha.id.clone()),
+            ..Default::default()
+        };
+        assert_eq!(
+            v.search("shop", &only_alpha).unwrap(),
+            vec![Hit::Record(same2.id), Hit::Record(same1.id)]
+        );
+    }
+}

@@ -37,8 +37,14 @@ fn secret(s: String) -> SecretString {
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> CommandResult<SessionStatus> {
     // The UI's first call: with VRM_STARTUP_TRACE set, say how long start-up took.
-    if state.startup_trace.swap(false, std::sync::atomic::Ordering::Relaxed) {
-        eprintln!("startup: ui ready after {} ms", state.started.elapsed().as_millis());
+    if state
+        .startup_trace
+        .swap(false, std::sync::atomic::Ordering::Relaxed)
+    {
+        eprintln!(
+            "startup: ui ready after {} ms",
+            state.started.elapsed().as_millis()
+        );
     }
     Ok(session(&state)?.status())
 }

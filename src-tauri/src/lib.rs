@@ -57,7 +57,9 @@ pub fn run() {
         settings_path,
         dialog_override: std::env::var_os("VRM_E2E_DIALOG_PATH").map(PathBuf::from),
         started,
-        startup_trace: std::sync::atomic::AtomicBool::new(std::env::var_os("VRM_STARTUP_TRACE").is_some()),
+        startup_trace: std::sync::atomic::AtomicBool::new(
+            std::env::var_os("VRM_STARTUP_TRACE").is_some(),
+        ),
     };
 
     tauri::Builder::default()

@@ -168,6 +168,7 @@ fn a_screensaver_lock_signal_locks_the_vault() {
     emit(true);
     let got = rx.recv_timeout(Duration::from_secs(5));
     let _ = daemon.kill();
+    let _ = daemon.wait();
     assert_eq!(
         got,
         Ok("screen locked"),
