@@ -5,8 +5,9 @@ Run (after `bash scripts/e2e` or `make run` built the app):
 The app is started directly (no WebDriver) with VRM_STARTUP_TRACE=1, so it
 prints when the UI made its first call (the page is loaded and asks which
 screen to show: the unlock screen follows at once). Prints the median over 7
-starts, and the idle RSS of the app's process tree (the app plus WebKit's web
-and network processes) 5 s after start-up.
+starts, and the idle memory of the app's process tree (the app plus WebKit's
+web and network processes) 5 s after start-up, as RSS (which counts the
+shared WebKit libraries once per process) and as PSS (which splits them).
 """
 
 import os
@@ -20,8 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def tree_rss_kib(root_pid):
-    """RSS of a process and all its descendants, in KiB."""
+def tree_rss_kib(root_pid, field="VmRSS:", source="status"):
+    """RSS (or, with field="Pss:" and source="smaps_rollup", PSS) of a
+    process and all its descendants, in KiB."""
     children = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -36,8 +38,8 @@ def tree_rss_kib(root_pid):
         pid = stack.pop()
         stack.extend(children.get(pid, []))
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1])
         except OSError:
             pass
@@ -54,7 +56,7 @@ def main(app, runs=7):
     )
     env = {**os.environ, "VRM_VAULT": str(vault), "VRM_SETTINGS": str(tmp / "settings.json"),
            "VRM_STARTUP_TRACE": "1"}
-    starts, rss = [], []
+    starts, rss, pss = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.Popen([app], env=env, stderr=subprocess.PIPE, text=True)
@@ -64,13 +66,16 @@ def main(app, runs=7):
                 break
         time.sleep(5)
         rss.append(tree_rss_kib(proc.pid) / 1024)
+        pss.append(tree_rss_kib(proc.pid, "Pss:", "smaps_rollup") / 1024)
         proc.terminate()
         proc.wait(10)
     print(f"app: {app}")
     print(f"start to unlock screen: median {statistics.median(starts):.0f} ms "
           f"(min {min(starts):.0f}, max {max(starts):.0f}, n={len(starts)})")
     print(f"idle RSS (app + WebKit processes): median {statistics.median(rss):.0f} MiB "
-          f"(min {min(rss):.0f}, max {max(rss):.0f})")
+          f"(min {min(rss):.0f}, max {max(rss):.0f}); shared library pages count once per process")
+    print(f"idle PSS (the same processes, shared pages split between them): median {statistics.median(pss):.0f} MiB "
+          f"(min {min(pss):.0f}, max {max(pss):.0f})")
 
 
 if __name__ == "__main__":
