@@ -38,7 +38,8 @@ export function App() {
     window.addEventListener("keydown", touch, true);
     window.addEventListener("pointerdown", touch, true);
     return () => {
-      void unlisten.then((f) => f());
+      // Unregistering can fail if the IPC is already gone (window closing).
+      unlisten.then((f) => f()).catch(() => undefined);
       window.removeEventListener("keydown", touch, true);
       window.removeEventListener("pointerdown", touch, true);
     };

@@ -68,6 +68,7 @@ beforeEach(() => {
 afterEach(async () => {
   render(null, root);
   await flush(); // let the event listener unregister before the mocks go
+  await flush();
   root.remove();
   clearMocks();
 });
