@@ -7,6 +7,7 @@ vault. The file dialogs answer VRM_E2E_DIALOG_PATH (a path the test picks).
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -21,7 +22,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("VRM_APP_BINARY", ROOT / "target" / "debug" / "vrm-vault-app"))
-DRIVER_PORT = 4444
 
 
 def _wait_for_port(port, seconds=20):
@@ -38,13 +38,10 @@ def driver_binary():
     return shutil.which("tauri-driver") or str(Path.home() / ".cargo" / "bin" / "tauri-driver")
 
 
-def _wait_for_port_free(port, seconds=10):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return
-        time.sleep(0.1)
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class App:
@@ -57,30 +54,59 @@ class App:
     def start(self):
         # tauri-driver starts the application with its own environment, so a
         # driver is started for each app session with the test's variables.
+        # Each session gets its own pair of free ports and its own process
+        # group: a WebKitWebDriver left behind by the previous session (it
+        # outlives a terminated tauri-driver) must not answer for this one.
         assert APP.exists(), f"build the app first: {APP} is missing"
+        port, native_port = _free_port(), _free_port()
         self.proc = subprocess.Popen(
-            [driver_binary(), "--port", str(DRIVER_PORT)],
+            [driver_binary(), "--port", str(port), "--native-port", str(native_port)],
             env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        _wait_for_port(DRIVER_PORT)
+        _wait_for_port(port)
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
-        self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{DRIVER_PORT}", options=options)
+        last = None
+        for _ in range(5):
+            try:
+                self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+                break
+            except Exception as e:  # the native driver may still be starting
+                last = e
+                time.sleep(1)
+        else:
+            self.stop()
+            raise RuntimeError(f"no WebDriver session: {last}")
         self.driver.implicitly_wait(0)
         return self
 
     def stop(self):
         if self.driver is not None:
-            self.driver.quit()
-            self.driver = None
+            try:
+                self.driver.quit()
+            finally:
+                self.driver = None
         if getattr(self, "proc", None) is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(10)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            # The group may still hold WebKitWebDriver and the app; end them too.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc = None
-            _wait_for_port_free(DRIVER_PORT)
 
     def restart(self):
         self.stop()
