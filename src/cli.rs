@@ -19,6 +19,13 @@ use vrm_vault::{
     BrandInput, Error, NewRecord, Record, RecordFilter, RecordKind, RecordPatch, SearchItem, Vault,
 };
 
+mod relations;
+
+use relations::{
+    AuditCommand, BrandKitCommand, ContactCommand, ExposureCommand, RightsCommand, ShareCommand,
+    TermsCommand,
+};
+
 /// Your own encrypted vault of relationship data with companies.
 #[derive(Debug, Parser)]
 #[command(name = "vrm", version, about, long_about = None, max_term_width = 100)]
@@ -107,6 +114,40 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         backup_passphrase_file: Option<PathBuf>,
     },
+    /// Your terms of service for brands: versions, signed copies, brands' answers
+    #[command(subcommand)]
+    Terms(TermsCommand),
+    /// Share records with a brand, revoke, import erasure acknowledgments
+    #[command(subcommand)]
+    Share(ShareCommand),
+    /// Who holds what you shared (data item × brand)
+    Exposure {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<ExposureCommand>,
+    },
+    /// GDPR and CCPA data-rights requests, with their deadlines
+    #[command(subcommand)]
+    Rights(RightsCommand),
+    /// Contacts from brands, and the contact rules they broke
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// The activity log: list it, check it
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Verify any signed document (W3C VC, eddsa-jcs-2022) and say who signed it
+    Verify {
+        /// The document (JSON)
+        file: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// The brand's side: keys, open bundles, answer terms, acknowledge erasure
+    #[command(subcommand, name = "brand-kit")]
+    BrandKit(BrandKitCommand),
     /// Rebuild a vault from a backup into a new folder (--vault NEWDIR)
     Restore {
         /// The backup file
@@ -425,6 +466,16 @@ fn dispatch(cli: Cli) -> CliResult {
         }
         Some(Command::Brand(cmd)) => brand(&ctx, cmd),
         Some(Command::Record(cmd)) => record(&ctx, cmd),
+        Some(Command::Terms(cmd)) => relations::terms(&ctx, cmd),
+        Some(Command::Share(cmd)) => relations::share(&ctx, cmd),
+        Some(Command::Exposure { json, command }) => {
+            relations::exposure(&ctx, command.as_ref(), *json)
+        }
+        Some(Command::Rights(cmd)) => relations::rights(&ctx, cmd),
+        Some(Command::Contact(cmd)) => relations::contact(&ctx, cmd),
+        Some(Command::Audit(cmd)) => relations::audit(&ctx, cmd),
+        Some(Command::Verify { file, json }) => relations::verify(file, *json),
+        Some(Command::BrandKit(cmd)) => relations::brand_kit(cmd),
         Some(Command::Search {
             query,
             brand,

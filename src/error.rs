@@ -130,6 +130,27 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(String),
 
+    /// The activity log fails its check: an entry was altered, removed or
+    /// reordered.
+    #[error("the activity log is broken: {0}")]
+    AuditBroken(String),
+
+    /// No terms version with this id.
+    #[error("no terms version {0}")]
+    TermsNotFound(String),
+
+    /// No share with this id.
+    #[error("no share {0}")]
+    ShareNotFound(String),
+
+    /// No data-rights request with this id.
+    #[error("no rights request {0}")]
+    RequestNotFound(String),
+
+    /// A document is signed by a key the vault does not know for its brand.
+    #[error("{0}")]
+    UnknownSigner(String),
+
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
@@ -160,6 +181,11 @@ impl Error {
             Error::BackupWrongKey => "backup.wrong_key",
             Error::Io { .. } => "io",
             Error::Database(_) => "vault.database",
+            Error::AuditBroken(_) => "audit.broken",
+            Error::TermsNotFound(_) => "terms.not_found",
+            Error::ShareNotFound(_) => "share.not_found",
+            Error::RequestNotFound(_) => "rights.not_found",
+            Error::UnknownSigner(_) => "document.unknown_signer",
             Error::Random => "crypto.random",
         }
     }

@@ -17,12 +17,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod agreement;
+pub mod audit;
+pub mod brandkit;
 pub mod crypto;
 pub mod error;
+pub mod identity;
 pub mod model;
+pub mod requests;
 pub mod search;
 pub mod session;
 pub mod settings;
+pub mod share;
 pub mod store;
 pub mod transfer;
 pub mod vault;

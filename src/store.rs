@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use crate::error::{Error, Result};
 
 /// Schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// One stored row, still sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub fn create_schema(conn: &Connection) -> Result<()> {
          PRAGMA user_version = 1;
          COMMIT;",
     )?;
-    Ok(())
+    migrate(conn)
 }
 
 /// The schema version stored in the file.
@@ -83,8 +83,28 @@ pub fn migrate(conn: &Connection) -> Result<()> {
             supported: SCHEMA_VERSION,
         });
     }
-    // Version 1 is the first; later versions add their steps here, each in
-    // its own transaction that also bumps user_version.
+    // Each step runs in its own transaction that also bumps user_version,
+    // so a crash between steps leaves a consistent, resumable file.
+    if found < 2 {
+        conn.execute_batch(
+            "BEGIN;
+             CREATE TABLE documents (
+                 id TEXT PRIMARY KEY NOT NULL,
+                 kind TEXT NOT NULL,
+                 brand_id TEXT REFERENCES brands(id),
+                 version INTEGER NOT NULL,
+                 body BLOB NOT NULL
+             );
+             CREATE INDEX documents_by_kind ON documents(kind);
+             CREATE INDEX documents_by_brand ON documents(brand_id);
+             CREATE TABLE audit_log (
+                 seq INTEGER PRIMARY KEY NOT NULL,
+                 body BLOB NOT NULL
+             );
+             PRAGMA user_version = 2;
+             COMMIT;",
+        )?;
+    }
     Ok(())
 }
 
@@ -263,6 +283,124 @@ pub fn counts(conn: &Connection) -> Result<(usize, usize)> {
     let b: i64 = conn.query_row("SELECT count(*) FROM brands", [], |r| r.get(0))?;
     let r: i64 = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
     Ok((b as usize, r as usize))
+}
+
+/// One sealed row of the `documents` table (terms, shares, identities…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocRow {
+    /// Row id.
+    pub id: String,
+    /// What the row holds (`terms`, `share`, …); bound into the associated data.
+    pub kind: String,
+    /// The brand it belongs to, so deleting a brand deletes it too.
+    pub brand_id: Option<String>,
+    /// Bumped on every change; bound into the associated data.
+    pub version: i64,
+    /// `nonce ‖ ciphertext ‖ tag`.
+    pub body: Vec<u8>,
+}
+
+fn doc_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocRow> {
+    Ok(DocRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        brand_id: r.get(2)?,
+        version: r.get(3)?,
+        body: r.get(4)?,
+    })
+}
+
+/// Every document of one kind.
+pub fn docs_of_kind(conn: &Connection, kind: &str) -> Result<Vec<DocRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, brand_id, version, body FROM documents WHERE kind = ?1 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([kind], doc_from)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// One document by exact id and kind.
+pub fn doc(conn: &Connection, kind: &str, id: &str) -> Result<Option<DocRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, brand_id, version, body FROM documents WHERE kind = ?1 AND id = ?2",
+    )?;
+    Ok(stmt.query_row([kind, id], doc_from).optional()?)
+}
+
+/// Ids of one kind starting with `prefix` (at most `limit`); the caller
+/// checks that the prefix holds only id characters.
+pub fn doc_ids_with_prefix(
+    conn: &Connection,
+    kind: &str,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM documents WHERE kind = ?1 AND id >= ?2 AND id < ?2 || '~' ORDER BY id LIMIT ?3",
+    )?;
+    let ids = stmt
+        .query_map(params![kind, prefix, limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
+}
+
+/// Insert a new document row.
+pub fn insert_doc(conn: &Connection, row: &DocRow) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO documents (id, kind, brand_id, version, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![row.id, row.kind, row.brand_id, row.version, row.body])?;
+    Ok(())
+}
+
+/// Replace a document's body if it is still at `expected_version`.
+pub fn update_doc(conn: &Connection, row: &DocRow, expected_version: i64) -> Result<()> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE documents SET version = ?3, body = ?4 WHERE kind = ?1 AND id = ?2 AND version = ?5",
+        )?
+        .execute(params![row.kind, row.id, row.version, row.body, expected_version])?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(Error::Database(format!(
+            "{} {} changed underneath us (another process edited it); reload and try again",
+            row.kind, row.id
+        )))
+    }
+}
+
+/// Delete one document; true if it existed.
+pub fn delete_doc(conn: &Connection, kind: &str, id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM documents WHERE kind = ?1 AND id = ?2")?
+        .execute([kind, id])?
+        == 1)
+}
+
+/// Delete every document of a brand; returns how many.
+pub fn delete_docs_of_brand(conn: &Connection, brand_id: &str) -> Result<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM documents WHERE brand_id = ?1")?
+        .execute([brand_id])?)
+}
+
+/// Append one sealed activity-log entry.
+pub fn insert_audit(conn: &Connection, seq: i64, body: &[u8]) -> Result<()> {
+    conn.prepare_cached("INSERT INTO audit_log (seq, body) VALUES (?1, ?2)")?
+        .execute(params![seq, body])?;
+    Ok(())
+}
+
+/// Every activity-log entry, oldest first.
+pub fn audit_rows(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>> {
+    let mut stmt = conn.prepare_cached("SELECT seq, body FROM audit_log ORDER BY seq")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 /// Copy the WAL into the main file and truncate the WAL to zero bytes, so

@@ -598,6 +598,19 @@ pub fn export(vault: &mut Vault, out: &Path, to: &BackupTo) -> Result<ExportSumm
     }
     tmp.as_file().sync_all().map_err(io_err)?;
     tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+    let to_what = match to {
+        BackupTo::Recipients(list) => format!("{} age recipient(s)", list.len()),
+        BackupTo::Passphrase(_) => "a passphrase".to_string(),
+    };
+    vault.log_event(
+        crate::audit::AuditAction::Exported,
+        None,
+        None,
+        &format!(
+            "exported {} brands and {} records, encrypted to {to_what}",
+            summary.brands, summary.records
+        ),
+    )?;
     Ok(summary)
 }
 

@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::audit::AuditAction;
 use crate::crypto::{self, Cipher, KEY_LEN, KdfParams, RecoveryCode, SecretKey};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -562,6 +563,152 @@ impl Vault {
         Ok(r)
     }
 
+    // ---- documents (terms, shares, requests…) ------------------------------
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn doc_aad(kind: &str, id: &str, version: i64, brand_id: Option<&str>) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(80);
+        aad.extend_from_slice(b"vrm-vault/1\0documents/");
+        aad.extend_from_slice(kind.as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(id.as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(version.to_string().as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(brand_id.unwrap_or("").as_bytes());
+        aad
+    }
+
+    /// Seal `value` as document `kind`/`id` at `version`.
+    pub(crate) fn seal_doc<T: Serialize>(
+        &self,
+        kind: &str,
+        id: &str,
+        version: i64,
+        brand_id: Option<&str>,
+        value: &T,
+    ) -> Result<store::DocRow> {
+        let plain =
+            Zeroizing::new(serde_json::to_vec(value).map_err(|e| Error::Database(e.to_string()))?);
+        let body = self
+            .data
+            .seal(&Self::doc_aad(kind, id, version, brand_id), &plain)?;
+        Ok(store::DocRow {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            brand_id: brand_id.map(str::to_string),
+            version,
+            body,
+        })
+    }
+
+    /// Open a sealed document row; a row that fails to authenticate is
+    /// reported as tampered.
+    pub(crate) fn open_doc<T: for<'de> Deserialize<'de>>(&self, row: &store::DocRow) -> Result<T> {
+        let tampered = || Error::Tampered {
+            table: "documents",
+            id: row.id.clone(),
+        };
+        let plain = self
+            .data
+            .open(
+                &Self::doc_aad(&row.kind, &row.id, row.version, row.brand_id.as_deref()),
+                &row.body,
+            )
+            .ok_or_else(tampered)?;
+        serde_json::from_slice(&plain).map_err(|_| tampered())
+    }
+
+    /// Insert a new document (version 1).
+    pub(crate) fn insert_doc<T: Serialize>(
+        &self,
+        conn: &Connection,
+        kind: &str,
+        id: &str,
+        brand_id: Option<&str>,
+        value: &T,
+    ) -> Result<()> {
+        let row = self.seal_doc(kind, id, 1, brand_id, value)?;
+        store::insert_doc(conn, &row)
+    }
+
+    /// Replace a document with a new version of its value.
+    pub(crate) fn replace_doc<T: Serialize>(
+        &self,
+        conn: &Connection,
+        kind: &str,
+        id: &str,
+        value: &T,
+    ) -> Result<()> {
+        let current = store::doc(conn, kind, id)?
+            .ok_or_else(|| Error::Database(format!("{kind} {id} is missing")))?;
+        let row = self.seal_doc(
+            kind,
+            id,
+            current.version + 1,
+            current.brand_id.as_deref(),
+            value,
+        )?;
+        store::update_doc(conn, &row, current.version)
+    }
+
+    /// Every document of a kind that opens, and the ids of those that do not.
+    pub(crate) fn docs<T: for<'de> Deserialize<'de>>(
+        &self,
+        kind: &str,
+    ) -> Result<(Vec<T>, Vec<String>)> {
+        let mut good = Vec::new();
+        let mut damaged = Vec::new();
+        for row in store::docs_of_kind(&self.conn, kind)? {
+            match self.open_doc(&row) {
+                Ok(v) => good.push(v),
+                Err(Error::Tampered { .. }) => damaged.push(row.id),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((good, damaged))
+    }
+
+    /// One document by id or unique id prefix; `what` names it in errors.
+    pub(crate) fn doc_by_id<T: for<'de> Deserialize<'de>>(
+        &self,
+        kind: &str,
+        id: &str,
+        not_found: impl Fn(String) -> Error,
+    ) -> Result<T> {
+        let id = id.trim().to_ascii_lowercase();
+        if let Some(row) = store::doc(&self.conn, kind, &id)? {
+            return self.open_doc(&row);
+        }
+        if !is_id_prefix(&id) {
+            return Err(not_found(id));
+        }
+        let ids = store::doc_ids_with_prefix(&self.conn, kind, &id, 2)?;
+        match ids.as_slice() {
+            [one] => {
+                let row = store::doc(&self.conn, kind, one)?.ok_or_else(|| not_found(id))?;
+                self.open_doc(&row)
+            }
+            [] => Err(not_found(id)),
+            _ => Err(Error::invalid(format!(
+                "{id} matches more than one {kind}; give more of the id"
+            ))),
+        }
+    }
+
+    /// Seal bytes under the data key with `aad` (the activity log uses it).
+    pub(crate) fn seal_bytes(&self, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
+        self.data.seal(aad, plain)
+    }
+
+    /// Open bytes sealed with [`Vault::seal_bytes`].
+    pub(crate) fn open_bytes(&self, aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        self.data.open(aad, sealed)
+    }
+
     // ---- brands ----------------------------------------------------------
 
     fn load_brands(&mut self) -> Result<&mut BTreeMap<String, Brand>> {
@@ -722,7 +869,17 @@ impl Vault {
         let tx = self.conn.unchecked_transaction()?;
         let record_ids = store::record_ids_of_brand(&tx, &brand.id)?;
         let n = store::delete_records_of_brand(&tx, &brand.id)?;
+        // Its pairwise identity, terms issued to it, shares, agreements and
+        // requests go with it; the activity log keeps that it happened.
+        store::delete_docs_of_brand(&tx, &brand.id)?;
         store::delete_row(&tx, Table::Brands, &brand.id)?;
+        self.append_audit(
+            &tx,
+            AuditAction::BrandDeleted,
+            Some(&brand.id),
+            Some(&brand.id),
+            format!("brand deleted with {n} records"),
+        )?;
         tx.commit()?;
         store::checkpoint_truncate(&self.conn)?;
         self.load_brands()?.remove(&brand.id);
@@ -887,9 +1044,20 @@ impl Vault {
     /// ciphertext is in any file of the vault folder.
     pub fn delete_record(&mut self, id: &str) -> Result<()> {
         let id = self.resolve_record_id(id)?;
-        if !store::delete_row(&self.conn, Table::Records, &id)? {
+        let tx = self.conn.unchecked_transaction()?;
+        let row = store::row(&tx, Table::Records, &id)?;
+        if !store::delete_row(&tx, Table::Records, &id)? {
             return Err(Error::RecordNotFound(id));
         }
+        let brand = row.and_then(|r| r.brand_id);
+        self.append_audit(
+            &tx,
+            AuditAction::RecordDeleted,
+            brand.as_deref(),
+            Some(&id),
+            "record deleted",
+        )?;
+        tx.commit()?;
         store::checkpoint_truncate(&self.conn)?;
         if let Some(cache) = self.records.as_mut() {
             cache.by_id.remove(&id);
@@ -1032,6 +1200,17 @@ impl Vault {
                 progress(done, total);
             }
         }
+        self.append_audit(
+            &tx,
+            AuditAction::Imported,
+            None,
+            None,
+            format!(
+                "imported {} brands and {} records",
+                brands.len(),
+                records.len()
+            ),
+        )?;
         tx.commit()?;
         progress(total, total);
         // Reload lazily: cheaper than patching a large cache.

@@ -1,0 +1,434 @@
+//! Personal terms in the vault: immutable versions, issued to one brand at a
+//! time as a signed `PersonalTerms` credential, and the brands' signed
+//! answers (`TermsAgreement`: accepted, refused or a counter-offer).
+//!
+//! A version is issued to each brand under the person's pairwise key for
+//! that brand and with an id derived from the version and the brand, so two
+//! brands given the same terms hold documents that share no identifier. The
+//! issuance is deterministic (its dates are the version's), so the same
+//! version issued twice to a brand is the same bytes, and its reference (id +
+//! SHA-256 of its JCS form) stays valid.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::audit::AuditAction;
+use crate::error::{Error, Result};
+use crate::proof;
+use crate::terms::{self, Clauses, ClauseChange, Template};
+use crate::vault::Vault;
+use crate::{Brand, store};
+
+pub(crate) const TERMS_KIND: &str = "terms";
+const AGREEMENT_KIND: &str = "agreement";
+
+/// The credential type of personal terms.
+pub const PERSONAL_TERMS: &str = "PersonalTerms";
+/// The credential type of a brand's answer to personal terms.
+pub const TERMS_AGREEMENT: &str = "TermsAgreement";
+
+/// One immutable version of the person's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TermsVersion {
+    /// Random id of this version.
+    pub id: String,
+    /// 1, 2, 3… in the order they were made.
+    pub number: u32,
+    /// The template it started from.
+    pub template: Template,
+    /// The person's title for it.
+    pub title: String,
+    /// Every clause.
+    pub clauses: Clauses,
+    /// The human-readable text generated from the clauses.
+    pub text: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How a document names one version of terms issued to one brand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TermsRef {
+    /// The local terms version.
+    pub version: String,
+    /// The issued credential's id (`urn:uuid:…`, per brand).
+    pub id: String,
+    /// SHA-256 (hex) of the issued credential's JCS form.
+    pub digest: String,
+}
+
+impl TermsRef {
+    /// The reference as it appears in documents sent to the brand.
+    pub fn to_json(&self) -> Value {
+        json!({ "id": self.id, "digestSHA256": self.digest })
+    }
+}
+
+/// What a brand answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Decision {
+    /// The brand accepts the terms as they are.
+    Accepted,
+    /// The brand refuses them.
+    Refused,
+    /// The brand proposes changes.
+    Counter,
+}
+
+impl Decision {
+    /// The stable id used in documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Accepted => "accepted",
+            Decision::Refused => "refused",
+            Decision::Counter => "counter",
+        }
+    }
+}
+
+impl std::str::FromStr for Decision {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "accepted" | "accept" => Ok(Decision::Accepted),
+            "refused" | "refuse" => Ok(Decision::Refused),
+            "counter" | "counter-offer" => Ok(Decision::Counter),
+            other => Err(Error::invalid(format!(
+                "{other:?} is not a decision (accepted, refused, counter)"
+            ))),
+        }
+    }
+}
+
+/// A brand's signed answer to one version of the person's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Agreement {
+    /// Local id (from the credential's `urn:uuid:`).
+    pub id: String,
+    /// The brand that answered.
+    pub brand: String,
+    /// The terms it answers.
+    pub terms: TermsRef,
+    /// What it answered.
+    pub decision: Decision,
+    /// For a counter-offer: what it wants changed.
+    pub changes: Vec<ClauseChange>,
+    /// The brand's note, if any.
+    pub note: Option<String>,
+    /// When the brand signed it.
+    pub signed_at: DateTime<Utc>,
+    /// When it was imported.
+    pub received_at: DateTime<Utc>,
+    /// The signed credential as received (JSON).
+    pub document: String,
+}
+
+/// A brand's standing with the person's terms: its latest answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BrandTermsStatus {
+    /// The brand.
+    pub brand: Brand,
+    /// Its latest answer, if any.
+    pub latest: Option<Agreement>,
+    /// Every answer, newest first (refusals are kept too).
+    pub history: Vec<Agreement>,
+}
+
+/// A uuid derived from parts (SHA-256, formatted as a version-4 uuid), for
+/// per-brand ids that cannot be linked without knowing the parts.
+pub(crate) fn derived_uuid(parts: &[&str]) -> uuid::Uuid {
+    let digest = crate::crypto::sha256(parts.join("\0").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// The `urn:uuid:` of a credential id, as a bare id; `None` if it is not one.
+pub(crate) fn urn_uuid(id: &str) -> Option<String> {
+    let rest = id.strip_prefix("urn:uuid:")?;
+    uuid::Uuid::parse_str(rest)
+        .ok()
+        .map(|u| u.hyphenated().to_string())
+}
+
+fn sha256_hex(doc: &Value) -> Result<String> {
+    Ok(data_encoding::HEXLOWER.encode(&proof::jcs_sha256(doc)?))
+}
+
+impl Vault {
+    /// Make a new version of the person's terms. Versions never change once
+    /// made; editing means making the next one.
+    pub fn create_terms(
+        &mut self,
+        template: Template,
+        title: &str,
+        clauses: &Clauses,
+    ) -> Result<TermsVersion> {
+        clauses.validate_for(template)?;
+        let title = terms::check_title(title)?;
+        let number = self
+            .terms_versions()?
+            .iter()
+            .map(|t| t.number)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let version = TermsVersion {
+            id: crate::vault::new_id(),
+            number,
+            template,
+            text: terms::render_text(template, &title, clauses),
+            title,
+            clauses: clauses.clone(),
+            created_at: Utc::now(),
+        };
+        let tx = self.conn().unchecked_transaction()?;
+        self.insert_doc(&tx, TERMS_KIND, &version.id, None, &version)?;
+        self.append_audit(
+            &tx,
+            AuditAction::TermsCreated,
+            None,
+            Some(&version.id),
+            format!(
+                "terms version {} made from template {}",
+                version.number,
+                template.id()
+            ),
+        )?;
+        tx.commit()?;
+        Ok(version)
+    }
+
+    /// Every terms version, oldest first.
+    pub fn terms_versions(&self) -> Result<Vec<TermsVersion>> {
+        let (mut list, damaged) = self.docs::<TermsVersion>(TERMS_KIND)?;
+        if let Some(id) = damaged.into_iter().next() {
+            return Err(Error::Tampered {
+                table: "documents",
+                id,
+            });
+        }
+        list.sort_by_key(|t| t.number);
+        Ok(list)
+    }
+
+    /// One version: by number (`3`), `latest`, id or unique id prefix.
+    pub fn terms_version(&self, key: &str) -> Result<TermsVersion> {
+        let key = key.trim();
+        if key.eq_ignore_ascii_case("latest") {
+            return self
+                .terms_versions()?
+                .pop()
+                .ok_or_else(|| Error::TermsNotFound("(there are no terms yet)".into()));
+        }
+        if let Ok(n) = key.trim_start_matches('v').parse::<u32>() {
+            if key.len() < crate::vault::MIN_ID_PREFIX {
+                return self
+                    .terms_versions()?
+                    .into_iter()
+                    .find(|t| t.number == n)
+                    .ok_or_else(|| Error::TermsNotFound(key.to_string()));
+            }
+        }
+        self.doc_by_id(TERMS_KIND, key, Error::TermsNotFound)
+    }
+
+    /// The signed `PersonalTerms` credential of a version for one brand, and
+    /// its reference. Deterministic: issuing again gives the same bytes.
+    pub fn issue_terms(&mut self, version: &str, brand: &str) -> Result<(Value, TermsRef)> {
+        let version = self.terms_version(version)?;
+        let brand = self.brand(brand)?;
+        let tx = self.conn().unchecked_transaction()?;
+        let (doc, reference) = self.issue_terms_in(&tx, &version, &brand)?;
+        self.append_audit(
+            &tx,
+            AuditAction::TermsIssued,
+            Some(&brand.id),
+            Some(&version.id),
+            format!("terms version {} signed for the brand", version.number),
+        )?;
+        tx.commit()?;
+        Ok((doc, reference))
+    }
+
+    pub(crate) fn issue_terms_in(
+        &self,
+        conn: &rusqlite::Connection,
+        version: &TermsVersion,
+        brand: &Brand,
+    ) -> Result<(Value, TermsRef)> {
+        let key = self.pairwise_key(conn, &brand.id)?;
+        let id = derived_uuid(&["terms", &version.id, &brand.id]);
+        let mut subject =
+            terms::subject_json(version.template, &version.title, version.number, &version.clauses);
+        if let Value::Object(map) = &mut subject {
+            map.insert("id".into(), Value::String(key.did()));
+        }
+        // Whole seconds: the credential states its dates that way, and the
+        // issuance must be reproducible.
+        let at = DateTime::from_timestamp(version.created_at.timestamp(), 0)
+            .unwrap_or(version.created_at);
+        let doc = proof::issue_credential(PERSONAL_TERMS, &key, id, at, None, subject)?;
+        let reference = TermsRef {
+            version: version.id.clone(),
+            id: format!("urn:uuid:{id}"),
+            digest: sha256_hex(&doc)?,
+        };
+        Ok((doc, reference))
+    }
+
+    /// Import a brand's signed answer to the person's terms. It must be
+    /// signed by the brand's known `did:key`, name terms issued to that
+    /// brand, and be addressed to the person's key for that brand.
+    pub fn import_agreement(&mut self, bytes: &[u8]) -> Result<Agreement> {
+        let doc = proof::parse_document(bytes)?;
+        let vc = proof::verify_credential(&doc, Utc::now())?;
+        if vc.kind != TERMS_AGREEMENT {
+            return Err(Error::invalid(format!(
+                "this is a {} document, not a {TERMS_AGREEMENT}",
+                vc.kind
+            )));
+        }
+        let brand = self.brand_by_did(&vc.signer)?;
+        let subject = &vc.subject;
+        let s = |k: &str| subject.get(k).and_then(Value::as_str);
+        let decision: Decision = s("decision")
+            .ok_or_else(|| Error::invalid("the agreement has no decision"))?
+            .parse()?;
+        let terms_id = subject
+            .pointer("/terms/id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::invalid("the agreement names no terms"))?;
+        let digest = subject
+            .pointer("/terms/digestSHA256")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::invalid("the agreement has no digest of the terms"))?;
+        let tx = self.conn().unchecked_transaction()?;
+        let mut found = None;
+        for version in self.terms_versions()? {
+            let (_, reference) = self.issue_terms_in(&tx, &version, &brand)?;
+            if reference.id == terms_id {
+                found = Some(reference);
+                break;
+            }
+        }
+        let reference = found.ok_or_else(|| {
+            Error::invalid("the agreement answers terms that were never issued to this brand")
+        })?;
+        if !reference.digest.eq_ignore_ascii_case(digest) {
+            return Err(Error::invalid(
+                "the agreement answers a different text of the terms (the digest does not match)",
+            ));
+        }
+        let our_did = self.pairwise_key(&tx, &brand.id)?.did();
+        if s("id").is_some_and(|id| id != our_did) {
+            return Err(Error::invalid(
+                "the agreement is addressed to someone else's key",
+            ));
+        }
+        let id = urn_uuid(&vc.id)
+            .ok_or_else(|| Error::invalid("the agreement's id is not a urn:uuid"))?;
+        if store::doc(&tx, AGREEMENT_KIND, &id)?.is_some() {
+            return Err(Error::invalid("this agreement was imported already"));
+        }
+        let changes: Vec<ClauseChange> = match subject.get("changes") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|_| Error::invalid("the agreement's changes are malformed"))?,
+        };
+        if decision == Decision::Counter && changes.is_empty() {
+            return Err(Error::invalid("a counter-offer must list its changes"));
+        }
+        let note = s("note").map(str::to_string);
+        let agreement = Agreement {
+            id: id.clone(),
+            brand: brand.id.clone(),
+            terms: reference,
+            decision,
+            changes,
+            note,
+            signed_at: vc.valid_from,
+            received_at: Utc::now(),
+            document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
+        };
+        self.insert_doc(&tx, AGREEMENT_KIND, &id, Some(&brand.id), &agreement)?;
+        self.append_audit(
+            &tx,
+            AuditAction::AgreementImported,
+            Some(&brand.id),
+            Some(&id),
+            format!("the brand's answer to the terms: {}", decision.as_str()),
+        )?;
+        tx.commit()?;
+        Ok(agreement)
+    }
+
+    /// The brand whose `did:key` signed a document.
+    pub(crate) fn brand_by_did(&mut self, did: &str) -> Result<Brand> {
+        let matching: Vec<Brand> = self
+            .brands()?
+            .into_iter()
+            .filter(|b| b.did.as_deref() == Some(did))
+            .collect();
+        match matching.len() {
+            1 => Ok(matching.into_iter().next().expect("one")),
+            0 => Err(Error::UnknownSigner(format!(
+                "signed by {did}, which is not the did:key of any brand; if you trust it, set it with `vrm brand edit BRAND --did {did}`"
+            ))),
+            _ => Err(Error::UnknownSigner(format!(
+                "{did} is the did:key of more than one brand; fix the brands first"
+            ))),
+        }
+    }
+
+    /// Every answer from brands, newest first.
+    pub fn agreements(&self) -> Result<Vec<Agreement>> {
+        let (mut list, _) = self.docs::<Agreement>(AGREEMENT_KIND)?;
+        list.sort_by(|a, b| b.signed_at.cmp(&a.signed_at).then(b.id.cmp(&a.id)));
+        Ok(list)
+    }
+
+    /// Each brand and its latest answer to the person's terms.
+    pub fn terms_status(&mut self) -> Result<Vec<BrandTermsStatus>> {
+        let agreements = self.agreements()?;
+        Ok(self
+            .brands()?
+            .into_iter()
+            .map(|brand| {
+                let history: Vec<Agreement> = agreements
+                    .iter()
+                    .filter(|a| a.brand == brand.id)
+                    .cloned()
+                    .collect();
+                BrandTermsStatus {
+                    latest: history.first().cloned(),
+                    history,
+                    brand,
+                }
+            })
+            .collect())
+    }
+
+    /// The terms a brand accepted last, if its latest answer is an
+    /// acceptance.
+    pub fn accepted_terms(&mut self, brand_id: &str) -> Result<Option<(TermsVersion, Agreement)>> {
+        let latest = self
+            .agreements()?
+            .into_iter()
+            .find(|a| a.brand == brand_id);
+        match latest {
+            Some(a) if a.decision == Decision::Accepted => {
+                let version = self.terms_version(&a.terms.version)?;
+                Ok(Some((version, a)))
+            }
+            _ => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The brand's side of the exchange (`vrm brand-kit`): a brand's keys, and
+//! opening, answering and acknowledging what a person sends. It lets the whole
+//! exchange be run and tested end to end; a brand may equally use any age
+//! implementation and any eddsa-jcs-2022 verifier.
+//!
+//! A brand key file is an age identity file (so the stock `age -d -i FILE`
+//! opens bundles with it) with the brand's Ed25519 signing seed on a comment
+//! line, which age ignores.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use crate::agreement::{Decision, PERSONAL_TERMS, TERMS_AGREEMENT};
+use crate::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
+use crate::did::SigningKey;
+use crate::error::{Error, Result};
+use crate::proof::{self, VerifiedCredential};
+use crate::share::{DELETION_ACKNOWLEDGMENT, SHARE_GRANT, SHARE_REVOCATION};
+use crate::terms::{Clauses, diff};
+
+const SEED_PREFIX: &str = "# vrm-signing-seed: ";
+
+/// A brand's keys: an age identity to receive bundles, and a signing key.
+pub struct BrandKey {
+    /// Receives bundles.
+    pub age: AgeIdentity,
+    /// Signs answers and acknowledgments.
+    pub signing: SigningKey,
+}
+
+impl fmt::Debug for BrandKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BrandKey({}, {})", self.signing.did(), self.age.recipient())
+    }
+}
+
+impl BrandKey {
+    /// Fresh keys.
+    pub fn generate() -> Result<Self> {
+        Ok(BrandKey {
+            age: AgeIdentity::generate(),
+            signing: SigningKey::generate()?,
+        })
+    }
+
+    /// The key file's text. Secret: write it owner-only.
+    pub fn to_file_text(&self) -> SecretString {
+        let age_secret = self.age.to_secret_string();
+        let seed = Zeroizing::new(data_encoding::HEXLOWER.encode(self.signing.seed()));
+        let text = format!(
+            "# VRM brand-kit key. Keep it secret.\n# did: {}\n# public key: {}\n{SEED_PREFIX}{}\n{}\n",
+            self.signing.did(),
+            self.age.recipient(),
+            seed.as_str(),
+            age_secret.expose_secret()
+        );
+        SecretString::from(text)
+    }
+
+    /// Read a key file written by [`BrandKey::to_file_text`].
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut seed = None;
+        let mut age_lines = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(hex) = line.strip_prefix(SEED_PREFIX.trim_end()) {
+                let bytes = Zeroizing::new(
+                    data_encoding::HEXLOWER_PERMISSIVE
+                        .decode(hex.trim().as_bytes())
+                        .map_err(|_| Error::invalid("the key file's signing seed is malformed"))?,
+                );
+                let arr: [u8; 32] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| Error::invalid("the key file's signing seed is malformed"))?;
+                seed = Some(Zeroizing::new(arr));
+            } else if line.starts_with("AGE-SECRET-KEY-") {
+                age_lines.push(line);
+            }
+        }
+        let seed = seed.ok_or_else(|| {
+            Error::invalid("this is not a brand-kit key file (no signing seed); make one with `vrm brand-kit keygen`")
+        })?;
+        let [age_line] = age_lines.as_slice() else {
+            return Err(Error::invalid(
+                "a brand-kit key file holds exactly one AGE-SECRET-KEY line",
+            ));
+        };
+        Ok(BrandKey {
+            age: AgeIdentity::parse(age_line)?,
+            signing: SigningKey::from_seed(&seed)?,
+        })
+    }
+}
+
+/// What a brand finds in a share bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenedGrant {
+    /// The verified credential.
+    pub credential: VerifiedCredential,
+    /// The document as received.
+    pub document: Value,
+}
+
+fn expect_kind(vc: &VerifiedCredential, kind: &str) -> Result<()> {
+    if vc.kind == kind {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "this is a {} document, not a {kind}",
+            vc.kind
+        )))
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// Decrypt a share bundle with the brand's key and verify the grant in it.
+pub fn open_bundle(bytes: &[u8], key: &BrandKey, now: DateTime<Utc>) -> Result<OpenedGrant> {
+    let plain = bundle::decrypt(
+        bytes,
+        &OpenKey::Identities(std::slice::from_ref(&key.age)),
+        &OpenLimits::default(),
+    )?;
+    let document = proof::parse_document(&plain)?;
+    let credential = proof::verify_credential(&document, now)?;
+    expect_kind(&credential, SHARE_GRANT)?;
+    Ok(OpenedGrant {
+        credential,
+        document,
+    })
+}
+
+/// Answer a person's `PersonalTerms`: accept, refuse, or counter with
+/// changed clauses (`changes` as `clause=value`, clause keys as in the
+/// terms document: `retentionDays`, `contact.maxContacts`…).
+pub fn agree(
+    terms_bytes: &[u8],
+    key: &BrandKey,
+    decision: Decision,
+    changes: &[(String, String)],
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Value> {
+    let doc = proof::parse_document(terms_bytes)?;
+    let vc = proof::verify_credential(&doc, now)?;
+    expect_kind(&vc, PERSONAL_TERMS)?;
+    let digest = data_encoding::HEXLOWER.encode(&proof::jcs_sha256(&doc)?);
+    let mut subject = json!({
+        "id": vc.signer,
+        "terms": { "id": vc.id, "digestSHA256": digest },
+        "decision": decision.as_str(),
+    });
+    match decision {
+        Decision::Counter => {
+            if changes.is_empty() {
+                return Err(Error::invalid(
+                    "a counter-offer needs at least one --change clause=value",
+                ));
+            }
+            let ours = Clauses::from_subject(&vc.subject)?;
+            let mut theirs = ours.clone();
+            for (k, v) in changes {
+                theirs.set(k, v)?;
+            }
+            theirs.validate()?;
+            let list = diff(&ours, &theirs);
+            if list.is_empty() {
+                return Err(Error::invalid(
+                    "the changes leave the terms as they are; accept them instead",
+                ));
+            }
+            subject["changes"] = serde_json::to_value(list).map_err(|e| Error::invalid(e.to_string()))?;
+        }
+        _ if !changes.is_empty() => {
+            return Err(Error::invalid("only a counter-offer lists changes"));
+        }
+        _ => {}
+    }
+    if let Some(n) = note.map(str::trim).filter(|n| !n.is_empty()) {
+        subject["note"] = json!(n);
+    }
+    proof::issue_credential(
+        TERMS_AGREEMENT,
+        &key.signing,
+        uuid::Uuid::new_v4(),
+        stamp(now),
+        None,
+        subject,
+    )
+}
+
+/// Acknowledge a person's `ShareRevocation`: the brand states it erased the
+/// data at `erased_at`.
+pub fn acknowledge(
+    revocation_bytes: &[u8],
+    key: &BrandKey,
+    erased_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Value> {
+    let doc = proof::parse_document(revocation_bytes)?;
+    let vc = proof::verify_credential(&doc, now)?;
+    expect_kind(&vc, SHARE_REVOCATION)?;
+    let share_id = vc
+        .subject
+        .get("shareId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::invalid("the revocation names no share"))?;
+    proof::issue_credential(
+        DELETION_ACKNOWLEDGMENT,
+        &key.signing,
+        uuid::Uuid::new_v4(),
+        stamp(now),
+        None,
+        json!({
+            "id": vc.signer,
+            "shareId": share_id,
+            "revocationId": vc.id,
+            "erasedAt": stamp(erased_at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_round_trips_and_never_prints_secrets() {
+        let key = BrandKey::generate().unwrap();
+        let text = key.to_file_text();
+        let back = BrandKey::parse(text.expose_secret()).unwrap();
+        assert_eq!(back.signing.did(), key.signing.did());
+        assert_eq!(back.age.recipient(), key.age.recipient());
+        let shown = format!("{key:?}");
+        assert!(!shown.contains("AGE-SECRET-KEY"));
+        assert!(!shown.contains(&data_encoding::HEXLOWER.encode(key.signing.seed())));
+    }
+
+    #[test]
+    fn a_key_file_without_a_seed_or_with_two_keys_is_refused() {
+        let age = AgeIdentity::generate();
+        let only_age = age.to_secret_string();
+        assert!(BrandKey::parse(only_age.expose_secret()).is_err());
+        let key = BrandKey::generate().unwrap();
+        let doubled = format!(
+            "{}{}\n",
+            key.to_file_text().expose_secret(),
+            age.to_secret_string().expose_secret()
+        );
+        assert!(BrandKey::parse(&doubled).is_err());
+    }
+}

@@ -1,0 +1,399 @@
+//! Data-rights requests in the vault (GDPR, CCPA) with their statutory
+//! clocks, and the contact rules brands agreed to, checked against the
+//! interactions the person logged.
+//!
+//! The rules themselves (deadlines, letters, windows) are in [`crate::rights`]
+//! and [`crate::contact`]; this module keeps the requests sealed, signs them,
+//! and puts the person's records to the rules.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::audit::AuditAction;
+use crate::contact::{self, ContactEvent, Violation};
+use crate::error::{Error, Result};
+use crate::model::{RecordFilter, RecordKind};
+use crate::rights::{self, LetterParty, RequestStatus, Right};
+use crate::vault::Vault;
+use crate::{Brand, proof};
+
+const REQUEST_KIND: &str = "rights-request";
+
+/// The credential type of a data-rights request.
+pub const DATA_RIGHTS_REQUEST: &str = "DataRightsRequest";
+
+/// One change of a request's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StatusChange {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// To what.
+    pub status: RequestStatus,
+}
+
+/// A data-rights request as the vault keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RightsRequest {
+    /// Random id; also the reference quoted in letters.
+    pub id: String,
+    /// The brand asked.
+    pub brand: String,
+    /// The right exercised.
+    pub right: Right,
+    /// The day the request reached (or was sent to) the brand.
+    pub sent_on: NaiveDate,
+    /// Whether the brand extended the deadline as the law allows.
+    pub extended: bool,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// The brand's reason, when denied.
+    pub reason: Option<String>,
+    /// What exactly the person asks (what to correct, an account number…).
+    pub details: Option<String>,
+    /// Every status it had, oldest first.
+    pub history: Vec<StatusChange>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl RightsRequest {
+    /// The statutory deadline.
+    pub fn due(&self) -> NaiveDate {
+        rights::due_date(self.right, self.sent_on, self.extended)
+    }
+}
+
+/// A request with its clock, for lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RightsRequestView {
+    /// The request.
+    pub request: RightsRequest,
+    /// The brand's name.
+    pub brand_name: String,
+    /// The deadline.
+    pub due: NaiveDate,
+    /// Days to the deadline (negative once past).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub days_left: i64,
+    /// Still pending and past the deadline: a follow-up is due.
+    pub overdue: bool,
+}
+
+/// A new request, with what to send.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewRightsRequest {
+    /// The request.
+    pub request: RightsRequest,
+    /// The letter to send by email or post.
+    pub letter: String,
+    /// The signed `DataRightsRequest` credential.
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
+    pub document: Value,
+}
+
+/// The contact rules one brand broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BrandViolations {
+    /// The brand.
+    pub brand: Brand,
+    /// The terms version whose rules apply (the one it accepted last).
+    pub terms_version: u32,
+    /// Since when the rules apply (when it accepted them).
+    pub since: DateTime<Utc>,
+    /// Each broken rule, oldest first.
+    pub violations: Vec<Violation>,
+}
+
+fn check_details(details: Option<&str>) -> Result<Option<String>> {
+    match details.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(d) if d.len() > 8 * 1024 => Err(Error::invalid(
+            "the request's details may be at most 8 KiB",
+        )),
+        Some(d) => Ok(Some(d.to_string())),
+    }
+}
+
+impl Vault {
+    /// The person as the sender of a letter, from their profile records
+    /// (`name`, `email`, `address`); "The data subject" if none is known.
+    pub fn letter_sender(&mut self) -> Result<LetterParty> {
+        let profiles = self.list_records(&RecordFilter {
+            kind: Some(RecordKind::Profile),
+            ..Default::default()
+        })?;
+        let pick = |name: &str| {
+            profiles
+                .iter()
+                .find_map(|r| r.fields.get(name).filter(|v| !v.trim().is_empty()).cloned())
+        };
+        Ok(LetterParty {
+            name: pick("name").unwrap_or_else(|| "The data subject".to_string()),
+            address: pick("address"),
+            email: pick("email"),
+        })
+    }
+
+    fn letter_recipient(brand: &Brand) -> LetterParty {
+        let contact = brand.contact.clone();
+        let email = contact.as_ref().filter(|c| c.contains('@') && !c.contains('\n')).cloned();
+        LetterParty {
+            name: brand.name.clone(),
+            address: if email.is_some() { None } else { contact },
+            email,
+        }
+    }
+
+    /// Make a data-rights request to a brand: kept with its clock, plus a
+    /// letter and a signed `DataRightsRequest` to send.
+    pub fn create_rights_request(
+        &mut self,
+        brand: &str,
+        right: Right,
+        sent_on: NaiveDate,
+        details: Option<&str>,
+    ) -> Result<NewRightsRequest> {
+        let brand = self.brand(brand)?;
+        let details = check_details(details)?;
+        let today = Utc::now().date_naive();
+        if sent_on > today + chrono::Days::new(1) {
+            return Err(Error::invalid("the request cannot be sent in the future"));
+        }
+        let now = Utc::now();
+        let request = RightsRequest {
+            id: crate::vault::new_id(),
+            brand: brand.id.clone(),
+            right,
+            sent_on,
+            extended: false,
+            status: RequestStatus::Open,
+            reason: None,
+            details,
+            history: vec![StatusChange {
+                at: now,
+                status: RequestStatus::Open,
+            }],
+            created_at: now,
+        };
+        let sender = self.letter_sender()?;
+        let letter = rights::request_letter(
+            right,
+            &sender,
+            &Self::letter_recipient(&brand),
+            sent_on,
+            request.details.as_deref(),
+            &request.id,
+        );
+        let tx = self.conn().unchecked_transaction()?;
+        let key = self.pairwise_key(&tx, &brand.id)?;
+        let mut subject = rights::subject_json(
+            right,
+            &brand.name,
+            sent_on,
+            request.details.as_deref(),
+            &request.id,
+        );
+        if let (Value::Object(map), Some(did)) = (&mut subject, &brand.did) {
+            map.insert("id".into(), json!(did));
+        }
+        let uuid =
+            uuid::Uuid::parse_str(&request.id).map_err(|e| Error::Database(e.to_string()))?;
+        let document = proof::issue_credential(
+            DATA_RIGHTS_REQUEST,
+            &key,
+            uuid,
+            DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now),
+            None,
+            subject,
+        )?;
+        self.insert_doc(&tx, REQUEST_KIND, &request.id, Some(&brand.id), &request)?;
+        self.append_audit(
+            &tx,
+            AuditAction::RightsRequested,
+            Some(&brand.id),
+            Some(&request.id),
+            format!(
+                "{} request ({}), due {}",
+                right.as_str(),
+                right.citation(),
+                request.due()
+            ),
+        )?;
+        tx.commit()?;
+        Ok(NewRightsRequest {
+            request,
+            letter,
+            document,
+        })
+    }
+
+    /// One request by id or unique prefix.
+    pub fn rights_request(&self, id: &str) -> Result<RightsRequest> {
+        self.doc_by_id(REQUEST_KIND, id, Error::RequestNotFound)
+    }
+
+    /// Every request, with its clock at `today`; soonest deadline first.
+    pub fn rights_requests(&mut self, today: NaiveDate) -> Result<Vec<RightsRequestView>> {
+        let (list, _) = self.docs::<RightsRequest>(REQUEST_KIND)?;
+        let brands = self.brands()?;
+        let mut views: Vec<RightsRequestView> = list
+            .into_iter()
+            .map(|request| {
+                let due = request.due();
+                RightsRequestView {
+                    brand_name: brands
+                        .iter()
+                        .find(|b| b.id == request.brand)
+                        .map(|b| b.name.clone())
+                        .unwrap_or_default(),
+                    days_left: rights::days_left(due, today),
+                    overdue: rights::is_overdue(due, today, request.status),
+                    due,
+                    request,
+                }
+            })
+            .collect();
+        views.sort_by(|a, b| {
+            b.request
+                .status
+                .is_pending()
+                .cmp(&a.request.status.is_pending())
+                .then(a.due.cmp(&b.due))
+                .then(a.request.id.cmp(&b.request.id))
+        });
+        Ok(views)
+    }
+
+    /// Change a request: its status (with the brand's reason when denied),
+    /// and/or that the brand extended the deadline.
+    pub fn update_rights_request(
+        &mut self,
+        id: &str,
+        status: Option<RequestStatus>,
+        reason: Option<&str>,
+        extended: Option<bool>,
+    ) -> Result<RightsRequest> {
+        let mut request = self.rights_request(id)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.len() > 4096) {
+            return Err(Error::invalid("the reason may be at most 4 KiB"));
+        }
+        let mut what = Vec::new();
+        if let Some(to) = status {
+            if to != request.status {
+                if !rights::can_move(request.status, to) {
+                    return Err(Error::invalid(format!(
+                        "a request that is {} cannot become {}",
+                        request.status.as_str(),
+                        to.as_str()
+                    )));
+                }
+                if to == RequestStatus::Denied && reason.is_none() {
+                    return Err(Error::invalid(
+                        "give the brand's reason for denying the request (--reason)",
+                    ));
+                }
+                request.status = to;
+                request.history.push(StatusChange {
+                    at: Utc::now(),
+                    status: to,
+                });
+                what.push(format!("status {}", to.as_str()));
+            }
+        }
+        if let Some(r) = reason {
+            request.reason = Some(r.to_string());
+        }
+        if let Some(ext) = extended {
+            if ext != request.extended {
+                request.extended = ext;
+                what.push(format!("deadline now {}", request.due()));
+            }
+        }
+        if what.is_empty() && reason.is_none() {
+            return Err(Error::invalid("nothing to change"));
+        }
+        let tx = self.conn().unchecked_transaction()?;
+        self.replace_doc(&tx, REQUEST_KIND, &request.id, &request)?;
+        self.append_audit(
+            &tx,
+            AuditAction::RightsUpdated,
+            Some(&request.brand),
+            Some(&request.id),
+            if what.is_empty() {
+                "reason recorded".to_string()
+            } else {
+                what.join("; ")
+            },
+        )?;
+        tx.commit()?;
+        Ok(request)
+    }
+
+    /// The letter for a request, or (with `follow_up`) the letter chasing an
+    /// overdue one, as of `today`.
+    pub fn rights_letter(&mut self, id: &str, follow_up: bool, today: NaiveDate) -> Result<String> {
+        let request = self.rights_request(id)?;
+        let brand = self.brand(&request.brand)?;
+        let sender = self.letter_sender()?;
+        let to = Self::letter_recipient(&brand);
+        Ok(if follow_up {
+            rights::follow_up_letter(
+                request.right,
+                &sender,
+                &to,
+                request.sent_on,
+                request.due(),
+                today,
+                &request.id,
+            )
+        } else {
+            rights::request_letter(
+                request.right,
+                &sender,
+                &to,
+                request.sent_on,
+                request.details.as_deref(),
+                &request.id,
+            )
+        })
+    }
+
+    /// Brands that broke the contact rules of the terms they accepted:
+    /// inbound interactions since the acceptance, put to the rules.
+    pub fn contact_violations(&mut self) -> Result<Vec<BrandViolations>> {
+        let mut out = Vec::new();
+        for brand in self.brands()? {
+            let Some((terms, agreement)) = self.accepted_terms(&brand.id)? else {
+                continue;
+            };
+            let since = agreement.signed_at.date_naive();
+            let events: Vec<ContactEvent> = self
+                .list_records(&RecordFilter {
+                    brand: Some(brand.id.clone()),
+                    kind: Some(RecordKind::Interaction),
+                    ..Default::default()
+                })?
+                .iter()
+                .filter_map(ContactEvent::from_record)
+                .filter(|e| e.at >= since)
+                .collect();
+            let violations = contact::violations(&terms.clauses.contact, &events);
+            if !violations.is_empty() {
+                out.push(BrandViolations {
+                    brand,
+                    terms_version: terms.number,
+                    since: agreement.signed_at,
+                    violations,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,657 @@
+//! Selective sharing: chosen records (and fields) for one brand, for one
+//! purpose, until a date, under the person's terms; revocation with an
+//! erasure demand; the brand's acknowledgment; and exposure — who holds what.
+//!
+//! A share leaves the vault as an age file encrypted to the brand's
+//! recipient and to the person's own, holding a signed `ShareGrant`. The
+//! vault keeps only what it needs to account for the share (record ids, kinds
+//! and field *names*, dates, digests) — never a second copy of the values, so
+//! deleting a record removes its content everywhere.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::agreement::{TermsRef, derived_uuid, urn_uuid};
+use crate::audit::AuditAction;
+use crate::error::{Error, Result};
+use crate::model::RecordKind;
+use crate::vault::Vault;
+use crate::{bundle, proof};
+
+const SHARE_KIND: &str = "share";
+
+/// The credential type of a share.
+pub const SHARE_GRANT: &str = "ShareGrant";
+/// The credential type of a revocation.
+pub const SHARE_REVOCATION: &str = "ShareRevocation";
+/// The credential type of a brand's acknowledgment of erasure.
+pub const DELETION_ACKNOWLEDGMENT: &str = "DeletionAcknowledgment";
+
+/// Erasure deadline demanded when a share has no terms.
+pub const DEFAULT_ERASURE_DAYS: u32 = 30;
+/// Longest a share may run.
+pub const MAX_SHARE_DAYS: i64 = 3650;
+/// Most records in one share.
+pub const MAX_SHARE_RECORDS: usize = 100_000;
+
+/// What the person asks to share.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ShareRequest {
+    /// The brand (id, name or prefix).
+    pub brand: String,
+    /// Record ids (or unique prefixes).
+    pub records: Vec<String>,
+    /// Only these fields of each record (all fields when empty).
+    pub fields: Vec<String>,
+    /// What the brand may use them for.
+    pub purpose: String,
+    /// When the share ends.
+    pub expires_at: DateTime<Utc>,
+    /// The terms version it is under (number, id or `latest`); none: the
+    /// latest version if there is one.
+    pub terms: Option<String>,
+}
+
+/// One record as shared: which, of what kind, and which fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SharedItem {
+    /// The record's id in the vault (never sent to the brand).
+    pub record: String,
+    /// The id the brand sees for it (different for every share).
+    pub reference: String,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// The names of the fields shared.
+    pub fields: Vec<String>,
+}
+
+/// A share's revocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Revocation {
+    /// The revocation document's id.
+    pub id: String,
+    /// When it was made.
+    pub at: DateTime<Utc>,
+    /// The date by which the brand must have erased the data.
+    pub erase_by: DateTime<Utc>,
+}
+
+/// A brand's acknowledgment that it erased the data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Acknowledgment {
+    /// The acknowledgment document's id.
+    pub id: String,
+    /// When the brand says it erased the data.
+    pub erased_at: DateTime<Utc>,
+    /// When it was imported.
+    pub received_at: DateTime<Utc>,
+    /// The signed document as received (JSON).
+    pub document: String,
+}
+
+/// A share as the vault keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Share {
+    /// Share id (the grant is `urn:uuid:<id>`).
+    pub id: String,
+    /// The brand.
+    pub brand: String,
+    /// The purpose.
+    pub purpose: String,
+    /// What was shared.
+    pub items: Vec<SharedItem>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it ends by itself.
+    pub expires_at: DateTime<Utc>,
+    /// The terms it is under.
+    pub terms: Option<TermsRef>,
+    /// Days the brand has to erase after a revocation.
+    pub erasure_days: u32,
+    /// SHA-256 (hex) of the signed grant's JCS form.
+    pub grant_digest: String,
+    /// Set once revoked.
+    pub revocation: Option<Revocation>,
+    /// Set once the brand acknowledged erasure.
+    pub acknowledgment: Option<Acknowledgment>,
+}
+
+/// Where a share stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum ShareStatus {
+    /// In force.
+    Live,
+    /// Ran out by itself.
+    Expired,
+    /// Revoked; the brand still has time to erase.
+    Revoked,
+    /// Revoked, and the erasure deadline passed without an acknowledgment.
+    Overdue,
+    /// Revoked, and the brand acknowledged erasure.
+    Erased,
+}
+
+impl ShareStatus {
+    /// The stable id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareStatus::Live => "live",
+            ShareStatus::Expired => "expired",
+            ShareStatus::Revoked => "revoked",
+            ShareStatus::Overdue => "overdue",
+            ShareStatus::Erased => "erased",
+        }
+    }
+
+    /// Whether the brand may still hold the data.
+    pub fn still_held(self) -> bool {
+        matches!(
+            self,
+            ShareStatus::Live | ShareStatus::Revoked | ShareStatus::Overdue
+        )
+    }
+}
+
+impl Share {
+    /// Where it stands at `now`.
+    pub fn status(&self, now: DateTime<Utc>) -> ShareStatus {
+        match (&self.revocation, &self.acknowledgment) {
+            (Some(_), Some(_)) => ShareStatus::Erased,
+            (Some(r), None) if now > r.erase_by => ShareStatus::Overdue,
+            (Some(_), None) => ShareStatus::Revoked,
+            (None, _) if now >= self.expires_at => ShareStatus::Expired,
+            (None, _) => ShareStatus::Live,
+        }
+    }
+
+    /// The names of every field it shares, sorted, once each.
+    pub fn field_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .items
+            .iter()
+            .flat_map(|i| i.fields.iter().cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// A share with its status and brand name, for lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ShareView {
+    /// The share.
+    pub share: Share,
+    /// Its status now.
+    pub status: ShareStatus,
+    /// The brand's name.
+    pub brand_name: String,
+}
+
+/// Who holds one data item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Holder {
+    /// The brand's id.
+    pub brand: String,
+    /// The brand's name.
+    pub brand_name: String,
+    /// The share through which it holds the item.
+    pub share: String,
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// Until when the share runs.
+    pub until: DateTime<Utc>,
+    /// The share's status (live, revoked, overdue).
+    pub status: ShareStatus,
+    /// The terms it holds it under.
+    pub terms: Option<TermsRef>,
+    /// The purpose.
+    pub purpose: String,
+}
+
+/// One data item (a field name such as `email`) and who holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ExposureItem {
+    /// The field name.
+    pub item: String,
+    /// Each brand holding it, by share.
+    pub holders: Vec<Holder>,
+}
+
+/// A file written for the brand, with the share it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Written {
+    /// The share.
+    pub share: Share,
+    /// Where the document for the brand was written.
+    pub path: PathBuf,
+}
+
+/// Write `bytes` to `out` atomically (beside it, then renamed), owner-only.
+pub(crate) fn write_atomically(out: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    if out.is_dir() {
+        return Err(Error::invalid(format!(
+            "{} is a folder; give a file name",
+            out.display()
+        )));
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".vrm-out-")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(out, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(out, e))?;
+    Ok(tmp)
+}
+
+fn check_purpose(purpose: &str) -> Result<String> {
+    let p = purpose.trim();
+    if p.is_empty() {
+        return Err(Error::invalid("a share needs a purpose"));
+    }
+    if p.chars().count() > 200 || p.contains(['\n', '\r']) {
+        return Err(Error::invalid(
+            "the purpose must be one line of at most 200 characters",
+        ));
+    }
+    Ok(p.to_string())
+}
+
+fn secs(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+impl Vault {
+    /// Share records with a brand: writes the encrypted bundle to `out` and
+    /// records the share. Nothing is recorded if the bundle cannot be
+    /// written, and no bundle is left if recording fails.
+    pub fn create_share(&mut self, req: &ShareRequest, out: &Path) -> Result<Share> {
+        let now = secs(Utc::now());
+        let brand = self.brand(&req.brand)?;
+        let recipient = brand.age_recipient.clone().ok_or_else(|| {
+            Error::invalid(format!(
+                "{} has no age recipient to encrypt to; add it with `vrm brand edit {} --age-recipient age1…`",
+                brand.name, brand.name
+            ))
+        })?;
+        let purpose = check_purpose(&req.purpose)?;
+        let expires_at = secs(req.expires_at);
+        if expires_at <= now {
+            return Err(Error::invalid("the expiry must be in the future"));
+        }
+        if expires_at > now + Duration::days(MAX_SHARE_DAYS) {
+            return Err(Error::invalid("a share may run at most ten years"));
+        }
+        if req.records.is_empty() {
+            return Err(Error::invalid("choose at least one record to share"));
+        }
+        if req.records.len() > MAX_SHARE_RECORDS {
+            return Err(Error::invalid(format!(
+                "at most {MAX_SHARE_RECORDS} records in one share"
+            )));
+        }
+        let wanted: Vec<String> = req
+            .fields
+            .iter()
+            .map(|f| f.trim().to_ascii_lowercase())
+            .filter(|f| !f.is_empty())
+            .collect();
+        let terms_version = match req.terms.as_deref().map(str::trim) {
+            Some(t) if !t.is_empty() => Some(self.terms_version(t)?),
+            _ => self.terms_versions()?.pop(),
+        };
+
+        let share_id = crate::vault::new_id();
+        let mut items = Vec::with_capacity(req.records.len());
+        let mut records_json = Vec::with_capacity(req.records.len());
+        let mut seen = std::collections::HashSet::new();
+        for key in &req.records {
+            let record = self.record(key)?;
+            if !seen.insert(record.id.clone()) {
+                continue;
+            }
+            let fields: BTreeMap<&String, &String> = record
+                .fields
+                .iter()
+                .filter(|(k, _)| wanted.is_empty() || wanted.contains(k))
+                .collect();
+            if fields.is_empty() {
+                return Err(Error::invalid(format!(
+                    "record {} has none of the fields {}",
+                    record.id,
+                    wanted.join(", ")
+                )));
+            }
+            let reference = derived_uuid(&["share item", &share_id, &record.id]).to_string();
+            records_json.push(json!({
+                "ref": format!("urn:uuid:{reference}"),
+                "kind": record.kind.as_str(),
+                "fields": fields,
+            }));
+            items.push(SharedItem {
+                record: record.id.clone(),
+                reference,
+                kind: record.kind,
+                fields: fields.keys().map(|k| k.to_string()).collect(),
+            });
+        }
+
+        let tx = self.conn().unchecked_transaction()?;
+        let key = self.pairwise_key(&tx, &brand.id)?;
+        let terms = match &terms_version {
+            Some(v) => Some(self.issue_terms_in(&tx, v, &brand)?.1),
+            None => None,
+        };
+        let erasure_days = terms_version
+            .as_ref()
+            .map(|v| v.clauses.deletion_on_request_days)
+            .unwrap_or(DEFAULT_ERASURE_DAYS);
+        let mut subject = json!({
+            "shareId": format!("urn:uuid:{share_id}"),
+            "purpose": purpose,
+            "eraseWithinDays": erasure_days,
+            "records": records_json,
+        });
+        if let Some(did) = &brand.did {
+            subject["id"] = json!(did);
+        }
+        if let Some(t) = &terms {
+            subject["terms"] = t.to_json();
+        }
+        let uuid = uuid::Uuid::parse_str(&share_id).map_err(|e| Error::Database(e.to_string()))?;
+        let grant =
+            proof::issue_credential(SHARE_GRANT, &key, uuid, now, Some(expires_at), subject)?;
+        let grant_digest = data_encoding::HEXLOWER.encode(&proof::jcs_sha256(&grant)?);
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec_pretty(&grant).map_err(|e| Error::Database(e.to_string()))?,
+        );
+        let own = self.person_age_identity(&tx)?.recipient();
+        let sealed = bundle::encrypt(&plain, &[recipient, own])?;
+
+        let share = Share {
+            id: share_id.clone(),
+            brand: brand.id.clone(),
+            purpose,
+            items,
+            created_at: now,
+            expires_at,
+            terms,
+            erasure_days,
+            grant_digest,
+            revocation: None,
+            acknowledgment: None,
+        };
+        self.insert_doc(&tx, SHARE_KIND, &share.id, Some(&brand.id), &share)?;
+        self.append_audit(
+            &tx,
+            AuditAction::ShareCreated,
+            Some(&brand.id),
+            Some(&share.id),
+            format!(
+                "shared {} record(s) ({}) until {}",
+                share.items.len(),
+                share.field_names().join(", "),
+                share.expires_at.format("%Y-%m-%d")
+            ),
+        )?;
+        let tmp = write_atomically(out, &sealed)?;
+        tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+        if let Err(e) = tx.commit() {
+            let _ = std::fs::remove_file(out);
+            return Err(e.into());
+        }
+        Ok(share)
+    }
+
+    /// One share by id or unique prefix.
+    pub fn share(&self, id: &str) -> Result<Share> {
+        self.doc_by_id(SHARE_KIND, id, Error::ShareNotFound)
+    }
+
+    /// Every share (optionally of one brand), newest first, with status.
+    pub fn shares(&mut self, brand: Option<&str>) -> Result<Vec<ShareView>> {
+        let brand_id = match brand {
+            Some(b) => Some(self.brand(b)?.id),
+            None => None,
+        };
+        let (mut list, _) = self.docs::<Share>(SHARE_KIND)?;
+        list.retain(|s| brand_id.as_ref().is_none_or(|b| *b == s.brand));
+        list.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        let now = Utc::now();
+        let names: BTreeMap<String, String> = self
+            .brands()?
+            .into_iter()
+            .map(|b| (b.id, b.name))
+            .collect();
+        Ok(list
+            .into_iter()
+            .map(|share| ShareView {
+                status: share.status(now),
+                brand_name: names.get(&share.brand).cloned().unwrap_or_default(),
+                share,
+            })
+            .collect())
+    }
+
+    /// Revoke a share: writes a signed `ShareRevocation` demanding erasure
+    /// within the terms' deadline to `out`, and marks the share revoked.
+    pub fn revoke_share(&mut self, id: &str, reason: Option<&str>, out: &Path) -> Result<Share> {
+        let mut share = self.share(id)?;
+        if share.revocation.is_some() {
+            return Err(Error::invalid(format!(
+                "share {} is revoked already",
+                share.id
+            )));
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.chars().count() > 500) {
+            return Err(Error::invalid("the reason may be at most 500 characters"));
+        }
+        let brand = self.brand(&share.brand)?;
+        let now = secs(Utc::now());
+        let erase_by = now + Duration::days(share.erasure_days.into());
+        let revocation_id = uuid::Uuid::new_v4();
+        let tx = self.conn().unchecked_transaction()?;
+        let key = self.pairwise_key(&tx, &brand.id)?;
+        let mut subject = json!({
+            "shareId": format!("urn:uuid:{}", share.id),
+            "grantDigestSHA256": share.grant_digest,
+            "eraseBy": erase_by.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "demand": "Stop using the data shared under this grant and erase it, with every copy, by the date given.",
+        });
+        if let Some(did) = &brand.did {
+            subject["id"] = json!(did);
+        }
+        if let Some(t) = &share.terms {
+            subject["terms"] = t.to_json();
+        }
+        if let Some(r) = reason {
+            subject["reason"] = json!(r);
+        }
+        let doc = proof::issue_credential(SHARE_REVOCATION, &key, revocation_id, now, None, subject)?;
+        share.revocation = Some(Revocation {
+            id: revocation_id.to_string(),
+            at: now,
+            erase_by,
+        });
+        self.replace_doc(&tx, SHARE_KIND, &share.id, &share)?;
+        self.append_audit(
+            &tx,
+            AuditAction::ShareRevoked,
+            Some(&brand.id),
+            Some(&share.id),
+            format!(
+                "share revoked; erasure demanded by {}",
+                erase_by.format("%Y-%m-%d")
+            ),
+        )?;
+        let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Database(e.to_string()))?;
+        let tmp = write_atomically(out, &bytes)?;
+        tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+        if let Err(e) = tx.commit() {
+            let _ = std::fs::remove_file(out);
+            return Err(e.into());
+        }
+        Ok(share)
+    }
+
+    /// Import a brand's signed `DeletionAcknowledgment`: it must be signed by
+    /// the share's brand and name a revocation the person made.
+    pub fn import_acknowledgment(&mut self, bytes: &[u8]) -> Result<Share> {
+        let doc = proof::parse_document(bytes)?;
+        let vc = proof::verify_credential(&doc, Utc::now())?;
+        if vc.kind != DELETION_ACKNOWLEDGMENT {
+            return Err(Error::invalid(format!(
+                "this is a {} document, not a {DELETION_ACKNOWLEDGMENT}",
+                vc.kind
+            )));
+        }
+        let field = |k: &str| vc.subject.get(k).and_then(Value::as_str);
+        let share_id = field("shareId")
+            .and_then(urn_uuid)
+            .ok_or_else(|| Error::invalid("the acknowledgment names no share"))?;
+        let mut share = self.share(&share_id)?;
+        let brand = self.brand(&share.brand)?;
+        if brand.did.as_deref() != Some(vc.signer.as_str()) {
+            return Err(Error::UnknownSigner(format!(
+                "the acknowledgment is signed by {}, not by {}'s known did:key",
+                vc.signer, brand.name
+            )));
+        }
+        let revocation = share.revocation.clone().ok_or_else(|| {
+            Error::invalid("the acknowledgment is for a share that was not revoked")
+        })?;
+        if field("revocationId").and_then(urn_uuid).as_deref() != Some(revocation.id.as_str()) {
+            return Err(Error::invalid(
+                "the acknowledgment names a different revocation",
+            ));
+        }
+        if share.acknowledgment.is_some() {
+            return Err(Error::invalid("this share's erasure was acknowledged already"));
+        }
+        let erased_at = field("erasedAt")
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| Error::invalid("the acknowledgment has no valid erasedAt date"))?;
+        share.acknowledgment = Some(Acknowledgment {
+            id: urn_uuid(&vc.id).unwrap_or(vc.id.clone()),
+            erased_at,
+            received_at: Utc::now(),
+            document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
+        });
+        let late = erased_at > revocation.erase_by;
+        let tx = self.conn().unchecked_transaction()?;
+        self.replace_doc(&tx, SHARE_KIND, &share.id, &share)?;
+        self.append_audit(
+            &tx,
+            AuditAction::ErasureAcknowledged,
+            Some(&brand.id),
+            Some(&share.id),
+            if late {
+                "the brand acknowledged erasure, after the deadline".to_string()
+            } else {
+                "the brand acknowledged erasure".to_string()
+            },
+        )?;
+        tx.commit()?;
+        Ok(share)
+    }
+
+    /// For each data item (field name), the brands that hold it through
+    /// shares they may still hold (live, or revoked and not yet erased).
+    pub fn exposure(&mut self) -> Result<Vec<ExposureItem>> {
+        let mut items: BTreeMap<String, Vec<Holder>> = BTreeMap::new();
+        for view in self.shares(None)? {
+            if !view.status.still_held() {
+                continue;
+            }
+            for name in view.share.field_names() {
+                items.entry(name).or_default().push(Holder {
+                    brand: view.share.brand.clone(),
+                    brand_name: view.brand_name.clone(),
+                    share: view.share.id.clone(),
+                    since: view.share.created_at,
+                    until: view.share.expires_at,
+                    status: view.status,
+                    terms: view.share.terms.clone(),
+                    purpose: view.share.purpose.clone(),
+                });
+            }
+        }
+        Ok(items
+            .into_iter()
+            .map(|(item, mut holders)| {
+                holders.sort_by(|a, b| {
+                    a.brand_name
+                        .to_lowercase()
+                        .cmp(&b.brand_name.to_lowercase())
+                        .then(a.since.cmp(&b.since))
+                });
+                ExposureItem { item, holders }
+            })
+            .collect())
+    }
+
+    /// Revoke every live share that holds `item`, writing one revocation per
+    /// share into `out_dir` (`revocation-<share id>.json`).
+    pub fn revoke_item(&mut self, item: &str, out_dir: &Path) -> Result<Vec<Written>> {
+        let item = item.trim().to_ascii_lowercase();
+        if !out_dir.is_dir() {
+            return Err(Error::invalid(format!(
+                "{} is not a folder",
+                out_dir.display()
+            )));
+        }
+        let targets: Vec<Share> = self
+            .shares(None)?
+            .into_iter()
+            .filter(|v| v.status == ShareStatus::Live)
+            .filter(|v| v.share.field_names().contains(&item))
+            .map(|v| v.share)
+            .collect();
+        if targets.is_empty() {
+            return Err(Error::invalid(format!(
+                "no live share holds {item}"
+            )));
+        }
+        let mut written = Vec::with_capacity(targets.len());
+        for share in targets {
+            let path = out_dir.join(format!("revocation-{}.json", share.id));
+            let share = self.revoke_share(&share.id, Some(&format!("{item} is no longer shared")), &path)?;
+            written.push(Written { share, path });
+        }
+        Ok(written)
+    }
+
+    /// Open a bundle the person made (with their own identity), for a look
+    /// at exactly what was sent.
+    pub fn open_own_bundle(&mut self, bytes: &[u8]) -> Result<Value> {
+        let identity = self.person_identity()?;
+        let plain = bundle::decrypt(
+            bytes,
+            &bundle::OpenKey::Identities(std::slice::from_ref(&identity)),
+            &bundle::OpenLimits::default(),
+        )?;
+        proof::parse_document(&plain)
+    }
+}
