@@ -20,3 +20,5 @@ mod transfer;
 mod parsers;
 // The command-line contract: output shapes, exit statuses, messages.
 mod cli;
+// The person ↔ brand exchange: terms, shares, revocation, rights, contact rules, log.
+mod exchange;
