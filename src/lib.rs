@@ -11,6 +11,7 @@
 //! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
 //! - [`crypto`]: the key hierarchy and the sealed-value format.
 //! - [`store`]: the only place with SQL.
+//! - [`did`]: Ed25519 signing keys and their `did:key`.
 //!
 //! Every failure is an [`Error`] with a stable [`Error::code`].
 
@@ -18,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod crypto;
+pub mod did;
 pub mod error;
 pub mod model;
 pub mod search;
