@@ -93,7 +93,7 @@ impl BrandKey {
         };
         Ok(BrandKey {
             age: AgeIdentity::parse(age_line)?,
-            signing: SigningKey::from_seed(&seed)?,
+            signing: SigningKey::from_seed(&seed),
         })
     }
 }

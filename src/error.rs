@@ -151,6 +151,29 @@ pub enum Error {
     #[error("{0}")]
     UnknownSigner(String),
 
+    /// A `did:key` (or a key in multibase form) is not a well-formed Ed25519
+    /// key.
+    #[error("not a valid Ed25519 did:key: {0}")]
+    Did(String),
+
+    /// A signed document is malformed: not JSON, too large, or missing or
+    /// misusing a field the format requires.
+    #[error("the document is not valid: {0}")]
+    Document(String),
+
+    /// A signed document's proof does not verify: it was altered after
+    /// signing, or was not signed by the key it names.
+    #[error("the signature does not verify: {0}")]
+    Signature(String),
+
+    /// A signed document (or its proof) is past its end of validity.
+    #[error("the document has expired: {0}")]
+    Expired(String),
+
+    /// A signed document is not valid yet.
+    #[error("the document is not valid yet: {0}")]
+    NotYetValid(String),
+
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
@@ -186,6 +209,11 @@ impl Error {
             Error::ShareNotFound(_) => "share.not_found",
             Error::RequestNotFound(_) => "rights.not_found",
             Error::UnknownSigner(_) => "document.unknown_signer",
+            Error::Did(_) => "did.invalid",
+            Error::Document(_) => "document.invalid",
+            Error::Signature(_) => "document.bad_signature",
+            Error::Expired(_) => "document.expired",
+            Error::NotYetValid(_) => "document.not_yet_valid",
             Error::Random => "crypto.random",
         }
     }

@@ -58,7 +58,7 @@ impl Vault {
                 .as_slice()
                 .try_into()
                 .map_err(|_| Error::Corrupt("a stored signing key is malformed".into()))?;
-            return SigningKey::from_seed(seed);
+            return Ok(SigningKey::from_seed(seed));
         }
         let key = SigningKey::generate()?;
         let stored = StoredKey {

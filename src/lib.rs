@@ -11,6 +11,9 @@
 //! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
 //! - [`crypto`]: the key hierarchy and the sealed-value format.
 //! - [`store`]: the only place with SQL.
+//! - [`did`] and [`proof`]: signing keys (`did:key`) and the signed documents
+//!   (W3C Verifiable Credentials with an `eddsa-jcs-2022` proof) that leave
+//!   the vault.
 //!
 //! Every failure is an [`Error`] with a stable [`Error::code`].
 
@@ -21,9 +24,11 @@ pub mod agreement;
 pub mod audit;
 pub mod brandkit;
 pub mod crypto;
+pub mod did;
 pub mod error;
 pub mod identity;
 pub mod model;
+pub mod proof;
 pub mod requests;
 pub mod search;
 pub mod session;
