@@ -9,6 +9,7 @@
 //!   ([`Vault::open`] → [`LockedVault::unlock`]), then brands and records.
 //! - [`model`]: what a brand and a record are, and the checks values pass.
 //! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
+//! - [`bundle`]: age-encrypted share bundles exchanged with brands.
 //! - [`crypto`]: the key hierarchy and the sealed-value format.
 //! - [`store`]: the only place with SQL.
 //!
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod crypto;
 pub mod error;
 pub mod model;
