@@ -20,3 +20,5 @@ mod transfer;
 mod parsers;
 // The command-line contract: output shapes, exit statuses, messages.
 mod cli;
+// Every C2SP CCTV age test vector through bundle::decrypt.
+mod bundle_vectors;
