@@ -20,5 +20,7 @@ mod transfer;
 mod parsers;
 // The command-line contract: output shapes, exit statuses, messages.
 mod cli;
+// Share bundles (age): the real `age` command both ways, limits, damage, fuzzing.
+mod bundle;
 // Every C2SP CCTV age test vector through bundle::decrypt.
 mod bundle_vectors;
