@@ -174,6 +174,25 @@ pub enum Error {
     #[error("the document is not valid yet: {0}")]
     NotYetValid(String),
 
+    /// A share bundle (an age file from or for a brand) is malformed, damaged
+    /// or truncated, or uses an age feature we do not read.
+    #[error("cannot open the bundle: {0}")]
+    Bundle(String),
+
+    /// No identity given (or not the passphrase given) opens the bundle. The
+    /// reason says which, e.g. that it wants a passphrase, not an identity.
+    #[error("{0}")]
+    BundleWrongKey(&'static str),
+
+    /// Input is over one of the limits we put on foreign data.
+    #[error("too large: more than {limit} {what}")]
+    TooLarge {
+        /// What was counted, with its unit (`bytes of bundle input`, `recipient stanzas`).
+        what: &'static str,
+        /// The limit that was exceeded.
+        limit: u64,
+    },
+
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
@@ -214,6 +233,9 @@ impl Error {
             Error::Signature(_) => "document.bad_signature",
             Error::Expired(_) => "document.expired",
             Error::NotYetValid(_) => "document.not_yet_valid",
+            Error::Bundle(_) => "bundle.unreadable",
+            Error::BundleWrongKey(_) => "bundle.wrong_key",
+            Error::TooLarge { .. } => "input.too_large",
             Error::Random => "crypto.random",
         }
     }
@@ -222,7 +244,10 @@ impl Error {
     pub fn is_wrong_secret(&self) -> bool {
         matches!(
             self,
-            Error::WrongPassphrase | Error::WrongRecoveryCode | Error::BackupWrongKey
+            Error::WrongPassphrase
+                | Error::WrongRecoveryCode
+                | Error::BackupWrongKey
+                | Error::BundleWrongKey(_)
         )
     }
 

@@ -9,6 +9,7 @@
 //!   ([`Vault::open`] → [`LockedVault::unlock`]), then brands and records.
 //! - [`model`]: what a brand and a record are, and the checks values pass.
 //! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
+//! - [`bundle`]: age-encrypted share bundles exchanged with brands.
 //! - [`crypto`]: the key hierarchy and the sealed-value format.
 //! - [`store`]: the only place with SQL.
 //! - [`did`] and [`proof`]: signing keys (`did:key`) and the signed documents
@@ -23,6 +24,7 @@
 pub mod agreement;
 pub mod audit;
 pub mod brandkit;
+pub mod bundle;
 pub mod crypto;
 pub mod did;
 pub mod error;

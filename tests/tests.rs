@@ -22,3 +22,7 @@ mod parsers;
 mod cli;
 // The person ↔ brand exchange: terms, shares, revocation, rights, contact rules, log.
 mod exchange;
+// Share bundles (age): the real `age` command both ways, limits, damage, fuzzing.
+mod bundle;
+// Every C2SP CCTV age test vector through bundle::decrypt.
+mod bundle_vectors;
