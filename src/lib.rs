@@ -11,12 +11,14 @@
 //! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
 //! - [`crypto`]: the key hierarchy and the sealed-value format.
 //! - [`store`]: the only place with SQL.
+//! - [`contact`]: the contact rules of personal terms (pure logic).
 //!
 //! Every failure is an [`Error`] with a stable [`Error::code`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod contact;
 pub mod crypto;
 pub mod error;
 pub mod model;
