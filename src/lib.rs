@@ -11,7 +11,8 @@
 //! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
 //! - [`crypto`]: the key hierarchy and the sealed-value format.
 //! - [`store`]: the only place with SQL.
-//! - [`contact`]: the contact rules of personal terms (pure logic).
+//! - [`terms`], [`contact`]: personal terms of service and the contact rules
+//!   in them (pure logic).
 //!
 //! Every failure is an [`Error`] with a stable [`Error::code`].
 
@@ -26,6 +27,7 @@ pub mod search;
 pub mod session;
 pub mod settings;
 pub mod store;
+pub mod terms;
 pub mod transfer;
 pub mod vault;
 
