@@ -11,8 +11,8 @@
 //! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
 //! - [`crypto`]: the key hierarchy and the sealed-value format.
 //! - [`store`]: the only place with SQL.
-//! - [`terms`], [`contact`]: personal terms of service and the contact rules
-//!   in them (pure logic).
+//! - [`terms`], [`contact`], [`rights`]: personal terms of service, the
+//!   contact rules in them, and GDPR/CCPA data-rights requests (pure logic).
 //!
 //! Every failure is an [`Error`] with a stable [`Error::code`].
 
@@ -23,6 +23,7 @@ pub mod contact;
 pub mod crypto;
 pub mod error;
 pub mod model;
+pub mod rights;
 pub mod search;
 pub mod session;
 pub mod settings;
