@@ -24,12 +24,13 @@ const KIND: &str = "identity";
 const PERSON_AGE_ID: &str = "person-age";
 
 /// A stored key: only ever held sealed, and zeroized when dropped.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 struct StoredKey {
     /// `did:key` (signing) or `age1…` (encryption): public, for listing.
     public: String,
     /// The Ed25519 seed (hex) or the `AGE-SECRET-KEY-1…` line.
-    secret: Zeroizing<String>,
+    secret: String,
+    #[zeroize(skip)]
     created_at: DateTime<Utc>,
 }
 
@@ -63,7 +64,7 @@ impl Vault {
         let key = SigningKey::generate()?;
         let stored = StoredKey {
             public: key.did(),
-            secret: Zeroizing::new(data_encoding::HEXLOWER.encode(key.seed())),
+            secret: data_encoding::HEXLOWER.encode(key.seed()),
             created_at: Utc::now(),
         };
         self.insert_doc(conn, KIND, &id, Some(brand_id), &stored)?;
@@ -73,7 +74,7 @@ impl Vault {
     /// The person's `did:key` for a brand, if one was made yet.
     pub fn pairwise_did(&self, brand_id: &str) -> Result<Option<String>> {
         match store::doc(self.conn(), KIND, &pairwise_id(brand_id))? {
-            Some(row) => Ok(Some(self.open_doc::<StoredKey>(&row)?.public)),
+            Some(row) => Ok(Some(self.open_doc::<StoredKey>(&row)?.public.clone())),
             None => Ok(None),
         }
     }
@@ -89,7 +90,7 @@ impl Vault {
         let secret = identity.to_secret_string();
         let stored = StoredKey {
             public: identity.recipient(),
-            secret: Zeroizing::new(secret.expose_secret().to_string()),
+            secret: secret.expose_secret().to_string(),
             created_at: Utc::now(),
         };
         self.insert_doc(conn, KIND, PERSON_AGE_ID, None, &stored)?;

@@ -15,6 +15,8 @@
 //! - [`did`] and [`proof`]: signing keys (`did:key`) and the signed documents
 //!   (W3C Verifiable Credentials with an `eddsa-jcs-2022` proof) that leave
 //!   the vault.
+//! - [`terms`], [`contact`], [`rights`]: personal terms of service, the
+//!   contact rules in them, and GDPR/CCPA data-rights requests (pure logic).
 //!
 //! Every failure is an [`Error`] with a stable [`Error::code`].
 
@@ -25,6 +27,8 @@ pub mod agreement;
 pub mod audit;
 pub mod brandkit;
 pub mod bundle;
+pub mod clauses;
+pub mod contact;
 pub mod crypto;
 pub mod did;
 pub mod error;
@@ -32,11 +36,13 @@ pub mod identity;
 pub mod model;
 pub mod proof;
 pub mod requests;
+pub mod rights;
 pub mod search;
 pub mod session;
 pub mod settings;
 pub mod share;
 pub mod store;
+pub mod terms;
 pub mod transfer;
 pub mod vault;
 

@@ -828,7 +828,7 @@ pub(super) fn contact(ctx: &Ctx<'_>, cmd: &ContactCommand) -> CliResult {
             for b in list {
                 println!("{} (terms v{}, accepted {}):", b.brand.name, b.terms_version, day(b.since));
                 for v in b.violations {
-                    println!("  {}  {}", v.at, v.describe());
+                    println!("  {}  {}", v.at, v);
                 }
             }
         }
