@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::proof;
-use crate::terms::{self, Clauses, ClauseChange, Template};
+use crate::terms::{self, ClauseChange, Clauses, Template};
 use crate::vault::Vault;
 use crate::{Brand, store};
 
@@ -266,8 +266,12 @@ impl Vault {
     ) -> Result<(Value, TermsRef)> {
         let key = self.pairwise_key(conn, &brand.id)?;
         let id = derived_uuid(&["terms", &version.id, &brand.id]);
-        let mut subject =
-            terms::subject_json(version.template, &version.title, version.number, &version.clauses);
+        let mut subject = terms::subject_json(
+            version.template,
+            &version.title,
+            version.number,
+            &version.clauses,
+        );
         if let Value::Object(map) = &mut subject {
             map.insert("id".into(), Value::String(key.did()));
         }
@@ -419,10 +423,7 @@ impl Vault {
     /// The terms a brand accepted last, if its latest answer is an
     /// acceptance.
     pub fn accepted_terms(&mut self, brand_id: &str) -> Result<Option<(TermsVersion, Agreement)>> {
-        let latest = self
-            .agreements()?
-            .into_iter()
-            .find(|a| a.brand == brand_id);
+        let latest = self.agreements()?.into_iter().find(|a| a.brand == brand_id);
         match latest {
             Some(a) if a.decision == Decision::Accepted => {
                 let version = self.terms_version(&a.terms.version)?;

@@ -200,9 +200,8 @@ impl Vault {
             let plain = self.open_bytes(&entry_aad(expected), body).ok_or_else(|| {
                 Error::AuditBroken(format!("entry {expected} was altered or moved"))
             })?;
-            let entry: AuditEntry = serde_json::from_slice(&plain).map_err(|_| {
-                Error::AuditBroken(format!("entry {expected} cannot be read"))
-            })?;
+            let entry: AuditEntry = serde_json::from_slice(&plain)
+                .map_err(|_| Error::AuditBroken(format!("entry {expected} cannot be read")))?;
             if entry.seq != expected || entry.prev != last {
                 return Err(Error::AuditBroken(format!(
                     "entry {expected} does not follow the one before it"
@@ -296,11 +295,13 @@ mod tests {
 
         let (_d, mut v) = vault();
         three(&mut v);
+        let mut body: Vec<u8> = v
+            .conn()
+            .query_row("SELECT body FROM audit_log WHERE seq = 3", [], |r| r.get(0))
+            .unwrap();
+        body[20] ^= 1;
         v.conn()
-            .execute(
-                "UPDATE audit_log SET body = substr(body, 1, 20) || x'00' || substr(body, 22) WHERE seq = 3",
-                [],
-            )
+            .execute("UPDATE audit_log SET body = ?1 WHERE seq = 3", [body])
             .unwrap();
         assert!(matches!(v.verify_audit(), Err(Error::AuditBroken(_))));
     }

@@ -35,7 +35,12 @@ pub struct BrandKey {
 
 impl fmt::Debug for BrandKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BrandKey({}, {})", self.signing.did(), self.age.recipient())
+        write!(
+            f,
+            "BrandKey({}, {})",
+            self.signing.did(),
+            self.age.recipient()
+        )
     }
 }
 
@@ -177,7 +182,8 @@ pub fn agree(
                     "the changes leave the terms as they are; accept them instead",
                 ));
             }
-            subject["changes"] = serde_json::to_value(list).map_err(|e| Error::invalid(e.to_string()))?;
+            subject["changes"] =
+                serde_json::to_value(list).map_err(|e| Error::invalid(e.to_string()))?;
         }
         _ if !changes.is_empty() => {
             return Err(Error::invalid("only a counter-offer lists changes"));

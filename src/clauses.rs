@@ -103,7 +103,8 @@ impl Clauses {
             .get("clauses")
             .and_then(Value::as_object)
             .ok_or_else(|| Error::Document("the terms have no clauses".into()))?;
-        let bad = |k: &str| Error::Document(format!("the terms' clause {k} is missing or malformed"));
+        let bad =
+            |k: &str| Error::Document(format!("the terms' clause {k} is missing or malformed"));
         let get = |path: &str| -> Option<&Value> {
             match path.split_once('.') {
                 Some((a, b)) => c.get(a).and_then(|v| v.get(b)),

@@ -375,7 +375,9 @@ fn format_time(t: DateTime<Utc>) -> Result<String> {
 
 /// Build and sign a credential of `kind` (`PersonalTerms`, `ShareGrant`, …)
 /// issued by `key`: context v2, id `urn:uuid:<id>`, issuer `key`'s did,
-/// validity in whole UTC seconds, the proof created now.
+/// validity in whole UTC seconds, the proof created at `valid_from` — so the
+/// same credential issued twice is the same bytes (Ed25519 is deterministic),
+/// and a reference to it by digest stays valid.
 pub fn issue_credential(
     kind: &str,
     key: &SigningKey,
@@ -420,7 +422,7 @@ pub fn issue_credential(
             map.insert("validUntil".into(), until_s.into());
         }
     }
-    sign(&doc, key, Utc::now())
+    sign(&doc, key, valid_from)
 }
 
 /// Verify a credential at time `now`: its proof ([`verify`]), then that it is

@@ -113,9 +113,9 @@ pub struct BrandViolations {
 fn check_details(details: Option<&str>) -> Result<Option<String>> {
     match details.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(d) if d.len() > 8 * 1024 => Err(Error::invalid(
-            "the request's details may be at most 8 KiB",
-        )),
+        Some(d) if d.len() > 8 * 1024 => {
+            Err(Error::invalid("the request's details may be at most 8 KiB"))
+        }
         Some(d) => Ok(Some(d.to_string())),
     }
 }
@@ -142,7 +142,10 @@ impl Vault {
 
     fn letter_recipient(brand: &Brand) -> LetterParty {
         let contact = brand.contact.clone();
-        let email = contact.as_ref().filter(|c| c.contains('@') && !c.contains('\n')).cloned();
+        let email = contact
+            .as_ref()
+            .filter(|c| c.contains('@') && !c.contains('\n'))
+            .cloned();
         LetterParty {
             name: brand.name.clone(),
             address: if email.is_some() { None } else { contact },

@@ -438,11 +438,8 @@ impl Vault {
         list.retain(|s| brand_id.as_ref().is_none_or(|b| *b == s.brand));
         list.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
         let now = Utc::now();
-        let names: BTreeMap<String, String> = self
-            .brands()?
-            .into_iter()
-            .map(|b| (b.id, b.name))
-            .collect();
+        let names: BTreeMap<String, String> =
+            self.brands()?.into_iter().map(|b| (b.id, b.name)).collect();
         Ok(list
             .into_iter()
             .map(|share| ShareView {
@@ -488,7 +485,8 @@ impl Vault {
         if let Some(r) = reason {
             subject["reason"] = json!(r);
         }
-        let doc = proof::issue_credential(SHARE_REVOCATION, &key, revocation_id, now, None, subject)?;
+        let doc =
+            proof::issue_credential(SHARE_REVOCATION, &key, revocation_id, now, None, subject)?;
         share.revocation = Some(Revocation {
             id: revocation_id.to_string(),
             at: now,
@@ -547,7 +545,9 @@ impl Vault {
             ));
         }
         if share.acknowledgment.is_some() {
-            return Err(Error::invalid("this share's erasure was acknowledged already"));
+            return Err(Error::invalid(
+                "this share's erasure was acknowledged already",
+            ));
         }
         let erased_at = field("erasedAt")
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
@@ -630,14 +630,16 @@ impl Vault {
             .map(|v| v.share)
             .collect();
         if targets.is_empty() {
-            return Err(Error::invalid(format!(
-                "no live share holds {item}"
-            )));
+            return Err(Error::invalid(format!("no live share holds {item}")));
         }
         let mut written = Vec::with_capacity(targets.len());
         for share in targets {
             let path = out_dir.join(format!("revocation-{}.json", share.id));
-            let share = self.revoke_share(&share.id, Some(&format!("{item} is no longer shared")), &path)?;
+            let share = self.revoke_share(
+                &share.id,
+                Some(&format!("{item} is no longer shared")),
+                &path,
+            )?;
             written.push(Written { share, path });
         }
         Ok(written)

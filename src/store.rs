@@ -351,7 +351,13 @@ pub fn insert_doc(conn: &Connection, row: &DocRow) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO documents (id, kind, brand_id, version, body) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![row.id, row.kind, row.brand_id, row.version, row.body])?;
+    .execute(params![
+        row.id,
+        row.kind,
+        row.brand_id,
+        row.version,
+        row.body
+    ])?;
     Ok(())
 }
 

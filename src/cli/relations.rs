@@ -323,7 +323,8 @@ pub(super) enum BrandKitCommand {
 /// `30d`, `12w`, `1y`, a date (end of that day, UTC) or an RFC 3339 instant.
 pub(super) fn parse_expiry(s: &str) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
-    let bad = || format!("{s:?}: expected 30d, 12w, 1y, a date like 2026-12-31, or an RFC 3339 time");
+    let bad =
+        || format!("{s:?}: expected 30d, 12w, 1y, a date like 2026-12-31, or an RFC 3339 time");
     if let Some(unit) = s.chars().last().filter(char::is_ascii_alphabetic) {
         let n: i64 = s[..s.len() - 1].parse().map_err(|_| bad())?;
         if !(1..=3650).contains(&n) {
@@ -399,7 +400,12 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
             return print_json(&list);
         }
         for t in list {
-            println!("{:<11} {}\n            {}", t.template.id(), t.title, t.summary);
+            println!(
+                "{:<11} {}\n            {}",
+                t.template.id(),
+                t.title,
+                t.summary
+            );
         }
         return Ok(());
     }
@@ -416,7 +422,11 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
             let (template, mut clauses, old_title) = match from {
                 Some(v) => {
                     let base = vault.terms_version(v)?;
-                    (template.unwrap_or(base.template), base.clauses, Some(base.title))
+                    (
+                        template.unwrap_or(base.template),
+                        base.clauses,
+                        Some(base.title),
+                    )
                 }
                 None => {
                     let t = template.expect("clap requires --template without --from");
@@ -612,13 +622,25 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                 println!("  terms:    {} (SHA-256 {})", t.id, t.digest);
             }
             for i in &s.items {
-                println!("  record {}  {:<12} {}", short(&i.record), i.kind.as_str(), i.fields.join(", "));
+                println!(
+                    "  record {}  {:<12} {}",
+                    short(&i.record),
+                    i.kind.as_str(),
+                    i.fields.join(", ")
+                );
             }
             if let Some(r) = &s.revocation {
-                println!("  revoked:  {}, erasure demanded by {}", day(r.at), day(r.erase_by));
+                println!(
+                    "  revoked:  {}, erasure demanded by {}",
+                    day(r.at),
+                    day(r.erase_by)
+                );
             }
             if let Some(a) = &s.acknowledgment {
-                println!("  erased:   {} (acknowledged by the brand)", day(a.erased_at));
+                println!(
+                    "  erased:   {} (acknowledged by the brand)",
+                    day(a.erased_at)
+                );
             }
         }
         ShareCommand::Revoke { id, out, reason } => {
@@ -633,7 +655,11 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
         ShareCommand::Ack { file } => {
             let s = vault.import_acknowledgment(&read_input(file)?)?;
             let a = s.acknowledgment.as_ref().expect("just acknowledged");
-            eprintln!("The brand acknowledged erasing share {} on {}.", short(&s.id), day(a.erased_at));
+            eprintln!(
+                "The brand acknowledged erasing share {} on {}.",
+                short(&s.id),
+                day(a.erased_at)
+            );
         }
         ShareCommand::Open { file } => {
             let doc = vault.open_own_bundle(&read_input(file)?)?;
@@ -669,7 +695,9 @@ pub(super) fn exposure(ctx: &Ctx<'_>, cmd: Option<&ExposureCommand>, json: bool)
                 day(h.until),
                 h.status.as_str(),
                 short(&h.share),
-                h.terms.map(|t| format!("  terms {}", t.id)).unwrap_or_default()
+                h.terms
+                    .map(|t| format!("  terms {}", t.id))
+                    .unwrap_or_default()
             );
         }
     }
@@ -715,7 +743,10 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
                 "Request made; the brand must answer by {}.{}",
                 made.request.due(),
                 if letter.is_none() {
-                    format!(" Print the letter: vrm rights letter {}", short(&made.request.id))
+                    format!(
+                        " Print the letter: vrm rights letter {}",
+                        short(&made.request.id)
+                    )
                 } else {
                     String::new()
                 }
@@ -732,7 +763,11 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
             }
             for v in list {
                 let clock = if v.overdue {
-                    format!("OVERDUE by {} days (follow up: vrm rights letter {} --follow-up)", -v.days_left, short(&v.request.id))
+                    format!(
+                        "OVERDUE by {} days (follow up: vrm rights letter {} --follow-up)",
+                        -v.days_left,
+                        short(&v.request.id)
+                    )
                 } else if v.request.status.is_pending() {
                     format!("{} days left", v.days_left)
                 } else {
@@ -761,7 +796,11 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
             println!("  brand:   {}", brand.name);
             println!("  right:   {} ({})", r.right.title(), r.right.citation());
             println!("  sent:    {}", r.sent_on);
-            println!("  due:     {}{}", r.due(), if r.extended { " (extended)" } else { "" });
+            println!(
+                "  due:     {}{}",
+                r.due(),
+                if r.extended { " (extended)" } else { "" }
+            );
             println!("  status:  {}", r.status.as_str());
             if let Some(reason) = &r.reason {
                 println!("  reason:  {reason}");
@@ -782,7 +821,12 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
                 reason.as_deref(),
                 extended.then_some(true),
             )?;
-            eprintln!("Request {} is {}; due {}.", short(&r.id), r.status.as_str(), r.due());
+            eprintln!(
+                "Request {} is {}; due {}.",
+                short(&r.id),
+                r.status.as_str(),
+                r.due()
+            );
         }
         RightsCommand::Letter { id, follow_up } => {
             println!("{}", vault.rights_letter(id, *follow_up, today)?);
@@ -826,7 +870,12 @@ pub(super) fn contact(ctx: &Ctx<'_>, cmd: &ContactCommand) -> CliResult {
                 eprintln!("No brand broke the contact rules it accepted.");
             }
             for b in list {
-                println!("{} (terms v{}, accepted {}):", b.brand.name, b.terms_version, day(b.since));
+                println!(
+                    "{} (terms v{}, accepted {}):",
+                    b.brand.name,
+                    b.terms_version,
+                    day(b.since)
+                );
                 for v in b.violations {
                     println!("  {}  {}", v.at, v);
                 }
@@ -844,13 +893,21 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
             if *json {
                 return print_json(&entries);
             }
-            let names: BTreeMap<String, String> =
-                vault.brands()?.into_iter().map(|b| (b.id, b.name)).collect();
+            let names: BTreeMap<String, String> = vault
+                .brands()?
+                .into_iter()
+                .map(|b| (b.id, b.name))
+                .collect();
             for e in entries {
                 let brand = e
                     .brand
                     .as_ref()
-                    .map(|b| names.get(b).cloned().unwrap_or_else(|| "(deleted brand)".into()))
+                    .map(|b| {
+                        names
+                            .get(b)
+                            .cloned()
+                            .unwrap_or_else(|| "(deleted brand)".into())
+                    })
                     .unwrap_or_default();
                 println!(
                     "{:>5}  {}  {:<21} {:<20} {}",
@@ -939,7 +996,11 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
                 now,
             )?;
             write_json(out, &doc)?;
-            eprintln!("Wrote the {} answer to {}.", decision.as_str(), out.display());
+            eprintln!(
+                "Wrote the {} answer to {}.",
+                decision.as_str(),
+                out.display()
+            );
         }
         BrandKitCommand::Ack {
             revocation,
