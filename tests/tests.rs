@@ -26,3 +26,5 @@ mod exchange;
 mod bundle;
 // Every C2SP CCTV age test vector through bundle::decrypt.
 mod bundle_vectors;
+// Terms, shares, requests and the log at rest: residue, tamper, bad documents.
+mod documents;

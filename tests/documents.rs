@@ -1,0 +1,304 @@
+//! Terms, shares, requests and the activity log at rest: sealed like every
+//! other value, gone for good when their brand is deleted, tamper detected,
+//! and foreign documents that fail to import change nothing.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, Utc};
+use proptest::prelude::*;
+use secrecy::ExposeSecret;
+use vrm_vault::agreement::Decision;
+use vrm_vault::brandkit::{self, BrandKey};
+use vrm_vault::rights::Right;
+use vrm_vault::share::ShareRequest;
+use vrm_vault::terms::Template;
+use vrm_vault::{BrandInput, Error, NewRecord, RecordKind, Vault};
+
+use crate::util::*;
+
+const CANARIES: [&str; 5] = [
+    "CanaryPurpose41aa",
+    "CanaryTermsTitle93bd",
+    "CanaryProse77cc",
+    "CanaryDetails20ee",
+    "CanaryReason58ff",
+];
+
+struct World {
+    tmp: tempfile::TempDir,
+    vault: Vault,
+    key: BrandKey,
+    brand: String,
+    record: String,
+}
+
+fn world() -> World {
+    let (tmp, mut vault) = new_vault();
+    let key = BrandKey::generate().unwrap();
+    let brand = vault
+        .add_brand(&BrandInput {
+            name: Some("Acme".into()),
+            age_recipient: Some(key.age.recipient()),
+            did: Some(key.signing.did()),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    let record = vault
+        .add_record(&NewRecord {
+            kind: RecordKind::Profile,
+            brand: None,
+            fields: BTreeMap::from([("email".to_string(), "ana@example.org".to_string())]),
+            tags: vec![],
+        })
+        .unwrap()
+        .id;
+    World {
+        tmp,
+        vault,
+        key,
+        brand,
+        record,
+    }
+}
+
+fn share(w: &mut World, purpose: &str) -> String {
+    let out = w.tmp.path().join(format!("{}.age", uuid::Uuid::new_v4()));
+    w.vault
+        .create_share(
+            &ShareRequest {
+                brand: w.brand.clone(),
+                records: vec![w.record.clone()],
+                fields: vec![],
+                purpose: purpose.into(),
+                expires_at: Utc::now() + Duration::days(30),
+                terms: None,
+            },
+            &out,
+        )
+        .unwrap()
+        .id
+}
+
+fn terms(w: &mut World) -> String {
+    let mut clauses = Template::SdBase.clauses();
+    clauses.prose = Some(CANARIES[2].into());
+    w.vault
+        .create_terms(Template::SdBase, CANARIES[1], &clauses)
+        .unwrap()
+        .id
+}
+
+#[test]
+fn no_plaintext_of_terms_shares_requests_or_the_log_is_in_any_file() {
+    let mut w = world();
+    let dir = vault_dir(&w.tmp);
+    terms(&mut w);
+    let id = share(&mut w, CANARIES[0]);
+    let revocation = w.tmp.path().join("revocation.json");
+    w.vault
+        .revoke_share(&id, Some(CANARIES[4]), &revocation)
+        .unwrap();
+    w.vault
+        .create_rights_request(
+            &w.brand.clone(),
+            Right::GdprAccess,
+            Utc::now().date_naive(),
+            Some(CANARIES[3]),
+        )
+        .unwrap();
+    let pairwise = w.vault.pairwise_did(&w.brand).unwrap().unwrap();
+    let pairwise_key = pairwise.trim_start_matches("did:key:").to_string();
+    let own = w.vault.person_age_secret().unwrap();
+    for needle in CANARIES
+        .iter()
+        .map(|c| c.to_string())
+        .chain([pairwise_key, own.expose_secret().to_string()])
+    {
+        assert_nowhere(&dir, needle.as_bytes(), &format!("{needle:?} (open)"));
+    }
+    drop(w.vault);
+    for c in CANARIES {
+        assert_nowhere(&dir, c.as_bytes(), &format!("{c:?} (closed)"));
+    }
+}
+
+#[test]
+fn deleting_a_brand_removes_its_shares_keys_and_requests_from_every_file() {
+    let mut w = world();
+    let dir = vault_dir(&w.tmp);
+    let id = share(&mut w, "brand deletion residue");
+    w.vault
+        .create_rights_request(
+            &w.brand.clone(),
+            Right::GdprErasure,
+            Utc::now().date_naive(),
+            Some("account 42"),
+        )
+        .unwrap();
+    let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    let bodies: Vec<Vec<u8>> = conn
+        .prepare("SELECT body FROM documents WHERE brand_id = ?1")
+        .unwrap()
+        .query_map([&w.brand], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    drop(conn);
+    assert!(bodies.len() >= 3, "share, request and the pairwise key");
+    w.vault.delete_brand(&w.brand).unwrap();
+    for body in &bodies {
+        // The whole body and 16-byte pieces of it.
+        for chunk in std::iter::once(&body[..]).chain(body.chunks_exact(16)) {
+            assert_nowhere(&dir, chunk, "ciphertext of a deleted brand's document");
+        }
+    }
+    assert!(matches!(w.vault.share(&id), Err(Error::ShareNotFound(_))));
+    assert!(w.vault.shares(None).unwrap().is_empty());
+    // The log keeps that it happened, and still verifies.
+    let (entries, _) = w.vault.audit_entries().unwrap();
+    assert!(entries.iter().any(|e| e.summary.contains("brand deleted")));
+}
+
+#[test]
+fn a_share_row_copied_over_another_is_detected_and_the_rest_stays_usable() {
+    let mut w = world();
+    let dir = vault_dir(&w.tmp);
+    let a = share(&mut w, "first");
+    let b = share(&mut w, "second");
+    drop(w.vault);
+    raw_sql(
+        &dir,
+        &format!(
+            "UPDATE documents SET body = (SELECT body FROM documents WHERE id = '{a}') WHERE id = '{b}'"
+        ),
+    );
+    let mut vault = reopen(&dir);
+    let err = vault.share(&b).unwrap_err();
+    assert_eq!(err.code(), "vault.tampered", "{err}");
+    assert_eq!(vault.share(&a).unwrap().purpose, "first");
+    let listed: Vec<String> = vault
+        .shares(None)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.share.id)
+        .collect();
+    assert_eq!(listed, vec![a]);
+}
+
+#[test]
+fn removing_a_log_entry_behind_our_back_is_detected() {
+    let mut w = world();
+    let dir = vault_dir(&w.tmp);
+    share(&mut w, "one");
+    share(&mut w, "two");
+    assert_eq!(w.vault.verify_audit().unwrap().entries, 2);
+    drop(w.vault);
+    raw_sql(&dir, "DELETE FROM audit_log WHERE seq = 2");
+    let vault = reopen(&dir);
+    assert_eq!(vault.verify_audit().unwrap_err().code(), "audit.broken");
+}
+
+#[test]
+fn an_answer_to_terms_never_issued_to_that_brand_is_refused() {
+    let mut w = world();
+    terms(&mut w);
+    // Terms issued to Acme, answered by a second brand's key.
+    let other = BrandKey::generate().unwrap();
+    w.vault
+        .add_brand(&BrandInput {
+            name: Some("Other".into()),
+            did: Some(other.signing.did()),
+            ..Default::default()
+        })
+        .unwrap();
+    let (doc, _) = w.vault.issue_terms("latest", "Acme").unwrap();
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    let answer =
+        brandkit::agree(&bytes, &other, Decision::Accepted, &[], None, Utc::now()).unwrap();
+    let err = w
+        .vault
+        .import_agreement(&serde_json::to_vec(&answer).unwrap())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("never issued to this brand"),
+        "{err}"
+    );
+    // From the right brand it goes in.
+    let answer = brandkit::agree(
+        &bytes,
+        &w.key,
+        Decision::Accepted,
+        &[],
+        Some("ok"),
+        Utc::now(),
+    )
+    .unwrap();
+    let a = w
+        .vault
+        .import_agreement(&serde_json::to_vec(&answer).unwrap())
+        .unwrap();
+    assert_eq!(a.decision, Decision::Accepted);
+    assert_eq!(a.note.as_deref(), Some("ok"));
+}
+
+#[test]
+fn terms_issued_twice_to_a_brand_are_the_same_bytes_and_differ_between_brands() {
+    let mut w = world();
+    terms(&mut w);
+    w.vault.add_brand(&BrandInput::named("Other")).unwrap();
+    let (a1, r1) = w.vault.issue_terms("latest", "Acme").unwrap();
+    let (a2, r2) = w.vault.issue_terms("1", "Acme").unwrap();
+    assert_eq!(a1, a2);
+    assert_eq!(r1, r2);
+    let (b, rb) = w.vault.issue_terms("latest", "Other").unwrap();
+    assert_ne!(r1.id, rb.id, "no shared identifier between brands");
+    assert_ne!(a1["issuer"], b["issuer"], "pairwise keys");
+}
+
+fn valid_answer(w: &mut World) -> Vec<u8> {
+    terms(w);
+    let (doc, _) = w.vault.issue_terms("latest", "Acme").unwrap();
+    let answer = brandkit::agree(
+        &serde_json::to_vec(&doc).unwrap(),
+        &w.key,
+        Decision::Refused,
+        &[],
+        None,
+        Utc::now(),
+    )
+    .unwrap();
+    serde_json::to_vec_pretty(&answer).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_answers_and_acknowledgments_never_panic_and_change_nothing(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        junk in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let mut w = world();
+        let dir = vault_dir(&w.tmp);
+        let good = valid_answer(&mut w);
+        let mut bad = good.clone();
+        for (i, b) in &flips {
+            let at = i.index(bad.len());
+            bad[at] ^= b | 1;
+        }
+        let same = |a: &[u8], b: &[u8]| {
+            serde_json::from_slice::<serde_json::Value>(a).ok().is_some()
+                && serde_json::from_slice::<serde_json::Value>(a).ok()
+                    == serde_json::from_slice::<serde_json::Value>(b).ok()
+        };
+        // A flip inside whitespace may leave the same document.
+        prop_assume!(!same(&bad, &good));
+        let before = snapshot(&dir);
+        for input in [&bad, &junk] {
+            prop_assert!(w.vault.import_agreement(input).is_err());
+            prop_assert!(w.vault.import_acknowledgment(input).is_err());
+        }
+        prop_assert_eq!(before, snapshot(&dir));
+    }
+}
