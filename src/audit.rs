@@ -52,6 +52,18 @@ pub enum AuditAction {
     RecordDeleted,
     /// A brand was deleted, with its records and documents.
     BrandDeleted,
+    /// An intent was made.
+    IntentCreated,
+    /// An intent was sent to brands.
+    IntentSent,
+    /// An intent was withdrawn.
+    IntentWithdrawn,
+    /// A brand's offer was imported.
+    OfferImported,
+    /// An offer was accepted.
+    OfferAccepted,
+    /// An offer was declined.
+    OfferDeclined,
 }
 
 impl AuditAction {
@@ -70,6 +82,12 @@ impl AuditAction {
             AuditAction::Imported => "imported",
             AuditAction::RecordDeleted => "record-deleted",
             AuditAction::BrandDeleted => "brand-deleted",
+            AuditAction::IntentCreated => "intent-created",
+            AuditAction::IntentSent => "intent-sent",
+            AuditAction::IntentWithdrawn => "intent-withdrawn",
+            AuditAction::OfferImported => "offer-imported",
+            AuditAction::OfferAccepted => "offer-accepted",
+            AuditAction::OfferDeclined => "offer-declined",
         }
     }
 }

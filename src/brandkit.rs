@@ -234,6 +234,172 @@ pub fn acknowledge(
     )
 }
 
+/// Largest document the intake takes.
+pub const MAX_INTAKE_BYTES: usize = 1024 * 1024;
+
+/// A brand's loopback intake for intents (`vrm brand-kit serve`): it
+/// verifies each posted document (signature, validity, not a replay of an id
+/// already seen) and stores it in its folder; anything else gets a 4xx and is
+/// not stored.
+pub struct Intake {
+    server: tiny_http::Server,
+    dir: std::path::PathBuf,
+}
+
+impl fmt::Debug for Intake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Intake({}, {})", self.local_addr(), self.dir.display())
+    }
+}
+
+/// How the intake answered one request, for its log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntakeAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// A stable code (`stored`, `document.bad_signature`, `replay`…).
+    pub code: String,
+    /// For a human.
+    pub message: String,
+}
+
+impl Intake {
+    /// Listen on `addr` (e.g. `127.0.0.1:8700`; port 0 picks a free one),
+    /// storing into `dir` (`intents/`, `withdrawals/`).
+    pub fn bind(addr: &str, dir: &std::path::Path) -> Result<Self> {
+        for sub in ["intents", "withdrawals"] {
+            let d = dir.join(sub);
+            std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+        }
+        let server = tiny_http::Server::http(addr)
+            .map_err(|e| Error::invalid(format!("cannot listen on {addr}: {e}")))?;
+        Ok(Intake {
+            server,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> String {
+        match self.server.server_addr() {
+            tiny_http::ListenAddr::IP(a) => a.to_string(),
+            #[allow(unreachable_patterns)]
+            _ => String::new(),
+        }
+    }
+
+    /// Answer requests until the process ends; `log` sees each answer.
+    pub fn run(&self, mut log: impl FnMut(&IntakeAnswer)) {
+        for mut request in self.server.incoming_requests() {
+            let answer = self.handle(&mut request);
+            log(&answer);
+            let body = serde_json::to_vec(&answer).unwrap_or_default();
+            let header =
+                tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+                    .expect("a static header is valid");
+            let response = tiny_http::Response::from_data(body)
+                .with_status_code(answer.status)
+                .with_header(header);
+            let _ = request.respond(response);
+        }
+    }
+
+    fn handle(&self, request: &mut tiny_http::Request) -> IntakeAnswer {
+        let answer = |status: u16, code: &str, message: String| IntakeAnswer {
+            status,
+            code: code.to_string(),
+            message,
+        };
+        if request.url() != "/" && request.url() != "/intents" {
+            return answer(404, "not_found", "post intents to / or /intents".into());
+        }
+        if *request.method() != tiny_http::Method::Post {
+            return answer(405, "method_not_allowed", "only POST is taken".into());
+        }
+        let mut body = Vec::new();
+        let read = std::io::Read::read_to_end(
+            &mut std::io::Read::take(request.as_reader(), MAX_INTAKE_BYTES as u64 + 1),
+            &mut body,
+        );
+        if read.is_err() {
+            return answer(
+                400,
+                "unreadable",
+                "the request body could not be read".into(),
+            );
+        }
+        if body.len() > MAX_INTAKE_BYTES {
+            return answer(
+                413,
+                "input.too_large",
+                format!("at most {MAX_INTAKE_BYTES} bytes"),
+            );
+        }
+        match self.take(&body) {
+            Ok(r) => answer(201, "stored", format!("{} {} stored", r.kind, r.id)),
+            Err(e) => {
+                let status = match e.code() {
+                    "document.expired" => 410,
+                    "intake.replay" => 409,
+                    "document.bad_signature" | "document.unknown_signer" => 422,
+                    "io" | "vault.database" => 500,
+                    _ => 400,
+                };
+                let code = if e.code() == "intake.replay" {
+                    "replay"
+                } else {
+                    e.code()
+                };
+                answer(status, code, e.to_string())
+            }
+        }
+    }
+
+    /// Verify and store one document (the intake's rules, without HTTP).
+    pub fn take(&self, body: &[u8]) -> Result<crate::intent::Received> {
+        let (received, _) = crate::intent::check_received(body, Utc::now())?;
+        let intent_file = self
+            .dir
+            .join("intents")
+            .join(format!("{}.json", received.intent));
+        let (folder, name) = if received.kind == crate::intent::INTENT_REQUEST {
+            ("intents", received.intent.clone())
+        } else {
+            // A withdrawal must come from the intent's own key.
+            let stored = std::fs::read(&intent_file).map_err(|_| {
+                Error::invalid("a withdrawal of an intent this intake never received")
+            })?;
+            // It was verified when stored; its signer is all we need now.
+            let original = proof::verify(&proof::parse_document(&stored)?)?;
+            if original.signer != received.signer {
+                return Err(Error::UnknownSigner(
+                    "the withdrawal is not signed by the intent's key".into(),
+                ));
+            }
+            ("withdrawals", received.id.clone())
+        };
+        let path = self.dir.join(folder).join(format!("{name}.json"));
+        // create_new: an id seen before is a replay and is not stored again.
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::Replay(format!(
+                    "{} {} was received before",
+                    received.kind, name
+                )));
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        std::io::Write::write_all(&mut file, body).map_err(|e| Error::io(&path, e))?;
+        file.sync_all().map_err(|e| Error::io(&path, e))?;
+        Ok(received)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

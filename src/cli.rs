@@ -19,7 +19,10 @@ use vrm_vault::{
     BrandInput, Error, NewRecord, Record, RecordFilter, RecordKind, RecordPatch, SearchItem, Vault,
 };
 
+mod intents;
 mod relations;
+
+use intents::{IntentCommand, OfferCommand};
 
 use relations::{
     AuditCommand, BrandKitCommand, ContactCommand, ExposureCommand, RightsCommand, ShareCommand,
@@ -137,6 +140,12 @@ enum Command {
     /// The activity log: list it, check it
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Intentcasting: say what you want, signed, to the brands you choose
+    #[command(subcommand)]
+    Intent(IntentCommand),
+    /// Offers brands made in answer to your intents
+    #[command(subcommand)]
+    Offer(OfferCommand),
     /// Verify any signed document (W3C VC, eddsa-jcs-2022) and say who signed it
     Verify {
         /// The document (JSON)
@@ -475,6 +484,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Contact(cmd)) => relations::contact(&ctx, cmd),
         Some(Command::Audit(cmd)) => relations::audit(&ctx, cmd),
         Some(Command::Verify { file, json }) => relations::verify(file, *json),
+        Some(Command::Intent(cmd)) => intents::intent_cmd(&ctx, cmd),
+        Some(Command::Offer(cmd)) => intents::offer_cmd(&ctx, cmd),
         Some(Command::BrandKit(cmd)) => relations::brand_kit(cmd),
         Some(Command::Search {
             query,

@@ -193,6 +193,10 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A document with this id was received before (a replay).
+    #[error("{0}")]
+    Replay(String),
+
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
@@ -236,6 +240,7 @@ impl Error {
             Error::Bundle(_) => "bundle.unreadable",
             Error::BundleWrongKey(_) => "bundle.wrong_key",
             Error::TooLarge { .. } => "input.too_large",
+            Error::Replay(_) => "intake.replay",
             Error::Random => "crypto.random",
         }
     }

@@ -33,6 +33,7 @@ pub mod crypto;
 pub mod did;
 pub mod error;
 pub mod identity;
+pub mod intent;
 pub mod model;
 pub mod proof;
 pub mod requests;

@@ -89,13 +89,13 @@ pub fn migrate(conn: &Connection) -> Result<()> {
         conn.execute_batch(
             "BEGIN;
              CREATE TABLE documents (
-                 id TEXT PRIMARY KEY NOT NULL,
                  kind TEXT NOT NULL,
+                 id TEXT NOT NULL,
                  brand_id TEXT REFERENCES brands(id),
                  version INTEGER NOT NULL,
-                 body BLOB NOT NULL
+                 body BLOB NOT NULL,
+                 PRIMARY KEY (kind, id)
              );
-             CREATE INDEX documents_by_kind ON documents(kind);
              CREATE INDEX documents_by_brand ON documents(brand_id);
              CREATE TABLE audit_log (
                  seq INTEGER PRIMARY KEY NOT NULL,

@@ -28,3 +28,5 @@ mod bundle;
 mod bundle_vectors;
 // Terms, shares, requests and the log at rest: residue, tamper, bad documents.
 mod documents;
+// Intentcasting across processes: intent → brand-kit serve → offer → accept.
+mod intents;

@@ -304,6 +304,17 @@ pub(super) enum BrandKitCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Run an intake for intents on an address (loopback); stores what verifies
+    Serve {
+        /// Where to listen, e.g. 127.0.0.1:8700 (port 0: any free port; the URL is printed)
+        #[arg(long, default_value = "127.0.0.1:8700")]
+        addr: String,
+        /// The folder to store received intents in
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Answer an intent with a signed Offer
+    Offer(super::intents::OfferArgs),
     /// Acknowledge a revocation with a signed DeletionAcknowledgment
     Ack {
         /// The ShareRevocation file
@@ -354,7 +365,7 @@ fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
     parse_day(s).map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
 }
 
-fn read_input(path: &Path) -> CliResult<Vec<u8>> {
+pub(super) fn read_input(path: &Path) -> CliResult<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::Io {
         path: path.to_path_buf(),
         source: e,
@@ -371,7 +382,7 @@ fn read_input(path: &Path) -> CliResult<Vec<u8>> {
     })?)
 }
 
-fn write_json(path: &Path, value: &serde_json::Value) -> CliResult {
+pub(super) fn write_json(path: &Path, value: &serde_json::Value) -> CliResult {
     let bytes = serde_json::to_vec_pretty(value).map_err(|e| Failure::Other(e.to_string()))?;
     write_file(path, &bytes)
 }
@@ -946,7 +957,7 @@ pub(super) fn verify(file: &Path, json: bool) -> CliResult {
     Ok(())
 }
 
-fn brand_key(path: &Path) -> CliResult<BrandKey> {
+pub(super) fn brand_key(path: &Path) -> CliResult<BrandKey> {
     let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::Io {
         path: path.to_path_buf(),
         source: e,
@@ -1002,6 +1013,8 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
                 out.display()
             );
         }
+        BrandKitCommand::Serve { addr, dir } => return super::intents::serve(addr, dir),
+        BrandKitCommand::Offer(args) => return super::intents::brand_offer(args),
         BrandKitCommand::Ack {
             revocation,
             identity,

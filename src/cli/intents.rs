@@ -1,0 +1,404 @@
+//! `vrm intent|offer` and the brand kit's `serve` and `offer`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Subcommand;
+
+use vrm_vault::brandkit::Intake;
+use vrm_vault::intent::{DeliveryStatus, IntentInput, OfferView};
+use vrm_vault::{Error, bundle, intent};
+
+use super::relations::{brand_key, parse_expiry, read_input, write_json};
+use super::{CliResult, Ctx, Failure, parse_day, print_json, short};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum IntentCommand {
+    /// Say what you want, signed under a fresh identity; prints the intent id
+    Create {
+        /// What kind of thing (lunch, bicycle, …)
+        #[arg(long)]
+        category: String,
+        /// In your words
+        #[arg(long)]
+        description: String,
+        /// How many
+        #[arg(long)]
+        quantity: Option<u32>,
+        /// The most you will pay
+        #[arg(long, requires = "currency")]
+        budget_max: Option<String>,
+        /// Currency of the budget (EUR, USD…)
+        #[arg(long)]
+        currency: Option<String>,
+        /// Where
+        #[arg(long)]
+        location: Option<String>,
+        /// By when you need it
+        #[arg(long, value_parser = parse_day)]
+        needed_by: Option<NaiveDate>,
+        /// Until when offers are welcome: 7d, 2w or a date
+        #[arg(long, value_parser = parse_expiry)]
+        expires: DateTime<Utc>,
+        /// Under this PDC-INTENT terms version (default: your latest PDC-INTENT)
+        #[arg(long, value_name = "VERSION")]
+        terms: Option<String>,
+        /// A brand to send it to (repeatable)
+        #[arg(long = "brand", value_name = "BRAND", required = true)]
+        brands: Vec<String>,
+    },
+    /// List intents with their status
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one intent and its deliveries
+    Show {
+        /// Id or unique id prefix
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send it to its brands: a file each (--out DIR) and/or a POST to each inbox
+    Send {
+        /// Id or unique id prefix
+        id: String,
+        /// Also write a file per brand into this folder
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Do not POST to the brands' inbox URLs
+        #[arg(long)]
+        no_http: bool,
+    },
+    /// Withdraw it: a signed withdrawal to the brands it reached
+    Withdraw {
+        /// Id or unique id prefix
+        id: String,
+        /// Also write a file per brand into this folder
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Do not POST to the brands' inbox URLs
+        #[arg(long)]
+        no_http: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum OfferCommand {
+    /// Import offers: a file, or every .json/.age file in a folder
+    Import {
+        /// The file or folder
+        path: PathBuf,
+    },
+    /// List offers, cheapest first
+    List {
+        /// Only this intent's
+        #[arg(long)]
+        intent: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept an offer: writes a signed acceptance for the brand
+    Accept {
+        /// Id or unique id prefix
+        id: String,
+        /// Where to write the acceptance
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Decline an offer
+    Decline {
+        /// Id or unique id prefix
+        id: String,
+        /// Also write a signed decline for the brand
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+fn day(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
+    let mut vault = ctx.unlock()?;
+    match cmd {
+        IntentCommand::Create {
+            category,
+            description,
+            quantity,
+            budget_max,
+            currency,
+            location,
+            needed_by,
+            expires,
+            terms,
+            brands,
+        } => {
+            let i = vault.create_intent(&IntentInput {
+                category: category.clone(),
+                description: description.clone(),
+                quantity: *quantity,
+                budget_max: budget_max.clone(),
+                currency: currency.clone(),
+                location: location.clone(),
+                needed_by: *needed_by,
+                expires_at: *expires,
+                terms: terms.clone(),
+                brands: brands.clone(),
+            })?;
+            eprintln!(
+                "Intent made under a fresh identity ({}); send it with `vrm intent send {}`.",
+                i.did,
+                short(&i.id)
+            );
+            println!("{}", i.id);
+        }
+        IntentCommand::List { json } => {
+            let list = vault.intents()?;
+            if *json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                eprintln!(
+                    "No intents yet. Say what you want: vrm intent create --category … --description … --expires 7d --brand …"
+                );
+            }
+            for v in list {
+                println!(
+                    "{}  {:<10} {:<16} {} offer(s)  until {}  {}",
+                    short(&v.intent.id),
+                    v.status.as_str(),
+                    v.intent.input.category,
+                    v.offers,
+                    day(v.intent.input.expires_at),
+                    v.intent.input.description
+                );
+            }
+        }
+        IntentCommand::Show { id, json } => {
+            let i = vault.intent(id)?;
+            if *json {
+                return print_json(&i);
+            }
+            println!("Intent {}", i.id);
+            println!("  what:     {} — {}", i.input.category, i.input.description);
+            if let (Some(b), Some(c)) = (&i.input.budget_max, &i.input.currency) {
+                println!("  budget:   at most {b} {c}");
+            }
+            println!("  until:    {}", day(i.input.expires_at));
+            println!("  identity: {}", i.did);
+            println!("  reply to: {}", i.reply_to);
+            for d in &i.deliveries {
+                print_delivery(&mut vault, d)?;
+            }
+        }
+        IntentCommand::Send { id, out, no_http } => {
+            let round = vault.send_intent(id, out.as_deref(), !no_http)?;
+            report_round(&mut vault, &round)?;
+        }
+        IntentCommand::Withdraw { id, out, no_http } => {
+            let round = vault.withdraw_intent(id, out.as_deref(), !no_http)?;
+            eprintln!("Withdrawn.");
+            for d in &round {
+                print_delivery(&mut vault, d)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_delivery(vault: &mut vrm_vault::Vault, d: &intent::Delivery) -> CliResult {
+    let name = vault.brand(&d.brand).map(|b| b.name).unwrap_or_default();
+    match d.status {
+        DeliveryStatus::Sent => println!("  sent    {:<20} {}", name, d.to),
+        DeliveryStatus::Failed => println!(
+            "  failed  {:<20} {} {}",
+            name,
+            d.to,
+            d.reason.as_deref().unwrap_or("")
+        ),
+    }
+    Ok(())
+}
+
+fn report_round(vault: &mut vrm_vault::Vault, round: &[intent::Delivery]) -> CliResult {
+    for d in round {
+        print_delivery(vault, d)?;
+    }
+    if round.iter().any(|d| d.status == DeliveryStatus::Sent) {
+        Ok(())
+    } else {
+        Err(Failure::Other("the intent reached no brand".into()))
+    }
+}
+
+fn offer_line(v: &OfferView) -> String {
+    format!(
+        "{}  {:>10} {}  {:<20} {:<10} {}{}",
+        short(&v.offer.id),
+        v.offer.price,
+        v.offer.currency,
+        v.brand_name
+            .clone()
+            .unwrap_or_else(|| format!("UNVERIFIED {}", v.offer.signer)),
+        format!("{:?}", v.offer.decision).to_lowercase(),
+        v.offer.description.clone().unwrap_or_default(),
+        if v.expired { "  (expired)" } else { "" }
+    )
+}
+
+fn offer_files(path: &Path) -> CliResult<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "age"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
+    let mut vault = ctx.unlock()?;
+    match cmd {
+        OfferCommand::Import { path } => {
+            let files = offer_files(path)?;
+            let mut failed = 0;
+            for f in &files {
+                match read_input(f).and_then(|b| Ok(vault.import_offer(&b)?)) {
+                    Ok(v) => {
+                        if !v.verified {
+                            eprintln!(
+                                "warning: {}: signed by {}, which is not a known brand; shown as UNVERIFIED",
+                                f.display(),
+                                v.offer.signer
+                            );
+                        }
+                        println!("{}", offer_line(&v));
+                    }
+                    Err(Failure::Core(e)) => {
+                        failed += 1;
+                        eprintln!("vrm: {}: {e}", f.display());
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            if failed > 0 {
+                return Err(Failure::Other(format!(
+                    "{failed} of {} offer file(s) refused",
+                    files.len()
+                )));
+            }
+        }
+        OfferCommand::List { intent, json } => {
+            let list = vault.offers(intent.as_deref())?;
+            if *json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                eprintln!("No offers yet.");
+            }
+            for v in &list {
+                println!("{}", offer_line(v));
+            }
+        }
+        OfferCommand::Accept { id, out } => {
+            let (offer, doc) = vault.accept_offer(id)?;
+            write_json(out, &doc)?;
+            eprintln!(
+                "Accepted {} {}; send {} to the brand.",
+                offer.price,
+                offer.currency,
+                out.display()
+            );
+        }
+        OfferCommand::Decline { id, out } => {
+            let (_, doc) = vault.decline_offer(id)?;
+            if let Some(out) = out {
+                write_json(out, &doc)?;
+            }
+            eprintln!("Declined.");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct OfferArgs {
+    /// The IntentRequest file
+    pub intent: PathBuf,
+    /// The brand's key file
+    #[arg(long, value_name = "FILE")]
+    pub identity: PathBuf,
+    /// The price
+    #[arg(long)]
+    pub price: String,
+    /// The currency (EUR, USD…)
+    #[arg(long)]
+    pub currency: String,
+    /// What you offer
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Until when it stands (default: the intent's end)
+    #[arg(long, value_parser = parse_expiry)]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Encrypt it to the intent's reply-to recipient (an age file)
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Where to write it
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+pub(super) fn brand_offer(a: &OfferArgs) -> CliResult {
+    let key = brand_key(&a.identity)?;
+    let (doc, reply_to) = intent::make_offer(
+        &read_input(&a.intent)?,
+        &key.signing,
+        &a.price,
+        &a.currency,
+        a.description.as_deref(),
+        a.valid_until,
+        Utc::now(),
+    )?;
+    if a.encrypt {
+        let to = reply_to.ok_or_else(|| {
+            Failure::Other("the intent has no reply-to recipient to encrypt to".into())
+        })?;
+        let plain = serde_json::to_vec_pretty(&doc).map_err(|e| Failure::Other(e.to_string()))?;
+        let sealed = bundle::encrypt(&plain, &[to])?;
+        std::fs::write(&a.out, sealed).map_err(|e| Error::Io {
+            path: a.out.clone(),
+            source: e,
+        })?;
+    } else {
+        write_json(&a.out, &doc)?;
+    }
+    eprintln!("Wrote the offer to {}.", a.out.display());
+    Ok(())
+}
+
+pub(super) fn serve(addr: &str, dir: &Path) -> CliResult {
+    let intake = Intake::bind(addr, dir)?;
+    let local = intake.local_addr();
+    if !local.starts_with("127.") && !local.starts_with("[::1]") {
+        eprintln!("warning: listening on {local}, which is not a loopback address");
+    }
+    // The address alone on stdout, so a script (or test) can read the port.
+    println!("http://{local}/");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    intake.run(|a| eprintln!("{} {} {}", a.status, a.code, a.message));
+    Ok(())
+}

@@ -1,0 +1,1098 @@
+//! Intentcasting: the person says what they want — signed, under a fresh
+//! identity, sent only to the brands they choose — and brands answer with
+//! signed offers that the person verifies, compares, accepts or declines.
+//!
+//! Each intent has its own Ed25519 key (its own `did:key`) and its own age
+//! identity for encrypted replies, never the person's pairwise brand keys, so
+//! brands cannot join an intent to what else they know. Nothing personal goes
+//! in unless the person writes it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::agreement::{derived_uuid, urn_uuid};
+use crate::audit::AuditAction;
+use crate::bundle::{self, AgeIdentity};
+use crate::did::SigningKey;
+use crate::error::{Error, Result};
+use crate::terms::Template;
+use crate::vault::Vault;
+use crate::{Brand, proof, store};
+
+const INTENT_KIND: &str = "intent";
+const INTENT_KEY_KIND: &str = "intent-key";
+const OFFER_KIND: &str = "offer";
+
+/// The credential type of an intent.
+pub const INTENT_REQUEST: &str = "IntentRequest";
+/// The credential type of an intent's withdrawal.
+pub const INTENT_WITHDRAWAL: &str = "IntentWithdrawal";
+/// The credential type of a brand's offer.
+pub const OFFER: &str = "Offer";
+/// The credential type of the person's acceptance of an offer.
+pub const OFFER_ACCEPTANCE: &str = "OfferAcceptance";
+/// The credential type of the person's declining of an offer.
+pub const OFFER_DECLINE: &str = "OfferDecline";
+
+/// Longest an intent may run.
+pub const MAX_INTENT_DAYS: i64 = 366;
+/// How many times one delivery is tried over HTTP.
+pub const DELIVERY_ATTEMPTS: u32 = 3;
+/// Timeout of one HTTP delivery attempt.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the person wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IntentInput {
+    /// What kind of thing (e.g. `lunch`, `bicycle`).
+    pub category: String,
+    /// In the person's words.
+    pub description: String,
+    /// How many.
+    pub quantity: Option<u32>,
+    /// The most the person will pay (a decimal amount).
+    pub budget_max: Option<String>,
+    /// The currency of the budget (ISO 4217, e.g. `EUR`).
+    pub currency: Option<String>,
+    /// Where.
+    pub location: Option<String>,
+    /// By when it is needed.
+    pub needed_by: Option<NaiveDate>,
+    /// Until when offers are welcome.
+    pub expires_at: DateTime<Utc>,
+    /// The PDC-INTENT terms version it is under (number, id or `latest`);
+    /// none: the latest PDC-INTENT version, if any.
+    pub terms: Option<String>,
+    /// The brands to send it to (ids, names or prefixes).
+    pub brands: Vec<String>,
+}
+
+/// One delivery of an intent (or its withdrawal) to one brand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Delivery {
+    /// The brand.
+    pub brand: String,
+    /// `sent` or `failed`.
+    pub status: DeliveryStatus,
+    /// Where it went: a file path or an inbox URL.
+    pub to: String,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// How a delivery went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum DeliveryStatus {
+    /// Written to a file, or accepted by the brand's inbox.
+    Sent,
+    /// Not delivered.
+    Failed,
+}
+
+/// An intent as the vault keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Intent {
+    /// Random id (the credential is `urn:uuid:<id>`).
+    pub id: String,
+    /// What was asked.
+    pub input: IntentInput,
+    /// The brands it is for (ids).
+    pub brands: Vec<String>,
+    /// The intent's own `did:key`.
+    pub did: String,
+    /// Where offers may be encrypted to (`age1…`).
+    pub reply_to: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// The signed `IntentRequest` (JSON).
+    pub document: String,
+    /// Deliveries of the intent, newest last.
+    pub deliveries: Vec<Delivery>,
+    /// Set once withdrawn.
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    /// Deliveries of the withdrawal.
+    pub withdrawal_deliveries: Vec<Delivery>,
+    /// The offer accepted, if any.
+    pub accepted_offer: Option<String>,
+}
+
+/// Where an intent stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum IntentStatus {
+    /// Made, not sent to anyone yet.
+    Draft,
+    /// Sent to at least one brand.
+    Sent,
+    /// Offers came in.
+    HasOffers,
+    /// The person accepted an offer.
+    Accepted,
+    /// Ran out.
+    Expired,
+    /// The person withdrew it.
+    Withdrawn,
+}
+
+impl IntentStatus {
+    /// The stable id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntentStatus::Draft => "draft",
+            IntentStatus::Sent => "sent",
+            IntentStatus::HasOffers => "has-offers",
+            IntentStatus::Accepted => "accepted",
+            IntentStatus::Expired => "expired",
+            IntentStatus::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// An intent with its status and offer count, for lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IntentView {
+    /// The intent.
+    pub intent: Intent,
+    /// Where it stands now.
+    pub status: IntentStatus,
+    /// Offers received.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub offers: usize,
+}
+
+/// What the person decided about an offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum OfferDecision {
+    /// Not decided.
+    Open,
+    /// Accepted.
+    Accepted,
+    /// Declined.
+    Declined,
+}
+
+/// A brand's offer as the vault keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Offer {
+    /// Local id (from the offer's `urn:uuid:`).
+    pub id: String,
+    /// The intent it answers.
+    pub intent: String,
+    /// The brand whose known `did:key` signed it; `None` when the signer is
+    /// not a known brand (shown as unverified, never trusted silently).
+    pub brand: Option<String>,
+    /// The signer's `did:key`.
+    pub signer: String,
+    /// The price (a decimal amount).
+    pub price: String,
+    /// The currency.
+    pub currency: String,
+    /// What the brand offers.
+    pub description: Option<String>,
+    /// Until when it stands.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// When it was imported.
+    pub received_at: DateTime<Utc>,
+    /// What the person decided.
+    pub decision: OfferDecision,
+    /// When.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The signed offer as received (JSON).
+    pub document: String,
+}
+
+/// An offer with the brand's name and whether it still stands, for lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OfferView {
+    /// The offer.
+    pub offer: Offer,
+    /// The brand's name, if the signer is a known brand.
+    pub brand_name: Option<String>,
+    /// Signed by a known brand's key.
+    pub verified: bool,
+    /// Past its validity.
+    pub expired: bool,
+}
+
+#[derive(Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+struct IntentKeys {
+    /// Ed25519 seed, hex.
+    seed: String,
+    /// `AGE-SECRET-KEY-1…`.
+    age: String,
+}
+
+impl std::fmt::Debug for IntentKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IntentKeys(***)")
+    }
+}
+
+/// Check a decimal amount (`12`, `12.5`, `12.50`); returns it normalised
+/// and in ten-thousandths for comparing.
+pub fn parse_amount(s: &str) -> Result<(String, i128)> {
+    let s = s.trim();
+    let bad = || Error::invalid(format!("{s:?} is not an amount (like 12.50)"));
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty()
+        || whole.len() > 15
+        || frac.len() > 4
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || (s.contains('.') && frac.is_empty())
+    {
+        return Err(bad());
+    }
+    let w: i128 = whole.parse().map_err(|_| bad())?;
+    let mut f = frac.to_string();
+    while f.len() < 4 {
+        f.push('0');
+    }
+    let fv: i128 = f.parse().map_err(|_| bad())?;
+    Ok((s.to_string(), w * 10_000 + fv))
+}
+
+/// Check an ISO 4217-shaped currency code.
+pub fn parse_currency(s: &str) -> Result<String> {
+    let c = s.trim().to_ascii_uppercase();
+    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(c)
+    } else {
+        Err(Error::invalid(format!(
+            "{s:?} is not a currency code (three letters, like EUR)"
+        )))
+    }
+}
+
+fn check_text(what: &str, s: &str, max: usize, required: bool) -> Result<Option<String>> {
+    let t = s.trim();
+    if t.is_empty() {
+        return if required {
+            Err(Error::invalid(format!("the intent needs a {what}")))
+        } else {
+            Ok(None)
+        };
+    }
+    if t.chars().count() > max {
+        return Err(Error::invalid(format!(
+            "the {what} may be at most {max} characters"
+        )));
+    }
+    Ok(Some(t.to_string()))
+}
+
+fn secs(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+impl Intent {
+    /// Where it stands at `now`, given how many offers it has.
+    pub fn status(&self, now: DateTime<Utc>, offers: usize) -> IntentStatus {
+        if self.withdrawn_at.is_some() {
+            IntentStatus::Withdrawn
+        } else if self.accepted_offer.is_some() {
+            IntentStatus::Accepted
+        } else if now >= self.input.expires_at {
+            IntentStatus::Expired
+        } else if offers > 0 {
+            IntentStatus::HasOffers
+        } else if self
+            .deliveries
+            .iter()
+            .any(|d| d.status == DeliveryStatus::Sent)
+        {
+            IntentStatus::Sent
+        } else {
+            IntentStatus::Draft
+        }
+    }
+
+    /// Whether offers may still be taken.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.withdrawn_at.is_none() && self.accepted_offer.is_none() && now < self.input.expires_at
+    }
+}
+
+/// Post a document to an inbox: [`DELIVERY_ATTEMPTS`] tries with backoff;
+/// a 4xx answer is final (the brand refused it), a 5xx or a network error is
+/// tried again. `Ok(())` on 2xx.
+pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<(), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(DELIVERY_TIMEOUT))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let mut last = String::new();
+    for attempt in 0..DELIVERY_ATTEMPTS {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(300 << attempt));
+        }
+        match agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(body)
+        {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                if (200..300).contains(&status) {
+                    return Ok(());
+                }
+                let text = resp
+                    .body_mut()
+                    .with_config()
+                    .limit(4096)
+                    .read_to_string()
+                    .unwrap_or_default();
+                let text: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+                last = format!(
+                    "the inbox answered {status}{}",
+                    if text.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {text}")
+                    }
+                );
+                if (400..500).contains(&status) {
+                    return Err(last);
+                }
+            }
+            Err(e) => last = format!("cannot reach the inbox: {e}"),
+        }
+    }
+    Err(last)
+}
+
+fn check_inbox(url: &str) -> Result<()> {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("{url:?} is not an http(s) URL")))
+    }
+}
+
+fn file_safe(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() {
+        "brand".into()
+    } else {
+        s.chars().take(40).collect()
+    }
+}
+
+impl Vault {
+    fn intent_keys(&self, intent_id: &str) -> Result<(SigningKey, AgeIdentity)> {
+        let row = store::doc(self.conn(), INTENT_KEY_KIND, intent_id)?
+            .ok_or_else(|| Error::Corrupt(format!("the keys of intent {intent_id} are missing")))?;
+        let keys: IntentKeys = self.open_doc(&row)?;
+        let seed = zeroize::Zeroizing::new(
+            data_encoding::HEXLOWER
+                .decode(keys.seed.as_bytes())
+                .map_err(|_| Error::Corrupt("a stored intent key is malformed".into()))?,
+        );
+        let seed: &[u8; 32] = seed
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Corrupt("a stored intent key is malformed".into()))?;
+        Ok((SigningKey::from_seed(seed), AgeIdentity::parse(&keys.age)?))
+    }
+
+    /// Make an intent: signed by a fresh key of its own, with a fresh reply-to
+    /// recipient. Not sent yet (see [`Vault::send_intent`]).
+    pub fn create_intent(&mut self, input: &IntentInput) -> Result<Intent> {
+        let now = secs(Utc::now());
+        let mut input = input.clone();
+        input.category = check_text("category", &input.category, 100, true)?.unwrap_or_default();
+        input.description =
+            check_text("description", &input.description, 2000, true)?.unwrap_or_default();
+        input.location = match &input.location {
+            Some(l) => check_text("location", l, 200, false)?,
+            None => None,
+        };
+        if input.quantity == Some(0) {
+            return Err(Error::invalid("the quantity must be at least 1"));
+        }
+        match (&input.budget_max, &input.currency) {
+            (Some(b), Some(c)) => {
+                input.budget_max = Some(parse_amount(b)?.0);
+                input.currency = Some(parse_currency(c)?);
+            }
+            (None, None) => {}
+            (None, Some(c)) => input.currency = Some(parse_currency(c)?),
+            (Some(_), None) => {
+                return Err(Error::invalid("a budget needs a currency (--currency EUR)"));
+            }
+        }
+        input.expires_at = secs(input.expires_at);
+        if input.expires_at <= now {
+            return Err(Error::invalid("the intent must expire in the future"));
+        }
+        if input.expires_at > now + chrono::Duration::days(MAX_INTENT_DAYS) {
+            return Err(Error::invalid("an intent may run at most a year"));
+        }
+        let mut brands = Vec::new();
+        for b in &input.brands {
+            let id = self.brand(b)?.id;
+            if !brands.contains(&id) {
+                brands.push(id);
+            }
+        }
+        if brands.is_empty() {
+            return Err(Error::invalid(
+                "choose at least one brand to send the intent to",
+            ));
+        }
+        let terms = match input.terms.as_deref().map(str::trim) {
+            Some(t) if !t.is_empty() => Some(self.terms_version(t)?),
+            _ => self
+                .terms_versions()?
+                .into_iter()
+                .rev()
+                .find(|v| v.template == Template::PdcIntent),
+        };
+        if let Some(t) = &terms {
+            if t.template != Template::PdcIntent {
+                return Err(Error::invalid(format!(
+                    "terms version {} is {}, not PDC-INTENT",
+                    t.number,
+                    t.template.id()
+                )));
+            }
+        }
+
+        let id = crate::vault::new_id();
+        let key = SigningKey::generate()?;
+        let reply = AgeIdentity::generate();
+        let mut subject = json!({
+            "intentId": format!("urn:uuid:{id}"),
+            "category": input.category,
+            "description": input.description,
+            "replyTo": { "ageRecipient": reply.recipient() },
+        });
+        if let Some(q) = input.quantity {
+            subject["quantity"] = json!(q);
+        }
+        if let Some(b) = &input.budget_max {
+            subject["budget"] = json!({ "max": b, "currency": input.currency });
+        }
+        if let Some(l) = &input.location {
+            subject["location"] = json!(l);
+        }
+        if let Some(d) = input.needed_by {
+            subject["neededBy"] = json!(d.to_string());
+        }
+        if let Some(t) = &terms {
+            // Terms signed under the intent's own key, with an id derived for
+            // this intent: no identifier shared with anything else.
+            let terms_id = derived_uuid(&["intent terms", &t.id, &id]);
+            let mut ts = crate::terms::subject_json(t.template, &t.title, t.number, &t.clauses);
+            ts["id"] = json!(key.did());
+            let terms_doc = proof::issue_credential(
+                crate::agreement::PERSONAL_TERMS,
+                &key,
+                terms_id,
+                now,
+                None,
+                ts,
+            )?;
+            subject["terms"] = json!({
+                "id": format!("urn:uuid:{terms_id}"),
+                "digestSHA256": data_encoding::HEXLOWER.encode(&proof::jcs_sha256(&terms_doc)?),
+                "template": t.template.id(),
+                "document": terms_doc,
+            });
+        }
+        let uuid = uuid::Uuid::parse_str(&id).map_err(|e| Error::Database(e.to_string()))?;
+        let doc = proof::issue_credential(
+            INTENT_REQUEST,
+            &key,
+            uuid,
+            now,
+            Some(input.expires_at),
+            subject,
+        )?;
+        let intent = Intent {
+            id: id.clone(),
+            brands,
+            did: key.did(),
+            reply_to: reply.recipient(),
+            created_at: now,
+            document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
+            deliveries: Vec::new(),
+            withdrawn_at: None,
+            withdrawal_deliveries: Vec::new(),
+            accepted_offer: None,
+            input,
+        };
+        let keys = IntentKeys {
+            seed: data_encoding::HEXLOWER.encode(key.seed()),
+            age: {
+                use secrecy::ExposeSecret;
+                reply.to_secret_string().expose_secret().to_string()
+            },
+        };
+        let tx = self.conn().unchecked_transaction()?;
+        self.insert_doc(&tx, INTENT_KEY_KIND, &id, None, &keys)?;
+        self.insert_doc(&tx, INTENT_KIND, &id, None, &intent)?;
+        self.append_audit(
+            &tx,
+            AuditAction::IntentCreated,
+            None,
+            Some(&id),
+            format!("intent made for {} brand(s)", intent.brands.len()),
+        )?;
+        tx.commit()?;
+        Ok(intent)
+    }
+
+    /// One intent by id or unique prefix.
+    pub fn intent(&self, id: &str) -> Result<Intent> {
+        self.doc_by_id(INTENT_KIND, id, |id| {
+            Error::invalid(format!("no intent {id}"))
+        })
+    }
+
+    /// Every intent, newest first, with its status.
+    pub fn intents(&mut self) -> Result<Vec<IntentView>> {
+        let (mut list, _) = self.docs::<Intent>(INTENT_KIND)?;
+        list.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        let offers = self.offers(None)?;
+        let now = Utc::now();
+        Ok(list
+            .into_iter()
+            .map(|intent| {
+                let n = offers
+                    .iter()
+                    .filter(|o| o.offer.intent == intent.id)
+                    .count();
+                IntentView {
+                    status: intent.status(now, n),
+                    offers: n,
+                    intent,
+                }
+            })
+            .collect())
+    }
+
+    fn deliver(
+        &mut self,
+        doc: &str,
+        brands: &[String],
+        out_dir: Option<&Path>,
+        http: bool,
+        label: &str,
+        short_id: &str,
+    ) -> Result<Vec<Delivery>> {
+        if let Some(d) = out_dir {
+            if !d.is_dir() {
+                return Err(Error::invalid(format!("{} is not a folder", d.display())));
+            }
+        }
+        let mut out = Vec::new();
+        for brand_id in brands {
+            let brand: Brand = match self.brand(brand_id) {
+                Ok(b) => b,
+                Err(Error::BrandNotFound(_)) => continue, // deleted since
+                Err(e) => return Err(e),
+            };
+            let mut any = false;
+            if let Some(dir) = out_dir {
+                any = true;
+                let path: PathBuf = dir.join(format!(
+                    "{label}-{short_id}-{}.json",
+                    file_safe(&brand.name)
+                ));
+                let result = crate::share::write_atomically(&path, doc.as_bytes()).and_then(|t| {
+                    t.persist(&path)
+                        .map(|_| ())
+                        .map_err(|e| Error::io(&path, e.error))
+                });
+                out.push(Delivery {
+                    brand: brand.id.clone(),
+                    status: if result.is_ok() {
+                        DeliveryStatus::Sent
+                    } else {
+                        DeliveryStatus::Failed
+                    },
+                    to: path.display().to_string(),
+                    reason: result.err().map(|e| e.to_string()),
+                    at: Utc::now(),
+                });
+            }
+            if http {
+                if let Some(url) = &brand.inbox {
+                    any = true;
+                    let result = check_inbox(url)
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| post_document(url, doc.as_bytes()));
+                    out.push(Delivery {
+                        brand: brand.id.clone(),
+                        status: if result.is_ok() {
+                            DeliveryStatus::Sent
+                        } else {
+                            DeliveryStatus::Failed
+                        },
+                        to: url.clone(),
+                        reason: result.err(),
+                        at: Utc::now(),
+                    });
+                }
+            }
+            if !any {
+                out.push(Delivery {
+                    brand: brand.id.clone(),
+                    status: DeliveryStatus::Failed,
+                    to: String::new(),
+                    reason: Some(format!(
+                        "{} has no inbox URL; give --out DIR to write a file to hand over",
+                        brand.name
+                    )),
+                    at: Utc::now(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Send an intent to its brands: a file per brand into `out_dir` and/or
+    /// an HTTP POST to each brand's inbox (when `http`). Returns this round's
+    /// deliveries; every one is kept with the intent.
+    pub fn send_intent(
+        &mut self,
+        id: &str,
+        out_dir: Option<&Path>,
+        http: bool,
+    ) -> Result<Vec<Delivery>> {
+        let mut intent = self.intent(id)?;
+        if !intent.is_live(Utc::now()) {
+            return Err(Error::invalid(
+                "this intent is expired, withdrawn or accepted; it cannot be sent",
+            ));
+        }
+        let short: String = intent.id.chars().take(8).collect();
+        let doc = intent.document.clone();
+        let brands = intent.brands.clone();
+        let round = self.deliver(&doc, &brands, out_dir, http, "intent", &short)?;
+        intent.deliveries.extend(round.iter().cloned());
+        let sent = round
+            .iter()
+            .filter(|d| d.status == DeliveryStatus::Sent)
+            .count();
+        let tx = self.conn().unchecked_transaction()?;
+        self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
+        self.append_audit(
+            &tx,
+            AuditAction::IntentSent,
+            None,
+            Some(&intent.id),
+            format!(
+                "intent delivered {sent} time(s), {} failed",
+                round.len() - sent
+            ),
+        )?;
+        tx.commit()?;
+        Ok(round)
+    }
+
+    /// Withdraw an intent: a signed `IntentWithdrawal` to the same brands.
+    pub fn withdraw_intent(
+        &mut self,
+        id: &str,
+        out_dir: Option<&Path>,
+        http: bool,
+    ) -> Result<Vec<Delivery>> {
+        let mut intent = self.intent(id)?;
+        if intent.withdrawn_at.is_some() {
+            return Err(Error::invalid("this intent is withdrawn already"));
+        }
+        let (key, _) = self.intent_keys(&intent.id)?;
+        let now = secs(Utc::now());
+        let doc = proof::issue_credential(
+            INTENT_WITHDRAWAL,
+            &key,
+            uuid::Uuid::new_v4(),
+            now,
+            None,
+            json!({ "intentId": format!("urn:uuid:{}", intent.id) }),
+        )?;
+        let doc = serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?;
+        // Only brands it reached hear of the withdrawal.
+        let reached: Vec<String> = intent
+            .brands
+            .iter()
+            .filter(|b| {
+                intent
+                    .deliveries
+                    .iter()
+                    .any(|d| &d.brand == *b && d.status == DeliveryStatus::Sent)
+            })
+            .cloned()
+            .collect();
+        let short: String = intent.id.chars().take(8).collect();
+        let round = self.deliver(&doc, &reached, out_dir, http, "withdrawal", &short)?;
+        intent.withdrawn_at = Some(now);
+        intent.withdrawal_deliveries.extend(round.iter().cloned());
+        let tx = self.conn().unchecked_transaction()?;
+        self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
+        self.append_audit(
+            &tx,
+            AuditAction::IntentWithdrawn,
+            None,
+            Some(&intent.id),
+            format!("intent withdrawn; told {} brand(s)", reached.len()),
+        )?;
+        tx.commit()?;
+        Ok(round)
+    }
+
+    /// Import an offer (a signed `Offer`, plain or age-encrypted to one of
+    /// the person's intents): the signature must verify, the intent must be
+    /// the person's own and live, the offer unexpired. A signer that is not a
+    /// known brand's `did:key` is kept as unverified.
+    pub fn import_offer(&mut self, bytes: &[u8]) -> Result<OfferView> {
+        let now = Utc::now();
+        let plain: zeroize::Zeroizing<Vec<u8>> = if bytes.starts_with(b"age-encryption.org/")
+            || bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+        {
+            let (intents, _) = self.docs::<Intent>(INTENT_KIND)?;
+            let mut identities = Vec::new();
+            for i in intents.iter().filter(|i| i.is_live(now)) {
+                identities.push(self.intent_keys(&i.id)?.1);
+            }
+            if identities.is_empty() {
+                return Err(Error::invalid("no live intent could receive this offer"));
+            }
+            bundle::decrypt(
+                bytes,
+                &bundle::OpenKey::Identities(&identities),
+                &bundle::OpenLimits::default(),
+            )?
+        } else {
+            zeroize::Zeroizing::new(bytes.to_vec())
+        };
+        let doc = proof::parse_document(&plain)?;
+        let vc = proof::verify_credential(&doc, now)?;
+        if vc.kind != OFFER {
+            return Err(Error::invalid(format!(
+                "this is a {} document, not an {OFFER}",
+                vc.kind
+            )));
+        }
+        let s = |k: &str| vc.subject.get(k).and_then(Value::as_str);
+        let intent_id = s("intentId")
+            .and_then(urn_uuid)
+            .ok_or_else(|| Error::invalid("the offer names no intent"))?;
+        let intent = match self.intent(&intent_id) {
+            Ok(i) if i.id == intent_id => i,
+            _ => {
+                return Err(Error::invalid(
+                    "the offer answers an intent that is not yours",
+                ));
+            }
+        };
+        if s("id").is_some_and(|d| d != intent.did) {
+            return Err(Error::invalid("the offer is addressed to another key"));
+        }
+        if !intent.is_live(now) {
+            return Err(Error::invalid(
+                "the intent it answers is expired, withdrawn or already accepted",
+            ));
+        }
+        let price = s("price").ok_or_else(|| Error::invalid("the offer has no price"))?;
+        let price = parse_amount(price)?.0;
+        let currency = parse_currency(
+            s("currency").ok_or_else(|| Error::invalid("the offer has no currency"))?,
+        )?;
+        let description = s("description").map(|d| {
+            d.chars()
+                .filter(|c| !c.is_control() || *c == '\n')
+                .take(2000)
+                .collect()
+        });
+        let id =
+            urn_uuid(&vc.id).ok_or_else(|| Error::invalid("the offer's id is not a urn:uuid"))?;
+        if store::doc(self.conn(), OFFER_KIND, &id)?.is_some() {
+            return Err(Error::invalid("this offer was imported already"));
+        }
+        let brand = match self.brand_by_did(&vc.signer) {
+            Ok(b) => Some(b),
+            Err(Error::UnknownSigner(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let offer = Offer {
+            id: id.clone(),
+            intent: intent.id.clone(),
+            brand: brand.as_ref().map(|b| b.id.clone()),
+            signer: vc.signer.clone(),
+            price,
+            currency,
+            description,
+            valid_until: vc.valid_until,
+            received_at: now,
+            decision: OfferDecision::Open,
+            decided_at: None,
+            document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
+        };
+        let tx = self.conn().unchecked_transaction()?;
+        self.insert_doc(&tx, OFFER_KIND, &id, offer.brand.as_deref(), &offer)?;
+        self.append_audit(
+            &tx,
+            AuditAction::OfferImported,
+            offer.brand.as_deref(),
+            Some(&id),
+            format!(
+                "offer for intent {} ({})",
+                &intent.id[..8],
+                if brand.is_some() {
+                    "signed by a known brand"
+                } else {
+                    "unverified signer"
+                }
+            ),
+        )?;
+        tx.commit()?;
+        Ok(OfferView {
+            verified: brand.is_some(),
+            brand_name: brand.map(|b| b.name),
+            expired: false,
+            offer,
+        })
+    }
+
+    /// Offers (of one intent, or all), cheapest first within a currency.
+    pub fn offers(&mut self, intent: Option<&str>) -> Result<Vec<OfferView>> {
+        let intent_id = match intent {
+            Some(i) => Some(self.intent(i)?.id),
+            None => None,
+        };
+        let (mut list, _) = self.docs::<Offer>(OFFER_KIND)?;
+        list.retain(|o| intent_id.as_ref().is_none_or(|i| *i == o.intent));
+        list.sort_by(|a, b| {
+            let pa = parse_amount(&a.price).map(|p| p.1).unwrap_or(i128::MAX);
+            let pb = parse_amount(&b.price).map(|p| p.1).unwrap_or(i128::MAX);
+            a.currency
+                .cmp(&b.currency)
+                .then(pa.cmp(&pb))
+                .then(a.id.cmp(&b.id))
+        });
+        let names: BTreeMap<String, String> =
+            self.brands()?.into_iter().map(|b| (b.id, b.name)).collect();
+        let now = Utc::now();
+        Ok(list
+            .into_iter()
+            .map(|offer| OfferView {
+                brand_name: offer.brand.as_ref().and_then(|b| names.get(b).cloned()),
+                verified: offer.brand.is_some(),
+                expired: offer.valid_until.is_some_and(|u| now >= u),
+                offer,
+            })
+            .collect())
+    }
+
+    fn offer(&self, id: &str) -> Result<Offer> {
+        self.doc_by_id(OFFER_KIND, id, |id| {
+            Error::invalid(format!("no offer {id}"))
+        })
+    }
+
+    /// Accept an offer: a signed `OfferAcceptance` under the intent's key,
+    /// for the brand. Only a verified, unexpired, open offer of a live intent.
+    pub fn accept_offer(&mut self, id: &str) -> Result<(Offer, Value)> {
+        self.decide_offer(id, OfferDecision::Accepted)
+    }
+
+    /// Decline an offer (a signed `OfferDecline` the brand may be sent).
+    pub fn decline_offer(&mut self, id: &str) -> Result<(Offer, Value)> {
+        self.decide_offer(id, OfferDecision::Declined)
+    }
+
+    fn decide_offer(&mut self, id: &str, decision: OfferDecision) -> Result<(Offer, Value)> {
+        let mut offer = self.offer(id)?;
+        let mut intent = self.intent(&offer.intent)?;
+        let now = Utc::now();
+        if offer.decision != OfferDecision::Open {
+            return Err(Error::invalid("this offer was decided already"));
+        }
+        if decision == OfferDecision::Accepted {
+            if offer.brand.is_none() {
+                return Err(Error::UnknownSigner(format!(
+                    "the offer is signed by {}, which is not a known brand; add the brand's did:key before accepting",
+                    offer.signer
+                )));
+            }
+            if offer.valid_until.is_some_and(|u| now >= u) {
+                return Err(Error::invalid("the offer has expired"));
+            }
+            if !intent.is_live(now) {
+                return Err(Error::invalid(
+                    "the intent is expired, withdrawn or already accepted",
+                ));
+            }
+        }
+        let (key, _) = self.intent_keys(&intent.id)?;
+        let kind = if decision == OfferDecision::Accepted {
+            OFFER_ACCEPTANCE
+        } else {
+            OFFER_DECLINE
+        };
+        let doc = proof::issue_credential(
+            kind,
+            &key,
+            uuid::Uuid::new_v4(),
+            secs(now),
+            None,
+            json!({
+                "id": offer.signer,
+                "intentId": format!("urn:uuid:{}", intent.id),
+                "offerId": format!("urn:uuid:{}", offer.id),
+                "price": offer.price,
+                "currency": offer.currency,
+            }),
+        )?;
+        offer.decision = decision;
+        offer.decided_at = Some(now);
+        let tx = self.conn().unchecked_transaction()?;
+        self.replace_doc(&tx, OFFER_KIND, &offer.id, &offer)?;
+        if decision == OfferDecision::Accepted {
+            intent.accepted_offer = Some(offer.id.clone());
+            self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
+        }
+        self.append_audit(
+            &tx,
+            if decision == OfferDecision::Accepted {
+                AuditAction::OfferAccepted
+            } else {
+                AuditAction::OfferDeclined
+            },
+            offer.brand.as_deref(),
+            Some(&offer.id),
+            format!(
+                "offer {} for intent {}",
+                if decision == OfferDecision::Accepted {
+                    "accepted"
+                } else {
+                    "declined"
+                },
+                &intent.id[..8]
+            ),
+        )?;
+        tx.commit()?;
+        Ok((offer, doc))
+    }
+}
+
+/// What a brand's intake makes of a received document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Received {
+    /// The document's id.
+    pub id: String,
+    /// Its kind (`IntentRequest` or `IntentWithdrawal`).
+    pub kind: String,
+    /// The intent it concerns.
+    pub intent: String,
+    /// The signer.
+    pub signer: String,
+}
+
+/// Check a document posted to a brand's intake: a verified, unexpired
+/// `IntentRequest` or `IntentWithdrawal` (a withdrawal must be signed by the
+/// intent's own key, which the caller checks against what it stored).
+pub fn check_received(bytes: &[u8], now: DateTime<Utc>) -> Result<(Received, Value)> {
+    let doc = proof::parse_document(bytes)?;
+    let vc = proof::verify_credential(&doc, now)?;
+    if vc.kind != INTENT_REQUEST && vc.kind != INTENT_WITHDRAWAL {
+        return Err(Error::invalid(format!(
+            "a {} document is not taken here (only {INTENT_REQUEST} and {INTENT_WITHDRAWAL})",
+            vc.kind
+        )));
+    }
+    if vc.kind == INTENT_REQUEST && vc.valid_until.is_none() {
+        return Err(Error::invalid("an intent must say until when it stands"));
+    }
+    let intent = vc
+        .subject
+        .get("intentId")
+        .and_then(Value::as_str)
+        .and_then(urn_uuid)
+        .ok_or_else(|| Error::invalid("the document names no intent"))?;
+    let id =
+        urn_uuid(&vc.id).ok_or_else(|| Error::invalid("the document's id is not a urn:uuid"))?;
+    Ok((
+        Received {
+            id,
+            kind: vc.kind,
+            intent,
+            signer: vc.signer,
+        },
+        doc,
+    ))
+}
+
+/// The brand's signed offer for an intent (a verified `IntentRequest`).
+#[allow(clippy::too_many_arguments)]
+pub fn make_offer(
+    intent_bytes: &[u8],
+    key: &SigningKey,
+    price: &str,
+    currency: &str,
+    description: Option<&str>,
+    valid_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(Value, Option<String>)> {
+    let doc = proof::parse_document(intent_bytes)?;
+    let vc = proof::verify_credential(&doc, now)?;
+    if vc.kind != INTENT_REQUEST {
+        return Err(Error::invalid(format!(
+            "this is a {} document, not an {INTENT_REQUEST}",
+            vc.kind
+        )));
+    }
+    let price = parse_amount(price)?.0;
+    let currency = parse_currency(currency)?;
+    let until = valid_until.or(vc.valid_until).map(secs);
+    let reply_to = vc
+        .subject
+        .pointer("/replyTo/ageRecipient")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut subject = json!({
+        "id": vc.signer,
+        "intentId": vc.id,
+        "price": price,
+        "currency": currency,
+    });
+    if let Some(d) = description.map(str::trim).filter(|d| !d.is_empty()) {
+        subject["description"] = json!(d);
+    }
+    let offer =
+        proof::issue_credential(OFFER, key, uuid::Uuid::new_v4(), secs(now), until, subject)?;
+    Ok((offer, reply_to))
+}

@@ -1,0 +1,531 @@
+//! Intentcasting across processes: the person's `vrm` sends an intent to a
+//! brand's `vrm brand-kit serve` on loopback, the brand signs an offer, the
+//! person imports, verifies and accepts it; tampered, expired, replayed and
+//! wrongly-signed documents are refused.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Std, Stdio};
+
+use chrono::{Duration, Utc};
+use predicates::prelude::*;
+use serde_json::{Value, json};
+use vrm_vault::did::SigningKey;
+use vrm_vault::proof;
+
+use crate::util::*;
+
+/// A running `vrm brand-kit serve`, stopped on drop.
+struct Intake {
+    child: Child,
+    url: String,
+    dir: PathBuf,
+}
+
+impl Drop for Intake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn intake(dir: &Path) -> Intake {
+    let bin = assert_cmd::cargo::cargo_bin("vrm");
+    let mut child = Std::new(bin)
+        .args(["brand-kit", "serve", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("http://127.0.0.1:"), "{line:?}");
+    Intake {
+        child,
+        url: line.trim().to_string(),
+        dir: dir.to_path_buf(),
+    }
+}
+
+fn post(url: &str, body: &[u8]) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .send(body)
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+struct Brand {
+    key: PathBuf,
+    did: String,
+}
+
+fn brand_with_inbox(tmp: &Path, dir: &Path, name: &str, inbox: &str) -> Brand {
+    let key = tmp.join(format!("{name}.key"));
+    let out = vrm_ok(dir, &["brand-kit", "keygen", "--out", p(&key)]);
+    let did = out.lines().next().unwrap().to_string();
+    vrm_ok(
+        dir,
+        &["brand", "add", name, "--did", &did, "--inbox", inbox],
+    );
+    Brand { key, did }
+}
+
+fn stored_intents(intake: &Intake) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(intake.dir.join("intents"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_whole_exchange_across_processes() {
+    let (tmp, dir, _) = cli_vault();
+    let brand_dir = tmp.path().join("brand-intake");
+    let intake = intake(&brand_dir);
+    let acme = brand_with_inbox(tmp.path(), &dir, "Acme Lunch", &intake.url);
+    vrm_ok(&dir, &["terms", "new", "--template", "PDC-INTENT"]);
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "lunch",
+            "--description",
+            "vegetarian lunch for two",
+            "--quantity",
+            "2",
+            "--budget-max",
+            "30",
+            "--currency",
+            "eur",
+            "--location",
+            "Lyon 2e",
+            "--expires",
+            "7d",
+            "--brand",
+            "acme",
+        ],
+    );
+    vrm_ok(&dir, &["intent", "send", &id]);
+    let stored = stored_intents(&intake);
+    assert_eq!(stored.len(), 1, "the intake stored the intent");
+    let intent: Value = serde_json::from_slice(&std::fs::read(&stored[0]).unwrap()).unwrap();
+    assert_eq!(intent["type"][1], "IntentRequest");
+    assert_eq!(intent["credentialSubject"]["budget"]["currency"], "EUR");
+    assert_eq!(
+        intent["credentialSubject"]["terms"]["template"],
+        "PDC-INTENT"
+    );
+    let shown =
+        serde_json::from_str::<Value>(&vrm_ok(&dir, &["intent", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["deliveries"][0]["status"], "sent");
+    // A fresh identity: not the person's key for Acme (if there is one) nor
+    // that of another intent.
+    let second = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "bike",
+            "--description",
+            "city bike",
+            "--expires",
+            "3d",
+            "--brand",
+            "acme",
+        ],
+    );
+    let second =
+        serde_json::from_str::<Value>(&vrm_ok(&dir, &["intent", "show", &second, "--json"]))
+            .unwrap();
+    assert_ne!(shown["did"], second["did"]);
+
+    // The brand answers, encrypted to the intent's reply-to recipient.
+    let offer = tmp.path().join("offer.age");
+    vrm_ok(
+        &dir,
+        &[
+            "brand-kit",
+            "offer",
+            p(&stored[0]),
+            "--identity",
+            p(&acme.key),
+            "--price",
+            "24.50",
+            "--currency",
+            "EUR",
+            "--description",
+            "two set menus",
+            "--encrypt",
+            "--out",
+            p(&offer),
+        ],
+    );
+    assert!(
+        std::fs::read(&offer)
+            .unwrap()
+            .starts_with(b"age-encryption.org/v1")
+    );
+    let cheaper = tmp.path().join("cheaper.json");
+    vrm_ok(
+        &dir,
+        &[
+            "brand-kit",
+            "offer",
+            p(&stored[0]),
+            "--identity",
+            p(&acme.key),
+            "--price",
+            "19",
+            "--currency",
+            "EUR",
+            "--out",
+            p(&cheaper),
+        ],
+    );
+    vrm_ok(&dir, &["offer", "import", p(&offer)]);
+    vrm_ok(&dir, &["offer", "import", p(&cheaper)]);
+    let offers: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["offer", "list", "--intent", &id, "--json"])).unwrap();
+    assert_eq!(offers[0]["offer"]["price"], "19", "cheapest first");
+    assert_eq!(offers[1]["offer"]["price"], "24.50");
+    assert_eq!(offers[0]["verified"], true);
+    assert_eq!(offers[0]["brand_name"], "Acme Lunch");
+    let list: Value = serde_json::from_str(&vrm_ok(&dir, &["intent", "list", "--json"])).unwrap();
+    let mine = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["intent"]["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(mine["status"], "has-offers");
+
+    // Replayed: the same offer twice is refused.
+    vrm(&dir)
+        .args(["offer", "import", p(&cheaper)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("imported already"));
+
+    // Accept the cheaper one: a signed acceptance for the brand.
+    let offer_id = offers[0]["offer"]["id"].as_str().unwrap().to_string();
+    let acceptance = tmp.path().join("acceptance.json");
+    vrm_ok(
+        &dir,
+        &["offer", "accept", &offer_id, "--out", p(&acceptance)],
+    );
+    vrm(&dir)
+        .args(["verify", p(&acceptance)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OfferAcceptance"));
+    let list: Value = serde_json::from_str(&vrm_ok(&dir, &["intent", "list", "--json"])).unwrap();
+    let mine = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["intent"]["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(mine["status"], "accepted");
+    // Once accepted, no further offer is taken.
+    vrm(&dir)
+        .args([
+            "offer",
+            "accept",
+            offers[1]["offer"]["id"].as_str().unwrap(),
+            "--out",
+            p(&tmp.path().join("x.json")),
+        ])
+        .assert()
+        .code(1);
+
+    let log: Value = serde_json::from_str(&vrm_ok(&dir, &["audit", "list", "--json"])).unwrap();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "intent-created",
+        "intent-sent",
+        "offer-imported",
+        "offer-accepted",
+    ] {
+        assert!(actions.contains(&a), "{a}");
+    }
+    let _ = acme.did;
+}
+
+#[test]
+fn the_intake_refuses_tampered_expired_replayed_and_wrongly_signed_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let intake = intake(&tmp.path().join("intake"));
+    let key = SigningKey::generate().unwrap();
+    let now = Utc::now();
+    let intent_id = uuid::Uuid::new_v4();
+    let subject = json!({ "intentId": format!("urn:uuid:{intent_id}"), "category": "lunch", "description": "x" });
+    let good = proof::issue_credential(
+        "IntentRequest",
+        &key,
+        intent_id,
+        now,
+        Some(now + Duration::days(1)),
+        subject.clone(),
+    )
+    .unwrap();
+    let good_bytes = serde_json::to_vec(&good).unwrap();
+
+    // Tampered: a changed value breaks the signature.
+    let mut tampered = good.clone();
+    tampered["credentialSubject"]["description"] = json!("y");
+    let (status, body) = post(&intake.url, &serde_json::to_vec(&tampered).unwrap());
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "document.bad_signature");
+
+    // Expired.
+    let old_id = uuid::Uuid::new_v4();
+    let old = proof::issue_credential(
+        "IntentRequest", &key, old_id, now - Duration::days(3), Some(now - Duration::days(1)),
+        json!({ "intentId": format!("urn:uuid:{old_id}"), "category": "lunch", "description": "x" }),
+    ).unwrap();
+    assert_eq!(post(&intake.url, &serde_json::to_vec(&old).unwrap()).0, 410);
+
+    // Junk, and the wrong method or path.
+    assert_eq!(post(&intake.url, b"not json").0, 400);
+    assert_eq!(
+        post(&format!("{}elsewhere", intake.url), &good_bytes).0,
+        404
+    );
+    assert!(stored_intents(&intake).is_empty(), "nothing bad was stored");
+
+    // Good, then the same again: a replay.
+    assert_eq!(post(&intake.url, &good_bytes).0, 201);
+    let (status, body) = post(&intake.url, &good_bytes);
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(stored_intents(&intake).len(), 1);
+
+    // A withdrawal signed by another key is refused; by the intent's key, stored.
+    let other = SigningKey::generate().unwrap();
+    let withdrawal = |k: &SigningKey| {
+        serde_json::to_vec(
+            &proof::issue_credential(
+                "IntentWithdrawal",
+                k,
+                uuid::Uuid::new_v4(),
+                Utc::now(),
+                None,
+                json!({ "intentId": format!("urn:uuid:{intent_id}") }),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(post(&intake.url, &withdrawal(&other)).0, 422);
+    assert_eq!(post(&intake.url, &withdrawal(&key)).0, 201);
+}
+
+#[test]
+fn offers_that_are_tampered_expired_unknown_or_not_for_us_are_refused_or_flagged() {
+    let (tmp, dir, _) = cli_vault();
+    let brand_dir = tmp.path().join("intake");
+    let intake = intake(&brand_dir);
+    let acme = brand_with_inbox(tmp.path(), &dir, "Acme", &intake.url);
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "tyres",
+            "--description",
+            "four winter tyres",
+            "--expires",
+            "5d",
+            "--brand",
+            "acme",
+        ],
+    );
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    vrm_ok(
+        &dir,
+        &["intent", "send", &id, "--out", p(&out), "--no-http"],
+    );
+    let files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "a file per brand");
+    assert!(
+        stored_intents(&intake).is_empty(),
+        "--no-http posts nothing"
+    );
+    let intent_file = &files[0];
+
+    let offer = |key: &Path, name: &str, extra: &[&str]| {
+        let f = tmp.path().join(name);
+        let mut args = vec![
+            "brand-kit",
+            "offer",
+            p(intent_file),
+            "--identity",
+            p(key),
+            "--price",
+            "300",
+            "--currency",
+            "EUR",
+            "--out",
+            p(&f),
+        ];
+        args.extend_from_slice(extra);
+        vrm_ok(&dir, &args);
+        f
+    };
+    // Tampered.
+    let good = offer(&acme.key, "good.json", &[]);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let tampered = tmp.path().join("tampered.json");
+    std::fs::write(&tampered, text.replace("\"300\"", "\"3\"")).unwrap();
+    vrm(&dir)
+        .args(["offer", "import", p(&tampered)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("signature"));
+    // Signed by a key that is no known brand: kept, shown unverified, not acceptable.
+    let stranger = tmp.path().join("stranger.key");
+    vrm_ok(&dir, &["brand-kit", "keygen", "--out", p(&stranger)]);
+    let unknown = offer(&stranger, "unknown.json", &[]);
+    vrm(&dir)
+        .args(["offer", "import", p(&unknown)])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("UNVERIFIED"));
+    let offers: Value = serde_json::from_str(&vrm_ok(&dir, &["offer", "list", "--json"])).unwrap();
+    assert_eq!(offers[0]["verified"], false);
+    vrm(&dir)
+        .args([
+            "offer",
+            "accept",
+            offers[0]["offer"]["id"].as_str().unwrap(),
+            "--out",
+            p(&tmp.path().join("a.json")),
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a known brand"));
+    // An offer for someone else's intent.
+    let key = SigningKey::generate().unwrap();
+    let foreign_id = uuid::Uuid::new_v4();
+    let foreign_intent = proof::issue_credential(
+        "IntentRequest", &key, foreign_id, Utc::now(), Some(Utc::now() + Duration::days(1)),
+        json!({ "intentId": format!("urn:uuid:{foreign_id}"), "category": "x", "description": "y" }),
+    ).unwrap();
+    let foreign_file = tmp.path().join("foreign-intent.json");
+    std::fs::write(&foreign_file, serde_json::to_vec(&foreign_intent).unwrap()).unwrap();
+    let foreign_offer = tmp.path().join("foreign-offer.json");
+    vrm_ok(
+        &dir,
+        &[
+            "brand-kit",
+            "offer",
+            p(&foreign_file),
+            "--identity",
+            p(&acme.key),
+            "--price",
+            "1",
+            "--currency",
+            "EUR",
+            "--out",
+            p(&foreign_offer),
+        ],
+    );
+    vrm(&dir)
+        .args(["offer", "import", p(&foreign_offer)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not yours"));
+
+    // Withdrawn: told to the brands it reached (a file here), and no more offers.
+    let wdir = tmp.path().join("withdrawals");
+    std::fs::create_dir(&wdir).unwrap();
+    vrm_ok(
+        &dir,
+        &["intent", "withdraw", &id, "--out", p(&wdir), "--no-http"],
+    );
+    assert_eq!(std::fs::read_dir(&wdir).unwrap().count(), 1);
+    vrm(&dir)
+        .args(["offer", "import", p(&good)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("withdrawn"));
+}
+
+#[test]
+fn a_delivery_that_cannot_reach_the_inbox_is_recorded_as_failed() {
+    let (_tmp, dir, _) = cli_vault();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    vrm_ok(
+        &dir,
+        &[
+            "brand",
+            "add",
+            "Gone",
+            "--inbox",
+            &format!("http://127.0.0.1:{port}/"),
+        ],
+    );
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "x",
+            "--description",
+            "y",
+            "--expires",
+            "1d",
+            "--brand",
+            "gone",
+        ],
+    );
+    vrm(&dir)
+        .args(["intent", "send", &id])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("failed"));
+    let shown: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["intent", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["deliveries"][0]["status"], "failed");
+    assert!(
+        shown["deliveries"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach")
+    );
+}
