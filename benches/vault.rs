@@ -13,7 +13,12 @@
 //! Run with `cargo bench --bench vault`. Each benchmark prints a summary line
 //! (`insert 100k: ...`, `search 100k: ...`, `unlock 100k: ...`) next to
 //! criterion's own report. The whole run takes a few minutes on 2 cores.
-//! `VRM_BENCH_ONLY=insert|search|unlock` runs only the named sections.
+//! 4. `verify`: credentials verified per second (`proof::verify_credential`)
+//!    vs bare Ed25519 verification; `share_10k`: a share of 10,000 records
+//!    (`Vault::create_share`) vs JSON + age encryption of the same fields.
+//!
+//! `VRM_BENCH_ONLY=insert|search|unlock|verify|share` runs only the named
+//! sections.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
@@ -1031,6 +1036,171 @@ fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path)
     );
 }
 
+// ---- 4. signed documents: verify throughput, share bundle -----------------------
+
+/// Signature verification throughput: `proof::verify_credential` (JCS of
+/// document and proof options, two SHA-256, Ed25519, the credential checks)
+/// over 2,000 distinct intent-shaped credentials, against bare Ed25519
+/// verification (ring) of the same number of 64-byte messages.
+fn bench_verify(c: &mut Criterion) {
+    use vrm_vault::did::{SigningKey, verify_signature};
+    use vrm_vault::proof;
+    const N: usize = 2_000;
+    let key = SigningKey::generate().unwrap();
+    let now = Utc::now();
+    let docs: Vec<serde_json::Value> = (0..N)
+        .map(|i| {
+            let id = uuid::Uuid::new_v4();
+            proof::issue_credential(
+                "IntentRequest",
+                &key,
+                id,
+                now,
+                Some(now + chrono::Duration::days(7)),
+                serde_json::json!({
+                    "intentId": format!("urn:uuid:{id}"),
+                    "category": "lunch",
+                    "description": format!("vegetarian lunch for {i} people near the station"),
+                    "budget": { "max": "30.00", "currency": "EUR" },
+                    "replyTo": { "ageRecipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p" },
+                }),
+            )
+            .unwrap()
+        })
+        .collect();
+    let msgs: Vec<([u8; 64], [u8; 64])> = (0..N)
+        .map(|i| {
+            let mut m = [0u8; 64];
+            m[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            (m, key.sign(&m))
+        })
+        .collect();
+    let public = key.public_key();
+    let mut ours = Vec::new();
+    let mut bare = Vec::new();
+    let mut g = c.benchmark_group("verify");
+    g.sample_size(SAMPLES);
+    g.bench_function("verify_credential_x2000", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                for d in &docs {
+                    black_box(proof::verify_credential(d, now).unwrap());
+                }
+                let t = start.elapsed();
+                ours.push(t);
+                total += t;
+            }
+            total
+        })
+    });
+    g.bench_function("bare_ed25519_x2000", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                for (m, sig) in &msgs {
+                    assert!(verify_signature(&public, m, sig));
+                }
+                let t = start.elapsed();
+                bare.push(t);
+                total += t;
+            }
+            total
+        })
+    });
+    g.finish();
+    let o = median(measured(&ours));
+    let b = median(measured(&bare));
+    let per_s = N as f64 / o.as_secs_f64();
+    println!(
+        "verify: {:.0} credentials/s (goal >= 5000/s: {}); bare Ed25519 {:.0}/s; ratio {:.2}x",
+        per_s,
+        verdict(per_s >= 5000.0),
+        N as f64 / b.as_secs_f64(),
+        o.as_secs_f64() / b.as_secs_f64(),
+    );
+}
+
+/// A share of 10,000 records (`Vault::create_share`: look up and filter the
+/// records, sign the grant, age-encrypt it, record the share and its log
+/// entry, write the file) against the baseline of serialising the same
+/// records' fields to JSON and age-encrypting that to the same two
+/// recipients, without signing or bookkeeping.
+fn bench_share(c: &mut Criterion, data: &Dataset) {
+    use vrm_vault::bundle::{self, AgeIdentity};
+    use vrm_vault::share::ShareRequest;
+    const N: usize = 10_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut vault, records) = fresh_vault(&tmp.path().join("vault"), data);
+    encrypted_insert(&mut vault, &records[..N]);
+    let brand_key = AgeIdentity::generate();
+    let brand = vault
+        .add_brand(&BrandInput {
+            name: Some("Bench Share Brand".into()),
+            age_recipient: Some(brand_key.recipient()),
+            ..Default::default()
+        })
+        .unwrap();
+    let ids: Vec<String> = records[..N].iter().map(|r| r.id.clone()).collect();
+    let req = ShareRequest {
+        brand: brand.id.clone(),
+        records: ids,
+        fields: vec![],
+        purpose: "benchmark".into(),
+        expires_at: Utc::now() + chrono::Duration::days(30),
+        terms: None,
+    };
+    let out = tmp.path().join("share.age");
+    let own = vault.person_recipient().unwrap();
+    let mut ours = Vec::new();
+    let mut base = Vec::new();
+    let mut g = slow_group(c, "share_10k");
+    g.bench_function("create_share", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                black_box(vault.create_share(&req, &out).unwrap());
+                let t = start.elapsed();
+                ours.push(t);
+                total += t;
+            }
+            total
+        })
+    });
+    g.bench_function("json_and_age_only", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let fields: Vec<&BTreeMap<String, String>> =
+                    records[..N].iter().map(|r| &r.fields).collect();
+                let json = serde_json::to_vec(&fields).unwrap();
+                black_box(
+                    bundle::encrypt(&json, &[brand_key.recipient(), own.clone()]).unwrap(),
+                );
+                let t = start.elapsed();
+                base.push(t);
+                total += t;
+            }
+            total
+        })
+    });
+    g.finish();
+    let o = median(measured(&ours));
+    let b = median(measured(&base));
+    println!(
+        "share 10k: create_share {:.1} ms (goal <= 250 ms: {}); JSON + age only {:.1} ms; ratio {:.2}x; bundle {} KiB",
+        ms(o),
+        verdict(o <= Duration::from_millis(250)),
+        ms(b),
+        o.as_secs_f64() / b.as_secs_f64(),
+        std::fs::metadata(&out).map(|m| m.len() / 1024).unwrap_or(0),
+    );
+}
+
 // ---- main ------------------------------------------------------------------------
 
 /// Whether to run a section: all of them unless `VRM_BENCH_ONLY` names some
@@ -1080,6 +1250,13 @@ fn main() {
         if wanted("unlock") {
             bench_unlock(&mut c, &dir, &kek, &plain_db);
         }
+    }
+
+    if wanted("verify") {
+        bench_verify(&mut c);
+    }
+    if wanted("share") {
+        bench_share(&mut c, &data);
     }
 
     c.final_summary();
