@@ -1178,9 +1178,7 @@ fn bench_share(c: &mut Criterion, data: &Dataset) {
                 let fields: Vec<&BTreeMap<String, String>> =
                     records[..N].iter().map(|r| &r.fields).collect();
                 let json = serde_json::to_vec(&fields).unwrap();
-                black_box(
-                    bundle::encrypt(&json, &[brand_key.recipient(), own.clone()]).unwrap(),
-                );
+                black_box(bundle::encrypt(&json, &[brand_key.recipient(), own.clone()]).unwrap());
                 let t = start.elapsed();
                 base.push(t);
                 total += t;

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::store;
 use crate::vault::Vault;
 
-const HEAD_KIND: &str = "audit-head";
+pub(crate) const HEAD_KIND: &str = "audit-head";
 const HEAD_ID: &str = "head";
 
 /// What happened.
@@ -183,6 +183,51 @@ impl Vault {
         } else {
             self.insert_doc(conn, HEAD_KIND, HEAD_ID, None, &new_head)
         }
+    }
+
+    /// Write the entries of a backup's log into an empty log, as they were
+    /// (their chain is kept: each entry's plaintext is re-sealed unchanged).
+    pub(crate) fn restore_audit(&self, conn: &Connection, entries: &[AuditEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        // What this vault logged so far (the restore's own import) goes after
+        // the backup's history.
+        let existing = if self.audit_head(conn)?.is_some() {
+            self.audit_entries()?.0
+        } else {
+            Vec::new()
+        };
+        store::clear_audit(conn)?;
+        store::delete_doc(conn, HEAD_KIND, HEAD_ID)?;
+        let mut last = String::new();
+        for (i, entry) in entries.iter().enumerate() {
+            if entry.seq != i as u64 + 1 || entry.prev != last {
+                return Err(Error::AuditBroken(format!(
+                    "the backup's activity log breaks at entry {}",
+                    i + 1
+                )));
+            }
+            let plain = serde_json::to_vec(entry).map_err(|e| Error::Database(e.to_string()))?;
+            let body = self.seal_bytes(&entry_aad(entry.seq), &plain)?;
+            store::insert_audit(conn, entry.seq as i64, &body)?;
+            last = hex(&crypto::sha256(&plain));
+        }
+        let head = Head {
+            count: entries.len() as u64,
+            last,
+        };
+        self.insert_doc(conn, HEAD_KIND, HEAD_ID, None, &head)?;
+        for e in existing {
+            self.append_audit(
+                conn,
+                e.action,
+                e.brand.as_deref(),
+                e.subject.as_deref(),
+                e.summary,
+            )?;
+        }
+        Ok(())
     }
 
     /// Append an entry on its own (for actions outside the vault's own

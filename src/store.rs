@@ -321,6 +321,17 @@ pub fn docs_of_kind(conn: &Connection, kind: &str) -> Result<Vec<DocRow>> {
     Ok(rows)
 }
 
+/// Every document, of every kind.
+pub fn all_docs(conn: &Connection) -> Result<Vec<DocRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, brand_id, version, body FROM documents ORDER BY kind, id",
+    )?;
+    let rows = stmt
+        .query_map([], doc_from)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// One document by exact id and kind.
 pub fn doc(conn: &Connection, kind: &str, id: &str) -> Result<Option<DocRow>> {
     let mut stmt = conn.prepare_cached(
@@ -397,6 +408,12 @@ pub fn delete_docs_of_brand(conn: &Connection, brand_id: &str) -> Result<usize> 
 pub fn insert_audit(conn: &Connection, seq: i64, body: &[u8]) -> Result<()> {
     conn.prepare_cached("INSERT INTO audit_log (seq, body) VALUES (?1, ?2)")?
         .execute(params![seq, body])?;
+    Ok(())
+}
+
+/// Empty the activity log (only to restore a backup's log in its place).
+pub fn clear_audit(conn: &Connection) -> Result<()> {
+    conn.execute("DELETE FROM audit_log", [])?;
     Ok(())
 }
 

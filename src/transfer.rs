@@ -53,6 +53,14 @@ pub struct ExportDocument {
     pub brands: Vec<Brand>,
     /// Every record.
     pub records: Vec<Record>,
+    /// Terms versions, shares, agreements, requests, intents, offers and the
+    /// person's keys (so a restored vault can still sign for its brands).
+    /// `vrm import` ignores them; `vrm restore` brings them back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<crate::vault::ExportedDocument>,
+    /// The activity log, oldest first (restored with its chain intact).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activity: Vec<crate::audit::AuditEntry>,
 }
 
 /// What an import did.
@@ -122,6 +130,13 @@ struct JsonDocument<'a> {
     brands: Vec<&'a RawValue>,
     #[serde(borrow, default)]
     records: Vec<&'a RawValue>,
+    // Read by restore (see `restore`), not by import.
+    #[serde(borrow, default)]
+    #[allow(dead_code)]
+    documents: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    #[allow(dead_code)]
+    activity: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -533,6 +548,8 @@ pub fn export_document(vault: &mut Vault) -> Result<ExportDocument> {
         exported_at: Utc::now(),
         brands: vault.brands()?,
         records,
+        documents: vault.export_documents()?,
+        activity: vault.audit_entries()?.0,
     })
 }
 
@@ -685,7 +702,22 @@ pub fn restore(
     let text = read_backup(backup, key)?;
     let (mut vault, code) = Vault::create(dir, passphrase, kdf)?;
     let name = backup.display().to_string();
-    match import_json(&mut vault, &name, &text, &mut |_, _| {}) {
+    let restored = import_json(&mut vault, &name, &text, &mut |_, _| {}).and_then(|summary| {
+        #[derive(Deserialize)]
+        struct Rest {
+            #[serde(default)]
+            documents: Vec<crate::vault::ExportedDocument>,
+            #[serde(default)]
+            activity: Vec<crate::audit::AuditEntry>,
+        }
+        let rest: Rest = serde_json::from_str(&text).map_err(|e| Error::ImportFormat {
+            file: name.clone(),
+            reason: format!("its documents cannot be read: {e}"),
+        })?;
+        vault.restore_documents(&rest.documents, &rest.activity)?;
+        Ok(summary)
+    });
+    match restored {
         Ok(summary) => Ok((vault, code, summary)),
         Err(e) => {
             drop(vault);

@@ -326,6 +326,20 @@ pub struct VaultInfo {
     pub kdf_t: u32,
 }
 
+/// A document as it travels in a backup: its kind, id, brand and value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportedDocument {
+    /// `terms`, `share`, `identity`, …
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+    /// The brand it belongs to.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// Its value, as the vault keeps it.
+    pub value: serde_json::Value,
+}
+
 /// An unlocked vault. Dropping it locks it: the keys are zeroized, and so are
 /// the decrypted values it cached (copies handed to callers are theirs).
 #[derive(Debug)]
@@ -697,6 +711,61 @@ impl Vault {
                 "{id} matches more than one {kind}; give more of the id"
             ))),
         }
+    }
+
+    /// Every document (keys included; the head of the activity log is not a
+    /// document to carry: it is rebuilt), for a backup.
+    pub fn export_documents(&self) -> Result<Vec<ExportedDocument>> {
+        let rows = store::all_docs(&self.conn)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.kind == crate::audit::HEAD_KIND {
+                continue;
+            }
+            let value: serde_json::Value = match self.open_doc(&row) {
+                Ok(v) => v,
+                // A damaged document is left out, like a damaged record.
+                Err(Error::Tampered { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            out.push(ExportedDocument {
+                kind: row.kind,
+                id: row.id,
+                brand: row.brand_id,
+                value,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Put back the documents and activity log of a backup (into a vault
+    /// being restored), in one transaction. The log is re-sealed entry by
+    /// entry and must still verify.
+    pub fn restore_documents(
+        &mut self,
+        docs: &[ExportedDocument],
+        activity: &[crate::audit::AuditEntry],
+    ) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        for d in docs {
+            if d.kind.is_empty() || d.kind == crate::audit::HEAD_KIND || d.id.is_empty() {
+                return Err(Error::invalid("the backup holds a malformed document"));
+            }
+            if let Some(b) = &d.brand {
+                if store::row(&tx, Table::Brands, b)?.is_none() {
+                    return Err(Error::invalid(format!(
+                        "the backup's {} {} belongs to a brand it does not hold",
+                        d.kind, d.id
+                    )));
+                }
+            }
+            self.insert_doc(&tx, &d.kind, &d.id, d.brand.as_deref(), &d.value)?;
+        }
+        self.restore_audit(&tx, activity)?;
+        tx.commit()?;
+        // Everything (the log too) must check out before this vault is used.
+        self.verify_audit()?;
+        Ok(())
     }
 
     /// Seal bytes under the data key with `aad` (the activity log uses it).
