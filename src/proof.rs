@@ -149,9 +149,15 @@ fn hash_data(proof_config: &Value, document: &Value) -> Result<[u8; 64]> {
 /// secured document. The document must be a JSON object without a proof, and
 /// the verification method must be `key`'s own.
 pub fn create_proof(unsecured: &Value, key: &SigningKey, options: ProofOptions) -> Result<Value> {
-    let doc = unsecured
-        .as_object()
-        .ok_or_else(|| Error::invalid("a document to sign must be a JSON object"))?;
+    secure(unsecured.clone(), key, options)
+}
+
+/// [`create_proof`] on a document the caller gives up, so a large one is not
+/// copied.
+fn secure(unsecured: Value, key: &SigningKey, options: ProofOptions) -> Result<Value> {
+    let Value::Object(mut doc) = unsecured else {
+        return Err(Error::invalid("a document to sign must be a JSON object"));
+    };
     if doc.contains_key("proof") {
         return Err(Error::invalid(
             "the document already has a proof; a document carries exactly one",
@@ -182,13 +188,16 @@ pub fn create_proof(unsecured: &Value, key: &SigningKey, options: ProofOptions) 
     if let Some(context) = doc.get("@context") {
         proof.insert("@context".into(), context.clone());
     }
-    let proof_config = Value::Object(proof.clone());
-    let signature = key.sign(&hash_data(&proof_config, unsecured)?);
+    let proof_config = Value::Object(proof);
+    let unsecured = Value::Object(doc);
+    let signature = key.sign(&hash_data(&proof_config, &unsecured)?);
+    let (Value::Object(mut proof), Value::Object(d)) = (proof_config, unsecured) else {
+        unreachable!("both were built as objects above");
+    };
+    doc = d;
     proof.insert("proofValue".into(), encode_proof_value(&signature).into());
-
-    let mut secured = doc.clone();
-    secured.insert("proof".into(), Value::Object(proof));
-    Ok(Value::Object(secured))
+    doc.insert("proof".into(), Value::Object(proof));
+    Ok(Value::Object(doc))
 }
 
 /// Secure `unsecured` with a proof by `key` for `assertionMethod`, created
@@ -422,7 +431,16 @@ pub fn issue_credential(
             map.insert("validUntil".into(), until_s.into());
         }
     }
-    sign(&doc, key, valid_from)
+    let created = format_time(valid_from)?;
+    secure(
+        doc,
+        key,
+        ProofOptions {
+            created,
+            verification_method: key.verification_method(),
+            proof_purpose: ASSERTION_METHOD.into(),
+        },
+    )
 }
 
 /// Verify a credential at time `now`: its proof ([`verify`]), then that it is

@@ -321,6 +321,9 @@ impl Vault {
             _ => self.terms_versions()?.pop(),
         };
 
+        if req.records.len() > 64 {
+            self.preload_records()?;
+        }
         let share_id = crate::vault::new_id();
         let mut items = Vec::with_capacity(req.records.len());
         let mut records_json = Vec::with_capacity(req.records.len());

@@ -964,6 +964,12 @@ impl Vault {
 
     // ---- records ---------------------------------------------------------
 
+    /// Decrypt every record into the cache now (cheaper than one query per
+    /// record when many are about to be read).
+    pub(crate) fn preload_records(&mut self) -> Result<()> {
+        self.load_records().map(|_| ())
+    }
+
     fn load_records(&mut self) -> Result<&mut RecordCache> {
         if self.records.is_none() {
             let rows = store::all_rows(&self.conn, Table::Records)?;
@@ -1010,6 +1016,11 @@ impl Vault {
 
     /// One record, by id or unique id prefix.
     pub fn record(&mut self, id: &str) -> Result<Record> {
+        // A full id already in the cache needs no query.
+        let exact = id.trim().to_ascii_lowercase();
+        if let Some(r) = self.records.as_ref().and_then(|c| c.by_id.get(&exact)) {
+            return Ok(r.clone());
+        }
         let id = self.resolve_record_id(id)?;
         if let Some(r) = self.records.as_ref().and_then(|c| c.by_id.get(&id)) {
             return Ok(r.clone());
