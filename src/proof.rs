@@ -1532,7 +1532,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(|n| Value::from(n)),
+            (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(Value::from),
             (-1e6f64..1e6)
                 .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
             any::<String>().prop_map(Value::String),
