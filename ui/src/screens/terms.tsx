@@ -257,10 +257,17 @@ function TermsEditor(props: {
 
         <label>
           Law the terms are read under
-          <input value={f.jurisdiction} list="jurisdictions" data-testid="terms-jurisdiction"
+          <input value={f.jurisdiction} data-testid="terms-jurisdiction"
             onInput={(e) => set({ jurisdiction: e.currentTarget.value })} />
-          <datalist id="jurisdictions">{JURISDICTIONS.map((j) => <option value={j} />)}</datalist>
         </label>
+        {/* Buttons, not a <datalist>: WebDriver's text atom fails on options outside a select. */}
+        <div class="row suggestions" aria-label="Common choices">
+          {JURISDICTIONS.map((j) => (
+            <button type="button" class={f.jurisdiction === j ? "tab active" : "tab"} onClick={() => set({ jurisdiction: j })}>
+              {j}
+            </button>
+          ))}
+        </div>
         <label>
           In my own words (optional)
           <textarea value={f.prose} data-testid="terms-prose" onInput={(e) => set({ prose: e.currentTarget.value })} />
