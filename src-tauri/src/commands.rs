@@ -24,7 +24,9 @@ use vrm_vault::{
 use crate::AppState;
 use crate::error::{CommandError, CommandResult};
 
-fn session<'a>(state: &'a State<'_, AppState>) -> CommandResult<MutexGuard<'a, Session>> {
+pub(crate) fn session<'a>(
+    state: &'a State<'_, AppState>,
+) -> CommandResult<MutexGuard<'a, Session>> {
     state.session.lock().map_err(|_| {
         CommandError::new("app.internal", "the app state is unusable; restart the app")
     })

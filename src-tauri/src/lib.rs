@@ -9,6 +9,7 @@ mod commands;
 mod error;
 mod idle;
 mod lock_signals;
+mod relations;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -28,6 +29,10 @@ pub struct AppState {
     /// When set (end-to-end tests), file dialogs answer this path instead of
     /// asking the person.
     dialog_override: Option<PathBuf>,
+    /// When set (end-to-end tests), the dialogs of `choose_file` answer a
+    /// fixed name per kind of file in this folder, or the folder itself, so a
+    /// test controls several paths (see `relations::FileChoice`).
+    dialog_dir: Option<PathBuf>,
     /// When the process started, for VRM_STARTUP_TRACE (start-up figures).
     started: std::time::Instant,
     startup_trace: std::sync::atomic::AtomicBool,
@@ -56,6 +61,7 @@ pub fn run() {
         session: Mutex::new(session),
         settings_path,
         dialog_override: std::env::var_os("VRM_E2E_DIALOG_PATH").map(PathBuf::from),
+        dialog_dir: std::env::var_os("VRM_E2E_DIALOG_DIR").map(PathBuf::from),
         started,
         startup_trace: std::sync::atomic::AtomicBool::new(
             std::env::var_os("VRM_STARTUP_TRACE").is_some(),
@@ -98,6 +104,28 @@ pub fn run() {
             commands::export_backup,
             commands::settings_get,
             commands::settings_set,
+            relations::choose_file,
+            relations::terms_options,
+            relations::terms_preview,
+            relations::terms_create,
+            relations::terms_versions,
+            relations::terms_export,
+            relations::terms_import,
+            relations::terms_status,
+            relations::share_create,
+            relations::shares_list,
+            relations::share_revoke,
+            relations::share_import_ack,
+            relations::exposure,
+            relations::exposure_revoke_item,
+            relations::rights_kinds,
+            relations::rights_create,
+            relations::rights_list,
+            relations::rights_update,
+            relations::rights_letter,
+            relations::contact_violations,
+            relations::audit_log,
+            relations::audit_verify,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the VRM Vault app");

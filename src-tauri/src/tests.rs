@@ -3,9 +3,21 @@
 
 use ts_rs::{Config, TS};
 
+use vrm_vault::agreement::{Agreement, BrandTermsStatus, Decision, TermsRef, TermsVersion};
+use vrm_vault::audit::{AuditAction, AuditEntry, AuditReport};
+use vrm_vault::contact::{Channel, ContactPurpose, ContactRules, Violation, ViolationKind};
 use vrm_vault::model::{FieldSpecView, KindSpec};
+use vrm_vault::requests::{
+    BrandViolations, NewRightsRequest, RightsRequest, RightsRequestView, StatusChange,
+};
+use vrm_vault::rights::{Regime, RequestStatus, Right, RightInfo};
 use vrm_vault::session::SessionStatus;
 use vrm_vault::settings::Settings;
+use vrm_vault::share::{
+    Acknowledgment, ExposureItem, Holder, Revocation, Share, ShareRequest, ShareStatus, ShareView,
+    SharedItem, Written,
+};
+use vrm_vault::terms::{ClauseChange, Clauses, Purpose, Template, TemplateInfo, ThirdParty};
 use vrm_vault::transfer::{ExportSummary, ImportSummary};
 use vrm_vault::vault::VaultInfo;
 use vrm_vault::{
@@ -15,43 +27,138 @@ use vrm_vault::{
 
 use crate::CommandError;
 use crate::commands::ImportProgress;
+use crate::relations::{
+    AuditLog, ChannelOption, FileChoice, PurposeOption, TermsOptions, TermsPreview,
+};
 
 const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
 
-/// Every type that crosses the IPC boundary, as one TypeScript module.
-fn bindings() -> String {
+/// A type in the bindings: its name, its declaration, and the names of the
+/// declared types it refers to.
+struct Declared {
+    name: String,
+    decl: String,
+    uses: Vec<String>,
+}
+
+macro_rules! declared {
+    ($cfg:expr; $($t:ty),* $(,)?) => {
+        vec![$(Declared {
+            name: <$t>::ident($cfg),
+            decl: <$t>::decl($cfg),
+            uses: <$t>::dependencies($cfg).into_iter().map(|d| d.ts_name).collect(),
+        }),*]
+    };
+}
+
+/// Every type that crosses the IPC boundary.
+fn declared() -> Vec<Declared> {
     // usize and u32 travel as JSON numbers.
     let cfg = Config::new().with_large_int("number");
-    let decls = [
-        Brand::decl(&cfg),
-        BrandInput::decl(&cfg),
-        BrandPage::decl(&cfg),
-        RecordKind::decl(&cfg),
-        Record::decl(&cfg),
-        NewRecord::decl(&cfg),
-        RecordPatch::decl(&cfg),
-        RecordFilter::decl(&cfg),
-        SearchItem::decl(&cfg),
-        KindSpec::decl(&cfg),
-        FieldSpecView::decl(&cfg),
-        SessionStatus::decl(&cfg),
-        VaultInfo::decl(&cfg),
-        Settings::decl(&cfg),
-        ImportSummary::decl(&cfg),
-        ExportSummary::decl(&cfg),
-        ImportProgress::decl(&cfg),
-        CommandError::decl(&cfg),
-    ];
+    declared![&cfg;
+        Brand,
+        BrandInput,
+        BrandPage,
+        RecordKind,
+        Record,
+        NewRecord,
+        RecordPatch,
+        RecordFilter,
+        SearchItem,
+        KindSpec,
+        FieldSpecView,
+        SessionStatus,
+        VaultInfo,
+        Settings,
+        ImportSummary,
+        ExportSummary,
+        ImportProgress,
+        // Files chosen through the dialogs.
+        FileChoice,
+        // Terms.
+        Template,
+        TemplateInfo,
+        Purpose,
+        ThirdParty,
+        Channel,
+        ContactRules,
+        Clauses,
+        PurposeOption,
+        ChannelOption,
+        TermsOptions,
+        TermsPreview,
+        TermsVersion,
+        TermsRef,
+        Decision,
+        ClauseChange,
+        Agreement,
+        BrandTermsStatus,
+        // Shares and exposure.
+        ShareRequest,
+        SharedItem,
+        Revocation,
+        Acknowledgment,
+        Share,
+        ShareStatus,
+        ShareView,
+        Holder,
+        ExposureItem,
+        Written,
+        // Data-rights requests.
+        Regime,
+        Right,
+        RightInfo,
+        RequestStatus,
+        StatusChange,
+        RightsRequest,
+        RightsRequestView,
+        NewRightsRequest,
+        // Contact rules and the activity log.
+        ContactPurpose,
+        ViolationKind,
+        Violation,
+        BrandViolations,
+        AuditAction,
+        AuditEntry,
+        AuditReport,
+        AuditLog,
+        CommandError,
+    ]
+}
+
+/// Every type that crosses the IPC boundary, as one TypeScript module.
+fn bindings() -> String {
     let mut out = String::from(
         "// Generated from the Rust types by `cargo test -p vrm-vault-app bindings`.\n\
          // Do not edit: change the Rust type, then run it with UPDATE_BINDINGS=1.\n",
     );
-    for decl in decls {
+    for d in declared() {
         out.push_str("\nexport ");
-        out.push_str(&decl);
+        out.push_str(&d.decl);
         out.push('\n');
     }
     out
+}
+
+#[test]
+fn the_bindings_declare_every_type_they_refer_to_once() {
+    let list = declared();
+    let names: Vec<&str> = list.iter().map(|d| d.name.as_str()).collect();
+    for d in &list {
+        for used in &d.uses {
+            assert!(
+                names.contains(&used.as_str()),
+                "{} refers to {used}, which the bindings do not declare",
+                d.name
+            );
+        }
+        assert_eq!(
+            names.iter().filter(|n| **n == d.name).count(),
+            1,
+            "{} is declared twice",
+            d.name
+        );
+    }
 }
 
 #[test]

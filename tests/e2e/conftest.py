@@ -2,7 +2,10 @@
 
 Each test gets a fresh vault folder and settings file; `app` starts the app
 binary, `restart` ends that session and starts the app again on the same
-vault. The file dialogs answer VRM_E2E_DIALOG_PATH (a path the test picks).
+vault. The file dialogs answer VRM_E2E_DIALOG_PATH (a path the test picks);
+those of `choose_file` answer a fixed name per kind of file in
+VRM_E2E_DIALOG_DIR (`app.files`), or that folder itself when a folder is
+asked for. `vrm` is the command-line binary, to play the brand.
 """
 
 import os
@@ -21,7 +24,10 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = Path(os.environ.get("VRM_APP_BINARY", ROOT / "target" / "debug" / "vrm-vault-app"))
+# Where cargo builds: CARGO_TARGET_DIR when set (as cargo and tauri read it).
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+APP = Path(os.environ.get("VRM_APP_BINARY", TARGET / "debug" / "vrm-vault-app"))
+CLI = Path(os.environ.get("VRM_CLI_BINARY", TARGET / "debug" / "vrm"))
 
 
 def _wait_for_port(port, seconds=20):
@@ -157,19 +163,50 @@ class App:
 
         Select(self.el(testid)).select_by_visible_text(visible_text)
 
+    def set_date(self, testid, iso_day):
+        """Set a date input as a date picker would (WebKit's date input
+        takes keys per locale segment)."""
+        self.driver.execute_script(
+            "arguments[0].value = arguments[1];"
+            "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", self.el(testid), iso_day)
+
+    def wait_attr(self, testid, name, value, timeout=15):
+        """Wait until the element's attribute has that value; returns the element."""
+        def check(d):
+            found = self.all(testid)
+            return found[0] if found and found[0].get_attribute(name) == value else False
+        return WebDriverWait(self.driver, timeout).until(check)
+
 
 @pytest.fixture
 def app(tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
     env = {
         "VRM_VAULT": str(tmp_path / "vault"),
         "VRM_SETTINGS": str(tmp_path / "settings.json"),
         "VRM_KDF_TARGET_MS": "0",
         "VRM_E2E_DIALOG_PATH": str(tmp_path / "backup.age"),
+        "VRM_E2E_DIALOG_DIR": str(files),
     }
     a = App(env)
     a.tmp = tmp_path
+    a.files = files
     a.start()
     try:
         yield a
     finally:
         a.stop()
+
+
+@pytest.fixture
+def vrm():
+    """Run the `vrm` command line (the brand's side); returns its stdout."""
+    assert CLI.exists(), f"build the CLI first (cargo build -p vrm-vault --bin vrm): {CLI} is missing"
+
+    def run(*args):
+        done = subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"vrm {' '.join(map(str, args))}: {done.stderr}"
+        return done.stdout
+
+    return run

@@ -2,22 +2,45 @@
 // (bindings.ts is generated); this file only names the calls.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
+  Agreement,
+  AuditLog,
+  AuditReport,
   Brand,
   BrandInput,
   BrandPage,
+  BrandTermsStatus,
+  BrandViolations,
+  Clauses,
   CommandError,
   ExportSummary,
+  ExposureItem,
+  FileChoice,
   ImportProgress,
   ImportSummary,
   KindSpec,
   NewRecord,
+  NewRightsRequest,
   Record,
   RecordFilter,
   RecordPatch,
+  RequestStatus,
+  Right,
+  RightInfo,
+  RightsRequest,
+  RightsRequestView,
   SearchItem,
   SessionStatus,
   Settings,
+  Share,
+  ShareRequest,
+  ShareView,
+  Template,
+  TermsOptions,
+  TermsPreview,
+  TermsRef,
+  TermsVersion,
   VaultInfo,
+  Written,
 } from "./bindings";
 
 /** Every failed call rejects with a CommandError ({code, message}). */
@@ -69,4 +92,38 @@ export const api = {
     call<ExportSummary>("export_backup", { path, recipient, passphrase }),
   settings: () => call<Settings>("settings_get"),
   saveSettings: (settings: Settings) => call<void>("settings_set", { settings }),
+
+  /** Ask for a file (or folder) through the dialog; null when cancelled. */
+  chooseFile: (choice: FileChoice) => call<string | null>("choose_file", { choice }),
+
+  termsOptions: () => call<TermsOptions>("terms_options"),
+  termsPreview: (template: Template, title: string, clauses: Clauses) =>
+    call<TermsPreview>("terms_preview", { template, title, clauses }),
+  createTerms: (template: Template, title: string, clauses: Clauses) =>
+    call<TermsVersion>("terms_create", { template, title, clauses }),
+  termsVersions: () => call<TermsVersion[]>("terms_versions"),
+  exportTerms: (version: string, brand: string, path: string) =>
+    call<TermsRef>("terms_export", { version, brand, path }),
+  importAnswer: (path: string) => call<Agreement>("terms_import", { path }),
+  termsStatus: () => call<BrandTermsStatus[]>("terms_status"),
+
+  createShare: (request: ShareRequest, path: string) => call<Share>("share_create", { request, path }),
+  shares: (brand: string | null = null) => call<ShareView[]>("shares_list", { brand }),
+  revokeShare: (id: string, reason: string | null, path: string) =>
+    call<Share>("share_revoke", { id, reason, path }),
+  importAcknowledgment: (path: string) => call<Share>("share_import_ack", { path }),
+  exposure: () => call<ExposureItem[]>("exposure"),
+  revokeItem: (item: string, dir: string) => call<Written[]>("exposure_revoke_item", { item, dir }),
+
+  rightsKinds: () => call<RightInfo[]>("rights_kinds"),
+  createRightsRequest: (brand: string, right: Right, sentOn: string, details: string | null, path: string | null) =>
+    call<NewRightsRequest>("rights_create", { brand, right, sentOn, details, path }),
+  rightsRequests: () => call<RightsRequestView[]>("rights_list"),
+  updateRightsRequest: (id: string, status: RequestStatus | null, reason: string | null, extended: boolean | null) =>
+    call<RightsRequest>("rights_update", { id, status, reason, extended }),
+  rightsLetter: (id: string, followUp: boolean) => call<string>("rights_letter", { id, followUp }),
+
+  contactViolations: () => call<BrandViolations[]>("contact_violations"),
+  auditLog: () => call<AuditLog>("audit_log"),
+  verifyAudit: () => call<AuditReport>("audit_verify"),
 };

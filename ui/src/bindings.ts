@@ -312,6 +312,702 @@ done: number,
  */
 total: number, };
 
+export type FileChoice = "terms-out" | "answer-in" | "share-out" | "revocation-out" | "acknowledgment-in" | "rights-request-out" | "revocations-folder";
+
+export type Template = "SD-BASE" | "SD-BASE-DP" | "PDC-INTENT";
+
+export type TemplateInfo = { 
+/**
+ * The template.
+ */
+template: Template, 
+/**
+ * Its short name.
+ */
+title: string, 
+/**
+ * What it means.
+ */
+summary: string, 
+/**
+ * Its default clauses.
+ */
+clauses: Clauses, };
+
+export type Purpose = "service-delivery" | "support" | "billing" | "warranty" | "legal-obligation" | "security" | "personalisation" | "analytics" | "marketing" | "intent-response";
+
+export type ThirdParty = "never" | "only-with-consent";
+
+export type Channel = "call" | "chat" | "email" | "social" | "in-store" | "letter";
+
+export type ContactRules = { 
+/**
+ * The channels the brand may use (none: no channel).
+ */
+channels: Array<Channel>, 
+/**
+ * At most this many inbound contacts in any `per_days` days (0: none).
+ */
+max_contacts: number, 
+/**
+ * The length of the window, in days.
+ */
+per_days: number, 
+/**
+ * Whether the brand may send marketing.
+ */
+marketing_allowed: boolean, 
+/**
+ * Whether the brand may offer what the person did not ask for.
+ */
+cross_offers_allowed: boolean, };
+
+export type Clauses = { 
+/**
+ * What the brand may use the data for.
+ */
+purposes: Array<Purpose>, 
+/**
+ * How long the brand may keep data after its purpose has ended.
+ */
+retention_days: number, 
+/**
+ * Whether the brand may pass data on.
+ */
+third_party_sharing: ThirdParty, 
+/**
+ * No tracking by the brand itself beyond what the service needs.
+ */
+no_tracking_first_party: boolean, 
+/**
+ * No tracking by others on the brand's sites, apps or messages.
+ */
+no_tracking_third_party: boolean, 
+/**
+ * No profiling.
+ */
+no_profiling: boolean, 
+/**
+ * Data is erased within this many days of a request (also the deadline
+ * a share revocation demands).
+ */
+deletion_on_request_days: number, 
+/**
+ * The brand hands over the person's data in a portable form on request.
+ */
+portability: boolean, 
+/**
+ * How the brand may contact the person.
+ */
+contact: ContactRules, 
+/**
+ * The law the terms are read under, e.g. `EU (GDPR)`.
+ */
+jurisdiction: string, 
+/**
+ * The person's own words, appended to the terms.
+ */
+prose?: string | null, };
+
+export type PurposeOption = { 
+/**
+ * The purpose.
+ */
+purpose: Purpose, 
+/**
+ * Its short name.
+ */
+name: string, 
+/**
+ * What it allows, as it reads in the terms.
+ */
+description: string, };
+
+export type ChannelOption = { 
+/**
+ * The channel.
+ */
+channel: Channel, 
+/**
+ * A few words for a human.
+ */
+label: string, };
+
+export type TermsOptions = { 
+/**
+ * Every template, with its default clauses.
+ */
+templates: Array<TemplateInfo>, 
+/**
+ * Every purpose.
+ */
+purposes: Array<PurposeOption>, 
+/**
+ * Every contact channel.
+ */
+channels: Array<ChannelOption>, 
+/**
+ * Shortest retention and deletion period, in days.
+ */
+days_min: number, 
+/**
+ * Longest retention and deletion period, in days.
+ */
+days_max: number, 
+/**
+ * Most contacts per window.
+ */
+max_contacts: number, 
+/**
+ * Longest contact window, in days.
+ */
+max_per_days: number, };
+
+export type TermsPreview = { 
+/**
+ * The generated document.
+ */
+text: string, 
+/**
+ * Why saving would fail, if it would.
+ */
+problem: string | null, };
+
+export type TermsVersion = { 
+/**
+ * Random id of this version.
+ */
+id: string, 
+/**
+ * 1, 2, 3… in the order they were made.
+ */
+number: number, 
+/**
+ * The template it started from.
+ */
+template: Template, 
+/**
+ * The person's title for it.
+ */
+title: string, 
+/**
+ * Every clause.
+ */
+clauses: Clauses, 
+/**
+ * The human-readable text generated from the clauses.
+ */
+text: string, 
+/**
+ * When it was made.
+ */
+created_at: string, };
+
+export type TermsRef = { 
+/**
+ * The local terms version.
+ */
+version: string, 
+/**
+ * The issued credential's id (`urn:uuid:…`, per brand).
+ */
+id: string, 
+/**
+ * SHA-256 (hex) of the issued credential's JCS form.
+ */
+digest: string, };
+
+export type Decision = "accepted" | "refused" | "counter";
+
+export type ClauseChange = { 
+/**
+ * The clause's key, as in [`subject_json`] (`retentionDays`,
+ * `contact.maxContacts`…).
+ */
+clause: string, 
+/**
+ * The clause's name for a human.
+ */
+label: string, 
+/**
+ * The value before, for a human.
+ */
+from: string, 
+/**
+ * The value after, for a human.
+ */
+to: string, };
+
+export type Agreement = { 
+/**
+ * Local id (from the credential's `urn:uuid:`).
+ */
+id: string, 
+/**
+ * The brand that answered.
+ */
+brand: string, 
+/**
+ * The terms it answers.
+ */
+terms: TermsRef, 
+/**
+ * What it answered.
+ */
+decision: Decision, 
+/**
+ * For a counter-offer: what it wants changed.
+ */
+changes: Array<ClauseChange>, 
+/**
+ * The brand's note, if any.
+ */
+note: string | null, 
+/**
+ * When the brand signed it.
+ */
+signed_at: string, 
+/**
+ * When it was imported.
+ */
+received_at: string, 
+/**
+ * The signed credential as received (JSON).
+ */
+document: string, };
+
+export type BrandTermsStatus = { 
+/**
+ * The brand.
+ */
+brand: Brand, 
+/**
+ * Its latest answer, if any.
+ */
+latest: Agreement | null, 
+/**
+ * Every answer, newest first (refusals are kept too).
+ */
+history: Array<Agreement>, };
+
+export type ShareRequest = { 
+/**
+ * The brand (id, name or prefix).
+ */
+brand: string, 
+/**
+ * Record ids (or unique prefixes).
+ */
+records: Array<string>, 
+/**
+ * Only these fields of each record (all fields when empty).
+ */
+fields: Array<string>, 
+/**
+ * What the brand may use them for.
+ */
+purpose: string, 
+/**
+ * When the share ends.
+ */
+expires_at: string, 
+/**
+ * The terms version it is under (number, id or `latest`); none: the
+ * latest version if there is one.
+ */
+terms: string | null, };
+
+export type SharedItem = { 
+/**
+ * The record's id in the vault (never sent to the brand).
+ */
+record: string, 
+/**
+ * The id the brand sees for it (different for every share).
+ */
+reference: string, 
+/**
+ * Its kind.
+ */
+kind: RecordKind, 
+/**
+ * The names of the fields shared.
+ */
+fields: Array<string>, };
+
+export type Revocation = { 
+/**
+ * The revocation document's id.
+ */
+id: string, 
+/**
+ * When it was made.
+ */
+at: string, 
+/**
+ * The date by which the brand must have erased the data.
+ */
+erase_by: string, };
+
+export type Acknowledgment = { 
+/**
+ * The acknowledgment document's id.
+ */
+id: string, 
+/**
+ * When the brand says it erased the data.
+ */
+erased_at: string, 
+/**
+ * When it was imported.
+ */
+received_at: string, 
+/**
+ * The signed document as received (JSON).
+ */
+document: string, };
+
+export type Share = { 
+/**
+ * Share id (the grant is `urn:uuid:<id>`).
+ */
+id: string, 
+/**
+ * The brand.
+ */
+brand: string, 
+/**
+ * The purpose.
+ */
+purpose: string, 
+/**
+ * What was shared.
+ */
+items: Array<SharedItem>, 
+/**
+ * When it was made.
+ */
+created_at: string, 
+/**
+ * When it ends by itself.
+ */
+expires_at: string, 
+/**
+ * The terms it is under.
+ */
+terms: TermsRef | null, 
+/**
+ * Days the brand has to erase after a revocation.
+ */
+erasure_days: number, 
+/**
+ * SHA-256 (hex) of the signed grant's JCS form.
+ */
+grant_digest: string, 
+/**
+ * Set once revoked.
+ */
+revocation: Revocation | null, 
+/**
+ * Set once the brand acknowledged erasure.
+ */
+acknowledgment: Acknowledgment | null, };
+
+export type ShareStatus = "live" | "expired" | "revoked" | "overdue" | "erased";
+
+export type ShareView = { 
+/**
+ * The share.
+ */
+share: Share, 
+/**
+ * Its status now.
+ */
+status: ShareStatus, 
+/**
+ * The brand's name.
+ */
+brand_name: string, };
+
+export type Holder = { 
+/**
+ * The brand's id.
+ */
+brand: string, 
+/**
+ * The brand's name.
+ */
+brand_name: string, 
+/**
+ * The share through which it holds the item.
+ */
+share: string, 
+/**
+ * Since when.
+ */
+since: string, 
+/**
+ * Until when the share runs.
+ */
+until: string, 
+/**
+ * The share's status (live, revoked, overdue).
+ */
+status: ShareStatus, 
+/**
+ * The terms it holds it under.
+ */
+terms: TermsRef | null, 
+/**
+ * The purpose.
+ */
+purpose: string, };
+
+export type ExposureItem = { 
+/**
+ * The field name.
+ */
+item: string, 
+/**
+ * Each brand holding it, by share.
+ */
+holders: Array<Holder>, };
+
+export type Written = { 
+/**
+ * The share.
+ */
+share: Share, 
+/**
+ * Where the document for the brand was written.
+ */
+path: string, };
+
+export type Regime = "gdpr" | "ccpa";
+
+export type Right = "gdpr-access" | "gdpr-rectification" | "gdpr-erasure" | "gdpr-portability" | "gdpr-objection" | "ccpa-know" | "ccpa-delete" | "ccpa-correct" | "ccpa-opt-out";
+
+export type RightInfo = { 
+/**
+ * The right.
+ */
+right: Right, 
+/**
+ * Its law.
+ */
+regime: Regime, 
+/**
+ * `Art. 15`, `§1798.110`.
+ */
+article: string, 
+/**
+ * Its name.
+ */
+title: string, };
+
+export type RequestStatus = "open" | "in-progress" | "fulfilled" | "denied" | "expired";
+
+export type StatusChange = { 
+/**
+ * When.
+ */
+at: string, 
+/**
+ * To what.
+ */
+status: RequestStatus, };
+
+export type RightsRequest = { 
+/**
+ * Random id; also the reference quoted in letters.
+ */
+id: string, 
+/**
+ * The brand asked.
+ */
+brand: string, 
+/**
+ * The right exercised.
+ */
+right: Right, 
+/**
+ * The day the request reached (or was sent to) the brand.
+ */
+sent_on: string, 
+/**
+ * Whether the brand extended the deadline as the law allows.
+ */
+extended: boolean, 
+/**
+ * Where it stands.
+ */
+status: RequestStatus, 
+/**
+ * The brand's reason, when denied.
+ */
+reason: string | null, 
+/**
+ * What exactly the person asks (what to correct, an account number…).
+ */
+details: string | null, 
+/**
+ * Every status it had, oldest first.
+ */
+history: Array<StatusChange>, 
+/**
+ * When it was made.
+ */
+created_at: string, };
+
+export type RightsRequestView = { 
+/**
+ * The request.
+ */
+request: RightsRequest, 
+/**
+ * The brand's name.
+ */
+brand_name: string, 
+/**
+ * The deadline.
+ */
+due: string, 
+/**
+ * Days to the deadline (negative once past).
+ */
+days_left: number, 
+/**
+ * Still pending and past the deadline: a follow-up is due.
+ */
+overdue: boolean, };
+
+export type NewRightsRequest = { 
+/**
+ * The request.
+ */
+request: RightsRequest, 
+/**
+ * The letter to send by email or post.
+ */
+letter: string, 
+/**
+ * The signed `DataRightsRequest` credential.
+ */
+document: unknown, };
+
+export type ContactPurpose = "service" | "support" | "billing" | "marketing" | "sales" | "other";
+
+export type ViolationKind = { "kind": "too-many", 
+/**
+ * This contact's number in its window.
+ */
+count: number, 
+/**
+ * The most the rules allow.
+ */
+max: number, 
+/**
+ * The window, in days.
+ */
+per_days: number, } | { "kind": "channel-not-allowed", 
+/**
+ * The channel used.
+ */
+channel: Channel, } | { "kind": "marketing-not-allowed", 
+/**
+ * `marketing` or `sales`.
+ */
+purpose: ContactPurpose, } | { "kind": "cross-offer-not-allowed" };
+
+export type Violation = { 
+/**
+ * The day of the contact.
+ */
+at: string, 
+/**
+ * The rule it broke.
+ */
+rule: ViolationKind, 
+/**
+ * The interaction record of the contact, if known.
+ */
+record?: string | null, 
+/**
+ * One line for a human.
+ */
+description: string, };
+
+export type BrandViolations = { 
+/**
+ * The brand.
+ */
+brand: Brand, 
+/**
+ * The terms version whose rules apply (the one it accepted last).
+ */
+terms_version: number, 
+/**
+ * Since when the rules apply (when it accepted them).
+ */
+since: string, 
+/**
+ * Each broken rule, oldest first.
+ */
+violations: Array<Violation>, };
+
+export type AuditAction = "terms-created" | "terms-issued" | "agreement-imported" | "share-created" | "share-revoked" | "erasure-acknowledged" | "rights-requested" | "rights-updated" | "exported" | "imported" | "record-deleted" | "brand-deleted";
+
+export type AuditEntry = { 
+/**
+ * 1, 2, 3… with no gaps.
+ */
+seq: number, 
+/**
+ * When it happened.
+ */
+at: string, 
+/**
+ * What happened.
+ */
+action: AuditAction, 
+/**
+ * The brand concerned (its id; the brand may since have been deleted).
+ */
+brand: string | null, 
+/**
+ * The id of what it is about (share, terms version, request, record…).
+ */
+subject: string | null, 
+/**
+ * A short description without any value the person typed.
+ */
+summary: string, 
+/**
+ * SHA-256 (hex) of the previous entry's plaintext; empty for the first.
+ */
+prev: string, };
+
+export type AuditReport = { 
+/**
+ * Entries checked.
+ */
+entries: number, 
+/**
+ * SHA-256 (hex) of the last entry: a person who writes it down can later
+ * tell that nothing before it changed.
+ */
+head: string, };
+
+export type AuditLog = { 
+/**
+ * Every entry, oldest first.
+ */
+entries: Array<AuditEntry>, 
+/**
+ * What the check found.
+ */
+report: AuditReport, };
+
 export type CommandError = { 
 /**
  * Stable code, e.g. `vault.wrong_passphrase`.

@@ -5,10 +5,16 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Brand, KindSpec } from "../bindings";
 import { errorText, shortcutFor } from "../logic";
+import { ActivityScreen } from "./activity";
 import { BrandsScreen } from "./brands";
+import { ExposureScreen } from "./exposure";
 import { RecordsScreen } from "./records";
+import { RightsScreen } from "./rights";
 import { SearchResults } from "./search";
 import { SettingsScreen } from "./settings";
+import { ShareScreen } from "./share";
+import { SharesScreen } from "./shares";
+import { TermsScreen } from "./terms";
 import { TransferScreen } from "./transfer";
 
 /** What every screen gets: shared lists, navigation, a way to refresh. */
@@ -23,12 +29,24 @@ export type Ctx = {
 export type View =
   | { screen: "brands"; brandId?: string }
   | { screen: "records"; recordId?: string | "new" }
+  | { screen: "terms" }
+  | { screen: "share" }
+  | { screen: "shares" }
+  | { screen: "exposure" }
+  | { screen: "rights" }
+  | { screen: "activity" }
   | { screen: "transfer" }
   | { screen: "settings" };
 
 const SCREENS: { id: View["screen"]; label: string }[] = [
   { id: "brands", label: "Brands" },
   { id: "records", label: "Records" },
+  { id: "terms", label: "Terms" },
+  { id: "share", label: "Share" },
+  { id: "shares", label: "Shares" },
+  { id: "exposure", label: "Exposure" },
+  { id: "rights", label: "Rights" },
+  { id: "activity", label: "Activity" },
   { id: "transfer", label: "Import & export" },
   { id: "settings", label: "Settings" },
 ];
@@ -77,6 +95,12 @@ export function Main(props: { onLock: () => void }) {
   if (query.trim() !== "") body = <SearchResults query={query} ctx={ctx} />;
   else if (view.screen === "brands") body = <BrandsScreen brandId={view.brandId} ctx={ctx} />;
   else if (view.screen === "records") body = <RecordsScreen recordId={view.recordId} ctx={ctx} />;
+  else if (view.screen === "terms") body = <TermsScreen ctx={ctx} />;
+  else if (view.screen === "share") body = <ShareScreen ctx={ctx} />;
+  else if (view.screen === "shares") body = <SharesScreen ctx={ctx} />;
+  else if (view.screen === "exposure") body = <ExposureScreen ctx={ctx} />;
+  else if (view.screen === "rights") body = <RightsScreen ctx={ctx} />;
+  else if (view.screen === "activity") body = <ActivityScreen ctx={ctx} />;
   else if (view.screen === "transfer") body = <TransferScreen ctx={ctx} />;
   else body = <SettingsScreen ctx={ctx} />;
 

@@ -1,0 +1,465 @@
+//! The commands of the person's relations with brands: terms, shares and
+//! exposure, data-rights requests, contact-rule violations and the activity
+//! log. As in `commands`: the state and the arguments, one core call, the
+//! error mapped. Files the brand receives or sends are chosen with
+//! [`choose_file`]; the commands read or write exactly the path given.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tauri::State;
+use tauri_plugin_dialog::DialogExt;
+
+use vrm_vault::agreement::{Agreement, BrandTermsStatus, TermsRef, TermsVersion};
+use vrm_vault::audit::{AuditEntry, AuditReport};
+use vrm_vault::contact::{self, Channel};
+use vrm_vault::requests::{BrandViolations, NewRightsRequest, RightsRequest, RightsRequestView};
+use vrm_vault::rights::{self, RequestStatus, Right, RightInfo};
+use vrm_vault::share::{ExposureItem, Share, ShareRequest, ShareView, Written};
+use vrm_vault::terms::{self, Clauses, Purpose, Template, TemplateInfo};
+
+use crate::AppState;
+use crate::commands::session;
+use crate::error::{CommandError, CommandResult};
+
+// ---- choosing files --------------------------------------------------------
+
+/// Which file the person is asked for; each has its title, filter and
+/// suggested name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileChoice {
+    /// Where to save signed terms for a brand.
+    TermsOut,
+    /// A brand's signed answer to the person's terms.
+    AnswerIn,
+    /// Where to save an encrypted share bundle.
+    ShareOut,
+    /// Where to save a share's revocation.
+    RevocationOut,
+    /// A brand's signed acknowledgment of erasure.
+    AcknowledgmentIn,
+    /// Where to save a signed data-rights request.
+    RightsRequestOut,
+    /// A folder for the revocations of "revoke everywhere".
+    RevocationsFolder,
+}
+
+enum Ask {
+    Save,
+    Open,
+    Folder,
+}
+
+impl FileChoice {
+    /// What the dialog does, its title, and the suggested file name (also the
+    /// name answered under `VRM_E2E_DIALOG_DIR`; none for a folder).
+    fn dialog(self) -> (Ask, &'static str, Option<&'static str>) {
+        match self {
+            FileChoice::TermsOut => (
+                Ask::Save,
+                "Save your signed terms for the brand",
+                Some("personal-terms.json"),
+            ),
+            FileChoice::AnswerIn => (
+                Ask::Open,
+                "Open the brand's answer to your terms",
+                Some("terms-answer.json"),
+            ),
+            FileChoice::ShareOut => (
+                Ask::Save,
+                "Save the encrypted share for the brand",
+                Some("share.age"),
+            ),
+            FileChoice::RevocationOut => (
+                Ask::Save,
+                "Save the revocation for the brand",
+                Some("revocation.json"),
+            ),
+            FileChoice::AcknowledgmentIn => (
+                Ask::Open,
+                "Open the brand's acknowledgment of erasure",
+                Some("acknowledgment.json"),
+            ),
+            FileChoice::RightsRequestOut => (
+                Ask::Save,
+                "Save the signed request for the brand",
+                Some("rights-request.json"),
+            ),
+            FileChoice::RevocationsFolder => {
+                (Ask::Folder, "Choose a folder for the revocations", None)
+            }
+        }
+    }
+}
+
+/// The answer end-to-end tests give instead of a dialog: under
+/// `VRM_E2E_DIALOG_DIR`, the suggested name in that folder (the folder itself
+/// when a folder is asked for); else `VRM_E2E_DIALOG_PATH` as it is. `None`
+/// in production.
+fn dialog_answer(state: &AppState, name: Option<&str>) -> Option<PathBuf> {
+    match (&state.dialog_dir, name) {
+        (Some(dir), Some(n)) => Some(dir.join(n)),
+        (Some(dir), None) => Some(dir.clone()),
+        (None, _) => state.dialog_override.clone(),
+    }
+}
+
+/// Ask the person for a file or folder. `None` when cancelled.
+#[tauri::command]
+pub async fn choose_file(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    choice: FileChoice,
+) -> CommandResult<Option<String>> {
+    let (ask, title, name) = choice.dialog();
+    if let Some(p) = dialog_answer(&state, name) {
+        return Ok(Some(p.display().to_string()));
+    }
+    let mut dialog = app.dialog().file().set_title(title);
+    if let Some(n) = name {
+        let (label, ext) = if n.ends_with(".age") {
+            ("age file", "age")
+        } else {
+            ("JSON document", "json")
+        };
+        dialog = dialog.add_filter(label, &[ext]);
+        if matches!(ask, Ask::Save) {
+            dialog = dialog.set_file_name(n);
+        }
+    }
+    let picked = match ask {
+        Ask::Save => dialog.blocking_save_file(),
+        Ask::Open => dialog.blocking_pick_file(),
+        Ask::Folder => dialog.blocking_pick_folder(),
+    };
+    match picked {
+        None => Ok(None),
+        Some(p) => p
+            .into_path()
+            .map(|p| Some(p.display().to_string()))
+            .map_err(|e| CommandError::new("app.dialog", e.to_string())),
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> CommandError {
+    vrm_vault::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+    .into()
+}
+
+/// A document a brand sent, read whole up to one byte past the core's limit
+/// (the core refuses it then).
+fn read_document(path: &str) -> CommandResult<Vec<u8>> {
+    let path = Path::new(path);
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(vrm_vault::proof::MAX_DOCUMENT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, e))?;
+    Ok(bytes)
+}
+
+/// A signed document for the brand, as pretty JSON (as the CLI writes it).
+fn write_document(path: &str, doc: &serde_json::Value) -> CommandResult<()> {
+    let path = Path::new(path);
+    let bytes = serde_json::to_vec_pretty(doc)
+        .map_err(|e| CommandError::new("app.internal", e.to_string()))?;
+    std::fs::write(path, bytes).map_err(|e| io_error(path, e))
+}
+
+/// The person's calendar day, for deadlines.
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+// ---- terms -----------------------------------------------------------------
+
+/// A purpose as the terms editor offers it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct PurposeOption {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// Its short name.
+    pub name: String,
+    /// What it allows, as it reads in the terms.
+    pub description: String,
+}
+
+/// A contact channel as the terms editor offers it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ChannelOption {
+    /// The channel.
+    pub channel: Channel,
+    /// A few words for a human.
+    pub label: String,
+}
+
+/// What the terms editor offers: templates with their defaults, the choices
+/// of each list, and the ranges of the numbers.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct TermsOptions {
+    /// Every template, with its default clauses.
+    pub templates: Vec<TemplateInfo>,
+    /// Every purpose.
+    pub purposes: Vec<PurposeOption>,
+    /// Every contact channel.
+    pub channels: Vec<ChannelOption>,
+    /// Shortest retention and deletion period, in days.
+    pub days_min: u32,
+    /// Longest retention and deletion period, in days.
+    pub days_max: u32,
+    /// Most contacts per window.
+    pub max_contacts: u32,
+    /// Longest contact window, in days.
+    pub max_per_days: u32,
+}
+
+#[tauri::command]
+pub async fn terms_options() -> CommandResult<TermsOptions> {
+    Ok(TermsOptions {
+        templates: terms::templates(),
+        purposes: Purpose::ALL
+            .into_iter()
+            .map(|p| PurposeOption {
+                purpose: p,
+                name: p.name().to_string(),
+                description: p.description().to_string(),
+            })
+            .collect(),
+        channels: Channel::ALL
+            .into_iter()
+            .map(|c| ChannelOption {
+                channel: c,
+                label: c.label().to_string(),
+            })
+            .collect(),
+        days_min: *terms::DAYS_RANGE.start(),
+        days_max: *terms::DAYS_RANGE.end(),
+        max_contacts: contact::MAX_CONTACTS,
+        max_per_days: contact::MAX_PER_DAYS,
+    })
+}
+
+/// The text terms would have, and what the core would refuse in them.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct TermsPreview {
+    /// The generated document.
+    pub text: String,
+    /// Why saving would fail, if it would.
+    pub problem: Option<String>,
+}
+
+#[tauri::command]
+pub async fn terms_preview(
+    template: Template,
+    title: String,
+    clauses: Clauses,
+) -> CommandResult<TermsPreview> {
+    let problem = clauses
+        .validate_for(template)
+        .and_then(|()| terms::check_title(&title).map(drop))
+        .err()
+        .map(|e| e.to_string());
+    Ok(TermsPreview {
+        text: terms::render_text(template, &title, &clauses),
+        problem,
+    })
+}
+
+#[tauri::command]
+pub async fn terms_create(
+    state: State<'_, AppState>,
+    template: Template,
+    title: String,
+    clauses: Clauses,
+) -> CommandResult<TermsVersion> {
+    Ok(session(&state)?
+        .vault()?
+        .create_terms(template, &title, &clauses)?)
+}
+
+#[tauri::command]
+pub async fn terms_versions(state: State<'_, AppState>) -> CommandResult<Vec<TermsVersion>> {
+    Ok(session(&state)?.vault()?.terms_versions()?)
+}
+
+/// Sign a version for a brand and write it to `path`.
+#[tauri::command]
+pub async fn terms_export(
+    state: State<'_, AppState>,
+    version: String,
+    brand: String,
+    path: String,
+) -> CommandResult<TermsRef> {
+    let (doc, reference) = session(&state)?.vault()?.issue_terms(&version, &brand)?;
+    write_document(&path, &doc)?;
+    Ok(reference)
+}
+
+#[tauri::command]
+pub async fn terms_import(state: State<'_, AppState>, path: String) -> CommandResult<Agreement> {
+    let bytes = read_document(&path)?;
+    Ok(session(&state)?.vault()?.import_agreement(&bytes)?)
+}
+
+#[tauri::command]
+pub async fn terms_status(state: State<'_, AppState>) -> CommandResult<Vec<BrandTermsStatus>> {
+    Ok(session(&state)?.vault()?.terms_status()?)
+}
+
+// ---- shares and exposure ---------------------------------------------------
+
+/// Share records with a brand; the encrypted bundle is written to `path`.
+#[tauri::command]
+pub async fn share_create(
+    state: State<'_, AppState>,
+    request: ShareRequest,
+    path: String,
+) -> CommandResult<Share> {
+    Ok(session(&state)?
+        .vault()?
+        .create_share(&request, Path::new(&path))?)
+}
+
+#[tauri::command]
+pub async fn shares_list(
+    state: State<'_, AppState>,
+    brand: Option<String>,
+) -> CommandResult<Vec<ShareView>> {
+    Ok(session(&state)?.vault()?.shares(brand.as_deref())?)
+}
+
+/// Revoke a share; the signed revocation is written to `path`.
+#[tauri::command]
+pub async fn share_revoke(
+    state: State<'_, AppState>,
+    id: String,
+    reason: Option<String>,
+    path: String,
+) -> CommandResult<Share> {
+    Ok(session(&state)?
+        .vault()?
+        .revoke_share(&id, reason.as_deref(), Path::new(&path))?)
+}
+
+#[tauri::command]
+pub async fn share_import_ack(state: State<'_, AppState>, path: String) -> CommandResult<Share> {
+    let bytes = read_document(&path)?;
+    Ok(session(&state)?.vault()?.import_acknowledgment(&bytes)?)
+}
+
+#[tauri::command]
+pub async fn exposure(state: State<'_, AppState>) -> CommandResult<Vec<ExposureItem>> {
+    Ok(session(&state)?.vault()?.exposure()?)
+}
+
+/// Revoke every live share of a data item; one revocation per share in `dir`.
+#[tauri::command]
+pub async fn exposure_revoke_item(
+    state: State<'_, AppState>,
+    item: String,
+    dir: String,
+) -> CommandResult<Vec<Written>> {
+    Ok(session(&state)?
+        .vault()?
+        .revoke_item(&item, Path::new(&dir))?)
+}
+
+// ---- data-rights requests --------------------------------------------------
+
+#[tauri::command]
+pub async fn rights_kinds() -> CommandResult<Vec<RightInfo>> {
+    Ok(rights::right_infos())
+}
+
+/// Make a request; with `path`, the signed request is written there too.
+#[tauri::command]
+pub async fn rights_create(
+    state: State<'_, AppState>,
+    brand: String,
+    right: Right,
+    sent_on: chrono::NaiveDate,
+    details: Option<String>,
+    path: Option<String>,
+) -> CommandResult<NewRightsRequest> {
+    let made = session(&state)?.vault()?.create_rights_request(
+        &brand,
+        right,
+        sent_on,
+        details.as_deref(),
+    )?;
+    if let Some(p) = path {
+        write_document(&p, &made.document).map_err(|e| {
+            CommandError::new(
+                &e.code,
+                format!(
+                    "the request was made, but its signed copy was not saved: {}",
+                    e.message
+                ),
+            )
+        })?;
+    }
+    Ok(made)
+}
+
+/// Every request with its clock as of today.
+#[tauri::command]
+pub async fn rights_list(state: State<'_, AppState>) -> CommandResult<Vec<RightsRequestView>> {
+    Ok(session(&state)?.vault()?.rights_requests(today())?)
+}
+
+#[tauri::command]
+pub async fn rights_update(
+    state: State<'_, AppState>,
+    id: String,
+    status: Option<RequestStatus>,
+    reason: Option<String>,
+    extended: Option<bool>,
+) -> CommandResult<RightsRequest> {
+    Ok(session(&state)?
+        .vault()?
+        .update_rights_request(&id, status, reason.as_deref(), extended)?)
+}
+
+/// The request's letter, or with `follow_up` the letter chasing it.
+#[tauri::command]
+pub async fn rights_letter(
+    state: State<'_, AppState>,
+    id: String,
+    follow_up: bool,
+) -> CommandResult<String> {
+    Ok(session(&state)?
+        .vault()?
+        .rights_letter(&id, follow_up, today())?)
+}
+
+// ---- contact rules and the activity log ------------------------------------
+
+#[tauri::command]
+pub async fn contact_violations(state: State<'_, AppState>) -> CommandResult<Vec<BrandViolations>> {
+    Ok(session(&state)?.vault()?.contact_violations()?)
+}
+
+/// The activity log, checked as it is read.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct AuditLog {
+    /// Every entry, oldest first.
+    pub entries: Vec<AuditEntry>,
+    /// What the check found.
+    pub report: AuditReport,
+}
+
+#[tauri::command]
+pub async fn audit_log(state: State<'_, AppState>) -> CommandResult<AuditLog> {
+    let (entries, report) = session(&state)?.vault()?.audit_entries()?;
+    Ok(AuditLog { entries, report })
+}
+
+#[tauri::command]
+pub async fn audit_verify(state: State<'_, AppState>) -> CommandResult<AuditReport> {
+    Ok(session(&state)?.vault()?.verify_audit()?)
+}

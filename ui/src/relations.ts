@@ -1,0 +1,332 @@
+// Presentation helpers for terms, shares, exposure, rights requests and the
+// activity log: labels, dates as shown, the exposure matrix, and form state
+// → the request objects the commands take. The core decides every rule
+// (deadlines, statuses, what is valid); nothing here second-guesses it.
+import type {
+  AuditAction,
+  AuditEntry,
+  Channel,
+  Clauses,
+  Decision,
+  ExposureItem,
+  Holder,
+  Purpose,
+  Record,
+  Regime,
+  RequestStatus,
+  RightInfo,
+  RightsRequestView,
+  ShareRequest,
+  ShareStatus,
+  Template,
+  ThirdParty,
+} from "./bindings";
+import { recordTitle } from "./logic";
+
+// ---- dates -----------------------------------------------------------------
+
+/** A local calendar day as YYYY-MM-DD. */
+export function isoDay(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** YYYY-MM-DD plus `n` days (calendar arithmetic, no time zones). */
+export function addDays(day: string, n: number): string {
+  const [y, m, d] = day.split("-").map(Number);
+  const t = new Date(Date.UTC(y, m - 1, d + n));
+  return t.toISOString().slice(0, 10);
+}
+
+/** The day of an RFC 3339 instant or a date, as shown. */
+export function dayOf(instant: string | null | undefined): string {
+  return instant ? instant.slice(0, 10) : "";
+}
+
+/** An instant as "YYYY-MM-DD HH:MM" (UTC, as stored). */
+export function minuteOf(instant: string): string {
+  return instant.slice(0, 16).replace("T", " ");
+}
+
+/** A share's end chosen as a day: the end of that day, UTC (as the CLI reads a date). */
+export function endOfDay(day: string): string {
+  return `${day}T23:59:59Z`;
+}
+
+/** "1 day", "3 days". */
+export function days(n: number): string {
+  return n === 1 ? "1 day" : `${n} days`;
+}
+
+// ---- lists -----------------------------------------------------------------
+
+/** The list with `item` in it (`on`) or not, keeping the others' order. */
+export function toggled<T>(list: T[], item: T, on: boolean): T[] {
+  const without = list.filter((x) => x !== item);
+  return on ? [...without, item] : without;
+}
+
+// ---- terms -----------------------------------------------------------------
+
+/** The terms editor's state: numbers as typed, lists as chosen. */
+export type TermsForm = {
+  template: Template;
+  title: string;
+  purposes: Purpose[];
+  retention_days: string;
+  third_party_sharing: ThirdParty;
+  no_tracking_first_party: boolean;
+  no_tracking_third_party: boolean;
+  no_profiling: boolean;
+  deletion_on_request_days: string;
+  portability: boolean;
+  channels: Channel[];
+  max_contacts: string;
+  per_days: string;
+  marketing_allowed: boolean;
+  cross_offers_allowed: boolean;
+  jurisdiction: string;
+  prose: string;
+};
+
+/** The editor's state for clauses (a template's defaults, or a version to copy). */
+export function termsForm(template: Template, title: string, c: Clauses): TermsForm {
+  return {
+    template,
+    title,
+    purposes: [...c.purposes],
+    retention_days: String(c.retention_days),
+    third_party_sharing: c.third_party_sharing,
+    no_tracking_first_party: c.no_tracking_first_party,
+    no_tracking_third_party: c.no_tracking_third_party,
+    no_profiling: c.no_profiling,
+    deletion_on_request_days: String(c.deletion_on_request_days),
+    portability: c.portability,
+    channels: [...c.contact.channels],
+    max_contacts: String(c.contact.max_contacts),
+    per_days: String(c.contact.per_days),
+    marketing_allowed: c.contact.marketing_allowed,
+    cross_offers_allowed: c.contact.cross_offers_allowed,
+    jurisdiction: c.jurisdiction,
+    prose: c.prose ?? "",
+  };
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function whole(text: string, what: string): Parsed<number> {
+  const t = text.trim();
+  if (!/^\d{1,9}$/.test(t)) return { ok: false, error: `${what}: enter a whole number` };
+  return { ok: true, value: Number(t) };
+}
+
+/** The editor's state → the clauses to send (ranges are the core's to check). */
+export function clausesFrom(f: TermsForm): Parsed<Clauses> {
+  const numbers = {
+    retention: whole(f.retention_days, "Keeping my data"),
+    deletion: whole(f.deletion_on_request_days, "Deleting my data"),
+    max: whole(f.max_contacts, "Contacts allowed"),
+    per: whole(f.per_days, "Contact window"),
+  };
+  for (const n of Object.values(numbers)) if (!n.ok) return n;
+  const v = (p: Parsed<number>) => (p.ok ? p.value : 0);
+  const clauses: Clauses = {
+    purposes: [...f.purposes],
+    retention_days: v(numbers.retention),
+    third_party_sharing: f.third_party_sharing,
+    no_tracking_first_party: f.no_tracking_first_party,
+    no_tracking_third_party: f.no_tracking_third_party,
+    no_profiling: f.no_profiling,
+    deletion_on_request_days: v(numbers.deletion),
+    portability: f.portability,
+    contact: {
+      channels: [...f.channels],
+      max_contacts: v(numbers.max),
+      per_days: v(numbers.per),
+      marketing_allowed: f.marketing_allowed,
+      cross_offers_allowed: f.cross_offers_allowed,
+    },
+    jurisdiction: f.jurisdiction,
+  };
+  if (f.prose.trim() !== "") clauses.prose = f.prose;
+  return { ok: true, value: clauses };
+}
+
+export const THIRD_PARTY_LABELS: { value: ThirdParty; label: string }[] = [
+  { value: "never", label: "Never" },
+  { value: "only-with-consent", label: "Only with my consent, each time" },
+];
+
+/** Jurisdictions offered as suggestions (any other may be typed). */
+export const JURISDICTIONS = ["EU (GDPR)", "UK (UK GDPR)", "US-CA (CCPA/CPRA)", "CH (FADP)"];
+
+/** What a brand answered, in words; no answer yet when null. */
+export function decisionLabel(d: Decision | null | undefined): string {
+  switch (d) {
+    case "accepted":
+      return "Accepted";
+    case "refused":
+      return "Refused";
+    case "counter":
+      return "Counter-offer";
+    default:
+      return "No answer yet";
+  }
+}
+
+// ---- shares ----------------------------------------------------------------
+
+/** The Share screen's state. */
+export type ShareForm = {
+  brand: string;
+  records: string[];
+  fields: string[];
+  purpose: string;
+  expires: string; // YYYY-MM-DD
+  terms: string; // a version id, or "" for the latest
+};
+
+/** The Share screen's state → the request (no fields chosen: every field). */
+export function shareRequestFrom(f: ShareForm): ShareRequest {
+  return {
+    brand: f.brand,
+    records: [...f.records],
+    fields: [...f.fields],
+    purpose: f.purpose.trim(),
+    expires_at: endOfDay(f.expires),
+    terms: f.terms === "" ? null : f.terms,
+  };
+}
+
+/** The field names of the chosen records, sorted, once each. */
+export function fieldNames(records: Record[], chosen: string[]): string[] {
+  const names = new Set<string>();
+  for (const r of records) if (chosen.includes(r.id)) for (const k of Object.keys(r.fields)) names.add(k);
+  return [...names].sort();
+}
+
+/** Records to pick from: the brand's own first, then those of no brand, then the rest; newest first in each. */
+export function shareableRecords(records: Record[], brand: string): Record[] {
+  const rank = (r: Record) => (brand && r.brand === brand ? 0 : r.brand ? 2 : 1);
+  return [...records].sort((a, b) => rank(a) - rank(b) || b.created_at.localeCompare(a.created_at));
+}
+
+/** A record in the picker: "profile · ana@example.org". */
+export function recordLabel(r: Record): string {
+  return `${r.kind} · ${recordTitle(r)}`;
+}
+
+export const SHARE_STATUS_LABELS: { [s in ShareStatus]: string } = {
+  live: "Live",
+  expired: "Expired",
+  revoked: "Revoked, awaiting erasure",
+  overdue: "Erasure overdue",
+  erased: "Erased",
+};
+
+/** A share's status in words. */
+export function shareStatusLabel(s: ShareStatus): string {
+  return SHARE_STATUS_LABELS[s] ?? s;
+}
+
+/** Whether the person can still revoke it (not revoked yet). */
+export function canRevoke(s: ShareStatus): boolean {
+  return s === "live" || s === "expired";
+}
+
+// ---- exposure --------------------------------------------------------------
+
+export type ExposureMatrix = {
+  /** The columns: every brand holding something, by name. */
+  brands: { id: string; name: string }[];
+  /** One row per data item, one cell per brand (empty: it does not hold it). */
+  rows: { item: string; cells: Holder[][]; live: boolean }[];
+};
+
+/** Data items × brands: who holds what, through which shares. */
+export function exposureMatrix(items: ExposureItem[]): ExposureMatrix {
+  const names = new Map<string, string>();
+  for (const i of items) for (const h of i.holders) names.set(h.brand, h.brand_name);
+  const brands = [...names]
+    .map(([id, name]) => ({ id, name }))
+    .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id.localeCompare(b.id));
+  const rows = [...items]
+    .sort((a, b) => a.item.localeCompare(b.item))
+    .map((i) => ({
+      item: i.item,
+      cells: brands.map((b) => i.holders.filter((h) => h.brand === b.id)),
+      live: i.holders.some((h) => h.status === "live"),
+    }));
+  return { brands, rows };
+}
+
+/** One holding in a cell: "Live since 2026-03-01". */
+export function holdingText(h: Holder): string {
+  return `${shareStatusLabel(h.status)} since ${dayOf(h.since)}`;
+}
+
+// ---- rights requests -------------------------------------------------------
+
+export const REQUEST_STATUS_LABELS: { [s in RequestStatus]: string } = {
+  open: "Open",
+  "in-progress": "In progress",
+  fulfilled: "Fulfilled",
+  denied: "Denied",
+  expired: "Expired unanswered",
+};
+
+export function requestStatusLabel(s: RequestStatus): string {
+  return REQUEST_STATUS_LABELS[s] ?? s;
+}
+
+/** The clock of a request as shown: "Overdue by 3 days", "Due today", "12 days left"; "" once answered. */
+export function deadlineText(v: RightsRequestView): string {
+  if (v.overdue) return `Overdue by ${days(-v.days_left)}`;
+  if (v.request.status !== "open" && v.request.status !== "in-progress") return "";
+  if (v.days_left === 0) return "Due today";
+  return `${days(v.days_left)} left`;
+}
+
+const REGIME_NAMES: { [r in Regime]: string } = { gdpr: "GDPR (EU)", ccpa: "CCPA/CPRA (California)" };
+
+/** Rights grouped by law, for a picker. */
+export function rightsByRegime(infos: RightInfo[]): { regime: Regime; name: string; rights: RightInfo[] }[] {
+  const out: { regime: Regime; name: string; rights: RightInfo[] }[] = [];
+  for (const r of infos) {
+    let g = out.find((x) => x.regime === r.regime);
+    if (!g) out.push((g = { regime: r.regime, name: REGIME_NAMES[r.regime] ?? r.regime, rights: [] }));
+    g.rights.push(r);
+  }
+  return out;
+}
+
+/** "Right of access (Art. 15)". */
+export function rightLabel(r: RightInfo | undefined, fallback: string): string {
+  return r ? `${r.title} (${r.article})` : fallback;
+}
+
+// ---- activity --------------------------------------------------------------
+
+const ACTION_LABELS: { [a in AuditAction]: string } = {
+  "terms-created": "Terms version made",
+  "terms-issued": "Terms signed for a brand",
+  "agreement-imported": "Brand's answer imported",
+  "share-created": "Shared",
+  "share-revoked": "Share revoked",
+  "erasure-acknowledged": "Erasure acknowledged",
+  "rights-requested": "Rights request made",
+  "rights-updated": "Rights request updated",
+  exported: "Exported",
+  imported: "Imported",
+  "record-deleted": "Record deleted",
+  "brand-deleted": "Brand deleted",
+};
+
+export function actionLabel(a: AuditAction): string {
+  return ACTION_LABELS[a] ?? a;
+}
+
+/** The log as a timeline: newest first. */
+export function newestFirst(entries: AuditEntry[]): AuditEntry[] {
+  return [...entries].sort((a, b) => b.seq - a.seq);
+}

@@ -1,0 +1,221 @@
+import { describe, expect, it } from "vitest";
+import type { Channel, Clauses, ExposureItem, Holder, Record, RightInfo, RightsRequestView } from "../src/bindings";
+import {
+  addDays,
+  actionLabel,
+  canRevoke,
+  clausesFrom,
+  deadlineText,
+  decisionLabel,
+  endOfDay,
+  exposureMatrix,
+  fieldNames,
+  holdingText,
+  isoDay,
+  newestFirst,
+  requestStatusLabel,
+  rightsByRegime,
+  shareRequestFrom,
+  shareStatusLabel,
+  shareableRecords,
+  termsForm,
+  toggled,
+} from "../src/relations";
+
+const sdBase: Clauses = {
+  purposes: ["service-delivery", "support", "billing", "warranty", "legal-obligation"],
+  retention_days: 30,
+  third_party_sharing: "never",
+  no_tracking_first_party: true,
+  no_tracking_third_party: true,
+  no_profiling: true,
+  deletion_on_request_days: 30,
+  portability: false,
+  contact: { channels: ["email"], max_contacts: 2, per_days: 30, marketing_allowed: false, cross_offers_allowed: false },
+  jurisdiction: "EU (GDPR)",
+};
+
+describe("dates", () => {
+  it("counts calendar days across months and years, and ends a share at the end of its day", () => {
+    expect(addDays("2026-01-31", 1)).toBe("2026-02-01");
+    expect(addDays("2026-12-31", 1)).toBe("2027-01-01");
+    expect(addDays("2026-03-01", -1)).toBe("2026-02-28");
+    expect(isoDay(new Date(2026, 0, 5))).toBe("2026-01-05");
+    expect(endOfDay("2026-04-30")).toBe("2026-04-30T23:59:59Z");
+  });
+});
+
+describe("the terms editor", () => {
+  it("round-trips a template's clauses through the form", () => {
+    const form = termsForm("SD-BASE", "My terms", sdBase);
+    expect(form.retention_days).toBe("30");
+    expect(form.prose).toBe("");
+    expect(clausesFrom(form)).toEqual({ ok: true, value: sdBase });
+  });
+
+  it("maps every input to its clause, prose only when written", () => {
+    const form = {
+      ...termsForm("SD-BASE-DP", "Mine", sdBase),
+      purposes: toggled(toggled(sdBase.purposes, "marketing", true), "billing", false),
+      retention_days: " 90 ",
+      third_party_sharing: "only-with-consent" as const,
+      no_profiling: false,
+      deletion_on_request_days: "14",
+      portability: true,
+      channels: toggled<Channel>(["email"], "letter", true),
+      max_contacts: "0",
+      per_days: "7",
+      marketing_allowed: true,
+      jurisdiction: "US-CA (CCPA/CPRA)",
+      prose: "No calls before 9.",
+    };
+    const parsed = clausesFrom(form);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.value).toEqual({
+      ...sdBase,
+      purposes: ["service-delivery", "support", "warranty", "legal-obligation", "marketing"],
+      retention_days: 90,
+      third_party_sharing: "only-with-consent",
+      no_profiling: false,
+      deletion_on_request_days: 14,
+      portability: true,
+      contact: { channels: ["email", "letter"], max_contacts: 0, per_days: 7, marketing_allowed: true, cross_offers_allowed: false },
+      jurisdiction: "US-CA (CCPA/CPRA)",
+      prose: "No calls before 9.",
+    });
+    expect("prose" in (clausesFrom({ ...form, prose: "  " }) as { value: Clauses }).value).toBe(false);
+  });
+
+  it("refuses numbers that are not whole, naming the field (ranges are the core's)", () => {
+    const form = termsForm("SD-BASE", "t", sdBase);
+    expect(clausesFrom({ ...form, retention_days: "" })).toEqual({ ok: false, error: "Keeping my data: enter a whole number" });
+    expect(clausesFrom({ ...form, per_days: "1.5" })).toMatchObject({ ok: false, error: expect.stringContaining("Contact window") });
+    expect(clausesFrom({ ...form, max_contacts: "-1" }).ok).toBe(false);
+    expect(clausesFrom({ ...form, retention_days: "99999" }).ok).toBe(true);
+  });
+
+  it("toggles list items without repeats", () => {
+    expect(toggled(["a", "b"], "a", true)).toEqual(["b", "a"]);
+    expect(toggled(["a", "b"], "a", false)).toEqual(["b"]);
+    expect(toggled(["a"], "c", false)).toEqual(["a"]);
+  });
+
+  it("names each decision", () => {
+    expect(decisionLabel("accepted")).toBe("Accepted");
+    expect(decisionLabel("counter")).toBe("Counter-offer");
+    expect(decisionLabel("refused")).toBe("Refused");
+    expect(decisionLabel(null)).toBe("No answer yet");
+  });
+});
+
+const rec = (id: string, brand: string | null, fields: { [k: string]: string }, created = "2026-03-01T00:00:00Z"): Record => ({
+  id, kind: "profile", brand, fields, tags: [], created_at: created, updated_at: created,
+});
+
+describe("the share form", () => {
+  it("becomes a share request ending at the end of the chosen day", () => {
+    expect(
+      shareRequestFrom({ brand: "b1", records: ["r1"], fields: ["email"], purpose: "  delivery ", expires: "2026-05-01", terms: "" }),
+    ).toEqual({ brand: "b1", records: ["r1"], fields: ["email"], purpose: "delivery", expires_at: "2026-05-01T23:59:59Z", terms: null });
+    expect(
+      shareRequestFrom({ brand: "b1", records: ["r1"], fields: [], purpose: "p", expires: "2026-05-01", terms: "v2" }).terms,
+    ).toBe("v2");
+  });
+
+  it("offers the fields of the chosen records, and the brand's records first", () => {
+    const records = [
+      rec("r1", null, { email: "a@x", phone: "1" }),
+      rec("r2", "b2", { size: "43" }, "2026-03-05T00:00:00Z"),
+      rec("r3", "b1", { email: "b@x", name: "Ana" }),
+    ];
+    expect(fieldNames(records, ["r1", "r3"])).toEqual(["email", "name", "phone"]);
+    expect(fieldNames(records, [])).toEqual([]);
+    expect(shareableRecords(records, "b1").map((r) => r.id)).toEqual(["r3", "r1", "r2"]);
+    expect(shareableRecords(records, "").map((r) => r.id)).toEqual(["r1", "r2", "r3"]);
+  });
+});
+
+describe("share statuses", () => {
+  it("reads each status, and only an unrevoked share can be revoked", () => {
+    expect(shareStatusLabel("live")).toBe("Live");
+    expect(shareStatusLabel("revoked")).toBe("Revoked, awaiting erasure");
+    expect(shareStatusLabel("overdue")).toBe("Erasure overdue");
+    expect(shareStatusLabel("erased")).toBe("Erased");
+    expect(shareStatusLabel("expired")).toBe("Expired");
+    expect(["live", "expired", "revoked", "overdue", "erased"].filter((s) => canRevoke(s as never))).toEqual(["live", "expired"]);
+  });
+});
+
+const holder = (brand: string, brand_name: string, status: Holder["status"], since: string): Holder => ({
+  brand, brand_name, share: `s-${brand}-${since}`, since, until: "2027-01-01T00:00:00Z", status, terms: null, purpose: "p",
+});
+
+describe("the exposure matrix", () => {
+  it("puts items in rows and brands in columns, by name, with every holding in its cell", () => {
+    const items: ExposureItem[] = [
+      { item: "phone", holders: [holder("b2", "acme", "revoked", "2026-02-01T10:00:00Z")] },
+      {
+        item: "email",
+        holders: [
+          holder("b1", "Zed Bank", "live", "2026-01-01T10:00:00Z"),
+          holder("b2", "acme", "live", "2026-03-01T10:00:00Z"),
+          holder("b2", "acme", "overdue", "2026-01-15T10:00:00Z"),
+        ],
+      },
+    ];
+    const m = exposureMatrix(items);
+    expect(m.brands).toEqual([{ id: "b2", name: "acme" }, { id: "b1", name: "Zed Bank" }]);
+    expect(m.rows.map((r) => r.item)).toEqual(["email", "phone"]);
+    expect(m.rows[0].cells.map((c) => c.length)).toEqual([2, 1]);
+    expect(m.rows[1].cells.map((c) => c.length)).toEqual([1, 0]);
+    expect(m.rows.map((r) => r.live)).toEqual([true, false]);
+    expect(holdingText(m.rows[0].cells[1][0])).toBe("Live since 2026-01-01");
+    expect(exposureMatrix([])).toEqual({ brands: [], rows: [] });
+  });
+});
+
+const view = (status: RightsRequestView["request"]["status"], days_left: number, overdue: boolean): RightsRequestView => ({
+  request: {
+    id: "q1", brand: "b1", right: "gdpr-access", sent_on: "2026-01-10", extended: false, status, reason: null, details: null,
+    history: [], created_at: "2026-01-10T09:00:00Z",
+  },
+  brand_name: "Acme",
+  due: "2026-02-10",
+  days_left,
+  overdue,
+});
+
+describe("rights requests", () => {
+  it("shows the clock: overdue, due today, days left, nothing once answered", () => {
+    expect(deadlineText(view("open", -3, true))).toBe("Overdue by 3 days");
+    expect(deadlineText(view("in-progress", -1, true))).toBe("Overdue by 1 day");
+    expect(deadlineText(view("open", 0, false))).toBe("Due today");
+    expect(deadlineText(view("open", 1, false))).toBe("1 day left");
+    expect(deadlineText(view("open", 12, false))).toBe("12 days left");
+    expect(deadlineText(view("fulfilled", -40, false))).toBe("");
+    expect(requestStatusLabel("in-progress")).toBe("In progress");
+    expect(requestStatusLabel("expired")).toBe("Expired unanswered");
+  });
+
+  it("groups rights by law, in the core's order", () => {
+    const infos: RightInfo[] = [
+      { right: "gdpr-access", regime: "gdpr", article: "Art. 15", title: "Right of access" },
+      { right: "gdpr-erasure", regime: "gdpr", article: "Art. 17", title: "Right to erasure" },
+      { right: "ccpa-know", regime: "ccpa", article: "§1798.110", title: "Right to know" },
+    ];
+    const g = rightsByRegime(infos);
+    expect(g.map((x) => [x.regime, x.rights.length])).toEqual([["gdpr", 2], ["ccpa", 1]]);
+    expect(g[0].name).toMatch(/GDPR/);
+  });
+});
+
+describe("the activity log", () => {
+  it("shows the newest first, each action in words", () => {
+    const e = (seq: number) => ({
+      seq, at: "2026-03-01T10:00:00Z", action: "share-created" as const, brand: null, subject: null, summary: "", prev: "",
+    });
+    expect(newestFirst([e(1), e(3), e(2)]).map((x) => x.seq)).toEqual([3, 2, 1]);
+    expect(actionLabel("erasure-acknowledged")).toBe("Erasure acknowledged");
+  });
+});

@@ -1,0 +1,374 @@
+// The new screens against a mocked IPC: what they show, and exactly which
+// commands they call with which arguments.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { render } from "preact";
+import { act } from "preact/test-utils";
+import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type { Brand, Clauses, ExposureItem, Record, RightsRequestView, ShareView, TermsOptions } from "../src/bindings";
+import type { Ctx } from "../src/screens/main";
+import { ExposureScreen } from "../src/screens/exposure";
+import { RightsScreen } from "../src/screens/rights";
+import { ShareScreen } from "../src/screens/share";
+import { SharesScreen } from "../src/screens/shares";
+import { TermsScreen } from "../src/screens/terms";
+import { addDays, isoDay } from "../src/relations";
+
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await act(async () => await new Promise((r) => setTimeout(r, 0)));
+};
+
+let root: HTMLElement;
+let calls: { cmd: string; args: { [k: string]: unknown } }[];
+let answers: { [cmd: string]: (args: { [k: string]: unknown }) => unknown };
+let notices: string[];
+
+async function find<T extends Element = HTMLElement>(selector: string): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const el = root.querySelector<T>(selector);
+    if (el) return el;
+    await flush();
+  }
+  throw new Error(`${selector} never appeared`);
+}
+
+async function click(selector: string) {
+  (await find<HTMLElement>(selector)).click();
+  await flush();
+}
+
+async function choose(selector: string, value: string) {
+  const el = await find<HTMLSelectElement>(selector);
+  el.value = value;
+  el.dispatchEvent(new Event("change", { bubbles: true }));
+  await flush();
+}
+
+async function type(selector: string, value: string) {
+  const el = await find<HTMLInputElement>(selector);
+  el.value = value;
+  el.dispatchEvent(new Event("input", { bubbles: true }));
+  await flush();
+}
+
+const called = (cmd: string) => calls.filter((c) => c.cmd === cmd).map((c) => c.args);
+
+const acme: Brand = {
+  id: "b1", name: "Acme", age_recipient: "age1example", did: "did:key:z6Mkexample",
+  created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
+};
+
+function ctx(): Ctx {
+  return {
+    specs: [],
+    brands: [acme],
+    refreshBrands: async () => undefined,
+    go: () => undefined,
+    notify: (t) => void notices.push(t),
+  };
+}
+
+beforeEach(() => {
+  root = document.createElement("div");
+  document.body.appendChild(root);
+  calls = [];
+  notices = [];
+  answers = {};
+  mockWindows("main");
+  mockIPC((cmd, args) => {
+    const a = (args ?? {}) as { [k: string]: unknown };
+    calls.push({ cmd, args: a });
+    const answer = answers[cmd];
+    if (!answer) throw { code: "test.unexpected", message: `unexpected call ${cmd}` };
+    return answer(a);
+  });
+});
+
+afterEach(async () => {
+  render(null, root);
+  await flush();
+  root.remove();
+  clearMocks();
+});
+
+describe("Rights", () => {
+  const overdue: RightsRequestView = {
+    request: {
+      id: "q1", brand: "b1", right: "gdpr-access", sent_on: "2026-01-02", extended: false, status: "open",
+      reason: null, details: "customer 42", history: [], created_at: "2026-01-02T09:00:00Z",
+    },
+    brand_name: "Acme",
+    due: "2026-02-02",
+    days_left: -20,
+    overdue: true,
+  };
+
+  it("flags an overdue request, shows its follow-up letter, and records the answer", async () => {
+    answers = {
+      rights_kinds: () => [{ right: "gdpr-access", regime: "gdpr", article: "Art. 15", title: "Right of access" }],
+      rights_list: () => [overdue],
+      rights_letter: (a) => (a.followUp ? "FOLLOW-UP: the deadline passed" : "the first letter"),
+      rights_update: () => ({ ...overdue.request, status: "fulfilled" }),
+    };
+    render(<RightsScreen ctx={ctx()} />, root);
+    const row = await find("[data-testid=rights-row]");
+    expect(row.dataset.overdue).toBe("true");
+    expect(row.classList.contains("overdue")).toBe(true);
+    expect(row.querySelector("[data-testid=rights-deadline]")!.textContent).toContain("Overdue by 20 days");
+    expect(row.textContent).toContain("Right of access (Art. 15)");
+
+    await click("[data-testid=rights-follow-up]");
+    expect(called("rights_letter")).toEqual([{ id: "q1", followUp: true }]);
+    expect((await find("[data-testid=rights-follow-up-letter]")).textContent).toContain("FOLLOW-UP");
+
+    await click("[data-testid=rights-update]");
+    await choose("[data-testid=rights-update-status]", "fulfilled");
+    (await find<HTMLFormElement>("[data-testid=rights-update-form]")).dispatchEvent(
+      new Event("submit", { bubbles: true, cancelable: true }),
+    );
+    await flush();
+    expect(called("rights_update")).toEqual([{ id: "q1", status: "fulfilled", reason: null, extended: null }]);
+    expect(called("rights_list").length).toBe(2);
+  });
+
+  it("makes a request from the form and shows the letter to send", async () => {
+    answers = {
+      rights_kinds: () => [{ right: "gdpr-access", regime: "gdpr", article: "Art. 15", title: "Right of access" }],
+      rights_list: () => [],
+      rights_create: () => ({ request: { ...overdue.request, status: "open" }, letter: "Dear Acme, under Article 15", document: {} }),
+    };
+    render(<RightsScreen ctx={ctx()} />, root);
+    await find("[data-testid=rights-empty]");
+    await choose("[data-testid=rights-brand]", "b1");
+    await type("[data-testid=rights-sent-on]", "2026-01-02");
+    await type("[data-testid=rights-details]", "customer 42");
+    (await find<HTMLFormElement>("[data-testid=rights-form]")).dispatchEvent(
+      new Event("submit", { bubbles: true, cancelable: true }),
+    );
+    await flush();
+    expect(called("rights_create")).toEqual([
+      { brand: "b1", right: "gdpr-access", sentOn: "2026-01-02", details: "customer 42", path: null },
+    ]);
+    expect(called("choose_file")).toEqual([]);
+    expect((await find("[data-testid=rights-letter]")).textContent).toContain("under Article 15");
+  });
+});
+
+describe("Share", () => {
+  const records: Record[] = [
+    {
+      id: "r1", kind: "profile", brand: null, fields: { email: "ana@example.org", phone: "+33 1" }, tags: [],
+      created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
+    },
+  ];
+
+  it("sends exactly the chosen record, fields, purpose and expiry, to the path the dialog gave", async () => {
+    const until = addDays(isoDay(new Date()), 60);
+    answers = {
+      records_list: () => records,
+      terms_versions: () => [],
+      choose_file: () => "/tmp/out/share.age",
+      share_create: () => ({
+        id: "s1", brand: "b1", purpose: "delivery", created_at: "2026-01-01T00:00:00Z", expires_at: "2026-06-30T23:59:59Z",
+        items: [{ record: "r1", reference: "x", kind: "profile", fields: ["email"] }], terms: null, erasure_days: 30,
+        grant_digest: "d", revocation: null, acknowledgment: null,
+      }),
+    };
+    render(<ShareScreen ctx={ctx()} />, root);
+    await choose("[data-testid=share-brand]", "b1");
+    await click("[data-testid=share-record]");
+    await click("[data-testid=share-field-email]");
+    expect(root.querySelector("[data-testid=share-field-phone]")).not.toBeNull();
+    await type("[data-testid=share-purpose]", "delivery");
+    await type("[data-testid=share-expires]", until);
+    expect(root.querySelector("[data-testid=share-no-terms]")).not.toBeNull();
+    await click("[data-testid=share-submit]");
+    expect(called("choose_file")).toEqual([{ choice: "share-out" }]);
+    expect(called("share_create")).toEqual([
+      {
+        request: { brand: "b1", records: ["r1"], fields: ["email"], purpose: "delivery", expires_at: `${until}T23:59:59Z`, terms: null },
+        path: "/tmp/out/share.age",
+      },
+    ]);
+    expect((await find("[data-testid=share-result]")).textContent).toContain("/tmp/out/share.age");
+  });
+
+  it("does nothing when the dialog is cancelled", async () => {
+    answers = { records_list: () => records, terms_versions: () => [], choose_file: () => null };
+    render(<ShareScreen ctx={ctx()} />, root);
+    await choose("[data-testid=share-brand]", "b1");
+    await click("[data-testid=share-record]");
+    await type("[data-testid=share-purpose]", "delivery");
+    await click("[data-testid=share-submit]");
+    expect(called("choose_file")).toEqual([{ choice: "share-out" }]);
+    expect(called("share_create")).toEqual([]);
+    expect(root.querySelector("[data-testid=share-error]")).toBeNull();
+  });
+});
+
+describe("Shares", () => {
+  it("revokes with the reason and the dialog's path, and imports an acknowledgment", async () => {
+    const live: ShareView = {
+      share: {
+        id: "s1", brand: "b1", purpose: "delivery", created_at: "2026-01-01T00:00:00Z", expires_at: "2026-06-30T23:59:59Z",
+        items: [{ record: "r1", reference: "x", kind: "profile", fields: ["email"] }], terms: null, erasure_days: 30,
+        grant_digest: "d", revocation: null, acknowledgment: null,
+      },
+      status: "live",
+      brand_name: "Acme",
+    };
+    const revoked = { ...live.share, revocation: { id: "v1", at: "2026-02-01T00:00:00Z", erase_by: "2026-03-03T00:00:00Z" } };
+    let current: ShareView = live;
+    answers = {
+      shares_list: () => [current],
+      choose_file: (a) => (a.choice === "revocation-out" ? "/tmp/revocation.json" : "/tmp/ack.json"),
+      share_revoke: () => ((current = { ...live, share: revoked, status: "revoked" }), revoked),
+      share_import_ack: () => {
+        const erased = { ...revoked, acknowledgment: { id: "k", erased_at: "2026-02-02T00:00:00Z", received_at: "2026-02-03T00:00:00Z", document: "{}" } };
+        current = { ...live, share: erased, status: "erased" };
+        return erased;
+      },
+    };
+    render(<SharesScreen ctx={ctx()} />, root);
+    expect((await find("[data-testid=share-status]")).textContent).toBe("Live");
+    await click("[data-testid=share-revoke]");
+    await type("[data-testid=share-revoke-reason]", "moved away");
+    await click("[data-testid=share-revoke-confirm]");
+    expect(called("share_revoke")).toEqual([]); // the first click only arms it
+    await click("[data-testid=share-revoke-confirm]");
+    expect(called("share_revoke")).toEqual([{ id: "s1", reason: "moved away", path: "/tmp/revocation.json" }]);
+    await flush();
+    expect((await find("[data-testid=share-status]")).textContent).toBe("Revoked, awaiting erasure");
+    expect((await find("[data-testid=share-erase-by]")).textContent).toBe("2026-03-03");
+
+    await click("[data-testid=shares-import-ack]");
+    expect(called("share_import_ack")).toEqual([{ path: "/tmp/ack.json" }]);
+    await flush();
+    expect((await find("[data-testid=share-row]")).dataset.status).toBe("erased");
+    expect(root.querySelector("[data-testid=share-revoke]")).toBeNull();
+  });
+});
+
+describe("Exposure", () => {
+  it("lays out the matrix and revokes an item everywhere into the chosen folder", async () => {
+    const items: ExposureItem[] = [
+      {
+        item: "email",
+        holders: [{
+          brand: "b1", brand_name: "Acme", share: "s1", since: "2026-01-01T10:00:00Z", until: "2026-06-30T23:59:59Z",
+          status: "live", terms: null, purpose: "delivery",
+        }],
+      },
+    ];
+    let current = items;
+    answers = {
+      exposure: () => current,
+      choose_file: () => "/tmp/revocations",
+      exposure_revoke_item: () => {
+        current = [];
+        return [{ share: {}, path: "/tmp/revocations/revocation-s1.json" }];
+      },
+    };
+    render(<ExposureScreen ctx={ctx()} />, root);
+    const row = await find("[data-testid=exposure-row]");
+    expect(row.dataset.item).toBe("email");
+    expect(root.querySelector("thead")!.textContent).toContain("Acme");
+    expect(row.querySelector("[data-testid=exposure-cell]")!.textContent).toBe("Live since 2026-01-01");
+    await click("[data-testid=exposure-revoke-email]");
+    await click("[data-testid=exposure-revoke-email]");
+    expect(called("choose_file")).toEqual([{ choice: "revocations-folder" }]);
+    expect(called("exposure_revoke_item")).toEqual([{ item: "email", dir: "/tmp/revocations" }]);
+    expect((await find("[data-testid=exposure-result]")).textContent).toContain("revocation-s1.json");
+    await find("[data-testid=exposure-empty]");
+  });
+});
+
+describe("Terms", () => {
+  const clauses: Clauses = {
+    purposes: ["service-delivery"],
+    retention_days: 30,
+    third_party_sharing: "never",
+    no_tracking_first_party: true,
+    no_tracking_third_party: true,
+    no_profiling: true,
+    deletion_on_request_days: 30,
+    portability: false,
+    contact: { channels: ["email"], max_contacts: 2, per_days: 30, marketing_allowed: false, cross_offers_allowed: false },
+    jurisdiction: "EU (GDPR)",
+  };
+  const options: TermsOptions = {
+    templates: [
+      { template: "SD-BASE", title: "Service delivery only", summary: "only the service", clauses },
+      { template: "SD-BASE-DP", title: "With portability", summary: "and portability", clauses: { ...clauses, portability: true } },
+    ],
+    purposes: [
+      { purpose: "service-delivery", name: "Service delivery", description: "delivering" },
+      { purpose: "marketing", name: "Marketing", description: "marketing to me" },
+    ],
+    channels: [
+      { channel: "email", label: "email" },
+      { channel: "letter", label: "letter" },
+    ],
+    days_min: 1,
+    days_max: 3650,
+    max_contacts: 1000,
+    max_per_days: 365,
+  };
+
+  it("starts from a template, previews every change, and saves the clauses as set", async () => {
+    answers = {
+      terms_options: () => options,
+      terms_versions: () => [],
+      terms_status: () => [{ brand: acme, latest: null, history: [] }],
+      terms_preview: (a) => ({
+        text: `PREVIEW retention ${(a.clauses as Clauses).retention_days}`,
+        problem: (a.clauses as Clauses).purposes.length ? null : "the terms need at least one purpose",
+      }),
+      terms_create: (a) => ({ id: "v1", number: 1, template: a.template, title: a.title, clauses: a.clauses, text: "", created_at: "2026-01-01T00:00:00Z" }),
+    };
+    render(<TermsScreen ctx={ctx()} />, root);
+    await find("[data-testid=terms-empty]");
+    expect(root.querySelector("[data-testid=terms-status]")!.textContent).toContain("No answer yet");
+    await click("[data-testid=terms-new]");
+    await click("[data-testid=terms-template-SD-BASE-DP]");
+    expect(root.querySelector<HTMLInputElement>("[data-testid=terms-portability]")!.checked).toBe(true);
+    await type("[data-testid=terms-retention]", "45");
+    await click("[data-testid=terms-purpose-marketing]");
+    await click("[data-testid=terms-channel-letter]");
+    await click("[data-testid=terms-marketing]");
+    await type("[data-testid=terms-prose]", "Be brief.");
+    for (let i = 0; i < 20 && !root.querySelector("[data-testid=terms-preview]")!.textContent!.includes("45"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await flush();
+    }
+    expect((await find("[data-testid=terms-preview]")).textContent).toBe("PREVIEW retention 45");
+
+    // A number that is not one is caught before asking the core.
+    const previews = called("terms_preview").length;
+    await type("[data-testid=terms-per-days]", "");
+    expect((await find("[data-testid=terms-problem]")).textContent).toContain("Contact window");
+    await new Promise((r) => setTimeout(r, 200));
+    await flush();
+    expect(called("terms_preview").length).toBe(previews);
+    await type("[data-testid=terms-per-days]", "7");
+
+    (await find<HTMLFormElement>("[data-testid=terms-form]")).dispatchEvent(
+      new Event("submit", { bubbles: true, cancelable: true }),
+    );
+    await flush();
+    expect(called("terms_create")).toEqual([
+      {
+        template: "SD-BASE-DP",
+        title: "My terms",
+        clauses: {
+          ...clauses,
+          purposes: ["service-delivery", "marketing"],
+          retention_days: 45,
+          portability: true,
+          contact: { channels: ["email", "letter"], max_contacts: 2, per_days: 7, marketing_allowed: true, cross_offers_allowed: false },
+          prose: "Be brief.",
+        },
+      },
+    ]);
+    expect(notices).toEqual(["Saved your terms as version 1."]);
+  });
+});
