@@ -24,7 +24,9 @@ use vrm_vault::{
 use crate::AppState;
 use crate::error::{CommandError, CommandResult};
 
-fn session<'a>(state: &'a State<'_, AppState>) -> CommandResult<MutexGuard<'a, Session>> {
+pub(crate) fn session<'a>(
+    state: &'a State<'_, AppState>,
+) -> CommandResult<MutexGuard<'a, Session>> {
     state.session.lock().map_err(|_| {
         CommandError::new("app.internal", "the app state is unusable; restart the app")
     })
@@ -173,7 +175,7 @@ pub async fn search(
     Ok(session(&state)?.vault()?.search_items(&query, &filter)?)
 }
 
-fn dialog_path(
+pub(crate) fn dialog_path(
     state: &State<'_, AppState>,
     picked: Option<tauri_plugin_dialog::FilePath>,
 ) -> CommandResult<Option<String>> {

@@ -8,6 +8,7 @@ mod command_names;
 mod commands;
 mod error;
 mod idle;
+mod intents;
 mod lock_signals;
 
 use std::path::PathBuf;
@@ -98,6 +99,17 @@ pub fn run() {
             commands::export_backup,
             commands::settings_get,
             commands::settings_set,
+            intents::intents_list,
+            intents::intent_create,
+            intents::intent_send,
+            intents::intent_withdraw,
+            intents::offers_list,
+            intents::offer_import,
+            intents::offer_accept,
+            intents::offer_decline,
+            intents::choose_offer_file,
+            intents::choose_acceptance_file,
+            intents::choose_intent_folder,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the VRM Vault app");

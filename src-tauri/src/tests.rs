@@ -15,6 +15,10 @@ use vrm_vault::{
 
 use crate::CommandError;
 use crate::commands::ImportProgress;
+use vrm_vault::intent::{
+    Delivery, DeliveryStatus, Intent, IntentInput, IntentStatus, IntentView, Offer, OfferDecision,
+    OfferView,
+};
 
 const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
 
@@ -41,6 +45,15 @@ fn bindings() -> String {
         ExportSummary::decl(&cfg),
         ImportProgress::decl(&cfg),
         CommandError::decl(&cfg),
+        IntentInput::decl(&cfg),
+        Intent::decl(&cfg),
+        IntentStatus::decl(&cfg),
+        IntentView::decl(&cfg),
+        Delivery::decl(&cfg),
+        DeliveryStatus::decl(&cfg),
+        Offer::decl(&cfg),
+        OfferDecision::decl(&cfg),
+        OfferView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `cargo test -p vrm-vault-app bindings`.\n\
