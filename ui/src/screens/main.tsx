@@ -10,6 +10,7 @@ import { RecordsScreen } from "./records";
 import { SearchResults } from "./search";
 import { SettingsScreen } from "./settings";
 import { TransferScreen } from "./transfer";
+import { IntentsScreen } from "./intents";
 
 /** What every screen gets: shared lists, navigation, a way to refresh. */
 export type Ctx = {
@@ -24,13 +25,15 @@ export type View =
   | { screen: "brands"; brandId?: string }
   | { screen: "records"; recordId?: string | "new" }
   | { screen: "transfer" }
-  | { screen: "settings" };
+  | { screen: "settings" }
+  | { screen: "intents"; intentId?: string | "new" };
 
 const SCREENS: { id: View["screen"]; label: string }[] = [
   { id: "brands", label: "Brands" },
   { id: "records", label: "Records" },
   { id: "transfer", label: "Import & export" },
   { id: "settings", label: "Settings" },
+  { id: "intents", label: "Intents" },
 ];
 
 export function Main(props: { onLock: () => void }) {
@@ -78,6 +81,7 @@ export function Main(props: { onLock: () => void }) {
   else if (view.screen === "brands") body = <BrandsScreen brandId={view.brandId} ctx={ctx} />;
   else if (view.screen === "records") body = <RecordsScreen recordId={view.recordId} ctx={ctx} />;
   else if (view.screen === "transfer") body = <TransferScreen ctx={ctx} />;
+  else if (view.screen === "intents") body = <IntentsScreen intentId={view.intentId} ctx={ctx} />;
   else body = <SettingsScreen ctx={ctx} />;
 
   return (
