@@ -193,6 +193,8 @@ let calls: { cmd: string; args: unknown }[];
 let unlocked: boolean;
 let intents: IntentView[];
 let offers: OfferView[];
+let sendGate: Promise<void>;
+let releaseSend: () => void;
 
 async function find<T extends Element>(selector: string): Promise<T> {
   for (let i = 0; i < 200; i++) {
@@ -242,7 +244,8 @@ beforeEach(() => {
   intents = [];
   offers = [];
   mockWindows("main");
-  mockIPC((cmd, args) => {
+  sendGate = new Promise((r) => (releaseSend = r));
+  mockIPC(async (cmd, args) => {
     calls.push({ cmd, args });
     const a = args as { [k: string]: unknown };
     switch (cmd) {
@@ -263,6 +266,7 @@ beforeEach(() => {
         return v.intent;
       }
       case "intent_send": {
+        await sendGate;
         const round = [delivery(), delivery({ brand: "b2", status: "failed", to: "", reason: "Velo Shop has no inbox URL" })];
         intents[0] = { ...intents[0], status: "sent", intent: { ...intents[0].intent, deliveries: round } };
         return round;
@@ -278,6 +282,12 @@ beforeEach(() => {
         return offers[0];
       case "choose_acceptance_file":
         return "/tmp/acceptance.json";
+      case "intent_withdraw":
+        intents[0] = { ...intents[0], status: "withdrawn", intent: { ...intents[0].intent, withdrawn_at: "2026-05-11T00:00:00Z" } };
+        return [delivery()];
+      case "offer_decline":
+        offers[0] = { ...offers[0], offer: { ...offers[0].offer, decision: "declined" } };
+        return offers[0].offer;
       case "offer_accept": {
         offers[0] = { ...offers[0], offer: { ...offers[0].offer, decision: "accepted" } };
         intents[0] = { ...intents[0], status: "accepted", intent: { ...intents[0].intent, accepted_offer: "o2" } };
@@ -309,8 +319,13 @@ describe("the Intents screen", () => {
     expect((await find("[data-testid=intent-error-category]")).textContent).toMatch(/what kind of thing/);
     expect(root.querySelector("[data-testid=intent-error-brands]")!.textContent).toMatch(/at least one brand/);
     expect(called("intent_create")).toHaveLength(0);
+    await type("[data-testid=intent-budget]", "12,50");
+    await submit("[data-testid=intent-form]");
+    expect((await find("[data-testid=intent-error-budget]")).textContent).toMatch(/amount like 24.50/);
+    expect(called("intent_create")).toHaveLength(0);
 
     await type("[data-testid=intent-category]", "bicycle");
+    expect(root.querySelector("[data-testid=intent-error-category]")).toBeNull();
     await type("[data-testid=intent-description]", "A city bike, 54 cm frame");
     await type("[data-testid=intent-budget]", "300");
     await type("[data-testid=intent-currency]", "eur");
@@ -318,6 +333,10 @@ describe("the Intents screen", () => {
     await click("[data-testid='intent-brand-Velo Shop']");
     await submit("[data-testid=intent-form]");
 
+    // Sending can take a while: the form says so and cannot be sent twice.
+    expect((await find("[data-testid=intent-busy]")).textContent).toMatch(/up to 30 seconds/);
+    expect(root.querySelector<HTMLButtonElement>("[data-testid=intent-send]")!.disabled).toBe(true);
+    releaseSend();
     await find("[data-testid=intent-page]");
     const input = (called("intent_create")[0].args as { input: IntentInput }).input;
     expect(input).toMatchObject({ category: "bicycle", budget_max: "300", currency: "EUR", brands: ["b1", "b2"] });
@@ -365,5 +384,34 @@ describe("the Intents screen", () => {
     const row = await find("[data-testid=intent-row]");
     expect(row.textContent).toContain("A city bike, 54 cm frame");
     expect(row.querySelector("[data-testid=intent-row-status]")!.textContent).toBe("1 offer received");
+  });
+
+  it("resends after a failed delivery, declines and withdraws, each asking first where it cannot be undone", async () => {
+    const v = madeIntent((intentInputFrom(form(), NOW) as { input: IntentInput }).input);
+    const failed = delivery({ status: "failed", reason: "cannot reach the inbox: connection refused" });
+    intents = [{ ...v, status: "has-offers", offers: 1, intent: { ...v.intent, deliveries: [failed] } }];
+    offers = [offer("o1", "10", "EUR")];
+    releaseSend();
+    render(h(App, null), root);
+    await click("[data-testid=nav-intents]");
+    await click("[data-testid=intent-row]");
+    expect((await find("[data-testid=delivery]")).textContent).toMatch(/Acme Bikes: failed .* connection refused/);
+
+    await click("[data-testid=intent-resend]");
+    expect(called("intent_send")[0].args).toEqual({ id: "i1", outDir: null });
+
+    await click("[data-testid=offer-decline]");
+    expect(called("offer_decline")).toHaveLength(0);
+    await click("[data-testid=offer-decline]");
+    expect(called("offer_decline")[0].args).toEqual({ id: "o1" });
+    expect((await find("[data-testid=offer-decision]")).textContent).toBe("Declined");
+
+    await click("[data-testid=intent-withdraw]");
+    await click("[data-testid=intent-withdraw]");
+    expect(called("intent_withdraw")[0].args).toEqual({ id: "i1", outDir: null });
+    expect((await find("[data-testid=intent-result]")).textContent).toBe("Withdrawn. Delivered 1 time.");
+    expect(root.querySelector("[data-testid=intent-status]")!.textContent).toBe("Withdrawn");
+    expect(root.querySelector("[data-testid=intent-withdraw]")).toBeNull();
+    expect(root.querySelector("[data-testid=intent-resend]")).toBeNull();
   });
 });

@@ -25,7 +25,7 @@ const SLOW = "Sending… a brand whose inbox does not answer can take up to 30 s
 
 export function IntentsScreen(props: { intentId?: string; ctx: Ctx }) {
   if (props.intentId === "new") return <ComposeIntent ctx={props.ctx} />;
-  if (props.intentId) return <IntentDetail id={props.intentId} ctx={props.ctx} />;
+  if (props.intentId) return <IntentDetail key={props.intentId} id={props.intentId} ctx={props.ctx} />;
   return <IntentList ctx={props.ctx} />;
 }
 
@@ -120,10 +120,15 @@ function ComposeIntent(props: { ctx: Ctx }) {
   const [errors, setErrors] = useState<FormErrors>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const set = (k: keyof IntentForm) => (e: { currentTarget: { value: string } }) =>
+  // Editing a field takes its message away; the next submit checks again.
+  const set = (k: keyof IntentForm) => (e: { currentTarget: { value: string } }) => {
     setForm({ ...form, [k]: e.currentTarget.value });
-  const toggle = (id: string) =>
+    setErrors({ ...errors, [k]: undefined });
+  };
+  const toggle = (id: string) => {
     setForm({ ...form, brands: form.brands.includes(id) ? form.brands.filter((b) => b !== id) : [...form.brands, id] });
+    setErrors({ ...errors, brands: undefined });
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -353,9 +358,16 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
       <div class="row spread">
         <h2>Offers</h2>
         <ImportOffer disabled={busy !== null} onImported={(v) => {
-          setResult(v.verified
+          const what = v.verified
             ? `Imported an offer of ${v.offer.price} ${v.offer.currency} from ${v.brand_name ?? "a known brand"}.`
-            : "Imported an offer from an UNVERIFIED signer: no brand of yours has its key.");
+            : "Imported an offer from an UNVERIFIED signer: no brand of yours has its key.";
+          if (v.offer.intent !== i.id) {
+            // It answers another of the person's intents: show that one.
+            ctx.notify(`${what} It answers another of your intents.`);
+            ctx.go({ screen: "intents", intentId: v.offer.intent });
+            return;
+          }
+          setResult(what);
           void load();
         }} />
       </div>
