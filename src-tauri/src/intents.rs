@@ -110,15 +110,16 @@ pub async fn offer_accept(
         .truncate(false)
         .open(&path)
         .map_err(|e| io_error(&path, e))?;
-    let decided = session(&state)?.vault()?.accept_offer(&id);
+    let decided = (|| -> CommandResult<_> { Ok(session(&state)?.vault()?.accept_offer(&id)?) })();
     let (offer, doc) = match decided {
         Ok(d) => d,
         Err(e) => {
+            // Not accepted (locked, refused): leave no empty file behind.
             drop(file);
             if !existed {
                 let _ = std::fs::remove_file(&path);
             }
-            return Err(e.into());
+            return Err(e);
         }
     };
     let bytes = serde_json::to_vec_pretty(&doc)
