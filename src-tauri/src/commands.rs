@@ -175,7 +175,7 @@ pub async fn search(
     Ok(session(&state)?.vault()?.search_items(&query, &filter)?)
 }
 
-fn dialog_path(
+pub(crate) fn dialog_path(
     state: &State<'_, AppState>,
     picked: Option<tauri_plugin_dialog::FilePath>,
 ) -> CommandResult<Option<String>> {

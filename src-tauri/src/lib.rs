@@ -8,6 +8,7 @@ mod command_names;
 mod commands;
 mod error;
 mod idle;
+mod intents;
 mod lock_signals;
 mod relations;
 
@@ -126,6 +127,17 @@ pub fn run() {
             relations::contact_violations,
             relations::audit_log,
             relations::audit_verify,
+            intents::intents_list,
+            intents::intent_create,
+            intents::intent_send,
+            intents::intent_withdraw,
+            intents::offers_list,
+            intents::offer_import,
+            intents::offer_accept,
+            intents::offer_decline,
+            intents::choose_offer_file,
+            intents::choose_acceptance_file,
+            intents::choose_intent_folder,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the VRM Vault app");

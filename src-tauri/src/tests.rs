@@ -30,6 +30,10 @@ use crate::commands::ImportProgress;
 use crate::relations::{
     AuditLog, ChannelOption, FileChoice, PurposeOption, TermsOptions, TermsPreview,
 };
+use vrm_vault::intent::{
+    Delivery, DeliveryStatus, Intent, IntentInput, IntentStatus, IntentView, Offer, OfferDecision,
+    OfferView,
+};
 
 const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
 
@@ -122,6 +126,16 @@ fn declared() -> Vec<Declared> {
         AuditEntry,
         AuditReport,
         AuditLog,
+        // Intents and offers.
+        IntentInput,
+        Intent,
+        IntentStatus,
+        IntentView,
+        Delivery,
+        DeliveryStatus,
+        Offer,
+        OfferDecision,
+        OfferView,
         CommandError,
     ]
 }

@@ -6,11 +6,14 @@ Run by scripts/e2e (it needs the `vrm` binary that `cargo test` builds)."""
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from verify_eddsa_jcs import verify
+# verify_eddsa_jcs.py sits beside this file (no conftest here: tests/e2e has one).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from verify_eddsa_jcs import verify  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))

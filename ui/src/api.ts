@@ -42,6 +42,7 @@ import type {
   VaultInfo,
   Written,
 } from "./bindings";
+import type { Delivery, Intent, IntentInput, IntentView, Offer, OfferView } from "./bindings";
 
 /** Every failed call rejects with a CommandError ({code, message}). */
 export function isCommandError(e: unknown): e is CommandError {
@@ -126,4 +127,15 @@ export const api = {
   contactViolations: () => call<BrandViolations[]>("contact_violations"),
   auditLog: () => call<AuditLog>("audit_log"),
   verifyAudit: () => call<AuditReport>("audit_verify"),
+  intents: () => call<IntentView[]>("intents_list"),
+  createIntent: (input: IntentInput) => call<Intent>("intent_create", { input }),
+  sendIntent: (id: string, outDir: string | null) => call<Delivery[]>("intent_send", { id, outDir }),
+  withdrawIntent: (id: string, outDir: string | null) => call<Delivery[]>("intent_withdraw", { id, outDir }),
+  offers: (intent: string | null) => call<OfferView[]>("offers_list", { intent }),
+  importOffer: (path: string) => call<OfferView>("offer_import", { path }),
+  acceptOffer: (id: string, path: string) => call<Offer>("offer_accept", { id, path }),
+  declineOffer: (id: string) => call<Offer>("offer_decline", { id }),
+  chooseOfferFile: () => call<string | null>("choose_offer_file"),
+  chooseAcceptanceFile: () => call<string | null>("choose_acceptance_file"),
+  chooseIntentFolder: () => call<string | null>("choose_intent_folder"),
 };

@@ -955,7 +955,7 @@ since: string,
  */
 violations: Array<Violation>, };
 
-export type AuditAction = "terms-created" | "terms-issued" | "agreement-imported" | "share-created" | "share-revoked" | "erasure-acknowledged" | "rights-requested" | "rights-updated" | "exported" | "imported" | "record-deleted" | "brand-deleted";
+export type AuditAction = "terms-created" | "terms-issued" | "agreement-imported" | "share-created" | "share-revoked" | "erasure-acknowledged" | "rights-requested" | "rights-updated" | "exported" | "imported" | "record-deleted" | "brand-deleted" | "intent-created" | "intent-sent" | "intent-withdrawn" | "offer-imported" | "offer-accepted" | "offer-declined";
 
 export type AuditEntry = { 
 /**
@@ -1007,6 +1007,206 @@ entries: Array<AuditEntry>,
  * What the check found.
  */
 report: AuditReport, };
+
+export type IntentInput = { 
+/**
+ * What kind of thing (e.g. `lunch`, `bicycle`).
+ */
+category: string, 
+/**
+ * In the person's words.
+ */
+description: string, 
+/**
+ * How many.
+ */
+quantity: number | null, 
+/**
+ * The most the person will pay (a decimal amount).
+ */
+budget_max: string | null, 
+/**
+ * The currency of the budget (ISO 4217, e.g. `EUR`).
+ */
+currency: string | null, 
+/**
+ * Where.
+ */
+location: string | null, 
+/**
+ * By when it is needed.
+ */
+needed_by: string | null, 
+/**
+ * Until when offers are welcome.
+ */
+expires_at: string, 
+/**
+ * The PDC-INTENT terms version it is under (number, id or `latest`);
+ * none: the latest PDC-INTENT version, if any.
+ */
+terms: string | null, 
+/**
+ * The brands to send it to (ids, names or prefixes).
+ */
+brands: Array<string>, };
+
+export type Intent = { 
+/**
+ * Random id (the credential is `urn:uuid:<id>`).
+ */
+id: string, 
+/**
+ * What was asked.
+ */
+input: IntentInput, 
+/**
+ * The brands it is for (ids).
+ */
+brands: Array<string>, 
+/**
+ * The intent's own `did:key`.
+ */
+did: string, 
+/**
+ * Where offers may be encrypted to (`age1…`).
+ */
+reply_to: string, 
+/**
+ * When it was made.
+ */
+created_at: string, 
+/**
+ * The signed `IntentRequest` (JSON).
+ */
+document: string, 
+/**
+ * Deliveries of the intent, newest last.
+ */
+deliveries: Array<Delivery>, 
+/**
+ * Set once withdrawn.
+ */
+withdrawn_at: string | null, 
+/**
+ * Deliveries of the withdrawal.
+ */
+withdrawal_deliveries: Array<Delivery>, 
+/**
+ * The offer accepted, if any.
+ */
+accepted_offer: string | null, };
+
+export type IntentStatus = "draft" | "sent" | "has-offers" | "accepted" | "expired" | "withdrawn";
+
+export type IntentView = { 
+/**
+ * The intent.
+ */
+intent: Intent, 
+/**
+ * Where it stands now.
+ */
+status: IntentStatus, 
+/**
+ * Offers received.
+ */
+offers: number, };
+
+export type Delivery = { 
+/**
+ * The brand.
+ */
+brand: string, 
+/**
+ * `sent` or `failed`.
+ */
+status: DeliveryStatus, 
+/**
+ * Where it went: a file path or an inbox URL.
+ */
+to: string, 
+/**
+ * Why it failed.
+ */
+reason: string | null, 
+/**
+ * When.
+ */
+at: string, };
+
+export type DeliveryStatus = "sent" | "failed";
+
+export type Offer = { 
+/**
+ * Local id (from the offer's `urn:uuid:`).
+ */
+id: string, 
+/**
+ * The intent it answers.
+ */
+intent: string, 
+/**
+ * The brand whose known `did:key` signed it; `None` when the signer is
+ * not a known brand (shown as unverified, never trusted silently).
+ */
+brand: string | null, 
+/**
+ * The signer's `did:key`.
+ */
+signer: string, 
+/**
+ * The price (a decimal amount).
+ */
+price: string, 
+/**
+ * The currency.
+ */
+currency: string, 
+/**
+ * What the brand offers.
+ */
+description: string | null, 
+/**
+ * Until when it stands.
+ */
+valid_until: string | null, 
+/**
+ * When it was imported.
+ */
+received_at: string, 
+/**
+ * What the person decided.
+ */
+decision: OfferDecision, 
+/**
+ * When.
+ */
+decided_at: string | null, 
+/**
+ * The signed offer as received (JSON).
+ */
+document: string, };
+
+export type OfferDecision = "open" | "accepted" | "declined";
+
+export type OfferView = { 
+/**
+ * The offer.
+ */
+offer: Offer, 
+/**
+ * The brand's name, if the signer is a known brand.
+ */
+brand_name: string | null, 
+/**
+ * Signed by a known brand's key.
+ */
+verified: boolean, 
+/**
+ * Past its validity.
+ */
+expired: boolean, };
 
 export type CommandError = { 
 /**

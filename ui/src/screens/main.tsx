@@ -16,6 +16,7 @@ import { ShareScreen } from "./share";
 import { SharesScreen } from "./shares";
 import { TermsScreen } from "./terms";
 import { TransferScreen } from "./transfer";
+import { IntentsScreen } from "./intents";
 
 /** What every screen gets: shared lists, navigation, a way to refresh. */
 export type Ctx = {
@@ -36,7 +37,8 @@ export type View =
   | { screen: "rights" }
   | { screen: "activity" }
   | { screen: "transfer" }
-  | { screen: "settings" };
+  | { screen: "settings" }
+  | { screen: "intents"; intentId?: string | "new" };
 
 const SCREENS: { id: View["screen"]; label: string }[] = [
   { id: "brands", label: "Brands" },
@@ -49,6 +51,7 @@ const SCREENS: { id: View["screen"]; label: string }[] = [
   { id: "activity", label: "Activity" },
   { id: "transfer", label: "Import & export" },
   { id: "settings", label: "Settings" },
+  { id: "intents", label: "Intents" },
 ];
 
 export function Main(props: { onLock: () => void }) {
@@ -102,6 +105,7 @@ export function Main(props: { onLock: () => void }) {
   else if (view.screen === "rights") body = <RightsScreen ctx={ctx} />;
   else if (view.screen === "activity") body = <ActivityScreen ctx={ctx} />;
   else if (view.screen === "transfer") body = <TransferScreen ctx={ctx} />;
+  else if (view.screen === "intents") body = <IntentsScreen intentId={view.intentId} ctx={ctx} />;
   else body = <SettingsScreen ctx={ctx} />;
 
   return (

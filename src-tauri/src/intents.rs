@@ -1,0 +1,193 @@
+//! Intentcasting commands: make and send an intent, list intents, import,
+//! compare, accept or decline the brands' offers, withdraw an intent. One
+//! core call each; files are read and written here only as bytes.
+//!
+//! Sending and withdrawing POST to the brands' inboxes, which can take up to
+//! about 30 s per unreachable brand (timeouts and retries): the commands are
+//! `async`, and the UI shows a busy state meanwhile.
+
+use std::path::{Path, PathBuf};
+
+use tauri::State;
+use tauri_plugin_dialog::DialogExt;
+
+use vrm_vault::intent::{Delivery, Intent, IntentInput, IntentView, Offer, OfferView};
+use vrm_vault::proof::MAX_DOCUMENT_BYTES;
+
+use crate::AppState;
+use crate::commands::{dialog_path, session};
+use crate::error::{CommandError, CommandResult};
+
+fn io_error(path: &Path, e: std::io::Error) -> CommandError {
+    CommandError::from(vrm_vault::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+#[tauri::command]
+pub async fn intents_list(state: State<'_, AppState>) -> CommandResult<Vec<IntentView>> {
+    Ok(session(&state)?.vault()?.intents()?)
+}
+
+/// Make an intent (not sent yet; see `intent_send`).
+#[tauri::command]
+pub async fn intent_create(
+    state: State<'_, AppState>,
+    input: IntentInput,
+) -> CommandResult<Intent> {
+    Ok(session(&state)?.vault()?.create_intent(&input)?)
+}
+
+/// Send an intent to its brands' inboxes, and also a file per brand into
+/// `out_dir` when given. Returns this round's deliveries.
+#[tauri::command]
+pub async fn intent_send(
+    state: State<'_, AppState>,
+    id: String,
+    out_dir: Option<String>,
+) -> CommandResult<Vec<Delivery>> {
+    let out = out_dir.map(PathBuf::from);
+    Ok(session(&state)?
+        .vault()?
+        .send_intent(&id, out.as_deref(), true)?)
+}
+
+/// Withdraw an intent: a signed withdrawal to the brands it reached.
+#[tauri::command]
+pub async fn intent_withdraw(
+    state: State<'_, AppState>,
+    id: String,
+    out_dir: Option<String>,
+) -> CommandResult<Vec<Delivery>> {
+    let out = out_dir.map(PathBuf::from);
+    Ok(session(&state)?
+        .vault()?
+        .withdraw_intent(&id, out.as_deref(), true)?)
+}
+
+/// Offers, of one intent or all, cheapest first within a currency.
+#[tauri::command]
+pub async fn offers_list(
+    state: State<'_, AppState>,
+    intent: Option<String>,
+) -> CommandResult<Vec<OfferView>> {
+    Ok(session(&state)?.vault()?.offers(intent.as_deref())?)
+}
+
+/// Import an offer file (a signed Offer, plain JSON or an age file).
+#[tauri::command]
+pub async fn offer_import(state: State<'_, AppState>, path: String) -> CommandResult<OfferView> {
+    let path = PathBuf::from(path);
+    let len = std::fs::metadata(&path)
+        .map_err(|e| io_error(&path, e))?
+        .len();
+    // An encrypted offer is a little larger than the document it holds.
+    if len > 2 * MAX_DOCUMENT_BYTES as u64 {
+        return Err(CommandError::new(
+            "input.too_large",
+            format!("{}: the file is too large for an offer", path.display()),
+        ));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+    Ok(session(&state)?.vault()?.import_offer(&bytes)?)
+}
+
+/// Accept an offer and write the signed acceptance (JSON) to `path`, for the
+/// brand. The file is opened before deciding, so an unwritable place fails
+/// before the offer is accepted.
+#[tauri::command]
+pub async fn offer_accept(
+    state: State<'_, AppState>,
+    id: String,
+    path: String,
+) -> CommandResult<Offer> {
+    let path = PathBuf::from(path);
+    let existed = path.exists();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| io_error(&path, e))?;
+    let decided = (|| -> CommandResult<_> { Ok(session(&state)?.vault()?.accept_offer(&id)?) })();
+    let (offer, doc) = match decided {
+        Ok(d) => d,
+        Err(e) => {
+            // Not accepted (locked, refused): leave no empty file behind.
+            drop(file);
+            if !existed {
+                let _ = std::fs::remove_file(&path);
+            }
+            return Err(e);
+        }
+    };
+    let bytes = serde_json::to_vec_pretty(&doc)
+        .map_err(|e| CommandError::new("app.internal", e.to_string()))?;
+    file.set_len(0)
+        .and_then(|_| std::io::Write::write_all(&mut &file, &bytes))
+        .and_then(|_| file.sync_all())
+        .map_err(|e| io_error(&path, e))?;
+    Ok(offer)
+}
+
+/// Decline an offer.
+#[tauri::command]
+pub async fn offer_decline(state: State<'_, AppState>, id: String) -> CommandResult<Offer> {
+    Ok(session(&state)?.vault()?.decline_offer(&id)?.0)
+}
+
+/// Ask for an offer file to import. `None` when cancelled.
+#[tauri::command]
+pub async fn choose_offer_file(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> CommandResult<Option<String>> {
+    let picked = match state.dialog_override {
+        Some(_) => None,
+        None => app
+            .dialog()
+            .file()
+            .set_title("Import a brand's offer")
+            .add_filter("Offer (JSON or age file)", &["json", "age"])
+            .blocking_pick_file(),
+    };
+    dialog_path(&state, picked)
+}
+
+/// Ask where to save a signed acceptance. `None` when cancelled.
+#[tauri::command]
+pub async fn choose_acceptance_file(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> CommandResult<Option<String>> {
+    let picked = match state.dialog_override {
+        Some(_) => None,
+        None => app
+            .dialog()
+            .file()
+            .set_title("Save the signed acceptance for the brand")
+            .set_file_name("offer-acceptance.json")
+            .add_filter("JSON", &["json"])
+            .blocking_save_file(),
+    };
+    dialog_path(&state, picked)
+}
+
+/// Ask for a folder to also write the intent (or withdrawal) files into, one
+/// per brand, to hand over. `None` when cancelled.
+#[tauri::command]
+pub async fn choose_intent_folder(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> CommandResult<Option<String>> {
+    let picked = match state.dialog_override {
+        Some(_) => None,
+        None => app
+            .dialog()
+            .file()
+            .set_title("Choose a folder for the files to hand over")
+            .blocking_pick_folder(),
+    };
+    dialog_path(&state, picked)
+}

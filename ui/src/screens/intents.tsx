@@ -1,0 +1,416 @@
+// Intents: say what you want to the brands you choose, see how the sending
+// went, then compare the brands' signed offers side by side and accept one
+// (the signed acceptance is saved for the brand) or decline them.
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import type { Delivery, IntentView, OfferView } from "../bindings";
+import { ConfirmButton } from "../confirm";
+import { errorText } from "../logic";
+import {
+  type FormErrors,
+  type IntentForm,
+  brandName,
+  canResend,
+  dayOf,
+  deliveryLine,
+  deliverySummary,
+  emptyIntentForm,
+  intentInputFrom,
+  offerCards,
+  statusLabel,
+} from "../intents_logic";
+import type { Ctx } from "./main";
+
+const SLOW = "Sending… a brand whose inbox does not answer can take up to 30 seconds.";
+
+export function IntentsScreen(props: { intentId?: string; ctx: Ctx }) {
+  if (props.intentId === "new") return <ComposeIntent ctx={props.ctx} />;
+  if (props.intentId) return <IntentDetail key={props.intentId} id={props.intentId} ctx={props.ctx} />;
+  return <IntentList ctx={props.ctx} />;
+}
+
+function IntentList(props: { ctx: Ctx }) {
+  const { ctx } = props;
+  const [list, setList] = useState<IntentView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.intents().then(setList).catch((e) => setError(errorText(e)));
+  }, []);
+  return (
+    <div>
+      <div class="row spread">
+        <h1>Intents</h1>
+        <div class="row">
+          <ImportOffer onImported={(v) => ctx.go({ screen: "intents", intentId: v.offer.intent })} />
+          <button onClick={() => ctx.go({ screen: "intents", intentId: "new" })} data-testid="new-intent">
+            New intent
+          </button>
+        </div>
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      {list === null ? (
+        !error && <p aria-busy="true">Loading…</p>
+      ) : list.length === 0 ? (
+        <div class="empty" data-testid="intents-empty">
+          <p>No intents yet.</p>
+          <p class="muted">
+            Say what you want — a bicycle, lunch for twelve, a plumber on Tuesday — and which brands may answer. Each
+            intent is signed under a fresh identity of its own, so brands cannot tie it to anything else they know about
+            you. Brands answer with signed offers that you compare here.
+          </p>
+          {ctx.brands.length === 0 && (
+            <p class="muted">First add a brand, with its inbox URL, on the Brands screen.</p>
+          )}
+        </div>
+      ) : (
+        <ul class="list" data-testid="intent-list">
+          {list.map((v) => (
+            <li>
+              <button class="item" data-testid="intent-row"
+                onClick={() => ctx.go({ screen: "intents", intentId: v.intent.id })}>
+                <span class="kind">{v.intent.input.category}</span>
+                <span class="title">{v.intent.input.description}</span>
+                <span class={`status status-${v.status}`} data-testid="intent-row-status">{statusLabel(v)}</span>
+                <span class="date">until {dayOf(v.intent.input.expires_at)}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** "Import an offer file…": the open dialog, then the core verifies it. */
+function ImportOffer(props: { onImported: (v: OfferView) => void; disabled?: boolean }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async () => {
+    setError(null);
+    const path = await api.chooseOfferFile().catch((e) => (setError(errorText(e)), null));
+    if (!path) return;
+    setBusy(true);
+    try {
+      props.onImported(await api.importOffer(path));
+    } catch (e) {
+      setError(`The offer was not imported. ${errorText(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button class="secondary" onClick={run} disabled={busy || props.disabled} data-testid="offer-import">
+        {busy ? "Importing…" : "Import an offer file…"}
+      </button>
+      {error && <p class="error" role="alert" data-testid="offer-import-error">{error}</p>}
+    </>
+  );
+}
+
+function FieldError(props: { errors: FormErrors; field: keyof IntentForm }) {
+  const e = props.errors[props.field];
+  return e ? <span class="error field-error" data-testid={`intent-error-${props.field}`}>{e}</span> : null;
+}
+
+function ComposeIntent(props: { ctx: Ctx }) {
+  const { ctx } = props;
+  const [form, setForm] = useState<IntentForm>(() => emptyIntentForm());
+  const [toFolder, setToFolder] = useState(false);
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  // Editing a field takes its message away; the next submit checks again.
+  const set = (k: keyof IntentForm) => (e: { currentTarget: { value: string } }) => {
+    setForm({ ...form, [k]: e.currentTarget.value });
+    setErrors({ ...errors, [k]: undefined });
+  };
+  const toggle = (id: string) => {
+    setForm({ ...form, brands: form.brands.includes(id) ? form.brands.filter((b) => b !== id) : [...form.brands, id] });
+    setErrors({ ...errors, brands: undefined });
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    const result = intentInputFrom(form);
+    if (!result.ok) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    let outDir: string | null = null;
+    if (toFolder) {
+      outDir = await api.chooseIntentFolder().catch((err) => (setError(errorText(err)), null));
+      if (!outDir) return;
+    }
+    setBusy("Making the intent…");
+    try {
+      const intent = await api.createIntent(result.input);
+      setBusy(SLOW);
+      try {
+        const round = await api.sendIntent(intent.id, outDir);
+        ctx.notify(deliverySummary(round));
+      } catch (err) {
+        ctx.notify(`Made, but not sent: ${errorText(err)}`);
+      }
+      ctx.go({ screen: "intents", intentId: intent.id });
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(null);
+    }
+  };
+
+  return (
+    <form class="card form" onSubmit={submit} data-testid="intent-form" aria-busy={busy !== null} noValidate>
+      <button type="button" class="link" onClick={() => ctx.go({ screen: "intents" })}>← All intents</button>
+      <h1>Say what you want</h1>
+      <p class="muted">
+        Only what you write here goes out, signed under a fresh identity made for this intent alone. Leave out
+        anything personal you do not want to share.
+      </p>
+      <label>
+        What (a category)
+        <input value={form.category} onInput={set("category")} placeholder="bicycle, lunch, plumber…"
+          data-testid="intent-category" />
+        <FieldError errors={errors} field="category" />
+      </label>
+      <label>
+        Describe it
+        <textarea value={form.description} onInput={set("description")}
+          placeholder="A city bike, 54 cm frame, with lights" data-testid="intent-description" />
+        <FieldError errors={errors} field="description" />
+      </label>
+      <div class="row">
+        <label>
+          How many
+          <input value={form.quantity} onInput={set("quantity")} inputMode="numeric" placeholder="1"
+            data-testid="intent-quantity" />
+          <FieldError errors={errors} field="quantity" />
+        </label>
+        <label>
+          Budget (at most)
+          <input value={form.budget} onInput={set("budget")} inputMode="decimal" placeholder="300.00"
+            data-testid="intent-budget" />
+          <FieldError errors={errors} field="budget" />
+        </label>
+        <label>
+          Currency
+          <input value={form.currency} onInput={set("currency")} maxLength={3} placeholder="EUR"
+            data-testid="intent-currency" />
+          <FieldError errors={errors} field="currency" />
+        </label>
+      </div>
+      <label>
+        Where
+        <input value={form.location} onInput={set("location")} placeholder="a town, a district, or “delivered”"
+          data-testid="intent-location" />
+      </label>
+      <div class="row">
+        <label>
+          Needed by
+          <input type="date" value={form.neededBy} onInput={set("neededBy")} data-testid="intent-needed-by" />
+          <FieldError errors={errors} field="neededBy" />
+        </label>
+        <label>
+          Offers welcome until
+          <input type="date" value={form.validUntil} onInput={set("validUntil")} data-testid="intent-valid-until" />
+          <FieldError errors={errors} field="validUntil" />
+        </label>
+      </div>
+      <fieldset class="brand-choice">
+        <legend>Send it to</legend>
+        {ctx.brands.length === 0 && (
+          <p class="muted">No brands yet: add one, with its inbox URL, on the Brands screen.</p>
+        )}
+        {ctx.brands.map((b) => (
+          <label class="check">
+            <input type="checkbox" checked={form.brands.includes(b.id)} onChange={() => toggle(b.id)}
+              data-testid={`intent-brand-${b.name}`} />
+            {b.name}
+            <span class="muted">{b.inbox ? ` · ${b.inbox}` : " · no inbox URL (a file in a folder only)"}</span>
+          </label>
+        ))}
+        <FieldError errors={errors} field="brands" />
+      </fieldset>
+      <label class="check">
+        <input type="checkbox" checked={toFolder} onChange={() => setToFolder(!toFolder)} data-testid="intent-to-folder" />
+        Also write a file per brand into a folder, to hand over yourself
+      </label>
+      {error && <p class="error" role="alert" data-testid="intent-error">{error}</p>}
+      {busy && <p class="muted" role="status" aria-busy="true" data-testid="intent-busy">{busy}</p>}
+      <button type="submit" disabled={busy !== null} data-testid="intent-send">Make and send</button>
+    </form>
+  );
+}
+
+function Deliveries(props: { title: string; list: Delivery[]; ctx: Ctx }) {
+  if (props.list.length === 0) return null;
+  return (
+    <>
+      <h2>{props.title}</h2>
+      <ul class="list deliveries">
+        {props.list.map((d) => (
+          <li class={`delivery delivery-${d.status}`} data-testid="delivery">
+            <span class="date">{dayOf(d.at)}</span> {deliveryLine(d, props.ctx.brands)}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function IntentDetail(props: { id: string; ctx: Ctx }) {
+  const { ctx } = props;
+  const [view, setView] = useState<IntentView | null>(null);
+  const [offers, setOffers] = useState<OfferView[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [result, setResult] = useState<string | null>(null);
+
+  const load = async () => {
+    try {
+      const list = await api.intents();
+      const v = list.find((x) => x.intent.id === props.id);
+      if (!v) throw { code: "input.invalid", message: "This intent is no longer in the vault." };
+      setView(v);
+      setOffers(await api.offers(props.id));
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  useEffect(() => void load(), [props.id]);
+
+  if (!view) return error ? <p class="error" role="alert">{error}</p> : <p aria-busy="true">Loading…</p>;
+  const i = view.intent;
+  const cards = offerCards(offers, view.status);
+
+  const act = async (message: string, f: () => Promise<string>) => {
+    setError(null);
+    setResult(null);
+    setBusy(message);
+    try {
+      setResult(await f());
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(null);
+      await load();
+    }
+  };
+  const send = () => act(SLOW, async () => deliverySummary(await api.sendIntent(i.id, null)));
+  const withdraw = () =>
+    act("Withdrawing… a brand whose inbox does not answer can take up to 30 seconds.", async () => {
+      const round = await api.withdrawIntent(i.id, null);
+      return `Withdrawn. ${round.length === 0 ? "No brand had received it." : deliverySummary(round)}`;
+    });
+  const accept = async (offerId: string) => {
+    setError(null);
+    const path = await api.chooseAcceptanceFile().catch((e) => (setError(errorText(e)), null));
+    if (!path) return;
+    await act("Accepting…", async () => {
+      const o = await api.acceptOffer(offerId, path);
+      ctx.notify(`Accepted ${o.price} ${o.currency}.`);
+      return `Accepted. Send the signed acceptance in ${path} to the brand.`;
+    });
+  };
+  const decline = (offerId: string) =>
+    act("Declining…", async () => {
+      await api.declineOffer(offerId);
+      return "Declined.";
+    });
+
+  return (
+    <div data-testid="intent-page" aria-busy={busy !== null}>
+      <button class="link" onClick={() => ctx.go({ screen: "intents" })}>← All intents</button>
+      <div class="card">
+        <div class="row spread">
+          <h1>{i.input.category}</h1>
+          <span class={`status status-${view.status}`} data-testid="intent-status">{statusLabel(view)}</span>
+        </div>
+        <p>{i.input.description}</p>
+        <dl>
+          {i.input.quantity !== null && (<><dt>How many</dt><dd>{i.input.quantity}</dd></>)}
+          {i.input.budget_max !== null && (<><dt>Budget</dt><dd>at most {i.input.budget_max} {i.input.currency}</dd></>)}
+          {i.input.location !== null && (<><dt>Where</dt><dd>{i.input.location}</dd></>)}
+          {i.input.needed_by !== null && (<><dt>Needed by</dt><dd>{i.input.needed_by}</dd></>)}
+          <dt>Offers welcome until</dt><dd>{dayOf(i.input.expires_at)}</dd>
+          <dt>For</dt><dd>{i.brands.map((b) => brandName(ctx.brands, b)).join(", ")}</dd>
+          <dt>Its own identity</dt><dd><code>{i.did}</code></dd>
+        </dl>
+        <div class="row">
+          {canResend(view) && (
+            <button onClick={send} disabled={busy !== null} data-testid="intent-resend"
+              class={view.status === "draft" ? "" : "secondary"}>
+              {view.status === "draft" ? "Send" : "Send again"}
+            </button>
+          )}
+          {i.withdrawn_at === null && (
+            <ConfirmButton label="Withdraw" confirm="Withdraw it and tell the brands it reached?" testid="intent-withdraw"
+              onConfirm={() => void withdraw()} />
+          )}
+        </div>
+        {busy && <p class="muted" role="status" aria-busy="true" data-testid="intent-busy">{busy}</p>}
+        {result && <p class="notice" role="status" data-testid="intent-result">{result}</p>}
+        {error && <p class="error" role="alert" data-testid="intent-error">{error}</p>}
+      </div>
+
+      <div class="row spread">
+        <h2>Offers</h2>
+        <ImportOffer disabled={busy !== null} onImported={(v) => {
+          const what = v.verified
+            ? `Imported an offer of ${v.offer.price} ${v.offer.currency} from ${v.brand_name ?? "a known brand"}.`
+            : "Imported an offer from an UNVERIFIED signer: no brand of yours has its key.";
+          if (v.offer.intent !== i.id) {
+            // It answers another of the person's intents: show that one.
+            ctx.notify(`${what} It answers another of your intents.`);
+            ctx.go({ screen: "intents", intentId: v.offer.intent });
+            return;
+          }
+          setResult(what);
+          void load();
+        }} />
+      </div>
+      {cards.length === 0 ? (
+        <div class="empty" data-testid="offers-empty">
+          <p>No offers yet.</p>
+          <p class="muted">
+            A brand answers with a signed offer file. When you get one, import it with “Import an offer file…”: its
+            signature is checked, and offers are laid side by side here, cheapest first.
+          </p>
+        </div>
+      ) : (
+        <div class="offers" data-testid="offers">
+          {cards.map((c) => (
+            <div class={`card offer${c.cheapest ? " cheapest" : ""}${c.verified ? "" : " unverified"}`}
+              data-testid="offer-card">
+              <div class="offer-from" data-testid="offer-from">{c.from}</div>
+              {!c.verified && <code class="muted">{c.signer}</code>}
+              <div class="offer-price" data-testid="offer-price">{c.price}</div>
+              {c.rank && <div class="muted" data-testid="offer-rank">{c.rank}</div>}
+              {c.description && <p>{c.description}</p>}
+              <div class="date">{c.validUntil}</div>
+              {c.expired && <div class="error" data-testid="offer-expired">Expired</div>}
+              {c.decision && <div class="offer-decision" data-testid="offer-decision">{c.decision}</div>}
+              {c.acceptHint && <p class="muted">{c.acceptHint}</p>}
+              <div class="row">
+                {c.canAccept && (
+                  <button onClick={() => void accept(c.id)} disabled={busy !== null} data-testid="offer-accept">
+                    Accept…
+                  </button>
+                )}
+                {c.canDecline && (
+                  <ConfirmButton label="Decline" confirm="Decline it for good?" testid="offer-decline"
+                    onConfirm={() => void decline(c.id)} />
+                )}
+              </div>
+            </div>
+          ))}
+        </div>
+      )}
+
+      <Deliveries title="Deliveries" list={i.deliveries} ctx={ctx} />
+      <Deliveries title="Withdrawal deliveries" list={i.withdrawal_deliveries} ctx={ctx} />
+    </div>
+  );
+}

@@ -1,0 +1,417 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { h, render } from "preact";
+import { act } from "preact/test-utils";
+import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type { Brand, Delivery, Intent, IntentInput, IntentView, OfferView } from "../src/bindings";
+import {
+  canResend,
+  deliveryLine,
+  deliverySummary,
+  emptyIntentForm,
+  intentInputFrom,
+  offerCards,
+  statusLabel,
+  type IntentForm,
+} from "../src/intents_logic";
+import { App } from "../src/app";
+
+const NOW = new Date(2026, 4, 10, 12, 0, 0); // 10 May 2026, local noon
+
+const form = (over: Partial<IntentForm> = {}): IntentForm => ({
+  ...emptyIntentForm(NOW),
+  category: "bicycle",
+  description: "A city bike, 54 cm frame",
+  brands: ["b1"],
+  ...over,
+});
+
+const brands: Brand[] = [
+  { id: "b1", name: "Acme Bikes", inbox: "http://127.0.0.1:9/", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" },
+  { id: "b2", name: "Velo Shop", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" },
+];
+
+const delivery = (over: Partial<Delivery> = {}): Delivery => ({
+  brand: "b1", status: "sent", to: "http://127.0.0.1:9/", reason: null, at: "2026-05-10T10:00:00Z", ...over,
+});
+
+const offer = (id: string, price: string, currency: string, over: Partial<OfferView> = {}): OfferView => ({
+  offer: {
+    id, intent: "i1", brand: "b1", signer: "did:key:z6MkBrand", price, currency, description: `offer ${id}`,
+    valid_until: "2026-05-17T21:59:59Z", received_at: "2026-05-11T08:00:00Z", decision: "open", decided_at: null,
+    document: "{}",
+  },
+  brand_name: "Acme Bikes", verified: true, expired: false, ...over,
+});
+
+describe("the compose form → IntentInput", () => {
+  it("maps a filled form, trimming and upper-casing, the offers welcome until the end of the chosen day", () => {
+    const r = intentInputFrom(
+      form({ quantity: " 2 ", budget: "300.5", currency: "eur", location: " Lyon ", neededBy: "2026-05-20", validUntil: "2026-05-17" }),
+      NOW,
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const expected: IntentInput = {
+      category: "bicycle",
+      description: "A city bike, 54 cm frame",
+      quantity: 2,
+      budget_max: "300.5",
+      currency: "EUR",
+      location: "Lyon",
+      needed_by: "2026-05-20",
+      expires_at: new Date(2026, 4, 17, 23, 59, 59).toISOString(),
+      terms: null,
+      brands: ["b1"],
+    };
+    expect(r.input).toEqual(expected);
+  });
+
+  it("leaves empty optional values out, and a lone default currency too", () => {
+    const r = intentInputFrom(form({ currency: "EUR" }), NOW);
+    expect(r.ok && r.input).toMatchObject({ quantity: null, budget_max: null, location: null, needed_by: null });
+    // A currency with no budget is harmless; the core keeps it.
+    expect(r.ok && r.input.currency).toBe("EUR");
+    const none = intentInputFrom(form({ currency: "" }), NOW);
+    expect(none.ok && none.input.currency).toBeNull();
+  });
+
+  it("defaults to offers welcome for a week", () => {
+    expect(emptyIntentForm(NOW).validUntil).toBe("2026-05-17");
+  });
+
+  it("says what is missing or malformed before calling the core", () => {
+    const r = intentInputFrom(
+      { ...emptyIntentForm(NOW), quantity: "0", budget: "12,50", currency: "EU", neededBy: "2026-02-30", validUntil: "" },
+      NOW,
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual({
+      category: "Say what kind of thing you want, e.g. bicycle or lunch.",
+      description: "Describe what you want in your own words.",
+      quantity: "The quantity is a whole number, 1 or more.",
+      budget: "The budget is an amount like 24.50 (digits, a dot, at most 4 decimals).",
+      currency: "The currency is three letters, like EUR or USD.",
+      neededBy: "Pick a day, or leave it empty.",
+      validUntil: "Pick the last day on which offers are welcome.",
+      brands: "Choose at least one brand to send it to.",
+    });
+  });
+
+  it("needs a currency with a budget, a future end, and at most a year", () => {
+    const noCur = intentInputFrom(form({ budget: "10", currency: " " }), NOW);
+    expect(!noCur.ok && noCur.errors.currency).toBe("Give the budget's currency, e.g. EUR.");
+    const past = intentInputFrom(form({ validUntil: "2026-05-09" }), NOW);
+    expect(!past.ok && past.errors.validUntil).toMatch(/past/);
+    const today = intentInputFrom(form({ validUntil: "2026-05-10" }), NOW);
+    expect(today.ok).toBe(true);
+    const long = intentInputFrom(form({ validUntil: "2027-06-01" }), NOW);
+    expect(!long.ok && long.errors.validUntil).toBe("An intent may run at most a year.");
+    const many = intentInputFrom(form({ quantity: "1.5" }), NOW);
+    expect(!many.ok && many.errors.quantity).toBeTruthy();
+  });
+});
+
+describe("status labels", () => {
+  it("reads each status for a newcomer", () => {
+    expect(statusLabel({ status: "draft", offers: 0 })).toBe("Not sent yet");
+    expect(statusLabel({ status: "sent", offers: 0 })).toBe("Sent, waiting for offers");
+    expect(statusLabel({ status: "has-offers", offers: 1 })).toBe("1 offer received");
+    expect(statusLabel({ status: "has-offers", offers: 3 })).toBe("3 offers received");
+    expect(statusLabel({ status: "accepted", offers: 2 })).toBe("Accepted");
+    expect(statusLabel({ status: "expired", offers: 0 })).toBe("Expired");
+    expect(statusLabel({ status: "withdrawn", offers: 0 })).toBe("Withdrawn");
+  });
+
+  it("offers a resend only for a live intent not sent yet or with a failed delivery", () => {
+    const intent = { deliveries: [delivery()] } as unknown as Intent;
+    expect(canResend({ status: "sent", intent })).toBe(false);
+    expect(canResend({ status: "draft", intent: { ...intent, deliveries: [] } })).toBe(true);
+    const failed = { ...intent, deliveries: [delivery({ status: "failed", reason: "x" })] };
+    expect(canResend({ status: "sent", intent: failed })).toBe(true);
+    expect(canResend({ status: "withdrawn", intent: failed })).toBe(false);
+  });
+
+  it("says how each delivery went", () => {
+    expect(deliveryLine(delivery(), brands)).toBe("Acme Bikes: sent to http://127.0.0.1:9/");
+    expect(deliveryLine(delivery({ brand: "b2", status: "failed", to: "", reason: "Velo Shop has no inbox URL" }), brands))
+      .toBe("Velo Shop: failed — Velo Shop has no inbox URL");
+    expect(deliveryLine(delivery({ brand: "gone1234xyz" }), brands)).toMatch(/^brand gone1234: sent/);
+    expect(deliverySummary([delivery()])).toBe("Delivered 1 time.");
+    expect(deliverySummary([delivery(), delivery({ status: "failed" })])).toBe("Delivered 1 time; 1 failed. See why below.");
+    expect(deliverySummary([delivery({ status: "failed" })])).toBe("Not delivered: 1 failed. See why below.");
+  });
+});
+
+describe("offers side by side", () => {
+  it("labels the cheapest in each currency and how much more the others cost", () => {
+    // The core's order: by currency, then cheapest first.
+    const cards = offerCards(
+      [offer("o1", "24.5", "EUR"), offer("o2", "26", "EUR"), offer("o3", "30.0001", "EUR"), offer("o4", "25", "USD")],
+      "has-offers",
+    );
+    expect(cards.map((c) => [c.price, c.rank, c.cheapest])).toEqual([
+      ["24.5 EUR", "Cheapest in EUR", true],
+      ["26 EUR", "+1.50 EUR more", false],
+      ["30.0001 EUR", "+5.5001 EUR more", false],
+      ["25 USD", "Only offer", true],
+    ]);
+    expect(cards[0]).toMatchObject({ from: "Acme Bikes", validUntil: "valid until 2026-05-17", canAccept: true, canDecline: true });
+  });
+
+  it("shows an unknown signer as UNVERIFIED and does not offer to accept it", () => {
+    const [c] = offerCards([offer("o1", "5", "EUR", { verified: false, brand_name: null })], "has-offers");
+    expect(c).toMatchObject({ from: "UNVERIFIED signer", signer: "did:key:z6MkBrand", canAccept: false, canDecline: true });
+    expect(c.acceptHint).toMatch(/DID on the Brands screen/);
+  });
+
+  it("flags expired offers, decisions, and an intent no longer taking offers", () => {
+    const [expired] = offerCards([offer("o1", "5", "EUR", { expired: true })], "has-offers");
+    expect(expired).toMatchObject({ expired: true, canAccept: false, acceptHint: "This offer has expired." });
+    const decided = offerCards(
+      [offer("o1", "5", "EUR"), { ...offer("o2", "6", "EUR"), offer: { ...offer("o2", "6", "EUR").offer, decision: "accepted" } }],
+      "accepted",
+    );
+    expect(decided.map((c) => [c.decision, c.canAccept, c.canDecline])).toEqual([
+      ["", false, true],
+      ["Accepted", false, false],
+    ]);
+    expect(decided[0].acceptHint).toBe("This intent no longer takes offers.");
+    const noEnd = offerCards([{ ...offer("o1", "5", "EUR"), offer: { ...offer("o1", "5", "EUR").offer, valid_until: null } }], "sent");
+    expect(noEnd[0].validUntil).toBe("no end date given");
+  });
+});
+
+// The screen through the real App with a mocked IPC.
+
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await act(async () => await new Promise((r) => setTimeout(r, 0)));
+};
+
+let root: HTMLElement;
+let calls: { cmd: string; args: unknown }[];
+let unlocked: boolean;
+let intents: IntentView[];
+let offers: OfferView[];
+let sendGate: Promise<void>;
+let releaseSend: () => void;
+
+async function find<T extends Element>(selector: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const el = root.querySelector<T>(selector);
+    if (el) return el;
+    await flush();
+  }
+  throw new Error(`${selector} never appeared`);
+}
+
+async function type(selector: string, value: string) {
+  const el = await find<HTMLInputElement>(selector);
+  el.value = value;
+  el.dispatchEvent(new Event("input", { bubbles: true }));
+  await flush();
+}
+
+async function click(selector: string) {
+  (await find<HTMLElement>(selector)).click();
+  await flush();
+}
+
+async function submit(selector: string) {
+  (await find<HTMLFormElement>(selector)).dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+  await flush();
+}
+
+const called = (cmd: string) => calls.filter((c) => c.cmd === cmd);
+
+function madeIntent(input: IntentInput): IntentView {
+  return {
+    intent: {
+      id: "i1", input, brands: input.brands, did: "did:key:z6MkIntent", reply_to: "age1reply",
+      created_at: "2026-05-10T10:00:00Z", document: "{}", deliveries: [], withdrawn_at: null,
+      withdrawal_deliveries: [], accepted_offer: null,
+    },
+    status: "draft",
+    offers: 0,
+  };
+}
+
+beforeEach(() => {
+  root = document.createElement("div");
+  document.body.appendChild(root);
+  calls = [];
+  unlocked = true;
+  intents = [];
+  offers = [];
+  mockWindows("main");
+  sendGate = new Promise((r) => (releaseSend = r));
+  mockIPC(async (cmd, args) => {
+    calls.push({ cmd, args });
+    const a = args as { [k: string]: unknown };
+    switch (cmd) {
+      case "app_status":
+        return { vault_dir: "/v", exists: true, unlocked, auto_lock_minutes: 5 };
+      case "vault_lock":
+        unlocked = false;
+        return null;
+      case "kind_specs":
+        return [];
+      case "brands_list":
+        return brands;
+      case "intents_list":
+        return intents;
+      case "intent_create": {
+        const v = madeIntent(a.input as IntentInput);
+        intents = [v];
+        return v.intent;
+      }
+      case "intent_send": {
+        await sendGate;
+        const round = [delivery(), delivery({ brand: "b2", status: "failed", to: "", reason: "Velo Shop has no inbox URL" })];
+        intents[0] = { ...intents[0], status: "sent", intent: { ...intents[0].intent, deliveries: round } };
+        return round;
+      }
+      case "offers_list":
+        return offers;
+      case "choose_offer_file":
+        return "/tmp/offer.json";
+      case "offer_import":
+        offers = [offer("o2", "26.00", "EUR"), offer("o9", "19.00", "EUR", { verified: false, brand_name: null })];
+        offers[1].offer.signer = "did:key:z6MkStranger";
+        intents[0] = { ...intents[0], status: "has-offers", offers: 2 };
+        return offers[0];
+      case "choose_acceptance_file":
+        return "/tmp/acceptance.json";
+      case "intent_withdraw":
+        intents[0] = { ...intents[0], status: "withdrawn", intent: { ...intents[0].intent, withdrawn_at: "2026-05-11T00:00:00Z" } };
+        return [delivery()];
+      case "offer_decline":
+        offers[0] = { ...offers[0], offer: { ...offers[0].offer, decision: "declined" } };
+        return offers[0].offer;
+      case "offer_accept": {
+        offers[0] = { ...offers[0], offer: { ...offers[0].offer, decision: "accepted" } };
+        intents[0] = { ...intents[0], status: "accepted", intent: { ...intents[0].intent, accepted_offer: "o2" } };
+        return offers[0].offer;
+      }
+      default:
+        return null;
+    }
+  }, { shouldMockEvents: true });
+});
+
+afterEach(async () => {
+  render(null, root);
+  await flush();
+  await flush();
+  root.remove();
+  clearMocks();
+});
+
+describe("the Intents screen", () => {
+  it("composes, sends, shows deliveries and offers side by side, accepts, and forgets it all on lock", async () => {
+    render(h(App, null), root);
+    await click("[data-testid=nav-intents]");
+    expect((await find("[data-testid=intents-empty]")).textContent).toMatch(/No intents yet/);
+
+    // Nothing reaches the core until the form makes sense.
+    await click("[data-testid=new-intent]");
+    await submit("[data-testid=intent-form]");
+    expect((await find("[data-testid=intent-error-category]")).textContent).toMatch(/what kind of thing/);
+    expect(root.querySelector("[data-testid=intent-error-brands]")!.textContent).toMatch(/at least one brand/);
+    expect(called("intent_create")).toHaveLength(0);
+    await type("[data-testid=intent-budget]", "12,50");
+    await submit("[data-testid=intent-form]");
+    expect((await find("[data-testid=intent-error-budget]")).textContent).toMatch(/amount like 24.50/);
+    expect(called("intent_create")).toHaveLength(0);
+
+    await type("[data-testid=intent-category]", "bicycle");
+    expect(root.querySelector("[data-testid=intent-error-category]")).toBeNull();
+    await type("[data-testid=intent-description]", "A city bike, 54 cm frame");
+    await type("[data-testid=intent-budget]", "300");
+    await type("[data-testid=intent-currency]", "eur");
+    await click("[data-testid='intent-brand-Acme Bikes']");
+    await click("[data-testid='intent-brand-Velo Shop']");
+    await submit("[data-testid=intent-form]");
+
+    // Sending can take a while: the form says so and cannot be sent twice.
+    expect((await find("[data-testid=intent-busy]")).textContent).toMatch(/up to 30 seconds/);
+    expect(root.querySelector<HTMLButtonElement>("[data-testid=intent-send]")!.disabled).toBe(true);
+    releaseSend();
+    await find("[data-testid=intent-page]");
+    const input = (called("intent_create")[0].args as { input: IntentInput }).input;
+    expect(input).toMatchObject({ category: "bicycle", budget_max: "300", currency: "EUR", brands: ["b1", "b2"] });
+    expect(called("intent_send")[0].args).toMatchObject({ id: "i1", outDir: null });
+    expect(root.textContent).toContain("Delivered 1 time; 1 failed.");
+    const lines = [...root.querySelectorAll("[data-testid=delivery]")].map((e) => e.textContent);
+    expect(lines.join("\n")).toMatch(/Acme Bikes: sent to http:\/\/127\.0\.0\.1:9\//);
+    expect(lines.join("\n")).toMatch(/Velo Shop: failed — Velo Shop has no inbox URL/);
+    expect((await find("[data-testid=intent-status]")).textContent).toBe("Sent, waiting for offers");
+    expect(root.querySelector("[data-testid=offers-empty]")).not.toBeNull();
+
+    // Import through the dialog; both offers, cheapest first as the core says.
+    await click("[data-testid=offer-import]");
+    expect(called("offer_import")[0].args).toEqual({ path: "/tmp/offer.json" });
+    await find("[data-testid=offer-card]");
+    const cards = [...root.querySelectorAll("[data-testid=offer-card]")];
+    expect(cards).toHaveLength(2);
+    expect(cards[0].querySelector("[data-testid=offer-from]")!.textContent).toBe("Acme Bikes");
+    expect(cards[0].querySelector("[data-testid=offer-price]")!.textContent).toBe("26.00 EUR");
+    expect(cards[1].querySelector("[data-testid=offer-from]")!.textContent).toBe("UNVERIFIED signer");
+    expect(cards[1].textContent).toContain("did:key:z6MkStranger");
+    expect(cards[1].querySelector("[data-testid=offer-accept]")).toBeNull();
+    expect(root.querySelector("[data-testid=intent-status]")!.textContent).toBe("2 offers received");
+
+    // Accept: the save dialog's path goes to the core.
+    (cards[0].querySelector("[data-testid=offer-accept]") as HTMLElement).click();
+    await flush();
+    await find("[data-testid=intent-result]");
+    expect(called("offer_accept")[0].args).toEqual({ id: "o2", path: "/tmp/acceptance.json" });
+    expect(root.querySelector("[data-testid=intent-result]")!.textContent).toContain("/tmp/acceptance.json");
+    expect(root.querySelector("[data-testid=intent-status]")!.textContent).toBe("Accepted");
+    expect(root.querySelector("[data-testid=offer-decision]")!.textContent).toBe("Accepted");
+
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "l", ctrlKey: true }));
+    await flush();
+    await find("[data-testid=unlock-form]");
+    expect(root.textContent).not.toContain("A city bike");
+    expect(root.textContent).not.toContain("26.00 EUR");
+  });
+
+  it("lists intents with their status", async () => {
+    intents = [{ ...madeIntent({ ...(intentInputFrom(form(), NOW) as { input: IntentInput }).input }), status: "has-offers", offers: 1 }];
+    render(h(App, null), root);
+    await click("[data-testid=nav-intents]");
+    const row = await find("[data-testid=intent-row]");
+    expect(row.textContent).toContain("A city bike, 54 cm frame");
+    expect(row.querySelector("[data-testid=intent-row-status]")!.textContent).toBe("1 offer received");
+  });
+
+  it("resends after a failed delivery, declines and withdraws, each asking first where it cannot be undone", async () => {
+    const v = madeIntent((intentInputFrom(form(), NOW) as { input: IntentInput }).input);
+    const failed = delivery({ status: "failed", reason: "cannot reach the inbox: connection refused" });
+    intents = [{ ...v, status: "has-offers", offers: 1, intent: { ...v.intent, deliveries: [failed] } }];
+    offers = [offer("o1", "10", "EUR")];
+    releaseSend();
+    render(h(App, null), root);
+    await click("[data-testid=nav-intents]");
+    await click("[data-testid=intent-row]");
+    expect((await find("[data-testid=delivery]")).textContent).toMatch(/Acme Bikes: failed .* connection refused/);
+
+    await click("[data-testid=intent-resend]");
+    expect(called("intent_send")[0].args).toEqual({ id: "i1", outDir: null });
+
+    await click("[data-testid=offer-decline]");
+    expect(called("offer_decline")).toHaveLength(0);
+    await click("[data-testid=offer-decline]");
+    expect(called("offer_decline")[0].args).toEqual({ id: "o1" });
+    expect((await find("[data-testid=offer-decision]")).textContent).toBe("Declined");
+
+    await click("[data-testid=intent-withdraw]");
+    await click("[data-testid=intent-withdraw]");
+    expect(called("intent_withdraw")[0].args).toEqual({ id: "i1", outDir: null });
+    expect((await find("[data-testid=intent-result]")).textContent).toBe("Withdrawn. Delivered 1 time.");
+    expect(root.querySelector("[data-testid=intent-status]")!.textContent).toBe("Withdrawn");
+    expect(root.querySelector("[data-testid=intent-withdraw]")).toBeNull();
+    expect(root.querySelector("[data-testid=intent-resend]")).toBeNull();
+  });
+});
