@@ -320,6 +320,12 @@ const ACTION_LABELS: { [a in AuditAction]: string } = {
   imported: "Imported",
   "record-deleted": "Record deleted",
   "brand-deleted": "Brand deleted",
+  "intent-created": "Intent made",
+  "intent-sent": "Intent sent",
+  "intent-withdrawn": "Intent withdrawn",
+  "offer-imported": "Offer imported",
+  "offer-accepted": "Offer accepted",
+  "offer-declined": "Offer declined",
 };
 
 export function actionLabel(a: AuditAction): string {
