@@ -129,6 +129,15 @@ pub struct Agreement {
     pub document: String,
 }
 
+/// Orders answers newest first. `validFrom` has whole seconds, so two
+/// answers signed in the same second are told apart by the order they were
+/// imported in (a random id would make "latest" a coin toss).
+fn newest_first(list: &mut [Agreement]) {
+    list.sort_by(|a, b| {
+        (b.signed_at, b.received_at, &b.id).cmp(&(a.signed_at, a.received_at, &a.id))
+    });
+}
+
 /// A brand's standing with the person's terms: its latest answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -395,7 +404,7 @@ impl Vault {
     /// Every answer from brands, newest first.
     pub fn agreements(&self) -> Result<Vec<Agreement>> {
         let (mut list, _) = self.docs::<Agreement>(AGREEMENT_KIND)?;
-        list.sort_by(|a, b| b.signed_at.cmp(&a.signed_at).then(b.id.cmp(&a.id)));
+        newest_first(&mut list);
         Ok(list)
     }
 
@@ -431,5 +440,55 @@ impl Vault {
             }
             _ => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn answer(id: &str, decision: Decision, signed_s: i64, received_ms: i64) -> Agreement {
+        let base = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        Agreement {
+            id: id.into(),
+            brand: "b".into(),
+            terms: TermsRef {
+                id: "t".into(),
+                version: "v".into(),
+                digest: "d".into(),
+            },
+            decision,
+            changes: Vec::new(),
+            note: None,
+            signed_at: base + Duration::seconds(signed_s),
+            received_at: base + Duration::milliseconds(received_ms),
+            document: String::new(),
+        }
+    }
+
+    #[test]
+    fn answers_signed_in_the_same_second_are_ordered_by_import() {
+        // The accept was imported after the counter-offer; its random id sorts
+        // lower, which used to make the counter-offer "latest" half the time.
+        let mut list = vec![
+            answer("ffff", Decision::Counter, 0, 100),
+            answer("0000", Decision::Accepted, 0, 200),
+        ];
+        newest_first(&mut list);
+        assert_eq!(list[0].decision, Decision::Accepted);
+        list.reverse();
+        newest_first(&mut list);
+        assert_eq!(list[0].decision, Decision::Accepted);
+    }
+
+    #[test]
+    fn a_later_signature_wins_over_a_later_import() {
+        let mut list = vec![
+            answer("a", Decision::Refused, 0, 500),
+            answer("b", Decision::Accepted, 5, 100),
+        ];
+        newest_first(&mut list);
+        assert_eq!(list[0].decision, Decision::Accepted);
     }
 }
