@@ -1,6 +1,6 @@
 # The few verbs a newcomer needs. `make test` is the README's test command
 # and what CI runs; `make run` starts the app.
-.PHONY: run test lint ui ui-test e2e bench deb cli install setup
+.PHONY: run test lint fuzz-check ui ui-test e2e bench deb cli install setup
 
 CARGO ?= cargo
 TAURI := ui/node_modules/.bin/tauri
@@ -18,9 +18,15 @@ test: setup ui lint
 	npm --prefix ui test
 	bash scripts/e2e
 
-lint: ui
+lint: ui fuzz-check
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# The fuzz targets (fuzz/README.md) still build against the core; running
+# them is `bash fuzz/run.sh`.
+fuzz-check:
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
+	CARGO_TARGET_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target} $(CARGO) clippy --manifest-path fuzz/Cargo.toml --bins --lib --locked -- -D warnings
 
 # The UI, built into ui/dist (which the app embeds).
 ui: setup
