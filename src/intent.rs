@@ -389,6 +389,116 @@ fn check_inbox(url: &str) -> Result<()> {
     }
 }
 
+/// One brand to deliver to.
+#[derive(Debug, Clone)]
+struct Addressee {
+    brand: String,
+    name: String,
+    inbox: Option<String>,
+    /// Its inbox took this document already.
+    posted: bool,
+}
+
+/// An intent or withdrawal ready to deliver, taken out of the vault: the
+/// delivery itself (HTTP may wait ~30 s for an unreachable brand) needs no
+/// vault, so the app can lock meanwhile. [`Vault::prepare_send`] or
+/// [`Vault::prepare_withdrawal`], then [`Outbox::deliver`], then
+/// [`Vault::record_deliveries`].
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    intent: String,
+    /// Set for a withdrawal: when it was signed.
+    withdrawal_at: Option<DateTime<Utc>>,
+    document: String,
+    addressees: Vec<Addressee>,
+}
+
+impl Outbox {
+    /// Deliver: a file per brand into `out_dir` and/or an HTTP POST to each
+    /// brand's inbox (when `http`). Every brand gets a line in the round.
+    pub fn deliver(&self, out_dir: Option<&Path>, http: bool) -> Result<Vec<Delivery>> {
+        if let Some(d) = out_dir
+            && !d.is_dir()
+        {
+            return Err(Error::invalid(format!("{} is not a folder", d.display())));
+        }
+        let (label, short) = (
+            if self.withdrawal_at.is_some() {
+                "withdrawal"
+            } else {
+                "intent"
+            },
+            self.intent.chars().take(8).collect::<String>(),
+        );
+        let mut out = Vec::new();
+        for brand in &self.addressees {
+            let mut any = false;
+            if let Some(dir) = out_dir {
+                any = true;
+                let path: PathBuf =
+                    dir.join(format!("{label}-{short}-{}.json", file_safe(&brand.name)));
+                let result = crate::share::write_atomically(&path, self.document.as_bytes())
+                    .and_then(|t| {
+                        t.persist(&path)
+                            .map(|_| ())
+                            .map_err(|e| Error::io(&path, e.error))
+                    });
+                out.push(Delivery {
+                    brand: brand.brand.clone(),
+                    status: if result.is_ok() {
+                        DeliveryStatus::Sent
+                    } else {
+                        DeliveryStatus::Failed
+                    },
+                    to: path.display().to_string(),
+                    reason: result.err().map(|e| e.to_string()),
+                    at: Utc::now(),
+                });
+            }
+            if http && let Some(url) = &brand.inbox {
+                any = true;
+                if brand.posted {
+                    out.push(Delivery {
+                        brand: brand.brand.clone(),
+                        status: DeliveryStatus::Sent,
+                        to: url.clone(),
+                        reason: Some("its inbox has it already; not posted again".into()),
+                        at: Utc::now(),
+                    });
+                } else {
+                    let result = check_inbox(url)
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| post_document(url, self.document.as_bytes()));
+                    out.push(Delivery {
+                        brand: brand.brand.clone(),
+                        status: if result.is_ok() {
+                            DeliveryStatus::Sent
+                        } else {
+                            DeliveryStatus::Failed
+                        },
+                        to: url.clone(),
+                        reason: result.err(),
+                        at: Utc::now(),
+                    });
+                }
+            }
+            if !any {
+                out.push(Delivery {
+                    brand: brand.brand.clone(),
+                    status: DeliveryStatus::Failed,
+                    to: String::new(),
+                    reason: Some(format!(
+                        "{} has no inbox URL; write a file to hand over instead",
+                        brand.name
+                    )),
+                    at: Utc::now(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn file_safe(name: &str) -> String {
     let s: String = name
         .chars()
@@ -602,134 +712,29 @@ impl Vault {
             .collect())
     }
 
-    fn deliver(
-        &mut self,
-        doc: &str,
-        brands: &[String],
-        out_dir: Option<&Path>,
-        http: bool,
-        label: &str,
-        short_id: &str,
-    ) -> Result<Vec<Delivery>> {
-        if let Some(d) = out_dir {
-            if !d.is_dir() {
-                return Err(Error::invalid(format!("{} is not a folder", d.display())));
-            }
-        }
-        let mut out = Vec::new();
-        for brand_id in brands {
-            let brand: Brand = match self.brand(brand_id) {
-                Ok(b) => b,
-                Err(Error::BrandNotFound(_)) => continue, // deleted since
-                Err(e) => return Err(e),
-            };
-            let mut any = false;
-            if let Some(dir) = out_dir {
-                any = true;
-                let path: PathBuf = dir.join(format!(
-                    "{label}-{short_id}-{}.json",
-                    file_safe(&brand.name)
-                ));
-                let result = crate::share::write_atomically(&path, doc.as_bytes()).and_then(|t| {
-                    t.persist(&path)
-                        .map(|_| ())
-                        .map_err(|e| Error::io(&path, e.error))
-                });
-                out.push(Delivery {
-                    brand: brand.id.clone(),
-                    status: if result.is_ok() {
-                        DeliveryStatus::Sent
-                    } else {
-                        DeliveryStatus::Failed
-                    },
-                    to: path.display().to_string(),
-                    reason: result.err().map(|e| e.to_string()),
-                    at: Utc::now(),
-                });
-            }
-            if http {
-                if let Some(url) = &brand.inbox {
-                    any = true;
-                    let result = check_inbox(url)
-                        .map_err(|e| e.to_string())
-                        .and_then(|_| post_document(url, doc.as_bytes()));
-                    out.push(Delivery {
-                        brand: brand.id.clone(),
-                        status: if result.is_ok() {
-                            DeliveryStatus::Sent
-                        } else {
-                            DeliveryStatus::Failed
-                        },
-                        to: url.clone(),
-                        reason: result.err(),
-                        at: Utc::now(),
-                    });
-                }
-            }
-            if !any {
-                out.push(Delivery {
-                    brand: brand.id.clone(),
-                    status: DeliveryStatus::Failed,
-                    to: String::new(),
-                    reason: Some(format!(
-                        "{} has no inbox URL; give --out DIR to write a file to hand over",
-                        brand.name
-                    )),
-                    at: Utc::now(),
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    /// Send an intent to its brands: a file per brand into `out_dir` and/or
-    /// an HTTP POST to each brand's inbox (when `http`). Returns this round's
-    /// deliveries; every one is kept with the intent.
-    pub fn send_intent(
-        &mut self,
-        id: &str,
-        out_dir: Option<&Path>,
-        http: bool,
-    ) -> Result<Vec<Delivery>> {
-        let mut intent = self.intent(id)?;
+    /// What to send for an intent and to whom (see [`Outbox`]). Brands its
+    /// inbox already took it from are not posted to again (their intake
+    /// would refuse the repeat as a replay).
+    pub fn prepare_send(&mut self, id: &str) -> Result<Outbox> {
+        let intent = self.intent(id)?;
         if !intent.is_live(Utc::now()) {
             return Err(Error::invalid(
                 "this intent is expired, withdrawn or accepted; it cannot be sent",
             ));
         }
-        let short: String = intent.id.chars().take(8).collect();
-        let doc = intent.document.clone();
-        let brands = intent.brands.clone();
-        let round = self.deliver(&doc, &brands, out_dir, http, "intent", &short)?;
-        intent.deliveries.extend(round.iter().cloned());
-        let sent = round
-            .iter()
-            .filter(|d| d.status == DeliveryStatus::Sent)
-            .count();
-        let tx = self.conn().unchecked_transaction()?;
-        self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
-        self.append_audit(
-            &tx,
-            AuditAction::IntentSent,
-            None,
-            Some(&intent.id),
-            format!(
-                "intent delivered {sent} time(s), {} failed",
-                round.len() - sent
-            ),
-        )?;
-        tx.commit()?;
-        Ok(round)
+        let addressees = self.addressees(&intent.brands, &intent.deliveries)?;
+        Ok(Outbox {
+            intent: intent.id,
+            withdrawal_at: None,
+            document: intent.document,
+            addressees,
+        })
     }
 
-    /// Withdraw an intent: a signed `IntentWithdrawal` to the same brands.
-    pub fn withdraw_intent(
-        &mut self,
-        id: &str,
-        out_dir: Option<&Path>,
-        http: bool,
-    ) -> Result<Vec<Delivery>> {
-        let mut intent = self.intent(id)?;
+    /// What to send to withdraw an intent: a signed `IntentWithdrawal` for
+    /// the brands the intent reached.
+    pub fn prepare_withdrawal(&mut self, id: &str) -> Result<Outbox> {
+        let intent = self.intent(id)?;
         if intent.withdrawn_at.is_some() {
             return Err(Error::invalid("this intent is withdrawn already"));
         }
@@ -743,7 +748,7 @@ impl Vault {
             None,
             json!({ "intentId": format!("urn:uuid:{}", intent.id) }),
         )?;
-        let doc = serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?;
+        let document = serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?;
         // Only brands it reached hear of the withdrawal.
         let reached: Vec<String> = intent
             .brands
@@ -756,21 +761,108 @@ impl Vault {
             })
             .cloned()
             .collect();
-        let short: String = intent.id.chars().take(8).collect();
-        let round = self.deliver(&doc, &reached, out_dir, http, "withdrawal", &short)?;
-        intent.withdrawn_at = Some(now);
-        intent.withdrawal_deliveries.extend(round.iter().cloned());
+        let addressees = self.addressees(&reached, &intent.withdrawal_deliveries)?;
+        Ok(Outbox {
+            intent: intent.id,
+            withdrawal_at: Some(now),
+            document,
+            addressees,
+        })
+    }
+
+    fn addressees(&mut self, brands: &[String], before: &[Delivery]) -> Result<Vec<Addressee>> {
+        let mut out = Vec::new();
+        for brand_id in brands {
+            let brand: Brand = match self.brand(brand_id) {
+                Ok(b) => b,
+                Err(Error::BrandNotFound(_)) => continue, // deleted since
+                Err(e) => return Err(e),
+            };
+            let posted = brand.inbox.as_ref().is_some_and(|url| {
+                before.iter().any(|d| {
+                    d.brand == brand.id && d.status == DeliveryStatus::Sent && &d.to == url
+                })
+            });
+            out.push(Addressee {
+                brand: brand.id,
+                name: brand.name,
+                inbox: brand.inbox,
+                posted,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Keep a round of deliveries with the intent (and, for a withdrawal,
+    /// mark it withdrawn). Returns the round.
+    pub fn record_deliveries(
+        &mut self,
+        outbox: &Outbox,
+        round: Vec<Delivery>,
+    ) -> Result<Vec<Delivery>> {
+        let mut intent = self.intent(&outbox.intent)?;
+        let sent = round
+            .iter()
+            .filter(|d| d.status == DeliveryStatus::Sent)
+            .count();
+        let (action, detail) = match outbox.withdrawal_at {
+            None => {
+                intent.deliveries.extend(round.iter().cloned());
+                (
+                    AuditAction::IntentSent,
+                    format!(
+                        "intent delivered {sent} time(s), {} failed",
+                        round.len() - sent
+                    ),
+                )
+            }
+            Some(at) => {
+                if intent.withdrawn_at.is_some() {
+                    return Err(Error::invalid("this intent is withdrawn already"));
+                }
+                intent.withdrawn_at = Some(at);
+                intent.withdrawal_deliveries.extend(round.iter().cloned());
+                (
+                    AuditAction::IntentWithdrawn,
+                    format!(
+                        "intent withdrawn; told {} brand(s)",
+                        outbox.addressees.len()
+                    ),
+                )
+            }
+        };
         let tx = self.conn().unchecked_transaction()?;
         self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
-        self.append_audit(
-            &tx,
-            AuditAction::IntentWithdrawn,
-            None,
-            Some(&intent.id),
-            format!("intent withdrawn; told {} brand(s)", reached.len()),
-        )?;
+        self.append_audit(&tx, action, None, Some(&intent.id), detail)?;
         tx.commit()?;
         Ok(round)
+    }
+
+    /// Send an intent to its brands: a file per brand into `out_dir` and/or
+    /// an HTTP POST to each brand's inbox (when `http`). Returns this round's
+    /// deliveries; every one is kept with the intent. (The app runs the three
+    /// steps itself, so the vault is free while the network is slow.)
+    pub fn send_intent(
+        &mut self,
+        id: &str,
+        out_dir: Option<&Path>,
+        http: bool,
+    ) -> Result<Vec<Delivery>> {
+        let outbox = self.prepare_send(id)?;
+        let round = outbox.deliver(out_dir, http)?;
+        self.record_deliveries(&outbox, round)
+    }
+
+    /// Withdraw an intent: a signed `IntentWithdrawal` to the same brands.
+    pub fn withdraw_intent(
+        &mut self,
+        id: &str,
+        out_dir: Option<&Path>,
+        http: bool,
+    ) -> Result<Vec<Delivery>> {
+        let outbox = self.prepare_withdrawal(id)?;
+        let round = outbox.deliver(out_dir, http)?;
+        self.record_deliveries(&outbox, round)
     }
 
     /// Import an offer (a signed `Offer`, plain or age-encrypted to one of

@@ -529,3 +529,46 @@ fn a_delivery_that_cannot_reach_the_inbox_is_recorded_as_failed() {
             .contains("cannot reach")
     );
 }
+
+#[test]
+fn delivery_needs_no_vault_and_a_second_send_does_not_post_again() {
+    let (tmp, dir, _) = cli_vault();
+    let brand_dir = tmp.path().join("brand-intake");
+    let intake = intake(&brand_dir);
+    brand_with_inbox(tmp.path(), &dir, "Acme", &intake.url);
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "bicycle",
+            "--description",
+            "a city bike",
+            "--expires",
+            "7d",
+            "--brand",
+            "acme",
+        ],
+    );
+
+    // What the app does: take the outbox, let go of the vault (it may lock
+    // while the network is slow), deliver, then record with the vault again.
+    let outbox = reopen(&dir).prepare_send(&id).unwrap();
+    let round = outbox.deliver(None, true).unwrap();
+    assert_eq!(round.len(), 1);
+    assert_eq!(round[0].status, vrm_vault::intent::DeliveryStatus::Sent);
+    reopen(&dir).record_deliveries(&outbox, round).unwrap();
+    assert_eq!(stored_intents(&intake).len(), 1);
+
+    // Sending again posts nothing (the intake would refuse it as a replay)
+    // and is not a failure.
+    let out = vrm_ok(&dir, &["intent", "send", &id]);
+    assert!(out.contains("not posted again"), "{out}");
+    assert_eq!(stored_intents(&intake).len(), 1);
+    let shown: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["intent", "show", &id, "--json"])).unwrap();
+    let deliveries = shown["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 2);
+    assert!(deliveries.iter().all(|d| d["status"] == "sent"), "{shown}");
+}

@@ -4,14 +4,15 @@
 //!
 //! Sending and withdrawing POST to the brands' inboxes, which can take up to
 //! about 30 s per unreachable brand (timeouts and retries): the commands are
-//! `async`, and the UI shows a busy state meanwhile.
+//! `async`, deliver on a blocking thread without holding the session (so
+//! idle and screen locking still lock), and the UI shows a busy state.
 
 use std::path::{Path, PathBuf};
 
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
-use vrm_vault::intent::{Delivery, Intent, IntentInput, IntentView, Offer, OfferView};
+use vrm_vault::intent::{Delivery, Intent, IntentInput, IntentView, Offer, OfferView, Outbox};
 use vrm_vault::proof::MAX_DOCUMENT_BYTES;
 
 use crate::AppState;
@@ -47,10 +48,8 @@ pub async fn intent_send(
     id: String,
     out_dir: Option<String>,
 ) -> CommandResult<Vec<Delivery>> {
-    let out = out_dir.map(PathBuf::from);
-    Ok(session(&state)?
-        .vault()?
-        .send_intent(&id, out.as_deref(), true)?)
+    let outbox = session(&state)?.vault()?.prepare_send(&id)?;
+    deliver_and_record(&state, outbox, out_dir).await
 }
 
 /// Withdraw an intent: a signed withdrawal to the brands it reached.
@@ -60,10 +59,27 @@ pub async fn intent_withdraw(
     id: String,
     out_dir: Option<String>,
 ) -> CommandResult<Vec<Delivery>> {
+    let outbox = session(&state)?.vault()?.prepare_withdrawal(&id)?;
+    deliver_and_record(&state, outbox, out_dir).await
+}
+
+/// Deliver without holding the session (HTTP can take a while per brand,
+/// and locking must not wait for it), then record the round.
+async fn deliver_and_record(
+    state: &State<'_, AppState>,
+    outbox: Outbox,
+    out_dir: Option<String>,
+) -> CommandResult<Vec<Delivery>> {
     let out = out_dir.map(PathBuf::from);
-    Ok(session(&state)?
+    let (outbox, round) = tauri::async_runtime::spawn_blocking(move || {
+        let round = outbox.deliver(out.as_deref(), true);
+        (outbox, round)
+    })
+    .await
+    .map_err(|_| CommandError::new("internal", "the delivery stopped unexpectedly"))?;
+    Ok(session(state)?
         .vault()?
-        .withdraw_intent(&id, out.as_deref(), true)?)
+        .record_deliveries(&outbox, round?)?)
 }
 
 /// Offers, of one intent or all, cheapest first within a currency.

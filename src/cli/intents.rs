@@ -214,7 +214,15 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
 fn print_delivery(vault: &mut vrm_vault::Vault, d: &intent::Delivery) -> CliResult {
     let name = vault.brand(&d.brand).map(|b| b.name).unwrap_or_default();
     match d.status {
-        DeliveryStatus::Sent => println!("  sent    {:<20} {}", name, d.to),
+        DeliveryStatus::Sent => println!(
+            "  sent    {:<20} {}{}",
+            name,
+            d.to,
+            d.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
         DeliveryStatus::Failed => println!(
             "  failed  {:<20} {} {}",
             name,

@@ -166,7 +166,7 @@ export function brandName(brands: Brand[], id: string): string {
 /** One delivery as a line: who, and sent where or why not. */
 export function deliveryLine(d: Delivery, brands: Brand[]): string {
   const who = brandName(brands, d.brand);
-  if (d.status === "sent") return `${who}: sent to ${d.to}`;
+  if (d.status === "sent") return `${who}: sent to ${d.to}${d.reason ? ` (${d.reason})` : ""}`;
   return `${who}: failed${d.to ? ` (${d.to})` : ""} — ${d.reason ?? "no reason given"}`;
 }
 

@@ -137,6 +137,8 @@ describe("status labels", () => {
     expect(deliveryLine(delivery({ brand: "b2", status: "failed", to: "", reason: "Velo Shop has no inbox URL" }), brands))
       .toBe("Velo Shop: failed — Velo Shop has no inbox URL");
     expect(deliveryLine(delivery({ brand: "gone1234xyz" }), brands)).toMatch(/^brand gone1234: sent/);
+    expect(deliveryLine(delivery({ reason: "its inbox has it already; not posted again" }), brands))
+      .toBe("Acme Bikes: sent to http://127.0.0.1:9/ (its inbox has it already; not posted again)");
     expect(deliverySummary([delivery()])).toBe("Delivered 1 time.");
     expect(deliverySummary([delivery(), delivery({ status: "failed" })])).toBe("Delivered 1 time; 1 failed. See why below.");
     expect(deliverySummary([delivery({ status: "failed" })])).toBe("Not delivered: 1 failed. See why below.");
