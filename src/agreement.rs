@@ -359,6 +359,15 @@ impl Vault {
         if decision == Decision::Counter && changes.is_empty() {
             return Err(Error::invalid("a counter-offer must list its changes"));
         }
+        // An "accepted" that lists changes would be shown as accepted with
+        // changes the person never saw as a counter-offer: ambiguous, refused
+        // (brandkit::agree never writes one).
+        if decision != Decision::Counter && !changes.is_empty() {
+            return Err(Error::invalid(format!(
+                "the answer is {} but lists changes; only a counter-offer lists changes",
+                decision.as_str()
+            )));
+        }
         let note = s("note").map(str::to_string);
         let agreement = Agreement {
             id: id.clone(),
