@@ -195,6 +195,13 @@ fn apply(doc: &mut Value, edits: &[(Index, Edit)]) {
         if all.is_empty() {
             return;
         }
+        // The subject's paths count twice: that is what importers read.
+        let subject: Vec<String> = all
+            .iter()
+            .filter(|p| p.starts_with("/credentialSubject"))
+            .cloned()
+            .collect();
+        all.extend(subject);
         let p = &all[at.index(all.len())];
         match e {
             Edit::Replace(v) => *doc.pointer_mut(p).unwrap() = v.clone(),
@@ -1067,6 +1074,42 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn deeply_nested_or_oversized_documents_fail_as_documents_without_a_crash() {
+    let mut w = world();
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    for depth in [127usize, 128, 129, 100_000] {
+        inputs.push(format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_bytes());
+        inputs.push(
+            format!(
+                "{{\"a\":{}1{}}}",
+                "{\"a\":".repeat(depth),
+                "}".repeat(depth)
+            )
+            .into_bytes(),
+        );
+    }
+    let mut big = b"{\"a\":\"".to_vec();
+    big.resize(proof::MAX_DOCUMENT_BYTES + 1, b'x');
+    inputs.push(big);
+    let before = print(&mut w);
+    for input in &inputs {
+        for e in [
+            proof::verify_file_bytes(input).err(),
+            w.vault.import_agreement(input).err(),
+            w.vault.import_acknowledgment(input).err(),
+            w.vault.import_offer(input).err(),
+            intent::check_received(input, Utc::now()).err(),
+            brandkit::agree(input, &w.key, Decision::Accepted, &[], None, Utc::now()).err(),
+            brandkit::acknowledge(input, &w.key, Utc::now(), Utc::now()).err(),
+        ] {
+            let e = e.expect("refused");
+            assert_eq!(e.code(), "document.invalid", "{e}");
+        }
+    }
+    assert!(before == print(&mut w));
 }
 
 // ---------------------------------------------------------------------------
