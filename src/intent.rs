@@ -722,6 +722,8 @@ impl Vault {
             ),
         )?;
         tx.commit()?;
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok(round)
     }
 
@@ -773,6 +775,8 @@ impl Vault {
             format!("intent withdrawn; told {} brand(s)", reached.len()),
         )?;
         tx.commit()?;
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok(round)
     }
 
@@ -1044,6 +1048,8 @@ impl Vault {
             ),
         )?;
         tx.commit()?;
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok((offer, doc))
     }
 }

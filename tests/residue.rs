@@ -547,3 +547,98 @@ fn an_export_leaves_no_plaintext_in_the_vault_nor_the_backup_and_no_stray_file()
         assert!(text.contains(c), "{c} is in the backup");
     }
 }
+
+/// Run `change` on document `id`; afterwards the ciphertext of its version
+/// before is in no file.
+fn replaced(dir: &std::path::Path, kind: &str, id: &str, what: &str, change: impl FnOnce()) {
+    let body = || -> Vec<u8> {
+        let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+        conn.query_row(
+            "SELECT body FROM documents WHERE kind = ?1 AND id = ?2",
+            [kind, id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let old = body();
+    change();
+    assert!(old != body(), "{what} was rewritten");
+    for chunk in chunks_of(&old) {
+        assert_nowhere(dir, &chunk, &format!("ciphertext of the {what} before"));
+    }
+}
+
+#[test]
+fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
+    let mut x = exchange();
+    let dir = vault_dir(&x.tmp);
+    let v = std::cell::RefCell::new(&mut x.vault);
+    let outbox = x.tmp.path().join("outbox");
+    replaced(&dir, "intent", &x.intent, "intent (sent again)", || {
+        v.borrow_mut()
+            .send_intent(&x.intent, Some(&outbox), false)
+            .unwrap();
+    });
+    let offer = v.borrow_mut().offers(None).unwrap()[0].offer.id.clone();
+    replaced(&dir, "offer", &offer, "offer (declined)", || {
+        v.borrow_mut().decline_offer(&offer).unwrap();
+    });
+    replaced(&dir, "intent", &x.intent, "intent (withdrawn)", || {
+        v.borrow_mut()
+            .withdraw_intent(&x.intent, None, false)
+            .unwrap();
+    });
+    let request = v
+        .borrow_mut()
+        .create_rights_request(&x.brand, Right::GdprErasure, Utc::now().date_naive(), None)
+        .unwrap()
+        .request
+        .id;
+    replaced(
+        &dir,
+        "rights-request",
+        &request,
+        "rights request (in progress)",
+        || {
+            v.borrow_mut()
+                .update_rights_request(&request, Some(RequestStatus::InProgress), None, Some(true))
+                .unwrap();
+        },
+    );
+    let record = v.borrow_mut().list_records(&Default::default()).unwrap()[0]
+        .id
+        .clone();
+    let share = v
+        .borrow_mut()
+        .create_share(
+            &ShareRequest {
+                brand: x.brand.clone(),
+                records: vec![record],
+                fields: vec![],
+                purpose: "again".into(),
+                expires_at: Utc::now() + Duration::days(30),
+                terms: None,
+            },
+            &outbox.join("again.age"),
+        )
+        .unwrap()
+        .id;
+    let revocation = outbox.join("again-revocation.json");
+    replaced(&dir, "share", &share, "share (revoked)", || {
+        v.borrow_mut()
+            .revoke_share(&share, None, &revocation)
+            .unwrap();
+    });
+    let ack = brandkit::acknowledge(
+        &std::fs::read(&revocation).unwrap(),
+        &x.key,
+        Utc::now(),
+        Utc::now(),
+    )
+    .unwrap();
+    replaced(&dir, "share", &share, "share (acknowledged)", || {
+        v.borrow_mut()
+            .import_acknowledgment(&serde_json::to_vec(&ack).unwrap())
+            .unwrap();
+    });
+}
