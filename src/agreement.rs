@@ -341,7 +341,11 @@ impl Vault {
             ));
         }
         let our_did = self.pairwise_key(&tx, &brand.id)?.did();
-        if s("id").is_some_and(|id| id != our_did) {
+        // Present, it must be our key: a null or a number is not "no one".
+        if subject
+            .get("id")
+            .is_some_and(|id| id.as_str() != Some(our_did.as_str()))
+        {
             return Err(Error::invalid(
                 "the agreement is addressed to someone else's key",
             ));

@@ -861,7 +861,13 @@ impl Vault {
                 ));
             }
         };
-        if s("id").is_some_and(|d| d != intent.did) {
+        // Present, it must be the intent's key: a null or a number is not
+        // "no one".
+        if vc
+            .subject
+            .get("id")
+            .is_some_and(|d| d.as_str() != Some(intent.did.as_str()))
+        {
             return Err(Error::invalid("the offer is addressed to another key"));
         }
         if !intent.is_live(now) {

@@ -523,12 +523,20 @@ fn mutated_answers_to_terms_signed_by_the_brand_import_as_they_say_or_change_not
                 };
                 let input = bytes(&doc);
                 let brand = w.brand.clone();
+                let ours = w.vault.pairwise_did(&brand).unwrap().unwrap();
                 if import_cleanly(
                     &mut w,
                     |v| v.import_agreement(&input),
                     |_, a| {
                         let sub = subject(&doc);
                         prop_assert_eq!(a.brand, brand);
+                        // Addressed to the person's key for the brand, or to no one.
+                        prop_assert!(
+                            sub.get("id")
+                                .is_none_or(|id| id.as_str() == Some(ours.as_str())),
+                            "kept an answer addressed to {}",
+                            sub["id"]
+                        );
                         prop_assert_eq!(Some(a.decision.as_str()), s(sub, "/decision"));
                         prop_assert_eq!(a.note.as_deref(), s(sub, "/note"));
                         prop_assert_eq!(Some(a.terms.id.as_str()), s(sub, "/terms/id"));
@@ -572,6 +580,49 @@ fn an_answer_that_accepts_but_lists_changes_is_refused() {
         let before = print(&mut w);
         let err = w.vault.import_agreement(&bytes(&doc)).unwrap_err();
         assert_eq!(err.code(), "input.invalid", "{err}");
+        assert!(before == print(&mut w));
+    }
+}
+
+/// Found by the offers property below: an offer (or answer) whose subject
+/// `id` was null or a number skipped the "addressed to this key" check and
+/// was kept.
+#[test]
+fn an_offer_or_answer_addressed_to_null_or_a_number_is_refused() {
+    let mut w = world();
+    let terms = w.terms();
+    let intent = w.intent();
+    for bad in [Value::Null, json!(42), json!([]), json!({})] {
+        let mut answer = brandkit::agree(
+            &bytes(&terms),
+            &w.key,
+            Decision::Accepted,
+            &[],
+            None,
+            Utc::now(),
+        )
+        .unwrap();
+        answer.as_object_mut().unwrap().remove("proof");
+        answer["credentialSubject"]["id"] = bad.clone();
+        let answer = proof::sign(&answer, &w.key.signing, Utc::now()).unwrap();
+        let (mut offer, _) = intent::make_offer(
+            &bytes(&intent),
+            &w.key.signing,
+            "1",
+            "EUR",
+            None,
+            None,
+            Utc::now(),
+        )
+        .unwrap();
+        offer.as_object_mut().unwrap().remove("proof");
+        offer["credentialSubject"]["id"] = bad;
+        let offer = proof::sign(&offer, &w.key.signing, Utc::now()).unwrap();
+        let before = print(&mut w);
+        let e = w.vault.import_agreement(&bytes(&answer)).unwrap_err();
+        assert_eq!(e.code(), "input.invalid", "{e}");
+        let e = w.vault.import_offer(&bytes(&offer)).unwrap_err();
+        assert_eq!(e.code(), "input.invalid", "{e}");
         assert!(before == print(&mut w));
     }
 }
@@ -638,6 +689,7 @@ fn mutated_offers_signed_by_the_brand_import_as_they_say_or_change_nothing() {
             };
             let input = bytes(&doc);
             let brand = w.brand.clone();
+            let ours = intent["issuer"].as_str().unwrap().to_string();
             if import_cleanly(
                 &mut w,
                 |v| v.import_offer(&input),
@@ -647,6 +699,13 @@ fn mutated_offers_signed_by_the_brand_import_as_they_say_or_change_nothing() {
                     prop_assert_eq!(urn(s(&doc, "/id")), Some(o.id));
                     prop_assert_eq!(urn(s(sub, "/intentId")), Some(o.intent));
                     prop_assert_eq!(o.brand, Some(brand));
+                    // Addressed to the intent's key, or to no one.
+                    prop_assert!(
+                        sub.get("id")
+                            .is_none_or(|id| id.as_str() == Some(ours.as_str())),
+                        "kept an offer addressed to {}",
+                        sub["id"]
+                    );
                     prop_assert_eq!(
                         intent::parse_amount(s(sub, "/price").unwrap()).unwrap().0,
                         o.price
