@@ -884,9 +884,32 @@ fn mutated_intents_never_panic_the_brand_and_offers_answer_what_was_read() {
         v.sort();
         v
     };
+    // A real withdrawal of that intent, and the intent (issued by `person`)
+    // stored at the intake, so withdrawals signed by `person` may be taken.
+    let intent_id = urn(s(&intent, "/id")).unwrap();
+    let out = w.tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    w.vault.send_intent(&intent_id, Some(&out), false).unwrap();
+    w.vault
+        .withdraw_intent(&intent_id, Some(&out), false)
+        .unwrap();
+    let withdrawal: Value = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("withdrawal-")
+        })
+        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+        .unwrap();
+    let person_intent = reissue_mutate_and_sign(&intent, &[], &person).unwrap();
+    intake.take(&bytes(&person_intent)).unwrap();
     runner(96)
-        .run(&edits(), |edits| {
-            let Some(doc) = reissue_mutate_and_sign(&intent, &edits, &person) else {
+        .run(&(edits(), any::<bool>()), |(edits, withdraw)| {
+            let base = if withdraw { &withdrawal } else { &intent };
+            let Some(doc) = reissue_mutate_and_sign(base, &edits, &person) else {
                 return Ok(());
             };
             let input = bytes(&doc);
@@ -923,10 +946,19 @@ fn mutated_intents_never_panic_the_brand_and_offers_answer_what_was_read() {
                 Ok(r) => {
                     let after = stored(intake_dir.path());
                     prop_assert_eq!(after.len(), before.len() + 1);
-                    let file = intake_dir
-                        .path()
-                        .join("intents")
-                        .join(format!("{}.json", r.intent));
+                    let file = if r.kind == intent::INTENT_REQUEST {
+                        intake_dir
+                            .path()
+                            .join("intents")
+                            .join(format!("{}.json", r.intent))
+                    } else {
+                        prop_assert_eq!(&r.intent, &intent_id);
+                        prop_assert_eq!(&r.signer, &person_did);
+                        intake_dir
+                            .path()
+                            .join("withdrawals")
+                            .join(format!("{}.json", r.id))
+                    };
                     prop_assert_eq!(std::fs::read(file).unwrap(), input);
                 }
                 Err(e) => {
@@ -1115,6 +1147,48 @@ proptest! {
             prop_assert_eq!(c, s.trim().to_ascii_uppercase());
         }
         let _ = vrm_vault::model::parse_date(&s);
+    }
+
+    #[test]
+    fn word_clause_and_settings_parsers_never_panic(
+        word in "\\PC{0,24}",
+        key in prop::sample::select(vrm_vault::clauses::CLAUSE_KEYS.to_vec()),
+        settings in prop::collection::vec(any::<u8>(), 0..64),
+        number in any::<i64>(),
+    ) {
+        use vrm_vault::contact::{Channel, ContactPurpose, Direction};
+        use vrm_vault::rights::{RequestStatus, Right};
+        use vrm_vault::terms::Purpose;
+        fn check<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<(), TestCaseError> {
+            if let Err(e) = s.parse::<T>() {
+                clean(&e)?;
+            }
+            Ok(())
+        }
+        check::<RecordKind>(&word)?;
+        check::<Decision>(&word)?;
+        check::<Template>(&word)?;
+        check::<Purpose>(&word)?;
+        check::<Right>(&word)?;
+        check::<RequestStatus>(&word)?;
+        check::<Channel>(&word)?;
+        check::<Direction>(&word)?;
+        check::<ContactPurpose>(&word)?;
+        let mut clauses = Template::SdBase.clauses();
+        for v in [word.clone(), number.to_string(), format!("{word},{word}")] {
+            match clauses.set(key, &v) {
+                Ok(()) => {
+                    let _ = clauses.validate();
+                }
+                Err(e) => clean(&e)?,
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("settings.json");
+        std::fs::write(&file, &settings).unwrap();
+        prop_assert!(vrm_vault::settings::Settings::load(&file).check().is_ok());
+        std::fs::write(&file, format!("{{\"auto_lock_minutes\": {number}}}")).unwrap();
+        prop_assert!(vrm_vault::settings::Settings::load(&file).check().is_ok());
     }
 
     #[test]
