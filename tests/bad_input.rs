@@ -983,6 +983,7 @@ fn bundles_random_cut_flipped_or_holding_a_mutated_grant_never_panic() {
         .document;
     let person = SigningKey::generate().unwrap();
     let recipient = w.key.age.recipient();
+    let own = w.vault.person_recipient().unwrap();
     let w = RefCell::new(w);
     let bundle_err = |e: &Error| -> Result<(), TestCaseError> {
         clean(e)?;
@@ -1030,7 +1031,7 @@ fn bundles_random_cut_flipped_or_holding_a_mutated_grant_never_panic() {
                 inputs.push(age_random);
                 let doc = reissue_mutate_and_sign(&grant, &edits, &person);
                 if let Some(doc) = &doc {
-                    inputs.push(bundle::encrypt(&bytes(doc), &[&recipient]).unwrap());
+                    inputs.push(bundle::encrypt(&bytes(doc), &[&recipient, &own]).unwrap());
                 }
                 let brand = BrandKey::parse(w.key.to_file_text().expose_secret()).unwrap();
                 for input in &inputs {
@@ -1043,7 +1044,10 @@ fn bundles_random_cut_flipped_or_holding_a_mutated_grant_never_panic() {
                     let dir = w.dir();
                     let before = snapshot(&dir);
                     match w.vault.open_own_bundle(input) {
-                        Ok(v) => prop_assert!(v.is_object()),
+                        Ok(v) => prop_assert!(
+                            v == grant || Some(&v) == doc.as_ref(),
+                            "opened something that was not put in"
+                        ),
                         Err(e) => bundle_err(&e)?,
                     }
                     let mut after = snapshot(&dir);
