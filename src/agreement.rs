@@ -341,7 +341,11 @@ impl Vault {
             ));
         }
         let our_did = self.pairwise_key(&tx, &brand.id)?.did();
-        if s("id").is_some_and(|id| id != our_did) {
+        // Present, it must be our key: a null or a number is not "no one".
+        if subject
+            .get("id")
+            .is_some_and(|id| id.as_str() != Some(our_did.as_str()))
+        {
             return Err(Error::invalid(
                 "the agreement is addressed to someone else's key",
             ));
@@ -358,6 +362,15 @@ impl Vault {
         };
         if decision == Decision::Counter && changes.is_empty() {
             return Err(Error::invalid("a counter-offer must list its changes"));
+        }
+        // An "accepted" that lists changes would be shown as accepted with
+        // changes the person never saw as a counter-offer: ambiguous, refused
+        // (brandkit::agree never writes one).
+        if decision != Decision::Counter && !changes.is_empty() {
+            return Err(Error::invalid(format!(
+                "the answer is {} but lists changes; only a counter-offer lists changes",
+                decision.as_str()
+            )));
         }
         let note = s("note").map(str::to_string);
         let agreement = Agreement {

@@ -580,6 +580,9 @@ impl Vault {
                 "choose at least one brand to send the intent to",
             ));
         }
+        // Kept as ids, not as typed (a name): deleting a brand must leave
+        // its name nowhere (see `forget_brand_in_intents`).
+        input.brands = brands.clone();
         let terms = match input.terms.as_deref().map(str::trim) {
             Some(t) if !t.is_empty() => Some(self.terms_version(t)?),
             _ => self
@@ -835,6 +838,8 @@ impl Vault {
         self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
         self.append_audit(&tx, action, None, Some(&intent.id), detail)?;
         tx.commit()?;
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok(round)
     }
 
@@ -863,6 +868,42 @@ impl Vault {
         let outbox = self.prepare_withdrawal(id)?;
         let round = outbox.deliver(out_dir, http)?;
         self.record_deliveries(&outbox, round)
+    }
+
+    /// Deleting a brand: its id leaves every intent's brand list, and the
+    /// deliveries to it keep their outcome but no longer say where they went
+    /// (a file named after the brand, its inbox URL) nor why they failed.
+    pub(crate) fn forget_brand_in_intents(
+        &self,
+        tx: &rusqlite::Connection,
+        brand_id: &str,
+    ) -> Result<()> {
+        let (intents, _) = self.docs::<Intent>(INTENT_KIND)?;
+        for mut intent in intents {
+            let named = intent.brands.iter().any(|b| b == brand_id)
+                || intent.input.brands.iter().any(|b| b == brand_id)
+                || intent
+                    .deliveries
+                    .iter()
+                    .chain(&intent.withdrawal_deliveries)
+                    .any(|d| d.brand == brand_id);
+            if !named {
+                continue;
+            }
+            intent.brands.retain(|b| b != brand_id);
+            intent.input.brands.retain(|b| b != brand_id);
+            for d in intent
+                .deliveries
+                .iter_mut()
+                .chain(intent.withdrawal_deliveries.iter_mut())
+                .filter(|d| d.brand == brand_id)
+            {
+                d.to = String::new();
+                d.reason = None;
+            }
+            self.replace_doc(tx, INTENT_KIND, &intent.id, &intent)?;
+        }
+        Ok(())
     }
 
     /// Import an offer (a signed `Offer`, plain or age-encrypted to one of
@@ -910,7 +951,13 @@ impl Vault {
                 ));
             }
         };
-        if s("id").is_some_and(|d| d != intent.did) {
+        // Present, it must be the intent's key: a null or a number is not
+        // "no one".
+        if vc
+            .subject
+            .get("id")
+            .is_some_and(|d| d.as_str() != Some(intent.did.as_str()))
+        {
             return Err(Error::invalid("the offer is addressed to another key"));
         }
         if !intent.is_live(now) {
@@ -1097,6 +1144,8 @@ impl Vault {
             ),
         )?;
         tx.commit()?;
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok((offer, doc))
     }
 }

@@ -20,7 +20,7 @@ use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::model::RecordKind;
 use crate::vault::Vault;
-use crate::{bundle, proof};
+use crate::{bundle, proof, store};
 
 const SHARE_KIND: &str = "share";
 
@@ -513,6 +513,8 @@ impl Vault {
             let _ = std::fs::remove_file(out);
             return Err(e.into());
         }
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok(share)
     }
 
@@ -577,6 +579,8 @@ impl Vault {
             },
         )?;
         tx.commit()?;
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok(share)
     }
 

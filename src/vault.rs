@@ -941,6 +941,8 @@ impl Vault {
         // Its pairwise identity, terms issued to it, shares, agreements and
         // requests go with it; the activity log keeps that it happened.
         store::delete_docs_of_brand(&tx, &brand.id)?;
+        // Intents are the person's own and stay, without the brand's name.
+        self.forget_brand_in_intents(&tx, &brand.id)?;
         store::delete_row(&tx, Table::Brands, &brand.id)?;
         self.append_audit(
             &tx,

@@ -190,3 +190,455 @@ fn an_old_passphrase_wrap_does_not_linger_after_passwd() {
         "the key wrapped under the old passphrase",
     );
 }
+
+// ---- every other kind of write, delete, and export -------------------------
+
+use chrono::{Duration, Utc};
+use secrecy::ExposeSecret;
+use vrm_vault::Vault;
+use vrm_vault::agreement::Decision;
+use vrm_vault::brandkit::{self, BrandKey};
+use vrm_vault::intent::{self, IntentInput};
+use vrm_vault::rights::{RequestStatus, Right};
+use vrm_vault::share::ShareRequest;
+use vrm_vault::terms::Template;
+use vrm_vault::transfer::{self, BackupTo};
+
+/// Canaries of the exchange: each goes into exactly one kind of write.
+const EXCHANGE: &[&str] = &[
+    "CanaryIntentDesc11aa",
+    "CanaryIntentWhere22bb",
+    "CanaryOfferDesc33cc",
+    "CanaryAgreeNote44dd",
+    "CanaryRightsWhy55ee",
+    "CanaryDenyReason66ff",
+    "CanaryBrandNotes77ab",
+    "CanaryBrandContact88bc",
+    "CanaryShareWhat99cd",
+    "CanaryRevokeWhy00de",
+];
+
+struct Exchange {
+    tmp: tempfile::TempDir,
+    vault: Vault,
+    key: BrandKey,
+    brand: String,
+    intent: String,
+}
+
+/// A vault that has done one of everything with a brand, canaries in each.
+fn exchange() -> Exchange {
+    let (tmp, mut vault) = new_vault();
+    let key = BrandKey::generate().unwrap();
+    let brand = vault
+        .add_brand(&BrandInput {
+            name: Some("CanaryBrandName12ef".into()),
+            age_recipient: Some(key.age.recipient()),
+            did: Some(key.signing.did()),
+            inbox: Some("http://127.0.0.1:9/canary-inbox-23fa".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    // A brand edit (contact settings and notes).
+    vault
+        .update_brand(
+            &brand,
+            &BrandInput {
+                notes: Some(EXCHANGE[6].into()),
+                contact: Some(EXCHANGE[7].into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let record = vault
+        .add_record(&NewRecord {
+            kind: RecordKind::Profile,
+            brand: Some(brand.clone()),
+            fields: BTreeMap::from([("email".to_string(), "canary.share.34ab@example.org".into())]),
+            tags: vec![],
+        })
+        .unwrap()
+        .id;
+    let outbox = tmp.path().join("outbox");
+    std::fs::create_dir(&outbox).unwrap();
+    // Share and revoke.
+    let bundle = outbox.join("share.age");
+    let share = vault
+        .create_share(
+            &ShareRequest {
+                brand: brand.clone(),
+                records: vec![record],
+                fields: vec![],
+                purpose: EXCHANGE[8].into(),
+                expires_at: Utc::now() + Duration::days(30),
+                terms: None,
+            },
+            &bundle,
+        )
+        .unwrap()
+        .id;
+    vault
+        .revoke_share(&share, Some(EXCHANGE[9]), &outbox.join("revocation.json"))
+        .unwrap();
+    // Terms, answered with a note.
+    vault
+        .create_terms(Template::SdBase, "Mine", &Template::SdBase.clauses())
+        .unwrap();
+    let (terms, _) = vault.issue_terms("latest", &brand).unwrap();
+    let answer = brandkit::agree(
+        &serde_json::to_vec(&terms).unwrap(),
+        &key,
+        Decision::Accepted,
+        &[],
+        Some(EXCHANGE[3]),
+        Utc::now(),
+    )
+    .unwrap();
+    vault
+        .import_agreement(&serde_json::to_vec(&answer).unwrap())
+        .unwrap();
+    // An intent, sent (to a folder), an offer for it.
+    let intent = vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: EXCHANGE[0].into(),
+            quantity: None,
+            budget_max: None,
+            currency: None,
+            location: Some(EXCHANGE[1].into()),
+            needed_by: None,
+            expires_at: Utc::now() + Duration::days(7),
+            terms: None,
+            // By name, as `vrm intent create --brand NAME` gives it.
+            brands: vec!["CanaryBrandName12ef".into()],
+        })
+        .unwrap();
+    vault.send_intent(&intent.id, Some(&outbox), false).unwrap();
+    let (offer, _) = intent::make_offer(
+        intent.document.as_bytes(),
+        &key.signing,
+        "12",
+        "EUR",
+        Some(EXCHANGE[2]),
+        None,
+        Utc::now(),
+    )
+    .unwrap();
+    vault
+        .import_offer(&serde_json::to_vec(&offer).unwrap())
+        .unwrap();
+    // A rights request, denied with a reason.
+    let request = vault
+        .create_rights_request(
+            &brand,
+            Right::GdprAccess,
+            Utc::now().date_naive(),
+            Some(EXCHANGE[4]),
+        )
+        .unwrap()
+        .request
+        .id;
+    vault
+        .update_rights_request(
+            &request,
+            Some(RequestStatus::Denied),
+            Some(EXCHANGE[5]),
+            None,
+        )
+        .unwrap();
+    Exchange {
+        tmp,
+        vault,
+        key,
+        brand,
+        intent: intent.id,
+    }
+}
+
+fn no_canary(dir: &std::path::Path, canaries: &[&str], when: &str) {
+    for c in canaries {
+        assert_nowhere(dir, c.as_bytes(), &format!("plaintext {c:?} ({when})"));
+        assert_nowhere(
+            dir,
+            c.to_lowercase().as_bytes(),
+            &format!("lowercased {c:?} ({when})"),
+        );
+    }
+}
+
+#[test]
+fn no_plaintext_of_brand_edits_intents_offers_answers_or_request_changes_is_in_any_file() {
+    let mut x = exchange();
+    let dir = vault_dir(&x.tmp);
+    no_canary(&dir, EXCHANGE, "vault open");
+    x.vault.withdraw_intent(&x.intent, None, false).unwrap();
+    no_canary(&dir, EXCHANGE, "after the withdrawal");
+    drop(x.vault);
+    no_canary(&dir, EXCHANGE, "vault closed");
+    // And it is all really there.
+    let mut vault = reopen(&dir);
+    assert_eq!(
+        vault.brand(&x.brand).unwrap().notes.as_deref(),
+        Some(EXCHANGE[6])
+    );
+    assert_eq!(
+        vault.agreements().unwrap()[0].note.as_deref(),
+        Some(EXCHANGE[3])
+    );
+    assert_eq!(
+        vault.offers(None).unwrap()[0].offer.description.as_deref(),
+        Some(EXCHANGE[2])
+    );
+    let _ = x.key;
+}
+
+#[test]
+fn an_edit_that_removes_a_field_or_a_tag_leaves_no_old_ciphertext() {
+    let (tmp, mut vault) = new_vault();
+    let dir = vault_dir(&tmp);
+    let mut rec = note("kept text", "canaryoldtag4a4a");
+    rec.fields
+        .insert("extra".into(), "CanaryRemovedField5b5b".into());
+    let id = vault.add_record(&rec).unwrap().id;
+    let old = raw_body(&dir, "records", &id);
+    vault
+        .update_record(
+            &id,
+            &RecordPatch {
+                remove: vec!["extra".into()],
+                remove_tags: vec!["canaryoldtag4a4a".into()],
+                add_tags: vec!["canarynewtag6c6c".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    for chunk in chunks_of(&old) {
+        assert_nowhere(&dir, &chunk, "ciphertext of the record before the edit");
+    }
+    let r = vault.record(&id).unwrap();
+    assert!(!r.fields.contains_key("extra"));
+    assert_eq!(r.tags, vec!["canarynewtag6c6c".to_string()]);
+    drop(vault);
+    no_canary(
+        &dir,
+        &[
+            "CanaryRemovedField5b5b",
+            "canaryoldtag4a4a",
+            "canarynewtag6c6c",
+        ],
+        "closed",
+    );
+}
+
+#[test]
+fn deleting_a_brand_with_shares_intents_offers_and_answers_leaves_no_ciphertext() {
+    let mut x = exchange();
+    let dir = vault_dir(&x.tmp);
+    let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    let bodies: Vec<Vec<u8>> = conn
+        .prepare("SELECT body FROM documents WHERE brand_id = ?1")
+        .unwrap()
+        .query_map([&x.brand], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let brand_body = raw_body(&dir, "brands", &x.brand);
+    drop(conn);
+    // Pairwise key, issued terms, share, agreement, offer, request.
+    assert!(bodies.len() >= 5, "{}", bodies.len());
+    x.vault.delete_brand(&x.brand).unwrap();
+    for body in bodies.iter().chain([&brand_body]) {
+        for chunk in chunks_of(body) {
+            assert_nowhere(&dir, &chunk, "ciphertext of the deleted brand's documents");
+        }
+    }
+    assert!(x.vault.offers(None).unwrap().is_empty());
+    assert!(x.vault.agreements().unwrap().is_empty());
+    // Nothing the vault still holds names the brand, its inbox or what was
+    // sent to it (the intent stays: it was the person's own).
+    let left = serde_json::to_string(&transfer::export_document(&mut x.vault).unwrap()).unwrap();
+    for gone in [
+        "CanaryBrandName12ef",
+        "canary-inbox-23fa",
+        EXCHANGE[2],
+        EXCHANGE[3],
+        EXCHANGE[5],
+    ] {
+        assert!(
+            !left.to_lowercase().contains(&gone.to_lowercase()),
+            "{gone:?} is still in the vault after the brand was deleted"
+        );
+    }
+    assert!(left.contains(EXCHANGE[0]), "the intent is kept");
+    let kept = x.vault.intent(&x.intent).unwrap();
+    assert!(kept.brands.is_empty() && kept.input.brands.is_empty());
+    assert_eq!(kept.deliveries.len(), 1, "the delivery's outcome stays");
+    assert_eq!(
+        kept.deliveries[0].status,
+        vrm_vault::intent::DeliveryStatus::Sent
+    );
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn an_export_leaves_no_plaintext_in_the_vault_nor_the_backup_and_no_stray_file() {
+    let mut x = exchange();
+    let dir = vault_dir(&x.tmp);
+    let out = x.tmp.path().join("exports");
+    std::fs::create_dir(&out).unwrap();
+    let identity = vrm_vault::bundle::AgeIdentity::generate();
+    let vault_files = files_in(&dir);
+    let to = [
+        (
+            "by-passphrase.age",
+            BackupTo::Passphrase(secrecy::SecretString::from("backup passphrase")),
+        ),
+        (
+            "by-recipient.age",
+            BackupTo::Recipients(vec![identity.recipient()]),
+        ),
+    ];
+    for (name, to) in &to {
+        transfer::export(&mut x.vault, &out.join(name), to).unwrap();
+    }
+    assert_eq!(
+        files_in(&out),
+        vec!["by-passphrase.age", "by-recipient.age"],
+        "only the exports"
+    );
+    assert_eq!(
+        files_in(&dir),
+        vault_files,
+        "no new file in the vault folder"
+    );
+    let secret = x.vault.person_age_secret().unwrap();
+    let mut canaries: Vec<&str> = EXCHANGE.to_vec();
+    canaries.extend([
+        "CanaryBrandName12ef",
+        "canary-inbox-23fa",
+        secret.expose_secret(),
+    ]);
+    no_canary(&dir, &canaries, "after export");
+    no_canary(&out, &canaries, "in the export files");
+    // A failed export (into a folder that is not there) leaves nothing either.
+    let missing = out.join("missing").join("x.age");
+    assert!(transfer::export(&mut x.vault, &missing, &to[1].1).is_err());
+    assert_eq!(
+        files_in(&out),
+        vec!["by-passphrase.age", "by-recipient.age"]
+    );
+    // The backup does hold it all.
+    let text = transfer::read_backup(
+        &out.join("by-passphrase.age"),
+        &transfer::BackupKey::Passphrase(secrecy::SecretString::from("backup passphrase")),
+    )
+    .unwrap();
+    // (The revocation's reason is only in the document given to the brand.)
+    for c in &EXCHANGE[..9] {
+        assert!(text.contains(c), "{c} is in the backup");
+    }
+}
+
+/// Run `change` on document `id`; afterwards the ciphertext of its version
+/// before is in no file.
+fn replaced(dir: &std::path::Path, kind: &str, id: &str, what: &str, change: impl FnOnce()) {
+    let body = || -> Vec<u8> {
+        let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+        conn.query_row(
+            "SELECT body FROM documents WHERE kind = ?1 AND id = ?2",
+            [kind, id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let old = body();
+    change();
+    assert!(old != body(), "{what} was rewritten");
+    for chunk in chunks_of(&old) {
+        assert_nowhere(dir, &chunk, &format!("ciphertext of the {what} before"));
+    }
+}
+
+#[test]
+fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
+    let mut x = exchange();
+    let dir = vault_dir(&x.tmp);
+    let v = std::cell::RefCell::new(&mut x.vault);
+    let outbox = x.tmp.path().join("outbox");
+    replaced(&dir, "intent", &x.intent, "intent (sent again)", || {
+        v.borrow_mut()
+            .send_intent(&x.intent, Some(&outbox), false)
+            .unwrap();
+    });
+    let offer = v.borrow_mut().offers(None).unwrap()[0].offer.id.clone();
+    replaced(&dir, "offer", &offer, "offer (declined)", || {
+        v.borrow_mut().decline_offer(&offer).unwrap();
+    });
+    replaced(&dir, "intent", &x.intent, "intent (withdrawn)", || {
+        v.borrow_mut()
+            .withdraw_intent(&x.intent, None, false)
+            .unwrap();
+    });
+    let request = v
+        .borrow_mut()
+        .create_rights_request(&x.brand, Right::GdprErasure, Utc::now().date_naive(), None)
+        .unwrap()
+        .request
+        .id;
+    replaced(
+        &dir,
+        "rights-request",
+        &request,
+        "rights request (in progress)",
+        || {
+            v.borrow_mut()
+                .update_rights_request(&request, Some(RequestStatus::InProgress), None, Some(true))
+                .unwrap();
+        },
+    );
+    let record = v.borrow_mut().list_records(&Default::default()).unwrap()[0]
+        .id
+        .clone();
+    let share = v
+        .borrow_mut()
+        .create_share(
+            &ShareRequest {
+                brand: x.brand.clone(),
+                records: vec![record],
+                fields: vec![],
+                purpose: "again".into(),
+                expires_at: Utc::now() + Duration::days(30),
+                terms: None,
+            },
+            &outbox.join("again.age"),
+        )
+        .unwrap()
+        .id;
+    let revocation = outbox.join("again-revocation.json");
+    replaced(&dir, "share", &share, "share (revoked)", || {
+        v.borrow_mut()
+            .revoke_share(&share, None, &revocation)
+            .unwrap();
+    });
+    let ack = brandkit::acknowledge(
+        &std::fs::read(&revocation).unwrap(),
+        &x.key,
+        Utc::now(),
+        Utc::now(),
+    )
+    .unwrap();
+    replaced(&dir, "share", &share, "share (acknowledged)", || {
+        v.borrow_mut()
+            .import_acknowledgment(&serde_json::to_vec(&ack).unwrap())
+            .unwrap();
+    });
+}

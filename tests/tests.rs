@@ -30,3 +30,6 @@ mod bundle_vectors;
 mod documents;
 // Intentcasting across processes: intent → brand-kit serve → offer → accept.
 mod intents;
+// Every parser and opened document: arbitrary text, and valid documents
+// structurally mutated then signed again, so the code after verification runs.
+mod bad_input;
