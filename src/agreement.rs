@@ -237,14 +237,14 @@ impl Vault {
                 .pop()
                 .ok_or_else(|| Error::TermsNotFound("(there are no terms yet)".into()));
         }
-        if let Ok(n) = key.trim_start_matches('v').parse::<u32>() {
-            if key.len() < crate::vault::MIN_ID_PREFIX {
-                return self
-                    .terms_versions()?
-                    .into_iter()
-                    .find(|t| t.number == n)
-                    .ok_or_else(|| Error::TermsNotFound(key.to_string()));
-            }
+        if let Ok(n) = key.trim_start_matches('v').parse::<u32>()
+            && key.len() < crate::vault::MIN_ID_PREFIX
+        {
+            return self
+                .terms_versions()?
+                .into_iter()
+                .find(|t| t.number == n)
+                .ok_or_else(|| Error::TermsNotFound(key.to_string()));
         }
         self.doc_by_id(TERMS_KIND, key, Error::TermsNotFound)
     }

@@ -591,14 +591,14 @@ impl Vault {
                 .rev()
                 .find(|v| v.template == Template::PdcIntent),
         };
-        if let Some(t) = &terms {
-            if t.template != Template::PdcIntent {
-                return Err(Error::invalid(format!(
-                    "terms version {} is {}, not PDC-INTENT",
-                    t.number,
-                    t.template.id()
-                )));
-            }
+        if let Some(t) = &terms
+            && t.template != Template::PdcIntent
+        {
+            return Err(Error::invalid(format!(
+                "terms version {} is {}, not PDC-INTENT",
+                t.number,
+                t.template.id()
+            )));
         }
 
         let id = crate::vault::new_id();

@@ -483,12 +483,12 @@ pub fn verify_credential(secured: &Value, now: DateTime<Utc>) -> Result<Verified
     // Stricter than the cryptosuite: it lets contexts be appended after
     // signing (the proof's need only be a prefix); we read only what was
     // signed.
-    if let Some(proof_context) = proof_object.get("@context") {
-        if doc.get("@context") != Some(proof_context) {
-            return Err(Error::Signature(
-                "the document's @context was extended after signing".into(),
-            ));
-        }
+    if let Some(proof_context) = proof_object.get("@context")
+        && doc.get("@context") != Some(proof_context)
+    {
+        return Err(Error::Signature(
+            "the document's @context was extended after signing".into(),
+        ));
     }
     let context = doc
         .get("@context")
@@ -561,13 +561,13 @@ pub fn verify_credential(secured: &Value, now: DateTime<Utc>) -> Result<Verified
             format_time(valid_from).unwrap_or_default()
         )));
     }
-    if let Some(until) = valid_until {
-        if now >= until {
-            return Err(Error::Expired(format!(
-                "it was valid until {}",
-                format_time(until).unwrap_or_default()
-            )));
-        }
+    if let Some(until) = valid_until
+        && now >= until
+    {
+        return Err(Error::Expired(format!(
+            "it was valid until {}",
+            format_time(until).unwrap_or_default()
+        )));
     }
     if let Some(expires) = proof_object.get("expires").and_then(Value::as_str) {
         let expires = parse_time("the proof's expires time", expires)?;

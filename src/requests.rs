@@ -288,36 +288,36 @@ impl Vault {
             return Err(Error::invalid("the reason may be at most 4 KiB"));
         }
         let mut what = Vec::new();
-        if let Some(to) = status {
-            if to != request.status {
-                if !rights::can_move(request.status, to) {
-                    return Err(Error::invalid(format!(
-                        "a request that is {} cannot become {}",
-                        request.status.as_str(),
-                        to.as_str()
-                    )));
-                }
-                if to == RequestStatus::Denied && reason.is_none() {
-                    return Err(Error::invalid(
-                        "give the brand's reason for denying the request (--reason)",
-                    ));
-                }
-                request.status = to;
-                request.history.push(StatusChange {
-                    at: Utc::now(),
-                    status: to,
-                });
-                what.push(format!("status {}", to.as_str()));
+        if let Some(to) = status
+            && to != request.status
+        {
+            if !rights::can_move(request.status, to) {
+                return Err(Error::invalid(format!(
+                    "a request that is {} cannot become {}",
+                    request.status.as_str(),
+                    to.as_str()
+                )));
             }
+            if to == RequestStatus::Denied && reason.is_none() {
+                return Err(Error::invalid(
+                    "give the brand's reason for denying the request (--reason)",
+                ));
+            }
+            request.status = to;
+            request.history.push(StatusChange {
+                at: Utc::now(),
+                status: to,
+            });
+            what.push(format!("status {}", to.as_str()));
         }
         if let Some(r) = reason {
             request.reason = Some(r.to_string());
         }
-        if let Some(ext) = extended {
-            if ext != request.extended {
-                request.extended = ext;
-                what.push(format!("deadline now {}", request.due()));
-            }
+        if let Some(ext) = extended
+            && ext != request.extended
+        {
+            request.extended = ext;
+            what.push(format!("deadline now {}", request.due()));
         }
         if what.is_empty() && reason.is_none() {
             return Err(Error::invalid("nothing to change"));

@@ -751,13 +751,13 @@ impl Vault {
             if d.kind.is_empty() || d.kind == crate::audit::HEAD_KIND || d.id.is_empty() {
                 return Err(Error::invalid("the backup holds a malformed document"));
             }
-            if let Some(b) = &d.brand {
-                if store::row(&tx, Table::Brands, b)?.is_none() {
-                    return Err(Error::invalid(format!(
-                        "the backup's {} {} belongs to a brand it does not hold",
-                        d.kind, d.id
-                    )));
-                }
+            if let Some(b) = &d.brand
+                && store::row(&tx, Table::Brands, b)?.is_none()
+            {
+                return Err(Error::invalid(format!(
+                    "the backup's {} {} belongs to a brand it does not hold",
+                    d.kind, d.id
+                )));
             }
             self.insert_doc(&tx, &d.kind, &d.id, d.brand.as_deref(), &d.value)?;
         }
