@@ -1,6 +1,6 @@
 # The few verbs a newcomer needs. `make test` is the README's test command
 # and what CI runs; `make run` starts the app.
-.PHONY: run test lint fuzz-check ui ui-test e2e bench deb cli install setup
+.PHONY: run test lint deny audit fuzz-check ui ui-test e2e bench deb cli install setup
 
 CARGO ?= cargo
 TAURI := ui/node_modules/.bin/tauri
@@ -18,9 +18,20 @@ test: setup ui lint
 	npm --prefix ui test
 	bash scripts/e2e
 
-lint: ui fuzz-check
+lint: ui fuzz-check deny
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+# Licences, banned crates and sources of every dependency (deny.toml);
+# offline, so it runs anywhere.
+deny:
+	cargo deny --offline check licenses bans sources
+
+# Known vulnerabilities too: needs GitHub (RustSec) and the npm registry's
+# audit service, which this project's CI machines cannot reach.
+audit: deny
+	cargo deny check advisories
+	npm --prefix ui audit
 
 # The fuzz targets (fuzz/README.md) still build against the core; running
 # them is `bash fuzz/run.sh`.
