@@ -30,3 +30,7 @@ mod bundle_vectors;
 mod documents;
 // Intentcasting across processes: intent → brand-kit serve → offer → accept.
 mod intents;
+// SIGKILL during imports and edits (the real binary): all or nothing, no
+// acknowledged commit lost, the vault opens clean. Unix: kill is SIGKILL.
+#[cfg(unix)]
+mod crash;
