@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use vrm_vault::{BrandInput, Error, NewRecord, RecordFilter, RecordKind, Vault};
 
@@ -150,5 +151,76 @@ fn a_truncated_vault_file_gives_a_clear_error_not_a_panic() {
             });
         let err = result.expect_err(&format!("a file cut to {keep} bytes must not open cleanly"));
         assert_eq!(err.code(), "vault.corrupt", "cut to {keep} bytes: {err}");
+    }
+}
+
+#[test]
+fn a_row_whose_columns_are_not_text_or_integers_is_reported_not_fatal_to_the_list() {
+    // Found by the byte-flip harness: an id that is no longer UTF-8, or a
+    // version that is no longer an integer, made the whole list fail with a
+    // database error. Now such a row is one damaged row like any other.
+    let (tmp, mut vault) = new_vault();
+    let dir = vault_dir(&tmp);
+    let a = note(&mut vault, "record A");
+    let b = note(&mut vault, "record B");
+    let c = note(&mut vault, "record C");
+    drop(vault);
+    raw_sql(
+        &dir,
+        &format!(
+            "UPDATE records SET id = CAST(X'FF41' AS TEXT) WHERE id = '{b}';
+             UPDATE records SET version = 'one' WHERE id = '{c}';"
+        ),
+    );
+    let mut vault = reopen(&dir);
+    let listed: Vec<String> = vault
+        .list_records(&RecordFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(listed, vec![a.clone()]);
+    let damaged = vault.damaged_records().unwrap();
+    assert_eq!(damaged.len(), 2, "{damaged:?}");
+    assert!(damaged.contains(&c) && damaged.contains(&"\u{fffd}A".to_string()));
+    assert_eq!(vault.record(&c).unwrap_err().code(), "vault.tampered");
+    assert_eq!(vault.record(&a).unwrap().fields["text"], "record A");
+}
+
+#[test]
+fn a_damaged_schema_or_file_header_refuses_to_open_as_damage() {
+    // Found by the byte-flip harness: a renamed column failed later as a
+    // "database error", a schema version that no longer matches the tables
+    // failed in the migration, and an unknown file format number was not
+    // called damage. All are damage to the file, said at open.
+    let cases: [(&str, &dyn Fn(&Path)); 3] = [
+        ("a renamed column", &|dir| {
+            raw_sql(
+                dir,
+                "PRAGMA writable_schema = ON;
+                 UPDATE sqlite_master SET sql = replace(sql, 'version INTEGER', 'versiom INTEGER')
+                 WHERE name = 'records';",
+            )
+        }),
+        ("schema version 1 with the tables of 2", &|dir| {
+            raw_sql(dir, "PRAGMA user_version = 1;")
+        }),
+        ("an unknown schema format number", &|dir| {
+            let db = dir.join("vault.db");
+            let mut bytes = std::fs::read(&db).unwrap();
+            bytes[47] ^= 0x69;
+            std::fs::write(&db, bytes).unwrap();
+        }),
+    ];
+    for (what, damage) in cases {
+        let (tmp, mut vault) = new_vault();
+        let dir = vault_dir(&tmp);
+        note(&mut vault, "x");
+        drop(vault);
+        damage(&dir);
+        let err = Vault::open(&dir)
+            .and_then(|l| l.unlock(&pass()))
+            .expect_err(what);
+        assert_eq!(err.code(), "vault.corrupt", "{what}: {err}");
     }
 }
