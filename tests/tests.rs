@@ -34,3 +34,6 @@ mod intents;
 // acknowledged commit lost, the vault opens clean. Unix: kill is SIGKILL.
 #[cfg(unix)]
 mod crash;
+// One random byte flipped in a closed vault: harmless or reported, never
+// silently different data, never a panic.
+mod flips;
