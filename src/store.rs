@@ -305,12 +305,50 @@ fn select_sql(table: Table) -> &'static str {
     }
 }
 
+/// Check that a read of every row of `table` (matching `filter`, with
+/// `params`) got what the table and its primary-key index both hold: as
+/// many rows, no key twice. Damage to a page's structure (a cell pointer, a
+/// cell count) can make SQLite skip or repeat a row without noticing; that
+/// must read as damage, not as a row silently gone. Both counts walk pages
+/// that the read just loaded.
+fn check_complete<'k>(
+    conn: &Connection,
+    table: &str,
+    filter: &str,
+    params: &[&str],
+    keys: impl ExactSizeIterator<Item = (&'k str, &'k str)>,
+) -> Result<()> {
+    let read = keys.len();
+    let distinct = keys.collect::<std::collections::HashSet<_>>().len();
+    let count = |how: &str| -> Result<usize> {
+        let sql = format!("SELECT count(*) FROM {table} {how} WHERE {filter}");
+        let n: i64 = conn.query_row(&sql, rusqlite::params_from_iter(params), |r| r.get(0))?;
+        Ok(n as usize)
+    };
+    let in_table = count("NOT INDEXED")?;
+    let in_index = count(&format!("INDEXED BY sqlite_autoindex_{table}_1"))?;
+    if distinct != read || in_table != read || in_index != read {
+        return Err(Error::Corrupt(format!(
+            "the {table} table's structure is damaged: {read} rows read ({distinct} distinct), \
+             {in_table} in the table, {in_index} in its index"
+        )));
+    }
+    Ok(())
+}
+
 /// Every row of a table.
 pub fn all_rows(conn: &Connection, table: Table) -> Result<Vec<SealedRow>> {
     let mut stmt = conn.prepare_cached(select_sql(table))?;
     let rows = stmt
         .query_map([], |r| row_from(r, table))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    check_complete(
+        conn,
+        table.name(),
+        "id >= ''",
+        &[],
+        rows.iter().map(|r| (r.id.as_str(), "")),
+    )?;
     Ok(rows)
 }
 
@@ -447,6 +485,13 @@ pub fn docs_of_kind(conn: &Connection, kind: &str) -> Result<Vec<DocRow>> {
     let rows = stmt
         .query_map([kind], doc_from)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    check_complete(
+        conn,
+        "documents",
+        "kind = ?1",
+        &[kind],
+        rows.iter().map(|r| (r.kind.as_str(), r.id.as_str())),
+    )?;
     Ok(rows)
 }
 
@@ -458,6 +503,13 @@ pub fn all_docs(conn: &Connection) -> Result<Vec<DocRow>> {
     let rows = stmt
         .query_map([], doc_from)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    check_complete(
+        conn,
+        "documents",
+        "kind >= ''",
+        &[],
+        rows.iter().map(|r| (r.kind.as_str(), r.id.as_str())),
+    )?;
     Ok(rows)
 }
 

@@ -193,8 +193,9 @@ fn a_damaged_schema_or_file_header_refuses_to_open_as_damage() {
     // "database error", a schema version that no longer matches the tables
     // failed in the migration, and an unknown file format number was not
     // called damage. All are damage to the file, said at open.
-    let cases: [(&str, &dyn Fn(&Path)); 3] = [
-        ("a renamed column", &|dir| {
+    type Damage = fn(&Path);
+    let cases: [(&str, Damage); 3] = [
+        ("a renamed column", |dir| {
             raw_sql(
                 dir,
                 "PRAGMA writable_schema = ON;
@@ -202,10 +203,10 @@ fn a_damaged_schema_or_file_header_refuses_to_open_as_damage() {
                  WHERE name = 'records';",
             )
         }),
-        ("schema version 1 with the tables of 2", &|dir| {
+        ("schema version 1 with the tables of 2", |dir| {
             raw_sql(dir, "PRAGMA user_version = 1;")
         }),
-        ("an unknown schema format number", &|dir| {
+        ("an unknown schema format number", |dir| {
             let db = dir.join("vault.db");
             let mut bytes = std::fs::read(&db).unwrap();
             bytes[47] ^= 0x69;
@@ -223,4 +224,39 @@ fn a_damaged_schema_or_file_header_refuses_to_open_as_damage() {
             .expect_err(what);
         assert_eq!(err.code(), "vault.corrupt", "{what}: {err}");
     }
+}
+
+#[test]
+fn a_row_the_index_lost_reads_as_damage_not_as_a_silently_missing_record() {
+    // Found by the byte-flip harness: a flipped cell count or cell pointer
+    // in a page can hide or repeat a row without SQLite noticing on a plain
+    // read. Here the primary-key index's only page loses its last cell.
+    let (tmp, mut vault) = new_vault();
+    let dir = vault_dir(&tmp);
+    for i in 0..3 {
+        note(&mut vault, &format!("record {i}"));
+    }
+    drop(vault);
+    let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    let (page_size, root): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT page_size FROM pragma_page_size), rootpage FROM sqlite_master
+             WHERE name = 'sqlite_autoindex_records_1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+    let db = dir.join("vault.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = ((root - 1) * page_size) as usize;
+    assert_eq!(bytes[page], 0x0a, "a leaf index page");
+    assert_eq!(bytes[page + 4], 3, "three cells");
+    bytes[page + 4] = 2;
+    std::fs::write(&db, bytes).unwrap();
+
+    let mut vault = reopen(&dir);
+    let err = vault.list_records(&RecordFilter::default()).unwrap_err();
+    assert_eq!(err.code(), "vault.corrupt", "{err}");
+    assert!(err.to_string().contains("records table"), "{err}");
 }
