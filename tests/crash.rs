@@ -291,6 +291,8 @@ struct Tally {
     import_exited: u64,
     import_killed_before_tx: u64,
     import_killed_mid_tx: u64,
+    import_mid_tx_none: u64,
+    import_mid_tx_all: u64,
     import_killed_after_commit: u64,
     import_none: u64,
     import_all: u64,
@@ -341,15 +343,17 @@ fn import_trial(
         "{what}: the import failed: {}",
         ended.stderr
     );
-    // Progress lines come from inside the transaction (every 1000 rows);
-    // the last one, N/N (brands and records), only after it committed.
-    let committed = ended.success
-        || ended.stderr.lines().any(|l| {
-            l.strip_prefix("importing ")
-                .and_then(|p| p.split_once('/'))
-                .is_some_and(|(done, total)| done == total)
-        });
-    let in_tx = ended.stderr.contains("importing ") && !committed;
+    // Progress lines: one every 1000 rows, from inside the transaction
+    // (the first before any commit can happen), then one more after the
+    // commit. A kill after the last in-transaction line may land before or
+    // after the commit: either outcome, but whole.
+    let lines = ended
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("importing "))
+        .count();
+    let committed = ended.success || lines == IMPORT_RECORDS / 1000 + 1;
+    let in_tx = lines > 0 && !committed;
     tally.import_trials += 1;
     if !ended.killed {
         tally.import_exited += 1;
@@ -374,8 +378,17 @@ fn import_trial(
         assert!(!committed, "{what}: an acknowledged import is gone");
         assert_eq!(log, 0, "{what}: nothing imported, nothing logged");
         tally.import_none += 1;
+        if in_tx {
+            tally.import_mid_tx_none += 1;
+        }
     } else {
-        assert!(!in_tx || committed, "{what}: cannot be");
+        assert!(
+            in_tx || committed,
+            "{what}: imported, yet killed before its first row"
+        );
+        if in_tx {
+            tally.import_mid_tx_all += 1;
+        }
         assert_eq!(
             new.len(),
             IMPORT_RECORDS,
@@ -428,7 +441,7 @@ fn edits_trial(base: &Base, rng: &mut Rng, work: &Path, t: u64, tally: &mut Tall
     let mut durations = Vec::new();
     let mut what = format!("trial {t} (edits)");
     let mut step = 0;
-    let in_flight = loop {
+    let (in_flight, killed) = loop {
         // Pick the next change.
         let ids: Vec<String> = model.keys().cloned().collect();
         let pick = rng.below(10);
@@ -516,10 +529,7 @@ fn edits_trial(base: &Base, rng: &mut Rng, work: &Path, t: u64, tally: &mut Tall
             KillAt::After(Duration::from_secs_f64(delay)),
         );
         assert!(ended.killed || ended.success, "{what}: {}", ended.stderr);
-        if ended.killed {
-            tally.edit_killed += 1;
-        }
-        break op;
+        break (op, ended.killed);
     };
     tally.edit_trials += 1;
 
@@ -565,9 +575,15 @@ fn edits_trial(base: &Base, rng: &mut Rng, work: &Path, t: u64, tally: &mut Tall
         log, deletes,
         "{what}: one log entry per delete, committed with it"
     );
-    if applied {
+    if !killed {
+        // It exited 0 before the kill: acknowledged, so it must be there.
+        assert!(applied, "{what}: it finished, yet its change is gone");
+        tally.edit_acknowledged += 1;
+    } else if applied {
+        tally.edit_killed += 1;
         tally.in_flight_applied += 1;
     } else {
+        tally.edit_killed += 1;
         tally.in_flight_not_applied += 1;
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -609,6 +625,8 @@ fn killed_imports_are_all_or_nothing_and_acknowledged_edits_survive_sigkill() {
         import_exited,
         import_killed_before_tx,
         import_killed_mid_tx,
+        import_mid_tx_none,
+        import_mid_tx_all,
         import_killed_after_commit,
         import_none,
         import_all,
@@ -622,11 +640,11 @@ fn killed_imports_are_all_or_nothing_and_acknowledged_edits_survive_sigkill() {
         "crash: {trials} trials in {:.1} s, seed {seed}, all passed. \
          imports of {IMPORT_RECORDS} ({calibrated:.2} s each): {import_trials} \
          [killed before the transaction {import_killed_before_tx}, mid-transaction \
-         {import_killed_mid_tx}, after commit {import_killed_after_commit}, exited \
+         {import_killed_mid_tx} (then none {import_mid_tx_none}, all {import_mid_tx_all}), after commit {import_killed_after_commit}, exited \
          {import_exited}] -> none {import_none}, all {import_all}, partial 0. \
          edit runs: {edit_trials} [{edit_acknowledged} acknowledged commits all kept, \
-         {edit_killed} killed in flight; in-flight change applied {in_flight_applied}, \
-         not applied {in_flight_not_applied}]",
+         {edit_killed} killed in flight: its change there after the kill \
+         {in_flight_applied}, not there {in_flight_not_applied}]",
         started.elapsed().as_secs_f64()
     );
 }
