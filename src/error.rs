@@ -276,6 +276,11 @@ impl From<rusqlite::Error> for Error {
                 Error::Corrupt("the database file is damaged or truncated".into())
             }
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => Error::Busy,
+            // A schema format number SQLite does not know: a damaged header
+            // field of the file (we only ever write format 4).
+            _ if e.to_string().contains("unsupported file format") => {
+                Error::Corrupt("the database file's header is damaged".into())
+            }
             // SQLite messages name tables and constraints, never bound values,
             // so they are safe to show.
             _ => Error::Database(e.to_string()),

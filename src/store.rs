@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::error::{Error, Result};
@@ -108,6 +109,98 @@ pub fn migrate(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// A column as `PRAGMA table_info` describes it: name, declared type, and
+/// place in the primary key (0: not in it).
+type Column = (&'static str, &'static str, i64);
+
+/// The tables of a schema version, with their columns in order, as
+/// [`create_schema`] and [`migrate`] make them.
+fn expected_tables(version: i64) -> Vec<(&'static str, Vec<Column>)> {
+    let mut tables = vec![
+        (
+            "brands",
+            vec![
+                ("id", "TEXT", 1),
+                ("version", "INTEGER", 0),
+                ("body", "BLOB", 0),
+            ],
+        ),
+        (
+            "records",
+            vec![
+                ("id", "TEXT", 1),
+                ("brand_id", "TEXT", 0),
+                ("version", "INTEGER", 0),
+                ("body", "BLOB", 0),
+            ],
+        ),
+        (
+            "vault_header",
+            vec![
+                ("id", "INTEGER", 1),
+                ("body", "BLOB", 0),
+                ("digest", "BLOB", 0),
+            ],
+        ),
+    ];
+    if version >= 2 {
+        tables.push((
+            "audit_log",
+            vec![("seq", "INTEGER", 1), ("body", "BLOB", 0)],
+        ));
+        tables.push((
+            "documents",
+            vec![
+                ("kind", "TEXT", 1),
+                ("id", "TEXT", 2),
+                ("brand_id", "TEXT", 0),
+                ("version", "INTEGER", 0),
+                ("body", "BLOB", 0),
+            ],
+        ));
+    }
+    tables.sort();
+    tables
+}
+
+/// Check that the file holds exactly the tables of its schema `version`,
+/// with their columns. The schema is text in the file's first page: damage
+/// there (a renamed column, a type that no longer makes `seq` the row id)
+/// must read as damage now, not as a failing or wrong query later.
+pub fn check_schema(conn: &Connection, version: i64) -> Result<()> {
+    let damaged = |what: String| Error::Corrupt(format!("the vault's schema is damaged: {what}"));
+    let expected = expected_tables(version);
+    let tables = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name",
+        )?
+        .query_map([], |r| text_col(r, 0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let want: Vec<&str> = expected.iter().map(|(t, _)| *t).collect();
+    if tables != want {
+        return Err(damaged(format!(
+            "tables {tables:?}, expected {want:?} for schema version {version}"
+        )));
+    }
+    for (table, columns) in expected {
+        let found = conn
+            .prepare("SELECT name, type, pk FROM pragma_table_info(?1)")?
+            .query_map([table], |r| {
+                Ok((text_col(r, 0)?, text_col(r, 1)?, version_col(r, 2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<(String, String, i64)>>>()?;
+        let same = found.len() == columns.len()
+            && found
+                .iter()
+                .zip(&columns)
+                .all(|(f, c)| f.0 == c.0 && f.1 == c.1 && f.2 == c.2);
+        if !same {
+            return Err(damaged(format!("table {table} has columns {found:?}")));
+        }
+    }
+    Ok(())
+}
+
 /// The vault header: its body and the SHA-256 digest stored beside it.
 pub fn read_header(conn: &Connection) -> Result<(Vec<u8>, Vec<u8>)> {
     conn.query_row(
@@ -152,19 +245,55 @@ impl Table {
     }
 }
 
+// Column readers for rows of a file that may be damaged. A column that
+// does not hold what we wrote (bytes that are not UTF-8, another type after
+// a flipped type byte) reads as a value that cannot authenticate, so the row
+// is reported as damaged like any other, instead of failing the whole read.
+
+fn text_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<String> {
+    Ok(match r.get_ref(i)? {
+        ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Integer(n) => n.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Null => String::new(),
+    })
+}
+
+fn opt_text_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        _ => text_col(r, i).map(Some),
+    }
+}
+
+/// An integer column (versions start at 1, so -1 never authenticates).
+fn version_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<i64> {
+    Ok(match r.get_ref(i)? {
+        ValueRef::Integer(n) => n,
+        _ => -1,
+    })
+}
+
+fn blob_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+    Ok(match r.get_ref(i)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+        _ => Vec::new(),
+    })
+}
+
 fn row_from(r: &rusqlite::Row<'_>, table: Table) -> rusqlite::Result<SealedRow> {
     Ok(match table {
         Table::Brands => SealedRow {
-            id: r.get(0)?,
+            id: text_col(r, 0)?,
             brand_id: None,
-            version: r.get(1)?,
-            body: r.get(2)?,
+            version: version_col(r, 1)?,
+            body: blob_col(r, 2)?,
         },
         Table::Records => SealedRow {
-            id: r.get(0)?,
-            brand_id: r.get(1)?,
-            version: r.get(2)?,
-            body: r.get(3)?,
+            id: text_col(r, 0)?,
+            brand_id: opt_text_col(r, 1)?,
+            version: version_col(r, 2)?,
+            body: blob_col(r, 3)?,
         },
     })
 }
@@ -176,12 +305,50 @@ fn select_sql(table: Table) -> &'static str {
     }
 }
 
+/// Check that a read of every row of `table` (matching `filter`, with
+/// `params`) got what the table and its primary-key index both hold: as
+/// many rows, no key twice. Damage to a page's structure (a cell pointer, a
+/// cell count) can make SQLite skip or repeat a row without noticing; that
+/// must read as damage, not as a row silently gone. Both counts walk pages
+/// that the read just loaded.
+fn check_complete<'k>(
+    conn: &Connection,
+    table: &str,
+    filter: &str,
+    params: &[&str],
+    keys: impl ExactSizeIterator<Item = (&'k str, &'k str)>,
+) -> Result<()> {
+    let read = keys.len();
+    let distinct = keys.collect::<std::collections::HashSet<_>>().len();
+    let count = |how: &str| -> Result<usize> {
+        let sql = format!("SELECT count(*) FROM {table} {how} WHERE {filter}");
+        let n: i64 = conn.query_row(&sql, rusqlite::params_from_iter(params), |r| r.get(0))?;
+        Ok(n as usize)
+    };
+    let in_table = count("NOT INDEXED")?;
+    let in_index = count(&format!("INDEXED BY sqlite_autoindex_{table}_1"))?;
+    if distinct != read || in_table != read || in_index != read {
+        return Err(Error::Corrupt(format!(
+            "the {table} table's structure is damaged: {read} rows read ({distinct} distinct), \
+             {in_table} in the table, {in_index} in its index"
+        )));
+    }
+    Ok(())
+}
+
 /// Every row of a table.
 pub fn all_rows(conn: &Connection, table: Table) -> Result<Vec<SealedRow>> {
     let mut stmt = conn.prepare_cached(select_sql(table))?;
     let rows = stmt
         .query_map([], |r| row_from(r, table))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    check_complete(
+        conn,
+        table.name(),
+        "id >= ''",
+        &[],
+        rows.iter().map(|r| (r.id.as_str(), "")),
+    )?;
     Ok(rows)
 }
 
@@ -206,7 +373,7 @@ pub fn ids_with_prefix(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let ids = stmt
-        .query_map(params![prefix, limit as i64], |r| r.get(0))?
+        .query_map(params![prefix, limit as i64], |r| text_col(r, 0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(ids)
 }
@@ -266,7 +433,7 @@ pub fn delete_row(conn: &Connection, table: Table, id: &str) -> Result<bool> {
 pub fn record_ids_of_brand(conn: &Connection, brand_id: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT id FROM records WHERE brand_id = ?1")?;
     let ids = stmt
-        .query_map([brand_id], |r| r.get(0))?
+        .query_map([brand_id], |r| text_col(r, 0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(ids)
 }
@@ -302,11 +469,11 @@ pub struct DocRow {
 
 fn doc_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocRow> {
     Ok(DocRow {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        brand_id: r.get(2)?,
-        version: r.get(3)?,
-        body: r.get(4)?,
+        id: text_col(r, 0)?,
+        kind: text_col(r, 1)?,
+        brand_id: opt_text_col(r, 2)?,
+        version: version_col(r, 3)?,
+        body: blob_col(r, 4)?,
     })
 }
 
@@ -318,6 +485,13 @@ pub fn docs_of_kind(conn: &Connection, kind: &str) -> Result<Vec<DocRow>> {
     let rows = stmt
         .query_map([kind], doc_from)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    check_complete(
+        conn,
+        "documents",
+        "kind = ?1",
+        &[kind],
+        rows.iter().map(|r| (r.kind.as_str(), r.id.as_str())),
+    )?;
     Ok(rows)
 }
 
@@ -329,6 +503,13 @@ pub fn all_docs(conn: &Connection) -> Result<Vec<DocRow>> {
     let rows = stmt
         .query_map([], doc_from)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    check_complete(
+        conn,
+        "documents",
+        "kind >= ''",
+        &[],
+        rows.iter().map(|r| (r.kind.as_str(), r.id.as_str())),
+    )?;
     Ok(rows)
 }
 
@@ -352,7 +533,7 @@ pub fn doc_ids_with_prefix(
         "SELECT id FROM documents WHERE kind = ?1 AND id >= ?2 AND id < ?2 || '~' ORDER BY id LIMIT ?3",
     )?;
     let ids = stmt
-        .query_map(params![kind, prefix, limit as i64], |r| r.get(0))?
+        .query_map(params![kind, prefix, limit as i64], |r| text_col(r, 0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(ids)
 }
@@ -421,7 +602,7 @@ pub fn clear_audit(conn: &Connection) -> Result<()> {
 pub fn audit_rows(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>> {
     let mut stmt = conn.prepare_cached("SELECT seq, body FROM audit_log ORDER BY seq")?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([], |r| Ok((r.get(0)?, blob_col(r, 1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

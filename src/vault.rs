@@ -454,6 +454,7 @@ impl Vault {
                 supported: store::SCHEMA_VERSION,
             });
         }
+        store::check_schema(&conn, version)?;
         let (body, digest) = store::read_header(&conn)?;
         let header = Header::decode(&body, &digest)?;
         Ok(LockedVault {
@@ -684,6 +685,21 @@ impl Vault {
             }
         }
         Ok((good, damaged))
+    }
+
+    /// Documents (terms, shares, requests, keys, the log's head…) whose rows
+    /// fail to authenticate, as (kind, id) as stored. Lists leave them out,
+    /// like damaged records; this says that they are there.
+    pub fn damaged_documents(&self) -> Result<Vec<(String, String)>> {
+        let mut damaged = Vec::new();
+        for row in store::all_docs(&self.conn)? {
+            match self.open_doc::<serde::de::IgnoredAny>(&row) {
+                Ok(_) => {}
+                Err(Error::Tampered { .. }) => damaged.push((row.kind, row.id)),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(damaged)
     }
 
     /// One document by id or unique id prefix; `what` names it in errors.

@@ -184,6 +184,11 @@ fn a_share_row_copied_over_another_is_detected_and_the_rest_stays_usable() {
         .map(|v| v.share.id)
         .collect();
     assert_eq!(listed, vec![a]);
+    // Left out of the list, but not silently: the vault says it is there.
+    assert_eq!(
+        vault.damaged_documents().unwrap(),
+        vec![("share".to_string(), b)]
+    );
 }
 
 #[test]

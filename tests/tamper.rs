@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use vrm_vault::{BrandInput, Error, NewRecord, RecordFilter, RecordKind, Vault};
 
@@ -151,4 +152,111 @@ fn a_truncated_vault_file_gives_a_clear_error_not_a_panic() {
         let err = result.expect_err(&format!("a file cut to {keep} bytes must not open cleanly"));
         assert_eq!(err.code(), "vault.corrupt", "cut to {keep} bytes: {err}");
     }
+}
+
+#[test]
+fn a_row_whose_columns_are_not_text_or_integers_is_reported_not_fatal_to_the_list() {
+    // Found by the byte-flip harness: an id that is no longer UTF-8, or a
+    // version that is no longer an integer, made the whole list fail with a
+    // database error. Now such a row is one damaged row like any other.
+    let (tmp, mut vault) = new_vault();
+    let dir = vault_dir(&tmp);
+    let a = note(&mut vault, "record A");
+    let b = note(&mut vault, "record B");
+    let c = note(&mut vault, "record C");
+    drop(vault);
+    raw_sql(
+        &dir,
+        &format!(
+            "UPDATE records SET id = CAST(X'FF41' AS TEXT) WHERE id = '{b}';
+             UPDATE records SET version = 'one' WHERE id = '{c}';"
+        ),
+    );
+    let mut vault = reopen(&dir);
+    let listed: Vec<String> = vault
+        .list_records(&RecordFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(listed, vec![a.clone()]);
+    let damaged = vault.damaged_records().unwrap();
+    assert_eq!(damaged.len(), 2, "{damaged:?}");
+    assert!(damaged.contains(&c) && damaged.contains(&"\u{fffd}A".to_string()));
+    assert_eq!(vault.record(&c).unwrap_err().code(), "vault.tampered");
+    assert_eq!(vault.record(&a).unwrap().fields["text"], "record A");
+}
+
+#[test]
+fn a_damaged_schema_or_file_header_refuses_to_open_as_damage() {
+    // Found by the byte-flip harness: a renamed column failed later as a
+    // "database error", a schema version that no longer matches the tables
+    // failed in the migration, and an unknown file format number was not
+    // called damage. All are damage to the file, said at open.
+    type Damage = fn(&Path);
+    let cases: [(&str, Damage); 3] = [
+        ("a renamed column", |dir| {
+            raw_sql(
+                dir,
+                "PRAGMA writable_schema = ON;
+                 UPDATE sqlite_master SET sql = replace(sql, 'version INTEGER', 'versiom INTEGER')
+                 WHERE name = 'records';",
+            )
+        }),
+        ("schema version 1 with the tables of 2", |dir| {
+            raw_sql(dir, "PRAGMA user_version = 1;")
+        }),
+        ("an unknown schema format number", |dir| {
+            let db = dir.join("vault.db");
+            let mut bytes = std::fs::read(&db).unwrap();
+            bytes[47] ^= 0x69;
+            std::fs::write(&db, bytes).unwrap();
+        }),
+    ];
+    for (what, damage) in cases {
+        let (tmp, mut vault) = new_vault();
+        let dir = vault_dir(&tmp);
+        note(&mut vault, "x");
+        drop(vault);
+        damage(&dir);
+        let err = Vault::open(&dir)
+            .and_then(|l| l.unlock(&pass()))
+            .expect_err(what);
+        assert_eq!(err.code(), "vault.corrupt", "{what}: {err}");
+    }
+}
+
+#[test]
+fn a_row_the_index_lost_reads_as_damage_not_as_a_silently_missing_record() {
+    // Found by the byte-flip harness: a flipped cell count or cell pointer
+    // in a page can hide or repeat a row without SQLite noticing on a plain
+    // read. Here the primary-key index's only page loses its last cell.
+    let (tmp, mut vault) = new_vault();
+    let dir = vault_dir(&tmp);
+    for i in 0..3 {
+        note(&mut vault, &format!("record {i}"));
+    }
+    drop(vault);
+    let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    let (page_size, root): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT page_size FROM pragma_page_size), rootpage FROM sqlite_master
+             WHERE name = 'sqlite_autoindex_records_1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+    let db = dir.join("vault.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = ((root - 1) * page_size) as usize;
+    assert_eq!(bytes[page], 0x0a, "a leaf index page");
+    assert_eq!(bytes[page + 4], 3, "three cells");
+    bytes[page + 4] = 2;
+    std::fs::write(&db, bytes).unwrap();
+
+    let mut vault = reopen(&dir);
+    let err = vault.list_records(&RecordFilter::default()).unwrap_err();
+    assert_eq!(err.code(), "vault.corrupt", "{err}");
+    assert!(err.to_string().contains("records table"), "{err}");
 }

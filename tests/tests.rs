@@ -33,3 +33,10 @@ mod intents;
 // Every parser and opened document: arbitrary text, and valid documents
 // structurally mutated then signed again, so the code after verification runs.
 mod bad_input;
+// SIGKILL during imports and edits (the real binary): all or nothing, no
+// acknowledged commit lost, the vault opens clean. Unix: kill is SIGKILL.
+#[cfg(unix)]
+mod crash;
+// One random byte flipped in a closed vault: harmless or reported, never
+// silently different data, never a panic.
+mod flips;
