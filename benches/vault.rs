@@ -1265,7 +1265,9 @@ fn bench_memory() {
     let (rss1, hwm1) = rss_kib();
     let hits = vault.search("refund", &RecordFilter::default()).unwrap();
     let (rss2, _) = rss_kib();
+    let start = Instant::now();
     let list = vault.list_records(&RecordFilter::default()).unwrap();
+    let list_took = start.elapsed();
     let (rss3, hwm3) = rss_kib();
     let plain: usize = list
         .iter()
@@ -1276,7 +1278,7 @@ fn bench_memory() {
     println!(
         "memory 100k: before unlock VmRSS {:.1} MiB (VmHWM {:.1}); searchable after {:.0} ms: \
          VmRSS {:.1} MiB (+{:.1} MiB; VmHWM {:.1}); after one search ({} hits) VmRSS {:.1} MiB; \
-         after list_records ({} records) VmRSS {:.1} MiB (+{:.1} MiB over before unlock; VmHWM {:.1}); \
+         after the first list_records ({} records, {:.0} ms) VmRSS {:.1} MiB (+{:.1} MiB over before unlock; VmHWM {:.1}); \
          records' plaintext (JSON) {:.1} MiB",
         mib(rss0),
         mib(hwm0),
@@ -1287,6 +1289,7 @@ fn bench_memory() {
         hits.len(),
         mib(rss2),
         n,
+        ms(list_took),
         mib(rss3),
         mib(rss3.saturating_sub(rss0)),
         mib(hwm3),
