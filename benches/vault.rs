@@ -17,8 +17,17 @@
 //!    vs bare Ed25519 verification; `share_10k`: a share of 10,000 records
 //!    (`Vault::create_share`) vs JSON + age encryption of the same fields.
 //!
-//! `VRM_BENCH_ONLY=insert|search|unlock|verify|share` runs only the named
-//! sections.
+//! 5. `memory` (not part of a default run): resident memory of one process
+//!    that opens, unlocks and indexes the 100k-record vault
+//!    (`open` + `unlock_with_kek` + `prepare_search`, then `list_records`),
+//!    read from `/proc/self/status`, against the same process before
+//!    unlocking and the size of the records' plaintext. With
+//!    `VRM_BENCH_VAULT=DIR` it keeps the vault in `DIR` (created on the first
+//!    run) so that later runs, e.g. under `valgrind --tool=callgrind
+//!    --toggle-collect='*unlock_to_searchable*'`, measure only the unlock.
+//!
+//! `VRM_BENCH_ONLY=insert|search|unlock|verify|share|memory` runs only the
+//! named sections.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
@@ -1199,6 +1208,96 @@ fn bench_share(c: &mut Criterion, data: &Dataset) {
     );
 }
 
+// ---- 5. memory of an unlocked, searchable vault --------------------------------
+
+/// `VmRSS` and `VmHWM` of this process, in KiB.
+fn rss_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// What is measured (by time, instruction count or memory): open the vault,
+/// unlock it with a derived key and make it searchable.
+#[inline(never)]
+fn unlock_to_searchable(dir: &Path, kek: &SecretKey) -> Vault {
+    let mut vault = Vault::open(dir).unwrap().unlock_with_kek(kek).unwrap();
+    vault.prepare_search().unwrap();
+    vault
+}
+
+fn bench_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = match std::env::var_os("VRM_BENCH_VAULT") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => tmp.path().join("vault"),
+    };
+    if !Vault::exists(&dir) {
+        let data = Dataset::generate();
+        let (mut vault, records) = fresh_vault(&dir, &data);
+        encrypted_insert(&mut vault, &records);
+        println!("memory: created the 100k vault in {}", dir.display());
+        // Measure in a fresh process: this one now holds the data set.
+        if std::env::var_os("VRM_BENCH_VAULT").is_some() {
+            println!("memory: run again to measure");
+            return;
+        }
+    }
+    let locked = Vault::open(&dir).unwrap();
+    let kek = locked.derive_kek(&SecretString::from(PASSPHRASE)).unwrap();
+    drop(locked);
+    // Argon2 has freed its 64 MiB by now, but it raised the high-water mark:
+    // that is why the figure of interest is VmRSS, with VmHWM for reference.
+    let (rss0, hwm0) = rss_kib();
+    let start = Instant::now();
+    let mut vault = unlock_to_searchable(&dir, &kek);
+    let took = start.elapsed();
+    let (rss1, hwm1) = rss_kib();
+    let hits = vault.search("refund", &RecordFilter::default()).unwrap();
+    let (rss2, _) = rss_kib();
+    let start = Instant::now();
+    let list = vault.list_records(&RecordFilter::default()).unwrap();
+    let list_took = start.elapsed();
+    let (rss3, hwm3) = rss_kib();
+    let plain: usize = list
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap().len())
+        .sum();
+    let n = list.len();
+    drop(list);
+    println!(
+        "memory 100k: before unlock VmRSS {:.1} MiB (VmHWM {:.1}); searchable after {:.0} ms: \
+         VmRSS {:.1} MiB (+{:.1} MiB; VmHWM {:.1}); after one search ({} hits) VmRSS {:.1} MiB; \
+         after the first list_records ({} records, {:.0} ms) VmRSS {:.1} MiB (+{:.1} MiB over before unlock; VmHWM {:.1}); \
+         records' plaintext (JSON) {:.1} MiB",
+        mib(rss0),
+        mib(hwm0),
+        ms(took),
+        mib(rss1),
+        mib(rss1.saturating_sub(rss0)),
+        mib(hwm1),
+        hits.len(),
+        mib(rss2),
+        n,
+        ms(list_took),
+        mib(rss3),
+        mib(rss3.saturating_sub(rss0)),
+        mib(hwm3),
+        plain as f64 / (1024.0 * 1024.0),
+    );
+    drop(vault);
+}
+
 // ---- main ------------------------------------------------------------------------
 
 /// Whether to run a section: all of them unless `VRM_BENCH_ONLY` names some
@@ -1206,11 +1305,16 @@ fn bench_share(c: &mut Criterion, data: &Dataset) {
 fn wanted(section: &str) -> bool {
     match std::env::var("VRM_BENCH_ONLY") {
         Ok(only) => only.split(',').any(|s| s.trim() == section),
-        Err(_) => true,
+        // The memory figure needs a process of its own.
+        Err(_) => section != "memory",
     }
 }
 
 fn main() {
+    if std::env::var("VRM_BENCH_ONLY").is_ok_and(|s| s.trim() == "memory") {
+        bench_memory();
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     let started = Instant::now();
     println!(

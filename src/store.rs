@@ -352,6 +352,48 @@ pub fn all_rows(conn: &Connection, table: Table) -> Result<Vec<SealedRow>> {
     Ok(rows)
 }
 
+/// A row as SQLite hands it out, borrowed: nothing is copied.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    /// Row id.
+    pub id: &'a str,
+    /// Owning brand, for records.
+    pub brand_id: Option<&'a str>,
+    /// Version, bound into the associated data.
+    pub version: i64,
+    /// `nonce ‖ ciphertext ‖ tag`.
+    pub body: &'a [u8],
+}
+
+/// Call `f` on every row of a table, in turn, without collecting them.
+pub fn for_each_row(
+    conn: &Connection,
+    table: Table,
+    mut f: impl FnMut(RowRef<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(select_sql(table))?;
+    let mut rows = stmt.query([])?;
+    let bad = |e: rusqlite::types::FromSqlError| Error::Database(e.to_string());
+    while let Some(r) = rows.next()? {
+        let row = match table {
+            Table::Brands => RowRef {
+                id: r.get_ref(0)?.as_str().map_err(bad)?,
+                brand_id: None,
+                version: r.get(1)?,
+                body: r.get_ref(2)?.as_blob().map_err(bad)?,
+            },
+            Table::Records => RowRef {
+                id: r.get_ref(0)?.as_str().map_err(bad)?,
+                brand_id: r.get_ref(1)?.as_str_or_null().map_err(bad)?,
+                version: r.get(2)?,
+                body: r.get_ref(3)?.as_blob().map_err(bad)?,
+            },
+        };
+        f(row)?;
+    }
+    Ok(())
+}
+
 /// One row by exact id.
 pub fn row(conn: &Connection, table: Table, id: &str) -> Result<Option<SealedRow>> {
     let sql = format!("{} WHERE id = ?1", select_sql(table));

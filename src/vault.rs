@@ -8,6 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,7 +21,8 @@ use crate::audit::AuditAction;
 use crate::crypto::{self, Cipher, KEY_LEN, KdfParams, RecoveryCode, SecretKey};
 use crate::error::{Error, Result};
 use crate::model::{
-    Brand, BrandInput, NewRecord, Record, RecordFilter, RecordPatch, check_fields, check_tags,
+    Brand, BrandInput, NewRecord, Record, RecordFilter, RecordKind, RecordPatch, RecordView,
+    check_fields, check_tags,
 };
 use crate::search::SearchIndex;
 use crate::store::{self, SealedRow, Table};
@@ -225,23 +227,27 @@ impl LockedVault {
             data,
             brands: None,
             damaged_brands: Vec::new(),
-            records: None,
+            records: RecordCache::default(),
         })
     }
 }
 
-/// What [`Vault::load_records`] found: the records that opened, and the ids of
-/// rows that did not.
+/// What the vault has decrypted of its records. Each part is built when
+/// first needed: unlocking builds none of them, searching builds the index
+/// (straight from the decrypted JSON, without building `Record`s) and
+/// listing builds every `Record`. Either pass also finds the damaged rows.
 #[derive(Debug, Default)]
 struct RecordCache {
-    by_id: HashMap<String, Record>,
-    damaged: Vec<String>,
+    /// Every record that opened ([`Vault::load_records`]).
+    by_id: Option<HashMap<String, Record>>,
+    /// Ids of the rows that did not. Known once either pass has run.
+    damaged: Option<Vec<String>>,
     index: Option<SearchIndex<IndexKey>>,
 }
 
 impl Drop for RecordCache {
     fn drop(&mut self) {
-        for r in self.by_id.values_mut() {
+        for r in self.by_id.iter_mut().flat_map(HashMap::values_mut) {
             wipe_record(r);
         }
     }
@@ -351,7 +357,7 @@ pub struct Vault {
     data: Cipher,
     brands: Option<BTreeMap<String, Brand>>,
     damaged_brands: Vec<String>,
-    records: Option<RecordCache>,
+    records: RecordCache,
 }
 
 impl Drop for Vault {
@@ -422,7 +428,11 @@ impl Vault {
                 data,
                 brands: Some(BTreeMap::new()),
                 damaged_brands: Vec::new(),
-                records: Some(RecordCache::default()),
+                records: RecordCache {
+                    by_id: Some(HashMap::new()),
+                    damaged: Some(Vec::new()),
+                    index: None,
+                },
             },
             code,
         ))
@@ -518,15 +528,22 @@ impl Vault {
 
     fn aad(table: Table, id: &str, version: i64, brand_id: Option<&str>) -> Vec<u8> {
         let mut aad = Vec::with_capacity(64);
+        Self::aad_into(&mut aad, table, id, version, brand_id);
+        aad
+    }
+
+    /// [`Vault::aad`] into a buffer that is cleared first (and can be reused).
+    fn aad_into(aad: &mut Vec<u8>, table: Table, id: &str, version: i64, brand_id: Option<&str>) {
+        use std::io::Write;
+        aad.clear();
         aad.extend_from_slice(b"vrm-vault/1\0");
         aad.extend_from_slice(table.name().as_bytes());
         aad.push(0);
         aad.extend_from_slice(id.as_bytes());
         aad.push(0);
-        aad.extend_from_slice(version.to_string().as_bytes());
+        let _ = write!(aad, "{version}");
         aad.push(0);
         aad.extend_from_slice(brand_id.unwrap_or("").as_bytes());
-        aad
     }
 
     fn seal<T: Serialize>(
@@ -901,7 +918,7 @@ impl Vault {
         let row = self.seal(Table::Brands, &brand.id, 1, None, &brand)?;
         store::insert_brand(&self.conn, &row)?;
         self.load_brands()?.insert(brand.id.clone(), brand.clone());
-        if let Some(index) = self.records.as_mut().and_then(|c| c.index.as_mut()) {
+        if let Some(index) = self.records.index.as_mut() {
             index_brand(index, &brand);
         }
         Ok(brand)
@@ -939,9 +956,7 @@ impl Vault {
             || old.contact != brand.contact
         {
             // Records are indexed with their brand's name: rebuild on demand.
-            if let Some(c) = self.records.as_mut() {
-                c.index = None;
-            }
+            self.records.index = None;
         }
         Ok(brand)
     }
@@ -970,13 +985,16 @@ impl Vault {
         tx.commit()?;
         store::checkpoint_truncate(&self.conn)?;
         self.load_brands()?.remove(&brand.id);
-        if let Some(cache) = self.records.as_mut() {
+        let cache = &mut self.records;
+        if let Some(by_id) = cache.by_id.as_mut() {
             for id in &record_ids {
-                cache.by_id.remove(id);
+                by_id.remove(id);
             }
-            cache.damaged.retain(|d| !record_ids.contains(d));
-            cache.index = None;
         }
+        if let Some(damaged) = cache.damaged.as_mut() {
+            damaged.retain(|d| !record_ids.contains(d));
+        }
+        cache.index = None;
         Ok(n)
     }
 
@@ -988,32 +1006,35 @@ impl Vault {
         self.load_records().map(|_| ())
     }
 
-    fn load_records(&mut self) -> Result<&mut RecordCache> {
-        if self.records.is_none() {
+    /// Every record that opens, decrypted into the cache.
+    fn load_records(&mut self) -> Result<&HashMap<String, Record>> {
+        if self.records.by_id.is_none() {
             let rows = store::all_rows(&self.conn, Table::Records)?;
-            let mut cache = RecordCache {
-                by_id: HashMap::with_capacity(rows.len()),
-                damaged: Vec::new(),
-                index: None,
-            };
+            let mut by_id = HashMap::with_capacity(rows.len());
+            let mut damaged = Vec::new();
             for row in rows {
                 match self.open_record(&row) {
                     Ok(r) => {
-                        cache.by_id.insert(r.id.clone(), r);
+                        by_id.insert(r.id.clone(), r);
                     }
-                    Err(Error::Tampered { .. }) => cache.damaged.push(row.id),
+                    Err(Error::Tampered { .. }) => damaged.push(row.id),
                     Err(e) => return Err(e),
                 }
             }
-            self.records = Some(cache);
+            self.records.by_id = Some(by_id);
+            self.records.damaged = Some(damaged);
         }
-        Ok(self.records.as_mut().expect("just loaded"))
+        Ok(self.records.by_id.as_ref().expect("just loaded"))
     }
 
     /// Ids of records whose rows fail to authenticate (damaged or tampered
     /// with). They are left out of lists and searches; the rest is usable.
     pub fn damaged_records(&mut self) -> Result<Vec<String>> {
-        Ok(self.load_records()?.damaged.clone())
+        if self.records.damaged.is_none() {
+            // Building the index reads every row, and is the cheaper pass.
+            self.prepare_search()?;
+        }
+        Ok(self.records.damaged.clone().unwrap_or_default())
     }
 
     fn resolve_record_id(&mut self, id: &str) -> Result<String> {
@@ -1036,11 +1057,11 @@ impl Vault {
     pub fn record(&mut self, id: &str) -> Result<Record> {
         // A full id already in the cache needs no query.
         let exact = id.trim().to_ascii_lowercase();
-        if let Some(r) = self.records.as_ref().and_then(|c| c.by_id.get(&exact)) {
+        if let Some(r) = self.records.by_id.as_ref().and_then(|m| m.get(&exact)) {
             return Ok(r.clone());
         }
         let id = self.resolve_record_id(id)?;
-        if let Some(r) = self.records.as_ref().and_then(|c| c.by_id.get(&id)) {
+        if let Some(r) = self.records.by_id.as_ref().and_then(|m| m.get(&id)) {
             return Ok(r.clone());
         }
         let row = store::row(&self.conn, Table::Records, &id)?
@@ -1086,13 +1107,14 @@ impl Vault {
             .as_ref()
             .and_then(|b| self.brands.as_ref().and_then(|m| m.get(b)))
             .map(|b| b.name.clone());
-        if let Some(cache) = self.records.as_mut() {
-            if let Some(index) = cache.index.as_mut() {
-                let key = Hit::Record(record.id.clone());
-                index.remove(&key);
-                index_record(index, record, brand_name.as_deref());
-            }
-            cache.by_id.insert(record.id.clone(), record.clone());
+        let cache = &mut self.records;
+        if let Some(index) = cache.index.as_mut() {
+            let key = Hit::Record(record.id.clone());
+            index.remove(&key);
+            index_record(index, record, brand_name.as_deref());
+        }
+        if let Some(by_id) = cache.by_id.as_mut() {
+            by_id.insert(record.id.clone(), record.clone());
         }
     }
 
@@ -1157,12 +1179,15 @@ impl Vault {
         )?;
         tx.commit()?;
         store::checkpoint_truncate(&self.conn)?;
-        if let Some(cache) = self.records.as_mut() {
-            cache.by_id.remove(&id);
-            cache.damaged.retain(|d| *d != id);
-            if let Some(index) = cache.index.as_mut() {
-                index.remove(&Hit::Record(id));
-            }
+        let cache = &mut self.records;
+        if let Some(by_id) = cache.by_id.as_mut() {
+            by_id.remove(&id);
+        }
+        if let Some(damaged) = cache.damaged.as_mut() {
+            damaged.retain(|d| *d != id);
+        }
+        if let Some(index) = cache.index.as_mut() {
+            index.remove(&Hit::Record(id));
         }
         Ok(())
     }
@@ -1173,9 +1198,8 @@ impl Vault {
             Some(b) => Some(self.brand(b)?.id),
             None => None,
         };
-        let cache = self.load_records()?;
-        let mut list: Vec<Record> = cache
-            .by_id
+        let mut list: Vec<Record> = self
+            .load_records()?
             .values()
             .filter(|r| filter.matches(r, brand_id.as_deref()))
             .cloned()
@@ -1185,17 +1209,23 @@ impl Vault {
     }
 
     /// Build the search index now (it is otherwise built on first search).
+    ///
+    /// When the records are not decrypted yet, this reads each row's JSON
+    /// into a borrowing [`RecordView`] and indexes that: no `Record` is
+    /// built (listing builds them later). A row that fails to open is
+    /// reported by [`Vault::damaged_records`], as when listing.
     pub fn prepare_search(&mut self) -> Result<()> {
         self.load_brands()?;
-        self.load_records()?;
+        if self.records.index.is_some() {
+            return Ok(());
+        }
         let brands = self.brands.as_ref().expect("loaded");
-        let cache = self.records.as_mut().expect("loaded");
-        if cache.index.is_none() {
-            let mut index = SearchIndex::new();
-            for b in brands.values() {
-                index_brand(&mut index, b);
-            }
-            for r in cache.by_id.values() {
+        let mut index = SearchIndex::new();
+        for b in brands.values() {
+            index_brand(&mut index, b);
+        }
+        if let Some(by_id) = &self.records.by_id {
+            for r in by_id.values() {
                 let name = r
                     .brand
                     .as_ref()
@@ -1203,8 +1233,61 @@ impl Vault {
                     .map(|b| b.name.as_str());
                 index_record(&mut index, r, name);
             }
-            cache.index = Some(index);
+        } else {
+            // Brand id -> (name, the id shared by every key of that brand).
+            let names: HashMap<&str, (&str, Arc<str>)> = brands
+                .iter()
+                .map(|(id, b)| (id.as_str(), (b.name.as_str(), Arc::from(id.as_str()))))
+                .collect();
+            let mut damaged = Vec::new();
+            let mut aad = Vec::with_capacity(128);
+            store::for_each_row(&self.conn, Table::Records, |row| {
+                match self.index_sealed_record(&mut index, &names, &mut aad, row) {
+                    Ok(()) => {}
+                    Err(Error::Tampered { .. }) => damaged.push(row.id.to_string()),
+                    Err(e) => return Err(e),
+                }
+                Ok(())
+            })?;
+            self.records.damaged = Some(damaged);
         }
+        self.records.index = Some(index);
+        Ok(())
+    }
+
+    /// Open one record row and index it from a [`RecordView`].
+    fn index_sealed_record(
+        &self,
+        index: &mut SearchIndex<IndexKey>,
+        names: &HashMap<&str, (&str, Arc<str>)>,
+        aad: &mut Vec<u8>,
+        row: store::RowRef<'_>,
+    ) -> Result<()> {
+        let tampered = || Error::Tampered {
+            table: Table::Records.name(),
+            id: row.id.to_string(),
+        };
+        Self::aad_into(aad, Table::Records, row.id, row.version, row.brand_id);
+        let plain = self.data.open(aad, row.body).ok_or_else(tampered)?;
+        let view: RecordView<'_> = serde_json::from_slice(&plain).map_err(|_| tampered())?;
+        let (name, brand) = match row.brand_id {
+            Some(b) => match names.get(b) {
+                Some((name, id)) => (Some(*name), Some(id.clone())),
+                None => (None, Some(Arc::from(b))),
+            },
+            None => (None, None),
+        };
+        let key = IndexKey::Record {
+            id: row.id.to_string(),
+            date: view.date(),
+            created_at: view.created_at,
+            kind: view.kind,
+            brand,
+        };
+        let parts = std::iter::once(view.kind.as_str())
+            .chain(name)
+            .chain(view.values());
+        index.add(key, parts);
         Ok(())
     }
 
@@ -1218,18 +1301,16 @@ impl Vault {
             None => None,
         };
         self.prepare_search()?;
-        let cache = self.records.as_ref().expect("loaded");
-        let index = cache.index.as_ref().expect("built");
         let only_records = filter != &RecordFilter::default();
+        // The index keys carry what a filter looks at, but tags.
+        if !filter.tags.is_empty() {
+            self.load_records()?;
+        }
+        let cache = &self.records;
+        let index = cache.index.as_ref().expect("built");
         let mut found: Vec<IndexKey> = index.search(query);
         if only_records {
-            found.retain(|key| match key {
-                IndexKey::Brand(_) => false,
-                IndexKey::Record { id, .. } => cache
-                    .by_id
-                    .get(id)
-                    .is_some_and(|r| filter.matches(r, brand_id.as_deref())),
-            });
+            found.retain(|key| key.matches(filter, brand_id.as_deref(), cache.by_id.as_ref()));
         }
         // Brands first (by name), then records newest first. Records carry
         // their sort key in the index, so ordering even 100k hits needs no
@@ -1246,6 +1327,11 @@ impl Vault {
     /// [`Vault::search`] with each hit's brand or record.
     pub fn search_items(&mut self, query: &str, filter: &RecordFilter) -> Result<Vec<SearchItem>> {
         let hits = self.search(query, filter)?;
+        // Until records are listed, each is read on its own: for many hits,
+        // decrypting them all at once is cheaper.
+        if hits.iter().filter(|h| matches!(h, Hit::Record(_))).count() > 64 {
+            self.load_records()?;
+        }
         let mut items = Vec::with_capacity(hits.len());
         for hit in hits {
             items.push(match hit {
@@ -1313,7 +1399,7 @@ impl Vault {
         progress(total, total);
         // Reload lazily: cheaper than patching a large cache.
         self.brands = None;
-        self.records = None;
+        self.records = RecordCache::default();
         Ok(())
     }
 
@@ -1334,6 +1420,9 @@ enum IndexKey {
         id: String,
         date: NaiveDate,
         created_at: DateTime<Utc>,
+        /// Kept, with `brand`, so that a filter needs no `Record`.
+        kind: RecordKind,
+        brand: Option<Arc<str>>,
     },
 }
 
@@ -1343,7 +1432,43 @@ impl IndexKey {
             id: r.id.clone(),
             date: r.date(),
             created_at: r.created_at,
+            kind: r.kind,
+            brand: r.brand.as_deref().map(Arc::from),
         }
+    }
+
+    /// [`RecordFilter::matches`] on the record this key stands for (its tags
+    /// are looked up in `records`, which must be loaded when the filter has
+    /// tags). A brand never matches.
+    fn matches(
+        &self,
+        filter: &RecordFilter,
+        brand_id: Option<&str>,
+        records: Option<&HashMap<String, Record>>,
+    ) -> bool {
+        let IndexKey::Record {
+            id,
+            date,
+            kind,
+            brand,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        if brand_id.is_some_and(|b| brand.as_deref() != Some(b)) {
+            return false;
+        }
+        if filter.kind.is_some_and(|k| k != *kind) {
+            return false;
+        }
+        if filter.since.is_some_and(|s| *date < s) || filter.until.is_some_and(|u| *date > u) {
+            return false;
+        }
+        filter.tags.is_empty()
+            || records
+                .and_then(|m| m.get(id))
+                .is_some_and(|r| filter.tags.iter().all(|t| r.tags.contains(t)))
     }
 
     /// Where its hit goes in search results.
@@ -1356,6 +1481,7 @@ impl IndexKey {
                 id,
                 date,
                 created_at,
+                ..
             } => HitOrder::Record(Reverse(*date), Reverse(*created_at), id),
         }
     }
@@ -1476,7 +1602,6 @@ pub const DEFAULT_KDF_TARGET: Duration = Duration::from_millis(1000);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RecordKind;
 
     fn record(vault: &mut Vault, brand: Option<&str>, date: Option<&str>, text: &str) -> Record {
         let mut fields = BTreeMap::from([("text".to_string(), text.to_string())]);
@@ -1491,6 +1616,146 @@ mod tests {
                 tags: vec![],
             })
             .unwrap()
+    }
+
+    /// Reopen the vault in `dir` (nothing decrypted yet).
+    fn reopen(dir: &Path) -> Vault {
+        Vault::open(dir)
+            .unwrap()
+            .unlock(&SecretString::from("test passphrase"))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_index_built_without_records_matches_the_record_path_and_reports_damage() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let (mut v, _) = Vault::create(
+            &dir,
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let acme = v.add_brand(&BrandInput::named("Acme Shop")).unwrap();
+        let mut ids = Vec::new();
+        for i in 0..40 {
+            let mut fields = BTreeMap::from([
+                (
+                    "text".to_string(),
+                    format!("Note {i} with \"quotes\" and Grüße"),
+                ),
+                ("zeta".to_string(), format!("last{i}")),
+            ]);
+            if i % 3 == 0 {
+                fields.insert("date".into(), format!("20{:02}-01-0{}", i, 1 + i % 9));
+            }
+            let r = v
+                .add_record(&NewRecord {
+                    kind: if i % 2 == 0 {
+                        RecordKind::Note
+                    } else {
+                        RecordKind::Preference
+                    },
+                    brand: (i % 4 == 0).then(|| acme.id.clone()),
+                    fields: if i % 2 == 0 {
+                        fields
+                    } else {
+                        BTreeMap::from([
+                            ("topic".to_string(), format!("topic{i}")),
+                            ("value".to_string(), "shop".to_string()),
+                        ])
+                    },
+                    tags: if i % 5 == 0 {
+                        vec!["tagged".into()]
+                    } else {
+                        vec![]
+                    },
+                })
+                .unwrap();
+            ids.push(r.id);
+        }
+        // Damage one row's ciphertext behind the vault's back.
+        let victim = ids[8].clone();
+        v.conn
+            .execute(
+                "UPDATE records SET body = CAST(substr(body, 1, 20) \
+                 || CASE WHEN substr(body, 21, 1) = X'00' THEN X'01' ELSE X'00' END \
+                 || substr(body, 22) AS BLOB) WHERE id = ?1",
+                [&victim],
+            )
+            .unwrap();
+        drop(v);
+
+        let queries = [
+            "shop",
+            "note",
+            "grüße",
+            "\"quotes\"",
+            "last8",
+            "acme",
+            "topic",
+            "last1",
+        ];
+        let filters = [
+            RecordFilter::default(),
+            RecordFilter {
+                brand: Some(acme.id.clone()),
+                ..Default::default()
+            },
+            RecordFilter {
+                kind: Some(RecordKind::Note),
+                ..Default::default()
+            },
+            RecordFilter {
+                tags: vec!["tagged".into()],
+                ..Default::default()
+            },
+            RecordFilter {
+                since: NaiveDate::from_ymd_opt(2010, 1, 1),
+                until: NaiveDate::from_ymd_opt(2030, 1, 1),
+                ..Default::default()
+            },
+        ];
+        // Index from the sealed rows (no Record built)...
+        let mut lazy = reopen(&dir);
+        lazy.prepare_search().unwrap();
+        assert!(lazy.records.by_id.is_none(), "no Record was built");
+        assert_eq!(lazy.damaged_records().unwrap(), vec![victim.clone()]);
+        let mut got = Vec::new();
+        for q in queries {
+            for f in &filters {
+                got.push(lazy.search(q, f).unwrap());
+            }
+        }
+        // ...and from the Records, in a vault that listed them first.
+        let mut eager = reopen(&dir);
+        let listed = eager.list_records(&RecordFilter::default()).unwrap();
+        assert_eq!(listed.len(), 39);
+        assert!(listed.iter().all(|r| r.id != victim));
+        assert_eq!(eager.damaged_records().unwrap(), vec![victim.clone()]);
+        let mut want = Vec::new();
+        for q in queries {
+            for f in &filters {
+                want.push(eager.search(q, f).unwrap());
+            }
+        }
+        assert_eq!(got, want);
+        assert!(
+            got.iter()
+                .flatten()
+                .all(|h| *h != Hit::Record(victim.clone()))
+        );
+        assert!(
+            got.iter().any(|h| h.len() > 5),
+            "the queries find something"
+        );
+        // The damaged row is still reported once everything is listed.
+        lazy.list_records(&RecordFilter::default()).unwrap();
+        assert_eq!(lazy.damaged_records().unwrap(), vec![victim.clone()]);
+        assert!(matches!(lazy.record(&victim), Err(Error::Tampered { .. })));
+        // The damaged list is known without building the index or Records.
+        let mut fresh = reopen(&dir);
+        assert_eq!(fresh.damaged_records().unwrap(), vec![victim]);
     }
 
     #[test]
