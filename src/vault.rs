@@ -1261,16 +1261,22 @@ impl Vault {
         index: &mut SearchIndex<IndexKey>,
         names: &HashMap<&str, (&str, Arc<str>)>,
         aad: &mut Vec<u8>,
-        row: store::RowRef<'_>,
+        row: &store::RowRef<'_>,
     ) -> Result<()> {
         let tampered = || Error::Tampered {
             table: Table::Records.name(),
             id: row.id.to_string(),
         };
-        Self::aad_into(aad, Table::Records, row.id, row.version, row.brand_id);
+        Self::aad_into(
+            aad,
+            Table::Records,
+            &row.id,
+            row.version,
+            row.brand_id.as_deref(),
+        );
         let plain = self.data.open(aad, row.body).ok_or_else(tampered)?;
         let view: RecordView<'_> = serde_json::from_slice(&plain).map_err(|_| tampered())?;
-        let (name, brand) = match row.brand_id {
+        let (name, brand) = match row.brand_id.as_deref() {
             Some(b) => match names.get(b) {
                 Some((name, id)) => (Some(*name), Some(id.clone())),
                 None => (None, Some(Arc::from(b))),

@@ -103,10 +103,11 @@ fn kill_at(mut child: Child, at: KillAt) -> Ended {
             break status;
         }
         while let Ok(line) = rx.try_recv() {
-            if let Some((want, d)) = &trigger {
-                if deadline.is_none() && line.contains(want.as_str()) {
-                    deadline = Some(Instant::now() + *d);
-                }
+            if let Some((want, d)) = &trigger
+                && deadline.is_none()
+                && line.contains(want.as_str())
+            {
+                deadline = Some(Instant::now() + *d);
             }
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -313,7 +314,7 @@ fn import_trial(
 ) {
     let dir = work.join(format!("import-{t}"));
     copy_dir(&base.dir, &dir);
-    let json = t % 4 == 0;
+    let json = t.is_multiple_of(4);
     let (file, expected) = import_file(work, json);
     // Half the kills at a random time in the whole run; half a random few
     // milliseconds after a random progress line, so that many land inside

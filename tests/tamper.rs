@@ -172,6 +172,15 @@ fn a_row_whose_columns_are_not_text_or_integers_is_reported_not_fatal_to_the_lis
              UPDATE records SET version = 'one' WHERE id = '{c}';"
         ),
     );
+    // Searching first builds the index straight from the rows (no records
+    // listed): the same rows must read as damaged there too.
+    let mut vault = reopen(&dir);
+    let hits = vault.search("record", &RecordFilter::default()).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let damaged = vault.damaged_records().unwrap();
+    assert_eq!(damaged.len(), 2, "{damaged:?}");
+    drop(vault);
+
     let mut vault = reopen(&dir);
     let listed: Vec<String> = vault
         .list_records(&RecordFilter::default())
@@ -259,4 +268,10 @@ fn a_row_the_index_lost_reads_as_damage_not_as_a_silently_missing_record() {
     let err = vault.list_records(&RecordFilter::default()).unwrap_err();
     assert_eq!(err.code(), "vault.corrupt", "{err}");
     assert!(err.to_string().contains("records table"), "{err}");
+    // Also when searching builds the index straight from the rows.
+    let mut vault = reopen(&dir);
+    let err = vault
+        .search("record", &RecordFilter::default())
+        .unwrap_err();
+    assert_eq!(err.code(), "vault.corrupt", "{err}");
 }
