@@ -729,8 +729,10 @@ fn init(ctx: &Ctx<'_>) -> CliResult {
 }
 
 fn status(ctx: &Ctx<'_>, json: bool) -> CliResult {
-    let vault = ctx.unlock()?;
+    let mut vault = ctx.unlock()?;
     let info = vault.info()?;
+    warn_damaged(&mut vault)?;
+    warn_damaged_documents(&vault)?;
     if json {
         return print_json(&info);
     }
@@ -987,6 +989,24 @@ fn to_map(fields: &[(String, String)]) -> CliResult<BTreeMap<String, String>> {
     Ok(map)
 }
 
+/// Terms, shares, requests and other documents that fail to authenticate
+/// are left out of their lists; say that they are there.
+fn warn_damaged_documents(vault: &Vault) -> CliResult {
+    let damaged = vault.damaged_documents()?;
+    if !damaged.is_empty() {
+        let names: Vec<String> = damaged
+            .iter()
+            .map(|(kind, id)| format!("{kind} {}", short(id)))
+            .collect();
+        eprintln!(
+            "warning: {} document(s) are damaged or were tampered with and are left out: {}",
+            damaged.len(),
+            names.join(", ")
+        );
+    }
+    Ok(())
+}
+
 fn warn_damaged(vault: &mut Vault) -> CliResult {
     let brands = vault.damaged_brands()?;
     if !brands.is_empty() {
@@ -1040,7 +1060,8 @@ fn search_item_json(item: &SearchItem) -> serde_json::Value {
 }
 
 fn short(id: &str) -> &str {
-    &id[..id.len().min(8)]
+    // By characters: the id of a damaged row may not be ASCII.
+    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
 }
 
 /// One line per record: id, date, kind, brand, and the most telling fields.
@@ -1086,4 +1107,20 @@ fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> CliResult {
     serde_json::to_writer_pretty(&mut out, value).map_err(|e| Failure::Other(e.to_string()))?;
     writeln!(out).map_err(|e| Failure::Other(e.to_string()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn short_ids_are_cut_by_characters_not_bytes() {
+        assert_eq!(short("0123456789abcdef"), "01234567");
+        assert_eq!(short("abc"), "abc");
+        // A damaged row's id read lossily: U+FFFD is three bytes.
+        assert_eq!(
+            short("\u{fffd}\u{fffd}\u{fffd}abcdefgh"),
+            "\u{fffd}\u{fffd}\u{fffd}abcde"
+        );
+    }
 }

@@ -187,8 +187,20 @@ fn a_share_row_copied_over_another_is_detected_and_the_rest_stays_usable() {
     // Left out of the list, but not silently: the vault says it is there.
     assert_eq!(
         vault.damaged_documents().unwrap(),
-        vec![("share".to_string(), b)]
+        vec![("share".to_string(), b.clone())]
     );
+    drop(vault);
+    // And the command line says so where shares are listed.
+    for args in [&["share", "list"][..], &["status"][..]] {
+        vrm(&dir)
+            .args(args)
+            .assert()
+            .success()
+            .stderr(predicates::str::contains(format!(
+                "1 document(s) are damaged or were tampered with and are left out: share {}",
+                &b[..8]
+            )));
+    }
 }
 
 #[test]

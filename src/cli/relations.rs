@@ -16,7 +16,9 @@ use vrm_vault::share::{ShareRequest, ShareStatus};
 use vrm_vault::terms::Template;
 use vrm_vault::{Error, NewRecord, RecordKind, proof};
 
-use super::{CliResult, Ctx, Failure, parse_day, parse_field, print_json, short};
+use super::{
+    CliResult, Ctx, Failure, parse_day, parse_field, print_json, short, warn_damaged_documents,
+};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum TermsCommand {
@@ -464,6 +466,7 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
         }
         TermsCommand::List { json } => {
             let list = vault.terms_versions()?;
+            warn_damaged_documents(&vault)?;
             if *json {
                 return print_json(&list);
             }
@@ -589,6 +592,7 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
         }
         ShareCommand::List { brand, json } => {
             let list = vault.shares(brand.as_deref())?;
+            warn_damaged_documents(&vault)?;
             if *json {
                 return print_json(&list);
             }
@@ -766,6 +770,7 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
         }
         RightsCommand::List { json } => {
             let list = vault.rights_requests(today)?;
+            warn_damaged_documents(&vault)?;
             if *json {
                 return print_json(&list);
             }
