@@ -642,3 +642,72 @@ fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
             .unwrap();
     });
 }
+
+#[test]
+fn the_command_line_leaves_nothing_in_the_temp_dir() {
+    // Every write, delete, import and export through the real binary, with
+    // TMPDIR pointed at a folder of our own: nothing may be left there, and
+    // certainly no plaintext.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = vault_dir(&tmp);
+    let temp = tmp.path().join("temp");
+    std::fs::create_dir(&temp).unwrap();
+    let run = |args: &[&str]| -> String {
+        let out = vrm(&dir)
+            .env("TMPDIR", &temp)
+            .env("VRM_BACKUP_PASSPHRASE", "backup passphrase")
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap().trim().to_string()
+    };
+    let canary = "TempCanary5c1e";
+    let csv = tmp.path().join("in.csv");
+    std::fs::write(
+        &csv,
+        format!("kind,brand,field:text\nnote,{canary}Brand,{canary} imported\n"),
+    )
+    .unwrap();
+    let backup = tmp.path().join("backup.age");
+    run(&["init"]);
+    run(&["brand", "add", &format!("{canary}Shop")]);
+    let id = run(&[
+        "record",
+        "add",
+        "--kind",
+        "note",
+        "--field",
+        &format!("text={canary} typed"),
+    ]);
+    run(&[
+        "record",
+        "edit",
+        &id,
+        "--field",
+        &format!("text={canary} edited"),
+    ]);
+    run(&["import", csv.to_str().unwrap()]);
+    run(&["search", canary]);
+    run(&["export", "--passphrase", "--out", backup.to_str().unwrap()]);
+    run(&["record", "delete", &id]);
+    run(&["brand", "delete", &format!("{canary}Shop"), "--yes"]);
+
+    let left: Vec<_> = walk(&temp);
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    assert_nowhere(&dir, canary.as_bytes(), "plaintext canary (vault folder)");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
