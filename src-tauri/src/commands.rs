@@ -175,14 +175,17 @@ pub async fn search(
     Ok(session(&state)?.vault()?.search_items(&query, &filter)?)
 }
 
-pub(crate) fn dialog_path(
+/// Show a file dialog and give the chosen path (`None` when cancelled).
+/// Under test (`VRM_E2E_DIALOG_PATH`) the dialog is not shown and the
+/// override path is the answer.
+pub(crate) fn ask_path(
     state: &State<'_, AppState>,
-    picked: Option<tauri_plugin_dialog::FilePath>,
+    show: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath>,
 ) -> CommandResult<Option<String>> {
     if let Some(p) = &state.dialog_override {
         return Ok(Some(p.display().to_string()));
     }
-    match picked {
+    match show() {
         None => Ok(None),
         Some(p) => p
             .into_path()
@@ -197,16 +200,13 @@ pub async fn choose_import_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
 ) -> CommandResult<Option<String>> {
-    let picked = match state.dialog_override {
-        Some(_) => None,
-        None => app
-            .dialog()
+    ask_path(&state, || {
+        app.dialog()
             .file()
             .set_title("Import records")
             .add_filter("JSON or CSV", &["json", "csv"])
-            .blocking_pick_file(),
-    };
-    dialog_path(&state, picked)
+            .blocking_pick_file()
+    })
 }
 
 /// Ask where to save a backup. `None` when cancelled.
@@ -215,17 +215,14 @@ pub async fn choose_export_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
 ) -> CommandResult<Option<String>> {
-    let picked = match state.dialog_override {
-        Some(_) => None,
-        None => app
-            .dialog()
+    ask_path(&state, || {
+        app.dialog()
             .file()
             .set_title("Save an encrypted backup")
             .set_file_name("vrm-vault-backup.age")
             .add_filter("age file", &["age"])
-            .blocking_save_file(),
-    };
-    dialog_path(&state, picked)
+            .blocking_save_file()
+    })
 }
 
 /// Import progress, sent as it goes.

@@ -16,7 +16,7 @@ use vrm_vault::intent::{Delivery, Intent, IntentInput, IntentView, Offer, OfferV
 use vrm_vault::proof::MAX_DOCUMENT_BYTES;
 
 use crate::AppState;
-use crate::commands::{dialog_path, session};
+use crate::commands::{ask_path, session};
 use crate::error::{CommandError, CommandResult};
 
 fn io_error(path: &Path, e: std::io::Error) -> CommandError {
@@ -159,16 +159,13 @@ pub async fn choose_offer_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
 ) -> CommandResult<Option<String>> {
-    let picked = match state.dialog_override {
-        Some(_) => None,
-        None => app
-            .dialog()
+    ask_path(&state, || {
+        app.dialog()
             .file()
             .set_title("Import a brand's offer")
             .add_filter("Offer (JSON or age file)", &["json", "age"])
-            .blocking_pick_file(),
-    };
-    dialog_path(&state, picked)
+            .blocking_pick_file()
+    })
 }
 
 /// Ask where to save a signed acceptance. `None` when cancelled.
@@ -177,17 +174,14 @@ pub async fn choose_acceptance_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
 ) -> CommandResult<Option<String>> {
-    let picked = match state.dialog_override {
-        Some(_) => None,
-        None => app
-            .dialog()
+    ask_path(&state, || {
+        app.dialog()
             .file()
             .set_title("Save the signed acceptance for the brand")
             .set_file_name("offer-acceptance.json")
             .add_filter("JSON", &["json"])
-            .blocking_save_file(),
-    };
-    dialog_path(&state, picked)
+            .blocking_save_file()
+    })
 }
 
 /// Ask for a folder to also write the intent (or withdrawal) files into, one
@@ -197,13 +191,10 @@ pub async fn choose_intent_folder(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
 ) -> CommandResult<Option<String>> {
-    let picked = match state.dialog_override {
-        Some(_) => None,
-        None => app
-            .dialog()
+    ask_path(&state, || {
+        app.dialog()
             .file()
             .set_title("Choose a folder for the files to hand over")
-            .blocking_pick_folder(),
-    };
-    dialog_path(&state, picked)
+            .blocking_pick_folder()
+    })
 }
