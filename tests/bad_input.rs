@@ -8,7 +8,6 @@
 //! document said.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -26,7 +25,7 @@ use vrm_vault::proof;
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
 use vrm_vault::transfer::{self, BackupKey, BackupTo};
-use vrm_vault::{BrandInput, Error, NewRecord, RecordKind, Vault};
+use vrm_vault::{Error, RecordKind, Vault};
 
 use crate::util::*;
 
@@ -294,44 +293,6 @@ fn runner(cases: u32) -> TestRunner {
 
 // ---------------------------------------------------------------------------
 // The person's vault and a brand, with a document of every kind.
-
-struct World {
-    tmp: tempfile::TempDir,
-    vault: Vault,
-    key: BrandKey,
-    brand: String,
-    record: String,
-}
-
-fn world() -> World {
-    let (tmp, mut vault) = new_vault();
-    let key = BrandKey::generate().unwrap();
-    let brand = vault
-        .add_brand(&BrandInput {
-            name: Some("Acme".into()),
-            age_recipient: Some(key.age.recipient()),
-            did: Some(key.signing.did()),
-            ..Default::default()
-        })
-        .unwrap()
-        .id;
-    let record = vault
-        .add_record(&NewRecord {
-            kind: RecordKind::Profile,
-            brand: None,
-            fields: BTreeMap::from([("email".to_string(), "ana@example.org".to_string())]),
-            tags: vec![],
-        })
-        .unwrap()
-        .id;
-    World {
-        tmp,
-        vault,
-        key,
-        brand,
-        record,
-    }
-}
 
 impl World {
     fn dir(&self) -> PathBuf {

@@ -2,8 +2,6 @@
 //! other value, gone for good when their brand is deleted, tamper detected,
 //! and foreign documents that fail to import change nothing.
 
-use std::collections::BTreeMap;
-
 use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
@@ -12,7 +10,7 @@ use vrm_vault::brandkit::{self, BrandKey};
 use vrm_vault::rights::Right;
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
-use vrm_vault::{BrandInput, Error, NewRecord, RecordKind, Vault};
+use vrm_vault::{BrandInput, Error};
 
 use crate::util::*;
 
@@ -23,44 +21,6 @@ const CANARIES: [&str; 5] = [
     "CanaryDetails20ee",
     "CanaryReason58ff",
 ];
-
-struct World {
-    tmp: tempfile::TempDir,
-    vault: Vault,
-    key: BrandKey,
-    brand: String,
-    record: String,
-}
-
-fn world() -> World {
-    let (tmp, mut vault) = new_vault();
-    let key = BrandKey::generate().unwrap();
-    let brand = vault
-        .add_brand(&BrandInput {
-            name: Some("Acme".into()),
-            age_recipient: Some(key.age.recipient()),
-            did: Some(key.signing.did()),
-            ..Default::default()
-        })
-        .unwrap()
-        .id;
-    let record = vault
-        .add_record(&NewRecord {
-            kind: RecordKind::Profile,
-            brand: None,
-            fields: BTreeMap::from([("email".to_string(), "ana@example.org".to_string())]),
-            tags: vec![],
-        })
-        .unwrap()
-        .id;
-    World {
-        tmp,
-        vault,
-        key,
-        brand,
-        record,
-    }
-}
 
 fn share(w: &mut World, purpose: &str) -> String {
     let out = w.tmp.path().join(format!("{}.age", uuid::Uuid::new_v4()));

@@ -1,8 +1,10 @@
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
-use vrm_vault::Vault;
+use vrm_vault::brandkit::BrandKey;
 use vrm_vault::crypto::KdfParams;
+use vrm_vault::{BrandInput, NewRecord, RecordKind, Vault};
 
 pub const PASS: &str = "correct horse battery staple";
 
@@ -175,5 +177,45 @@ pub fn copy_dir(from: &Path, to: &Path) {
         if path.is_file() {
             std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
         }
+    }
+}
+
+/// A vault with one brand (whose keys the test holds, as the brand would)
+/// and one profile record.
+pub struct World {
+    pub tmp: tempfile::TempDir,
+    pub vault: Vault,
+    pub key: BrandKey,
+    pub brand: String,
+    pub record: String,
+}
+
+pub fn world() -> World {
+    let (tmp, mut vault) = new_vault();
+    let key = BrandKey::generate().unwrap();
+    let brand = vault
+        .add_brand(&BrandInput {
+            name: Some("Acme".into()),
+            age_recipient: Some(key.age.recipient()),
+            did: Some(key.signing.did()),
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    let record = vault
+        .add_record(&NewRecord {
+            kind: RecordKind::Profile,
+            brand: None,
+            fields: BTreeMap::from([("email".to_string(), "ana@example.org".to_string())]),
+            tags: vec![],
+        })
+        .unwrap()
+        .id;
+    World {
+        tmp,
+        vault,
+        key,
+        brand,
+        record,
     }
 }
