@@ -23,8 +23,10 @@ lint: ui fuzz-check deny
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 # Licences, banned crates and sources of every dependency (deny.toml);
-# offline, so it runs anywhere.
+# offline, so it runs anywhere once the crates are fetched (a fresh machine
+# has none of them yet, and cargo-deny reads every one's metadata).
 deny:
+	$(CARGO) fetch --locked
 	cargo deny --offline check licenses bans sources
 
 # Known vulnerabilities too: needs GitHub (RustSec) and the npm registry's
