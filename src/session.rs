@@ -77,7 +77,7 @@ impl Session {
             KdfParams::calibrate(self.kdf_target)?,
         )?;
         self.vault = Some(vault);
-        self.touch();
+        self.mark_active();
         Ok(code)
     }
 
@@ -86,7 +86,7 @@ impl Session {
         self.vault = None;
         let vault = Vault::open(&self.dir)?.unlock(passphrase)?;
         self.vault = Some(vault);
-        self.touch();
+        self.mark_active();
         Ok(())
     }
 
@@ -101,7 +101,7 @@ impl Session {
         let kdf = KdfParams::calibrate(self.kdf_target)?;
         let (vault, new_code) = Vault::open(&self.dir)?.recover(code, new_passphrase, kdf)?;
         self.vault = Some(vault);
-        self.touch();
+        self.mark_active();
         Ok(new_code)
     }
 
@@ -131,7 +131,19 @@ impl Session {
     }
 
     /// Note that the person is active (keys, clicks), without a vault call.
-    pub fn touch(&mut self) {
+    /// Activity after the idle time has run out does not bring the keys
+    /// back: the session locks, and says so with [`Error::Locked`], as it
+    /// does when locked already.
+    pub fn touch(&mut self) -> Result<()> {
+        self.lock_if_idle(Instant::now());
+        self.mark_active();
+        match self.vault {
+            Some(_) => Ok(()),
+            None => Err(Error::Locked),
+        }
+    }
+
+    fn mark_active(&mut self) {
         self.last_activity = Instant::now();
     }
 
@@ -177,6 +189,46 @@ mod tests {
         assert!(s.lock_if_idle(start + Duration::from_secs(301)));
         assert!(!s.status().unlocked);
         assert_eq!(s.vault().unwrap_err().code(), "vault.locked");
+    }
+
+    /// Pretend the last activity was `secs` seconds ago.
+    fn idle_for(s: &mut Session, secs: u64) {
+        s.last_activity = Instant::now()
+            .checked_sub(Duration::from_secs(secs))
+            .expect("the clock is past the machine's start");
+    }
+
+    #[test]
+    fn activity_after_the_idle_time_locks_instead_of_reviving_the_keys() {
+        let (_tmp, mut s) = session();
+        idle_for(&mut s, 301);
+        let err = s.touch().unwrap_err();
+        assert_eq!(
+            err.code(),
+            "vault.locked",
+            "a late keypress must not extend a lapsed session"
+        );
+        assert!(!s.status().unlocked);
+        // Activity on the lock screen says it is locked, and stays locked.
+        assert_eq!(s.touch().unwrap_err().code(), "vault.locked");
+    }
+
+    #[test]
+    fn activity_in_time_postpones_the_lock() {
+        let (_tmp, mut s) = session();
+        idle_for(&mut s, 299);
+        s.touch().unwrap();
+        assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(200)));
+        assert!(s.status().unlocked);
+    }
+
+    #[test]
+    fn unlocking_after_a_long_idle_time_stays_unlocked() {
+        let (_tmp, mut s) = session();
+        idle_for(&mut s, 3_600);
+        assert!(s.vault().is_err(), "an idle session locks on the next call");
+        s.unlock(&SecretString::from("session passphrase")).unwrap();
+        assert!(s.vault().is_ok(), "a fresh unlock counts as activity");
     }
 
     #[test]

@@ -93,11 +93,11 @@ pub async fn vault_info(state: State<'_, AppState>) -> CommandResult<VaultInfo> 
     Ok(session(&state)?.vault()?.info()?)
 }
 
-/// The person typed or clicked: postpone the auto-lock.
+/// The person typed or clicked: postpone the auto-lock (or learn that it
+/// already locked: `vault.locked`).
 #[tauri::command]
 pub async fn activity(state: State<'_, AppState>) -> CommandResult<()> {
-    session(&state)?.touch();
-    Ok(())
+    Ok(session(&state)?.touch()?)
 }
 
 #[tauri::command]

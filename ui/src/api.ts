@@ -49,11 +49,23 @@ export function isCommandError(e: unknown): e is CommandError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
+let lockedListener: () => void = () => undefined;
+
+/** Run `listener` whenever a call finds the vault locked: it may have locked
+ *  itself (idle time) between the app's checks, and the page must not keep
+ *  showing what it decrypted. */
+export function whenLocked(listener: () => void): void {
+  lockedListener = listener;
+}
+
 async function call<T>(cmd: string, args?: { [key: string]: unknown }): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    if (isCommandError(e)) throw e;
+    if (isCommandError(e)) {
+      if (e.code === "vault.locked") lockedListener();
+      throw e;
+    }
     throw { code: "app.ipc", message: String(e) } satisfies CommandError;
   }
 }

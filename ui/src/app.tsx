@@ -3,9 +3,9 @@
 // locking unmounts it and the page holds none.
 import { useEffect, useState } from "preact/hooks";
 import { listen } from "@tauri-apps/api/event";
-import { api } from "./api";
+import { api, whenLocked } from "./api";
 import type { SessionStatus } from "./bindings";
-import { errorText, throttle } from "./logic";
+import { ACTIVITY_REPORT_MS, errorText, lockNotice, throttle } from "./logic";
 import { CreateVault, RecoverVault, RecoveryCodeShown, Unlock } from "./screens/auth";
 import { Main } from "./screens/main";
 
@@ -30,11 +30,14 @@ export function App() {
         setStage(!s.exists ? { name: "create" } : s.unlocked ? { name: "open" } : { name: "unlock" });
       })
       .catch((e) => setFatal(errorText(e)));
-    const unlisten = listen<string>("vault-locked", () =>
-      setStage({ name: "unlock", notice: "Locked after a period of inactivity." }),
-    );
-    // Any key or click postpones the auto-lock (at most one call a minute).
-    const touch = throttle(() => void api.activity().catch(() => undefined), 60_000);
+    // Locked behind the page's back (idle time, screen lock, sleep): leave
+    // the unlocked part, which unmounts it and every value it decrypted.
+    const lockedAway = (reason: string) =>
+      setStage((s) => (s.name === "open" ? { name: "unlock", notice: lockNotice(reason) } : s));
+    const unlisten = listen<string>("vault-locked", (e) => lockedAway(e.payload));
+    whenLocked(() => lockedAway("idle"));
+    // Any key or click postpones the auto-lock.
+    const touch = throttle(() => void api.activity().catch(() => undefined), ACTIVITY_REPORT_MS);
     window.addEventListener("keydown", touch, true);
     window.addEventListener("pointerdown", touch, true);
     return () => {
@@ -42,6 +45,7 @@ export function App() {
       unlisten.then((f) => f()).catch(() => undefined);
       window.removeEventListener("keydown", touch, true);
       window.removeEventListener("pointerdown", touch, true);
+      whenLocked(() => undefined);
     };
   }, []);
 

@@ -19,6 +19,32 @@ export function errorText(e: unknown): string {
   }
 }
 
+/** What the unlock screen says after the vault locked itself, by the
+ *  reason the app gives ("idle", "screen locked", "going to sleep"). */
+export function lockNotice(reason: string): string {
+  switch (reason) {
+    case "idle":
+      return "Locked after a period of inactivity.";
+    case "screen locked":
+      return "Locked because the screen locked.";
+    case "going to sleep":
+      return "Locked because the computer went to sleep.";
+    default:
+      return "The vault was locked.";
+  }
+}
+
+/** How often a key or click tells the app the person is there: well inside
+ *  the shortest auto-lock time (1 minute), so typing never lets it lapse. */
+export const ACTIVITY_REPORT_MS = 10_000;
+
+/** A typed number of minutes, or null when the field is not a whole
+ *  number (an empty field is not 0, which would mean "never lock"). */
+export function parseMinutes(text: string): number | null {
+  const t = text.trim();
+  return /^\d{1,6}$/.test(t) ? Number(t) : null;
+}
+
 export type Shortcut = "search" | "lock" | "new-record";
 
 /** Ctrl+F search, Ctrl+L lock, Ctrl+N new record (Cmd on macOS). */

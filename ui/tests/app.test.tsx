@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { render } from "preact";
 import { act } from "preact/test-utils";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
 import { App } from "../src/app";
 
 const flush = async () => {
@@ -32,12 +33,14 @@ async function submit(selector: string) {
 let root: HTMLElement;
 let calls: { cmd: string; args: unknown }[];
 let unlocked: boolean;
+let lockedBehindOurBack: boolean;
 
 beforeEach(() => {
   root = document.createElement("div");
   document.body.appendChild(root);
   calls = [];
   unlocked = false;
+  lockedBehindOurBack = false;
   mockWindows("main");
   mockIPC((cmd, args) => {
     calls.push({ cmd, args });
@@ -58,6 +61,7 @@ beforeEach(() => {
       case "brands_list":
         return [{ id: "b1", name: "Secret Bank Ltd", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" }];
       case "activity":
+        if (lockedBehindOurBack) throw { code: "vault.locked", message: "the vault is locked" };
         return null;
       default:
         return null;
@@ -93,5 +97,35 @@ describe("unlocking and locking", () => {
     expect(calls.some((c) => c.cmd === "vault_lock")).toBe(true);
     await find("[data-testid=unlock-form]");
     expect(root.textContent).not.toContain("Secret Bank Ltd");
+  });
+
+  async function openVault() {
+    render(<App />, root);
+    await type("[data-testid=unlock-passphrase]", "right passphrase");
+    await submit("[data-testid=unlock-form]");
+    await find("[data-testid=brand-list]");
+    expect(root.textContent).toContain("Secret Bank Ltd");
+  }
+
+  it("clears the page and says why when the screen lock locks the vault", async () => {
+    await openVault();
+    await act(async () => await emit("vault-locked", "screen locked"));
+    await flush();
+    await find("[data-testid=unlock-form]");
+    expect(root.textContent, "no decrypted value may stay on the page").not.toContain("Secret Bank Ltd");
+    expect(root.textContent).toContain("Locked because the screen locked.");
+  });
+
+  it("leaves the unlocked screens when a call finds the vault locked itself", async () => {
+    await openVault();
+    // The idle time ran out between the app's own checks: the next call
+    // (here the keypress that reports activity) is told the vault is locked.
+    lockedBehindOurBack = true;
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "a" }));
+    await flush();
+    await find("[data-testid=unlock-form]");
+    expect(calls.some((c) => c.cmd === "activity")).toBe(true);
+    expect(root.textContent, "no decrypted value may stay on the page").not.toContain("Secret Bank Ltd");
+    expect(root.textContent).toContain("Locked after a period of inactivity.");
   });
 });

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { Record } from "../src/bindings";
-import { errorText, newRecordFrom, parseTags, patchFrom, recordTitle, shortcutFor, throttle } from "../src/logic";
+import {
+  ACTIVITY_REPORT_MS,
+  errorText,
+  lockNotice,
+  newRecordFrom,
+  parseMinutes,
+  parseTags,
+  patchFrom,
+  recordTitle,
+  shortcutFor,
+  throttle,
+} from "../src/logic";
 
 const key = (k: string, mods: Partial<KeyboardEvent> = {}) => ({
   key: k, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods,
@@ -71,5 +82,28 @@ describe("errors", () => {
   it("explains by code, and falls back to the message", () => {
     expect(errorText({ code: "vault.wrong_passphrase", message: "wrong passphrase" })).toMatch(/Wrong passphrase/);
     expect(errorText({ code: "import.bad_row", message: "a.csv:4: bad" })).toBe("a.csv:4: bad");
+  });
+});
+
+describe("locking", () => {
+  it("says why the vault locked", () => {
+    expect(lockNotice("idle")).toMatch(/inactivity/);
+    expect(lockNotice("screen locked")).toMatch(/screen locked/);
+    expect(lockNotice("going to sleep")).toMatch(/sleep/);
+    expect(lockNotice("something new")).toBe("The vault was locked.");
+  });
+
+  it("reports typing often enough that the shortest auto-lock (1 minute) never lapses mid-sentence", () => {
+    // The app checks every 5 s; a report must land at least twice a minute.
+    expect(ACTIVITY_REPORT_MS * 2 + 5_000).toBeLessThanOrEqual(60_000);
+  });
+
+  it("reads auto-lock minutes, and an empty or odd field is not 0 (never)", () => {
+    expect(parseMinutes("5")).toBe(5);
+    expect(parseMinutes(" 0 ")).toBe(0);
+    expect(parseMinutes("")).toBeNull();
+    expect(parseMinutes("1.5")).toBeNull();
+    expect(parseMinutes("-3")).toBeNull();
+    expect(parseMinutes("1e3")).toBeNull();
   });
 });

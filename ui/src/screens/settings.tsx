@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Settings, VaultInfo } from "../bindings";
-import { errorText } from "../logic";
+import { errorText, parseMinutes } from "../logic";
 import type { Ctx } from "./main";
 
 export function SettingsScreen(props: { ctx: Ctx }) {
@@ -31,7 +31,16 @@ export function SettingsScreen(props: { ctx: Ctx }) {
         <label>
           Lock after this many idle minutes (0: never)
           <input type="number" min={0} max={1440} value={settings?.auto_lock_minutes ?? 5} data-testid="auto-lock"
-            onChange={(e) => void save(Number(e.currentTarget.value))} />
+            onChange={(e) => {
+              const minutes = parseMinutes(e.currentTarget.value);
+              if (minutes === null) {
+                e.currentTarget.value = String(settings?.auto_lock_minutes ?? 5);
+                setError("Auto-lock takes a whole number of minutes (0: never). Nothing was changed.");
+                return;
+              }
+              setError(null);
+              void save(minutes);
+            }} />
         </label>
         <p class="muted">The vault also locks when you press Ctrl+L, and when the screen locks or the computer sleeps.</p>
       </div>
