@@ -839,7 +839,7 @@ impl Vault {
         self.append_audit(&tx, action, None, Some(&intent.id), detail)?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        store::checkpoint_truncate(self.conn())?;
+        self.purge_wal()?;
         Ok(round)
     }
 
@@ -1145,7 +1145,7 @@ impl Vault {
         )?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        store::checkpoint_truncate(self.conn())?;
+        self.purge_wal()?;
         Ok((offer, doc))
     }
 }

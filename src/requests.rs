@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::{RecordFilter, RecordKind};
 use crate::rights::{self, LetterParty, RequestStatus, Right};
 use crate::vault::Vault;
-use crate::{Brand, proof, store};
+use crate::{Brand, proof};
 
 const REQUEST_KIND: &str = "rights-request";
 
@@ -337,7 +337,7 @@ impl Vault {
         )?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        store::checkpoint_truncate(self.conn())?;
+        self.purge_wal()?;
         Ok(request)
     }
 

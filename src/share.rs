@@ -20,7 +20,7 @@ use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::model::RecordKind;
 use crate::vault::Vault;
-use crate::{bundle, proof, store};
+use crate::{bundle, proof};
 
 const SHARE_KIND: &str = "share";
 
@@ -514,7 +514,7 @@ impl Vault {
             return Err(e.into());
         }
         // The old version's page images leave the WAL (as for records).
-        store::checkpoint_truncate(self.conn())?;
+        self.purge_wal()?;
         Ok(share)
     }
 
@@ -580,7 +580,7 @@ impl Vault {
         )?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        store::checkpoint_truncate(self.conn())?;
+        self.purge_wal()?;
         Ok(share)
     }
 

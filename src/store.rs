@@ -700,17 +700,14 @@ pub fn audit_rows(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>> {
 
 /// Copy the WAL into the main file and truncate the WAL to zero bytes, so
 /// old page images (and the ciphertext of deleted rows) leave the WAL.
-pub fn checkpoint_truncate(conn: &Connection) -> Result<()> {
+/// Returns false when another connection's open read kept it from finishing
+/// (after the busy timeout): the old pages are then still in the WAL.
+pub fn checkpoint_truncate(conn: &Connection) -> Result<bool> {
     let (busy, _, _): (i64, i64, i64) =
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
-    if busy != 0 {
-        // Another connection is reading; the WAL will be checkpointed by the
-        // next writer or on close. Not an error for the caller's change.
-        return Ok(());
-    }
-    Ok(())
+    Ok(busy == 0)
 }
 
 /// SQLite's own structural check (`PRAGMA quick_check`).

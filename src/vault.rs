@@ -228,6 +228,7 @@ impl LockedVault {
             brands: None,
             damaged_brands: Vec::new(),
             records: RecordCache::default(),
+            wal_residue: Default::default(),
         })
     }
 }
@@ -236,7 +237,7 @@ impl LockedVault {
 /// first needed: unlocking builds none of them, searching builds the index
 /// (straight from the decrypted JSON, without building `Record`s) and
 /// listing builds every `Record`. Either pass also finds the damaged rows.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct RecordCache {
     /// Every record that opened ([`Vault::load_records`]).
     by_id: Option<HashMap<String, Record>>,
@@ -348,7 +349,6 @@ pub struct ExportedDocument {
 
 /// An unlocked vault. Dropping it locks it: the keys are zeroized, and so are
 /// the decrypted values it cached (copies handed to callers are theirs).
-#[derive(Debug)]
 pub struct Vault {
     dir: PathBuf,
     conn: Connection,
@@ -358,10 +358,29 @@ pub struct Vault {
     brands: Option<BTreeMap<String, Brand>>,
     damaged_brands: Vec<String>,
     records: RecordCache,
+    /// A delete or rewrite whose old pages are still in the WAL, because
+    /// another program held a read open when it was checkpointed.
+    wal_residue: std::sync::atomic::AtomicBool,
+}
+
+/// Names the folder only: a derived `Debug` would print every decrypted
+/// brand, record and the search index's plaintext (in a panic message, say).
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for Vault {
     fn drop(&mut self) {
+        if self.wal_residue_pending() {
+            // One more try, without waiting: SQLite also checkpoints when the
+            // last connection closes, which may be the other program's.
+            let _ = self.conn.busy_timeout(std::time::Duration::ZERO);
+            let _ = store::checkpoint_truncate(&self.conn);
+        }
         if let Some(brands) = self.brands.as_mut() {
             brands.values_mut().for_each(wipe_brand);
         }
@@ -433,6 +452,7 @@ impl Vault {
                     damaged: Some(Vec::new()),
                     index: None,
                 },
+                wal_residue: Default::default(),
             },
             code,
         ))
@@ -514,7 +534,7 @@ impl Vault {
         let (body, digest) = header.encode()?;
         store::write_header(&self.conn, &body, &digest)?;
         // The old wrap must not linger in the WAL once it is replaced.
-        store::checkpoint_truncate(&self.conn)?;
+        self.purge_wal()?;
         self.header = header;
         Ok(())
     }
@@ -599,6 +619,26 @@ impl Vault {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// After a delete or rewrite: checkpoint the WAL so the old pages (and
+    /// the ciphertext of what was deleted) leave it. If another program's
+    /// open read keeps them there, [`Vault::wal_residue_pending`] says so
+    /// until a later checkpoint (on the next such write, or on close)
+    /// succeeds.
+    pub(crate) fn purge_wal(&self) -> Result<()> {
+        let done = store::checkpoint_truncate(&self.conn)?;
+        self.wal_residue
+            .store(!done, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether old pages of something deleted or replaced may still be in
+    /// the WAL, because another program (the app, another `vrm`) was reading
+    /// the vault; they leave when it stops reading and the vault is written
+    /// or closed again.
+    pub fn wal_residue_pending(&self) -> bool {
+        self.wal_residue.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn doc_aad(kind: &str, id: &str, version: i64, brand_id: Option<&str>) -> Vec<u8> {
@@ -948,7 +988,7 @@ impl Vault {
             .ok_or_else(|| Error::BrandNotFound(brand.id.clone()))?;
         let row = self.seal(Table::Brands, &brand.id, current.version + 1, None, &brand)?;
         store::update_row(&self.conn, Table::Brands, &row, current.version)?;
-        store::checkpoint_truncate(&self.conn)?;
+        self.purge_wal()?;
         self.load_brands()?.insert(brand.id.clone(), brand.clone());
         if old.name != brand.name
             || old.domain != brand.domain
@@ -983,7 +1023,7 @@ impl Vault {
             format!("brand deleted with {n} records"),
         )?;
         tx.commit()?;
-        store::checkpoint_truncate(&self.conn)?;
+        self.purge_wal()?;
         self.load_brands()?.remove(&brand.id);
         let cache = &mut self.records;
         if let Some(by_id) = cache.by_id.as_mut() {
@@ -1155,7 +1195,7 @@ impl Vault {
         )?;
         store::update_row(&self.conn, Table::Records, &row, current.version)?;
         // The old version's ciphertext must leave the WAL too.
-        store::checkpoint_truncate(&self.conn)?;
+        self.purge_wal()?;
         self.cache_record(&record);
         Ok(record)
     }
@@ -1178,7 +1218,7 @@ impl Vault {
             "record deleted",
         )?;
         tx.commit()?;
-        store::checkpoint_truncate(&self.conn)?;
+        self.purge_wal()?;
         let cache = &mut self.records;
         if let Some(by_id) = cache.by_id.as_mut() {
             by_id.remove(&id);
@@ -1630,6 +1670,30 @@ mod tests {
             .unwrap()
             .unlock(&SecretString::from("test passphrase"))
             .unwrap()
+    }
+
+    #[test]
+    fn debug_output_of_an_unlocked_vault_holds_no_decrypted_value() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let (mut v, _) = Vault::create(
+            &dir,
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        v.add_brand(&BrandInput::named("DebugBrandCanary")).unwrap();
+        record(&mut v, None, None, "DebugRecordCanary");
+        v.prepare_search().unwrap();
+        v.list_records(&RecordFilter::default()).unwrap();
+        let shown = format!("{v:?} {:?}", Some(&v));
+        for canary in ["DebugBrandCanary", "debugrecordcanary", "DebugRecordCanary"] {
+            assert!(
+                !shown.contains(canary),
+                "{{:?}} of a vault (as in a panic message) printed {canary}: {shown}"
+            );
+        }
+        assert!(shown.contains("Vault"), "it still says what it is: {shown}");
     }
 
     #[test]

@@ -137,6 +137,39 @@ fn deleting_a_record_leaves_neither_plaintext_nor_ciphertext_in_any_file() {
 }
 
 #[test]
+fn a_delete_while_another_program_reads_is_reported_and_gone_once_the_vault_closes() {
+    let (tmp, mut vault) = new_vault();
+    let dir = vault_dir(&tmp);
+    let id = vault
+        .add_record(&note("ReaderCanary2c4e", "reader"))
+        .unwrap()
+        .id;
+    let body = raw_body(&dir, "records", &id);
+    // Another program (the app, another `vrm`) holds a read open across the
+    // delete, so the WAL cannot be emptied yet.
+    let reader = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+        .unwrap();
+    vault.delete_record(&id).unwrap();
+    assert!(
+        vault.wal_residue_pending(),
+        "a checkpoint the reader blocked must not pass for a clean delete"
+    );
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    drop(vault);
+    for chunk in chunks_of(&body) {
+        assert_nowhere(
+            &dir,
+            &chunk,
+            "ciphertext of a record deleted while another program read (vault closed)",
+        );
+    }
+}
+
+#[test]
 fn deleting_a_brand_leaves_no_trace_of_it_or_its_records() {
     let (tmp, mut vault) = new_vault();
     let dir = vault_dir(&tmp);
