@@ -377,10 +377,14 @@ type CliResult<T = ()> = Result<T, Failure>;
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            eprintln!("vrm: {} (see `vrm --help`)", usage_error_line(&e));
+            return 2;
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // --help and --version.
             let _ = e.print();
-            return code;
+            return 0;
         }
     };
     match dispatch(cli) {
@@ -398,6 +402,19 @@ pub fn run() -> i32 {
             if e.is_wrong_secret() { 3 } else { 1 }
         }
     }
+}
+
+/// clap's usage error (several lines: the error, tips, a usage block) as
+/// one line: what was wrong and the tip, without the usage block.
+fn usage_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let words: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let line = words.join(" ");
+    line.strip_prefix("error: ").unwrap_or(&line).to_string()
 }
 
 /// The error as one line, with a hint where one helps.
@@ -835,9 +852,21 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
             }
             let deleted = vault.delete_brand(&b.id)?;
             eprintln!("Deleted {} and {deleted} record(s).", b.name);
+            warn_wal_residue(&vault);
         }
     }
     Ok(())
+}
+
+/// Deleted, but another program reading the vault kept the old pages in
+/// the WAL: say so rather than let "deleted for good" be untrue for now.
+fn warn_wal_residue(vault: &Vault) {
+    if vault.wal_residue_pending() {
+        eprintln!(
+            "vrm: warning: another program (the app?) is reading this vault, so the deleted data's \
+             encrypted pages stay in its write-ahead log until that program closes the vault"
+        );
+    }
 }
 
 fn clone_fields(f: &BrandFields) -> BrandFields {
@@ -971,6 +1000,7 @@ fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
                 vault.delete_record(id)?;
             }
             eprintln!("Deleted {} record(s).", resolved.len());
+            warn_wal_residue(&vault);
         }
     }
     Ok(())

@@ -176,12 +176,28 @@ fn passphrase_file_passwd_and_recover_work_from_the_command_line() {
 #[test]
 fn usage_errors_exit_2_and_other_errors_exit_1_with_one_line() {
     let (_tmp, dir, _) = cli_vault();
-    vrm(&dir).args(["record", "add"]).assert().code(2);
-    vrm(&dir).args(["no-such-command"]).assert().code(2);
-    vrm(&dir)
-        .args(["record", "add", "--kind", "gizmo", "--field", "a=b"])
-        .assert()
-        .code(2);
+    for (args, says) in [
+        (&["record", "add"][..], "--kind"),
+        (&["no-such-command"][..], "no-such-command"),
+        (&["record", "list", "--bogus"][..], "--bogus"),
+        (
+            &["record", "add", "--kind", "gizmo", "--field", "a=b"][..],
+            "gizmo",
+        ),
+    ] {
+        let out = vrm(&dir).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "usage error for {args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "a usage error is one line, not clap's usage block: {stderr:?}"
+        );
+        assert!(
+            stderr.starts_with("vrm: ") && stderr.contains(says),
+            "the line names what was wrong ({says}): {stderr:?}"
+        );
+    }
     let out = vrm(&dir)
         .args(["record", "show", "ffffffff"])
         .output()
