@@ -43,8 +43,8 @@ fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&vrm_ok(dir, args)).unwrap()
 }
 
-/// A vault with a brand that has keys, a profile record and terms.
-fn setup() -> (tempfile::TempDir, PathBuf, BrandSide, String, String) {
+/// A vault with a brand that has keys and a profile record, and no terms.
+fn setup_without_terms() -> (tempfile::TempDir, PathBuf, BrandSide, String) {
     let (tmp, dir, _) = cli_vault();
     let brand = brand_side(tmp.path(), "acme");
     vrm_ok(
@@ -76,6 +76,13 @@ fn setup() -> (tempfile::TempDir, PathBuf, BrandSide, String, String) {
             "name=Ana Example",
         ],
     );
+    (tmp, dir, brand, profile)
+}
+
+/// A vault with a brand that has keys, a profile record and terms (one
+/// contact per 30 days, erasure within 14 days of a request).
+fn setup() -> (tempfile::TempDir, PathBuf, BrandSide, String, String) {
+    let (tmp, dir, brand, profile) = setup_without_terms();
     let terms = vrm_ok(
         &dir,
         &[
@@ -569,4 +576,202 @@ fn deleting_a_brand_removes_its_documents_but_the_log_keeps_that_it_happened() {
     );
     vrm_ok(&dir, &["audit", "verify"]);
     assert_nowhere(&dir, b"delivery", "the deleted share's purpose");
+}
+
+/// Run `vrm`, expect exit status 1 and a one-line message; return it.
+fn vrm_fails(dir: &Path, args: &[&str]) -> String {
+    let out = vrm(dir).args(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "vrm {args:?} should fail with status 1; stderr: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "vrm {args:?} printed on stdout while failing"
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "vrm {args:?}: the error should be one line, got {stderr:?}"
+    );
+    stderr.trim_end().to_string()
+}
+
+#[test]
+fn terms_versions_are_made_listed_and_shown_through_the_command_line() {
+    let (tmp, dir, _, _) = setup_without_terms();
+
+    // No terms yet: an empty list, a hint on stderr, and nothing to show.
+    let out = vrm(&dir).args(["terms", "list"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty(), "no versions, no lines");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("vrm terms new --template SD-BASE"),
+        "the empty list says how to start"
+    );
+    assert_eq!(
+        json(&dir, &["terms", "list", "--json"]),
+        serde_json::json!([])
+    );
+    let err = vrm_fails(&dir, &["terms", "show"]);
+    assert!(err.starts_with("vrm: no terms version"), "{err}");
+
+    // Version 1 from a template, with a title and a changed clause.
+    let v1 = vrm_ok(
+        &dir,
+        &[
+            "terms",
+            "new",
+            "--template",
+            "SD-BASE",
+            "--title",
+            "Ana's terms",
+            "--set",
+            "deletionOnRequestDays=14",
+        ],
+    );
+    // Version 2 from version 1: a new title, one more change, and prose.
+    let prose = tmp.path().join("prose.txt");
+    std::fs::write(&prose, "No calls before 9.\nThank you.\n").unwrap();
+    let out = vrm(&dir)
+        .args([
+            "terms",
+            "new",
+            "--from",
+            "latest",
+            "--title",
+            "Ana's terms, kept longer",
+            "--set",
+            "retentionDays=60",
+            "--prose-file",
+            p(&prose),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Made terms version 2."),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v2 = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_ne!(v1, v2, "a new version has a new id");
+
+    // The list, as text: one line per version, oldest first.
+    let list = vrm_ok(&dir, &["terms", "list"]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    let today = chrono::Utc::now().date_naive().to_string();
+    for (line, id, number, title) in [
+        (lines[0], &v1, "v1", "Ana's terms"),
+        (lines[1], &v2, "v2", "Ana's terms, kept longer"),
+    ] {
+        assert!(
+            line.starts_with(&id[..8]),
+            "{line} starts with {id}'s prefix"
+        );
+        for part in [number, &today, "SD-BASE", title] {
+            assert!(line.contains(part), "{line:?} should show {part:?}");
+        }
+        assert!(line.ends_with(title), "{line:?} ends with the title");
+    }
+
+    // As JSON: --from kept version 1's clauses and changed only what was set.
+    let list = json(&dir, &["terms", "list", "--json"]);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["id"], v1.as_str());
+    assert_eq!(list[1]["id"], v2.as_str());
+    assert_eq!(list[1]["number"], 2);
+    assert_eq!(list[1]["template"], "SD-BASE", "the template of --from");
+    assert_eq!(list[1]["title"], "Ana's terms, kept longer");
+    let (c1, c2) = (&list[0]["clauses"], &list[1]["clauses"]);
+    assert_eq!(
+        c2["deletion_on_request_days"], 14,
+        "carried over from version 1"
+    );
+    assert_eq!(c1["retention_days"], 30, "version 1 is unchanged");
+    assert_eq!(c2["retention_days"], 60);
+    assert_eq!(c2["prose"], "No calls before 9.\nThank you.\n");
+    assert!(c1.get("prose").is_none(), "version 1 has no prose");
+
+    // Shown as text: the latest by default, with the prose in it.
+    let latest = vrm_ok(&dir, &["terms", "show"]);
+    for part in [
+        "Ana's terms, kept longer",
+        "no longer than 60 days",
+        "within 14 days",
+        "In my own words",
+        "No calls before 9.\nThank you.",
+    ] {
+        assert!(
+            latest.contains(part),
+            "the text should contain {part:?}:\n{latest}"
+        );
+    }
+    for key in ["2", "v2", "latest", v2.as_str(), &v2[..8]] {
+        assert_eq!(
+            vrm_ok(&dir, &["terms", "show", key]),
+            latest,
+            "`terms show {key}` is version 2"
+        );
+    }
+    let first = vrm_ok(&dir, &["terms", "show", "1"]);
+    assert_eq!(vrm_ok(&dir, &["terms", "show", &v1]), first);
+    assert!(first.contains("no longer than 30 days"), "{first}");
+    assert!(
+        !first.contains("In my own words") && !first.contains("No calls before 9."),
+        "version 1 has no prose:\n{first}"
+    );
+    // As JSON: the whole version, whose text is the text shown.
+    let shown = json(&dir, &["terms", "show", "1", "--json"]);
+    assert_eq!(shown, list[0], "the same version as in the list");
+    assert_eq!(shown["text"].as_str().unwrap().trim_end(), first);
+
+    // Without --title, --from keeps the title (and the prose).
+    vrm_ok(
+        &dir,
+        &["terms", "new", "--from", "2", "--set", "retentionDays=90"],
+    );
+    let v3 = json(&dir, &["terms", "show", "3", "--json"]);
+    assert_eq!(v3["title"], "Ana's terms, kept longer");
+    assert_eq!(v3["clauses"]["prose"], "No calls before 9.\nThank you.\n");
+    assert_eq!(v3["clauses"]["retention_days"], 90);
+
+    // A version that does not exist: status 1, one line, nothing made.
+    for key in ["9", "v9", "0123456789abcdef", "no-such-version"] {
+        let err = vrm_fails(&dir, &["terms", "show", key]);
+        assert_eq!(err, format!("vrm: no terms version {key}"));
+        vrm_fails(&dir, &["terms", "show", key, "--json"]);
+    }
+    let err = vrm_fails(&dir, &["terms", "new", "--from", "9", "--title", "x"]);
+    assert_eq!(err, "vrm: no terms version 9");
+    let err = vrm_fails(
+        &dir,
+        &[
+            "terms",
+            "new",
+            "--from",
+            "1",
+            "--prose-file",
+            p(&tmp.path().join("missing.txt")),
+        ],
+    );
+    assert!(err.contains("missing.txt"), "names the file: {err}");
+    assert_eq!(
+        json(&dir, &["terms", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "failed attempts made no version"
+    );
+    // Neither a template nor a version to start from: a usage error.
+    vrm(&dir).args(["terms", "new"]).assert().code(2);
 }
