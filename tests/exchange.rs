@@ -775,3 +775,176 @@ fn terms_versions_are_made_listed_and_shown_through_the_command_line() {
     // Neither a template nor a version to start from: a usage error.
     vrm(&dir).args(["terms", "new"]).assert().code(2);
 }
+
+fn time(v: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_else(|| panic!("{v} is no time")))
+        .unwrap()
+        .to_utc()
+}
+
+/// Share the profile with Acme until `expires`; returns the share id.
+fn share_profile(dir: &Path, profile: &str, expires: &str, out: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "share",
+        "create",
+        "--brand",
+        "acme",
+        "--record",
+        profile,
+        "--purpose",
+        "delivery",
+        "--expires",
+        expires,
+        "--out",
+        p(out),
+    ];
+    args.extend_from_slice(extra);
+    vrm_ok(dir, &args)
+}
+
+/// Revoke a share; check that the revocation shown, listed and sent to the
+/// brand all demand erasure `days` days after it; return the share as shown.
+fn revoke_and_check_deadline(dir: &Path, share: &str, out: &Path, days: i64) -> serde_json::Value {
+    vrm_ok(dir, &["share", "revoke", share, "--out", p(out)]);
+    let shown = json(dir, &["share", "show", share, "--json"]);
+    assert_eq!(shown["status"], "revoked");
+    assert_eq!(shown["erasure_days"], days, "{shown}");
+    let r = &shown["revocation"];
+    let (at, erase_by) = (time(&r["at"]), time(&r["erase_by"]));
+    assert_eq!(
+        erase_by - at,
+        chrono::Duration::days(days),
+        "erasure demanded {days} days after the revocation: {r}"
+    );
+    let age = chrono::Utc::now() - at;
+    assert!(
+        age >= chrono::Duration::zero() && age < chrono::Duration::minutes(5),
+        "revoked just now, not at {at}"
+    );
+    // The list says the same, in JSON and in text.
+    let list = json(dir, &["share", "list", "--json"]);
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["share"]["id"] == share)
+        .unwrap_or_else(|| panic!("share {share} in {list}"));
+    assert_eq!(listed["status"], "revoked");
+    assert_eq!(listed["share"]["revocation"], *r);
+    let text = vrm_ok(dir, &["share", "list"]);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&share[..8]))
+        .unwrap_or_else(|| panic!("share {share} in {text}"));
+    let day = erase_by.format("%Y-%m-%d").to_string();
+    assert!(line.contains(&format!("erase by {day}")), "{line}");
+    // And so does the signed revocation the brand gets.
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+    assert_eq!(doc["type"][1], "ShareRevocation");
+    assert_eq!(time(&doc["credentialSubject"]["eraseBy"]), erase_by);
+    shown
+}
+
+#[test]
+fn a_revocation_demands_erasure_within_the_deletion_days_of_the_shares_terms() {
+    let (tmp, dir, _, profile, v1) = setup();
+    let first = share_profile(&dir, &profile, "30d", &tmp.path().join("1.age"), &[]);
+    // A later version with a shorter deadline; the first share stays under
+    // version 1, a new share is under the latest.
+    vrm_ok(
+        &dir,
+        &[
+            "terms",
+            "new",
+            "--from",
+            "1",
+            "--set",
+            "deletionOnRequestDays=7",
+        ],
+    );
+    let second = share_profile(&dir, &profile, "30d", &tmp.path().join("2.age"), &[]);
+    let pinned = share_profile(
+        &dir,
+        &profile,
+        "30d",
+        &tmp.path().join("3.age"),
+        &["--terms", "1"],
+    );
+    // The grant tells the brand the deadline from the start.
+    let grant = json(&dir, &["share", "open", p(&tmp.path().join("1.age"))]);
+    assert_eq!(grant["credentialSubject"]["eraseWithinDays"], 14);
+
+    let shown = revoke_and_check_deadline(&dir, &first, &tmp.path().join("r1.json"), 14);
+    assert_eq!(shown["terms"]["version"], v1.as_str());
+    revoke_and_check_deadline(&dir, &second, &tmp.path().join("r2.json"), 7);
+    revoke_and_check_deadline(&dir, &pinned, &tmp.path().join("r3.json"), 14);
+}
+
+#[test]
+fn a_share_without_terms_demands_erasure_within_the_default_thirty_days() {
+    let (tmp, dir, _, profile) = setup_without_terms();
+    let bundle = tmp.path().join("share.age");
+    let share = share_profile(&dir, &profile, "30d", &bundle, &[]);
+    let grant = json(&dir, &["share", "open", p(&bundle)]);
+    assert_eq!(
+        grant["credentialSubject"]["eraseWithinDays"], 30,
+        "vrm_vault::share::DEFAULT_ERASURE_DAYS"
+    );
+    assert!(grant["credentialSubject"].get("terms").is_none());
+    let revocation = tmp.path().join("revocation.json");
+    let shown = revoke_and_check_deadline(&dir, &share, &revocation, 30);
+    assert!(shown["terms"].is_null(), "{shown}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&revocation).unwrap()).unwrap();
+    assert!(doc["credentialSubject"].get("terms").is_none());
+}
+
+#[test]
+fn a_share_runs_out_by_itself_and_then_counts_in_no_exposure() {
+    let (tmp, dir, _, profile, _) = setup();
+    let ends = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let ends_text = ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let share = share_profile(
+        &dir,
+        &profile,
+        &ends_text,
+        &tmp.path().join("share.age"),
+        &[],
+    );
+    let shown = json(&dir, &["share", "show", &share, "--json"]);
+    let ends = time(&shown["expires_at"]);
+    assert_eq!(shown["status"], "live", "before {ends}");
+    assert_eq!(
+        json(&dir, &["exposure", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "email, name and phone are held until {ends}"
+    );
+
+    // Wait past the end date (the expiry is kept to the second).
+    while chrono::Utc::now() <= ends {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let shown = json(&dir, &["share", "show", &share, "--json"]);
+    assert_eq!(shown["status"], "expired", "after {ends}");
+    assert!(shown["revocation"].is_null(), "nothing was revoked");
+    assert_eq!(
+        json(&dir, &["share", "list", "--json"])[0]["status"],
+        "expired"
+    );
+    assert_eq!(
+        json(&dir, &["exposure", "--json"]),
+        serde_json::json!([]),
+        "an expired share holds nothing"
+    );
+    let out_dir = tmp.path().join("revocations");
+    std::fs::create_dir(&out_dir).unwrap();
+    let err = vrm_fails(
+        &dir,
+        &["exposure", "revoke", "email", "--out-dir", p(&out_dir)],
+    );
+    assert_eq!(err, "vrm: no live share holds email");
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
+}
