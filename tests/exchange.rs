@@ -463,25 +463,25 @@ fn rights_requests_track_their_statutory_clock() {
     vrm_ok(&dir, &["audit", "verify"]);
 }
 
-#[test]
-fn contact_rules_of_accepted_terms_are_checked() {
-    let (tmp, dir, brand, _, _) = setup();
-    let terms_file = tmp.path().join("terms.json");
+/// The brand signs an acceptance of the latest terms; the vault imports it.
+fn accept_latest_terms(dir: &Path, brand: &BrandSide, name: &str) {
+    let folder = dir.parent().unwrap();
+    let terms_file = folder.join(format!("terms-{name}.json"));
     vrm_ok(
-        &dir,
+        dir,
         &[
             "terms",
             "export",
             "latest",
             "--brand",
-            "acme",
+            name,
             "--out",
             p(&terms_file),
         ],
     );
-    let accept = tmp.path().join("accept.json");
+    let accept = folder.join(format!("accept-{name}.json"));
     vrm_ok(
-        &dir,
+        dir,
         &[
             "brand-kit",
             "agree",
@@ -492,53 +492,128 @@ fn contact_rules_of_accepted_terms_are_checked() {
             p(&accept),
         ],
     );
-    vrm_ok(&dir, &["terms", "import", p(&accept)]);
-    assert_eq!(
-        json(&dir, &["contact", "violations", "--json"]),
-        serde_json::json!([])
-    );
+    vrm_ok(dir, &["terms", "import", p(&accept)]);
+}
+
+/// Log an inbound contact today; returns its record id.
+fn log_contact(dir: &Path, brand: &str, channel: &str, purpose: &str) -> String {
     let today = chrono::Utc::now().date_naive().to_string();
     vrm_ok(
-        &dir,
+        dir,
         &[
             "contact",
             "log",
             "--brand",
-            "acme",
+            brand,
             "--channel",
-            "email",
+            channel,
             "--purpose",
-            "support",
+            purpose,
             "--summary",
-            "ticket answered",
+            &format!("{purpose} by {channel}"),
             "--date",
             &today,
         ],
-    );
+    )
+}
+
+#[test]
+fn contact_rules_of_accepted_terms_are_checked() {
+    // The terms: email only, at most 1 contact in 30 days, no marketing.
+    let (tmp, dir, acme, _, _) = setup();
+    let shop = brand_side(tmp.path(), "shop");
     vrm_ok(
         &dir,
         &[
-            "contact",
-            "log",
-            "--brand",
-            "acme",
-            "--channel",
-            "call",
-            "--purpose",
-            "marketing",
-            "--summary",
-            "upsell call",
-            "--date",
-            &today,
+            "brand",
+            "add",
+            "Shop",
+            "--age-recipient",
+            &shop.recipient,
+            "--did",
+            &shop.did,
         ],
     );
-    let v = json(&dir, &["contact", "violations", "--json"]);
-    assert_eq!(v[0]["brand"]["name"], "Acme");
-    let kinds = v[0]["violations"].to_string();
-    assert!(
-        kinds.contains("marketing") || kinds.contains("Marketing"),
-        "{kinds}"
+    // A brand that never answered the terms is not judged by them.
+    vrm_ok(&dir, &["brand", "add", "Pushy"]);
+    accept_latest_terms(&dir, &acme, "acme");
+    accept_latest_terms(&dir, &shop, "shop");
+    assert_eq!(
+        json(&dir, &["contact", "violations", "--json"]),
+        serde_json::json!([]),
+        "no contacts, no violations"
     );
+
+    // Within the rules: one email about support each.
+    log_contact(&dir, "acme", "email", "support");
+    log_contact(&dir, "shop", "email", "support");
+    log_contact(&dir, "pushy", "call", "marketing");
+    log_contact(&dir, "pushy", "letter", "marketing");
+    assert_eq!(
+        json(&dir, &["contact", "violations", "--json"]),
+        serde_json::json!([]),
+        "one email about support is within the rules; Pushy accepted nothing"
+    );
+    let out = vrm(&dir).args(["contact", "violations"]).output().unwrap();
+    assert!(out.status.success() && out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No brand broke the contact rules"),
+        "the empty text says so"
+    );
+
+    // Acme goes on. Same day, counted in the documented order: email before
+    // letter, then support, billing, marketing.
+    let billing = log_contact(&dir, "acme", "email", "billing");
+    let marketing = log_contact(&dir, "acme", "email", "marketing");
+    let letter = log_contact(&dir, "acme", "letter", "support");
+
+    let v = json(&dir, &["contact", "violations", "--json"]);
+    let v = v.as_array().unwrap();
+    assert_eq!(v.len(), 1, "only Acme broke the rules: {v:?}");
+    assert_eq!(v[0]["brand"]["name"], "Acme");
+    assert_eq!(v[0]["terms_version"], 1);
+    let found: Vec<(String, serde_json::Value)> = v[0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["record"].as_str().unwrap().to_string(), x["rule"].clone()))
+        .collect();
+    let too_many = |count: u32| serde_json::json!({"kind": "too-many", "count": count, "max": 1, "per_days": 30});
+    assert_eq!(
+        found,
+        vec![
+            (billing.clone(), too_many(2)),
+            (marketing.clone(), too_many(3)),
+            (
+                marketing.clone(),
+                serde_json::json!({"kind": "marketing-not-allowed", "purpose": "marketing"})
+            ),
+            (letter.clone(), too_many(4)),
+            (
+                letter.clone(),
+                serde_json::json!({"kind": "channel-not-allowed", "channel": "letter"})
+            ),
+        ],
+        "the first email is within the rules; every later contact is one too many, \
+         and the marketing email and the letter each break one more rule"
+    );
+
+    // The text names the brand and each broken rule.
+    let text = vrm_ok(&dir, &["contact", "violations"]);
+    assert!(text.starts_with("Acme (terms v1, accepted "), "{text}");
+    for part in [
+        "contact number 2 within 30 days, but your terms allow at most 1",
+        "a marketing contact, but your terms do not allow marketing",
+        "contacted you by letter, a channel your terms do not allow",
+    ] {
+        assert!(text.contains(part), "{part:?} in:\n{text}");
+    }
+    assert_eq!(
+        text.lines().count(),
+        6,
+        "a heading and five violations:\n{text}"
+    );
+    assert!(!text.contains("Shop") && !text.contains("Pushy"), "{text}");
 }
 
 #[test]
