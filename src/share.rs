@@ -664,3 +664,146 @@ impl Vault {
         proof::parse_document(&plain)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// A share made on 1 March 2026, running until 1 April 2026.
+    fn share() -> Share {
+        Share {
+            id: "s".into(),
+            brand: "b".into(),
+            purpose: "delivery".into(),
+            items: vec![],
+            created_at: at("2026-03-01T12:00:00Z"),
+            expires_at: at("2026-04-01T12:00:00Z"),
+            terms: None,
+            erasure_days: 14,
+            grant_digest: String::new(),
+            revocation: None,
+            acknowledgment: None,
+        }
+    }
+
+    /// `share()` revoked on 10 March, erasure demanded by 24 March.
+    fn revoked() -> Share {
+        Share {
+            revocation: Some(Revocation {
+                id: "r".into(),
+                at: at("2026-03-10T12:00:00Z"),
+                erase_by: at("2026-03-24T12:00:00Z"),
+            }),
+            ..share()
+        }
+    }
+
+    fn acknowledged(erased_at: &str) -> Share {
+        Share {
+            acknowledgment: Some(Acknowledgment {
+                id: "a".into(),
+                erased_at: at(erased_at),
+                received_at: at(erased_at),
+                document: "{}".into(),
+            }),
+            ..revoked()
+        }
+    }
+
+    #[test]
+    fn a_share_is_live_until_its_end_date_and_expired_from_it_on() {
+        let s = share();
+        for (now, want) in [
+            ("2026-03-01T12:00:00Z", ShareStatus::Live),
+            ("2026-04-01T11:59:59Z", ShareStatus::Live),
+            ("2026-04-01T12:00:00Z", ShareStatus::Expired),
+            ("2030-01-01T00:00:00Z", ShareStatus::Expired),
+        ] {
+            assert_eq!(s.status(at(now)), want, "at {now}");
+        }
+        assert!(ShareStatus::Live.still_held());
+        assert!(
+            !ShareStatus::Expired.still_held(),
+            "an expired share no longer counts in the exposure"
+        );
+    }
+
+    #[test]
+    fn a_revoked_share_becomes_overdue_only_after_its_erasure_deadline() {
+        let s = revoked();
+        for (now, want) in [
+            ("2026-03-10T12:00:00Z", ShareStatus::Revoked),
+            ("2026-03-24T12:00:00Z", ShareStatus::Revoked),
+            ("2026-03-24T12:00:01Z", ShareStatus::Overdue),
+            // Past the share's own end date too: the unanswered demand
+            // still stands, so it is overdue, not merely expired.
+            ("2026-05-01T00:00:00Z", ShareStatus::Overdue),
+        ] {
+            assert_eq!(s.status(at(now)), want, "at {now}");
+        }
+        assert!(
+            ShareStatus::Revoked.still_held() && ShareStatus::Overdue.still_held(),
+            "until the brand acknowledges erasure it may still hold the data"
+        );
+    }
+
+    #[test]
+    fn a_revocation_wins_over_the_end_date() {
+        // Revoked, and the share would have run out before the deadline.
+        let s = Share {
+            expires_at: at("2026-03-15T12:00:00Z"),
+            ..revoked()
+        };
+        assert_eq!(
+            s.status(at("2026-03-20T00:00:00Z")),
+            ShareStatus::Revoked,
+            "the erasure demand is still pending"
+        );
+    }
+
+    #[test]
+    fn an_acknowledged_share_is_erased_never_overdue() {
+        // In time, late, and looked at long after the deadline.
+        for erased_at in ["2026-03-12T00:00:00Z", "2026-04-30T00:00:00Z"] {
+            let s = acknowledged(erased_at);
+            for now in [
+                "2026-03-12T00:00:00Z",
+                "2026-03-24T12:00:01Z",
+                "2031-01-01T00:00:00Z",
+            ] {
+                assert_eq!(
+                    s.status(at(now)),
+                    ShareStatus::Erased,
+                    "erased {erased_at}, at {now}"
+                );
+            }
+        }
+        assert!(!ShareStatus::Erased.still_held());
+    }
+
+    #[test]
+    fn statuses_have_stable_ids() {
+        let all = [
+            ShareStatus::Live,
+            ShareStatus::Expired,
+            ShareStatus::Revoked,
+            ShareStatus::Overdue,
+            ShareStatus::Erased,
+        ];
+        for s in all {
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                json!(s.as_str()),
+                "the JSON and the text say the same"
+            );
+        }
+        assert_eq!(
+            all.map(ShareStatus::as_str),
+            ["live", "expired", "revoked", "overdue", "erased"]
+        );
+    }
+}

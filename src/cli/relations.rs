@@ -338,7 +338,11 @@ pub(super) fn parse_expiry(s: &str) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
     let bad =
         || format!("{s:?}: expected 30d, 12w, 1y, a date like 2026-12-31, or an RFC 3339 time");
-    if let Some(unit) = s.chars().last().filter(char::is_ascii_alphabetic) {
+    // A number and a unit letter. Only digits before the letter: an RFC 3339
+    // time in UTC ends in a letter too (`Z`).
+    if let Some(unit) = s.chars().last().filter(char::is_ascii_alphabetic)
+        && !s[..s.len() - 1].contains(|c: char| !c.is_ascii_digit())
+    {
         let n: i64 = s[..s.len() - 1].parse().map_err(|_| bad())?;
         if !(1..=3650).contains(&n) {
             return Err(bad());
@@ -1075,7 +1079,30 @@ mod tests {
             parse_expiry("2030-01-31").unwrap().to_rfc3339(),
             "2030-01-31T23:59:59+00:00"
         );
-        for bad in ["", "d", "0d", "-3d", "30x", "99999d", "tomorrow"] {
+        for instant in [
+            "2030-01-31T10:00:00Z",
+            "2030-01-31T10:00:00z",
+            "2030-01-31T11:00:00+01:00",
+        ] {
+            assert_eq!(
+                parse_expiry(instant).unwrap().to_rfc3339(),
+                "2030-01-31T10:00:00+00:00",
+                "{instant}"
+            );
+        }
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "-3d",
+            "+3d",
+            "3 d",
+            "30x",
+            "99999d",
+            "tomorrow",
+            "2030-01-31T10:00:00",
+            "2030-01-31Z",
+        ] {
             assert!(parse_expiry(bad).is_err(), "{bad}");
         }
     }
