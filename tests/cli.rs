@@ -464,3 +464,23 @@ fn a_failed_import_names_the_line_and_leaves_the_vault_as_it_was() {
             .is_empty()
     );
 }
+
+#[test]
+fn terms_new_help_names_every_clause_set_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = vrm(tmp.path())
+        .args(["terms", "new", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for key in vrm_vault::clauses::CLAUSE_KEYS
+        .iter()
+        .filter(|k| **k != "prose")
+    {
+        assert!(
+            help.contains(key),
+            "`terms new --help` must name the clause {key} that --set takes: {help}"
+        );
+    }
+}

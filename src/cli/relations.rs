@@ -39,7 +39,10 @@ pub(super) enum TermsCommand {
         /// A title for this version
         #[arg(long)]
         title: Option<String>,
-        /// Change a clause, clause=value (repeatable; see `vrm terms show --json` for names)
+        /// Change a clause, CLAUSE=VALUE (repeatable). Clauses: purposes, retentionDays,
+        /// thirdPartySharing, noTrackingFirstParty, noTrackingThirdParty, noProfiling,
+        /// deletionOnRequestDays, portability, contact.channels, contact.maxContacts,
+        /// contact.perDays, contact.marketingAllowed, contact.crossOffersAllowed, jurisdiction
         #[arg(long = "set", value_name = "CLAUSE=VALUE", value_parser = parse_field)]
         set: Vec<(String, String)>,
         /// Your own words to append, from this file
