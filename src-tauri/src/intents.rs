@@ -76,7 +76,7 @@ async fn deliver_and_record(
         (outbox, round)
     })
     .await
-    .map_err(|_| CommandError::new("internal", "the delivery stopped unexpectedly"))?;
+    .map_err(|_| CommandError::new("app.internal", "the delivery stopped unexpectedly"))?;
     Ok(session(state)?
         .vault()?
         .record_deliveries(&outbox, round?)?)

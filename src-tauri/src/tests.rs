@@ -216,6 +216,28 @@ fn the_capability_grants_exactly_the_app_commands_and_nothing_risky() {
 }
 
 #[test]
+fn the_handler_list_and_the_permitted_command_names_are_the_same() {
+    // build.rs makes a permission per name in NAMES; a command registered in
+    // lib.rs but missing there would fail at run time only.
+    let lib = include_str!("lib.rs");
+    let start = lib.find("generate_handler![").expect("a handler list") + 18;
+    let end = start + lib[start..].find(']').expect("the list ends");
+    let mut handled: Vec<&str> = lib[start..end]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|path| path.rsplit("::").next().unwrap())
+        .collect();
+    let mut names = crate::COMMAND_NAMES.to_vec();
+    handled.sort_unstable();
+    names.sort_unstable();
+    assert_eq!(
+        handled, names,
+        "lib.rs's generate_handler! and command_names.rs must list the same commands"
+    );
+}
+
+#[test]
 fn the_content_security_policy_is_strict() {
     let conf: serde_json::Value = serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
     let csp = conf["app"]["security"]["csp"]

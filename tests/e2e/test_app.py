@@ -48,7 +48,7 @@ def add_record(app, kind, fields, brand=None, tags=""):
     app.gone("record-form")
 
 
-def test_the_whole_journey(app):
+def test_the_whole_journey(app, vrm, monkeypatch):
     create_vault(app)
     assert "No brands yet" in app.text()
 
@@ -115,6 +115,14 @@ def test_the_whole_journey(app):
     app.el("export-result")
     backup = app.tmp / "backup.age"
     assert backup.read_bytes().startswith(b"age-encryption.org/v1\n")
+    # It holds the data: the command line rebuilds a vault from it.
+    monkeypatch.setenv("VRM_BACKUP_PASSPHRASE", "backup passphrase")
+    monkeypatch.setenv("VRM_PASSPHRASE", "restored vault passphrase")
+    restored = app.tmp / "restored"
+    vrm("--vault", restored, "--kdf-target-ms", "0", "restore", backup)
+    listed = vrm("--vault", restored, "record", "list", "--json")
+    assert "Promised a refund" in listed, "the exported backup restores the app's records"
+    assert "Phone case" not in listed, "a record deleted before the export is not in it"
 
     # Restart: the data is there, and the deleted record is still gone.
     app.restart()
@@ -136,3 +144,34 @@ def test_keyboard_shortcuts_and_settings(app):
     assert auto.get_attribute("value") == "5"
     body.send_keys(Keys.CONTROL, "l")
     app.el("unlock-form")
+
+
+def test_import_names_the_bad_line_imports_nothing_then_imports_all(app):
+    create_vault(app)
+    csv = app.tmp / "import.csv"
+    csv.write_text(
+        "kind,brand,date,tags,field:item,field:price\n"
+        "purchase,Kettle Shop,2026-01-02,home,Kettle,29.99 EUR\n"
+        "purchase,Kettle Shop,not-a-date,home,Toaster,19.99 EUR\n"
+    )
+    # The import dialog answers the CSV's path.
+    app.env["VRM_E2E_DIALOG_PATH"] = str(csv)
+    app.restart()
+    unlock(app)
+    app.click("nav-transfer")
+    app.click("import")
+    error = app.el("import-error").text
+    assert "Nothing was imported" in error and "import.csv:3" in error, error
+    app.click("nav-records")
+    assert "Kettle" not in app.text(), "a bad row leaves nothing imported"
+
+    csv.write_text(
+        "kind,brand,date,tags,field:item,field:price\n"
+        + "".join(f"purchase,Kettle Shop,2026-01-02,home,Kettle {i},29.99 EUR\n" for i in range(300))
+    )
+    app.click("nav-transfer")
+    app.click("import")
+    assert "Imported 300 record(s) and 1 new brand(s)" in app.el("import-result", timeout=60).text
+    app.click("nav-brands")
+    app.wait_text("Kettle Shop")
+
