@@ -11,7 +11,9 @@ def create_vault(app):
     app.type("create-passphrase", PASS)
     app.type("create-passphrase-again", PASS)
     app.click("create-submit")
-    code = app.el("recovery-code").text
+    # The KDF, and on a fresh machine the first use of fonts and caches, can
+    # take a while on a loaded CI machine (15 s was once not enough).
+    code = app.el("recovery-code", timeout=90).text
     assert len(code.split("-")) == 8, code
     app.click("recovery-saved")
     app.click("recovery-done")
