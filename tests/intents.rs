@@ -3,15 +3,20 @@
 //! person imports, verifies and accepts it; tampered, expired, replayed and
 //! wrongly-signed documents are refused.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Std, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, Utc};
 use predicates::prelude::*;
 use serde_json::{Value, json};
+use vrm_vault::brandkit::{self, BrandKey};
 use vrm_vault::did::SigningKey;
-use vrm_vault::proof;
+use vrm_vault::intent::{self, Delivery, DeliveryStatus, Intent, IntentInput, IntentStatus};
+use vrm_vault::{BrandInput, proof};
 
 use crate::util::*;
 
@@ -571,4 +576,126 @@ fn delivery_needs_no_vault_and_a_second_send_does_not_post_again() {
     let deliveries = shown["deliveries"].as_array().unwrap();
     assert_eq!(deliveries.len(), 2);
     assert!(deliveries.iter().all(|d| d["status"] == "sent"), "{shown}");
+}
+
+// ---- the intake stores whole documents or none ----------------------------
+
+/// A stored document's files in an intake folder (`intents`…), by name.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[cfg(unix)]
+#[test]
+fn an_intake_that_dies_while_writing_leaves_no_stored_intent_so_the_resend_is_taken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("intake");
+    let key = SigningKey::generate().unwrap();
+    let now = Utc::now();
+    let id = uuid::Uuid::new_v4();
+    // Larger than the file size limit below.
+    let doc = proof::issue_credential(
+        "IntentRequest",
+        &key,
+        id,
+        now,
+        Some(now + Duration::days(1)),
+        json!({
+            "intentId": format!("urn:uuid:{id}"),
+            "category": "lunch",
+            "description": "soup ".repeat(2000),
+        }),
+    )
+    .unwrap();
+    let body = serde_json::to_vec(&doc).unwrap();
+    assert!(body.len() > 8 * 1024);
+
+    // An intake whose writes stop at 1 KiB or less (`ulimit -f`): the write
+    // of the intent fails part way and SIGXFSZ ends the process, as a crash
+    // or a full disk would.
+    let bin = assert_cmd::cargo::cargo_bin("vrm");
+    let mut child = Std::new("sh")
+        .args([
+            "-c",
+            "ulimit -c 0; ulimit -f 1; exec \"$0\" brand-kit serve --addr 127.0.0.1:0 --dir \"$1\"",
+        ])
+        .arg(&bin)
+        .arg(&dir)
+        .current_dir(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let answer = agent
+        .post(line.trim())
+        .header("Content-Type", "application/json")
+        .send(&body[..]);
+    assert!(
+        answer.is_err(),
+        "the limited intake dies before it answers: {:?}",
+        answer.map(|r| r.status())
+    );
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "it was killed by the size limit");
+
+    let intents = dir.join("intents");
+    let left = names_in(&intents);
+    assert!(
+        left.iter()
+            .all(|n| n.starts_with(brandkit::INCOMING_PREFIX) && n.ends_with(".part")),
+        "only a partial temporary file is left, never {id}.json: {left:?}"
+    );
+    assert!(
+        !left.is_empty(),
+        "the test needs the partial write to have happened"
+    );
+
+    // The brand restarts its intake; the person's retry is stored, not
+    // refused as a replay of the intent it never stored whole.
+    let intake = intake(&dir);
+    let (status, answer) = post(&intake.url, &body);
+    assert_eq!(
+        status, 201,
+        "a leftover temporary file is not a stored intent: {answer}"
+    );
+    assert_eq!(
+        std::fs::read(intents.join(format!("{id}.json"))).unwrap(),
+        body,
+        "stored whole"
+    );
+    // The same id again (in-process): a replay, refused before any write.
+    let taker = brandkit::Intake::bind("127.0.0.1:0", &dir).unwrap();
+    let err = taker.take(&body).unwrap_err();
+    assert_eq!(
+        err.code(),
+        "intake.replay",
+        "stored once, the id is now seen"
+    );
+    let after = names_in(&intents);
+    assert_eq!(
+        after
+            .iter()
+            .filter(|n| !n.starts_with(brandkit::INCOMING_PREFIX))
+            .count(),
+        1,
+        "a refused replay writes nothing: {after:?}"
+    );
+    assert_eq!(
+        after.len(),
+        left.len() + 1,
+        "and leaves no new temporary file"
+    );
 }
