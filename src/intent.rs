@@ -331,10 +331,26 @@ impl Intent {
     }
 }
 
+/// How an inbox took a posted document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    /// It stored it (2xx).
+    Stored,
+    /// It answered 409: it holds a document of this id already (a
+    /// `vrm brand-kit serve` intake answers a replay so). Typically an
+    /// earlier attempt reached it but its answer did not reach us (a
+    /// timeout), so the document is delivered.
+    AlreadyHeld,
+}
+
+/// The note kept with a delivery the inbox already held.
+pub const ALREADY_HELD: &str = "already held by the inbox (it answered 409 to a repeat)";
+
 /// Post a document to an inbox: [`DELIVERY_ATTEMPTS`] tries with backoff;
-/// a 4xx answer is final (the brand refused it), a 5xx or a network error is
-/// tried again. `Ok(())` on 2xx.
-pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<(), String> {
+/// a 5xx or a network error is tried again; a 409 means the inbox holds it
+/// already ([`Posted::AlreadyHeld`]); any other 4xx is final (the brand
+/// refused it) and is the `Err`, with the inbox's answer.
+pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<Posted, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(DELIVERY_TIMEOUT))
         .http_status_as_error(false)
@@ -354,7 +370,10 @@ pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<(), String> 
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
                 if (200..300).contains(&status) {
-                    return Ok(());
+                    return Ok(Posted::Stored);
+                }
+                if status == 409 {
+                    return Ok(Posted::AlreadyHeld);
                 }
                 let text = resp
                     .body_mut()
@@ -469,15 +488,18 @@ impl Outbox {
                     let result = check_inbox(url)
                         .map_err(|e| e.to_string())
                         .and_then(|_| post_document(url, self.document.as_bytes()));
+                    let (status, reason) = match result {
+                        Ok(Posted::Stored) => (DeliveryStatus::Sent, None),
+                        Ok(Posted::AlreadyHeld) => {
+                            (DeliveryStatus::Sent, Some(ALREADY_HELD.to_string()))
+                        }
+                        Err(why) => (DeliveryStatus::Failed, Some(why)),
+                    };
                     out.push(Delivery {
                         brand: brand.brand.clone(),
-                        status: if result.is_ok() {
-                            DeliveryStatus::Sent
-                        } else {
-                            DeliveryStatus::Failed
-                        },
+                        status,
                         to: url.clone(),
-                        reason: result.err(),
+                        reason,
                         at: Utc::now(),
                     });
                 }

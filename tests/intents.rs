@@ -578,6 +578,180 @@ fn delivery_needs_no_vault_and_a_second_send_does_not_post_again() {
     assert!(deliveries.iter().all(|d| d["status"] == "sent"), "{shown}");
 }
 
+// ---- delivery over HTTP: retries, refusals, and what the inbox holds ------
+
+/// A loopback inbox answering the scripted statuses in turn (then 599),
+/// one request per connection; counts requests.
+struct ScriptedInbox {
+    url: String,
+    hits: Arc<AtomicUsize>,
+}
+
+fn scripted_inbox(answers: &[u16]) -> ScriptedInbox {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (answers, counter) = (answers.to_vec(), hits.clone());
+    // Left running (blocked in accept) when the test ends.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':')
+                    && k.trim().eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let status = answers.get(n).copied().unwrap_or(599);
+            let text = format!("{{\"code\":\"scripted\",\"message\":\"answer {status}\"}}");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+            let _ = stream.flush();
+        }
+    });
+    ScriptedInbox { url, hits }
+}
+
+/// Send a fresh intent to the World's brand, whose inbox is `url`; returns
+/// the round and the intent as recorded.
+fn send_to_inbox(w: &mut World, url: &str) -> (Vec<Delivery>, Intent) {
+    w.vault
+        .update_brand(
+            &w.brand,
+            &BrandInput {
+                inbox: Some(url.to_string()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let intent = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "bicycle".into(),
+            description: "a city bike".into(),
+            expires_at: Utc::now() + Duration::days(3),
+            brands: vec![w.brand.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let round = w.vault.send_intent(&intent.id, None, true).unwrap();
+    let recorded = w.vault.intent(&intent.id).unwrap();
+    (round, recorded)
+}
+
+#[test]
+fn a_5xx_answer_is_retried_and_the_next_success_is_a_delivery() {
+    let mut w = world();
+    let inbox = scripted_inbox(&[503, 201]);
+    let (round, intent) = send_to_inbox(&mut w, &inbox.url);
+    assert_eq!(
+        inbox.hits.load(Ordering::SeqCst),
+        2,
+        "a 503 is tried again, and the 201 ends the tries"
+    );
+    assert_eq!(round.len(), 1);
+    assert_eq!(round[0].status, DeliveryStatus::Sent, "{round:?}");
+    assert_eq!(round[0].reason, None);
+    assert_eq!(
+        intent.deliveries, round,
+        "the round is kept with the intent"
+    );
+    assert_eq!(intent.status(Utc::now(), 0), IntentStatus::Sent);
+}
+
+#[test]
+fn a_4xx_answer_other_than_409_ends_the_attempts_at_once_with_a_failed_status_and_the_reason() {
+    let mut w = world();
+    let inbox = scripted_inbox(&[422, 201, 201]);
+    let (round, intent) = send_to_inbox(&mut w, &inbox.url);
+    assert_eq!(
+        inbox.hits.load(Ordering::SeqCst),
+        1,
+        "a refusal (4xx) is final: no second try"
+    );
+    assert_eq!(round[0].status, DeliveryStatus::Failed, "{round:?}");
+    let reason = round[0].reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("422") && reason.contains("answer 422"),
+        "the reason gives the inbox's status and answer: {reason:?}"
+    );
+    assert_eq!(intent.deliveries, round);
+    assert_eq!(
+        intent.status(Utc::now(), 0),
+        IntentStatus::Draft,
+        "an intent no brand took is still a draft"
+    );
+}
+
+#[test]
+fn a_409_from_the_inbox_is_recorded_as_delivered() {
+    let mut w = world();
+    let inbox = scripted_inbox(&[409, 201]);
+    let (round, intent) = send_to_inbox(&mut w, &inbox.url);
+    assert_eq!(
+        inbox.hits.load(Ordering::SeqCst),
+        1,
+        "a 409 is an answer, not tried again"
+    );
+    assert_eq!(
+        round[0].status,
+        DeliveryStatus::Sent,
+        "409: the inbox holds this intent already, so it is delivered: {round:?}"
+    );
+    assert_eq!(round[0].reason.as_deref(), Some(intent::ALREADY_HELD));
+    assert_eq!(intent.status(Utc::now(), 0), IntentStatus::Sent);
+}
+
+#[test]
+fn a_resend_to_a_brand_kit_intake_that_stored_the_intent_but_whose_answer_was_lost_is_delivered() {
+    let mut w = world();
+    let tmp = tempfile::tempdir().unwrap();
+    let intake = intake(&tmp.path().join("intake"));
+    w.vault
+        .update_brand(
+            &w.brand,
+            &BrandInput {
+                inbox: Some(intake.url.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let intent = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: "soup".into(),
+            expires_at: Utc::now() + Duration::days(1),
+            brands: vec![w.brand.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    // An earlier attempt reached the intake, which stored the intent, but
+    // its answer never came back (a timeout): the vault recorded nothing.
+    assert_eq!(post(&intake.url, intent.document.as_bytes()).0, 201);
+    let round = w.vault.send_intent(&intent.id, None, true).unwrap();
+    assert_eq!(
+        round[0].status,
+        DeliveryStatus::Sent,
+        "brand-kit serve answers the repeat with 409, which means it has it: {round:?}"
+    );
+    assert_eq!(round[0].reason.as_deref(), Some(intent::ALREADY_HELD));
+    assert_eq!(stored_intents(&intake).len(), 1, "stored once");
+}
+
 // ---- the intake stores whole documents or none ----------------------------
 
 /// A stored document's files in an intake folder (`intents`…), by name.
