@@ -195,8 +195,9 @@ pub struct Offer {
     pub id: String,
     /// The intent it answers.
     pub intent: String,
-    /// The brand whose known `did:key` signed it; `None` when the signer is
-    /// not a known brand (shown as unverified, never trusted silently).
+    /// The brand, among those the intent was sent to, whose known `did:key`
+    /// signed it; `None` when the signer is not one of them (shown as
+    /// unverified, never trusted silently).
     pub brand: Option<String>,
     /// The signer's `did:key`.
     pub signer: String,
@@ -224,10 +225,13 @@ pub struct Offer {
 pub struct OfferView {
     /// The offer.
     pub offer: Offer,
-    /// The brand's name, if the signer is a known brand.
+    /// The brand's name, when the offer is verified.
     pub brand_name: Option<String>,
-    /// Signed by a known brand's key.
+    /// Signed by the key of a brand the intent was sent to.
     pub verified: bool,
+    /// Why it is not verified (signed by a brand the intent was not sent
+    /// to, or by a key no brand has).
+    pub unverified_reason: Option<String>,
     /// Past its validity.
     pub expired: bool,
 }
@@ -297,6 +301,23 @@ fn check_text(what: &str, s: &str, max: usize, required: bool) -> Result<Option<
         )));
     }
     Ok(Some(t.to_string()))
+}
+
+/// Why an offer is not verified; `None` when it is.
+fn unverified_reason(offer: &Offer, known: Option<&Brand>) -> Option<String> {
+    if offer.brand.is_some() {
+        return None;
+    }
+    Some(match known {
+        Some(b) => format!(
+            "signed by {}, a brand of yours this intent was not sent to",
+            b.name
+        ),
+        None => format!(
+            "signed by {}, which is not the did:key of any brand of yours",
+            offer.signer
+        ),
+    })
 }
 
 fn secs(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -1003,11 +1024,16 @@ impl Vault {
         if store::doc(self.conn(), OFFER_KIND, &id)?.is_some() {
             return Err(Error::invalid("this offer was imported already"));
         }
-        let brand = match self.brand_by_did(&vc.signer) {
+        // Verified only when signed by the did:key of a brand this intent
+        // was addressed to: a brand the person knows but never asked may
+        // still answer (the intent may have been passed on), and its offer
+        // is kept, but shown unverified with the reason.
+        let known = match self.brand_by_did(&vc.signer) {
             Ok(b) => Some(b),
             Err(Error::UnknownSigner(_)) => None,
             Err(e) => return Err(e),
         };
+        let brand = known.clone().filter(|b| intent.brands.contains(&b.id));
         let offer = Offer {
             id: id.clone(),
             intent: intent.id.clone(),
@@ -1022,26 +1048,30 @@ impl Vault {
             decided_at: None,
             document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
         };
+        // Kept with the known brand that signed it, addressed or not, so it
+        // goes when that brand is deleted.
+        let signed_by = known.as_ref().map(|b| b.id.as_str());
         let tx = self.conn().unchecked_transaction()?;
-        self.insert_doc(&tx, OFFER_KIND, &id, offer.brand.as_deref(), &offer)?;
+        self.insert_doc(&tx, OFFER_KIND, &id, signed_by, &offer)?;
         self.append_audit(
             &tx,
             AuditAction::OfferImported,
-            offer.brand.as_deref(),
+            signed_by,
             Some(&id),
             format!(
                 "offer for intent {} ({})",
                 &intent.id[..8],
-                if brand.is_some() {
-                    "signed by a known brand"
-                } else {
-                    "unverified signer"
+                match (&brand, &known) {
+                    (Some(_), _) => "signed by a brand it was sent to",
+                    (None, Some(_)) => "unverified: a known brand it was not sent to",
+                    (None, None) => "unverified signer",
                 }
             ),
         )?;
         tx.commit()?;
         Ok(OfferView {
             verified: brand.is_some(),
+            unverified_reason: unverified_reason(&offer, known.as_ref()),
             brand_name: brand.map(|b| b.name),
             expired: false,
             offer,
@@ -1064,16 +1094,29 @@ impl Vault {
                 .then(pa.cmp(&pb))
                 .then(a.id.cmp(&b.id))
         });
-        let names: BTreeMap<String, String> =
-            self.brands()?.into_iter().map(|b| (b.id, b.name)).collect();
+        let brands = self.brands()?;
+        let names: BTreeMap<&str, &str> = brands
+            .iter()
+            .map(|b| (b.id.as_str(), b.name.as_str()))
+            .collect();
         let now = Utc::now();
         Ok(list
             .into_iter()
-            .map(|offer| OfferView {
-                brand_name: offer.brand.as_ref().and_then(|b| names.get(b).cloned()),
-                verified: offer.brand.is_some(),
-                expired: offer.valid_until.is_some_and(|u| now >= u),
-                offer,
+            .map(|offer| {
+                let known = brands
+                    .iter()
+                    .find(|b| b.did.as_deref() == Some(offer.signer.as_str()));
+                OfferView {
+                    brand_name: offer
+                        .brand
+                        .as_deref()
+                        .and_then(|b| names.get(b))
+                        .map(|n| n.to_string()),
+                    verified: offer.brand.is_some(),
+                    unverified_reason: unverified_reason(&offer, known),
+                    expired: offer.valid_until.is_some_and(|u| now >= u),
+                    offer,
+                }
             })
             .collect())
     }
@@ -1104,9 +1147,10 @@ impl Vault {
         }
         if decision == OfferDecision::Accepted {
             if offer.brand.is_none() {
+                let known = self.brand_by_did(&offer.signer).ok();
+                let why = unverified_reason(&offer, known.as_ref()).unwrap_or_default();
                 return Err(Error::UnknownSigner(format!(
-                    "the offer is signed by {}, which is not a known brand; add the brand's did:key before accepting",
-                    offer.signer
+                    "the offer is unverified ({why}); only an offer signed by a brand the intent was sent to can be accepted"
                 )));
             }
             if offer.valid_until.is_some_and(|u| now >= u) {

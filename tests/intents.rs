@@ -437,7 +437,7 @@ fn offers_that_are_tampered_expired_unknown_or_not_for_us_are_refused_or_flagged
         ])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("not a known brand"));
+        .stderr(predicate::str::contains("not the did:key of any brand"));
     // An offer for someone else's intent.
     let key = SigningKey::generate().unwrap();
     let foreign_id = uuid::Uuid::new_v4();
@@ -576,6 +576,102 @@ fn delivery_needs_no_vault_and_a_second_send_does_not_post_again() {
     let deliveries = shown["deliveries"].as_array().unwrap();
     assert_eq!(deliveries.len(), 2);
     assert!(deliveries.iter().all(|d| d["status"] == "sent"), "{shown}");
+}
+
+// ---- verification of offers: only the brands the intent was sent to ------
+
+/// An intent from the World's person to Acme only, delivered as a file.
+fn intent_for_acme(w: &mut World) -> Intent {
+    let intent = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: "vegetarian lunch for two".into(),
+            expires_at: Utc::now() + Duration::days(7),
+            brands: vec![w.brand.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let out = w.tmp.path().join(format!("out-{}", &intent.id[..8]));
+    std::fs::create_dir(&out).unwrap();
+    w.vault.send_intent(&intent.id, Some(&out), false).unwrap();
+    intent
+}
+
+fn offer_bytes(intent: &Intent, key: &SigningKey, price: &str) -> Vec<u8> {
+    let (offer, _) = intent::make_offer(
+        intent.document.as_bytes(),
+        key,
+        price,
+        "EUR",
+        None,
+        None,
+        Utc::now(),
+    )
+    .unwrap();
+    serde_json::to_vec(&offer).unwrap()
+}
+
+#[test]
+fn an_offer_from_a_known_brand_the_intent_was_not_sent_to_is_kept_unverified_with_the_reason() {
+    let mut w = world();
+    let beta = BrandKey::generate().unwrap();
+    w.vault
+        .add_brand(&BrandInput {
+            name: Some("Beta Bistro".into()),
+            did: Some(beta.signing.did()),
+            ..Default::default()
+        })
+        .unwrap();
+    let intent = intent_for_acme(&mut w);
+
+    // Beta is a brand the person knows, with its real did:key, but the
+    // intent never went to it (it may have been passed on).
+    let from_beta = w
+        .vault
+        .import_offer(&offer_bytes(&intent, &beta.signing, "18"))
+        .expect("an offer from a brand not asked is kept, not refused");
+    assert!(
+        !from_beta.verified,
+        "an offer signed by a brand the intent was not sent to must not be verified"
+    );
+    assert_eq!(
+        from_beta.offer.brand, None,
+        "it is not tied to Beta as its brand"
+    );
+    let why = from_beta.unverified_reason.clone().unwrap_or_default();
+    assert!(
+        why.contains("Beta Bistro") && why.contains("not sent to"),
+        "the reason says which brand signed it and that it was not asked: {why:?}"
+    );
+
+    // Acme, which it was sent to: verified.
+    let from_acme = w
+        .vault
+        .import_offer(&offer_bytes(&intent, &w.key.signing, "20"))
+        .unwrap();
+    assert!(
+        from_acme.verified,
+        "Acme was sent the intent: its offer is verified"
+    );
+    assert_eq!(from_acme.unverified_reason, None);
+    assert_eq!(from_acme.brand_name.as_deref(), Some("Acme"));
+
+    // The list says the same, and the unverified one cannot be accepted.
+    let list = w.vault.offers(Some(&intent.id)).unwrap();
+    let listed = list
+        .iter()
+        .find(|v| v.offer.id == from_beta.offer.id)
+        .unwrap();
+    assert!(!listed.verified, "listed as unverified too");
+    assert_eq!(listed.unverified_reason.as_deref(), Some(why.as_str()));
+    let err = w.vault.accept_offer(&from_beta.offer.id).unwrap_err();
+    assert_eq!(err.code(), "document.unknown_signer");
+    assert!(
+        err.to_string().contains("not sent to"),
+        "accepting says why it is refused: {err}"
+    );
+    w.vault.accept_offer(&from_acme.offer.id).unwrap();
 }
 
 // ---- delivery over HTTP: retries, refusals, and what the inbox holds ------

@@ -286,11 +286,10 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
             for f in &files {
                 match read_input(f).and_then(|b| Ok(vault.import_offer(&b)?)) {
                     Ok(v) => {
-                        if !v.verified {
+                        if let Some(why) = v.unverified_reason.as_deref() {
                             eprintln!(
-                                "warning: {}: signed by {}, which is not a known brand; shown as UNVERIFIED",
-                                f.display(),
-                                v.offer.signer
+                                "warning: {}: {why}; kept, shown as UNVERIFIED, and cannot be accepted",
+                                f.display()
                             );
                         }
                         println!("{}", offer_line(&v));
