@@ -338,6 +338,10 @@ pub(super) fn parse_expiry(s: &str) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
     let bad =
         || format!("{s:?}: expected 30d, 12w, 1y, a date like 2026-12-31, or an RFC 3339 time");
+    // First: an RFC 3339 time may end in a letter (`Z`), like a duration.
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
     if let Some(unit) = s.chars().last().filter(char::is_ascii_alphabetic) {
         let n: i64 = s[..s.len() - 1].parse().map_err(|_| bad())?;
         if !(1..=3650).contains(&n) {
@@ -350,9 +354,6 @@ pub(super) fn parse_expiry(s: &str) -> Result<DateTime<Utc>, String> {
             _ => return Err(bad()),
         };
         return Ok(Utc::now() + Duration::days(days));
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
     }
     let day = parse_day(s).map_err(|_| bad())?;
     day.and_hms_opt(23, 59, 59)
@@ -1075,6 +1076,16 @@ mod tests {
             parse_expiry("2030-01-31").unwrap().to_rfc3339(),
             "2030-01-31T23:59:59+00:00"
         );
+        for (instant, utc) in [
+            ("2030-01-31T10:00:00Z", "2030-01-31T10:00:00+00:00"),
+            ("2030-01-31T10:00:00+02:00", "2030-01-31T08:00:00+00:00"),
+        ] {
+            assert_eq!(
+                parse_expiry(instant).map(|t| t.to_rfc3339()),
+                Ok(utc.to_string()),
+                "an RFC 3339 time, in Z or with an offset"
+            );
+        }
         for bad in ["", "d", "0d", "-3d", "30x", "99999d", "tomorrow"] {
             assert!(parse_expiry(bad).is_err(), "{bad}");
         }
