@@ -611,18 +611,9 @@ impl Vault {
         if input.expires_at > now + chrono::Duration::days(MAX_INTENT_DAYS) {
             return Err(Error::invalid("an intent may run at most a year"));
         }
-        let mut brands = Vec::new();
-        for b in &input.brands {
-            let id = self.brand(b)?.id;
-            if !brands.contains(&id) {
-                brands.push(id);
-            }
-        }
-        if brands.is_empty() {
-            return Err(Error::invalid(
-                "choose at least one brand to send the intent to",
-            ));
-        }
+        // No brand yet is a draft: they may be named when it is sent
+        // (see `add_intent_brands`).
+        let brands = self.brand_ids(&input.brands, Vec::new())?;
         // Kept as ids, not as typed (a name): deleting a brand must leave
         // its name nowhere (see `forget_brand_in_intents`).
         input.brands = brands.clone();
@@ -723,9 +714,56 @@ impl Vault {
             AuditAction::IntentCreated,
             None,
             Some(&id),
-            format!("intent made for {} brand(s)", intent.brands.len()),
+            if intent.brands.is_empty() {
+                "intent made as a draft, for no brand yet".to_string()
+            } else {
+                format!("intent made for {} brand(s)", intent.brands.len())
+            },
         )?;
         tx.commit()?;
+        Ok(intent)
+    }
+
+    /// `names` (ids, names or prefixes) as brand ids, after those of `ids`,
+    /// each once.
+    fn brand_ids(&mut self, names: &[String], mut ids: Vec<String>) -> Result<Vec<String>> {
+        for b in names {
+            let id = self.brand(b)?.id;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Address a live intent to more brands (ids, names or prefixes), e.g.
+    /// a draft made without any, before [`Vault::send_intent`]. Brands it is
+    /// addressed to already are left as they are.
+    ///
+    /// Nothing is signed again: the signed `IntentRequest` does not name its
+    /// brands (a brand is not told whom else the person asked), so the list
+    /// is the vault's own bookkeeping, and every brand, whenever added, gets
+    /// the very document (one id, one signature) the others got. Signing a
+    /// new one would put two different documents under one intent id, and
+    /// intakes that hold the first would refuse the second as a replay.
+    pub fn add_intent_brands(&mut self, id: &str, brands: &[String]) -> Result<Intent> {
+        let mut intent = self.intent(id)?;
+        if !intent.is_live(Utc::now()) {
+            return Err(Error::invalid(
+                "this intent is expired, withdrawn or accepted; it cannot be sent",
+            ));
+        }
+        let ids = self.brand_ids(brands, intent.brands.clone())?;
+        if ids == intent.brands {
+            return Ok(intent);
+        }
+        intent.brands = ids.clone();
+        intent.input.brands = ids;
+        let tx = self.conn().unchecked_transaction()?;
+        self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
+        tx.commit()?;
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok(intent)
     }
 
@@ -766,6 +804,11 @@ impl Vault {
         if !intent.is_live(Utc::now()) {
             return Err(Error::invalid(
                 "this intent is expired, withdrawn or accepted; it cannot be sent",
+            ));
+        }
+        if intent.brands.is_empty() {
+            return Err(Error::invalid(
+                "this intent is addressed to no brand (yet); choose at least one to send it to",
             ));
         }
         let addressees = self.addressees(&intent.brands, &intent.deliveries)?;

@@ -848,6 +848,116 @@ fn a_resend_to_a_brand_kit_intake_that_stored_the_intent_but_whose_answer_was_lo
     assert_eq!(stored_intents(&intake).len(), 1, "stored once");
 }
 
+// ---- drafts: brands named when sending ------------------------------------
+
+fn show(dir: &Path, id: &str) -> Value {
+    serde_json::from_str(&vrm_ok(dir, &["intent", "show", id, "--json"])).unwrap()
+}
+
+fn listed_status(dir: &Path, id: &str) -> String {
+    let list: Value = serde_json::from_str(&vrm_ok(dir, &["intent", "list", "--json"])).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["intent"]["id"] == id)
+        .map(|v| v["status"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+#[test]
+fn an_intent_made_without_brands_is_a_draft_whose_brands_are_named_when_it_is_sent() {
+    let (tmp, dir, _) = cli_vault();
+    vrm_ok(&dir, &["brand", "add", "Acme"]);
+    vrm_ok(&dir, &["brand", "add", "Beta"]);
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "lunch",
+            "--description",
+            "soup for one",
+            "--expires",
+            "3d",
+        ],
+    );
+    assert_eq!(listed_status(&dir, &id), "draft");
+    let made = show(&dir, &id);
+    assert_eq!(made["brands"], json!([]), "a draft names no brand");
+
+    // Sending a draft with no brand at all is a clear error, and records nothing.
+    vrm(&dir)
+        .args(["intent", "send", &id, "--no-http"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no brand").and(predicate::str::contains("--brand")));
+    // Naming a brand that does not exist changes nothing either.
+    vrm(&dir)
+        .args(["intent", "send", &id, "--brand", "nosuch", "--no-http"])
+        .assert()
+        .code(1);
+    let unchanged = show(&dir, &id);
+    assert_eq!(unchanged["brands"], json!([]));
+    assert_eq!(unchanged["deliveries"], json!([]));
+
+    // Named at send time: it goes to that brand, and is the document made.
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "send",
+            &id,
+            "--brand",
+            "acme",
+            "--out",
+            p(&out),
+            "--no-http",
+        ],
+    );
+    let sent = show(&dir, &id);
+    assert_eq!(sent["brands"].as_array().unwrap().len(), 1);
+    assert_eq!(sent["deliveries"][0]["status"], "sent");
+    assert_eq!(listed_status(&dir, &id), "sent");
+    let files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "a file for Acme only");
+    let delivered: Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let signed: Value = serde_json::from_str(made["document"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        delivered, signed,
+        "adding brands signs nothing again: the brand gets the document made at create"
+    );
+
+    // More brands may be added to a sent intent; the same document again.
+    vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "send",
+            &id,
+            "--brand",
+            "beta",
+            "--brand",
+            "acme",
+            "--out",
+            p(&out),
+            "--no-http",
+        ],
+    );
+    let again = show(&dir, &id);
+    assert_eq!(
+        again["brands"].as_array().unwrap().len(),
+        2,
+        "Acme is not listed twice"
+    );
+    assert_eq!(again["document"], made["document"]);
+}
+
 // ---- the intake stores whole documents or none ----------------------------
 
 /// A stored document's files in an intake folder (`intents`…), by name.
