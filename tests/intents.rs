@@ -958,6 +958,237 @@ fn an_intent_made_without_brands_is_a_draft_whose_brands_are_named_when_it_is_se
     assert_eq!(again["document"], made["document"]);
 }
 
+// ---- expired offers -------------------------------------------------------
+
+#[test]
+fn an_expired_offer_is_refused_at_import_and_nothing_is_kept() {
+    let (tmp, dir, _) = cli_vault();
+    let key_file = tmp.path().join("acme.key");
+    let did = vrm_ok(&dir, &["brand-kit", "keygen", "--out", p(&key_file)]);
+    let did = did.lines().next().unwrap().to_string();
+    vrm_ok(&dir, &["brand", "add", "Acme", "--did", &did]);
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "tyres",
+            "--description",
+            "four winter tyres",
+            "--expires",
+            "5d",
+            "--brand",
+            "acme",
+        ],
+    );
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    vrm_ok(
+        &dir,
+        &["intent", "send", &id, "--out", p(&out), "--no-http"],
+    );
+    let intent_file = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+
+    // The brand kit will not sign an offer that has ended already…
+    vrm(&dir)
+        .args([
+            "brand-kit",
+            "offer",
+            p(&intent_file),
+            "--identity",
+            p(&key_file),
+            "--price",
+            "300",
+            "--currency",
+            "EUR",
+            "--valid-until",
+            "2020-01-01T00:00:00Z",
+            "--out",
+            p(&tmp.path().join("never.json")),
+        ])
+        .assert()
+        .code(1);
+    // …so the brand's own key signs one that stood for an hour, two hours ago.
+    let key = BrandKey::parse(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    assert_eq!(key.signing.did(), did);
+    let intent_doc: Value = serde_json::from_slice(&std::fs::read(&intent_file).unwrap()).unwrap();
+    let now = Utc::now();
+    let expired = proof::issue_credential(
+        intent::OFFER,
+        &key.signing,
+        uuid::Uuid::new_v4(),
+        now - Duration::hours(2),
+        Some(now - Duration::hours(1)),
+        json!({
+            "id": intent_doc["issuer"],
+            "intentId": intent_doc["id"],
+            "price": "300",
+            "currency": "EUR",
+        }),
+    )
+    .unwrap();
+    let file = tmp.path().join("expired-offer.json");
+    std::fs::write(&file, serde_json::to_vec(&expired).unwrap()).unwrap();
+    vrm(&dir)
+        .args(["offer", "import", p(&file)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("expired"));
+    let offers: Value = serde_json::from_str(&vrm_ok(&dir, &["offer", "list", "--json"])).unwrap();
+    assert_eq!(offers, json!([]), "an expired offer is not kept");
+    assert_eq!(listed_status(&dir, &id), "sent", "the intent has no offer");
+
+    // The same offer, still standing, is taken: it was refused for its age only.
+    let fresh = proof::issue_credential(
+        intent::OFFER,
+        &key.signing,
+        uuid::Uuid::new_v4(),
+        now - Duration::hours(2),
+        Some(now + Duration::hours(1)),
+        expired["credentialSubject"].clone(),
+    )
+    .unwrap();
+    std::fs::write(&file, serde_json::to_vec(&fresh).unwrap()).unwrap();
+    vrm_ok(&dir, &["offer", "import", p(&file)]);
+    assert_eq!(listed_status(&dir, &id), "has-offers");
+}
+
+// ---- the lifecycle --------------------------------------------------------
+
+fn status_of(w: &mut World, id: &str) -> IntentStatus {
+    w.vault
+        .intents()
+        .unwrap()
+        .into_iter()
+        .find(|v| v.intent.id == id)
+        .unwrap()
+        .status
+}
+
+#[test]
+fn an_intent_goes_from_draft_to_sent_to_has_offers_to_accepted() {
+    let mut w = world();
+    let draft = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: "soup".into(),
+            expires_at: Utc::now() + Duration::days(2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        status_of(&mut w, &draft.id),
+        IntentStatus::Draft,
+        "made, not sent"
+    );
+
+    // Addressed to a brand with no inbox and sent nowhere: failed, still a draft.
+    w.vault
+        .add_intent_brands(&draft.id, &[w.brand.clone()])
+        .unwrap();
+    let round = w.vault.send_intent(&draft.id, None, true).unwrap();
+    assert_eq!(round[0].status, DeliveryStatus::Failed);
+    assert_eq!(
+        status_of(&mut w, &draft.id),
+        IntentStatus::Draft,
+        "a failed delivery does not make it sent"
+    );
+
+    let out = w.tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    w.vault.send_intent(&draft.id, Some(&out), false).unwrap();
+    assert_eq!(status_of(&mut w, &draft.id), IntentStatus::Sent);
+
+    let intent = w.vault.intent(&draft.id).unwrap();
+    let offer = w
+        .vault
+        .import_offer(&offer_bytes(&intent, &w.key.signing, "9.50"))
+        .unwrap();
+    assert_eq!(status_of(&mut w, &draft.id), IntentStatus::HasOffers);
+
+    w.vault.accept_offer(&offer.offer.id).unwrap();
+    assert_eq!(status_of(&mut w, &draft.id), IntentStatus::Accepted);
+    let accepted = w.vault.intent(&draft.id).unwrap();
+    assert_eq!(
+        accepted.status(accepted.input.expires_at + Duration::days(1), 1),
+        IntentStatus::Accepted,
+        "an accepted intent stays accepted after its end"
+    );
+}
+
+#[test]
+fn an_intent_is_expired_from_its_end_and_withdrawn_once_withdrawn() {
+    let mut w = world();
+    let intent = intent_for_acme(&mut w);
+    let intent = w.vault.intent(&intent.id).unwrap();
+    let end = intent.input.expires_at;
+    // Time under the test's control: the status at chosen moments.
+    assert_eq!(
+        intent.status(end - Duration::seconds(1), 0),
+        IntentStatus::Sent
+    );
+    assert_eq!(
+        intent.status(end - Duration::seconds(1), 2),
+        IntentStatus::HasOffers
+    );
+    assert_eq!(
+        intent.status(end, 0),
+        IntentStatus::Expired,
+        "offers are welcome until its end, not at it"
+    );
+    assert_eq!(
+        intent.status(end + Duration::days(1), 2),
+        IntentStatus::Expired,
+        "offers or not, an intent past its end is expired"
+    );
+    assert!(
+        !intent.is_live(end),
+        "an expired intent takes no more offers"
+    );
+
+    w.vault.withdraw_intent(&intent.id, None, false).unwrap();
+    assert_eq!(status_of(&mut w, &intent.id), IntentStatus::Withdrawn);
+    let withdrawn = w.vault.intent(&intent.id).unwrap();
+    assert_eq!(
+        withdrawn.status(end + Duration::days(1), 0),
+        IntentStatus::Withdrawn,
+        "withdrawn stays withdrawn after its end"
+    );
+
+    // And through the vault as time really passes: an intent that ends in a
+    // second or two.
+    let short = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: "soup, now".into(),
+            expires_at: Utc::now() + Duration::seconds(2),
+            brands: vec![w.brand.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let out = w.tmp.path().join("short");
+    std::fs::create_dir(&out).unwrap();
+    w.vault.send_intent(&short.id, Some(&out), false).unwrap();
+    let offer = offer_bytes(&short, &w.key.signing, "5");
+    while Utc::now() < short.input.expires_at {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(status_of(&mut w, &short.id), IntentStatus::Expired);
+    let err = w.vault.import_offer(&offer).unwrap_err();
+    assert!(
+        err.to_string().contains("expired"),
+        "an expired intent takes no offer: {err}"
+    );
+}
+
 // ---- the intake stores whole documents or none ----------------------------
 
 /// A stored document's files in an intake folder (`intents`…), by name.
