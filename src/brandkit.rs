@@ -234,6 +234,14 @@ pub fn acknowledge(
     )
 }
 
+/// How the names of the intake's files being written begin (they end in
+/// `.part`); such a file is never a stored document.
+pub const INCOMING_PREFIX: &str = ".incoming-";
+
+fn replay(kind: &str, name: &str) -> Error {
+    Error::Replay(format!("{kind} {name} was received before"))
+}
+
 /// Largest document the intake takes.
 pub const MAX_INTAKE_BYTES: usize = 1024 * 1024;
 
@@ -378,24 +386,38 @@ impl Intake {
             }
             ("withdrawals", received.id.clone())
         };
-        let path = self.dir.join(folder).join(format!("{name}.json"));
-        // create_new: an id seen before is a replay and is not stored again.
-        let mut file = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(Error::Replay(format!(
-                    "{} {} was received before",
-                    received.kind, name
-                )));
+        let folder = self.dir.join(folder);
+        let path = folder.join(format!("{name}.json"));
+        if path.exists() {
+            return Err(replay(&received.kind, &name));
+        }
+        // Written whole to a temporary file beside it, synced, then renamed
+        // into place: a write that fails (or a crash) leaves at most a
+        // `.incoming-*.part` file, which is not `<id>.json`, so a resend is
+        // not mistaken for a replay of an intent never fully stored.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(INCOMING_PREFIX)
+            .suffix(".part")
+            .tempfile_in(&folder)
+            .map_err(|e| Error::io(&folder, e))?;
+        std::io::Write::write_all(&mut tmp, body).map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(tmp.path(), e))?;
+        // No-clobber: of two copies of one id arriving at once, one is
+        // stored and the other is a replay.
+        match tmp.persist_noclobber(&path) {
+            Ok(_) => {}
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(replay(&received.kind, &name));
             }
-            Err(e) => return Err(Error::io(&path, e)),
-        };
-        std::io::Write::write_all(&mut file, body).map_err(|e| Error::io(&path, e))?;
-        file.sync_all().map_err(|e| Error::io(&path, e))?;
+            Err(e) => return Err(Error::io(&path, e.error)),
+        }
+        // The rename itself must outlive a crash too.
+        #[cfg(unix)]
+        std::fs::File::open(&folder)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(&folder, e))?;
         Ok(received)
     }
 }

@@ -195,8 +195,9 @@ pub struct Offer {
     pub id: String,
     /// The intent it answers.
     pub intent: String,
-    /// The brand whose known `did:key` signed it; `None` when the signer is
-    /// not a known brand (shown as unverified, never trusted silently).
+    /// The brand, among those the intent was sent to, whose known `did:key`
+    /// signed it; `None` when the signer is not one of them (shown as
+    /// unverified, never trusted silently).
     pub brand: Option<String>,
     /// The signer's `did:key`.
     pub signer: String,
@@ -224,10 +225,13 @@ pub struct Offer {
 pub struct OfferView {
     /// The offer.
     pub offer: Offer,
-    /// The brand's name, if the signer is a known brand.
+    /// The brand's name, when the offer is verified.
     pub brand_name: Option<String>,
-    /// Signed by a known brand's key.
+    /// Signed by the key of a brand the intent was sent to.
     pub verified: bool,
+    /// Why it is not verified (signed by a brand the intent was not sent
+    /// to, or by a key no brand has).
+    pub unverified_reason: Option<String>,
     /// Past its validity.
     pub expired: bool,
 }
@@ -299,6 +303,23 @@ fn check_text(what: &str, s: &str, max: usize, required: bool) -> Result<Option<
     Ok(Some(t.to_string()))
 }
 
+/// Why an offer is not verified; `None` when it is.
+fn unverified_reason(offer: &Offer, known: Option<&Brand>) -> Option<String> {
+    if offer.brand.is_some() {
+        return None;
+    }
+    Some(match known {
+        Some(b) => format!(
+            "signed by {}, a brand of yours this intent was not sent to",
+            b.name
+        ),
+        None => format!(
+            "signed by {}, which is not the did:key of any brand of yours",
+            offer.signer
+        ),
+    })
+}
+
 fn secs(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
@@ -331,10 +352,26 @@ impl Intent {
     }
 }
 
+/// How an inbox took a posted document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    /// It stored it (2xx).
+    Stored,
+    /// It answered 409: it holds a document of this id already (a
+    /// `vrm brand-kit serve` intake answers a replay so). Typically an
+    /// earlier attempt reached it but its answer did not reach us (a
+    /// timeout), so the document is delivered.
+    AlreadyHeld,
+}
+
+/// The note kept with a delivery the inbox already held.
+pub const ALREADY_HELD: &str = "already held by the inbox (it answered 409 to a repeat)";
+
 /// Post a document to an inbox: [`DELIVERY_ATTEMPTS`] tries with backoff;
-/// a 4xx answer is final (the brand refused it), a 5xx or a network error is
-/// tried again. `Ok(())` on 2xx.
-pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<(), String> {
+/// a 5xx or a network error is tried again; a 409 means the inbox holds it
+/// already ([`Posted::AlreadyHeld`]); any other 4xx is final (the brand
+/// refused it) and is the `Err`, with the inbox's answer.
+pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<Posted, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(DELIVERY_TIMEOUT))
         .http_status_as_error(false)
@@ -354,7 +391,10 @@ pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<(), String> 
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
                 if (200..300).contains(&status) {
-                    return Ok(());
+                    return Ok(Posted::Stored);
+                }
+                if status == 409 {
+                    return Ok(Posted::AlreadyHeld);
                 }
                 let text = resp
                     .body_mut()
@@ -469,15 +509,18 @@ impl Outbox {
                     let result = check_inbox(url)
                         .map_err(|e| e.to_string())
                         .and_then(|_| post_document(url, self.document.as_bytes()));
+                    let (status, reason) = match result {
+                        Ok(Posted::Stored) => (DeliveryStatus::Sent, None),
+                        Ok(Posted::AlreadyHeld) => {
+                            (DeliveryStatus::Sent, Some(ALREADY_HELD.to_string()))
+                        }
+                        Err(why) => (DeliveryStatus::Failed, Some(why)),
+                    };
                     out.push(Delivery {
                         brand: brand.brand.clone(),
-                        status: if result.is_ok() {
-                            DeliveryStatus::Sent
-                        } else {
-                            DeliveryStatus::Failed
-                        },
+                        status,
                         to: url.clone(),
-                        reason: result.err(),
+                        reason,
                         at: Utc::now(),
                     });
                 }
@@ -568,18 +611,9 @@ impl Vault {
         if input.expires_at > now + chrono::Duration::days(MAX_INTENT_DAYS) {
             return Err(Error::invalid("an intent may run at most a year"));
         }
-        let mut brands = Vec::new();
-        for b in &input.brands {
-            let id = self.brand(b)?.id;
-            if !brands.contains(&id) {
-                brands.push(id);
-            }
-        }
-        if brands.is_empty() {
-            return Err(Error::invalid(
-                "choose at least one brand to send the intent to",
-            ));
-        }
+        // No brand yet is a draft: they may be named when it is sent
+        // (see `add_intent_brands`).
+        let brands = self.brand_ids(&input.brands, Vec::new())?;
         // Kept as ids, not as typed (a name): deleting a brand must leave
         // its name nowhere (see `forget_brand_in_intents`).
         input.brands = brands.clone();
@@ -680,9 +714,56 @@ impl Vault {
             AuditAction::IntentCreated,
             None,
             Some(&id),
-            format!("intent made for {} brand(s)", intent.brands.len()),
+            if intent.brands.is_empty() {
+                "intent made as a draft, for no brand yet".to_string()
+            } else {
+                format!("intent made for {} brand(s)", intent.brands.len())
+            },
         )?;
         tx.commit()?;
+        Ok(intent)
+    }
+
+    /// `names` (ids, names or prefixes) as brand ids, after those of `ids`,
+    /// each once.
+    fn brand_ids(&mut self, names: &[String], mut ids: Vec<String>) -> Result<Vec<String>> {
+        for b in names {
+            let id = self.brand(b)?.id;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Address a live intent to more brands (ids, names or prefixes), e.g.
+    /// a draft made without any, before [`Vault::send_intent`]. Brands it is
+    /// addressed to already are left as they are.
+    ///
+    /// Nothing is signed again: the signed `IntentRequest` does not name its
+    /// brands (a brand is not told whom else the person asked), so the list
+    /// is the vault's own bookkeeping, and every brand, whenever added, gets
+    /// the very document (one id, one signature) the others got. Signing a
+    /// new one would put two different documents under one intent id, and
+    /// intakes that hold the first would refuse the second as a replay.
+    pub fn add_intent_brands(&mut self, id: &str, brands: &[String]) -> Result<Intent> {
+        let mut intent = self.intent(id)?;
+        if !intent.is_live(Utc::now()) {
+            return Err(Error::invalid(
+                "this intent is expired, withdrawn or accepted; it cannot be sent",
+            ));
+        }
+        let ids = self.brand_ids(brands, intent.brands.clone())?;
+        if ids == intent.brands {
+            return Ok(intent);
+        }
+        intent.brands = ids.clone();
+        intent.input.brands = ids;
+        let tx = self.conn().unchecked_transaction()?;
+        self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
+        tx.commit()?;
+        // The old version's page images leave the WAL (as for records).
+        store::checkpoint_truncate(self.conn())?;
         Ok(intent)
     }
 
@@ -723,6 +804,11 @@ impl Vault {
         if !intent.is_live(Utc::now()) {
             return Err(Error::invalid(
                 "this intent is expired, withdrawn or accepted; it cannot be sent",
+            ));
+        }
+        if intent.brands.is_empty() {
+            return Err(Error::invalid(
+                "this intent is addressed to no brand (yet); choose at least one to send it to",
             ));
         }
         let addressees = self.addressees(&intent.brands, &intent.deliveries)?;
@@ -981,11 +1067,16 @@ impl Vault {
         if store::doc(self.conn(), OFFER_KIND, &id)?.is_some() {
             return Err(Error::invalid("this offer was imported already"));
         }
-        let brand = match self.brand_by_did(&vc.signer) {
+        // Verified only when signed by the did:key of a brand this intent
+        // was addressed to: a brand the person knows but never asked may
+        // still answer (the intent may have been passed on), and its offer
+        // is kept, but shown unverified with the reason.
+        let known = match self.brand_by_did(&vc.signer) {
             Ok(b) => Some(b),
             Err(Error::UnknownSigner(_)) => None,
             Err(e) => return Err(e),
         };
+        let brand = known.clone().filter(|b| intent.brands.contains(&b.id));
         let offer = Offer {
             id: id.clone(),
             intent: intent.id.clone(),
@@ -1000,26 +1091,30 @@ impl Vault {
             decided_at: None,
             document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
         };
+        // Kept with the known brand that signed it, addressed or not, so it
+        // goes when that brand is deleted.
+        let signed_by = known.as_ref().map(|b| b.id.as_str());
         let tx = self.conn().unchecked_transaction()?;
-        self.insert_doc(&tx, OFFER_KIND, &id, offer.brand.as_deref(), &offer)?;
+        self.insert_doc(&tx, OFFER_KIND, &id, signed_by, &offer)?;
         self.append_audit(
             &tx,
             AuditAction::OfferImported,
-            offer.brand.as_deref(),
+            signed_by,
             Some(&id),
             format!(
                 "offer for intent {} ({})",
                 &intent.id[..8],
-                if brand.is_some() {
-                    "signed by a known brand"
-                } else {
-                    "unverified signer"
+                match (&brand, &known) {
+                    (Some(_), _) => "signed by a brand it was sent to",
+                    (None, Some(_)) => "unverified: a known brand it was not sent to",
+                    (None, None) => "unverified signer",
                 }
             ),
         )?;
         tx.commit()?;
         Ok(OfferView {
             verified: brand.is_some(),
+            unverified_reason: unverified_reason(&offer, known.as_ref()),
             brand_name: brand.map(|b| b.name),
             expired: false,
             offer,
@@ -1042,16 +1137,29 @@ impl Vault {
                 .then(pa.cmp(&pb))
                 .then(a.id.cmp(&b.id))
         });
-        let names: BTreeMap<String, String> =
-            self.brands()?.into_iter().map(|b| (b.id, b.name)).collect();
+        let brands = self.brands()?;
+        let names: BTreeMap<&str, &str> = brands
+            .iter()
+            .map(|b| (b.id.as_str(), b.name.as_str()))
+            .collect();
         let now = Utc::now();
         Ok(list
             .into_iter()
-            .map(|offer| OfferView {
-                brand_name: offer.brand.as_ref().and_then(|b| names.get(b).cloned()),
-                verified: offer.brand.is_some(),
-                expired: offer.valid_until.is_some_and(|u| now >= u),
-                offer,
+            .map(|offer| {
+                let known = brands
+                    .iter()
+                    .find(|b| b.did.as_deref() == Some(offer.signer.as_str()));
+                OfferView {
+                    brand_name: offer
+                        .brand
+                        .as_deref()
+                        .and_then(|b| names.get(b))
+                        .map(|n| n.to_string()),
+                    verified: offer.brand.is_some(),
+                    unverified_reason: unverified_reason(&offer, known),
+                    expired: offer.valid_until.is_some_and(|u| now >= u),
+                    offer,
+                }
             })
             .collect())
     }
@@ -1082,9 +1190,10 @@ impl Vault {
         }
         if decision == OfferDecision::Accepted {
             if offer.brand.is_none() {
+                let known = self.brand_by_did(&offer.signer).ok();
+                let why = unverified_reason(&offer, known.as_ref()).unwrap_or_default();
                 return Err(Error::UnknownSigner(format!(
-                    "the offer is signed by {}, which is not a known brand; add the brand's did:key before accepting",
-                    offer.signer
+                    "the offer is unverified ({why}); only an offer signed by a brand the intent was sent to can be accepted"
                 )));
             }
             if offer.valid_until.is_some_and(|u| now >= u) {

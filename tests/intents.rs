@@ -3,15 +3,20 @@
 //! person imports, verifies and accepts it; tampered, expired, replayed and
 //! wrongly-signed documents are refused.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Std, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, Utc};
 use predicates::prelude::*;
 use serde_json::{Value, json};
+use vrm_vault::brandkit::{self, BrandKey};
 use vrm_vault::did::SigningKey;
-use vrm_vault::proof;
+use vrm_vault::intent::{self, Delivery, DeliveryStatus, Intent, IntentInput, IntentStatus};
+use vrm_vault::{BrandInput, proof};
 
 use crate::util::*;
 
@@ -432,7 +437,7 @@ fn offers_that_are_tampered_expired_unknown_or_not_for_us_are_refused_or_flagged
         ])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("not a known brand"));
+        .stderr(predicate::str::contains("not the did:key of any brand"));
     // An offer for someone else's intent.
     let key = SigningKey::generate().unwrap();
     let foreign_id = uuid::Uuid::new_v4();
@@ -571,4 +576,737 @@ fn delivery_needs_no_vault_and_a_second_send_does_not_post_again() {
     let deliveries = shown["deliveries"].as_array().unwrap();
     assert_eq!(deliveries.len(), 2);
     assert!(deliveries.iter().all(|d| d["status"] == "sent"), "{shown}");
+}
+
+// ---- verification of offers: only the brands the intent was sent to ------
+
+/// An intent from the World's person to Acme only, delivered as a file.
+fn intent_for_acme(w: &mut World) -> Intent {
+    let intent = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: "vegetarian lunch for two".into(),
+            expires_at: Utc::now() + Duration::days(7),
+            brands: vec![w.brand.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let out = w.tmp.path().join(format!("out-{}", &intent.id[..8]));
+    std::fs::create_dir(&out).unwrap();
+    w.vault.send_intent(&intent.id, Some(&out), false).unwrap();
+    intent
+}
+
+fn offer_bytes(intent: &Intent, key: &SigningKey, price: &str) -> Vec<u8> {
+    let (offer, _) = intent::make_offer(
+        intent.document.as_bytes(),
+        key,
+        price,
+        "EUR",
+        None,
+        None,
+        Utc::now(),
+    )
+    .unwrap();
+    serde_json::to_vec(&offer).unwrap()
+}
+
+#[test]
+fn an_offer_from_a_known_brand_the_intent_was_not_sent_to_is_kept_unverified_with_the_reason() {
+    let mut w = world();
+    let beta = BrandKey::generate().unwrap();
+    w.vault
+        .add_brand(&BrandInput {
+            name: Some("Beta Bistro".into()),
+            did: Some(beta.signing.did()),
+            ..Default::default()
+        })
+        .unwrap();
+    let intent = intent_for_acme(&mut w);
+
+    // Beta is a brand the person knows, with its real did:key, but the
+    // intent never went to it (it may have been passed on).
+    let from_beta = w
+        .vault
+        .import_offer(&offer_bytes(&intent, &beta.signing, "18"))
+        .expect("an offer from a brand not asked is kept, not refused");
+    assert!(
+        !from_beta.verified,
+        "an offer signed by a brand the intent was not sent to must not be verified"
+    );
+    assert_eq!(
+        from_beta.offer.brand, None,
+        "it is not tied to Beta as its brand"
+    );
+    let why = from_beta.unverified_reason.clone().unwrap_or_default();
+    assert!(
+        why.contains("Beta Bistro") && why.contains("not sent to"),
+        "the reason says which brand signed it and that it was not asked: {why:?}"
+    );
+
+    // Acme, which it was sent to: verified.
+    let from_acme = w
+        .vault
+        .import_offer(&offer_bytes(&intent, &w.key.signing, "20"))
+        .unwrap();
+    assert!(
+        from_acme.verified,
+        "Acme was sent the intent: its offer is verified"
+    );
+    assert_eq!(from_acme.unverified_reason, None);
+    assert_eq!(from_acme.brand_name.as_deref(), Some("Acme"));
+
+    // The list says the same, and the unverified one cannot be accepted.
+    let list = w.vault.offers(Some(&intent.id)).unwrap();
+    let listed = list
+        .iter()
+        .find(|v| v.offer.id == from_beta.offer.id)
+        .unwrap();
+    assert!(!listed.verified, "listed as unverified too");
+    assert_eq!(listed.unverified_reason.as_deref(), Some(why.as_str()));
+    let err = w.vault.accept_offer(&from_beta.offer.id).unwrap_err();
+    assert_eq!(err.code(), "document.unknown_signer");
+    assert!(
+        err.to_string().contains("not sent to"),
+        "accepting says why it is refused: {err}"
+    );
+    w.vault.accept_offer(&from_acme.offer.id).unwrap();
+}
+
+// ---- delivery over HTTP: retries, refusals, and what the inbox holds ------
+
+/// A loopback inbox answering the scripted statuses in turn (then 599),
+/// one request per connection; counts requests.
+struct ScriptedInbox {
+    url: String,
+    hits: Arc<AtomicUsize>,
+}
+
+fn scripted_inbox(answers: &[u16]) -> ScriptedInbox {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (answers, counter) = (answers.to_vec(), hits.clone());
+    // Left running (blocked in accept) when the test ends.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':')
+                    && k.trim().eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let status = answers.get(n).copied().unwrap_or(599);
+            let text = format!("{{\"code\":\"scripted\",\"message\":\"answer {status}\"}}");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+            let _ = stream.flush();
+        }
+    });
+    ScriptedInbox { url, hits }
+}
+
+/// Send a fresh intent to the World's brand, whose inbox is `url`; returns
+/// the round and the intent as recorded.
+fn send_to_inbox(w: &mut World, url: &str) -> (Vec<Delivery>, Intent) {
+    w.vault
+        .update_brand(
+            &w.brand,
+            &BrandInput {
+                inbox: Some(url.to_string()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let intent = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "bicycle".into(),
+            description: "a city bike".into(),
+            expires_at: Utc::now() + Duration::days(3),
+            brands: vec![w.brand.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let round = w.vault.send_intent(&intent.id, None, true).unwrap();
+    let recorded = w.vault.intent(&intent.id).unwrap();
+    (round, recorded)
+}
+
+#[test]
+fn a_5xx_answer_is_retried_and_the_next_success_is_a_delivery() {
+    let mut w = world();
+    let inbox = scripted_inbox(&[503, 201]);
+    let (round, intent) = send_to_inbox(&mut w, &inbox.url);
+    assert_eq!(
+        inbox.hits.load(Ordering::SeqCst),
+        2,
+        "a 503 is tried again, and the 201 ends the tries"
+    );
+    assert_eq!(round.len(), 1);
+    assert_eq!(round[0].status, DeliveryStatus::Sent, "{round:?}");
+    assert_eq!(round[0].reason, None);
+    assert_eq!(
+        intent.deliveries, round,
+        "the round is kept with the intent"
+    );
+    assert_eq!(intent.status(Utc::now(), 0), IntentStatus::Sent);
+}
+
+#[test]
+fn a_4xx_answer_other_than_409_ends_the_attempts_at_once_with_a_failed_status_and_the_reason() {
+    let mut w = world();
+    let inbox = scripted_inbox(&[422, 201, 201]);
+    let (round, intent) = send_to_inbox(&mut w, &inbox.url);
+    assert_eq!(
+        inbox.hits.load(Ordering::SeqCst),
+        1,
+        "a refusal (4xx) is final: no second try"
+    );
+    assert_eq!(round[0].status, DeliveryStatus::Failed, "{round:?}");
+    let reason = round[0].reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains("422") && reason.contains("answer 422"),
+        "the reason gives the inbox's status and answer: {reason:?}"
+    );
+    assert_eq!(intent.deliveries, round);
+    assert_eq!(
+        intent.status(Utc::now(), 0),
+        IntentStatus::Draft,
+        "an intent no brand took is still a draft"
+    );
+}
+
+#[test]
+fn a_409_from_the_inbox_is_recorded_as_delivered() {
+    let mut w = world();
+    let inbox = scripted_inbox(&[409, 201]);
+    let (round, intent) = send_to_inbox(&mut w, &inbox.url);
+    assert_eq!(
+        inbox.hits.load(Ordering::SeqCst),
+        1,
+        "a 409 is an answer, not tried again"
+    );
+    assert_eq!(
+        round[0].status,
+        DeliveryStatus::Sent,
+        "409: the inbox holds this intent already, so it is delivered: {round:?}"
+    );
+    assert_eq!(round[0].reason.as_deref(), Some(intent::ALREADY_HELD));
+    assert_eq!(intent.status(Utc::now(), 0), IntentStatus::Sent);
+}
+
+#[test]
+fn a_resend_to_a_brand_kit_intake_that_stored_the_intent_but_whose_answer_was_lost_is_delivered() {
+    let mut w = world();
+    let tmp = tempfile::tempdir().unwrap();
+    let intake = intake(&tmp.path().join("intake"));
+    w.vault
+        .update_brand(
+            &w.brand,
+            &BrandInput {
+                inbox: Some(intake.url.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let intent = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: "soup".into(),
+            expires_at: Utc::now() + Duration::days(1),
+            brands: vec![w.brand.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    // An earlier attempt reached the intake, which stored the intent, but
+    // its answer never came back (a timeout): the vault recorded nothing.
+    assert_eq!(post(&intake.url, intent.document.as_bytes()).0, 201);
+    let round = w.vault.send_intent(&intent.id, None, true).unwrap();
+    assert_eq!(
+        round[0].status,
+        DeliveryStatus::Sent,
+        "brand-kit serve answers the repeat with 409, which means it has it: {round:?}"
+    );
+    assert_eq!(round[0].reason.as_deref(), Some(intent::ALREADY_HELD));
+    assert_eq!(stored_intents(&intake).len(), 1, "stored once");
+}
+
+// ---- drafts: brands named when sending ------------------------------------
+
+fn show(dir: &Path, id: &str) -> Value {
+    serde_json::from_str(&vrm_ok(dir, &["intent", "show", id, "--json"])).unwrap()
+}
+
+fn listed_status(dir: &Path, id: &str) -> String {
+    let list: Value = serde_json::from_str(&vrm_ok(dir, &["intent", "list", "--json"])).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["intent"]["id"] == id)
+        .map(|v| v["status"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+#[test]
+fn an_intent_made_without_brands_is_a_draft_whose_brands_are_named_when_it_is_sent() {
+    let (tmp, dir, _) = cli_vault();
+    vrm_ok(&dir, &["brand", "add", "Acme"]);
+    vrm_ok(&dir, &["brand", "add", "Beta"]);
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "lunch",
+            "--description",
+            "soup for one",
+            "--expires",
+            "3d",
+        ],
+    );
+    assert_eq!(listed_status(&dir, &id), "draft");
+    let made = show(&dir, &id);
+    assert_eq!(made["brands"], json!([]), "a draft names no brand");
+
+    // Sending a draft with no brand at all is a clear error, and records nothing.
+    vrm(&dir)
+        .args(["intent", "send", &id, "--no-http"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no brand").and(predicate::str::contains("--brand")));
+    // Naming a brand that does not exist changes nothing either.
+    vrm(&dir)
+        .args(["intent", "send", &id, "--brand", "nosuch", "--no-http"])
+        .assert()
+        .code(1);
+    let unchanged = show(&dir, &id);
+    assert_eq!(unchanged["brands"], json!([]));
+    assert_eq!(unchanged["deliveries"], json!([]));
+
+    // Named at send time: it goes to that brand, and is the document made.
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "send",
+            &id,
+            "--brand",
+            "acme",
+            "--out",
+            p(&out),
+            "--no-http",
+        ],
+    );
+    let sent = show(&dir, &id);
+    assert_eq!(sent["brands"].as_array().unwrap().len(), 1);
+    assert_eq!(sent["deliveries"][0]["status"], "sent");
+    assert_eq!(listed_status(&dir, &id), "sent");
+    let files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "a file for Acme only");
+    let delivered: Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let signed: Value = serde_json::from_str(made["document"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        delivered, signed,
+        "adding brands signs nothing again: the brand gets the document made at create"
+    );
+
+    // More brands may be added to a sent intent; the same document again.
+    vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "send",
+            &id,
+            "--brand",
+            "beta",
+            "--brand",
+            "acme",
+            "--out",
+            p(&out),
+            "--no-http",
+        ],
+    );
+    let again = show(&dir, &id);
+    assert_eq!(
+        again["brands"].as_array().unwrap().len(),
+        2,
+        "Acme is not listed twice"
+    );
+    assert_eq!(again["document"], made["document"]);
+}
+
+// ---- expired offers -------------------------------------------------------
+
+#[test]
+fn an_expired_offer_is_refused_at_import_and_nothing_is_kept() {
+    let (tmp, dir, _) = cli_vault();
+    let key_file = tmp.path().join("acme.key");
+    let did = vrm_ok(&dir, &["brand-kit", "keygen", "--out", p(&key_file)]);
+    let did = did.lines().next().unwrap().to_string();
+    vrm_ok(&dir, &["brand", "add", "Acme", "--did", &did]);
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "tyres",
+            "--description",
+            "four winter tyres",
+            "--expires",
+            "5d",
+            "--brand",
+            "acme",
+        ],
+    );
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    vrm_ok(
+        &dir,
+        &["intent", "send", &id, "--out", p(&out), "--no-http"],
+    );
+    let intent_file = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+
+    // The brand kit will not sign an offer that has ended already…
+    vrm(&dir)
+        .args([
+            "brand-kit",
+            "offer",
+            p(&intent_file),
+            "--identity",
+            p(&key_file),
+            "--price",
+            "300",
+            "--currency",
+            "EUR",
+            "--valid-until",
+            "2020-01-01T00:00:00Z",
+            "--out",
+            p(&tmp.path().join("never.json")),
+        ])
+        .assert()
+        .code(1);
+    // …so the brand's own key signs one that stood for an hour, two hours ago.
+    let key = BrandKey::parse(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    assert_eq!(key.signing.did(), did);
+    let intent_doc: Value = serde_json::from_slice(&std::fs::read(&intent_file).unwrap()).unwrap();
+    let now = Utc::now();
+    let expired = proof::issue_credential(
+        intent::OFFER,
+        &key.signing,
+        uuid::Uuid::new_v4(),
+        now - Duration::hours(2),
+        Some(now - Duration::hours(1)),
+        json!({
+            "id": intent_doc["issuer"],
+            "intentId": intent_doc["id"],
+            "price": "300",
+            "currency": "EUR",
+        }),
+    )
+    .unwrap();
+    let file = tmp.path().join("expired-offer.json");
+    std::fs::write(&file, serde_json::to_vec(&expired).unwrap()).unwrap();
+    vrm(&dir)
+        .args(["offer", "import", p(&file)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("expired"));
+    let offers: Value = serde_json::from_str(&vrm_ok(&dir, &["offer", "list", "--json"])).unwrap();
+    assert_eq!(offers, json!([]), "an expired offer is not kept");
+    assert_eq!(listed_status(&dir, &id), "sent", "the intent has no offer");
+
+    // The same offer, still standing, is taken: it was refused for its age only.
+    let fresh = proof::issue_credential(
+        intent::OFFER,
+        &key.signing,
+        uuid::Uuid::new_v4(),
+        now - Duration::hours(2),
+        Some(now + Duration::hours(1)),
+        expired["credentialSubject"].clone(),
+    )
+    .unwrap();
+    std::fs::write(&file, serde_json::to_vec(&fresh).unwrap()).unwrap();
+    vrm_ok(&dir, &["offer", "import", p(&file)]);
+    assert_eq!(listed_status(&dir, &id), "has-offers");
+}
+
+// ---- the lifecycle --------------------------------------------------------
+
+fn status_of(w: &mut World, id: &str) -> IntentStatus {
+    w.vault
+        .intents()
+        .unwrap()
+        .into_iter()
+        .find(|v| v.intent.id == id)
+        .unwrap()
+        .status
+}
+
+#[test]
+fn an_intent_goes_from_draft_to_sent_to_has_offers_to_accepted() {
+    let mut w = world();
+    let draft = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: "soup".into(),
+            expires_at: Utc::now() + Duration::days(2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        status_of(&mut w, &draft.id),
+        IntentStatus::Draft,
+        "made, not sent"
+    );
+
+    // Addressed to a brand with no inbox and sent nowhere: failed, still a draft.
+    w.vault
+        .add_intent_brands(&draft.id, &[w.brand.clone()])
+        .unwrap();
+    let round = w.vault.send_intent(&draft.id, None, true).unwrap();
+    assert_eq!(round[0].status, DeliveryStatus::Failed);
+    assert_eq!(
+        status_of(&mut w, &draft.id),
+        IntentStatus::Draft,
+        "a failed delivery does not make it sent"
+    );
+
+    let out = w.tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    w.vault.send_intent(&draft.id, Some(&out), false).unwrap();
+    assert_eq!(status_of(&mut w, &draft.id), IntentStatus::Sent);
+
+    let intent = w.vault.intent(&draft.id).unwrap();
+    let offer = w
+        .vault
+        .import_offer(&offer_bytes(&intent, &w.key.signing, "9.50"))
+        .unwrap();
+    assert_eq!(status_of(&mut w, &draft.id), IntentStatus::HasOffers);
+
+    w.vault.accept_offer(&offer.offer.id).unwrap();
+    assert_eq!(status_of(&mut w, &draft.id), IntentStatus::Accepted);
+    let accepted = w.vault.intent(&draft.id).unwrap();
+    assert_eq!(
+        accepted.status(accepted.input.expires_at + Duration::days(1), 1),
+        IntentStatus::Accepted,
+        "an accepted intent stays accepted after its end"
+    );
+}
+
+#[test]
+fn an_intent_is_expired_from_its_end_and_withdrawn_once_withdrawn() {
+    let mut w = world();
+    let intent = intent_for_acme(&mut w);
+    let intent = w.vault.intent(&intent.id).unwrap();
+    let end = intent.input.expires_at;
+    // Time under the test's control: the status at chosen moments.
+    assert_eq!(
+        intent.status(end - Duration::seconds(1), 0),
+        IntentStatus::Sent
+    );
+    assert_eq!(
+        intent.status(end - Duration::seconds(1), 2),
+        IntentStatus::HasOffers
+    );
+    assert_eq!(
+        intent.status(end, 0),
+        IntentStatus::Expired,
+        "offers are welcome until its end, not at it"
+    );
+    assert_eq!(
+        intent.status(end + Duration::days(1), 2),
+        IntentStatus::Expired,
+        "offers or not, an intent past its end is expired"
+    );
+    assert!(
+        !intent.is_live(end),
+        "an expired intent takes no more offers"
+    );
+
+    w.vault.withdraw_intent(&intent.id, None, false).unwrap();
+    assert_eq!(status_of(&mut w, &intent.id), IntentStatus::Withdrawn);
+    let withdrawn = w.vault.intent(&intent.id).unwrap();
+    assert_eq!(
+        withdrawn.status(end + Duration::days(1), 0),
+        IntentStatus::Withdrawn,
+        "withdrawn stays withdrawn after its end"
+    );
+
+    // And through the vault as time really passes: an intent that ends in a
+    // second or two.
+    let short = w
+        .vault
+        .create_intent(&IntentInput {
+            category: "lunch".into(),
+            description: "soup, now".into(),
+            expires_at: Utc::now() + Duration::seconds(2),
+            brands: vec![w.brand.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let out = w.tmp.path().join("short");
+    std::fs::create_dir(&out).unwrap();
+    w.vault.send_intent(&short.id, Some(&out), false).unwrap();
+    let offer = offer_bytes(&short, &w.key.signing, "5");
+    while Utc::now() < short.input.expires_at {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(status_of(&mut w, &short.id), IntentStatus::Expired);
+    let err = w.vault.import_offer(&offer).unwrap_err();
+    assert!(
+        err.to_string().contains("expired"),
+        "an expired intent takes no offer: {err}"
+    );
+}
+
+// ---- the intake stores whole documents or none ----------------------------
+
+/// A stored document's files in an intake folder (`intents`…), by name.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[cfg(unix)]
+#[test]
+fn an_intake_that_dies_while_writing_leaves_no_stored_intent_so_the_resend_is_taken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("intake");
+    let key = SigningKey::generate().unwrap();
+    let now = Utc::now();
+    let id = uuid::Uuid::new_v4();
+    // Larger than the file size limit below.
+    let doc = proof::issue_credential(
+        "IntentRequest",
+        &key,
+        id,
+        now,
+        Some(now + Duration::days(1)),
+        json!({
+            "intentId": format!("urn:uuid:{id}"),
+            "category": "lunch",
+            "description": "soup ".repeat(2000),
+        }),
+    )
+    .unwrap();
+    let body = serde_json::to_vec(&doc).unwrap();
+    assert!(body.len() > 8 * 1024);
+
+    // An intake whose writes stop at 1 KiB or less (`ulimit -f`): the write
+    // of the intent fails part way and SIGXFSZ ends the process, as a crash
+    // or a full disk would.
+    let bin = assert_cmd::cargo::cargo_bin("vrm");
+    let mut child = Std::new("sh")
+        .args([
+            "-c",
+            "ulimit -c 0; ulimit -f 1; exec \"$0\" brand-kit serve --addr 127.0.0.1:0 --dir \"$1\"",
+        ])
+        .arg(&bin)
+        .arg(&dir)
+        .current_dir(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let answer = agent
+        .post(line.trim())
+        .header("Content-Type", "application/json")
+        .send(&body[..]);
+    assert!(
+        answer.is_err(),
+        "the limited intake dies before it answers: {:?}",
+        answer.map(|r| r.status())
+    );
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "it was killed by the size limit");
+
+    let intents = dir.join("intents");
+    let left = names_in(&intents);
+    assert!(
+        left.iter()
+            .all(|n| n.starts_with(brandkit::INCOMING_PREFIX) && n.ends_with(".part")),
+        "only a partial temporary file is left, never {id}.json: {left:?}"
+    );
+    assert!(
+        !left.is_empty(),
+        "the test needs the partial write to have happened"
+    );
+
+    // The brand restarts its intake; the person's retry is stored, not
+    // refused as a replay of the intent it never stored whole.
+    let intake = intake(&dir);
+    let (status, answer) = post(&intake.url, &body);
+    assert_eq!(
+        status, 201,
+        "a leftover temporary file is not a stored intent: {answer}"
+    );
+    assert_eq!(
+        std::fs::read(intents.join(format!("{id}.json"))).unwrap(),
+        body,
+        "stored whole"
+    );
+    // The same id again (in-process): a replay, refused before any write.
+    let taker = brandkit::Intake::bind("127.0.0.1:0", &dir).unwrap();
+    let err = taker.take(&body).unwrap_err();
+    assert_eq!(
+        err.code(),
+        "intake.replay",
+        "stored once, the id is now seen"
+    );
+    let after = names_in(&intents);
+    assert_eq!(
+        after
+            .iter()
+            .filter(|n| !n.starts_with(brandkit::INCOMING_PREFIX))
+            .count(),
+        1,
+        "a refused replay writes nothing: {after:?}"
+    );
+    assert_eq!(
+        after.len(),
+        left.len() + 1,
+        "and leaves no new temporary file"
+    );
 }

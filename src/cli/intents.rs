@@ -43,8 +43,9 @@ pub(super) enum IntentCommand {
         /// Under this PDC-INTENT terms version (default: your latest PDC-INTENT)
         #[arg(long, value_name = "VERSION")]
         terms: Option<String>,
-        /// A brand to send it to (repeatable)
-        #[arg(long = "brand", value_name = "BRAND", required = true)]
+        /// A brand to send it to (repeatable); none: a draft, whose brands
+        /// are named when it is sent
+        #[arg(long = "brand", value_name = "BRAND")]
         brands: Vec<String>,
     },
     /// List intents with their status
@@ -65,6 +66,9 @@ pub(super) enum IntentCommand {
     Send {
         /// Id or unique id prefix
         id: String,
+        /// Also send it to this brand (repeatable); a draft needs at least one
+        #[arg(long = "brand", value_name = "BRAND")]
+        brands: Vec<String>,
         /// Also write a file per brand into this folder
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -150,11 +154,19 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                 terms: terms.clone(),
                 brands: brands.clone(),
             })?;
-            eprintln!(
-                "Intent made under a fresh identity ({}); send it with `vrm intent send {}`.",
-                i.did,
-                short(&i.id)
-            );
+            if i.brands.is_empty() {
+                eprintln!(
+                    "Draft intent made under a fresh identity ({}); send it with `vrm intent send {} --brand BRAND`.",
+                    i.did,
+                    short(&i.id)
+                );
+            } else {
+                eprintln!(
+                    "Intent made under a fresh identity ({}); send it with `vrm intent send {}`.",
+                    i.did,
+                    short(&i.id)
+                );
+            }
             println!("{}", i.id);
         }
         IntentCommand::List { json } => {
@@ -190,14 +202,49 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                 println!("  budget:   at most {b} {c}");
             }
             println!("  until:    {}", day(i.input.expires_at));
+            let names: Vec<String> = i
+                .brands
+                .iter()
+                .map(|b| {
+                    vault
+                        .brand(b)
+                        .map(|b| b.name)
+                        .unwrap_or_else(|_| short(b).to_string())
+                })
+                .collect();
+            println!(
+                "  for:      {}",
+                if names.is_empty() {
+                    "no brand yet (a draft)".to_string()
+                } else {
+                    names.join(", ")
+                }
+            );
             println!("  identity: {}", i.did);
             println!("  reply to: {}", i.reply_to);
             for d in &i.deliveries {
                 print_delivery(&mut vault, d)?;
             }
         }
-        IntentCommand::Send { id, out, no_http } => {
-            let round = vault.send_intent(id, out.as_deref(), !no_http)?;
+        IntentCommand::Send {
+            id,
+            brands,
+            out,
+            no_http,
+        } => {
+            let intent = if brands.is_empty() {
+                vault.intent(id)?
+            } else {
+                vault.add_intent_brands(id, brands)?
+            };
+            if intent.brands.is_empty() {
+                return Err(Failure::Other(format!(
+                    "intent {} is a draft addressed to no brand; name at least one: vrm intent send {} --brand BRAND",
+                    short(&intent.id),
+                    short(&intent.id)
+                )));
+            }
+            let round = vault.send_intent(&intent.id, out.as_deref(), !no_http)?;
             report_round(&mut vault, &round)?;
         }
         IntentCommand::Withdraw { id, out, no_http } => {
@@ -286,11 +333,10 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
             for f in &files {
                 match read_input(f).and_then(|b| Ok(vault.import_offer(&b)?)) {
                     Ok(v) => {
-                        if !v.verified {
+                        if let Some(why) = v.unverified_reason.as_deref() {
                             eprintln!(
-                                "warning: {}: signed by {}, which is not a known brand; shown as UNVERIFIED",
-                                f.display(),
-                                v.offer.signer
+                                "warning: {}: {why}; kept, shown as UNVERIFIED, and cannot be accepted",
+                                f.display()
                             );
                         }
                         println!("{}", offer_line(&v));

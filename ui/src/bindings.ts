@@ -1147,8 +1147,9 @@ id: string,
  */
 intent: string, 
 /**
- * The brand whose known `did:key` signed it; `None` when the signer is
- * not a known brand (shown as unverified, never trusted silently).
+ * The brand, among those the intent was sent to, whose known `did:key`
+ * signed it; `None` when the signer is not one of them (shown as
+ * unverified, never trusted silently).
  */
 brand: string | null, 
 /**
@@ -1196,13 +1197,18 @@ export type OfferView = {
  */
 offer: Offer, 
 /**
- * The brand's name, if the signer is a known brand.
+ * The brand's name, when the offer is verified.
  */
 brand_name: string | null, 
 /**
- * Signed by a known brand's key.
+ * Signed by the key of a brand the intent was sent to.
  */
 verified: boolean, 
+/**
+ * Why it is not verified (signed by a brand the intent was not sent
+ * to, or by a key no brand has).
+ */
+unverified_reason: string | null, 
 /**
  * Past its validity.
  */

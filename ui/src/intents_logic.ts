@@ -244,7 +244,9 @@ export function offerCards(offers: OfferView[], intentStatus: IntentStatus): Off
           : `+${formatUnits(u - best)} ${o.currency} more`;
     const open = o.decision === "open";
     let acceptHint = "";
-    if (open && !v.verified) acceptHint = "Signed by a key no brand of yours has: add the brand's DID on the Brands screen to accept.";
+    // Only an offer signed by a brand the intent was sent to is verified.
+    if (open && !v.verified)
+      acceptHint = `Unverified: ${v.unverified_reason ?? "signed by a key no brand of yours has"}. Only an offer signed by a brand you sent the intent to (with its DID on the Brands screen) can be accepted.`;
     else if (open && v.expired) acceptHint = "This offer has expired.";
     else if (open && !live) acceptHint = "This intent no longer takes offers.";
     return {

@@ -40,7 +40,7 @@ const offer = (id: string, price: string, currency: string, over: Partial<OfferV
     valid_until: "2026-05-17T21:59:59Z", received_at: "2026-05-11T08:00:00Z", decision: "open", decided_at: null,
     document: "{}",
   },
-  brand_name: "Acme Bikes", verified: true, expired: false, ...over,
+  brand_name: "Acme Bikes", verified: true, unverified_reason: null, expired: false, ...over,
 });
 
 describe("the compose form → IntentInput", () => {
@@ -167,6 +167,13 @@ describe("offers side by side", () => {
     expect(c.acceptHint).toMatch(/DID on the Brands screen/);
   });
 
+  it("gives the core's reason an offer is unverified, e.g. a brand the intent was not sent to", () => {
+    const reason = "signed by Velo Shop, a brand of yours this intent was not sent to";
+    const [c] = offerCards([offer("o1", "5", "EUR", { verified: false, brand_name: null, unverified_reason: reason })], "has-offers");
+    expect(c).toMatchObject({ from: "UNVERIFIED signer", canAccept: false });
+    expect(c.acceptHint).toContain(reason);
+  });
+
   it("flags expired offers, decisions, and an intent no longer taking offers", () => {
     const [expired] = offerCards([offer("o1", "5", "EUR", { expired: true })], "has-offers");
     expect(expired).toMatchObject({ expired: true, canAccept: false, acceptHint: "This offer has expired." });
@@ -278,7 +285,7 @@ beforeEach(() => {
       case "choose_offer_file":
         return "/tmp/offer.json";
       case "offer_import":
-        offers = [offer("o2", "26.00", "EUR"), offer("o9", "19.00", "EUR", { verified: false, brand_name: null })];
+        offers = [offer("o2", "26.00", "EUR"), offer("o9", "19.00", "EUR", { verified: false, brand_name: null, unverified_reason: "signed by did:key:z6MkStranger, which is not the did:key of any brand of yours" })];
         offers[1].offer.signer = "did:key:z6MkStranger";
         intents[0] = { ...intents[0], status: "has-offers", offers: 2 };
         return offers[0];

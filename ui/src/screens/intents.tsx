@@ -360,7 +360,7 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
         <ImportOffer disabled={busy !== null} onImported={(v) => {
           const what = v.verified
             ? `Imported an offer of ${v.offer.price} ${v.offer.currency} from ${v.brand_name ?? "a known brand"}.`
-            : "Imported an offer from an UNVERIFIED signer: no brand of yours has its key.";
+            : `Imported an UNVERIFIED offer: ${v.unverified_reason ?? "no brand of yours has its key"}.`;
           if (v.offer.intent !== i.id) {
             // It answers another of the person's intents: show that one.
             ctx.notify(`${what} It answers another of your intents.`);
