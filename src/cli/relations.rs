@@ -358,6 +358,9 @@ pub(super) fn parse_expiry(s: &str) -> Result<DateTime<Utc>, String> {
         };
         return Ok(Utc::now() + Duration::days(days));
     }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
     let day = parse_day(s).map_err(|_| bad())?;
     day.and_hms_opt(23, 59, 59)
         .map(|t| t.and_utc())

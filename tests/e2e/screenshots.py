@@ -73,7 +73,11 @@ def main():
         app.click("unlock-submit")
         app.click("nav-transfer")
         app.driver.save_screenshot(str(OUT / "transfer.png"))
+        app.click("nav-settings")
+        app.el("vault-location")
+        app.driver.save_screenshot(str(OUT / "settings.png"))
         relations(app, tmp, files)
+        intents(app)
     finally:
         app.stop()
     print(f"screenshots in {OUT}")
@@ -127,6 +131,22 @@ def relations(app, tmp, files):
     app.el("rights-follow-up-letter")
     app.driver.execute_script("window.scrollTo(0, 0)")
     app.driver.save_screenshot(str(OUT / "rights.png"))
+
+
+def intents(app):
+    """An intent being composed for two brands."""
+    app.click("nav-intents")
+    app.click("new-intent")
+    app.type("intent-category", "bicycle")
+    app.type("intent-description", "A city bike, 54 cm frame, with lights")
+    app.type("intent-quantity", "1")
+    app.type("intent-budget", "450")
+    app.type("intent-currency", "EUR")
+    app.type("intent-location", "Lyon")
+    app.click("intent-brand-Globex Bank")
+    app.click("intent-brand-Contoso Shoes")
+    app.driver.execute_script("window.scrollTo(0, 0)")
+    app.driver.save_screenshot(str(OUT / "intents.png"))
 
 
 if __name__ == "__main__":
