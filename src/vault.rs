@@ -990,11 +990,7 @@ impl Vault {
         store::update_row(&self.conn, Table::Brands, &row, current.version)?;
         self.purge_wal()?;
         self.load_brands()?.insert(brand.id.clone(), brand.clone());
-        if old.name != brand.name
-            || old.domain != brand.domain
-            || old.notes != brand.notes
-            || old.contact != brand.contact
-        {
+        if brand_search_parts(&old) != brand_search_parts(&brand) {
             // Records are indexed with their brand's name: rebuild on demand.
             self.records.index = None;
         }
@@ -1569,14 +1565,24 @@ fn newest_first(a: &Record, b: &Record) -> std::cmp::Ordering {
         .then(a.id.cmp(&b.id))
 }
 
-fn index_brand(index: &mut SearchIndex<IndexKey>, b: &Brand) {
-    let parts = [
+/// What search finds a brand by: every field it has.
+fn brand_search_parts(b: &Brand) -> [Option<&str>; 7] {
+    [
         Some(b.name.as_str()),
         b.domain.as_deref(),
         b.contact.as_deref(),
         b.notes.as_deref(),
-    ];
-    index.add(IndexKey::Brand(b.id.clone()), parts.into_iter().flatten());
+        b.inbox.as_deref(),
+        b.did.as_deref(),
+        b.age_recipient.as_deref(),
+    ]
+}
+
+fn index_brand(index: &mut SearchIndex<IndexKey>, b: &Brand) {
+    index.add(
+        IndexKey::Brand(b.id.clone()),
+        brand_search_parts(b).into_iter().flatten(),
+    );
 }
 
 fn index_record(index: &mut SearchIndex<IndexKey>, r: &Record, brand_name: Option<&str>) {

@@ -238,6 +238,24 @@ fn search_matches_every_word_over_brands_and_records() {
     );
     let hits = vault.search("bank", &RecordFilter::default()).unwrap();
     assert!(matches!(&hits[..], [vrm_vault::Hit::Brand(_)]), "{hits:?}");
+    // Every brand field is searchable, its inbox and keys too.
+    vault
+        .update_brand(
+            "Acme",
+            &BrandInput {
+                inbox: Some("https://intake.acme-shop.example/inbox".into()),
+                did: Some("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    for query in ["intake.acme-shop", "z6MkhaXgBZDvotDkL"] {
+        let hits = vault.search(query, &RecordFilter::default()).unwrap();
+        assert!(
+            matches!(&hits[..], [vrm_vault::Hit::Brand(_)]),
+            "a brand is found by {query}: {hits:?}"
+        );
+    }
     let only_notes = RecordFilter {
         kind: Some(RecordKind::Note),
         ..Default::default()
