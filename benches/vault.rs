@@ -1301,7 +1301,8 @@ fn bench_memory() {
 // ---- main ------------------------------------------------------------------------
 
 /// Whether to run a section: all of them unless `VRM_BENCH_ONLY` names some
-/// (`insert`, `search`, `unlock`, comma-separated), e.g. for profiling one.
+/// (`insert`, `search`, `unlock`, `verify`, `share`, `memory`; comma-separated),
+/// e.g. for profiling one.
 fn wanted(section: &str) -> bool {
     match std::env::var("VRM_BENCH_ONLY") {
         Ok(only) => only.split(',').any(|s| s.trim() == section),
