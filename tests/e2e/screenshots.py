@@ -21,6 +21,9 @@ def main():
     tmp = Path(tempfile.mkdtemp())
     files = tmp / "files"
     files.mkdir()
+    # The run pauses for minutes on some steps (WebKitWebDriver); the vault
+    # must not lock itself in between.
+    (tmp / "settings.json").write_text('{"auto_lock_minutes": 0}')
     app = conftest.App({
         "VRM_VAULT": str(tmp / "vault"),
         "VRM_SETTINGS": str(tmp / "settings.json"),
