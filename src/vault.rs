@@ -1670,6 +1670,19 @@ mod tests {
             .unwrap()
     }
 
+    /// A new vault in a temporary folder (kept alive by the returned guard).
+    fn new_vault() -> (tempfile::TempDir, PathBuf, Vault) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let (v, _) = Vault::create(
+            &dir,
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        (tmp, dir, v)
+    }
+
     /// Reopen the vault in `dir` (nothing decrypted yet).
     fn reopen(dir: &Path) -> Vault {
         Vault::open(dir)
@@ -1680,14 +1693,7 @@ mod tests {
 
     #[test]
     fn debug_output_of_an_unlocked_vault_holds_no_decrypted_value() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("v");
-        let (mut v, _) = Vault::create(
-            &dir,
-            &SecretString::from("test passphrase"),
-            KdfParams::minimum().unwrap(),
-        )
-        .unwrap();
+        let (_tmp, _dir, mut v) = new_vault();
         v.add_brand(&BrandInput::named("DebugBrandCanary")).unwrap();
         record(&mut v, None, None, "DebugRecordCanary");
         v.prepare_search().unwrap();
@@ -1704,14 +1710,7 @@ mod tests {
 
     #[test]
     fn the_index_built_without_records_matches_the_record_path_and_reports_damage() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("v");
-        let (mut v, _) = Vault::create(
-            &dir,
-            &SecretString::from("test passphrase"),
-            KdfParams::minimum().unwrap(),
-        )
-        .unwrap();
+        let (_tmp, dir, mut v) = new_vault();
         let acme = v.add_brand(&BrandInput::named("Acme Shop")).unwrap();
         let mut ids = Vec::new();
         for i in 0..40 {
