@@ -198,7 +198,7 @@ impl Vault {
             clauses: clauses.clone(),
             created_at: Utc::now(),
         };
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.insert_doc(&tx, TERMS_KIND, &version.id, None, &version)?;
         self.append_audit(
             &tx,
@@ -254,7 +254,7 @@ impl Vault {
     pub fn issue_terms(&mut self, version: &str, brand: &str) -> Result<(Value, TermsRef)> {
         let version = self.terms_version(version)?;
         let brand = self.brand(brand)?;
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let (doc, reference) = self.issue_terms_in(&tx, &version, &brand)?;
         self.append_audit(
             &tx,
@@ -323,7 +323,7 @@ impl Vault {
             .pointer("/terms/digestSHA256")
             .and_then(Value::as_str)
             .ok_or_else(|| Error::invalid("the agreement has no digest of the terms"))?;
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mut found = None;
         for version in self.terms_versions()? {
             let (_, reference) = self.issue_terms_in(&tx, &version, &brand)?;

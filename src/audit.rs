@@ -239,7 +239,7 @@ impl Vault {
         subject: Option<&str>,
         summary: &str,
     ) -> Result<()> {
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.append_audit(&tx, action, brand, subject, summary)?;
         tx.commit()?;
         Ok(())

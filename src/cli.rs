@@ -355,7 +355,8 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
 }
 
 fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
-    vrm_vault::model::parse_date(s).ok_or_else(|| "expected a date like 2026-03-14".into())
+    vrm_vault::model::parse_date(s)
+        .ok_or_else(|| format!("expected {}", vrm_vault::model::date_expected(s)))
 }
 
 /// A CLI failure: a core error, or a usage problem found after parsing.
@@ -606,9 +607,7 @@ fn dispatch(cli: Cli) -> CliResult {
                     "restore needs --vault NEWDIR (the folder for the rebuilt vault)".into(),
                 ));
             }
-            if Vault::exists(&ctx.dir) {
-                return Err(Error::VaultExists(ctx.dir.clone()).into());
-            }
+            Vault::check_new_location(&ctx.dir)?;
             let key = match identity {
                 Some(f) => BackupKey::IdentityFile(f.clone()),
                 None => BackupKey::Passphrase(read_secret(
@@ -728,9 +727,7 @@ fn show_recovery_code(code: &RecoveryCode) {
 }
 
 fn init(ctx: &Ctx<'_>) -> CliResult {
-    if Vault::exists(&ctx.dir) {
-        return Err(Error::VaultExists(ctx.dir.clone()).into());
-    }
+    Vault::check_new_location(&ctx.dir)?;
     let passphrase = ctx.new_vault_passphrase()?;
     let kdf = ctx.kdf()?;
     let (vault, code) = Vault::create(&ctx.dir, &passphrase, kdf)?;
@@ -991,15 +988,9 @@ fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
             eprintln!("Updated {}.", short(&r.id));
         }
         RecordCommand::Delete { ids } => {
-            // Resolve every id first, so a typo in the third deletes nothing.
-            let resolved = ids
-                .iter()
-                .map(|id| vault.record(id).map(|r| r.id))
-                .collect::<Result<Vec<_>, _>>()?;
-            for id in &resolved {
-                vault.delete_record(id)?;
-            }
-            eprintln!("Deleted {} record(s).", resolved.len());
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let deleted = vault.delete_records(&ids)?;
+            eprintln!("Deleted {deleted} record(s).");
             warn_wal_residue(&vault);
         }
     }

@@ -72,13 +72,30 @@ pub enum Error {
     #[error("no brand {0}")]
     BrandNotFound(String),
 
-    /// A brand name or id prefix matches more than one brand.
-    #[error("{0} matches more than one brand; use the brand id")]
-    BrandAmbiguous(String),
+    /// A reference (a name, an id prefix or a name prefix) could mean more
+    /// than one brand: nothing is picked, since a wrong pick may delete.
+    #[error(
+        "{reference:?} could mean more than one brand: {}; give the whole name or more of the id",
+        .matches.join(", ")
+    )]
+    BrandAmbiguous {
+        /// What was given.
+        reference: String,
+        /// The brands it could mean, as `name (id prefix)`.
+        matches: Vec<String>,
+    },
 
     /// An id prefix matches more than one record.
-    #[error("{0} matches more than one record; give more of the id")]
-    RecordAmbiguous(String),
+    #[error(
+        "{reference} could mean more than one record: {}; give more of the id",
+        .matches.join(", ")
+    )]
+    RecordAmbiguous {
+        /// What was given.
+        reference: String,
+        /// Ids of (some of) the records it matches.
+        matches: Vec<String>,
+    },
 
     /// A brand with this name already exists.
     #[error("a brand named {0:?} already exists")]
@@ -216,9 +233,9 @@ impl Error {
             Error::Locked => "vault.locked",
             Error::Busy => "vault.busy",
             Error::RecordNotFound(_) => "record.not_found",
-            Error::RecordAmbiguous(_) => "record.ambiguous",
+            Error::RecordAmbiguous { .. } => "record.ambiguous",
             Error::BrandNotFound(_) => "brand.not_found",
-            Error::BrandAmbiguous(_) => "brand.ambiguous",
+            Error::BrandAmbiguous { .. } => "brand.ambiguous",
             Error::BrandExists(_) => "brand.exists",
             Error::Invalid(_) => "input.invalid",
             Error::ImportRow { .. } => "import.bad_row",

@@ -99,7 +99,7 @@ impl Vault {
 
     /// The person's own `age1…` recipient.
     pub fn person_recipient(&mut self) -> Result<String> {
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let identity = self.person_age_identity(&tx)?;
         tx.commit()?;
         Ok(identity.recipient())
@@ -108,7 +108,7 @@ impl Vault {
     /// The person's own age identity as a key-file line, to open their copy
     /// of a bundle with the stock `age` command. Handle with care.
     pub fn person_age_secret(&mut self) -> Result<SecretString> {
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let identity = self.person_age_identity(&tx)?;
         tx.commit()?;
         Ok(identity.to_secret_string())
@@ -116,7 +116,7 @@ impl Vault {
 
     /// The person's own identity, to open a bundle they made.
     pub(crate) fn person_identity(&mut self) -> Result<AgeIdentity> {
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let identity = self.person_age_identity(&tx)?;
         tx.commit()?;
         Ok(identity)

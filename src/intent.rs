@@ -706,7 +706,7 @@ impl Vault {
                 reply.to_secret_string().expose_secret().to_string()
             },
         };
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.insert_doc(&tx, INTENT_KEY_KIND, &id, None, &keys)?;
         self.insert_doc(&tx, INTENT_KIND, &id, None, &intent)?;
         self.append_audit(
@@ -759,7 +759,7 @@ impl Vault {
         }
         intent.brands = ids.clone();
         intent.input.brands = ids;
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
@@ -920,7 +920,7 @@ impl Vault {
                 )
             }
         };
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
         self.append_audit(&tx, action, None, Some(&intent.id), detail)?;
         tx.commit()?;
@@ -1094,7 +1094,7 @@ impl Vault {
         // Kept with the known brand that signed it, addressed or not, so it
         // goes when that brand is deleted.
         let signed_by = known.as_ref().map(|b| b.id.as_str());
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.insert_doc(&tx, OFFER_KIND, &id, signed_by, &offer)?;
         self.append_audit(
             &tx,
@@ -1227,7 +1227,7 @@ impl Vault {
         )?;
         offer.decision = decision;
         offer.decided_at = Some(now);
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.replace_doc(&tx, OFFER_KIND, &offer.id, &offer)?;
         if decision == OfferDecision::Accepted {
             intent.accepted_offer = Some(offer.id.clone());

@@ -742,6 +742,36 @@ pub struct RecordPatch {
     pub remove_tags: Vec<String>,
 }
 
+impl RecordPatch {
+    /// Apply the patch to `record`, with its brand reference already
+    /// resolved to an id (`brand`), and check the result.
+    pub(crate) fn apply(&self, record: &mut Record, brand: Option<Option<String>>) -> Result<()> {
+        if let Some(kind) = self.kind {
+            record.kind = kind;
+        }
+        if let Some(brand) = brand {
+            record.brand = brand;
+        }
+        for name in &self.remove {
+            let name = name.trim().to_ascii_lowercase();
+            if record.fields.remove(&name).is_none() {
+                return Err(Error::invalid(format!("the record has no field {name}")));
+            }
+        }
+        for (k, v) in &self.set {
+            record
+                .fields
+                .insert(k.trim().to_ascii_lowercase(), v.clone());
+        }
+        record.fields = check_fields(record.kind, &record.fields)?;
+        record.tags.retain(|t| !self.remove_tags.contains(t));
+        record.tags.extend(self.add_tags.iter().cloned());
+        record.tags = check_tags(&record.tags)?;
+        record.updated_at = Utc::now();
+        Ok(())
+    }
+}
+
 /// A field that is present (even as `null`) becomes `Some`.
 fn present_option<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -756,7 +786,12 @@ pub fn check_fields(
 ) -> Result<BTreeMap<String, String>> {
     if fields.is_empty() {
         return Err(Error::invalid(format!(
-            "a {kind} record needs at least one field (--field name=value)"
+            "{} {kind} record needs at least one field",
+            if kind.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            }
         )));
     }
     if fields.len() > MAX_FIELDS {
@@ -811,7 +846,7 @@ fn check_field_value(name: &str, ty: FieldType, v: &str) -> Result<String> {
         FieldType::Text => Ok(v.to_string()),
         FieldType::Date => match parse_date(v) {
             Some(_) => Ok(v.to_string()),
-            None => bad("a date like 2026-03-14"),
+            None => bad(date_expected(v)),
         },
         FieldType::Email => {
             let ok = v.split_once('@').is_some_and(|(local, host)| {
@@ -866,6 +901,18 @@ fn check_field_value(name: &str, ty: FieldType, v: &str) -> Result<String> {
                 bad(&format!("one of {}", words.join(", ")))
             }
         }
+    }
+}
+
+/// What a date should look like, for an error about `v` that is not one: a
+/// time without its UTC offset is the usual slip, and is named as such.
+pub fn date_expected(v: &str) -> &'static str {
+    let v = v.trim();
+    let has_time = v.len() > 10 && v.as_bytes().get(10).is_some_and(|c| matches!(c, b'T' | b't' | b' '));
+    if has_time && parse_plain_date(&v[..10]).is_some() {
+        "an RFC 3339 time with its UTC offset, like 2026-03-14T10:00:00Z or 2026-03-14T10:00:00+01:00 (or just the day, 2026-03-14)"
+    } else {
+        "a date like 2026-03-14, or an RFC 3339 time like 2026-03-14T10:00:00Z"
     }
 }
 

@@ -193,7 +193,7 @@ impl Vault {
             request.details.as_deref(),
             &request.id,
         );
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let key = self.pairwise_key(&tx, &brand.id)?;
         let mut subject = rights::subject_json(
             right,
@@ -322,7 +322,7 @@ impl Vault {
         if what.is_empty() && reason.is_none() {
             return Err(Error::invalid("nothing to change"));
         }
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.replace_doc(&tx, REQUEST_KIND, &request.id, &request)?;
         self.append_audit(
             &tx,

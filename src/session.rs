@@ -180,6 +180,25 @@ mod tests {
         (tmp, s)
     }
 
+    /// Issue 10, defect 1: the app's create screen while `vrm init` (or a
+    /// second window) made the vault: refused, and that vault is untouched.
+    #[test]
+    fn creating_where_another_process_just_made_a_vault_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut app = Session::new(&dir, 5);
+        app.set_kdf_target(Duration::ZERO);
+        assert!(!app.status().exists, "the create screen is showing");
+        let theirs = SecretString::from("the other passphrase");
+        Vault::create(&dir, &theirs, KdfParams::minimum().unwrap()).unwrap();
+        let err = app
+            .create(&SecretString::from("session passphrase"))
+            .unwrap_err();
+        assert_eq!(err.code(), "vault.exists");
+        assert!(!app.status().unlocked);
+        Vault::open(&dir).unwrap().unlock(&theirs).unwrap();
+    }
+
     #[test]
     fn it_locks_after_the_idle_time_and_not_before() {
         let (_tmp, mut s) = session();

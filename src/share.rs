@@ -359,7 +359,7 @@ impl Vault {
             });
         }
 
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let key = self.pairwise_key(&tx, &brand.id)?;
         let terms = match &terms_version {
             Some(v) => Some(self.issue_terms_in(&tx, v, &brand)?.1),
@@ -471,7 +471,7 @@ impl Vault {
         let now = secs(Utc::now());
         let erase_by = now + Duration::days(share.erasure_days.into());
         let revocation_id = uuid::Uuid::new_v4();
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let key = self.pairwise_key(&tx, &brand.id)?;
         let mut subject = json!({
             "shareId": format!("urn:uuid:{}", share.id),
@@ -565,7 +565,7 @@ impl Vault {
             document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
         });
         let late = erased_at > revocation.erase_by;
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.write_tx()?;
         self.replace_doc(&tx, SHARE_KIND, &share.id, &share)?;
         self.append_audit(
             &tx,

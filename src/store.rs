@@ -698,6 +698,24 @@ pub fn audit_rows(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>> {
     Ok(rows)
 }
 
+/// SQLite's count of commits by *other* connections (other processes: the
+/// app, another `vrm`) since this one opened: when it changes, what the
+/// vault decrypted and cached may be stale.
+pub fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
+}
+
+/// Begin a write transaction that takes the write lock at once (waiting up
+/// to the busy timeout for another writer), so what it reads cannot change
+/// before it writes. A deferred transaction that reads first fails with
+/// "database is locked" when another process commits in between.
+pub fn write_tx(conn: &Connection) -> Result<rusqlite::Transaction<'_>> {
+    Ok(rusqlite::Transaction::new_unchecked(
+        conn,
+        rusqlite::TransactionBehavior::Immediate,
+    )?)
+}
+
 /// Copy the WAL into the main file and truncate the WAL to zero bytes, so
 /// old page images (and the ciphertext of deleted rows) leave the WAL.
 /// Returns false when another connection's open read kept it from finishing

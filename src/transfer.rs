@@ -83,9 +83,20 @@ pub fn import_file(
 ) -> Result<ImportSummary> {
     let name = path.display().to_string();
     let bytes = read_bounded(path, MAX_IMPORT_BYTES)?;
+    if bytes.starts_with(b"age-encryption.org/") || bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+        return Err(Error::ImportFormat {
+            file: name,
+            reason: "this is an age-encrypted file (a backup?), not JSON or CSV: restore a backup \
+                     into a new vault (vrm restore), or decrypt it first (age -d) and import the JSON"
+                .into(),
+        });
+    }
     let text = std::str::from_utf8(&bytes).map_err(|e| Error::ImportFormat {
         file: name.clone(),
-        reason: format!("not UTF-8 text (at byte {})", e.valid_up_to()),
+        reason: format!(
+            "not UTF-8 text (at byte {}); imports take JSON or CSV",
+            e.valid_up_to()
+        ),
     })?;
     let ext = path
         .extension()
@@ -173,6 +184,8 @@ struct Plan<'v> {
     file: String,
     /// Lower-cased brand name → id, for the vault's brands and the new ones.
     by_name: HashMap<String, String>,
+    /// Ids of the vault's brands.
+    vault_brand_ids: HashSet<String>,
     /// Id in the file → id in the vault.
     file_brand_ids: HashMap<String, String>,
     new_brands: Vec<Brand>,
@@ -183,8 +196,9 @@ struct Plan<'v> {
 
 impl<'v> Plan<'v> {
     fn new(vault: &'v mut Vault, file: &str) -> Result<Self> {
-        let by_name = vault
-            .brands()?
+        let brands = vault.brands()?;
+        let vault_brand_ids = brands.iter().map(|b| b.id.clone()).collect();
+        let by_name = brands
             .into_iter()
             .map(|b| (b.name.to_lowercase(), b.id))
             .collect();
@@ -192,6 +206,7 @@ impl<'v> Plan<'v> {
             vault,
             file: file.to_string(),
             by_name,
+            vault_brand_ids,
             file_brand_ids: HashMap::new(),
             new_brands: Vec::new(),
             new_records: Vec::new(),
@@ -272,7 +287,8 @@ impl<'v> Plan<'v> {
     }
 
     /// Resolve a brand reference: an id from this file, a vault brand id, or
-    /// a name. With `create`, an unknown name becomes a new brand.
+    /// a name, matched whole (case-insensitively). Never a prefix: in a file
+    /// "Apple" is not "Apple Music", and with `create` it becomes a new brand.
     fn brand_ref(&mut self, line: usize, reference: &str, create: bool) -> Result<String> {
         let reference = reference.trim();
         if let Some(id) = self.file_brand_ids.get(reference) {
@@ -281,10 +297,9 @@ impl<'v> Plan<'v> {
         if let Some(id) = self.by_name.get(&reference.to_lowercase()) {
             return Ok(id.clone());
         }
-        match self.vault.brand(reference) {
-            Ok(b) => return Ok(b.id),
-            Err(Error::BrandNotFound(_)) => {}
-            Err(e) => return Err(self.bad(line, e.to_string())),
+        let as_id = reference.to_ascii_lowercase();
+        if self.vault_brand_ids.contains(&as_id) {
+            return Ok(as_id);
         }
         if !create {
             return Err(self.bad(line, format!("unknown brand {reference:?}")));
@@ -392,6 +407,36 @@ impl<'t> Lines<'t> {
     }
 }
 
+/// serde's message for a JSON error, in words about the file rather than
+/// about our types ("expected struct JsonRecord"), without its position (the
+/// error names the line).
+fn json_reason(e: &serde_json::Error) -> String {
+    let mut msg = e.to_string();
+    if let Some(at) = msg.rfind(" at line ") {
+        msg.truncate(at);
+    }
+    for (ours, theirs) in [
+        ("struct JsonDocument", "an export object"),
+        ("struct JsonBrand", "a brand object"),
+        ("struct JsonRecord", "a record object"),
+    ] {
+        if let Some(at) = msg.find(ours) {
+            // "… with 7 elements" counts our fields: no help to anyone.
+            let end = msg[at..]
+                .find(" with ")
+                .filter(|w| msg[at + w..].contains("element"))
+                .map_or(at + ours.len(), |_| msg.len());
+            msg.replace_range(at..end, theirs);
+        }
+    }
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("not valid JSON ({msg})")
+        }
+        _ => msg,
+    }
+}
+
 /// Import the export's JSON format. `file` names the source in errors.
 pub fn import_json(
     vault: &mut Vault,
@@ -399,10 +444,18 @@ pub fn import_json(
     text: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportSummary> {
+    if !text.trim_start().starts_with('{') {
+        return Err(Error::ImportFormat {
+            file: file.into(),
+            reason: "not a VRM Vault export: it should be one JSON object with format, version, \
+                     brands and records"
+                .into(),
+        });
+    }
     let doc: JsonDocument<'_> = serde_json::from_str(text).map_err(|e| Error::ImportRow {
         file: file.to_string(),
         line: e.line(),
-        reason: format!("not a VRM Vault export: {e}"),
+        reason: format!("not a VRM Vault export: {}", json_reason(&e)),
     })?;
     if doc.format != EXPORT_FORMAT {
         return Err(Error::ImportFormat {
@@ -423,14 +476,14 @@ pub fn import_json(
     let mut lines = Lines::new(text);
     for raw in &doc.brands {
         let line = lines.line_of(raw.get());
-        let b: JsonBrand =
-            serde_json::from_str(raw.get()).map_err(|e| plan.bad(line, e.to_string()))?;
+        let b: JsonBrand = serde_json::from_str(raw.get())
+            .map_err(|e| plan.bad(line, format!("brand: {}", json_reason(&e))))?;
         plan.add_brand(line, b)?;
     }
     for raw in &doc.records {
         let line = lines.line_of(raw.get());
-        let r: JsonRecord =
-            serde_json::from_str(raw.get()).map_err(|e| plan.bad(line, e.to_string()))?;
+        let r: JsonRecord = serde_json::from_str(raw.get())
+            .map_err(|e| plan.bad(line, format!("record: {}", json_reason(&e))))?;
         plan.add_record(
             line,
             r.id.as_deref(),
@@ -471,9 +524,29 @@ pub fn import_csv(
             reason: e.to_string(),
         })?
         .clone();
+    if let Some(line) = unclosed_quote_line(text) {
+        return Err(Error::ImportRow {
+            file: file.into(),
+            line,
+            reason: "a quoted value that starts on this line is never closed (a missing \")".into(),
+        });
+    }
     let mut columns = Vec::new();
+    let mut seen_columns = HashSet::new();
     for h in headers.iter() {
         let h = h.trim();
+        let key = h.to_ascii_lowercase();
+        let key = match key.as_str() {
+            "field:date" => "date".to_string(),
+            _ => key,
+        };
+        if !seen_columns.insert(key) {
+            return Err(Error::ImportRow {
+                file: file.into(),
+                line: 1,
+                reason: format!("the column {h:?} appears twice in the header"),
+            });
+        }
         let col = match h.to_ascii_lowercase().as_str() {
             "kind" => Column::Kind,
             "brand" => Column::Brand,
@@ -529,6 +602,39 @@ pub fn import_csv(
         plan.add_record(line, None, kind, brand, fields, tags, None, None, true)?;
     }
     plan.commit(progress)
+}
+
+/// The line on which a quoted CSV value opens that the text never closes,
+/// read as the `csv` crate reads quotes (a quote opens a value only at its
+/// start; `""` inside is a quote). The crate itself takes such a value to
+/// run to the end of the file, silently swallowing the rows after it.
+fn unclosed_quote_line(text: &str) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum At {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut at = At::FieldStart;
+    let (mut line, mut opened_on) = (1, 0);
+    for c in text.bytes() {
+        at = match (at, c) {
+            (At::FieldStart, b'"') => {
+                opened_on = line;
+                At::Quoted
+            }
+            (At::Quoted, b'"') => At::QuoteInQuoted,
+            (At::Quoted, _) => At::Quoted,
+            (At::QuoteInQuoted, b'"') => At::Quoted,
+            (_, b',' | b'\n' | b'\r') => At::FieldStart,
+            _ => At::Unquoted,
+        };
+        if c == b'\n' {
+            line += 1;
+        }
+    }
+    (at == At::Quoted).then_some(opened_on)
 }
 
 /// Who can open a backup.
@@ -723,9 +829,11 @@ pub fn restore(
         return Err(Error::VaultExists(dir.to_path_buf()));
     }
     let text = read_backup(backup, key)?;
-    let (mut vault, code) = Vault::create(dir, passphrase, kdf)?;
     let name = backup.display().to_string();
-    let restored = import_json(&mut vault, &name, &text, &mut |_, _| {}).and_then(|summary| {
+    // Filled before it appears under its name: a failed restore leaves
+    // nothing, and no one opens a half-restored vault.
+    Vault::create_with(dir, passphrase, kdf, |vault| {
+        let summary = import_json(vault, &name, &text, &mut |_, _| {})?;
         #[derive(Deserialize)]
         struct Rest {
             #[serde(default)]
@@ -739,23 +847,37 @@ pub fn restore(
         })?;
         vault.restore_documents(&rest.documents, &rest.activity)?;
         Ok(summary)
-    });
-    match restored {
-        Ok(summary) => Ok((vault, code, summary)),
-        Err(e) => {
-            drop(vault);
-            for suffix in ["", "-wal", "-shm"] {
-                let _ =
-                    std::fs::remove_file(dir.join(format!("{}{suffix}", crate::vault::DB_FILE)));
-            }
-            Err(e)
-        }
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unclosed_quote_is_found_on_the_line_it_opens() {
+        assert_eq!(unclosed_quote_line("kind,field:text\nnote,\"ok\"\n"), None);
+        assert_eq!(unclosed_quote_line("a,\"x \"\"y\"\" z\"\n"), None);
+        assert_eq!(unclosed_quote_line("a,\"two\nlines\"\n"), None);
+        // A quote inside an unquoted value is a plain character.
+        assert_eq!(unclosed_quote_line("a,5\" screen\n"), None);
+        assert_eq!(
+            unclosed_quote_line("kind,field:text\nnote,\"open\nnote,next\n"),
+            Some(2)
+        );
+        assert_eq!(unclosed_quote_line("a,\"x\"\"\n"), Some(1));
+    }
+
+    #[test]
+    fn json_errors_speak_of_the_file_not_our_types() {
+        let e = serde_json::from_str::<JsonDocument<'_>>("[]").err().unwrap();
+        let msg = json_reason(&e);
+        assert!(!msg.contains("JsonDocument") && !msg.contains("elements"), "{msg}");
+        let e = serde_json::from_str::<JsonRecord>(r#"{"kind": 5}"#).err().unwrap();
+        assert!(!json_reason(&e).contains("line"), "{}", json_reason(&e));
+        let e = serde_json::from_str::<JsonRecord>("{").err().unwrap();
+        assert!(json_reason(&e).starts_with("not valid JSON"));
+    }
 
     #[test]
     fn line_of_counts_from_one() {

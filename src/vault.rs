@@ -220,6 +220,7 @@ impl LockedVault {
         // Schema changes happen only once the passphrase is proven.
         store::migrate(&self.conn)?;
         Ok(Vault {
+            data_version: store::data_version(&self.conn)?,
             dir: self.dir,
             conn: self.conn,
             header: self.header,
@@ -358,6 +359,8 @@ pub struct Vault {
     brands: Option<BTreeMap<String, Brand>>,
     damaged_brands: Vec<String>,
     records: RecordCache,
+    /// [`store::data_version`] when the caches were last known fresh.
+    data_version: i64,
     /// A delete or rewrite whose old pages are still in the WAL, because
     /// another program held a read open when it was checkpointed.
     wal_residue: std::sync::atomic::AtomicBool,
@@ -391,17 +394,34 @@ impl Vault {
     /// Create a new vault in `dir` (created if missing, mode 0700 on Unix),
     /// protected by `passphrase` with the given KDF parameters. Returns the
     /// vault and its recovery code, which the caller shows once.
+    ///
+    /// Of two processes creating a vault in one folder at once, exactly one
+    /// succeeds; the other gets [`Error::VaultExists`] and changes nothing.
     pub fn create(
         dir: &Path,
         passphrase: &SecretString,
         kdf: KdfParams,
     ) -> Result<(Vault, RecoveryCode)> {
+        Self::create_with(dir, passphrase, kdf, |_| Ok(())).map(|(vault, code, ())| (vault, code))
+    }
+
+    /// [`Vault::create`], filled by `populate` before anyone else can see it
+    /// (a restore). The file is built under a temporary name and linked into
+    /// place only when complete, which fails if a vault appeared there in the
+    /// meantime: so a failed `populate` leaves nothing behind, and a vault
+    /// that exists is never replaced.
+    pub fn create_with<T>(
+        dir: &Path,
+        passphrase: &SecretString,
+        kdf: KdfParams,
+        populate: impl FnOnce(&mut Vault) -> Result<T>,
+    ) -> Result<(Vault, RecoveryCode, T)> {
         check_new_passphrase(passphrase)?;
         let db = dir.join(DB_FILE);
         if db.exists() {
             return Err(Error::VaultExists(dir.to_path_buf()));
         }
-        create_private_dir(dir)?;
+        prepare_vault_dir(dir)?;
         let vault_key = SecretKey::generate()?;
         let mut header = Header {
             format: FORMAT.into(),
@@ -419,28 +439,24 @@ impl Vault {
         header.check = b64(&data.seal(&header.check_aad(), CHECK_PLAINTEXT)?);
         let (body, digest) = header.encode()?;
 
-        // Build the file under a temporary name and move it into place, so a
-        // failure half-way never leaves a vault that cannot be opened.
-        let tmp = dir.join(format!(".{DB_FILE}.creating"));
-        let _ = std::fs::remove_file(&tmp);
-        let result = (|| {
-            std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        // A name of this process's own: two creators never share a file.
+        let tmp = dir.join(format!("{CREATING_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+        let remove_tmp = || {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut name = tmp.clone().into_os_string();
+                name.push(suffix);
+                let _ = std::fs::remove_file(name);
+            }
+        };
+        let built = (|| {
+            std::fs::File::create_new(&tmp).map_err(|e| Error::io(&tmp, e))?;
             make_private_file(&tmp)?;
             let conn = store::open(&tmp, true)?;
             store::create_schema(&conn)?;
             store::write_header(&conn, &body, &digest)?;
-            conn.pragma_update(None, "journal_mode", "DELETE")?;
-            conn.close().map_err(|(_, e)| Error::from(e))
-        })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        std::fs::rename(&tmp, &db).map_err(|e| Error::io(&db, e))?;
-        let conn = store::open(&db, false)?;
-        Ok((
-            Vault {
+            let mut vault = Vault {
                 dir: dir.to_path_buf(),
+                data_version: store::data_version(&conn)?,
                 conn,
                 header,
                 vault_key,
@@ -453,9 +469,34 @@ impl Vault {
                     index: None,
                 },
                 wal_residue: Default::default(),
-            },
-            code,
-        ))
+            };
+            let out = populate(&mut vault)?;
+            // Fold the WAL into the file, so the file alone is the vault.
+            vault.conn.pragma_update(None, "journal_mode", "DELETE")?;
+            let conn = std::mem::replace(&mut vault.conn, Connection::open_in_memory()?);
+            conn.close().map_err(|(_, e)| Error::from(e))?;
+            Ok((vault, out))
+        })();
+        let (mut vault, out) = match built {
+            Ok(built) => built,
+            Err(e) => {
+                remove_tmp();
+                return Err(e);
+            }
+        };
+        let placed = link_new(&tmp, &db);
+        remove_tmp();
+        match placed {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::VaultExists(dir.to_path_buf()));
+            }
+            Err(e) => return Err(Error::io(&db, e)),
+        }
+        sync_dir(dir);
+        vault.conn = store::open(&db, false)?;
+        vault.data_version = store::data_version(&vault.conn)?;
+        Ok((vault, code, out))
     }
 
     /// Open the vault in `dir` and check its header, without unlocking it.
@@ -492,6 +533,13 @@ impl Vault {
             conn,
             header,
         })
+    }
+
+    /// Whether a new vault may be created in `dir` (missing, or an empty
+    /// folder), checked before asking for a passphrase; changes nothing.
+    /// [`Vault::create`] checks again.
+    pub fn check_new_location(dir: &Path) -> Result<()> {
+        check_vault_dir(dir).map(|_| ())
     }
 
     /// Whether a vault exists in `dir`.
@@ -631,6 +679,56 @@ impl Vault {
         self.wal_residue
             .store(!done, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Begin a write transaction holding the write lock from the start (see
+    /// [`store::write_tx`]): what it reads stays true until it commits.
+    pub(crate) fn write_tx(&self) -> Result<rusqlite::Transaction<'_>> {
+        store::write_tx(&self.conn)
+    }
+
+    /// Forget what was decrypted if another process wrote to the vault since
+    /// (the app stays open while `vrm` adds a brand, say): the next read
+    /// decrypts afresh. Cheap: one pragma, no I/O.
+    fn refresh_if_changed(&mut self) -> Result<()> {
+        let now = store::data_version(&self.conn)?;
+        if now != self.data_version {
+            self.data_version = now;
+            self.forget_caches();
+        }
+        Ok(())
+    }
+
+    fn forget_caches(&mut self) {
+        if let Some(brands) = self.brands.as_mut() {
+            brands.values_mut().for_each(wipe_brand);
+        }
+        self.brands = None;
+        self.damaged_brands.clear();
+        self.records = RecordCache::default();
+    }
+
+    /// Run `write` in a write transaction over fresh caches: rules that span
+    /// rows (unique brand names) are checked against what is in the file at
+    /// that moment, not what this process read earlier, and no other
+    /// process can write in between. On failure nothing is written and the
+    /// caches are dropped (`write` may have updated them).
+    fn in_write_tx<T>(&mut self, write: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let out = self
+            .refresh_if_changed()
+            .and_then(|()| write(self))
+            .and_then(|v| {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            });
+        if out.is_err() {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            self.forget_caches();
+        }
+        out
     }
 
     /// Whether old pages of something deleted or replaced may still be in
@@ -819,7 +917,7 @@ impl Vault {
         docs: &[ExportedDocument],
         activity: &[crate::audit::AuditEntry],
     ) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         for d in docs {
             if d.kind.is_empty() || d.kind == crate::audit::HEAD_KIND || d.id.is_empty() {
                 return Err(Error::invalid("the backup holds a malformed document"));
@@ -876,21 +974,28 @@ impl Vault {
     /// Ids of brands whose rows fail to authenticate (damaged or tampered
     /// with). They are left out; their records keep their brand id.
     pub fn damaged_brands(&mut self) -> Result<Vec<String>> {
+        self.refresh_if_changed()?;
         self.load_brands()?;
         Ok(self.damaged_brands.clone())
     }
 
     /// Every brand, sorted by name.
     pub fn brands(&mut self) -> Result<Vec<Brand>> {
+        self.refresh_if_changed()?;
         let mut list: Vec<Brand> = self.load_brands()?.values().cloned().collect();
         list.sort_by_cached_key(|b| (b.name.to_lowercase(), b.id.clone()));
         Ok(list)
     }
 
-    /// Find a brand by id, name (case-insensitive), unique id prefix or
-    /// unique name prefix.
+    /// Find a brand by id, name (case-insensitive), id prefix or name prefix
+    /// (`acme` finds "ACME Corp"). A reference that could mean two brands is
+    /// [`Error::BrandAmbiguous`], naming both: a whole name does not win over
+    /// an id prefix, nor an id prefix over a name prefix. A whole name does
+    /// win over a longer name it begins ("Apple" over "Apple Music"), or
+    /// "Apple" could never be named.
     pub fn brand(&mut self, id_or_name: &str) -> Result<Brand> {
         let key = id_or_name.trim();
+        self.refresh_if_changed()?;
         self.load_brands()?;
         if self.damaged_brands.iter().any(|d| d == key) {
             return Err(Error::Tampered {
@@ -899,43 +1004,56 @@ impl Vault {
             });
         }
         let brands = self.brands.as_ref().expect("loaded");
-        if let Some(b) = brands.get(key) {
-            return Ok(b.clone());
-        }
         let lower = key.to_lowercase();
-        let by_name: Vec<&Brand> = brands
+        let mut exact: Vec<&Brand> = brands
             .values()
-            .filter(|b| b.name.to_lowercase() == lower)
+            .filter(|b| b.id == lower || b.name.to_lowercase() == lower)
             .collect();
-        match by_name.len() {
-            1 => return Ok(by_name[0].clone()),
-            n if n > 1 => return Err(Error::BrandAmbiguous(key.to_string())),
-            _ => {}
-        }
-        if is_id_prefix(key) {
-            let by_prefix: Vec<&Brand> = brands
+        let by_id_prefix: Vec<&Brand> = if is_id_prefix(&lower) {
+            brands
                 .values()
-                .filter(|b| b.id.starts_with(&lower))
-                .collect();
-            match by_prefix.len() {
-                1 => return Ok(by_prefix[0].clone()),
-                n if n > 1 => return Err(Error::BrandAmbiguous(key.to_string())),
-                _ => {}
-            }
-        }
-        // Last, a unique name prefix: "acme" finds "ACME Corp".
+                .filter(|b| b.id != lower && b.id.starts_with(&lower))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let by_name_prefix: Vec<&Brand> = brands
             .values()
-            .filter(|b| b.name.to_lowercase().starts_with(&lower))
+            .filter(|b| {
+                let name = b.name.to_lowercase();
+                name != lower && name.starts_with(&lower)
+            })
             .collect();
-        match by_name_prefix.len() {
-            1 => Ok(by_name_prefix[0].clone()),
-            n if n > 1 => Err(Error::BrandAmbiguous(key.to_string())),
-            _ => Err(Error::BrandNotFound(key.to_string())),
+        let pick = |mut candidates: Vec<&Brand>| -> Result<Brand> {
+            candidates.sort_by(|a, b| a.id.cmp(&b.id));
+            candidates.dedup_by(|a, b| a.id == b.id);
+            match candidates.as_slice() {
+                [] => Err(Error::BrandNotFound(key.to_string())),
+                [one] => Ok((*one).clone()),
+                many => Err(Error::BrandAmbiguous {
+                    reference: key.to_string(),
+                    matches: many
+                        .iter()
+                        .map(|b| format!("{} ({})", b.name, &b.id[..8.min(b.id.len())]))
+                        .collect(),
+                }),
+            }
+        };
+        if !exact.is_empty() {
+            // Names are unique, so only an id prefix can make this two.
+            exact.extend(by_id_prefix);
+            return pick(exact);
         }
+        if !by_id_prefix.is_empty() {
+            let mut candidates = by_id_prefix;
+            candidates.extend(by_name_prefix);
+            return pick(candidates);
+        }
+        pick(by_name_prefix)
     }
 
-    /// Add a brand. Names are unique (case-insensitive).
+    /// Add a brand. Names are unique (case-insensitive), also against
+    /// brands another process added a moment ago.
     pub fn add_brand(&mut self, input: &BrandInput) -> Result<Brand> {
         let now = Utc::now();
         let mut brand = Brand {
@@ -954,9 +1072,11 @@ impl Vault {
             return Err(Error::invalid("a brand needs a name"));
         }
         input.apply_to(&mut brand)?;
-        self.ensure_unique_name(&brand.name, None)?;
         let row = self.seal(Table::Brands, &brand.id, 1, None, &brand)?;
-        store::insert_brand(&self.conn, &row)?;
+        self.in_write_tx(|vault| {
+            vault.ensure_unique_name(&brand.name, None)?;
+            store::insert_brand(&vault.conn, &row)
+        })?;
         self.load_brands()?.insert(brand.id.clone(), brand.clone());
         if let Some(index) = self.records.index.as_mut() {
             index_brand(index, &brand);
@@ -979,15 +1099,21 @@ impl Vault {
 
     /// Change a brand's details.
     pub fn update_brand(&mut self, id_or_name: &str, input: &BrandInput) -> Result<Brand> {
-        let old = self.brand(id_or_name)?;
-        let mut brand = old.clone();
-        input.apply_to(&mut brand)?;
-        self.ensure_unique_name(&brand.name, Some(&brand.id))?;
-        brand.updated_at = Utc::now();
-        let current = store::row(&self.conn, Table::Brands, &brand.id)?
-            .ok_or_else(|| Error::BrandNotFound(brand.id.clone()))?;
-        let row = self.seal(Table::Brands, &brand.id, current.version + 1, None, &brand)?;
-        store::update_row(&self.conn, Table::Brands, &row, current.version)?;
+        let id = self.brand(id_or_name)?.id;
+        let (old, brand) = self.in_write_tx(|vault| {
+            // Read again inside the transaction: another process may have
+            // changed it since it was found.
+            let current = store::row(&vault.conn, Table::Brands, &id)?
+                .ok_or_else(|| Error::BrandNotFound(id.clone()))?;
+            let old = vault.open_brand(&current)?;
+            let mut brand = old.clone();
+            input.apply_to(&mut brand)?;
+            vault.ensure_unique_name(&brand.name, Some(&brand.id))?;
+            brand.updated_at = Utc::now();
+            let row = vault.seal(Table::Brands, &brand.id, current.version + 1, None, &brand)?;
+            store::update_row(&vault.conn, Table::Brands, &row, current.version)?;
+            Ok((old, brand))
+        })?;
         self.purge_wal()?;
         self.load_brands()?.insert(brand.id.clone(), brand.clone());
         if brand_search_parts(&old) != brand_search_parts(&brand) {
@@ -1002,7 +1128,7 @@ impl Vault {
     /// Returns the number of records deleted with it.
     pub fn delete_brand(&mut self, id_or_name: &str) -> Result<usize> {
         let brand = self.brand(id_or_name)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let record_ids = store::record_ids_of_brand(&tx, &brand.id)?;
         let n = store::delete_records_of_brand(&tx, &brand.id)?;
         // Its pairwise identity, terms issued to it, shares, agreements and
@@ -1066,6 +1192,7 @@ impl Vault {
     /// Ids of records whose rows fail to authenticate (damaged or tampered
     /// with). They are left out of lists and searches; the rest is usable.
     pub fn damaged_records(&mut self) -> Result<Vec<String>> {
+        self.refresh_if_changed()?;
         if self.records.damaged.is_none() {
             // Building the index reads every row, and is the cheaper pass.
             self.prepare_search()?;
@@ -1073,7 +1200,9 @@ impl Vault {
         Ok(self.records.damaged.clone().unwrap_or_default())
     }
 
-    fn resolve_record_id(&mut self, id: &str) -> Result<String> {
+    /// The full id of a record given by id or unique id prefix. The row is
+    /// not opened, so this finds damaged records too (to delete them).
+    pub fn resolve_record_id(&mut self, id: &str) -> Result<String> {
         let id = id.trim().to_ascii_lowercase();
         if store::row(&self.conn, Table::Records, &id)?.is_some() {
             return Ok(id);
@@ -1081,16 +1210,20 @@ impl Vault {
         if !is_id_prefix(&id) {
             return Err(Error::RecordNotFound(id));
         }
-        let ids = store::ids_with_prefix(&self.conn, Table::Records, &id, 2)?;
+        let ids = store::ids_with_prefix(&self.conn, Table::Records, &id, 5)?;
         match ids.len() {
             0 => Err(Error::RecordNotFound(id)),
             1 => Ok(ids.into_iter().next().expect("one")),
-            _ => Err(Error::RecordAmbiguous(id)),
+            _ => Err(Error::RecordAmbiguous {
+                reference: id,
+                matches: ids,
+            }),
         }
     }
 
     /// One record, by id or unique id prefix.
     pub fn record(&mut self, id: &str) -> Result<Record> {
+        self.refresh_if_changed()?;
         // A full id already in the cache needs no query.
         let exact = id.trim().to_ascii_lowercase();
         if let Some(r) = self.records.by_id.as_ref().and_then(|m| m.get(&exact)) {
@@ -1154,42 +1287,30 @@ impl Vault {
         }
     }
 
-    /// Change a record.
+    /// Change a record. The change applies to the record as it is in the
+    /// file when written (inside one write transaction), so an edit another
+    /// process made a moment ago is neither lost nor a reason to fail.
     pub fn update_record(&mut self, id: &str, patch: &RecordPatch) -> Result<Record> {
-        let mut record = self.record(id)?;
-        if let Some(kind) = patch.kind {
-            record.kind = kind;
-        }
-        if let Some(brand) = &patch.brand {
-            record.brand = self.resolve_brand_ref(brand.as_deref())?;
-        }
-        for name in &patch.remove {
-            let name = name.trim().to_ascii_lowercase();
-            if record.fields.remove(&name).is_none() {
-                return Err(Error::invalid(format!("the record has no field {name}")));
-            }
-        }
-        for (k, v) in &patch.set {
-            record
-                .fields
-                .insert(k.trim().to_ascii_lowercase(), v.clone());
-        }
-        record.fields = check_fields(record.kind, &record.fields)?;
-        record.tags.retain(|t| !patch.remove_tags.contains(t));
-        record.tags.extend(patch.add_tags.iter().cloned());
-        record.tags = check_tags(&record.tags)?;
-        record.updated_at = Utc::now();
-
-        let current = store::row(&self.conn, Table::Records, &record.id)?
-            .ok_or_else(|| Error::RecordNotFound(record.id.clone()))?;
-        let row = self.seal(
-            Table::Records,
-            &record.id,
-            current.version + 1,
-            record.brand.as_deref(),
-            &record,
-        )?;
-        store::update_row(&self.conn, Table::Records, &row, current.version)?;
+        let id = self.resolve_record_id(id)?;
+        let brand = match &patch.brand {
+            Some(b) => Some(self.resolve_brand_ref(b.as_deref())?),
+            None => None,
+        };
+        let record = self.in_write_tx(|vault| {
+            let current = store::row(&vault.conn, Table::Records, &id)?
+                .ok_or_else(|| Error::RecordNotFound(id.clone()))?;
+            let mut record = vault.open_record(&current)?;
+            patch.apply(&mut record, brand)?;
+            let row = vault.seal(
+                Table::Records,
+                &record.id,
+                current.version + 1,
+                record.brand.as_deref(),
+                &record,
+            )?;
+            store::update_row(&vault.conn, Table::Records, &row, current.version)?;
+            Ok(record)
+        })?;
         // The old version's ciphertext must leave the WAL too.
         self.purge_wal()?;
         self.cache_record(&record);
@@ -1199,37 +1320,57 @@ impl Vault {
     /// Delete a record for good: afterwards neither its plaintext nor its
     /// ciphertext is in any file of the vault folder.
     pub fn delete_record(&mut self, id: &str) -> Result<()> {
-        let id = self.resolve_record_id(id)?;
-        let tx = self.conn.unchecked_transaction()?;
-        let row = store::row(&tx, Table::Records, &id)?;
-        if !store::delete_row(&tx, Table::Records, &id)? {
-            return Err(Error::RecordNotFound(id));
+        self.delete_records(&[id]).map(|_| ())
+    }
+
+    /// Delete records for good, all or none: every reference is resolved
+    /// first (a typo in the third deletes nothing), and one given twice is
+    /// deleted once. Damaged records are deleted too: their rows need not
+    /// open. Returns how many were deleted.
+    pub fn delete_records(&mut self, ids: &[&str]) -> Result<usize> {
+        let mut resolved = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = self.resolve_record_id(id)?;
+            if !resolved.contains(&id) {
+                resolved.push(id);
+            }
         }
-        let brand = row.and_then(|r| r.brand_id);
-        self.append_audit(
-            &tx,
-            AuditAction::RecordDeleted,
-            brand.as_deref(),
-            Some(&id),
-            "record deleted",
-        )?;
-        tx.commit()?;
+        self.in_write_tx(|vault| {
+            for id in &resolved {
+                let row = store::row(&vault.conn, Table::Records, id)?;
+                if !store::delete_row(&vault.conn, Table::Records, id)? {
+                    return Err(Error::RecordNotFound(id.clone()));
+                }
+                let brand = row.and_then(|r| r.brand_id);
+                vault.append_audit(
+                    &vault.conn,
+                    AuditAction::RecordDeleted,
+                    brand.as_deref(),
+                    Some(id),
+                    "record deleted",
+                )?;
+            }
+            Ok(())
+        })?;
         self.purge_wal()?;
         let cache = &mut self.records;
-        if let Some(by_id) = cache.by_id.as_mut() {
-            by_id.remove(&id);
+        for id in &resolved {
+            if let Some(by_id) = cache.by_id.as_mut() {
+                by_id.remove(id);
+            }
+            if let Some(damaged) = cache.damaged.as_mut() {
+                damaged.retain(|d| d != id);
+            }
+            if let Some(index) = cache.index.as_mut() {
+                index.remove(&Hit::Record(id.clone()));
+            }
         }
-        if let Some(damaged) = cache.damaged.as_mut() {
-            damaged.retain(|d| *d != id);
-        }
-        if let Some(index) = cache.index.as_mut() {
-            index.remove(&Hit::Record(id));
-        }
-        Ok(())
+        Ok(resolved.len())
     }
 
     /// Records matching `filter`, newest first.
     pub fn list_records(&mut self, filter: &RecordFilter) -> Result<Vec<Record>> {
+        self.refresh_if_changed()?;
         let brand_id = match filter.brand.as_deref() {
             Some(b) => Some(self.brand(b)?.id),
             None => None,
@@ -1251,6 +1392,7 @@ impl Vault {
     /// built (listing builds them later). A row that fails to open is
     /// reported by [`Vault::damaged_records`], as when listing.
     pub fn prepare_search(&mut self) -> Result<()> {
+        self.refresh_if_changed()?;
         self.load_brands()?;
         if self.records.index.is_some() {
             return Ok(());
@@ -1411,37 +1553,39 @@ impl Vault {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<()> {
         let total = brands.len() + records.len();
-        let tx = self.conn.unchecked_transaction()?;
-        let mut done = 0;
-        for b in brands {
-            let row = self.seal(Table::Brands, &b.id, 1, None, b)?;
-            store::insert_brand(&tx, &row)?;
-            done += 1;
-        }
-        for r in records {
-            let row = self.seal(Table::Records, &r.id, 1, r.brand.as_deref(), r)?;
-            store::insert_record(&tx, &row)?;
-            done += 1;
-            if done % 1000 == 0 {
-                progress(done, total);
+        self.in_write_tx(|vault| {
+            let mut done = 0;
+            for b in brands {
+                // Checked again here: another process may have added a
+                // brand of this name since the import was planned.
+                vault.ensure_unique_name(&b.name, None)?;
+                let row = vault.seal(Table::Brands, &b.id, 1, None, b)?;
+                store::insert_brand(&vault.conn, &row)?;
+                done += 1;
             }
-        }
-        self.append_audit(
-            &tx,
-            AuditAction::Imported,
-            None,
-            None,
-            format!(
-                "imported {} brands and {} records",
-                brands.len(),
-                records.len()
-            ),
-        )?;
-        tx.commit()?;
+            for r in records {
+                let row = vault.seal(Table::Records, &r.id, 1, r.brand.as_deref(), r)?;
+                store::insert_record(&vault.conn, &row)?;
+                done += 1;
+                if done % 1000 == 0 {
+                    progress(done, total);
+                }
+            }
+            vault.append_audit(
+                &vault.conn,
+                AuditAction::Imported,
+                None,
+                None,
+                format!(
+                    "imported {} brands and {} records",
+                    brands.len(),
+                    records.len()
+                ),
+            )
+        })?;
         progress(total, total);
         // Reload lazily: cheaper than patching a large cache.
-        self.brands = None;
-        self.records = RecordCache::default();
+        self.forget_caches();
         Ok(())
     }
 
@@ -1617,14 +1761,18 @@ fn check_new_passphrase(p: &SecretString) -> Result<()> {
     Ok(())
 }
 
-/// Create the vault folder readable by its owner only. A folder that already
-/// exists keeps its permissions (it may be the person's own); the files in it
-/// are made owner-only instead.
-fn create_private_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
+/// Name prefix of a vault file being built (see [`Vault::create_with`]).
+const CREATING_PREFIX: &str = ".vault.db.creating-";
+
+/// Make the folder a new vault goes in: created owner-only (0700 on Unix), or
+/// an existing folder made so. A vault gets a folder of its own, so an
+/// existing one must be empty (but for other vaults being created in it):
+/// making it private must hide nothing else of the person's, and a stray
+/// `vault.db-wal` would be read as part of the new vault.
+fn prepare_vault_dir(dir: &Path) -> Result<()> {
+    if !check_vault_dir(dir)? {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -1632,6 +1780,63 @@ fn create_private_dir(dir: &Path) -> Result<()> {
             .map_err(|e| Error::io(dir, e))?;
     }
     Ok(())
+}
+
+/// Whether `dir` exists, if a new vault may go there (see
+/// [`prepare_vault_dir`]); reads only.
+fn check_vault_dir(dir: &Path) -> Result<bool> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(Error::invalid(format!(
+            "{} is a file, not a folder",
+            dir.display()
+        ))),
+        Ok(_) => {
+            for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+                let name = entry.map_err(|e| Error::io(dir, e))?.file_name();
+                let name = name.to_string_lossy();
+                if name == DB_FILE {
+                    return Err(Error::VaultExists(dir.to_path_buf()));
+                }
+                if !name.starts_with(CREATING_PREFIX) {
+                    return Err(Error::invalid(format!(
+                        "{} is not empty (it holds {name}); a vault needs a new or empty folder",
+                        dir.display()
+                    )));
+                }
+            }
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(dir, e)),
+    }
+}
+
+/// Give the finished file `tmp` the name `db`, failing with `AlreadyExists`
+/// if `db` exists: a hard link is created atomically or not at all, where a
+/// rename would silently replace a vault another process just made.
+fn link_new(tmp: &Path, db: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(tmp, db) {
+        // File systems without hard links (FAT, some network shares): check,
+        // then rename, which leaves a window but no half-made vault.
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::Unsupported) => {
+            if db.exists() {
+                return Err(std::io::ErrorKind::AlreadyExists.into());
+            }
+            std::fs::rename(tmp, db)
+        }
+        other => other,
+    }
+}
+
+/// Make a new name in `dir` durable (best effort: not every platform can
+/// open a folder).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Owner-only permissions for a vault file (SQLite gives its -wal and -shm

@@ -484,3 +484,62 @@ fn terms_new_help_names_every_clause_set_accepts() {
         );
     }
 }
+
+/// Issue 10, defect 6: `record delete` refused a damaged record, so only
+/// deleting its whole brand removed it.
+#[test]
+fn a_damaged_record_is_deleted_through_the_command_line_and_leaves_no_residue() {
+    let (_tmp, dir, _) = cli_vault();
+    let id = vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=soon damaged"],
+    );
+    let keep = vrm_ok(&dir, &["record", "add", "--kind", "note", "--field", "text=kept"]);
+    // Flip the middle byte of the sealed body, as damage or an attacker would.
+    let mut body = raw_body(&dir, "records", &id);
+    let mid = body.len() / 2;
+    body[mid] ^= 0x40;
+    let hex: String = body.iter().map(|b| format!("{b:02x}")).collect();
+    raw_sql(
+        &dir,
+        &format!("UPDATE records SET body = X'{hex}' WHERE id = '{id}'"),
+    );
+    vrm(&dir)
+        .args(["record", "show", &id])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("damaged"));
+    vrm(&dir)
+        .args(["record", "delete", &id[..8]])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Deleted 1 record(s)."));
+    assert_nowhere(&dir, &body, "the damaged record's ciphertext");
+    let list = vrm_ok(&dir, &["record", "list", "--json"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"], keep.as_str());
+    vrm(&dir)
+        .args(["status"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("damaged").not());
+}
+
+/// Issue 10, defect 7: `record delete ID ID` deleted, then failed (exit 1).
+#[test]
+fn a_record_given_twice_to_delete_is_deleted_once_and_a_bad_id_deletes_nothing() {
+    let (_tmp, dir, _) = cli_vault();
+    let a = vrm_ok(&dir, &["record", "add", "--kind", "note", "--field", "text=a"]);
+    let b = vrm_ok(&dir, &["record", "add", "--kind", "note", "--field", "text=b"]);
+    vrm(&dir)
+        .args(["record", "delete", &a, &a[..6]])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Deleted 1 record(s)."));
+    vrm(&dir)
+        .args(["record", "delete", &b, "ffffffff"])
+        .assert()
+        .code(1);
+    vrm_ok(&dir, &["record", "show", &b]);
+}

@@ -285,3 +285,68 @@ fn search_matches_every_word_over_brands_and_records() {
             .is_empty()
     );
 }
+
+/// Issue 10, defect 4: a reference that could mean two brands is an error
+/// naming both, whether the clash is id prefix vs. name, or vs. name prefix.
+#[test]
+fn a_brand_reference_that_could_mean_two_brands_names_both() {
+    let (_tmp, mut vault) = new_vault();
+    let shop = vault.add_brand(&BrandInput::named("Shop")).unwrap();
+    let prefix5 = shop.id[..5].to_string();
+    let prefix4 = shop.id[..4].to_string();
+    // A brand whose name begins with Shop's id prefix…
+    vault
+        .add_brand(&BrandInput::named(&format!("{prefix5}xyz")))
+        .unwrap();
+    let err = vault.brand(&prefix5).unwrap_err();
+    assert_eq!(err.code(), "brand.ambiguous", "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("Shop") && msg.contains(&format!("{prefix5}xyz")),
+        "names both: {msg}"
+    );
+    // …and one named exactly as another's id prefix.
+    vault.add_brand(&BrandInput::named(&prefix4)).unwrap();
+    let err = vault.brand(&prefix4).unwrap_err();
+    assert_eq!(err.code(), "brand.ambiguous", "{err}");
+    // The full id, or the whole name without a clash, is never ambiguous.
+    assert_eq!(vault.brand(&shop.id).unwrap().name, "Shop");
+    assert_eq!(vault.brand("shop").unwrap().name, "Shop");
+    // A whole name wins over a longer name it begins.
+    vault.add_brand(&BrandInput::named("Apple Music")).unwrap();
+    vault.add_brand(&BrandInput::named("Apple")).unwrap();
+    assert_eq!(vault.brand("apple").unwrap().name, "Apple");
+    assert_eq!(vault.brand("apple m").unwrap().name, "Apple Music");
+    let err = vault.brand("appl").unwrap_err();
+    assert!(err.to_string().contains("Apple Music"), "{err}");
+    // Deleting by an ambiguous reference deletes nothing.
+    assert_eq!(
+        vault.delete_brand(&prefix5).unwrap_err().code(),
+        "brand.ambiguous"
+    );
+    assert_eq!(vault.brands().unwrap().len(), 5);
+}
+
+/// Issue 10, defect 4, for records: an id prefix two records share names both.
+#[test]
+fn a_record_prefix_two_records_share_names_both() {
+    let (tmp, mut vault) = new_vault();
+    let file = tmp.path().join("two.json");
+    let ids = [
+        "abcd1234-0000-4000-8000-000000000001",
+        "abcd5678-0000-4000-8000-000000000002",
+    ];
+    let records: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "kind": "note", "fields": {"text": id}}))
+        .collect();
+    let doc = serde_json::json!({"format": "vrm-vault-export", "version": 1, "records": records});
+    std::fs::write(&file, doc.to_string()).unwrap();
+    vrm_vault::transfer::import_file(&mut vault, &file, &mut |_, _| {}).unwrap();
+    let err = vault.record("abcd").unwrap_err();
+    assert_eq!(err.code(), "record.ambiguous");
+    let msg = err.to_string();
+    assert!(msg.contains(ids[0]) && msg.contains(ids[1]), "{msg}");
+    assert_eq!(vault.delete_record("abcd").unwrap_err().code(), "record.ambiguous");
+    assert_eq!(vault.record("abcd5").unwrap().id, ids[1]);
+}

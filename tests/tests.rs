@@ -18,6 +18,8 @@ mod tamper;
 mod transfer;
 // Property tests: arbitrary and mutated import files never panic, fail cleanly.
 mod parsers;
+// Processes racing over one vault: inits, restores, adds of one name, edits.
+mod races;
 // The command-line contract: output shapes, exit statuses, messages.
 mod cli;
 // The person ↔ brand exchange: terms, shares, revocation, rights, contact rules, log.

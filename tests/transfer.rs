@@ -355,3 +355,47 @@ fn a_large_json_export_imports_in_linear_time_and_a_bad_row_names_its_line() {
     assert!(err.to_string().starts_with("bad.json:15001:"), "{err}");
     drop(tmp);
 }
+
+/// Issue 10, defect 2: with a brand "Apple Music", a row for "Apple" went to
+/// Apple Music (a prefix match) instead of creating "Apple".
+#[test]
+fn imports_match_brand_names_whole_never_by_prefix() {
+    let (tmp, mut vault) = new_vault();
+    let music = vault.add_brand(&BrandInput::named("Apple Music")).unwrap();
+    let file = tmp.path().join("in.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "kind,brand,field:item\n\
+             purchase,Apple,iPhone\n\
+             purchase,apple music,Family plan\n\
+             purchase,{},Gift card\n\
+             purchase,{},By id prefix\n",
+            music.id,
+            &music.id[..8]
+        ),
+    )
+    .unwrap();
+    let s = transfer::import_file(&mut vault, &file, &mut |_, _| {}).unwrap();
+    // The id prefix is a name here: a brand of its own.
+    assert_eq!((s.records_added, s.brands_added), (4, 2));
+    let items = |vault: &mut Vault, brand: &str| -> Vec<String> {
+        let id = vault.brand(brand).unwrap().id;
+        let mut items: Vec<String> = vault
+            .list_records(&RecordFilter {
+                brand: Some(id),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| r.fields["item"].clone())
+            .collect();
+        items.sort();
+        items
+    };
+    assert_eq!(items(&mut vault, "Apple"), vec!["iPhone"]);
+    assert_eq!(
+        items(&mut vault, &music.id),
+        vec!["Family plan", "Gift card"]
+    );
+}
