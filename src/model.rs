@@ -908,7 +908,10 @@ fn check_field_value(name: &str, ty: FieldType, v: &str) -> Result<String> {
 /// time without its UTC offset is the usual slip, and is named as such.
 pub fn date_expected(v: &str) -> &'static str {
     let v = v.trim();
-    let has_time = v.len() > 10 && v.as_bytes().get(10).is_some_and(|c| matches!(c, b'T' | b't' | b' '));
+    let has_time = v.len() > 10
+        && v.as_bytes()
+            .get(10)
+            .is_some_and(|c| matches!(c, b'T' | b't' | b' '));
     if has_time && parse_plain_date(&v[..10]).is_some() {
         "an RFC 3339 time with its UTC offset, like 2026-03-14T10:00:00Z or 2026-03-14T10:00:00+01:00 (or just the day, 2026-03-14)"
     } else {

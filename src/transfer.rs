@@ -83,7 +83,9 @@ pub fn import_file(
 ) -> Result<ImportSummary> {
     let name = path.display().to_string();
     let bytes = read_bounded(path, MAX_IMPORT_BYTES)?;
-    if bytes.starts_with(b"age-encryption.org/") || bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+    if bytes.starts_with(b"age-encryption.org/")
+        || bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    {
         return Err(Error::ImportFormat {
             file: name,
             reason: "this is an age-encrypted file (a backup?), not JSON or CSV: restore a backup \
@@ -870,10 +872,17 @@ mod tests {
 
     #[test]
     fn json_errors_speak_of_the_file_not_our_types() {
-        let e = serde_json::from_str::<JsonDocument<'_>>("[]").err().unwrap();
+        let e = serde_json::from_str::<JsonDocument<'_>>("[]")
+            .err()
+            .unwrap();
         let msg = json_reason(&e);
-        assert!(!msg.contains("JsonDocument") && !msg.contains("elements"), "{msg}");
-        let e = serde_json::from_str::<JsonRecord>(r#"{"kind": 5}"#).err().unwrap();
+        assert!(
+            !msg.contains("JsonDocument") && !msg.contains("elements"),
+            "{msg}"
+        );
+        let e = serde_json::from_str::<JsonRecord>(r#"{"kind": 5}"#)
+            .err()
+            .unwrap();
         assert!(!json_reason(&e).contains("line"), "{}", json_reason(&e));
         let e = serde_json::from_str::<JsonRecord>("{").err().unwrap();
         assert!(json_reason(&e).starts_with("not valid JSON"));

@@ -440,7 +440,10 @@ impl Vault {
         let (body, digest) = header.encode()?;
 
         // A name of this process's own: two creators never share a file.
-        let tmp = dir.join(format!("{CREATING_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+        let tmp = dir.join(format!(
+            "{CREATING_PREFIX}{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         let remove_tmp = || {
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let mut name = tmp.clone().into_os_string();

@@ -492,9 +492,19 @@ fn a_damaged_record_is_deleted_through_the_command_line_and_leaves_no_residue() 
     let (_tmp, dir, _) = cli_vault();
     let id = vrm_ok(
         &dir,
-        &["record", "add", "--kind", "note", "--field", "text=soon damaged"],
+        &[
+            "record",
+            "add",
+            "--kind",
+            "note",
+            "--field",
+            "text=soon damaged",
+        ],
     );
-    let keep = vrm_ok(&dir, &["record", "add", "--kind", "note", "--field", "text=kept"]);
+    let keep = vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=kept"],
+    );
     // Flip the middle byte of the sealed body, as damage or an attacker would.
     let mut body = raw_body(&dir, "records", &id);
     let mid = body.len() / 2;
@@ -530,8 +540,14 @@ fn a_damaged_record_is_deleted_through_the_command_line_and_leaves_no_residue() 
 #[test]
 fn a_record_given_twice_to_delete_is_deleted_once_and_a_bad_id_deletes_nothing() {
     let (_tmp, dir, _) = cli_vault();
-    let a = vrm_ok(&dir, &["record", "add", "--kind", "note", "--field", "text=a"]);
-    let b = vrm_ok(&dir, &["record", "add", "--kind", "note", "--field", "text=b"]);
+    let a = vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=a"],
+    );
+    let b = vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=b"],
+    );
     vrm(&dir)
         .args(["record", "delete", &a, &a[..6]])
         .assert()

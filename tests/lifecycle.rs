@@ -178,6 +178,10 @@ fn vault_files_are_private_and_an_existing_empty_folder_is_made_private() {
     // Issue 10: it stayed 0755, though the README promises 0700. A vault
     // gets a folder of its own (a folder with anything else in it is
     // refused: tests/races.rs), so making it private hides nothing else.
-    assert_eq!(mode(&shared), 0o700, "an existing empty folder is made private");
+    assert_eq!(
+        mode(&shared),
+        0o700,
+        "an existing empty folder is made private"
+    );
     assert_eq!(mode(&shared.join("vault.db")), 0o600);
 }

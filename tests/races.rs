@@ -117,7 +117,11 @@ fn of_threads_creating_one_vault_exactly_one_succeeds() {
         }
     }
     let vault = reopen(&dir);
-    assert_eq!(vault.info().unwrap().vault_id, ok[0].0, "the winner's vault");
+    assert_eq!(
+        vault.info().unwrap().vault_id,
+        ok[0].0,
+        "the winner's vault"
+    );
 }
 
 #[test]
@@ -137,7 +141,11 @@ fn a_new_vault_in_an_existing_empty_folder_makes_it_private_and_a_full_folder_is
     std::fs::set_permissions(&full, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = vrm_process(&full, &["init"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("not empty"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not empty"),
+        "{}",
+        text(&out.stderr)
+    );
     let mode = std::fs::metadata(&full).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o755, "a refused folder keeps its permissions");
     let names: Vec<_> = std::fs::read_dir(&full).unwrap().collect();
@@ -225,7 +233,11 @@ fn of_concurrent_adds_of_one_brand_name_exactly_one_succeeds() {
         outs.iter().map(|o| text(&o.stderr)).collect::<Vec<_>>()
     );
     for o in outs.iter().filter(|o| !o.status.success()) {
-        assert!(text(&o.stderr).contains("already exists"), "{}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("already exists"),
+            "{}",
+            text(&o.stderr)
+        );
     }
     let list = vrm_ok(&dir, &["brand", "list", "--json"]);
     let brands: Vec<serde_json::Value> = serde_json::from_str(&list).unwrap();
@@ -236,7 +248,10 @@ fn of_concurrent_adds_of_one_brand_name_exactly_one_succeeds() {
 #[test]
 fn concurrent_edits_of_one_record_all_land_and_none_fails() {
     let (_tmp, dir, _) = cli_vault();
-    let id = vrm_ok(&dir, &["record", "add", "--kind", "note", "--field", "text=x"]);
+    let id = vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=x"],
+    );
     let children: Vec<_> = (0..12)
         .map(|i| {
             vrm_process(
@@ -251,7 +266,11 @@ fn concurrent_edits_of_one_record_all_land_and_none_fails() {
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "an edit failed: {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "an edit failed: {}",
+            text(&out.stderr)
+        );
     }
     let shown: serde_json::Value =
         serde_json::from_str(&vrm_ok(&dir, &["record", "show", &id, "--json"])).unwrap();

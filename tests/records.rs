@@ -296,7 +296,7 @@ fn a_brand_reference_that_could_mean_two_brands_names_both() {
     let prefix4 = shop.id[..4].to_string();
     // A brand whose name begins with Shop's id prefix…
     vault
-        .add_brand(&BrandInput::named(&format!("{prefix5}xyz")))
+        .add_brand(&BrandInput::named(format!("{prefix5}xyz")))
         .unwrap();
     let err = vault.brand(&prefix5).unwrap_err();
     assert_eq!(err.code(), "brand.ambiguous", "{err}");
@@ -347,6 +347,9 @@ fn a_record_prefix_two_records_share_names_both() {
     assert_eq!(err.code(), "record.ambiguous");
     let msg = err.to_string();
     assert!(msg.contains(ids[0]) && msg.contains(ids[1]), "{msg}");
-    assert_eq!(vault.delete_record("abcd").unwrap_err().code(), "record.ambiguous");
+    assert_eq!(
+        vault.delete_record("abcd").unwrap_err().code(),
+        "record.ambiguous"
+    );
     assert_eq!(vault.record("abcd5").unwrap().id, ids[1]);
 }

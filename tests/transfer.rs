@@ -399,3 +399,89 @@ fn imports_match_brand_names_whole_never_by_prefix() {
         vec!["Family plan", "Gift card"]
     );
 }
+
+/// Issue 10, defect 7: import errors a newcomer meets, each clear, each
+/// importing nothing.
+#[test]
+fn import_errors_say_what_is_wrong_in_the_files_terms() {
+    let (tmp, mut vault) = new_vault();
+    let import = |vault: &mut Vault, name: &str, body: &[u8]| -> String {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, body).unwrap();
+        let err = transfer::import_file(vault, &file, &mut |_, _| {}).unwrap_err();
+        err.to_string()
+    };
+    // A duplicate column is the header's fault, on line 1.
+    let msg = import(
+        &mut vault,
+        "dup.csv",
+        b"kind,field:text,field:text\nnote,a,b\n",
+    );
+    assert!(msg.contains("dup.csv:1:") && msg.contains("twice"), "{msg}");
+    let msg = import(
+        &mut vault,
+        "date.csv",
+        b"kind,date,field:date\nnote,2026-01-01,\n",
+    );
+    assert!(msg.contains("date.csv:1:"), "{msg}");
+    // An unclosed quote swallowed every row after it, silently.
+    let msg = import(
+        &mut vault,
+        "quote.csv",
+        b"kind,field:text\nnote,fine\nnote,\"never closed\nnote,swallowed\n",
+    );
+    assert!(
+        msg.contains("quote.csv:3:") && msg.contains("never closed"),
+        "{msg}"
+    );
+    // Not CLI words in a file's error.
+    let msg = import(&mut vault, "empty.csv", b"kind,field:text\ninteraction,\n");
+    assert!(msg.contains("an interaction record"), "{msg}");
+    assert!(!msg.contains("--field"), "{msg}");
+    // A time without its offset: say RFC 3339 and what is missing.
+    let msg = import(
+        &mut vault,
+        "time.csv",
+        b"kind,date,field:text\nnote,2026-03-14T10:00:00,x\n",
+    );
+    assert!(msg.contains("RFC 3339") && msg.contains("offset"), "{msg}");
+    // An age file is named as one, with where to take it.
+    let backup = tmp.path().join("backup.age");
+    transfer::export(
+        &mut vault,
+        &backup,
+        &BackupTo::Passphrase(SecretString::from("backup passphrase")),
+    )
+    .unwrap();
+    let file = tmp.path().join("backup.age");
+    let msg = transfer::import_file(&mut vault, &file, &mut |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("age-encrypted") && msg.contains("vrm restore") && !msg.contains("UTF-8"),
+        "{msg}"
+    );
+    // JSON that is not our export, in words about the file.
+    for body in ["[]", "{\"format\": \"vrm-vault-export\"}", "{\"format\": "] {
+        let msg = import(&mut vault, "x.json", body.as_bytes());
+        assert!(
+            !msg.contains("Json") && !msg.contains("elements") && msg.contains("export"),
+            "{body}: {msg}"
+        );
+    }
+    let msg = import(
+        &mut vault,
+        "rec.json",
+        br#"{"format": "vrm-vault-export", "version": 1, "records": [{"kind": "note", "fields": {"text": 5}}]}"#,
+    );
+    assert!(
+        msg.contains("rec.json:1: record:") && !msg.contains("Json"),
+        "{msg}"
+    );
+    assert!(
+        vault
+            .list_records(&RecordFilter::default())
+            .unwrap()
+            .is_empty()
+    );
+}
