@@ -584,6 +584,13 @@ impl Vault {
         let now = secs(Utc::now());
         let mut input = input.clone();
         input.category = check_text("category", &input.category, 100, true)?.unwrap_or_default();
+        // A category is a name, shown in lists and sent to brands: no
+        // controls, no bidi or invisible characters (the description may).
+        if input.category.chars().any(crate::text::is_hidden) {
+            return Err(Error::invalid(
+                "the category cannot contain control characters or invisible formatting",
+            ));
+        }
         input.description =
             check_text("description", &input.description, 2000, true)?.unwrap_or_default();
         input.location = match &input.location {

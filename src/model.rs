@@ -138,9 +138,10 @@ fn check_brand_name(v: &str) -> Result<String> {
     if v.chars().count() > 200 {
         return Err(Error::invalid("a brand name has at most 200 characters"));
     }
-    if v.chars().any(char::is_control) {
+    if v.chars().any(crate::text::is_hidden) {
         return Err(Error::invalid(
-            "a brand name cannot contain control characters",
+            "a brand name cannot contain control characters or invisible formatting \
+             (bidi controls such as U+202E, zero-width spaces)",
         ));
     }
     Ok(v.to_string())
@@ -909,10 +910,11 @@ pub fn check_tags(tags: &[String]) -> Result<Vec<String>> {
         if tag.chars().count() > 64
             || tag
                 .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';')
+                .any(|c| c.is_whitespace() || crate::text::is_hidden(c) || c == ',' || c == ';')
         {
             return Err(Error::invalid(format!(
-                "{tag:?} is not a tag (no spaces, commas or semicolons; at most 64 characters)"
+                "{tag:?} is not a tag (no spaces, commas, semicolons, control characters or \
+                 invisible formatting; at most 64 characters)"
             )));
         }
         if !out.iter().any(|t| t == tag) {
