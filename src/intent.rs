@@ -1028,8 +1028,8 @@ impl Vault {
         let vc = proof::verify_credential(&doc, now)?;
         if vc.kind != OFFER {
             return Err(Error::invalid(format!(
-                "this is a {} document, not an {OFFER}",
-                vc.kind
+                "this is {} document, not an {OFFER}",
+                crate::text::a(&vc.kind)
             )));
         }
         let s = |k: &str| vc.subject.get(k).and_then(Value::as_str);
@@ -1287,8 +1287,8 @@ pub fn check_received(bytes: &[u8], now: DateTime<Utc>) -> Result<(Received, Val
     let vc = proof::verify_credential(&doc, now)?;
     if vc.kind != INTENT_REQUEST && vc.kind != INTENT_WITHDRAWAL {
         return Err(Error::invalid(format!(
-            "a {} document is not taken here (only {INTENT_REQUEST} and {INTENT_WITHDRAWAL})",
-            vc.kind
+            "{} document is not taken here (only {INTENT_REQUEST} and {INTENT_WITHDRAWAL})",
+            crate::text::a(&vc.kind)
         )));
     }
     if vc.kind == INTENT_REQUEST && vc.valid_until.is_none() {
@@ -1328,8 +1328,8 @@ pub fn make_offer(
     let vc = proof::verify_credential(&doc, now)?;
     if vc.kind != INTENT_REQUEST {
         return Err(Error::invalid(format!(
-            "this is a {} document, not an {INTENT_REQUEST}",
-            vc.kind
+            "this is {} document, not an {INTENT_REQUEST}",
+            crate::text::a(&vc.kind)
         )));
     }
     let price = parse_amount(price)?.0;

@@ -757,7 +757,8 @@ pub fn check_fields(
 ) -> Result<BTreeMap<String, String>> {
     if fields.is_empty() {
         return Err(Error::invalid(format!(
-            "a {kind} record needs at least one field (--field name=value)"
+            "{} record needs at least one field (--field name=value)",
+            crate::text::a(kind.as_str())
         )));
     }
     if fields.len() > MAX_FIELDS {
@@ -782,7 +783,8 @@ pub fn check_fields(
     for spec in kind.fields().iter().filter(|s| s.required) {
         if !out.contains_key(spec.name) {
             return Err(Error::invalid(format!(
-                "a {kind} record needs the field {}",
+                "{} record needs the field {}",
+                crate::text::a(kind.as_str()),
                 spec.name
             )));
         }

@@ -85,6 +85,16 @@ fn escape(s: &str, keep_lines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `word` with its indefinite article: "an interaction", "a purchase"
+/// (by its first letter, which is right for the words we put after it).
+pub fn a(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +185,14 @@ mod tests {
                 .any(|c| is_hidden(c) && !matches!(c, '\n' | '\t')),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn articles_follow_the_first_letter() {
+        assert_eq!(a("interaction"), "an interaction");
+        assert_eq!(a("account"), "an account");
+        assert_eq!(a("purchase"), "a purchase");
+        assert_eq!(a("IntentRequest"), "an IntentRequest");
+        assert_eq!(a("TermsAgreement"), "a TermsAgreement");
     }
 }

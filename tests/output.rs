@@ -300,6 +300,14 @@ fn documents_from_the_other_side_are_shown_escaped() {
     assert_inert("offer list", &list);
     assert_eq!(list.lines().count(), 2, "one line per offer:\n{list}");
     assert!(list.contains(r"\u{202e}00.1 EUR"), "{list}");
+    // Sorted by currency, then price: say so rather than let 300 EUR look
+    // dearer than 20 USD for no reason.
+    assert!(list.lines().next().unwrap().contains("EUR"), "{list}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cheapest first within each currency"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json = stdout(&dir, &["offer", "list", "--json"]);
     assert_inert("offer list --json", &json);
 }
@@ -354,4 +362,35 @@ fn terms_and_letters_keep_their_lines_and_escape_the_rest() {
         "a letter keeps its lines:\n{letter}"
     );
     assert!(letter.contains(r"\x1b]0;pwned\x07"), "{letter}");
+}
+
+#[test]
+fn a_record_kind_gets_the_right_article() {
+    let (_tmp, dir, _) = cli_vault();
+    vrm(&dir)
+        .args(["record", "add", "--kind", "interaction"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("an interaction record needs"));
+}
+
+#[test]
+fn an_io_error_names_its_path_once() {
+    let (tmp, dir, _) = cli_vault();
+    // tempfile names its temporary file in its errors; the message names
+    // the folder once, and not the temporary file.
+    let missing = tmp.path().join("no-such-folder");
+    let out = vrm(&dir)
+        .args(["export", "--passphrase", "--out"])
+        .arg(missing.join("backup.age"))
+        .env("VRM_BACKUP_PASSPHRASE", "a backup passphrase")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.matches("no-such-folder").count(), 1, "{err}");
+    assert!(
+        !err.contains(".vrm-export-") && !err.contains("at path"),
+        "{err}"
+    );
 }

@@ -97,7 +97,8 @@ pub(super) enum OfferCommand {
         /// The file or folder
         path: PathBuf,
     },
-    /// List offers, cheapest first
+    /// List offers by currency, cheapest first within each (prices in
+    /// different currencies are not compared)
     List {
         /// Only this intent's
         #[arg(long)]
@@ -366,6 +367,16 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
             }
             for v in &list {
                 outln!("{}", offer_line(v));
+            }
+            let currencies: std::collections::BTreeSet<&str> =
+                list.iter().map(|v| v.offer.currency.as_str()).collect();
+            if currencies.len() > 1 {
+                errln!(
+                    "Offers in {} currencies ({}): cheapest first within each currency; \
+                     prices in different currencies are not compared.",
+                    currencies.len(),
+                    currencies.into_iter().collect::<Vec<_>>().join(", ")
+                );
             }
         }
         OfferCommand::Accept { id, out } => {

@@ -898,7 +898,8 @@ pub(super) fn contact(ctx: &Ctx<'_>, cmd: &ContactCommand) -> CliResult {
                     day(b.since)
                 );
                 for v in b.violations {
-                    outln!("  {}  {}", v.at, v);
+                    // The description starts with the day already.
+                    outln!("  {v}");
                 }
             }
         }
