@@ -305,8 +305,8 @@ impl Vault {
         let vc = proof::verify_credential(&doc, Utc::now())?;
         if vc.kind != TERMS_AGREEMENT {
             return Err(Error::invalid(format!(
-                "this is a {} document, not a {TERMS_AGREEMENT}",
-                vc.kind
+                "this is {} document, not a {TERMS_AGREEMENT}",
+                crate::text::a(&vc.kind)
             )));
         }
         let brand = self.brand_by_did(&vc.signer)?;

@@ -117,8 +117,9 @@ fn expect_kind(vc: &VerifiedCredential, kind: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::invalid(format!(
-            "this is a {} document, not a {kind}",
-            vc.kind
+            "this is {} document, not {}",
+            crate::text::a(&vc.kind),
+            crate::text::a(kind)
         )))
     }
 }

@@ -1,9 +1,13 @@
 //! Argument parsing and output for `vrm`. Every command is: read secrets,
 //! make the core calls, print. Exit status: 0 ok, 1 error, 2 usage,
 //! 3 wrong passphrase (or recovery code, or backup key).
+//!
+//! Text goes out through [`out`] (escaped); printing macros are denied.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,7 +24,10 @@ use vrm_vault::{
 };
 
 mod intents;
+mod out;
 mod relations;
+
+use out::{errln, outln};
 
 use intents::{IntentCommand, OfferCommand};
 
@@ -379,7 +386,7 @@ pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            eprintln!("vrm: {} (see `vrm --help`)", usage_error_line(&e));
+            errln!("vrm: {} (see `vrm --help`)", usage_error_line(&e));
             return 2;
         }
         Err(e) => {
@@ -391,15 +398,15 @@ pub fn run() -> i32 {
     match dispatch(cli) {
         Ok(()) => 0,
         Err(Failure::Usage(msg)) => {
-            eprintln!("vrm: {msg}");
+            errln!("vrm: {msg}");
             2
         }
         Err(Failure::Other(msg)) => {
-            eprintln!("vrm: {msg}");
+            errln!("vrm: {msg}");
             1
         }
         Err(Failure::Core(e)) => {
-            eprintln!("vrm: {}", describe(&e));
+            errln!("vrm: {}", describe(&e));
             if e.is_wrong_secret() { 3 } else { 1 }
         }
     }
@@ -448,7 +455,7 @@ fn dispatch(cli: Cli) -> CliResult {
     match &cli.command {
         None => {
             if !Vault::exists(&ctx.dir) && std::io::stdin().is_terminal() {
-                eprintln!("No vault at {} yet; let's create one.", ctx.dir.display());
+                errln!("No vault at {} yet; let's create one.", ctx.dir.display());
                 return init(&ctx);
             }
             status(&ctx, false)
@@ -465,7 +472,7 @@ fn dispatch(cli: Cli) -> CliResult {
                 "New passphrase: ",
             )?;
             vault.change_passphrase(&new, ctx.kdf()?)?;
-            eprintln!("Passphrase changed.");
+            errln!("Passphrase changed.");
             Ok(())
         }
         Some(Command::Recover {
@@ -485,9 +492,7 @@ fn dispatch(cli: Cli) -> CliResult {
                 "New passphrase: ",
             )?;
             let (_vault, new_code) = locked.recover(&code, &new, ctx.kdf()?)?;
-            eprintln!(
-                "Passphrase set. Your old recovery code no longer works; this is the new one."
-            );
+            errln!("Passphrase set. Your old recovery code no longer works; this is the new one.");
             show_recovery_code(&new_code);
             Ok(())
         }
@@ -527,13 +532,13 @@ fn dispatch(cli: Cli) -> CliResult {
                 for item in &items {
                     match item {
                         SearchItem::Brand { brand: b } => {
-                            println!("{}  brand        {}", short(&b.id), b.name)
+                            outln!("{}  brand        {}", short(&b.id), b.name)
                         }
-                        SearchItem::Record { record: r } => println!("{}", record_line(r, &brands)),
+                        SearchItem::Record { record: r } => outln!("{}", record_line(r, &brands)),
                     }
                 }
                 if items.is_empty() {
-                    eprintln!("No matches.");
+                    errln!("No matches.");
                 }
                 Ok(())
             }
@@ -544,17 +549,17 @@ fn dispatch(cli: Cli) -> CliResult {
             let mut progress = |done: usize, total: usize| {
                 if total >= 5000 {
                     if tty {
-                        eprint!("\rImporting… {done}/{total}");
+                        out::err_progress(&format!("Importing… {done}/{total}"));
                         if done == total {
-                            eprintln!();
+                            errln!();
                         }
                     } else {
-                        eprintln!("importing {done}/{total}");
+                        errln!("importing {done}/{total}");
                     }
                 }
             };
             let s = transfer::import_file(&mut vault, file, &mut progress)?;
-            eprintln!(
+            errln!(
                 "Imported {} record(s) and {} new brand(s){}.",
                 s.records_added,
                 s.brands_added,
@@ -584,12 +589,12 @@ fn dispatch(cli: Cli) -> CliResult {
             };
             let s = transfer::export(&mut vault, out, &to)?;
             if s.damaged_left_out > 0 {
-                eprintln!(
+                errln!(
                     "warning: {} damaged record(s) could not be read and were left out",
                     s.damaged_left_out
                 );
             }
-            eprintln!(
+            errln!(
                 "Exported {} brand(s) and {} record(s) to {}.",
                 s.brands,
                 s.records,
@@ -621,7 +626,7 @@ fn dispatch(cli: Cli) -> CliResult {
             let passphrase = ctx.new_vault_passphrase()?;
             let (_vault, code, s) =
                 transfer::restore(file, &key, &ctx.dir, &passphrase, ctx.kdf()?)?;
-            eprintln!(
+            errln!(
                 "Restored {} record(s) and {} brand(s) into {}.",
                 s.records_added,
                 s.brands_added,
@@ -719,11 +724,11 @@ fn new_secret(file: Option<&Path>, env: &str, prompt: &str) -> CliResult<SecretS
 }
 
 fn show_recovery_code(code: &RecoveryCode) {
-    eprintln!();
-    eprintln!("Recovery code (shown only now; write it down and keep it somewhere safe):");
-    println!("{}", code.expose_secret());
-    eprintln!();
-    eprintln!("With it you can set a new passphrase if you forget yours: `vrm recover`.");
+    errln!();
+    errln!("Recovery code (shown only now; write it down and keep it somewhere safe):");
+    outln!("{}", code.expose_secret());
+    errln!();
+    errln!("With it you can set a new passphrase if you forget yours: `vrm recover`.");
 }
 
 fn init(ctx: &Ctx<'_>) -> CliResult {
@@ -732,7 +737,7 @@ fn init(ctx: &Ctx<'_>) -> CliResult {
     let kdf = ctx.kdf()?;
     let (vault, code) = Vault::create(&ctx.dir, &passphrase, kdf)?;
     let info = vault.info()?;
-    eprintln!(
+    errln!(
         "Created a vault at {} (Argon2id: {} MiB, {} passes).",
         info.dir.display(),
         info.kdf_m_kib / 1024,
@@ -750,11 +755,11 @@ fn status(ctx: &Ctx<'_>, json: bool) -> CliResult {
     if json {
         return print_json(&info);
     }
-    println!("vault:    {}", info.dir.display());
-    println!("created:  {}", info.created_at.format("%Y-%m-%d %H:%M UTC"));
-    println!("brands:   {}", info.brands);
-    println!("records:  {}", info.records);
-    println!(
+    outln!("vault:    {}", info.dir.display());
+    outln!("created:  {}", info.created_at.format("%Y-%m-%d %H:%M UTC"));
+    outln!("brands:   {}", info.brands);
+    outln!("records:  {}", info.records);
+    outln!(
         "kdf:      Argon2id, {} MiB, {} passes",
         info.kdf_m_kib / 1024,
         info.kdf_t
@@ -768,7 +773,7 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
         BrandCommand::Add { name, fields } => {
             let input = clone_fields(fields).into_input(Some(name.clone()));
             let b = vault.add_brand(&input)?;
-            println!("{}", b.id);
+            outln!("{}", b.id);
         }
         BrandCommand::List { json } => {
             let brands = vault.brands()?;
@@ -777,10 +782,10 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
                 return print_json(&brands);
             }
             if brands.is_empty() {
-                eprintln!("No brands yet. Add one: vrm brand add NAME --domain example.com");
+                errln!("No brands yet. Add one: vrm brand add NAME --domain example.com");
             }
             for b in brands {
-                println!(
+                outln!(
                     "{}  {}{}",
                     short(&b.id),
                     b.name,
@@ -798,8 +803,8 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
                 return print_json(&v);
             }
             let (b, records) = (page.brand, page.records);
-            println!("{}", b.name);
-            println!("  id:             {}", b.id);
+            outln!("{}", b.name);
+            outln!("  id:             {}", b.id);
             for (label, value) in [
                 ("domain", &b.domain),
                 ("contact", &b.contact),
@@ -809,18 +814,18 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
                 ("inbox", &b.inbox),
             ] {
                 if let Some(v) = value {
-                    println!("  {:<15} {v}", format!("{label}:"));
+                    outln!("  {:<15} {v}", format!("{label}:"));
                 }
             }
-            println!("  added:          {}", b.created_at.format("%Y-%m-%d"));
-            println!();
+            outln!("  added:          {}", b.created_at.format("%Y-%m-%d"));
+            outln!();
             if records.is_empty() {
-                println!("No records for {} yet.", b.name);
+                outln!("No records for {} yet.", b.name);
             } else {
-                println!("Timeline ({} records, newest first):", records.len());
+                outln!("Timeline ({} records, newest first):", records.len());
                 let names = brand_names(&mut vault)?;
                 for r in &records {
-                    println!("  {}", record_line(r, &names));
+                    outln!("  {}", record_line(r, &names));
                 }
             }
         }
@@ -831,7 +836,7 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
         } => {
             let input = clone_fields(fields).into_input(name.clone());
             let b = vault.update_brand(brand, &input)?;
-            eprintln!("Updated {}.", b.name);
+            errln!("Updated {}.", b.name);
         }
         BrandCommand::Delete { brand, yes } => {
             let b = vault.brand(brand)?;
@@ -848,7 +853,7 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
                 ))?;
             }
             let deleted = vault.delete_brand(&b.id)?;
-            eprintln!("Deleted {} and {deleted} record(s).", b.name);
+            errln!("Deleted {} and {deleted} record(s).", b.name);
             warn_wal_residue(&vault);
         }
     }
@@ -859,7 +864,7 @@ fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
 /// the WAL: say so rather than let "deleted for good" be untrue for now.
 fn warn_wal_residue(vault: &Vault) {
     if vault.wal_residue_pending() {
-        eprintln!(
+        errln!(
             "vrm: warning: another program (the app?) is reading this vault, so the deleted data's \
              encrypted pages stay in its write-ahead log until that program closes the vault"
         );
@@ -883,8 +888,7 @@ fn confirm(question: &str) -> CliResult {
             "refusing to delete without confirmation: pass --yes".into(),
         ));
     }
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
+    out::err_prompt(question);
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
@@ -912,7 +916,7 @@ fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
                 tags: tags.clone(),
             };
             let r = vault.add_record(&new)?;
-            println!("{}", r.id);
+            outln!("{}", r.id);
         }
         RecordCommand::List { filter, json } => {
             let filter = RecordFilter::from(FilterArgs {
@@ -928,11 +932,11 @@ fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
                 return print_json(&records);
             }
             if records.is_empty() {
-                eprintln!("No records. Add one: vrm record add --kind note --field text=…");
+                errln!("No records. Add one: vrm record add --kind note --field text=…");
             }
             let names = brand_names(&mut vault)?;
             for r in &records {
-                println!("{}", record_line(r, &names));
+                outln!("{}", record_line(r, &names));
             }
         }
         RecordCommand::Show { id, json } => {
@@ -941,21 +945,21 @@ fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
                 return print_json(&r);
             }
             let names = brand_names(&mut vault)?;
-            println!("{} ({})", r.kind, r.id);
+            outln!("{} ({})", r.kind, r.id);
             if let Some(b) = &r.brand {
-                println!(
+                outln!(
                     "  brand:    {}",
                     names.get(b).map(String::as_str).unwrap_or(b)
                 );
             }
             for (k, v) in &r.fields {
-                println!("  {:<9} {v}", format!("{k}:"));
+                outln!("  {:<9} {v}", format!("{k}:"));
             }
             if !r.tags.is_empty() {
-                println!("  tags:     {}", r.tags.join(", "));
+                outln!("  tags:     {}", r.tags.join(", "));
             }
-            println!("  added:    {}", r.created_at.format("%Y-%m-%d %H:%M UTC"));
-            println!("  changed:  {}", r.updated_at.format("%Y-%m-%d %H:%M UTC"));
+            outln!("  added:    {}", r.created_at.format("%Y-%m-%d %H:%M UTC"));
+            outln!("  changed:  {}", r.updated_at.format("%Y-%m-%d %H:%M UTC"));
         }
         RecordCommand::Edit {
             id,
@@ -985,12 +989,12 @@ fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
                 ));
             }
             let r = vault.update_record(id, &patch)?;
-            eprintln!("Updated {}.", short(&r.id));
+            errln!("Updated {}.", short(&r.id));
         }
         RecordCommand::Delete { ids } => {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             let deleted = vault.delete_records(&ids)?;
-            eprintln!("Deleted {deleted} record(s).");
+            errln!("Deleted {deleted} record(s).");
             warn_wal_residue(&vault);
         }
     }
@@ -1019,7 +1023,7 @@ fn warn_damaged_documents(vault: &Vault) -> CliResult {
             .iter()
             .map(|(kind, id)| format!("{kind} {}", short(id)))
             .collect();
-        eprintln!(
+        errln!(
             "warning: {} document(s) are damaged or were tampered with and are left out: {}",
             damaged.len(),
             names.join(", ")
@@ -1031,7 +1035,7 @@ fn warn_damaged_documents(vault: &Vault) -> CliResult {
 fn warn_damaged(vault: &mut Vault) -> CliResult {
     let brands = vault.damaged_brands()?;
     if !brands.is_empty() {
-        eprintln!(
+        errln!(
             "warning: {} brand(s) are damaged or were tampered with and are left out: {}",
             brands.len(),
             brands.join(", ")
@@ -1039,7 +1043,7 @@ fn warn_damaged(vault: &mut Vault) -> CliResult {
     }
     let damaged = vault.damaged_records()?;
     if !damaged.is_empty() {
-        eprintln!(
+        errln!(
             "warning: {} record(s) are damaged or were tampered with and are left out: {}",
             damaged.len(),
             damaged.join(", ")
@@ -1123,11 +1127,7 @@ fn record_line(r: &Record, brands: &BTreeMap<String, String>) -> String {
 }
 
 fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> CliResult {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(|e| Failure::Other(e.to_string()))?;
-    writeln!(out).map_err(|e| Failure::Other(e.to_string()))?;
-    Ok(())
+    out::print_json(value).map_err(Failure::Other)
 }
 
 #[cfg(test)]

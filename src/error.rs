@@ -134,7 +134,7 @@ pub enum Error {
     BackupWrongKey,
 
     /// Reading or writing a file failed.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}: {}", .path.display(), io_text(.source))]
     Io {
         /// The file involved.
         path: PathBuf,
@@ -282,6 +282,17 @@ impl Error {
 
     pub(crate) fn invalid(msg: impl Into<String>) -> Self {
         Error::Invalid(msg.into())
+    }
+}
+
+/// An I/O error's text without the path tempfile appends to its errors
+/// (` at path "/dir/.tmpXXXX"`): [`Error::Io`] names the path already, and
+/// the temporary file's name means nothing to the person.
+fn io_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at path \"") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 

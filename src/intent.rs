@@ -584,6 +584,13 @@ impl Vault {
         let now = secs(Utc::now());
         let mut input = input.clone();
         input.category = check_text("category", &input.category, 100, true)?.unwrap_or_default();
+        // A category is a name, shown in lists and sent to brands: no
+        // controls, no bidi or invisible characters (the description may).
+        if input.category.chars().any(crate::text::is_hidden) {
+            return Err(Error::invalid(
+                "the category cannot contain control characters or invisible formatting",
+            ));
+        }
         input.description =
             check_text("description", &input.description, 2000, true)?.unwrap_or_default();
         input.location = match &input.location {
@@ -1021,8 +1028,8 @@ impl Vault {
         let vc = proof::verify_credential(&doc, now)?;
         if vc.kind != OFFER {
             return Err(Error::invalid(format!(
-                "this is a {} document, not an {OFFER}",
-                vc.kind
+                "this is {} document, not an {OFFER}",
+                crate::text::a(&vc.kind)
             )));
         }
         let s = |k: &str| vc.subject.get(k).and_then(Value::as_str);
@@ -1280,8 +1287,8 @@ pub fn check_received(bytes: &[u8], now: DateTime<Utc>) -> Result<(Received, Val
     let vc = proof::verify_credential(&doc, now)?;
     if vc.kind != INTENT_REQUEST && vc.kind != INTENT_WITHDRAWAL {
         return Err(Error::invalid(format!(
-            "a {} document is not taken here (only {INTENT_REQUEST} and {INTENT_WITHDRAWAL})",
-            vc.kind
+            "{} document is not taken here (only {INTENT_REQUEST} and {INTENT_WITHDRAWAL})",
+            crate::text::a(&vc.kind)
         )));
     }
     if vc.kind == INTENT_REQUEST && vc.valid_until.is_none() {
@@ -1321,8 +1328,8 @@ pub fn make_offer(
     let vc = proof::verify_credential(&doc, now)?;
     if vc.kind != INTENT_REQUEST {
         return Err(Error::invalid(format!(
-            "this is a {} document, not an {INTENT_REQUEST}",
-            vc.kind
+            "this is {} document, not an {INTENT_REQUEST}",
+            crate::text::a(&vc.kind)
         )));
     }
     let price = parse_amount(price)?.0;

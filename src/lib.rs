@@ -17,6 +17,7 @@
 //!   the vault.
 //! - [`terms`], [`contact`], [`rights`]: personal terms of service, the
 //!   contact rules in them, and GDPR/CCPA data-rights requests (pure logic).
+//! - [`text`]: values escaped for a terminal; the characters names refuse.
 //!
 //! Every failure is an [`Error`] with a stable [`Error::code`].
 
@@ -44,6 +45,7 @@ pub mod settings;
 pub mod share;
 pub mod store;
 pub mod terms;
+pub mod text;
 pub mod transfer;
 pub mod vault;
 

@@ -138,9 +138,10 @@ fn check_brand_name(v: &str) -> Result<String> {
     if v.chars().count() > 200 {
         return Err(Error::invalid("a brand name has at most 200 characters"));
     }
-    if v.chars().any(char::is_control) {
+    if v.chars().any(crate::text::is_hidden) {
         return Err(Error::invalid(
-            "a brand name cannot contain control characters",
+            "a brand name cannot contain control characters or invisible formatting \
+             (bidi controls such as U+202E, zero-width spaces)",
         ));
     }
     Ok(v.to_string())
@@ -786,12 +787,8 @@ pub fn check_fields(
 ) -> Result<BTreeMap<String, String>> {
     if fields.is_empty() {
         return Err(Error::invalid(format!(
-            "{} {kind} record needs at least one field",
-            if kind.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
-                "an"
-            } else {
-                "a"
-            }
+            "{} record needs at least one field",
+            crate::text::a(kind.as_str())
         )));
     }
     if fields.len() > MAX_FIELDS {
@@ -816,7 +813,8 @@ pub fn check_fields(
     for spec in kind.fields().iter().filter(|s| s.required) {
         if !out.contains_key(spec.name) {
             return Err(Error::invalid(format!(
-                "a {kind} record needs the field {}",
+                "{} record needs the field {}",
+                crate::text::a(kind.as_str()),
                 spec.name
             )));
         }
@@ -959,10 +957,11 @@ pub fn check_tags(tags: &[String]) -> Result<Vec<String>> {
         if tag.chars().count() > 64
             || tag
                 .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';')
+                .any(|c| c.is_whitespace() || crate::text::is_hidden(c) || c == ',' || c == ';')
         {
             return Err(Error::invalid(format!(
-                "{tag:?} is not a tag (no spaces, commas or semicolons; at most 64 characters)"
+                "{tag:?} is not a tag (no spaces, commas, semicolons, control characters or \
+                 invisible formatting; at most 64 characters)"
             )));
         }
         if !out.iter().any(|t| t == tag) {

@@ -525,8 +525,8 @@ impl Vault {
         let vc = proof::verify_credential(&doc, Utc::now())?;
         if vc.kind != DELETION_ACKNOWLEDGMENT {
             return Err(Error::invalid(format!(
-                "this is a {} document, not a {DELETION_ACKNOWLEDGMENT}",
-                vc.kind
+                "this is {} document, not a {DELETION_ACKNOWLEDGMENT}",
+                crate::text::a(&vc.kind)
             )));
         }
         let field = |k: &str| vc.subject.get(k).and_then(Value::as_str);

@@ -402,9 +402,10 @@ impl Clauses {
         if j.is_empty() {
             return Err(Error::invalid("the terms need a jurisdiction"));
         }
-        if j.chars().count() > MAX_JURISDICTION_CHARS || j.chars().any(char::is_control) {
+        if j.chars().count() > MAX_JURISDICTION_CHARS || j.chars().any(crate::text::is_hidden) {
             return Err(Error::invalid(format!(
-                "the jurisdiction is one line of at most {MAX_JURISDICTION_CHARS} characters"
+                "the jurisdiction is one line of at most {MAX_JURISDICTION_CHARS} characters, \
+                 without control characters or invisible formatting"
             )));
         }
         if let Some(prose) = &self.prose {
@@ -480,9 +481,10 @@ pub fn check_title(title: &str) -> Result<String> {
     if t.is_empty() {
         return Err(Error::invalid("the terms need a title"));
     }
-    if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
+    if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(crate::text::is_hidden) {
         return Err(Error::invalid(format!(
-            "a title is one line of at most {MAX_TITLE_CHARS} characters"
+            "a title is one line of at most {MAX_TITLE_CHARS} characters, without control \
+             characters or invisible formatting"
         )));
     }
     Ok(t.to_string())

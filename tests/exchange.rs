@@ -613,6 +613,14 @@ fn contact_rules_of_accepted_terms_are_checked() {
         6,
         "a heading and five violations:\n{text}"
     );
+    let today = chrono::Utc::now().date_naive().to_string();
+    for line in text.lines().skip(1) {
+        assert_eq!(
+            line.matches(&today).count(),
+            1,
+            "each violation gives its day once: {line:?}"
+        );
+    }
     assert!(!text.contains("Shop") && !text.contains("Pushy"), "{text}");
 }
 

@@ -32,6 +32,8 @@ mod bundle_vectors;
 mod documents;
 // Intentcasting across processes: intent → brand-kit serve → offer → accept.
 mod intents;
+// What the command line prints: values escaped, one line per item; names refuse hidden characters.
+mod output;
 // Every parser and opened document: arbitrary text, and valid documents
 // structurally mutated then signed again, so the code after verification runs.
 mod bad_input;

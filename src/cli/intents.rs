@@ -9,6 +9,7 @@ use vrm_vault::brandkit::Intake;
 use vrm_vault::intent::{DeliveryStatus, IntentInput, OfferView};
 use vrm_vault::{Error, bundle, intent};
 
+use super::out::{errln, outln};
 use super::relations::{brand_key, parse_expiry, read_input, write_json};
 use super::{CliResult, Ctx, Failure, parse_day, print_json, short};
 
@@ -96,7 +97,8 @@ pub(super) enum OfferCommand {
         /// The file or folder
         path: PathBuf,
     },
-    /// List offers, cheapest first
+    /// List offers by currency, cheapest first within each (prices in
+    /// different currencies are not compared)
     List {
         /// Only this intent's
         #[arg(long)]
@@ -155,19 +157,19 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                 brands: brands.clone(),
             })?;
             if i.brands.is_empty() {
-                eprintln!(
+                errln!(
                     "Draft intent made under a fresh identity ({}); send it with `vrm intent send {} --brand BRAND`.",
                     i.did,
                     short(&i.id)
                 );
             } else {
-                eprintln!(
+                errln!(
                     "Intent made under a fresh identity ({}); send it with `vrm intent send {}`.",
                     i.did,
                     short(&i.id)
                 );
             }
-            println!("{}", i.id);
+            outln!("{}", i.id);
         }
         IntentCommand::List { json } => {
             let list = vault.intents()?;
@@ -175,12 +177,12 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                 return print_json(&list);
             }
             if list.is_empty() {
-                eprintln!(
+                errln!(
                     "No intents yet. Say what you want: vrm intent create --category … --description … --expires 7d --brand …"
                 );
             }
             for v in list {
-                println!(
+                outln!(
                     "{}  {:<10} {:<16} {} offer(s)  until {}  {}",
                     short(&v.intent.id),
                     v.status.as_str(),
@@ -196,12 +198,12 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             if *json {
                 return print_json(&i);
             }
-            println!("Intent {}", i.id);
-            println!("  what:     {} — {}", i.input.category, i.input.description);
+            outln!("Intent {}", i.id);
+            outln!("  what:     {} — {}", i.input.category, i.input.description);
             if let (Some(b), Some(c)) = (&i.input.budget_max, &i.input.currency) {
-                println!("  budget:   at most {b} {c}");
+                outln!("  budget:   at most {b} {c}");
             }
-            println!("  until:    {}", day(i.input.expires_at));
+            outln!("  until:    {}", day(i.input.expires_at));
             let names: Vec<String> = i
                 .brands
                 .iter()
@@ -212,7 +214,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                         .unwrap_or_else(|_| short(b).to_string())
                 })
                 .collect();
-            println!(
+            outln!(
                 "  for:      {}",
                 if names.is_empty() {
                     "no brand yet (a draft)".to_string()
@@ -220,8 +222,8 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                     names.join(", ")
                 }
             );
-            println!("  identity: {}", i.did);
-            println!("  reply to: {}", i.reply_to);
+            outln!("  identity: {}", i.did);
+            outln!("  reply to: {}", i.reply_to);
             for d in &i.deliveries {
                 print_delivery(&mut vault, d)?;
             }
@@ -249,7 +251,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
         }
         IntentCommand::Withdraw { id, out, no_http } => {
             let round = vault.withdraw_intent(id, out.as_deref(), !no_http)?;
-            eprintln!("Withdrawn.");
+            errln!("Withdrawn.");
             for d in &round {
                 print_delivery(&mut vault, d)?;
             }
@@ -261,7 +263,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
 fn print_delivery(vault: &mut vrm_vault::Vault, d: &intent::Delivery) -> CliResult {
     let name = vault.brand(&d.brand).map(|b| b.name).unwrap_or_default();
     match d.status {
-        DeliveryStatus::Sent => println!(
+        DeliveryStatus::Sent => outln!(
             "  sent    {:<20} {}{}",
             name,
             d.to,
@@ -270,7 +272,7 @@ fn print_delivery(vault: &mut vrm_vault::Vault, d: &intent::Delivery) -> CliResu
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default()
         ),
-        DeliveryStatus::Failed => println!(
+        DeliveryStatus::Failed => outln!(
             "  failed  {:<20} {} {}",
             name,
             d.to,
@@ -334,16 +336,16 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                 match read_input(f).and_then(|b| Ok(vault.import_offer(&b)?)) {
                     Ok(v) => {
                         if let Some(why) = v.unverified_reason.as_deref() {
-                            eprintln!(
+                            errln!(
                                 "warning: {}: {why}; kept, shown as UNVERIFIED, and cannot be accepted",
                                 f.display()
                             );
                         }
-                        println!("{}", offer_line(&v));
+                        outln!("{}", offer_line(&v));
                     }
                     Err(Failure::Core(e)) => {
                         failed += 1;
-                        eprintln!("vrm: {}: {e}", f.display());
+                        errln!("vrm: {}: {e}", f.display());
                     }
                     Err(other) => return Err(other),
                 }
@@ -361,16 +363,26 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                 return print_json(&list);
             }
             if list.is_empty() {
-                eprintln!("No offers yet.");
+                errln!("No offers yet.");
             }
             for v in &list {
-                println!("{}", offer_line(v));
+                outln!("{}", offer_line(v));
+            }
+            let currencies: std::collections::BTreeSet<&str> =
+                list.iter().map(|v| v.offer.currency.as_str()).collect();
+            if currencies.len() > 1 {
+                errln!(
+                    "Offers in {} currencies ({}): cheapest first within each currency; \
+                     prices in different currencies are not compared.",
+                    currencies.len(),
+                    currencies.into_iter().collect::<Vec<_>>().join(", ")
+                );
             }
         }
         OfferCommand::Accept { id, out } => {
             let (offer, doc) = vault.accept_offer(id)?;
             write_json(out, &doc)?;
-            eprintln!(
+            errln!(
                 "Accepted {} {}; send {} to the brand.",
                 offer.price,
                 offer.currency,
@@ -382,7 +394,7 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
             if let Some(out) = out {
                 write_json(out, &doc)?;
             }
-            eprintln!("Declined.");
+            errln!("Declined.");
         }
     }
     Ok(())
@@ -439,7 +451,7 @@ pub(super) fn brand_offer(a: &OfferArgs) -> CliResult {
     } else {
         write_json(&a.out, &doc)?;
     }
-    eprintln!("Wrote the offer to {}.", a.out.display());
+    errln!("Wrote the offer to {}.", a.out.display());
     Ok(())
 }
 
@@ -447,12 +459,12 @@ pub(super) fn serve(addr: &str, dir: &Path) -> CliResult {
     let intake = Intake::bind(addr, dir)?;
     let local = intake.local_addr();
     if !local.starts_with("127.") && !local.starts_with("[::1]") {
-        eprintln!("warning: listening on {local}, which is not a loopback address");
+        errln!("warning: listening on {local}, which is not a loopback address");
     }
     // The address alone on stdout, so a script (or test) can read the port.
-    println!("http://{local}/");
+    outln!("http://{local}/");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    intake.run(|a| eprintln!("{} {} {}", a.status, a.code, a.message));
+    intake.run(|a| errln!("{} {} {}", a.status, a.code, a.message));
     Ok(())
 }

@@ -16,6 +16,7 @@ use vrm_vault::share::{ShareRequest, ShareStatus};
 use vrm_vault::terms::Template;
 use vrm_vault::{Error, NewRecord, RecordKind, proof};
 
+use super::out::{errln, out_block, outln};
 use super::{
     CliResult, Ctx, Failure, parse_day, parse_field, print_json, short, warn_damaged_documents,
 };
@@ -420,12 +421,8 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
             return print_json(&list);
         }
         for t in list {
-            println!(
-                "{:<11} {}\n            {}",
-                t.template.id(),
-                t.title,
-                t.summary
-            );
+            outln!("{:<11} {}", t.template.id(), t.title);
+            outln!("            {}", t.summary);
         }
         return Ok(());
     }
@@ -468,8 +465,8 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
                 .or(old_title)
                 .unwrap_or_else(|| template.title().to_string());
             let v = vault.create_terms(template, &title, &clauses)?;
-            eprintln!("Made terms version {}.", v.number);
-            println!("{}", v.id);
+            errln!("Made terms version {}.", v.number);
+            outln!("{}", v.id);
         }
         TermsCommand::List { json } => {
             let list = vault.terms_versions()?;
@@ -478,10 +475,10 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
                 return print_json(&list);
             }
             if list.is_empty() {
-                eprintln!("No terms yet. Start from a template: vrm terms new --template SD-BASE");
+                errln!("No terms yet. Start from a template: vrm terms new --template SD-BASE");
             }
             for v in list {
-                println!(
+                outln!(
                     "{}  v{:<3} {}  {:<11} {}",
                     short(&v.id),
                     v.number,
@@ -496,7 +493,8 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
             if *json {
                 return print_json(&v);
             }
-            println!("{}", v.text);
+            // A document: its lines kept, everything else escaped.
+            out_block(&v.text);
         }
         TermsCommand::Export {
             version,
@@ -505,7 +503,7 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
         } => {
             let (doc, reference) = vault.issue_terms(version, brand)?;
             write_json(out, &doc)?;
-            eprintln!(
+            errln!(
                 "Wrote the signed terms to {} (id {}, SHA-256 {}).",
                 out.display(),
                 reference.id,
@@ -515,7 +513,7 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
         TermsCommand::Import { file } => {
             let a = vault.import_agreement(&read_input(file)?)?;
             let brand = vault.brand(&a.brand)?;
-            eprintln!(
+            errln!(
                 "{} {} your terms{}.",
                 brand.name,
                 match a.decision {
@@ -536,7 +534,7 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
                     )
                 }
             );
-            println!("{}", a.id);
+            outln!("{}", a.id);
         }
         TermsCommand::Status { json } => {
             let list = vault.terms_status()?;
@@ -558,7 +556,7 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
                         day(a.signed_at)
                     ),
                 };
-                println!("{:<24} {status}", s.brand.name);
+                outln!("{:<24} {status}", s.brand.name);
             }
         }
     }
@@ -588,14 +586,14 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                 },
                 out,
             )?;
-            eprintln!(
+            errln!(
                 "Shared {} record(s) ({}) until {}; bundle written to {}.",
                 s.items.len(),
                 s.field_names().join(", "),
                 day(s.expires_at),
                 out.display()
             );
-            println!("{}", s.id);
+            outln!("{}", s.id);
         }
         ShareCommand::List { brand, json } => {
             let list = vault.shares(brand.as_deref())?;
@@ -604,7 +602,7 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                 return print_json(&list);
             }
             if list.is_empty() {
-                eprintln!("No shares yet.");
+                errln!("No shares yet.");
             }
             for v in list {
                 let s = &v.share;
@@ -614,7 +612,7 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                     }
                     _ => format!("  until {}", day(s.expires_at)),
                 };
-                println!(
+                outln!(
                     "{}  {:<8} {:<20} {}  {}{}",
                     short(&s.id),
                     v.status.as_str(),
@@ -634,17 +632,17 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                 return print_json(&v);
             }
             let brand = vault.brand(&s.brand)?;
-            println!("Share {}", s.id);
-            println!("  brand:    {}", brand.name);
-            println!("  status:   {}", status.as_str());
-            println!("  purpose:  {}", s.purpose);
-            println!("  made:     {}", day(s.created_at));
-            println!("  expires:  {}", day(s.expires_at));
+            outln!("Share {}", s.id);
+            outln!("  brand:    {}", brand.name);
+            outln!("  status:   {}", status.as_str());
+            outln!("  purpose:  {}", s.purpose);
+            outln!("  made:     {}", day(s.created_at));
+            outln!("  expires:  {}", day(s.expires_at));
             if let Some(t) = &s.terms {
-                println!("  terms:    {} (SHA-256 {})", t.id, t.digest);
+                outln!("  terms:    {} (SHA-256 {})", t.id, t.digest);
             }
             for i in &s.items {
-                println!(
+                outln!(
                     "  record {}  {:<12} {}",
                     short(&i.record),
                     i.kind.as_str(),
@@ -652,14 +650,14 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                 );
             }
             if let Some(r) = &s.revocation {
-                println!(
+                outln!(
                     "  revoked:  {}, erasure demanded by {}",
                     day(r.at),
                     day(r.erase_by)
                 );
             }
             if let Some(a) = &s.acknowledgment {
-                println!(
+                outln!(
                     "  erased:   {} (acknowledged by the brand)",
                     day(a.erased_at)
                 );
@@ -668,7 +666,7 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
         ShareCommand::Revoke { id, out, reason } => {
             let s = vault.revoke_share(id, reason.as_deref(), out)?;
             let r = s.revocation.as_ref().expect("just revoked");
-            eprintln!(
+            errln!(
                 "Revoked; erasure demanded by {}. Send {} to the brand.",
                 day(r.erase_by),
                 out.display()
@@ -677,7 +675,7 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
         ShareCommand::Ack { file } => {
             let s = vault.import_acknowledgment(&read_input(file)?)?;
             let a = s.acknowledgment.as_ref().expect("just acknowledged");
-            eprintln!(
+            errln!(
                 "The brand acknowledged erasing share {} on {}.",
                 short(&s.id),
                 day(a.erased_at)
@@ -696,7 +694,7 @@ pub(super) fn exposure(ctx: &Ctx<'_>, cmd: Option<&ExposureCommand>, json: bool)
     if let Some(ExposureCommand::Revoke { item, out_dir }) = cmd {
         let written = vault.revoke_item(item, out_dir)?;
         for w in &written {
-            eprintln!("Revoked share {}: {}", short(&w.share.id), w.path.display());
+            errln!("Revoked share {}: {}", short(&w.share.id), w.path.display());
         }
         return Ok(());
     }
@@ -705,12 +703,12 @@ pub(super) fn exposure(ctx: &Ctx<'_>, cmd: Option<&ExposureCommand>, json: bool)
         return print_json(&items);
     }
     if items.is_empty() {
-        eprintln!("No brand holds anything you shared.");
+        errln!("No brand holds anything you shared.");
     }
     for item in items {
-        println!("{}", item.item);
+        outln!("{}", item.item);
         for h in item.holders {
-            println!(
+            outln!(
                 "  {:<20} since {}  until {}  {:<8} share {}{}",
                 h.brand_name,
                 day(h.since),
@@ -733,7 +731,7 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
             return print_json(&list);
         }
         for r in list {
-            println!("{:<20} {:<10} {}", r.right.as_str(), r.article, r.title);
+            outln!("{:<20} {:<10} {}", r.right.as_str(), r.article, r.title);
         }
         return Ok(());
     }
@@ -761,7 +759,7 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
             if let Some(f) = out {
                 write_json(f, &made.document)?;
             }
-            eprintln!(
+            errln!(
                 "Request made; the brand must answer by {}.{}",
                 made.request.due(),
                 if letter.is_none() {
@@ -773,7 +771,7 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
                     String::new()
                 }
             );
-            println!("{}", made.request.id);
+            outln!("{}", made.request.id);
         }
         RightsCommand::List { json } => {
             let list = vault.rights_requests(today)?;
@@ -782,7 +780,7 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
                 return print_json(&list);
             }
             if list.is_empty() {
-                eprintln!("No requests yet. See what you can ask: vrm rights kinds");
+                errln!("No requests yet. See what you can ask: vrm rights kinds");
             }
             for v in list {
                 let clock = if v.overdue {
@@ -796,7 +794,7 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
                 } else {
                     String::new()
                 };
-                println!(
+                outln!(
                     "{}  {:<18} {:<20} {:<11} due {}  {}",
                     short(&v.request.id),
                     v.request.right.as_str(),
@@ -815,21 +813,21 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
                 return print_json(&v);
             }
             let brand = vault.brand(&r.brand)?;
-            println!("Request {}", r.id);
-            println!("  brand:   {}", brand.name);
-            println!("  right:   {} ({})", r.right.title(), r.right.citation());
-            println!("  sent:    {}", r.sent_on);
-            println!(
+            outln!("Request {}", r.id);
+            outln!("  brand:   {}", brand.name);
+            outln!("  right:   {} ({})", r.right.title(), r.right.citation());
+            outln!("  sent:    {}", r.sent_on);
+            outln!(
                 "  due:     {}{}",
                 r.due(),
                 if r.extended { " (extended)" } else { "" }
             );
-            println!("  status:  {}", r.status.as_str());
+            outln!("  status:  {}", r.status.as_str());
             if let Some(reason) = &r.reason {
-                println!("  reason:  {reason}");
+                outln!("  reason:  {reason}");
             }
             if let Some(d) = &r.details {
-                println!("  details: {d}");
+                outln!("  details: {d}");
             }
         }
         RightsCommand::Update {
@@ -844,7 +842,7 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
                 reason.as_deref(),
                 extended.then_some(true),
             )?;
-            eprintln!(
+            errln!(
                 "Request {} is {}; due {}.",
                 short(&r.id),
                 r.status.as_str(),
@@ -852,7 +850,7 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
             );
         }
         RightsCommand::Letter { id, follow_up } => {
-            println!("{}", vault.rights_letter(id, *follow_up, today)?);
+            out_block(&vault.rights_letter(id, *follow_up, today)?);
         }
     }
     Ok(())
@@ -882,7 +880,7 @@ pub(super) fn contact(ctx: &Ctx<'_>, cmd: &ContactCommand) -> CliResult {
                 fields,
                 tags: vec![],
             })?;
-            println!("{}", r.id);
+            outln!("{}", r.id);
         }
         ContactCommand::Violations { json } => {
             let list = vault.contact_violations()?;
@@ -890,17 +888,18 @@ pub(super) fn contact(ctx: &Ctx<'_>, cmd: &ContactCommand) -> CliResult {
                 return print_json(&list);
             }
             if list.is_empty() {
-                eprintln!("No brand broke the contact rules it accepted.");
+                errln!("No brand broke the contact rules it accepted.");
             }
             for b in list {
-                println!(
+                outln!(
                     "{} (terms v{}, accepted {}):",
                     b.brand.name,
                     b.terms_version,
                     day(b.since)
                 );
                 for v in b.violations {
-                    println!("  {}  {}", v.at, v);
+                    // The description starts with the day already.
+                    outln!("  {v}");
                 }
             }
         }
@@ -932,7 +931,7 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
                             .unwrap_or_else(|| "(deleted brand)".into())
                     })
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "{:>5}  {}  {:<21} {:<20} {}",
                     e.seq,
                     e.at.format("%Y-%m-%d %H:%M:%S"),
@@ -944,9 +943,10 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
         }
         AuditCommand::Verify => {
             let report = vault.verify_audit()?;
-            println!(
+            outln!(
                 "The activity log is intact: {} entries, head {}.",
-                report.entries, report.head
+                report.entries,
+                report.head
             );
         }
     }
@@ -960,11 +960,11 @@ pub(super) fn verify(file: &Path, json: bool) -> CliResult {
     if json {
         return print_json(&vc);
     }
-    println!("valid {} signed by {}", vc.kind, vc.signer);
-    println!("  id:          {}", vc.id);
-    println!("  valid from:  {}", vc.valid_from.to_rfc3339());
+    outln!("valid {} signed by {}", vc.kind, vc.signer);
+    outln!("  id:          {}", vc.id);
+    outln!("  valid from:  {}", vc.valid_from.to_rfc3339());
     if let Some(u) = vc.valid_until {
-        println!("  valid until: {}", u.to_rfc3339());
+        outln!("  valid until: {}", u.to_rfc3339());
     }
     Ok(())
 }
@@ -989,15 +989,16 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
             }
             let key = BrandKey::generate()?;
             write_private(out, key.to_file_text().expose_secret().as_bytes())?;
-            println!("{}", key.signing.did());
-            println!("{}", key.age.recipient());
+            outln!("{}", key.signing.did());
+            outln!("{}", key.age.recipient());
         }
         BrandKitCommand::Open { bundle, identity } => {
             let key = brand_key(identity)?;
             let opened = brandkit::open_bundle(&read_input(bundle)?, &key, now)?;
-            eprintln!(
+            errln!(
                 "valid {} signed by {}",
-                opened.credential.kind, opened.credential.signer
+                opened.credential.kind,
+                opened.credential.signer
             );
             print_json(&opened.document)?;
         }
@@ -1019,7 +1020,7 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
                 now,
             )?;
             write_json(out, &doc)?;
-            eprintln!(
+            errln!(
                 "Wrote the {} answer to {}.",
                 decision.as_str(),
                 out.display()
@@ -1041,7 +1042,7 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
                 now,
             )?;
             write_json(out, &doc)?;
-            eprintln!("Wrote the acknowledgment to {}.", out.display());
+            errln!("Wrote the acknowledgment to {}.", out.display());
         }
     }
     Ok(())
