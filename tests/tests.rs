@@ -20,6 +20,8 @@ mod transfer;
 mod parsers;
 // The command-line contract: output shapes, exit statuses, messages.
 mod cli;
+// The README's command-line tour, every `$` line run as written.
+mod readme;
 // Output files and folders, group help, usage errors, verify, --fields, withdrawals.
 mod cli_flags;
 // The person ↔ brand exchange: terms, shares, revocation, rights, contact rules, log.
