@@ -50,7 +50,13 @@ struct Cli {
 
     /// When setting a passphrase: aim for the key derivation to take this long
     /// (never below 64 MiB and 3 passes of Argon2id)
-    #[arg(long, global = true, value_name = "MS", hide_short_help = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "VRM_KDF_TARGET_MS",
+        value_name = "MS",
+        hide_short_help = true
+    )]
     kdf_target_ms: Option<u64>,
 
     #[command(subcommand)]
@@ -123,6 +129,9 @@ enum Command {
         /// Read the backup passphrase from this file
         #[arg(long, value_name = "FILE")]
         backup_passphrase_file: Option<PathBuf>,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
     /// Your terms of service for brands: versions, signed copies, brands' answers
     #[command(subcommand)]
@@ -216,8 +225,11 @@ impl BrandFields {
 #[derive(Debug, Subcommand)]
 enum BrandCommand {
     /// Add a brand; prints its id
+    ///
+    /// Limits: the name at most 200 characters (no control characters); the
+    /// contact and the notes at most 64 KiB each.
     Add {
-        /// The brand's name
+        /// The brand's name (at most 200 characters)
         name: String,
         #[command(flatten)]
         fields: BrandFields,
@@ -240,7 +252,7 @@ enum BrandCommand {
     Edit {
         /// Id, id prefix or name
         brand: String,
-        /// New name
+        /// New name (at most 200 characters)
         #[arg(long)]
         name: Option<String>,
         #[command(flatten)]
@@ -259,6 +271,10 @@ enum BrandCommand {
 #[derive(Debug, Subcommand)]
 enum RecordCommand {
     /// Add a record; prints its id
+    ///
+    /// Limits: at most 200 fields, each value at most 64 KiB (65,536 bytes),
+    /// field names at most 64 characters; at most 50 tags of at most 64
+    /// characters (no spaces, commas or semicolons).
     Add {
         /// profile, account, purchase, warranty, subscription, preference, note or interaction
         #[arg(long)]
@@ -266,10 +282,10 @@ enum RecordCommand {
         /// The brand it belongs to (id, id prefix or name)
         #[arg(long)]
         brand: Option<String>,
-        /// A field, name=value (repeatable)
+        /// A field, name=value (repeatable; a value is at most 64 KiB, a record has at most 200 fields)
         #[arg(long = "field", value_name = "NAME=VALUE", value_parser = parse_field)]
         fields: Vec<(String, String)>,
-        /// A tag (repeatable)
+        /// A tag (repeatable; at most 50 per record, each at most 64 characters)
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
     },
@@ -290,6 +306,9 @@ enum RecordCommand {
         json: bool,
     },
     /// Change a record
+    ///
+    /// The same limits as `record add`: at most 200 fields of at most 64 KiB
+    /// each, at most 50 tags of at most 64 characters.
     Edit {
         /// Id or unique id prefix
         id: String,
@@ -302,13 +321,13 @@ enum RecordCommand {
         /// Detach it from its brand
         #[arg(long)]
         no_brand: bool,
-        /// Set a field, name=value (repeatable)
+        /// Set a field, name=value (repeatable; a value is at most 64 KiB, a record has at most 200 fields)
         #[arg(long = "field", value_name = "NAME=VALUE", value_parser = parse_field)]
         fields: Vec<(String, String)>,
         /// Remove a field (repeatable)
         #[arg(long = "remove-field", value_name = "NAME")]
         remove_fields: Vec<String>,
-        /// Add a tag (repeatable)
+        /// Add a tag (repeatable; at most 50 per record, each at most 64 characters)
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
         /// Remove a tag (repeatable)
@@ -383,10 +402,23 @@ type CliResult<T = ()> = Result<T, Failure>;
 
 /// Run the command line; returns the exit status.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = command()
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // A bare group (`vrm record`): its help, as a usage error.
+            let _ = e.print();
+            return 2;
+        }
         Err(e) if e.use_stderr() => {
-            errln!("vrm: {} (see `vrm --help`)", usage_error_line(&e));
+            errln!(
+                "vrm: {} (see `{} --help`)",
+                usage_error_line(&e),
+                command_path(&args[1.min(args.len())..])
+            );
             return 2;
         }
         Err(e) => {
@@ -410,6 +442,56 @@ pub fn run() -> i32 {
             if e.is_wrong_secret() { 3 } else { 1 }
         }
     }
+}
+
+/// The command line's definition: every group of subcommands (`vrm record`)
+/// given alone prints its help rather than a one-line error.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let groups: Vec<String> = cmd
+        .get_subcommands()
+        .filter(|c| c.is_subcommand_required_set())
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in groups {
+        cmd = cmd.mut_subcommand(name, |c| c.arg_required_else_help(true));
+    }
+    cmd
+}
+
+/// `vrm` and the subcommands named in `args` (after the program name), for
+/// pointing a usage error at the right `--help`: `vrm record add`.
+fn command_path(args: &[std::ffi::OsString]) -> String {
+    let root = command();
+    let mut path = vec![root.get_name().to_string()];
+    let mut cur = &root;
+    let mut args = args.iter().map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if let Some(long) = arg.strip_prefix("--") {
+            // An option's separate value is not a subcommand.
+            let takes_value = !long.contains('=')
+                && [cur, &root]
+                    .iter()
+                    .flat_map(|c| c.get_arguments())
+                    .any(|a| a.get_long() == Some(long) && a.get_action().takes_values());
+            if takes_value {
+                args.next();
+            }
+            continue;
+        }
+        if arg.starts_with('-') {
+            continue;
+        }
+        match cur.find_subcommand(arg.as_ref()) {
+            Some(sub) => {
+                path.push(sub.get_name().to_string());
+                cur = sub;
+            }
+            None => break,
+        }
+    }
+    path.join(" ")
 }
 
 /// clap's usage error (several lines: the error, tips, a usage block) as
@@ -576,7 +658,9 @@ fn dispatch(cli: Cli) -> CliResult {
             recipient,
             passphrase,
             backup_passphrase_file,
+            force,
         }) => {
+            check_out(out, *force)?;
             let mut vault = ctx.unlock()?;
             let to = if *passphrase {
                 BackupTo::Passphrase(new_secret(
@@ -1124,6 +1208,74 @@ fn record_line(r: &Record, brands: &BTreeMap<String, String>) -> String {
         summary.join("  "),
         tags
     )
+}
+
+/// Before anything is changed: refuse a folder, and an existing file unless
+/// `force` (`--force`), so a document is never replaced by surprise.
+fn check_out(path: &Path, force: bool) -> CliResult {
+    if path.is_dir() {
+        return Err(Failure::Other(format!(
+            "{} is a folder; give a file name",
+            path.display()
+        )));
+    }
+    if !force && path.symlink_metadata().is_ok() {
+        return Err(Failure::Other(format!(
+            "{} exists; not overwriting it (pass --force to replace it)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` whole or not at all: into a temporary file beside
+/// it, synced, then renamed into place; without `force`, never over a file
+/// that appeared meanwhile.
+fn write_out(path: &Path, bytes: &[u8], force: bool) -> CliResult {
+    use std::io::Write as _;
+    check_out(path, force)?;
+    let io = |e: std::io::Error| {
+        Failure::Core(Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".vrm-out-")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    let placed = if force {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    match placed {
+        Ok(_) => Ok(()),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => check_out(path, false),
+        Err(e) => Err(io(e.error)),
+    }
+}
+
+/// A folder to write into (`--out DIR`): made if it does not exist yet.
+fn out_dir(path: &Path) -> CliResult {
+    if path.exists() && !path.is_dir() {
+        return Err(Failure::Other(format!(
+            "{} is not a folder",
+            path.display()
+        )));
+    }
+    std::fs::create_dir_all(path).map_err(|e| {
+        Failure::Core(Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    })
 }
 
 fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> CliResult {

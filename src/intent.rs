@@ -124,6 +124,12 @@ pub struct Intent {
     pub withdrawn_at: Option<DateTime<Utc>>,
     /// Deliveries of the withdrawal.
     pub withdrawal_deliveries: Vec<Delivery>,
+    /// The signed `IntentWithdrawal` (JSON), once withdrawn: kept so that a
+    /// brand not reached the first time is handed the very same document.
+    /// (Vault-side bookkeeping; the app does not show it.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub withdrawal: Option<String>,
     /// The offer accepted, if any.
     pub accepted_offer: Option<String>,
 }
@@ -703,6 +709,7 @@ impl Vault {
             deliveries: Vec::new(),
             withdrawn_at: None,
             withdrawal_deliveries: Vec::new(),
+            withdrawal: None,
             accepted_offer: None,
             input,
         };
@@ -828,39 +835,59 @@ impl Vault {
     }
 
     /// What to send to withdraw an intent: a signed `IntentWithdrawal` for
-    /// the brands the intent reached.
+    /// the brands the intent reached. Once withdrawn, the same signed
+    /// withdrawal again, for the brands it has not reached yet (say, a brand
+    /// without an inbox, whose file is written only now).
     pub fn prepare_withdrawal(&mut self, id: &str) -> Result<Outbox> {
         let intent = self.intent(id)?;
-        if intent.withdrawn_at.is_some() {
-            return Err(Error::invalid("this intent is withdrawn already"));
-        }
-        let (key, _) = self.intent_keys(&intent.id)?;
-        let now = secs(Utc::now());
-        let doc = proof::issue_credential(
-            INTENT_WITHDRAWAL,
-            &key,
-            uuid::Uuid::new_v4(),
-            now,
-            None,
-            json!({ "intentId": format!("urn:uuid:{}", intent.id) }),
-        )?;
-        let document = serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?;
         // Only brands it reached hear of the withdrawal.
-        let reached: Vec<String> = intent
-            .brands
-            .iter()
-            .filter(|b| {
-                intent
-                    .deliveries
-                    .iter()
-                    .any(|d| &d.brand == *b && d.status == DeliveryStatus::Sent)
-            })
-            .cloned()
-            .collect();
-        let addressees = self.addressees(&reached, &intent.withdrawal_deliveries)?;
+        let reached = intent.brands.iter().filter(|b| {
+            intent
+                .deliveries
+                .iter()
+                .any(|d| &d.brand == *b && d.status == DeliveryStatus::Sent)
+        });
+        let (document, at, brands): (String, DateTime<Utc>, Vec<String>) =
+            match (intent.withdrawn_at, &intent.withdrawal) {
+                (None, _) => {
+                    let (key, _) = self.intent_keys(&intent.id)?;
+                    let now = secs(Utc::now());
+                    let doc = proof::issue_credential(
+                        INTENT_WITHDRAWAL,
+                        &key,
+                        uuid::Uuid::new_v4(),
+                        now,
+                        None,
+                        json!({ "intentId": format!("urn:uuid:{}", intent.id) }),
+                    )?;
+                    let document =
+                        serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?;
+                    (document, now, reached.cloned().collect())
+                }
+                (Some(at), Some(document)) => {
+                    let left: Vec<String> = reached
+                        .filter(|b| {
+                            !intent
+                                .withdrawal_deliveries
+                                .iter()
+                                .any(|d| &d.brand == *b && d.status == DeliveryStatus::Sent)
+                        })
+                        .cloned()
+                        .collect();
+                    if left.is_empty() {
+                        return Err(Error::invalid(
+                            "this intent is withdrawn already, and every brand it reached was told",
+                        ));
+                    }
+                    (document.clone(), at, left)
+                }
+                // Withdrawn before withdrawals were kept: nothing to hand over again.
+                (Some(_), None) => return Err(Error::invalid("this intent is withdrawn already")),
+            };
+        let addressees = self.addressees(&brands, &intent.withdrawal_deliveries)?;
         Ok(Outbox {
             intent: intent.id,
-            withdrawal_at: Some(now),
+            withdrawal_at: Some(at),
             document,
             addressees,
         })
@@ -913,15 +940,35 @@ impl Vault {
                 )
             }
             Some(at) => {
-                if intent.withdrawn_at.is_some() {
-                    return Err(Error::invalid("this intent is withdrawn already"));
-                }
+                let again = match &intent.withdrawal {
+                    // The same withdrawal, handed to brands not reached before.
+                    Some(doc) if *doc == outbox.document => true,
+                    _ if intent.withdrawn_at.is_some() => {
+                        return Err(Error::invalid("this intent is withdrawn already"));
+                    }
+                    _ => false,
+                };
                 intent.withdrawn_at = Some(at);
+                intent.withdrawal = Some(outbox.document.clone());
                 intent.withdrawal_deliveries.extend(round.iter().cloned());
+                let told = outbox
+                    .addressees
+                    .iter()
+                    .filter(|a| {
+                        round
+                            .iter()
+                            .any(|d| d.brand == a.brand && d.status == DeliveryStatus::Sent)
+                    })
+                    .count();
                 (
                     AuditAction::IntentWithdrawn,
                     format!(
-                        "intent withdrawn; told {} brand(s)",
+                        "{}; told {told} of {} brand(s)",
+                        if again {
+                            "intent withdrawal delivered again"
+                        } else {
+                            "intent withdrawn"
+                        },
                         outbox.addressees.len()
                     ),
                 )

@@ -328,6 +328,7 @@ impl Vault {
         let mut items = Vec::with_capacity(req.records.len());
         let mut records_json = Vec::with_capacity(req.records.len());
         let mut seen = std::collections::HashSet::new();
+        let mut empty = Vec::new();
         for key in &req.records {
             let record = self.record(key)?;
             if !seen.insert(record.id.clone()) {
@@ -339,11 +340,8 @@ impl Vault {
                 .filter(|(k, _)| wanted.is_empty() || wanted.contains(k))
                 .collect();
             if fields.is_empty() {
-                return Err(Error::invalid(format!(
-                    "record {} has none of the fields {}",
-                    record.id,
-                    wanted.join(", ")
-                )));
+                empty.push(record.id.clone());
+                continue;
             }
             let reference = derived_uuid(&["share item", &share_id, &record.id]).to_string();
             records_json.push(json!({
@@ -357,6 +355,27 @@ impl Vault {
                 kind: record.kind,
                 fields: fields.keys().map(|k| k.to_string()).collect(),
             });
+        }
+        // A field asked for that no chosen record has would be left out
+        // silently; a record left with no field would be shared empty.
+        // (A field only some records have is shared where it is.)
+        let mut missing: Vec<&str> = wanted
+            .iter()
+            .filter(|f| !items.iter().any(|i| i.fields.contains(*f)))
+            .map(String::as_str)
+            .collect();
+        missing.dedup();
+        if !missing.is_empty() {
+            return Err(Error::invalid(format!(
+                "none of the chosen records has the field(s) {}; nothing was shared",
+                missing.join(", ")
+            )));
+        }
+        if let Some(id) = empty.first() {
+            return Err(Error::invalid(format!(
+                "record {id} has none of the fields {}; leave it out or name one it has; nothing was shared",
+                wanted.join(", ")
+            )));
         }
 
         let tx = self.write_tx()?;

@@ -22,6 +22,10 @@ mod parsers;
 mod races;
 // The command-line contract: output shapes, exit statuses, messages.
 mod cli;
+// The README's command-line tour, every `$` line run as written.
+mod readme;
+// Output files and folders, group help, usage errors, verify, --fields, withdrawals.
+mod cli_flags;
 // The person ↔ brand exchange: terms, shares, revocation, rights, contact rules, log.
 mod exchange;
 // Share bundles (age): the real `age` command both ways, limits, damage, fuzzing.

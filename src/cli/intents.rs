@@ -11,7 +11,7 @@ use vrm_vault::{Error, bundle, intent};
 
 use super::out::{errln, outln};
 use super::relations::{brand_key, parse_expiry, read_input, write_json};
-use super::{CliResult, Ctx, Failure, parse_day, print_json, short};
+use super::{CliResult, Ctx, Failure, check_out, out_dir, parse_day, print_json, short, write_out};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum IntentCommand {
@@ -70,7 +70,7 @@ pub(super) enum IntentCommand {
         /// Also send it to this brand (repeatable); a draft needs at least one
         #[arg(long = "brand", value_name = "BRAND")]
         brands: Vec<String>,
-        /// Also write a file per brand into this folder
+        /// Also write a file per brand into this folder (made if missing)
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Do not POST to the brands' inbox URLs
@@ -81,7 +81,7 @@ pub(super) enum IntentCommand {
     Withdraw {
         /// Id or unique id prefix
         id: String,
-        /// Also write a file per brand into this folder
+        /// Also write a file per brand into this folder (made if missing)
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Do not POST to the brands' inbox URLs
@@ -114,6 +114,9 @@ pub(super) enum OfferCommand {
         /// Where to write the acceptance
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
     /// Decline an offer
     Decline {
@@ -122,6 +125,9 @@ pub(super) enum OfferCommand {
         /// Also write a signed decline for the brand
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -227,6 +233,12 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             for d in &i.deliveries {
                 print_delivery(&mut vault, d)?;
             }
+            if let Some(at) = i.withdrawn_at {
+                outln!("  withdrawn: {}", day(at));
+                for d in &i.withdrawal_deliveries {
+                    print_delivery(&mut vault, d)?;
+                }
+            }
         }
         IntentCommand::Send {
             id,
@@ -246,14 +258,38 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                     short(&intent.id)
                 )));
             }
+            if let Some(d) = out {
+                out_dir(d)?;
+            }
             let round = vault.send_intent(&intent.id, out.as_deref(), !no_http)?;
             report_round(&mut vault, &round)?;
         }
         IntentCommand::Withdraw { id, out, no_http } => {
+            if let Some(d) = out {
+                out_dir(d)?;
+            }
             let round = vault.withdraw_intent(id, out.as_deref(), !no_http)?;
             errln!("Withdrawn.");
             for d in &round {
                 print_delivery(&mut vault, d)?;
+            }
+            // A brand with no delivery that went through has not heard of it.
+            let mut untold: Vec<&str> = round
+                .iter()
+                .map(|d| d.brand.as_str())
+                .filter(|b| {
+                    !round
+                        .iter()
+                        .any(|d| d.brand == *b && d.status == DeliveryStatus::Sent)
+                })
+                .collect();
+            untold.dedup();
+            if !untold.is_empty() {
+                let short_id = short(&vault.intent(id)?.id).to_string();
+                return Err(Failure::Other(format!(
+                    "{} brand(s) could not be told; the withdrawal stands: write it for them to hand over with `vrm intent withdraw {short_id} --out DIR`",
+                    untold.len()
+                )));
             }
         }
     }
@@ -379,9 +415,10 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                 );
             }
         }
-        OfferCommand::Accept { id, out } => {
+        OfferCommand::Accept { id, out, force } => {
+            check_out(out, *force)?;
             let (offer, doc) = vault.accept_offer(id)?;
-            write_json(out, &doc)?;
+            write_json(out, &doc, *force)?;
             errln!(
                 "Accepted {} {}; send {} to the brand.",
                 offer.price,
@@ -389,10 +426,13 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                 out.display()
             );
         }
-        OfferCommand::Decline { id, out } => {
+        OfferCommand::Decline { id, out, force } => {
+            if let Some(out) = out {
+                check_out(out, *force)?;
+            }
             let (_, doc) = vault.decline_offer(id)?;
             if let Some(out) = out {
-                write_json(out, &doc)?;
+                write_json(out, &doc, *force)?;
             }
             errln!("Declined.");
         }
@@ -425,9 +465,13 @@ pub(super) struct OfferArgs {
     /// Where to write it
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub(super) fn brand_offer(a: &OfferArgs) -> CliResult {
+    check_out(&a.out, a.force)?;
     let key = brand_key(&a.identity)?;
     let (doc, reply_to) = intent::make_offer(
         &read_input(&a.intent)?,
@@ -444,12 +488,9 @@ pub(super) fn brand_offer(a: &OfferArgs) -> CliResult {
         })?;
         let plain = serde_json::to_vec_pretty(&doc).map_err(|e| Failure::Other(e.to_string()))?;
         let sealed = bundle::encrypt(&plain, &[to])?;
-        std::fs::write(&a.out, sealed).map_err(|e| Error::Io {
-            path: a.out.clone(),
-            source: e,
-        })?;
+        write_out(&a.out, &sealed, a.force)?;
     } else {
-        write_json(&a.out, &doc)?;
+        write_json(&a.out, &doc, a.force)?;
     }
     errln!("Wrote the offer to {}.", a.out.display());
     Ok(())

@@ -18,7 +18,8 @@ use vrm_vault::{Error, NewRecord, RecordKind, proof};
 
 use super::out::{errln, out_block, outln};
 use super::{
-    CliResult, Ctx, Failure, parse_day, parse_field, print_json, short, warn_damaged_documents,
+    CliResult, Ctx, Failure, check_out, out_dir, parse_day, parse_field, print_json, short,
+    warn_damaged_documents, write_out,
 };
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +76,9 @@ pub(super) enum TermsCommand {
         /// Where to write it
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
     /// Import a brand's signed answer to your terms (TermsAgreement)
     Import {
@@ -99,7 +103,9 @@ pub(super) enum ShareCommand {
         /// A record to share (repeatable)
         #[arg(long = "record", value_name = "ID", required = true)]
         records: Vec<String>,
-        /// Only these fields, comma-separated (default: all fields)
+        /// Only these fields, comma-separated (default: all fields). Each must be in
+        /// at least one of the records; a record lacking some is shared without them
+        /// (a note says so), a record with none of them is refused
         #[arg(long, value_delimiter = ',')]
         fields: Vec<String>,
         /// What the brand may use them for
@@ -114,6 +120,9 @@ pub(super) enum ShareCommand {
         /// Where to write the bundle
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
     /// List shares, newest first
     List {
@@ -142,6 +151,9 @@ pub(super) enum ShareCommand {
         /// Why (sent to the brand)
         #[arg(long)]
         reason: Option<String>,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
     /// Import a brand's signed acknowledgment that it erased a revoked share
     Ack {
@@ -161,7 +173,7 @@ pub(super) enum ExposureCommand {
     Revoke {
         /// The item (a field name such as email)
         item: String,
-        /// The folder for the revocations
+        /// The folder for the revocations (made if missing)
         #[arg(long, value_name = "DIR")]
         out_dir: PathBuf,
     },
@@ -195,6 +207,9 @@ pub(super) enum RightsCommand {
         /// Write the signed DataRightsRequest to this file
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace the letter and FILE if they exist
+        #[arg(long)]
+        force: bool,
     },
     /// List requests with their deadlines
     List {
@@ -309,6 +324,9 @@ pub(super) enum BrandKitCommand {
         /// Where to write the answer
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
     /// Run an intake for intents on an address (loopback); stores what verifies
     Serve {
@@ -334,6 +352,9 @@ pub(super) enum BrandKitCommand {
         /// Where to write the acknowledgment
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -392,18 +413,9 @@ pub(super) fn read_input(path: &Path) -> CliResult<Vec<u8>> {
     })?)
 }
 
-pub(super) fn write_json(path: &Path, value: &serde_json::Value) -> CliResult {
+pub(super) fn write_json(path: &Path, value: &serde_json::Value, force: bool) -> CliResult {
     let bytes = serde_json::to_vec_pretty(value).map_err(|e| Failure::Other(e.to_string()))?;
-    write_file(path, &bytes)
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> CliResult {
-    std::fs::write(path, bytes).map_err(|e| {
-        Failure::Core(Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })
-    })
+    write_out(path, &bytes, force)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> CliResult<serde_json::Value> {
@@ -500,9 +512,11 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
             version,
             brand,
             out,
+            force,
         } => {
+            check_out(out, *force)?;
             let (doc, reference) = vault.issue_terms(version, brand)?;
-            write_json(out, &doc)?;
+            write_json(out, &doc, *force)?;
             errln!(
                 "Wrote the signed terms to {} (id {}, SHA-256 {}).",
                 out.display(),
@@ -574,7 +588,9 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
             expires,
             terms,
             out,
+            force,
         } => {
+            check_out(out, *force)?;
             let s = vault.create_share(
                 &ShareRequest {
                     brand: brand.clone(),
@@ -586,6 +602,20 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                 },
                 out,
             )?;
+            for i in &s.items {
+                let lacking: Vec<String> = fields
+                    .iter()
+                    .map(|f| f.trim().to_ascii_lowercase())
+                    .filter(|f| !f.is_empty() && !i.fields.contains(f))
+                    .collect();
+                if !lacking.is_empty() {
+                    errln!(
+                        "note: record {} has no {}; shared without it",
+                        short(&i.record),
+                        lacking.join(", ")
+                    );
+                }
+            }
             errln!(
                 "Shared {} record(s) ({}) until {}; bundle written to {}.",
                 s.items.len(),
@@ -663,7 +693,13 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                 );
             }
         }
-        ShareCommand::Revoke { id, out, reason } => {
+        ShareCommand::Revoke {
+            id,
+            out,
+            reason,
+            force,
+        } => {
+            check_out(out, *force)?;
             let s = vault.revoke_share(id, reason.as_deref(), out)?;
             let r = s.revocation.as_ref().expect("just revoked");
             errln!(
@@ -691,8 +727,9 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
 
 pub(super) fn exposure(ctx: &Ctx<'_>, cmd: Option<&ExposureCommand>, json: bool) -> CliResult {
     let mut vault = ctx.unlock()?;
-    if let Some(ExposureCommand::Revoke { item, out_dir }) = cmd {
-        let written = vault.revoke_item(item, out_dir)?;
+    if let Some(ExposureCommand::Revoke { item, out_dir: dir }) = cmd {
+        out_dir(dir)?;
+        let written = vault.revoke_item(item, dir)?;
         for w in &written {
             errln!("Revoked share {}: {}", short(&w.share.id), w.path.display());
         }
@@ -746,7 +783,11 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
             sent_on,
             letter,
             out,
+            force,
         } => {
+            for f in letter.iter().chain(out) {
+                check_out(f, *force)?;
+            }
             let made = vault.create_rights_request(
                 brand,
                 *right,
@@ -754,10 +795,10 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
                 details.as_deref(),
             )?;
             if let Some(f) = letter {
-                write_file(f, made.letter.as_bytes())?;
+                write_out(f, made.letter.as_bytes(), *force)?;
             }
             if let Some(f) = out {
-                write_json(f, &made.document)?;
+                write_json(f, &made.document, *force)?;
             }
             errln!(
                 "Request made; the brand must answer by {}.{}",
@@ -956,7 +997,29 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
 pub(super) fn verify(file: &Path, json: bool) -> CliResult {
     let bytes = read_input(file)?;
     let doc = proof::parse_document(&bytes)?;
-    let vc = proof::verify_credential(&doc, Utc::now())?;
+    let vc = match proof::verify_credential(&doc, Utc::now()) {
+        Ok(vc) => vc,
+        // Out of its validity period: still say whether the signature holds
+        // (it is checked first), and keep failing.
+        Err(e @ (Error::Expired(_) | Error::NotYetValid(_))) => {
+            let signed = proof::verify(&doc)?;
+            return Err(Failure::Other(format!(
+                "the signature is valid (signed by {}), but {}",
+                signed.signer,
+                match e {
+                    Error::Expired(why) => format!("the document is EXPIRED: {why}"),
+                    Error::NotYetValid(why) => format!("the document is NOT VALID YET: {why}"),
+                    _ => unreachable!("matched above"),
+                }
+            )));
+        }
+        Err(Error::Signature(why)) => {
+            return Err(Failure::Other(format!(
+                "the signature is INVALID: it does not verify: {why}"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if json {
         return print_json(&vc);
     }
@@ -1009,7 +1072,9 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
             changes,
             note,
             out,
+            force,
         } => {
+            check_out(out, *force)?;
             let key = brand_key(identity)?;
             let doc = brandkit::agree(
                 &read_input(terms)?,
@@ -1019,7 +1084,7 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
                 note.as_deref(),
                 now,
             )?;
-            write_json(out, &doc)?;
+            write_json(out, &doc, *force)?;
             errln!(
                 "Wrote the {} answer to {}.",
                 decision.as_str(),
@@ -1033,7 +1098,9 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
             identity,
             erased_at,
             out,
+            force,
         } => {
+            check_out(out, *force)?;
             let key = brand_key(identity)?;
             let doc = brandkit::acknowledge(
                 &read_input(revocation)?,
@@ -1041,7 +1108,7 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
                 erased_at.unwrap_or(now),
                 now,
             )?;
-            write_json(out, &doc)?;
+            write_json(out, &doc, *force)?;
             errln!("Wrote the acknowledgment to {}.", out.display());
         }
     }
