@@ -874,15 +874,16 @@ impl Vault {
         if !is_id_prefix(&id) {
             return Err(not_found(id));
         }
-        let ids = store::doc_ids_with_prefix(&self.conn, kind, &id, 2)?;
+        let ids = store::doc_ids_with_prefix(&self.conn, kind, &id, 5)?;
         match ids.as_slice() {
             [one] => {
                 let row = store::doc(&self.conn, kind, one)?.ok_or_else(|| not_found(id))?;
                 self.open_doc(&row)
             }
             [] => Err(not_found(id)),
-            _ => Err(Error::invalid(format!(
-                "{id} matches more than one {kind}; give more of the id"
+            many => Err(Error::invalid(format!(
+                "{id} could mean more than one {kind}: {}; give more of the id",
+                many.join(", ")
             ))),
         }
     }
