@@ -20,6 +20,8 @@ mod transfer;
 mod parsers;
 // The command-line contract: output shapes, exit statuses, messages.
 mod cli;
+// `vrm generate-docs`: the man pages and completions `make deb` ships.
+mod cli_docs;
 // The person ↔ brand exchange: terms, shares, revocation, rights, contact rules, log.
 mod exchange;
 // Share bundles (age): the real `age` command both ways, limits, damage, fuzzing.
