@@ -66,6 +66,8 @@ check "bash completion registers vrm" \
     bash -c 'source "$1" && complete -p vrm' _ "$bash_comp"
 check "zsh completion is a #compdef vrm" grep -q '^#compdef vrm' "$root/usr/share/zsh/vendor-completions/_vrm"
 check "fish completion completes vrm" grep -q '^complete -c vrm' "$root/usr/share/fish/vendor_completions.d/vrm.fish"
+check "no completion offers the hidden generate-docs" \
+    bash -c '! grep -rq generate-docs "$1"/bash-completion "$1"/zsh "$1"/fish' _ "$root/usr/share"
 
 # --- the desktop app
 app=$root/usr/bin/vrm-vault-app
