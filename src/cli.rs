@@ -23,6 +23,7 @@ use vrm_vault::{
     BrandInput, Error, NewRecord, Record, RecordFilter, RecordKind, RecordPatch, SearchItem, Vault,
 };
 
+mod docs;
 mod intents;
 mod out;
 mod relations;
@@ -183,6 +184,12 @@ enum Command {
         /// Read the backup passphrase from this file (else $VRM_BACKUP_PASSPHRASE, else a prompt)
         #[arg(long, value_name = "FILE")]
         backup_passphrase_file: Option<PathBuf>,
+    },
+    /// Write the man pages and shell completions into DIR (for packagers)
+    #[command(name = "generate-docs", hide = true)]
+    GenerateDocs {
+        /// The folder; gets usr/share/man/man1/… and usr/share/*completion*/…
+        dir: PathBuf,
     },
 }
 
@@ -527,6 +534,11 @@ fn describe(e: &Error) -> String {
 }
 
 fn dispatch(cli: Cli) -> CliResult {
+    // Needs no vault, nor even a home folder (a package build may have none).
+    if let Some(Command::GenerateDocs { dir }) = &cli.command {
+        return docs::generate(dir)
+            .map_err(|e| Failure::Other(format!("cannot write to {}: {e}", dir.display())));
+    }
     let dir = match &cli.vault {
         Some(d) => d.clone(),
         None => default_vault_dir().ok_or_else(|| {
@@ -719,6 +731,7 @@ fn dispatch(cli: Cli) -> CliResult {
             show_recovery_code(&code);
             Ok(())
         }
+        Some(Command::GenerateDocs { .. }) => unreachable!("answered above"),
     }
 }
 

@@ -26,6 +26,8 @@ mod cli;
 mod readme;
 // Output files and folders, group help, usage errors, verify, --fields, withdrawals.
 mod cli_flags;
+// `vrm generate-docs`: the man pages and completions `make deb` ships.
+mod cli_docs;
 // The person ↔ brand exchange: terms, shares, revocation, rights, contact rules, log.
 mod exchange;
 // Share bundles (age): the real `age` command both ways, limits, damage, fuzzing.
