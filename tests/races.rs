@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use secrecy::SecretString;
 use vrm_vault::crypto::KdfParams;
@@ -13,28 +13,13 @@ use vrm_vault::{BrandInput, NewRecord, RecordKind, RecordPatch, Vault};
 
 use crate::util::*;
 
-/// `vrm` as a plain process, to run several at once.
-fn vrm_process(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("vrm"));
-    cmd.arg("--vault")
-        .arg(dir)
-        .arg("--kdf-target-ms")
-        .arg("0")
-        .args(args)
-        .env("VRM_PASSPHRASE", PASS)
-        .env_remove("VRM_VAULT")
-        .env_remove("VRM_NEW_PASSPHRASE")
-        .env_remove("VRM_RECOVERY_CODE")
-        .env_remove("VRM_BACKUP_PASSPHRASE");
-    cmd
-}
-
 /// Start `n` copies of `vrm ARGS` as close together as processes start,
 /// then wait for all of them.
 fn race(n: usize, dir: &Path, args: &[&str]) -> Vec<Output> {
     let children: Vec<_> = (0..n)
         .map(|_| {
-            vrm_process(dir, args)
+            vrm_process(dir)
+                .args(args)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -139,7 +124,7 @@ fn a_new_vault_in_an_existing_empty_folder_makes_it_private_and_a_full_folder_is
     std::fs::create_dir(&full).unwrap();
     std::fs::write(full.join("letter.txt"), "dear").unwrap();
     std::fs::set_permissions(&full, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = vrm_process(&full, &["init"]).output().unwrap();
+    let out = vrm_process(&full).arg("init").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("not empty"),
@@ -254,14 +239,12 @@ fn concurrent_edits_of_one_record_all_land_and_none_fails() {
     );
     let children: Vec<_> = (0..12)
         .map(|i| {
-            vrm_process(
-                &dir,
-                &["record", "edit", &id, "--field", &format!("f{i}=v{i}")],
-            )
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
+            vrm_process(&dir)
+                .args(["record", "edit", &id, "--field", &format!("f{i}=v{i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
         })
         .collect();
     for c in children {

@@ -74,7 +74,12 @@ pub fn raw_sql(dir: &Path, sql: &str) {
 
 /// The `vrm` binary with a vault folder and passphrase set.
 pub fn vrm(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("vrm").unwrap();
+    assert_cmd::Command::from_std(vrm_process(dir))
+}
+
+/// [`vrm`] as a plain process (to start several at once).
+pub fn vrm_process(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("vrm"));
     cmd.arg("--vault")
         .arg(dir)
         .arg("--kdf-target-ms")
@@ -83,7 +88,8 @@ pub fn vrm(dir: &Path) -> assert_cmd::Command {
         .env_remove("VRM_VAULT")
         .env_remove("VRM_NEW_PASSPHRASE")
         .env_remove("VRM_RECOVERY_CODE")
-        .env_remove("VRM_BACKUP_PASSPHRASE");
+        .env_remove("VRM_BACKUP_PASSPHRASE")
+        .env_remove("VRM_KDF_TARGET_MS");
     cmd
 }
 

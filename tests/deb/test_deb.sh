@@ -69,6 +69,13 @@ check "fish completion completes vrm" grep -q '^complete -c vrm' "$root/usr/shar
 check "no completion offers the hidden generate-docs" \
     bash -c '! grep -rq generate-docs "$1"/bash-completion "$1"/zsh "$1"/fish' _ "$root/usr/share"
 
+# --- Debian policy
+check "a machine-readable copyright file" \
+    grep -q '^Format: https://www.debian.org/doc/packaging-manuals/copyright-format' "$root/usr/share/doc/vrm-vault/copyright"
+for bin in "$root"/usr/bin/*; do
+    check "$(basename "$bin") is stripped" bash -c 'file "$1" | grep -q ", stripped"' _ "$bin"
+done
+
 # --- the desktop app
 app=$root/usr/bin/vrm-vault-app
 check "usr/bin/vrm-vault-app is executable" test -x "$app"
