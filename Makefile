@@ -54,10 +54,14 @@ deb: setup ui
 test-deb: deb
 	bash tests/deb/test_deb.sh
 
-# What `make test` leaves out for CI's time: the package's release build
-# (cold, about 40 min more on 2 busy cores; 9 min once the release
-# dependencies are built) and its test (seconds).
+# What `make test` leaves out for CI's time (figures in BENCHMARKS.md): the
+# package's release build (cold, about 40 min more on 2 busy cores; 9 min
+# once the release dependencies are built) and its test, the long forms of
+# the crash and byte-flip harnesses, and ten minutes of each fuzz target.
 test-long: test test-deb
+	VRM_CRASH_TRIALS=200 $(CARGO) test --release --locked --test integration crash -- --nocapture
+	VRM_FLIP_TRIALS=1000 $(CARGO) test --release --locked --test integration flips -- --nocapture
+	bash fuzz/run.sh
 
 # The command line alone: make cli ARGS="record list"
 cli:
