@@ -50,3 +50,5 @@ mod crash;
 // One random byte flipped in a closed vault: harmless or reported, never
 // silently different data, never a panic.
 mod flips;
+// Every command's output, normalised, against tests/golden/cli.txt (VRM_GOLDEN_UPDATE=1 rewrites it).
+mod golden;
