@@ -59,7 +59,6 @@ test-deb: deb
 # once the release dependencies are built) and its test, the long forms of
 # the crash and byte-flip harnesses, and ten minutes of each fuzz target.
 test-long: test test-deb
-	$(CARGO) test --locked --test integration golden -- --ignored
 	VRM_CRASH_TRIALS=200 $(CARGO) test --release --locked --test integration crash -- --nocapture
 	VRM_FLIP_TRIALS=1000 $(CARGO) test --release --locked --test integration flips -- --nocapture
 	bash fuzz/run.sh

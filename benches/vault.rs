@@ -3,7 +3,7 @@
 //!
 //! 1. `insert_100k`: encrypted bulk insert of 100,000 records
 //!    (`Vault::insert_batch`) vs plain rusqlite writing the same rows as
-//!    plaintext JSON, same pragmas, schema and statements (`store::*`).
+//!    plaintext JSON, same pragmas, schema and statements (`vrm_vault::vault::baseline`).
 //! 2. `search_100k`: per-query latency over a 100k-record vault (p50 / p95 /
 //!    max of 200 mixed queries, plus a term matching most records) vs a naive
 //!    lowercase-and-contains scan over the same decrypted records.
@@ -39,7 +39,7 @@ use criterion::{Criterion, SamplingMode};
 use secrecy::SecretString;
 use vrm_vault::crypto::{KdfParams, SecretKey};
 use vrm_vault::model::{check_fields, check_tags};
-use vrm_vault::store::{self, SealedRow, Table};
+use vrm_vault::vault::baseline::PlaintextStore;
 use vrm_vault::vault::new_id;
 use vrm_vault::{Brand, BrandInput, Hit, Record, RecordFilter, RecordKind, Vault};
 
@@ -548,37 +548,18 @@ fn encrypted_insert(vault: &mut Vault, records: &[Record]) {
     vault.insert_batch(&[], records, &mut |_, _| {}).unwrap();
 }
 
-/// A fresh plaintext database with the vault's pragmas (`store::open`),
-/// schema (`store::create_schema`) and the brands. Setup only: not timed.
-fn fresh_plain(path: &Path, data: &Dataset) -> rusqlite::Connection {
-    let conn = store::open(path, true).unwrap();
-    store::create_schema(&conn).unwrap();
-    for b in &data.brands {
-        let row = SealedRow {
-            id: b.id.clone(),
-            brand_id: None,
-            version: 1,
-            body: serde_json::to_vec(b).unwrap(),
-        };
-        store::insert_brand(&conn, &row).unwrap();
-    }
-    conn
+/// A fresh plaintext database with the vault's pragmas, schema and the
+/// brands ([`PlaintextStore`]). Setup only: not timed.
+fn fresh_plain(path: &Path, data: &Dataset) -> PlaintextStore {
+    let store = PlaintextStore::create(path).unwrap();
+    store.insert_brands(&data.brands).unwrap();
+    store
 }
 
 /// The plaintext baseline: the same rows, the same ids, one transaction, the
 /// same cached prepared statement; the body is the JSON itself.
-fn plain_insert(conn: &rusqlite::Connection, data: &Dataset) {
-    let tx = conn.unchecked_transaction().unwrap();
-    for r in &data.records {
-        let row = SealedRow {
-            id: r.id.clone(),
-            brand_id: r.brand.clone(),
-            version: 1,
-            body: serde_json::to_vec(r).unwrap(),
-        };
-        store::insert_record(&tx, &row).unwrap();
-    }
-    tx.commit().unwrap();
+fn plain_insert(store: &PlaintextStore, data: &Dataset) {
+    store.insert_records(&data.records).unwrap();
 }
 
 // ---- statistics ----------------------------------------------------------------
@@ -1003,22 +984,21 @@ fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path)
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let start = Instant::now();
-                let conn = store::open(plain_db, false).unwrap();
-                let brands = store::all_rows(&conn, Table::Brands).unwrap();
-                let rows = store::all_rows(&conn, Table::Records).unwrap();
+                let store = PlaintextStore::open(plain_db).unwrap();
+                let (brands, rows) = store.read_all().unwrap();
                 let t = start.elapsed();
                 assert_eq!((brands.len(), rows.len()), (N_BRANDS, N_RECORDS));
                 // Not part of the baseline: how long parsing the JSON adds.
                 let parse_start = Instant::now();
                 let parsed: Vec<Record> = rows
                     .iter()
-                    .map(|r| serde_json::from_slice(&r.body).unwrap())
+                    .map(|r| serde_json::from_slice(r).unwrap())
                     .collect();
                 plain_parsed.push(t + parse_start.elapsed());
                 black_box(parsed);
                 plain.push(t);
                 total += t;
-                drop(conn);
+                drop(store);
             }
             total
         })
@@ -1052,7 +1032,7 @@ fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path)
 /// over 2,000 distinct intent-shaped credentials, against bare Ed25519
 /// verification (ring) of the same number of 64-byte messages.
 fn bench_verify(c: &mut Criterion) {
-    use vrm_vault::did::{SigningKey, verify_signature};
+    use vrm_vault::crypto::did::{SigningKey, verify_signature};
     use vrm_vault::proof;
     const N: usize = 2_000;
     let key = SigningKey::generate().unwrap();
@@ -1138,7 +1118,7 @@ fn bench_verify(c: &mut Criterion) {
 /// records' fields to JSON and age-encrypting that to the same two
 /// recipients, without signing or bookkeeping.
 fn bench_share(c: &mut Criterion, data: &Dataset) {
-    use vrm_vault::bundle::{self, AgeIdentity};
+    use vrm_vault::crypto::bundle::{self, AgeIdentity};
     use vrm_vault::share::ShareRequest;
     const N: usize = 10_000;
     let tmp = tempfile::tempdir().unwrap();
@@ -1171,7 +1151,7 @@ fn bench_share(c: &mut Criterion, data: &Dataset) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let start = Instant::now();
-                black_box(vault.create_share(&req, &out).unwrap());
+                black_box(vault.shares().create(&req, &out).unwrap());
                 let t = start.elapsed();
                 ours.push(t);
                 total += t;

@@ -24,31 +24,35 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod agreement;
-pub mod audit;
 pub mod brandkit;
-pub mod bundle;
-pub mod clauses;
-pub mod contact;
 pub mod crypto;
-pub mod did;
 pub mod error;
-pub mod identity;
 pub mod intent;
 pub mod model;
 pub mod proof;
-pub mod requests;
 pub mod rights;
-pub mod search;
-pub mod session;
-pub mod settings;
 pub mod share;
-pub mod store;
 pub mod terms;
-pub mod text;
 pub mod transfer;
 pub mod vault;
 
 pub use error::{Error, Result};
 pub use model::{Brand, BrandInput, NewRecord, Record, RecordFilter, RecordKind, RecordPatch};
-pub use vault::{BrandPage, Hit, LockedVault, SearchItem, Vault};
+pub use vault::audit::Audit;
+pub use vault::brands::BrandPage;
+pub use vault::features::{Intents, Rights, Shares, Terms};
+pub use vault::index::{Hit, SearchItem};
+pub use vault::{LockedVault, Vault};
+
+/// Delete a brand with everything the vault holds of it, in one transaction:
+/// its records; the documents filed under it (its pairwise keys, terms issued
+/// to it, shares, its answers, requests to it); and its id and name in the
+/// person's own intents, which stay. Neither the plaintext nor the ciphertext
+/// of what was deleted remains in any file of the vault. Returns the number
+/// of records deleted with it.
+///
+/// This is where features take part in a brand's deletion (see
+/// `Vault::delete_brand_with`): the base never calls into a feature.
+pub fn delete_brand(vault: &mut Vault, id_or_name: &str) -> Result<usize> {
+    vault.delete_brand_with(id_or_name, &[intent::forget_brand])
+}

@@ -16,14 +16,14 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use vrm_vault::agreement::Decision;
 use vrm_vault::brandkit::{self, BrandKey};
-use vrm_vault::bundle::{self, AgeIdentity};
-use vrm_vault::did::{self, SigningKey};
+use vrm_vault::crypto::bundle::{self, AgeIdentity};
+use vrm_vault::crypto::did::{self, SigningKey};
 use vrm_vault::intent::{self, IntentInput};
 use vrm_vault::proof;
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
+use vrm_vault::terms::agreement::Decision;
 use vrm_vault::transfer::{self, BackupKey, BackupTo};
 use vrm_vault::{Error, RecordKind, Vault};
 
@@ -307,7 +307,8 @@ impl World {
             .join(format!("{}.age", uuid::Uuid::new_v4()));
         let id = self
             .vault
-            .create_share(
+            .shares()
+            .create(
                 &ShareRequest {
                     brand: self.brand.clone(),
                     records: vec![self.record.clone()],
@@ -329,7 +330,10 @@ impl World {
     fn revocation(&mut self) -> Value {
         let (id, _) = self.share();
         let out = self.tmp.path().join("revocation.json");
-        self.vault.revoke_share(&id, Some("no more"), &out).unwrap();
+        self.vault
+            .shares()
+            .revoke(&id, Some("no more"), &out)
+            .unwrap();
         let doc = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
         std::fs::remove_file(&out).unwrap();
         doc
@@ -337,15 +341,17 @@ impl World {
 
     fn terms(&mut self) -> Value {
         self.vault
-            .create_terms(Template::SdBase, "Mine", &Template::SdBase.clauses())
+            .terms()
+            .create(Template::SdBase, "Mine", &Template::SdBase.clauses())
             .unwrap();
-        self.vault.issue_terms("latest", "Acme").unwrap().0
+        self.vault.terms().issue("latest", "Acme").unwrap().0
     }
 
     fn intent(&mut self) -> Value {
         let i = self
             .vault
-            .create_intent(&IntentInput {
+            .intents()
+            .create(&IntentInput {
                 category: "lunch".into(),
                 description: "vegetarian lunch for two".into(),
                 quantity: Some(2),
@@ -381,7 +387,8 @@ fn print(w: &mut World) -> Print {
         files,
         shares: w
             .vault
-            .shares(None)
+            .shares()
+            .list(None)
             .unwrap()
             .into_iter()
             .map(|v| {
@@ -394,6 +401,7 @@ fn print(w: &mut World) -> Print {
             .collect(),
         agreements: w
             .vault
+            .terms()
             .agreements()
             .unwrap()
             .into_iter()
@@ -401,6 +409,7 @@ fn print(w: &mut World) -> Print {
             .collect(),
         offers: w
             .vault
+            .intents()
             .offers(None)
             .unwrap()
             .into_iter()
@@ -409,11 +418,12 @@ fn print(w: &mut World) -> Print {
         intents: w
             .vault
             .intents()
+            .list()
             .unwrap()
             .into_iter()
             .map(|i| i.intent.id)
             .collect(),
-        audit: w.vault.audit_entries().unwrap().0.len(),
+        audit: w.vault.audit().entries().unwrap().0.len(),
     }
 }
 
@@ -487,7 +497,7 @@ fn mutated_answers_to_terms_signed_by_the_brand_import_as_they_say_or_change_not
                 let ours = w.vault.pairwise_did(&brand).unwrap().unwrap();
                 if import_cleanly(
                     &mut w,
-                    |v| v.import_agreement(&input),
+                    |v| v.terms().import_agreement(&input),
                     |_, a| {
                         let sub = subject(&doc);
                         prop_assert_eq!(a.brand, brand);
@@ -539,7 +549,7 @@ fn an_answer_that_accepts_but_lists_changes_is_refused() {
         ]);
         let doc = proof::sign(&answer, &w.key.signing, Utc::now()).unwrap();
         let before = print(&mut w);
-        let err = w.vault.import_agreement(&bytes(&doc)).unwrap_err();
+        let err = w.vault.terms().import_agreement(&bytes(&doc)).unwrap_err();
         assert_eq!(err.code(), "input.invalid", "{err}");
         assert!(before == print(&mut w));
     }
@@ -580,9 +590,13 @@ fn an_offer_or_answer_addressed_to_null_or_a_number_is_refused() {
         offer["credentialSubject"]["id"] = bad;
         let offer = proof::sign(&offer, &w.key.signing, Utc::now()).unwrap();
         let before = print(&mut w);
-        let e = w.vault.import_agreement(&bytes(&answer)).unwrap_err();
+        let e = w
+            .vault
+            .terms()
+            .import_agreement(&bytes(&answer))
+            .unwrap_err();
         assert_eq!(e.code(), "input.invalid", "{e}");
-        let e = w.vault.import_offer(&bytes(&offer)).unwrap_err();
+        let e = w.vault.intents().import_offer(&bytes(&offer)).unwrap_err();
         assert_eq!(e.code(), "input.invalid", "{e}");
         assert!(before == print(&mut w));
     }
@@ -605,7 +619,7 @@ fn mutated_acknowledgments_signed_by_the_brand_import_as_they_say_or_change_noth
             let input = bytes(&doc);
             let taken = import_cleanly(
                 &mut w,
-                |v| v.import_acknowledgment(&input),
+                |v| v.shares().import_acknowledgment(&input),
                 |_, share| {
                     let sub = subject(&doc);
                     prop_assert_eq!(urn(s(sub, "/shareId")), Some(share.id.clone()));
@@ -653,7 +667,7 @@ fn mutated_offers_signed_by_the_brand_import_as_they_say_or_change_nothing() {
             let ours = intent["issuer"].as_str().unwrap().to_string();
             if import_cleanly(
                 &mut w,
-                |v| v.import_offer(&input),
+                |v| v.intents().import_offer(&input),
                 |_, view| {
                     let sub = subject(&doc);
                     let o = view.offer;
@@ -734,11 +748,11 @@ fn an_offer_encrypted_to_the_intent_mutated_and_re_encrypted_changes_nothing_whe
                 let mut junk_after = b"age-encryption.org/v1\n".to_vec();
                 junk_after.extend(&junk);
                 for input in [cut_short, junk_after] {
-                    import_cleanly(&mut w, |v| v.import_offer(&input), |_, _| Ok(()))?;
+                    import_cleanly(&mut w, |v| v.intents().import_offer(&input), |_, _| Ok(()))?;
                 }
                 import_cleanly(
                     &mut w,
-                    |v| v.import_offer(&sealed),
+                    |v| v.intents().import_offer(&sealed),
                     |_, view| {
                         prop_assert_eq!(urn(s(&doc, "/id")), Some(view.offer.id));
                         Ok(())
@@ -850,9 +864,13 @@ fn mutated_intents_never_panic_the_brand_and_offers_answer_what_was_read() {
     let intent_id = urn(s(&intent, "/id")).unwrap();
     let out = w.tmp.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    w.vault.send_intent(&intent_id, Some(&out), false).unwrap();
     w.vault
-        .withdraw_intent(&intent_id, Some(&out), false)
+        .intents()
+        .send(&intent_id, Some(&out), false)
+        .unwrap();
+    w.vault
+        .intents()
+        .withdraw(&intent_id, Some(&out), false)
         .unwrap();
     let withdrawal: Value = std::fs::read_dir(&out)
         .unwrap()
@@ -1004,7 +1022,7 @@ fn bundles_random_cut_flipped_or_holding_a_mutated_grant_never_panic() {
                     }
                     let dir = w.dir();
                     let before = snapshot(&dir);
-                    match w.vault.open_own_bundle(input) {
+                    match w.vault.shares().open_own_bundle(input) {
                         Ok(v) => prop_assert!(
                             v == grant || Some(&v) == doc.as_ref(),
                             "opened something that was not put in"
@@ -1117,11 +1135,11 @@ proptest! {
     #[test]
     fn word_clause_and_settings_parsers_never_panic(
         word in "\\PC{0,24}",
-        key in prop::sample::select(vrm_vault::clauses::CLAUSE_KEYS.to_vec()),
+        key in prop::sample::select(vrm_vault::terms::clauses::CLAUSE_KEYS.to_vec()),
         settings in prop::collection::vec(any::<u8>(), 0..64),
         number in any::<i64>(),
     ) {
-        use vrm_vault::contact::{Channel, ContactPurpose, Direction};
+        use vrm_vault::rights::contact::{Channel, ContactPurpose, Direction};
         use vrm_vault::rights::{RequestStatus, Right};
         use vrm_vault::terms::Purpose;
         fn check<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<(), TestCaseError> {
@@ -1151,9 +1169,9 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("settings.json");
         std::fs::write(&file, &settings).unwrap();
-        prop_assert!(vrm_vault::settings::Settings::load(&file).check().is_ok());
+        prop_assert!(vrm_vault::vault::settings::Settings::load(&file).check().is_ok());
         std::fs::write(&file, format!("{{\"auto_lock_minutes\": {number}}}")).unwrap();
-        prop_assert!(vrm_vault::settings::Settings::load(&file).check().is_ok());
+        prop_assert!(vrm_vault::vault::settings::Settings::load(&file).check().is_ok());
     }
 
     #[test]
@@ -1196,9 +1214,9 @@ fn deeply_nested_or_oversized_documents_fail_as_documents_without_a_crash() {
     for input in &inputs {
         for e in [
             proof::verify_file_bytes(input).err(),
-            w.vault.import_agreement(input).err(),
-            w.vault.import_acknowledgment(input).err(),
-            w.vault.import_offer(input).err(),
+            w.vault.terms().import_agreement(input).err(),
+            w.vault.shares().import_acknowledgment(input).err(),
+            w.vault.intents().import_offer(input).err(),
             intent::check_received(input, Utc::now()).err(),
             brandkit::agree(input, &w.key, Decision::Accepted, &[], None, Utc::now()).err(),
             brandkit::acknowledge(input, &w.key, Utc::now(), Utc::now()).err(),

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use secrecy::ExposeSecret;
 use vrm_vault::Error;
-use vrm_vault::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
+use vrm_vault::crypto::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
 
 use crate::util::*;
 

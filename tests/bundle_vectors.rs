@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
 use secrecy::SecretString;
-use vrm_vault::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
+use vrm_vault::crypto::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
 
 const VECTOR_COUNT: usize = 143;
 

@@ -474,7 +474,7 @@ fn terms_new_help_names_every_clause_set_accepts() {
         .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for key in vrm_vault::clauses::CLAUSE_KEYS
+    for key in vrm_vault::terms::clauses::CLAUSE_KEYS
         .iter()
         .filter(|k| **k != "prose")
     {

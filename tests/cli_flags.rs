@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, Utc};
 use predicates::prelude::*;
 use serde_json::{Value, json};
-use vrm_vault::did::SigningKey;
+use vrm_vault::crypto::did::SigningKey;
 use vrm_vault::proof;
 
 use crate::util::*;

@@ -80,20 +80,21 @@ fn a_first_release_vault_is_upgraded_in_place_and_gains_terms_shares_and_the_log
         .unwrap();
     let t = vrm_vault::terms::Template::SdBase;
     vault
-        .create_terms(t, "After the upgrade", &t.clauses())
+        .terms()
+        .create(t, "After the upgrade", &t.clauses())
         .unwrap();
-    assert_eq!(vault.verify_audit().unwrap().entries, 1);
+    assert_eq!(vault.audit().verify().unwrap().entries, 1);
     drop(vault);
     let conn = rusqlite::Connection::open(tmp.path().join("vault.db")).unwrap();
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, vrm_vault::store::SCHEMA_VERSION);
+    assert_eq!(version, vrm_vault::vault::SCHEMA_VERSION);
     drop(conn);
     // And it opens again with everything in it.
-    let vault = Vault::open(tmp.path())
+    let mut vault = Vault::open(tmp.path())
         .unwrap()
         .unlock(&SecretString::from(FIXTURE_PASS))
         .unwrap();
-    assert_eq!(vault.terms_versions().unwrap().len(), 1);
+    assert_eq!(vault.terms().versions().unwrap().len(), 1);
 }

@@ -208,7 +208,8 @@ fn check_after(dir: &Path, kek: &SecretKey, what: &str) -> (BTreeMap<String, Con
         "{what}"
     );
     let log = vault
-        .verify_audit()
+        .audit()
+        .verify()
         .unwrap_or_else(|e| panic!("{what}: the activity log does not verify: {e}"));
     let records: BTreeMap<String, Content> = vault
         .list_records(&RecordFilter::default())

@@ -5,11 +5,11 @@
 use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
-use vrm_vault::agreement::Decision;
 use vrm_vault::brandkit::{self, BrandKey};
 use vrm_vault::rights::Right;
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
+use vrm_vault::terms::agreement::Decision;
 use vrm_vault::{BrandInput, Error};
 
 use crate::util::*;
@@ -25,7 +25,8 @@ const CANARIES: [&str; 5] = [
 fn share(w: &mut World, purpose: &str) -> String {
     let out = w.tmp.path().join(format!("{}.age", uuid::Uuid::new_v4()));
     w.vault
-        .create_share(
+        .shares()
+        .create(
             &ShareRequest {
                 brand: w.brand.clone(),
                 records: vec![w.record.clone()],
@@ -44,7 +45,8 @@ fn terms(w: &mut World) -> String {
     let mut clauses = Template::SdBase.clauses();
     clauses.prose = Some(CANARIES[2].into());
     w.vault
-        .create_terms(Template::SdBase, CANARIES[1], &clauses)
+        .terms()
+        .create(Template::SdBase, CANARIES[1], &clauses)
         .unwrap()
         .id
 }
@@ -57,10 +59,12 @@ fn no_plaintext_of_terms_shares_requests_or_the_log_is_in_any_file() {
     let id = share(&mut w, CANARIES[0]);
     let revocation = w.tmp.path().join("revocation.json");
     w.vault
-        .revoke_share(&id, Some(CANARIES[4]), &revocation)
+        .shares()
+        .revoke(&id, Some(CANARIES[4]), &revocation)
         .unwrap();
     w.vault
-        .create_rights_request(
+        .rights()
+        .create(
             &w.brand.clone(),
             Right::GdprAccess,
             Utc::now().date_naive(),
@@ -89,7 +93,8 @@ fn deleting_a_brand_removes_its_shares_keys_and_requests_from_every_file() {
     let dir = vault_dir(&w.tmp);
     let id = share(&mut w, "brand deletion residue");
     w.vault
-        .create_rights_request(
+        .rights()
+        .create(
             &w.brand.clone(),
             Right::GdprErasure,
             Utc::now().date_naive(),
@@ -106,17 +111,20 @@ fn deleting_a_brand_removes_its_shares_keys_and_requests_from_every_file() {
         .collect();
     drop(conn);
     assert!(bodies.len() >= 3, "share, request and the pairwise key");
-    w.vault.delete_brand(&w.brand).unwrap();
+    vrm_vault::delete_brand(&mut w.vault, &w.brand).unwrap();
     for body in &bodies {
         // The whole body and 16-byte pieces of it.
         for chunk in std::iter::once(&body[..]).chain(body.chunks_exact(16)) {
             assert_nowhere(&dir, chunk, "ciphertext of a deleted brand's document");
         }
     }
-    assert!(matches!(w.vault.share(&id), Err(Error::ShareNotFound(_))));
-    assert!(w.vault.shares(None).unwrap().is_empty());
+    assert!(matches!(
+        w.vault.shares().get(&id),
+        Err(Error::ShareNotFound(_))
+    ));
+    assert!(w.vault.shares().list(None).unwrap().is_empty());
     // The log keeps that it happened, and still verifies.
-    let (entries, _) = w.vault.audit_entries().unwrap();
+    let (entries, _) = w.vault.audit().entries().unwrap();
     assert!(entries.iter().any(|e| e.summary.contains("brand deleted")));
 }
 
@@ -134,11 +142,12 @@ fn a_share_row_copied_over_another_is_detected_and_the_rest_stays_usable() {
         ),
     );
     let mut vault = reopen(&dir);
-    let err = vault.share(&b).unwrap_err();
+    let err = vault.shares().get(&b).unwrap_err();
     assert_eq!(err.code(), "vault.tampered", "{err}");
-    assert_eq!(vault.share(&a).unwrap().purpose, "first");
+    assert_eq!(vault.shares().get(&a).unwrap().purpose, "first");
     let listed: Vec<String> = vault
-        .shares(None)
+        .shares()
+        .list(None)
         .unwrap()
         .into_iter()
         .map(|v| v.share.id)
@@ -169,11 +178,11 @@ fn removing_a_log_entry_behind_our_back_is_detected() {
     let dir = vault_dir(&w.tmp);
     share(&mut w, "one");
     share(&mut w, "two");
-    assert_eq!(w.vault.verify_audit().unwrap().entries, 2);
+    assert_eq!(w.vault.audit().verify().unwrap().entries, 2);
     drop(w.vault);
     raw_sql(&dir, "DELETE FROM audit_log WHERE seq = 2");
     let vault = reopen(&dir);
-    assert_eq!(vault.verify_audit().unwrap_err().code(), "audit.broken");
+    assert_eq!(vault.audit().verify().unwrap_err().code(), "audit.broken");
 }
 
 #[test]
@@ -189,12 +198,13 @@ fn an_answer_to_terms_never_issued_to_that_brand_is_refused() {
             ..Default::default()
         })
         .unwrap();
-    let (doc, _) = w.vault.issue_terms("latest", "Acme").unwrap();
+    let (doc, _) = w.vault.terms().issue("latest", "Acme").unwrap();
     let bytes = serde_json::to_vec(&doc).unwrap();
     let answer =
         brandkit::agree(&bytes, &other, Decision::Accepted, &[], None, Utc::now()).unwrap();
     let err = w
         .vault
+        .terms()
         .import_agreement(&serde_json::to_vec(&answer).unwrap())
         .unwrap_err();
     assert!(
@@ -213,6 +223,7 @@ fn an_answer_to_terms_never_issued_to_that_brand_is_refused() {
     .unwrap();
     let a = w
         .vault
+        .terms()
         .import_agreement(&serde_json::to_vec(&answer).unwrap())
         .unwrap();
     assert_eq!(a.decision, Decision::Accepted);
@@ -224,18 +235,18 @@ fn terms_issued_twice_to_a_brand_are_the_same_bytes_and_differ_between_brands() 
     let mut w = world();
     terms(&mut w);
     w.vault.add_brand(&BrandInput::named("Other")).unwrap();
-    let (a1, r1) = w.vault.issue_terms("latest", "Acme").unwrap();
-    let (a2, r2) = w.vault.issue_terms("1", "Acme").unwrap();
+    let (a1, r1) = w.vault.terms().issue("latest", "Acme").unwrap();
+    let (a2, r2) = w.vault.terms().issue("1", "Acme").unwrap();
     assert_eq!(a1, a2);
     assert_eq!(r1, r2);
-    let (b, rb) = w.vault.issue_terms("latest", "Other").unwrap();
+    let (b, rb) = w.vault.terms().issue("latest", "Other").unwrap();
     assert_ne!(r1.id, rb.id, "no shared identifier between brands");
     assert_ne!(a1["issuer"], b["issuer"], "pairwise keys");
 }
 
 fn valid_answer(w: &mut World) -> Vec<u8> {
     terms(w);
-    let (doc, _) = w.vault.issue_terms("latest", "Acme").unwrap();
+    let (doc, _) = w.vault.terms().issue("latest", "Acme").unwrap();
     let answer = brandkit::agree(
         &serde_json::to_vec(&doc).unwrap(),
         &w.key,
@@ -273,8 +284,8 @@ proptest! {
         prop_assume!(!same(&bad, &good));
         let before = snapshot(&dir);
         for input in [&bad, &junk] {
-            prop_assert!(w.vault.import_agreement(input).is_err());
-            prop_assert!(w.vault.import_acknowledgment(input).is_err());
+            prop_assert!(w.vault.terms().import_agreement(input).is_err());
+            prop_assert!(w.vault.shares().import_acknowledgment(input).is_err());
         }
         prop_assert_eq!(before, snapshot(&dir));
     }
@@ -287,7 +298,8 @@ fn a_backup_restores_terms_shares_requests_keys_and_the_log() {
     terms(&mut w);
     let id = share(&mut w, "kept across a restore");
     w.vault
-        .create_rights_request(
+        .rights()
+        .create(
             &w.brand.clone(),
             Right::GdprAccess,
             Utc::now().date_naive(),
@@ -298,7 +310,7 @@ fn a_backup_restores_terms_shares_requests_keys_and_the_log() {
     let backup = w.tmp.path().join("backup.age");
     let pass = secrecy::SecretString::from("backup passphrase");
     // What the backup holds: the log up to (not including) its own export.
-    let (entries_before, _) = w.vault.audit_entries().unwrap();
+    let (entries_before, _) = w.vault.audit().entries().unwrap();
     transfer::export(&mut w.vault, &backup, &BackupTo::Passphrase(pass.clone())).unwrap();
 
     let (mut restored, _, _) = transfer::restore(
@@ -309,14 +321,15 @@ fn a_backup_restores_terms_shares_requests_keys_and_the_log() {
         vrm_vault::crypto::KdfParams::minimum().unwrap(),
     )
     .unwrap();
-    assert_eq!(restored.terms_versions().unwrap().len(), 1);
+    assert_eq!(restored.terms().versions().unwrap().len(), 1);
     assert_eq!(
-        restored.share(&id).unwrap().purpose,
+        restored.shares().get(&id).unwrap().purpose,
         "kept across a restore"
     );
     assert_eq!(
         restored
-            .rights_requests(Utc::now().date_naive())
+            .rights()
+            .list(Utc::now().date_naive())
             .unwrap()
             .len(),
         1
@@ -324,12 +337,12 @@ fn a_backup_restores_terms_shares_requests_keys_and_the_log() {
     // The same key for the brand: revocations of old shares are still signed by it.
     assert_eq!(restored.pairwise_did(&w.brand).unwrap(), pairwise);
     let out = w.tmp.path().join("revocation.json");
-    let revoked = restored.revoke_share(&id, None, &out).unwrap();
+    let revoked = restored.shares().revoke(&id, None, &out).unwrap();
     assert!(revoked.revocation.is_some());
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(doc["issuer"].as_str(), pairwise.as_deref());
     // The log came back whole, then the restore's own entries follow it.
-    let (entries, report) = restored.audit_entries().unwrap();
+    let (entries, report) = restored.audit().entries().unwrap();
     assert!(report.entries as usize > entries_before.len());
     for (a, b) in entries_before.iter().zip(&entries) {
         assert_eq!(a, b);

@@ -110,10 +110,12 @@ fn build() -> (tempfile::TempDir, SecretKey, Reading) {
     let mut clauses = Template::SdBase.clauses();
     clauses.prose = Some("Flip test terms".into());
     vault
-        .create_terms(Template::SdBase, "Flip terms", &clauses)
+        .terms()
+        .create(Template::SdBase, "Flip terms", &clauses)
         .unwrap();
     vault
-        .create_share(
+        .shares()
+        .create(
             &ShareRequest {
                 brand: acme.clone(),
                 records: vec![first.unwrap()],
@@ -126,7 +128,8 @@ fn build() -> (tempfile::TempDir, SecretKey, Reading) {
         )
         .unwrap();
     vault
-        .create_rights_request(&acme, Right::GdprAccess, Utc::now().date_naive(), None)
+        .rights()
+        .create(&acme, Right::GdprAccess, Utc::now().date_naive(), None)
         .unwrap();
     drop(vault);
     let kek = Vault::open(&dir).unwrap().derive_kek(&pass()).unwrap();
@@ -169,7 +172,7 @@ fn read_all(vault: &mut Vault, errors: &mut Vec<(String, Error)>) -> Reading {
             }
         }
     }
-    let terms = match vault.terms_versions() {
+    let terms = match vault.terms().versions() {
         Ok(t) => t.iter().map(|t| format!("{t:?}")).collect(),
         Err(e) => {
             note("terms", e);
@@ -178,7 +181,7 @@ fn read_all(vault: &mut Vault, errors: &mut Vec<(String, Error)>) -> Reading {
     };
     // A list shows each document with its brand's name; kept apart, since a
     // damaged brand (reported) leaves the name blank.
-    let shares = match vault.shares(None) {
+    let shares = match vault.shares().list(None) {
         Ok(s) => s
             .into_iter()
             .map(|mut s| {
@@ -191,7 +194,7 @@ fn read_all(vault: &mut Vault, errors: &mut Vec<(String, Error)>) -> Reading {
             BTreeMap::new()
         }
     };
-    let requests = match vault.rights_requests(Utc::now().date_naive()) {
+    let requests = match vault.rights().list(Utc::now().date_naive()) {
         Ok(r) => r
             .into_iter()
             .map(|mut r| {
@@ -204,7 +207,7 @@ fn read_all(vault: &mut Vault, errors: &mut Vec<(String, Error)>) -> Reading {
             BTreeMap::new()
         }
     };
-    let log = match vault.audit_entries() {
+    let log = match vault.audit().entries() {
         Ok(l) => format!("{l:?}"),
         Err(e) => {
             note("activity log", e);
@@ -402,9 +405,9 @@ fn trial(dir: &Path, kek: &SecretKey, original: &Reading) -> Result<(Outcome, St
                 // damaged, and never readable as something else by its id.
                 None => {
                     let by_id = if kind == "share" {
-                        vault.share(id).map(|s| format!("{s:?}"))
+                        vault.shares().get(id).map(|s| format!("{s:?}"))
                     } else {
-                        vault.rights_request(id).map(|r| format!("{r:?}"))
+                        vault.rights().get(id).map(|r| format!("{r:?}"))
                     };
                     if damaged_documents.is_empty() {
                         return Err(format!("{kind} {id} silently missing: {by_id:?}"));

@@ -1818,11 +1818,9 @@ fn diff(expected: &str, actual: &str) -> String {
     report
 }
 
-// Ignored in `make test` until a CI run has shown it stable on a loaded
-// machine (recorded 2026-12-04, at the end of a session with no CI run left):
-// `make test-long` runs it, and issue 11 turns it on before moving code.
+// Recorded before issue 11 moved the code (2026-12-04); it holds the
+// command line to the behaviour it had then.
 #[test]
-#[ignore = "in make test-long until its first CI run; see the comment above"]
 fn the_command_line_transcript_is_unchanged() {
     need_age();
     let actual = transcript();

@@ -14,7 +14,7 @@ use chrono::{Duration, Utc};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 use vrm_vault::brandkit::{self, BrandKey};
-use vrm_vault::did::SigningKey;
+use vrm_vault::crypto::did::SigningKey;
 use vrm_vault::intent::{self, Delivery, DeliveryStatus, Intent, IntentInput, IntentStatus};
 use vrm_vault::{BrandInput, proof};
 
@@ -559,11 +559,14 @@ fn delivery_needs_no_vault_and_a_second_send_does_not_post_again() {
 
     // What the app does: take the outbox, let go of the vault (it may lock
     // while the network is slow), deliver, then record with the vault again.
-    let outbox = reopen(&dir).prepare_send(&id).unwrap();
+    let outbox = reopen(&dir).intents().prepare_send(&id).unwrap();
     let round = outbox.deliver(None, true).unwrap();
     assert_eq!(round.len(), 1);
     assert_eq!(round[0].status, vrm_vault::intent::DeliveryStatus::Sent);
-    reopen(&dir).record_deliveries(&outbox, round).unwrap();
+    reopen(&dir)
+        .intents()
+        .record_deliveries(&outbox, round)
+        .unwrap();
     assert_eq!(stored_intents(&intake).len(), 1);
 
     // Sending again posts nothing (the intake would refuse it as a replay)
@@ -584,7 +587,8 @@ fn delivery_needs_no_vault_and_a_second_send_does_not_post_again() {
 fn intent_for_acme(w: &mut World) -> Intent {
     let intent = w
         .vault
-        .create_intent(&IntentInput {
+        .intents()
+        .create(&IntentInput {
             category: "lunch".into(),
             description: "vegetarian lunch for two".into(),
             expires_at: Utc::now() + Duration::days(7),
@@ -594,7 +598,10 @@ fn intent_for_acme(w: &mut World) -> Intent {
         .unwrap();
     let out = w.tmp.path().join(format!("out-{}", &intent.id[..8]));
     std::fs::create_dir(&out).unwrap();
-    w.vault.send_intent(&intent.id, Some(&out), false).unwrap();
+    w.vault
+        .intents()
+        .send(&intent.id, Some(&out), false)
+        .unwrap();
     intent
 }
 
@@ -629,6 +636,7 @@ fn an_offer_from_a_known_brand_the_intent_was_not_sent_to_is_kept_unverified_wit
     // intent never went to it (it may have been passed on).
     let from_beta = w
         .vault
+        .intents()
         .import_offer(&offer_bytes(&intent, &beta.signing, "18"))
         .expect("an offer from a brand not asked is kept, not refused");
     assert!(
@@ -648,6 +656,7 @@ fn an_offer_from_a_known_brand_the_intent_was_not_sent_to_is_kept_unverified_wit
     // Acme, which it was sent to: verified.
     let from_acme = w
         .vault
+        .intents()
         .import_offer(&offer_bytes(&intent, &w.key.signing, "20"))
         .unwrap();
     assert!(
@@ -658,20 +667,24 @@ fn an_offer_from_a_known_brand_the_intent_was_not_sent_to_is_kept_unverified_wit
     assert_eq!(from_acme.brand_name.as_deref(), Some("Acme"));
 
     // The list says the same, and the unverified one cannot be accepted.
-    let list = w.vault.offers(Some(&intent.id)).unwrap();
+    let list = w.vault.intents().offers(Some(&intent.id)).unwrap();
     let listed = list
         .iter()
         .find(|v| v.offer.id == from_beta.offer.id)
         .unwrap();
     assert!(!listed.verified, "listed as unverified too");
     assert_eq!(listed.unverified_reason.as_deref(), Some(why.as_str()));
-    let err = w.vault.accept_offer(&from_beta.offer.id).unwrap_err();
+    let err = w
+        .vault
+        .intents()
+        .accept_offer(&from_beta.offer.id)
+        .unwrap_err();
     assert_eq!(err.code(), "document.unknown_signer");
     assert!(
         err.to_string().contains("not sent to"),
         "accepting says why it is refused: {err}"
     );
-    w.vault.accept_offer(&from_acme.offer.id).unwrap();
+    w.vault.intents().accept_offer(&from_acme.offer.id).unwrap();
 }
 
 // ---- delivery over HTTP: retries, refusals, and what the inbox holds ------
@@ -735,7 +748,8 @@ fn send_to_inbox(w: &mut World, url: &str) -> (Vec<Delivery>, Intent) {
         .unwrap();
     let intent = w
         .vault
-        .create_intent(&IntentInput {
+        .intents()
+        .create(&IntentInput {
             category: "bicycle".into(),
             description: "a city bike".into(),
             expires_at: Utc::now() + Duration::days(3),
@@ -743,8 +757,8 @@ fn send_to_inbox(w: &mut World, url: &str) -> (Vec<Delivery>, Intent) {
             ..Default::default()
         })
         .unwrap();
-    let round = w.vault.send_intent(&intent.id, None, true).unwrap();
-    let recorded = w.vault.intent(&intent.id).unwrap();
+    let round = w.vault.intents().send(&intent.id, None, true).unwrap();
+    let recorded = w.vault.intents().get(&intent.id).unwrap();
     (round, recorded)
 }
 
@@ -827,7 +841,8 @@ fn a_resend_to_a_brand_kit_intake_that_stored_the_intent_but_whose_answer_was_lo
         .unwrap();
     let intent = w
         .vault
-        .create_intent(&IntentInput {
+        .intents()
+        .create(&IntentInput {
             category: "lunch".into(),
             description: "soup".into(),
             expires_at: Utc::now() + Duration::days(1),
@@ -838,7 +853,7 @@ fn a_resend_to_a_brand_kit_intake_that_stored_the_intent_but_whose_answer_was_lo
     // An earlier attempt reached the intake, which stored the intent, but
     // its answer never came back (a timeout): the vault recorded nothing.
     assert_eq!(post(&intake.url, intent.document.as_bytes()).0, 201);
-    let round = w.vault.send_intent(&intent.id, None, true).unwrap();
+    let round = w.vault.intents().send(&intent.id, None, true).unwrap();
     assert_eq!(
         round[0].status,
         DeliveryStatus::Sent,
@@ -1064,6 +1079,7 @@ fn an_expired_offer_is_refused_at_import_and_nothing_is_kept() {
 fn status_of(w: &mut World, id: &str) -> IntentStatus {
     w.vault
         .intents()
+        .list()
         .unwrap()
         .into_iter()
         .find(|v| v.intent.id == id)
@@ -1076,7 +1092,8 @@ fn an_intent_goes_from_draft_to_sent_to_has_offers_to_accepted() {
     let mut w = world();
     let draft = w
         .vault
-        .create_intent(&IntentInput {
+        .intents()
+        .create(&IntentInput {
             category: "lunch".into(),
             description: "soup".into(),
             expires_at: Utc::now() + Duration::days(2),
@@ -1091,9 +1108,10 @@ fn an_intent_goes_from_draft_to_sent_to_has_offers_to_accepted() {
 
     // Addressed to a brand with no inbox and sent nowhere: failed, still a draft.
     w.vault
-        .add_intent_brands(&draft.id, &[w.brand.clone()])
+        .intents()
+        .add_brands(&draft.id, &[w.brand.clone()])
         .unwrap();
-    let round = w.vault.send_intent(&draft.id, None, true).unwrap();
+    let round = w.vault.intents().send(&draft.id, None, true).unwrap();
     assert_eq!(round[0].status, DeliveryStatus::Failed);
     assert_eq!(
         status_of(&mut w, &draft.id),
@@ -1103,19 +1121,23 @@ fn an_intent_goes_from_draft_to_sent_to_has_offers_to_accepted() {
 
     let out = w.tmp.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    w.vault.send_intent(&draft.id, Some(&out), false).unwrap();
+    w.vault
+        .intents()
+        .send(&draft.id, Some(&out), false)
+        .unwrap();
     assert_eq!(status_of(&mut w, &draft.id), IntentStatus::Sent);
 
-    let intent = w.vault.intent(&draft.id).unwrap();
+    let intent = w.vault.intents().get(&draft.id).unwrap();
     let offer = w
         .vault
+        .intents()
         .import_offer(&offer_bytes(&intent, &w.key.signing, "9.50"))
         .unwrap();
     assert_eq!(status_of(&mut w, &draft.id), IntentStatus::HasOffers);
 
-    w.vault.accept_offer(&offer.offer.id).unwrap();
+    w.vault.intents().accept_offer(&offer.offer.id).unwrap();
     assert_eq!(status_of(&mut w, &draft.id), IntentStatus::Accepted);
-    let accepted = w.vault.intent(&draft.id).unwrap();
+    let accepted = w.vault.intents().get(&draft.id).unwrap();
     assert_eq!(
         accepted.status(accepted.input.expires_at + Duration::days(1), 1),
         IntentStatus::Accepted,
@@ -1127,7 +1149,7 @@ fn an_intent_goes_from_draft_to_sent_to_has_offers_to_accepted() {
 fn an_intent_is_expired_from_its_end_and_withdrawn_once_withdrawn() {
     let mut w = world();
     let intent = intent_for_acme(&mut w);
-    let intent = w.vault.intent(&intent.id).unwrap();
+    let intent = w.vault.intents().get(&intent.id).unwrap();
     let end = intent.input.expires_at;
     // Time under the test's control: the status at chosen moments.
     assert_eq!(
@@ -1153,9 +1175,9 @@ fn an_intent_is_expired_from_its_end_and_withdrawn_once_withdrawn() {
         "an expired intent takes no more offers"
     );
 
-    w.vault.withdraw_intent(&intent.id, None, false).unwrap();
+    w.vault.intents().withdraw(&intent.id, None, false).unwrap();
     assert_eq!(status_of(&mut w, &intent.id), IntentStatus::Withdrawn);
-    let withdrawn = w.vault.intent(&intent.id).unwrap();
+    let withdrawn = w.vault.intents().get(&intent.id).unwrap();
     assert_eq!(
         withdrawn.status(end + Duration::days(1), 0),
         IntentStatus::Withdrawn,
@@ -1166,7 +1188,8 @@ fn an_intent_is_expired_from_its_end_and_withdrawn_once_withdrawn() {
     // second or two.
     let short = w
         .vault
-        .create_intent(&IntentInput {
+        .intents()
+        .create(&IntentInput {
             category: "lunch".into(),
             description: "soup, now".into(),
             expires_at: Utc::now() + Duration::seconds(2),
@@ -1176,13 +1199,16 @@ fn an_intent_is_expired_from_its_end_and_withdrawn_once_withdrawn() {
         .unwrap();
     let out = w.tmp.path().join("short");
     std::fs::create_dir(&out).unwrap();
-    w.vault.send_intent(&short.id, Some(&out), false).unwrap();
+    w.vault
+        .intents()
+        .send(&short.id, Some(&out), false)
+        .unwrap();
     let offer = offer_bytes(&short, &w.key.signing, "5");
     while Utc::now() < short.input.expires_at {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(status_of(&mut w, &short.id), IntentStatus::Expired);
-    let err = w.vault.import_offer(&offer).unwrap_err();
+    let err = w.vault.intents().import_offer(&offer).unwrap_err();
     assert!(
         err.to_string().contains("expired"),
         "an expired intent takes no offer: {err}"

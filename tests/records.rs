@@ -171,7 +171,7 @@ fn deleting_a_brand_deletes_its_records_only() {
         &[],
     );
     let kept = add(&mut vault, RecordKind::Note, None, &[("text", "y")], &[]);
-    assert_eq!(vault.delete_brand("Acme").unwrap(), 1);
+    assert_eq!(vrm_vault::delete_brand(&mut vault, "Acme").unwrap(), 1);
     assert!(matches!(vault.record(&gone), Err(Error::RecordNotFound(_))));
     assert!(vault.record(&kept).is_ok());
     assert!(vault.brands().unwrap().is_empty());
@@ -321,7 +321,9 @@ fn a_brand_reference_that_could_mean_two_brands_names_both() {
     assert!(err.to_string().contains("Apple Music"), "{err}");
     // Deleting by an ambiguous reference deletes nothing.
     assert_eq!(
-        vault.delete_brand(&prefix5).unwrap_err().code(),
+        vrm_vault::delete_brand(&mut vault, &prefix5)
+            .unwrap_err()
+            .code(),
         "brand.ambiguous"
     );
     assert_eq!(vault.brands().unwrap().len(), 5);

@@ -183,7 +183,7 @@ fn deleting_a_brand_leaves_no_trace_of_it_or_its_records() {
         raw_body(&dir, "brands", &brand.id),
         raw_body(&dir, "records", &rid),
     ];
-    vault.delete_brand(&brand.id).unwrap();
+    vrm_vault::delete_brand(&mut vault, &brand.id).unwrap();
     for b in &bodies {
         for chunk in chunks_of(b) {
             assert_nowhere(
@@ -229,12 +229,12 @@ fn an_old_passphrase_wrap_does_not_linger_after_passwd() {
 use chrono::{Duration, Utc};
 use secrecy::ExposeSecret;
 use vrm_vault::Vault;
-use vrm_vault::agreement::Decision;
 use vrm_vault::brandkit::{self, BrandKey};
 use vrm_vault::intent::{self, IntentInput};
 use vrm_vault::rights::{RequestStatus, Right};
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
+use vrm_vault::terms::agreement::Decision;
 use vrm_vault::transfer::{self, BackupTo};
 
 /// Canaries of the exchange: each goes into exactly one kind of write.
@@ -298,7 +298,8 @@ fn exchange() -> Exchange {
     // Share and revoke.
     let bundle = outbox.join("share.age");
     let share = vault
-        .create_share(
+        .shares()
+        .create(
             &ShareRequest {
                 brand: brand.clone(),
                 records: vec![record],
@@ -312,13 +313,15 @@ fn exchange() -> Exchange {
         .unwrap()
         .id;
     vault
-        .revoke_share(&share, Some(EXCHANGE[9]), &outbox.join("revocation.json"))
+        .shares()
+        .revoke(&share, Some(EXCHANGE[9]), &outbox.join("revocation.json"))
         .unwrap();
     // Terms, answered with a note.
     vault
-        .create_terms(Template::SdBase, "Mine", &Template::SdBase.clauses())
+        .terms()
+        .create(Template::SdBase, "Mine", &Template::SdBase.clauses())
         .unwrap();
-    let (terms, _) = vault.issue_terms("latest", &brand).unwrap();
+    let (terms, _) = vault.terms().issue("latest", &brand).unwrap();
     let answer = brandkit::agree(
         &serde_json::to_vec(&terms).unwrap(),
         &key,
@@ -329,11 +332,13 @@ fn exchange() -> Exchange {
     )
     .unwrap();
     vault
+        .terms()
         .import_agreement(&serde_json::to_vec(&answer).unwrap())
         .unwrap();
     // An intent, sent (to a folder), an offer for it.
     let intent = vault
-        .create_intent(&IntentInput {
+        .intents()
+        .create(&IntentInput {
             category: "lunch".into(),
             description: EXCHANGE[0].into(),
             quantity: None,
@@ -347,7 +352,10 @@ fn exchange() -> Exchange {
             brands: vec!["CanaryBrandName12ef".into()],
         })
         .unwrap();
-    vault.send_intent(&intent.id, Some(&outbox), false).unwrap();
+    vault
+        .intents()
+        .send(&intent.id, Some(&outbox), false)
+        .unwrap();
     let (offer, _) = intent::make_offer(
         intent.document.as_bytes(),
         &key.signing,
@@ -359,11 +367,13 @@ fn exchange() -> Exchange {
     )
     .unwrap();
     vault
+        .intents()
         .import_offer(&serde_json::to_vec(&offer).unwrap())
         .unwrap();
     // A rights request, denied with a reason.
     let request = vault
-        .create_rights_request(
+        .rights()
+        .create(
             &brand,
             Right::GdprAccess,
             Utc::now().date_naive(),
@@ -373,7 +383,8 @@ fn exchange() -> Exchange {
         .request
         .id;
     vault
-        .update_rights_request(
+        .rights()
+        .update(
             &request,
             Some(RequestStatus::Denied),
             Some(EXCHANGE[5]),
@@ -405,7 +416,7 @@ fn no_plaintext_of_brand_edits_intents_offers_answers_or_request_changes_is_in_a
     let mut x = exchange();
     let dir = vault_dir(&x.tmp);
     no_canary(&dir, EXCHANGE, "vault open");
-    x.vault.withdraw_intent(&x.intent, None, false).unwrap();
+    x.vault.intents().withdraw(&x.intent, None, false).unwrap();
     no_canary(&dir, EXCHANGE, "after the withdrawal");
     drop(x.vault);
     no_canary(&dir, EXCHANGE, "vault closed");
@@ -416,11 +427,14 @@ fn no_plaintext_of_brand_edits_intents_offers_answers_or_request_changes_is_in_a
         Some(EXCHANGE[6])
     );
     assert_eq!(
-        vault.agreements().unwrap()[0].note.as_deref(),
+        vault.terms().agreements().unwrap()[0].note.as_deref(),
         Some(EXCHANGE[3])
     );
     assert_eq!(
-        vault.offers(None).unwrap()[0].offer.description.as_deref(),
+        vault.intents().offers(None).unwrap()[0]
+            .offer
+            .description
+            .as_deref(),
         Some(EXCHANGE[2])
     );
     let _ = x.key;
@@ -480,14 +494,14 @@ fn deleting_a_brand_with_shares_intents_offers_and_answers_leaves_no_ciphertext(
     drop(conn);
     // Pairwise key, issued terms, share, agreement, offer, request.
     assert!(bodies.len() >= 5, "{}", bodies.len());
-    x.vault.delete_brand(&x.brand).unwrap();
+    vrm_vault::delete_brand(&mut x.vault, &x.brand).unwrap();
     for body in bodies.iter().chain([&brand_body]) {
         for chunk in chunks_of(body) {
             assert_nowhere(&dir, &chunk, "ciphertext of the deleted brand's documents");
         }
     }
-    assert!(x.vault.offers(None).unwrap().is_empty());
-    assert!(x.vault.agreements().unwrap().is_empty());
+    assert!(x.vault.intents().offers(None).unwrap().is_empty());
+    assert!(x.vault.terms().agreements().unwrap().is_empty());
     // Nothing the vault still holds names the brand, its inbox or what was
     // sent to it (the intent stays: it was the person's own).
     let left = serde_json::to_string(&transfer::export_document(&mut x.vault).unwrap()).unwrap();
@@ -504,7 +518,7 @@ fn deleting_a_brand_with_shares_intents_offers_and_answers_leaves_no_ciphertext(
         );
     }
     assert!(left.contains(EXCHANGE[0]), "the intent is kept");
-    let kept = x.vault.intent(&x.intent).unwrap();
+    let kept = x.vault.intents().get(&x.intent).unwrap();
     assert!(kept.brands.is_empty() && kept.input.brands.is_empty());
     assert_eq!(kept.deliveries.len(), 1, "the delivery's outcome stays");
     assert_eq!(
@@ -528,7 +542,7 @@ fn an_export_leaves_no_plaintext_in_the_vault_nor_the_backup_and_no_stray_file()
     let dir = vault_dir(&x.tmp);
     let out = x.tmp.path().join("exports");
     std::fs::create_dir(&out).unwrap();
-    let identity = vrm_vault::bundle::AgeIdentity::generate();
+    let identity = vrm_vault::crypto::bundle::AgeIdentity::generate();
     let vault_files = files_in(&dir);
     let to = [
         (
@@ -609,21 +623,27 @@ fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
     let outbox = x.tmp.path().join("outbox");
     replaced(&dir, "intent", &x.intent, "intent (sent again)", || {
         v.borrow_mut()
-            .send_intent(&x.intent, Some(&outbox), false)
+            .intents()
+            .send(&x.intent, Some(&outbox), false)
             .unwrap();
     });
-    let offer = v.borrow_mut().offers(None).unwrap()[0].offer.id.clone();
+    let offer = v.borrow_mut().intents().offers(None).unwrap()[0]
+        .offer
+        .id
+        .clone();
     replaced(&dir, "offer", &offer, "offer (declined)", || {
-        v.borrow_mut().decline_offer(&offer).unwrap();
+        v.borrow_mut().intents().decline_offer(&offer).unwrap();
     });
     replaced(&dir, "intent", &x.intent, "intent (withdrawn)", || {
         v.borrow_mut()
-            .withdraw_intent(&x.intent, None, false)
+            .intents()
+            .withdraw(&x.intent, None, false)
             .unwrap();
     });
     let request = v
         .borrow_mut()
-        .create_rights_request(&x.brand, Right::GdprErasure, Utc::now().date_naive(), None)
+        .rights()
+        .create(&x.brand, Right::GdprErasure, Utc::now().date_naive(), None)
         .unwrap()
         .request
         .id;
@@ -634,7 +654,8 @@ fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
         "rights request (in progress)",
         || {
             v.borrow_mut()
-                .update_rights_request(&request, Some(RequestStatus::InProgress), None, Some(true))
+                .rights()
+                .update(&request, Some(RequestStatus::InProgress), None, Some(true))
                 .unwrap();
         },
     );
@@ -643,7 +664,8 @@ fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
         .clone();
     let share = v
         .borrow_mut()
-        .create_share(
+        .shares()
+        .create(
             &ShareRequest {
                 brand: x.brand.clone(),
                 records: vec![record],
@@ -659,7 +681,8 @@ fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
     let revocation = outbox.join("again-revocation.json");
     replaced(&dir, "share", &share, "share (revoked)", || {
         v.borrow_mut()
-            .revoke_share(&share, None, &revocation)
+            .shares()
+            .revoke(&share, None, &revocation)
             .unwrap();
     });
     let ack = brandkit::acknowledge(
@@ -671,6 +694,7 @@ fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
     .unwrap();
     replaced(&dir, "share", &share, "share (acknowledged)", || {
         v.borrow_mut()
+            .shares()
             .import_acknowledgment(&serde_json::to_vec(&ack).unwrap())
             .unwrap();
     });

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use secrecy::SecretString;
 use vrm_vault::brandkit::BrandKey;
-use vrm_vault::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
+use vrm_vault::crypto::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
 use vrm_vault_fuzz::BUNDLE_IDENTITY;
 
 static IDENTITY: LazyLock<AgeIdentity> =

@@ -42,15 +42,15 @@ fuzz_target!(|data: &[u8]| {
     };
     let World { vault, brand, .. } = &mut *world;
     match kind {
-        Kind::Agreement => drop(vault.import_agreement(&bytes)),
-        Kind::Acknowledgment => drop(vault.import_acknowledgment(&bytes)),
-        Kind::Offer => drop(vault.import_offer(&bytes)),
+        Kind::Agreement => drop(vault.terms().import_agreement(&bytes)),
+        Kind::Acknowledgment => drop(vault.shares().import_acknowledgment(&bytes)),
+        Kind::Offer => drop(vault.intents().import_offer(&bytes)),
         Kind::Terms => {
             let changes = [("retentionDays".to_string(), "365".to_string())];
             drop(brandkit::agree(
                 &bytes,
                 brand,
-                vrm_vault::agreement::Decision::Counter,
+                vrm_vault::terms::agreement::Decision::Counter,
                 &changes,
                 Some("note"),
                 now,

@@ -13,10 +13,10 @@ use tauri_plugin_dialog::DialogExt;
 
 use vrm_vault::crypto::RecoveryCode;
 use vrm_vault::model::{KindSpec, kind_specs as core_kind_specs};
-use vrm_vault::session::{Session, SessionStatus};
-use vrm_vault::settings::Settings;
 use vrm_vault::transfer::{self, BackupTo, ExportSummary, ImportSummary};
 use vrm_vault::vault::VaultInfo;
+use vrm_vault::vault::session::{Session, SessionStatus};
+use vrm_vault::vault::settings::Settings;
 use vrm_vault::{
     Brand, BrandInput, BrandPage, NewRecord, Record, RecordFilter, RecordPatch, SearchItem,
 };
@@ -131,7 +131,7 @@ pub async fn brand_update(
 
 #[tauri::command]
 pub async fn brand_delete(state: State<'_, AppState>, id: String) -> CommandResult<usize> {
-    Ok(session(&state)?.vault()?.delete_brand(&id)?)
+    Ok(vrm_vault::delete_brand(session(&state)?.vault()?, &id)?)
 }
 
 #[tauri::command]

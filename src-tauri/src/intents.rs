@@ -28,7 +28,7 @@ fn io_error(path: &Path, e: std::io::Error) -> CommandError {
 
 #[tauri::command]
 pub async fn intents_list(state: State<'_, AppState>) -> CommandResult<Vec<IntentView>> {
-    Ok(session(&state)?.vault()?.intents()?)
+    Ok(session(&state)?.vault()?.intents().list()?)
 }
 
 /// Make an intent (not sent yet; see `intent_send`).
@@ -37,7 +37,7 @@ pub async fn intent_create(
     state: State<'_, AppState>,
     input: IntentInput,
 ) -> CommandResult<Intent> {
-    Ok(session(&state)?.vault()?.create_intent(&input)?)
+    Ok(session(&state)?.vault()?.intents().create(&input)?)
 }
 
 /// Send an intent to its brands' inboxes, and also a file per brand into
@@ -48,7 +48,7 @@ pub async fn intent_send(
     id: String,
     out_dir: Option<String>,
 ) -> CommandResult<Vec<Delivery>> {
-    let outbox = session(&state)?.vault()?.prepare_send(&id)?;
+    let outbox = session(&state)?.vault()?.intents().prepare_send(&id)?;
     deliver_and_record(&state, outbox, out_dir).await
 }
 
@@ -59,7 +59,10 @@ pub async fn intent_withdraw(
     id: String,
     out_dir: Option<String>,
 ) -> CommandResult<Vec<Delivery>> {
-    let outbox = session(&state)?.vault()?.prepare_withdrawal(&id)?;
+    let outbox = session(&state)?
+        .vault()?
+        .intents()
+        .prepare_withdrawal(&id)?;
     deliver_and_record(&state, outbox, out_dir).await
 }
 
@@ -79,6 +82,7 @@ async fn deliver_and_record(
     .map_err(|_| CommandError::new("app.internal", "the delivery stopped unexpectedly"))?;
     Ok(session(state)?
         .vault()?
+        .intents()
         .record_deliveries(&outbox, round?)?)
 }
 
@@ -88,7 +92,10 @@ pub async fn offers_list(
     state: State<'_, AppState>,
     intent: Option<String>,
 ) -> CommandResult<Vec<OfferView>> {
-    Ok(session(&state)?.vault()?.offers(intent.as_deref())?)
+    Ok(session(&state)?
+        .vault()?
+        .intents()
+        .offers(intent.as_deref())?)
 }
 
 /// Import an offer file (a signed Offer, plain JSON or an age file).
@@ -106,7 +113,7 @@ pub async fn offer_import(state: State<'_, AppState>, path: String) -> CommandRe
         ));
     }
     let bytes = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-    Ok(session(&state)?.vault()?.import_offer(&bytes)?)
+    Ok(session(&state)?.vault()?.intents().import_offer(&bytes)?)
 }
 
 /// Accept an offer and write the signed acceptance (JSON) to `path`, for the
@@ -126,7 +133,8 @@ pub async fn offer_accept(
         .truncate(false)
         .open(&path)
         .map_err(|e| io_error(&path, e))?;
-    let decided = (|| -> CommandResult<_> { Ok(session(&state)?.vault()?.accept_offer(&id)?) })();
+    let decided =
+        (|| -> CommandResult<_> { Ok(session(&state)?.vault()?.intents().accept_offer(&id)?) })();
     let (offer, doc) = match decided {
         Ok(d) => d,
         Err(e) => {
@@ -150,7 +158,7 @@ pub async fn offer_accept(
 /// Decline an offer.
 #[tauri::command]
 pub async fn offer_decline(state: State<'_, AppState>, id: String) -> CommandResult<Offer> {
-    Ok(session(&state)?.vault()?.decline_offer(&id)?.0)
+    Ok(session(&state)?.vault()?.intents().decline_offer(&id)?.0)
 }
 
 /// Ask for an offer file to import. `None` when cancelled.

@@ -15,8 +15,8 @@ mod relations;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use vrm_vault::session::Session;
-use vrm_vault::settings::Settings;
+use vrm_vault::vault::session::Session;
+use vrm_vault::vault::settings::Settings;
 
 pub use command_names::NAMES as COMMAND_NAMES;
 pub use error::CommandError;

@@ -11,13 +11,15 @@ use serde::{Deserialize, Serialize};
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
-use vrm_vault::agreement::{Agreement, BrandTermsStatus, TermsRef, TermsVersion};
-use vrm_vault::audit::{AuditEntry, AuditReport};
-use vrm_vault::contact::{self, Channel};
-use vrm_vault::requests::{BrandViolations, NewRightsRequest, RightsRequest, RightsRequestView};
+use vrm_vault::rights::contact::{self, Channel};
+use vrm_vault::rights::requests::{
+    BrandViolations, NewRightsRequest, RightsRequest, RightsRequestView,
+};
 use vrm_vault::rights::{self, RequestStatus, Right, RightInfo};
 use vrm_vault::share::{ExposureItem, Share, ShareRequest, ShareView, Written};
+use vrm_vault::terms::agreement::{Agreement, BrandTermsStatus, TermsRef, TermsVersion};
 use vrm_vault::terms::{self, Clauses, Purpose, Template, TemplateInfo};
+use vrm_vault::vault::audit::{AuditEntry, AuditReport};
 
 use crate::AppState;
 use crate::commands::session;
@@ -279,12 +281,13 @@ pub async fn terms_create(
 ) -> CommandResult<TermsVersion> {
     Ok(session(&state)?
         .vault()?
-        .create_terms(template, &title, &clauses)?)
+        .terms()
+        .create(template, &title, &clauses)?)
 }
 
 #[tauri::command]
 pub async fn terms_versions(state: State<'_, AppState>) -> CommandResult<Vec<TermsVersion>> {
-    Ok(session(&state)?.vault()?.terms_versions()?)
+    Ok(session(&state)?.vault()?.terms().versions()?)
 }
 
 /// Sign a version for a brand and write it to `path`.
@@ -295,7 +298,7 @@ pub async fn terms_export(
     brand: String,
     path: String,
 ) -> CommandResult<TermsRef> {
-    let (doc, reference) = session(&state)?.vault()?.issue_terms(&version, &brand)?;
+    let (doc, reference) = session(&state)?.vault()?.terms().issue(&version, &brand)?;
     write_document(&path, &doc)?;
     Ok(reference)
 }
@@ -303,12 +306,12 @@ pub async fn terms_export(
 #[tauri::command]
 pub async fn terms_import(state: State<'_, AppState>, path: String) -> CommandResult<Agreement> {
     let bytes = read_document(&path)?;
-    Ok(session(&state)?.vault()?.import_agreement(&bytes)?)
+    Ok(session(&state)?.vault()?.terms().import_agreement(&bytes)?)
 }
 
 #[tauri::command]
 pub async fn terms_status(state: State<'_, AppState>) -> CommandResult<Vec<BrandTermsStatus>> {
-    Ok(session(&state)?.vault()?.terms_status()?)
+    Ok(session(&state)?.vault()?.terms().status()?)
 }
 
 // ---- shares and exposure ---------------------------------------------------
@@ -322,7 +325,8 @@ pub async fn share_create(
 ) -> CommandResult<Share> {
     Ok(session(&state)?
         .vault()?
-        .create_share(&request, Path::new(&path))?)
+        .shares()
+        .create(&request, Path::new(&path))?)
 }
 
 #[tauri::command]
@@ -330,7 +334,7 @@ pub async fn shares_list(
     state: State<'_, AppState>,
     brand: Option<String>,
 ) -> CommandResult<Vec<ShareView>> {
-    Ok(session(&state)?.vault()?.shares(brand.as_deref())?)
+    Ok(session(&state)?.vault()?.shares().list(brand.as_deref())?)
 }
 
 /// Revoke a share; the signed revocation is written to `path`.
@@ -343,18 +347,22 @@ pub async fn share_revoke(
 ) -> CommandResult<Share> {
     Ok(session(&state)?
         .vault()?
-        .revoke_share(&id, reason.as_deref(), Path::new(&path))?)
+        .shares()
+        .revoke(&id, reason.as_deref(), Path::new(&path))?)
 }
 
 #[tauri::command]
 pub async fn share_import_ack(state: State<'_, AppState>, path: String) -> CommandResult<Share> {
     let bytes = read_document(&path)?;
-    Ok(session(&state)?.vault()?.import_acknowledgment(&bytes)?)
+    Ok(session(&state)?
+        .vault()?
+        .shares()
+        .import_acknowledgment(&bytes)?)
 }
 
 #[tauri::command]
 pub async fn exposure(state: State<'_, AppState>) -> CommandResult<Vec<ExposureItem>> {
-    Ok(session(&state)?.vault()?.exposure()?)
+    Ok(session(&state)?.vault()?.shares().exposure()?)
 }
 
 /// Revoke every live share of a data item; one revocation per share in `dir`.
@@ -366,6 +374,7 @@ pub async fn exposure_revoke_item(
 ) -> CommandResult<Vec<Written>> {
     Ok(session(&state)?
         .vault()?
+        .shares()
         .revoke_item(&item, Path::new(&dir))?)
 }
 
@@ -386,12 +395,11 @@ pub async fn rights_create(
     details: Option<String>,
     path: Option<String>,
 ) -> CommandResult<NewRightsRequest> {
-    let made = session(&state)?.vault()?.create_rights_request(
-        &brand,
-        right,
-        sent_on,
-        details.as_deref(),
-    )?;
+    let made =
+        session(&state)?
+            .vault()?
+            .rights()
+            .create(&brand, right, sent_on, details.as_deref())?;
     if let Some(p) = path {
         write_document(&p, &made.document).map_err(|e| {
             CommandError::new(
@@ -409,7 +417,7 @@ pub async fn rights_create(
 /// Every request with its clock as of today.
 #[tauri::command]
 pub async fn rights_list(state: State<'_, AppState>) -> CommandResult<Vec<RightsRequestView>> {
-    Ok(session(&state)?.vault()?.rights_requests(today())?)
+    Ok(session(&state)?.vault()?.rights().list(today())?)
 }
 
 #[tauri::command]
@@ -422,7 +430,8 @@ pub async fn rights_update(
 ) -> CommandResult<RightsRequest> {
     Ok(session(&state)?
         .vault()?
-        .update_rights_request(&id, status, reason.as_deref(), extended)?)
+        .rights()
+        .update(&id, status, reason.as_deref(), extended)?)
 }
 
 /// The request's letter, or with `follow_up` the letter chasing it.
@@ -434,14 +443,15 @@ pub async fn rights_letter(
 ) -> CommandResult<String> {
     Ok(session(&state)?
         .vault()?
-        .rights_letter(&id, follow_up, today())?)
+        .rights()
+        .letter(&id, follow_up, today())?)
 }
 
 // ---- contact rules and the activity log ------------------------------------
 
 #[tauri::command]
 pub async fn contact_violations(state: State<'_, AppState>) -> CommandResult<Vec<BrandViolations>> {
-    Ok(session(&state)?.vault()?.contact_violations()?)
+    Ok(session(&state)?.vault()?.rights().contact_violations()?)
 }
 
 /// The activity log, checked as it is read.
@@ -455,11 +465,11 @@ pub struct AuditLog {
 
 #[tauri::command]
 pub async fn audit_log(state: State<'_, AppState>) -> CommandResult<AuditLog> {
-    let (entries, report) = session(&state)?.vault()?.audit_entries()?;
+    let (entries, report) = session(&state)?.vault()?.audit().entries()?;
     Ok(AuditLog { entries, report })
 }
 
 #[tauri::command]
 pub async fn audit_verify(state: State<'_, AppState>) -> CommandResult<AuditReport> {
-    Ok(session(&state)?.vault()?.verify_audit()?)
+    Ok(session(&state)?.vault()?.audit().verify()?)
 }

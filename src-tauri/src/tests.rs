@@ -3,23 +3,23 @@
 
 use ts_rs::{Config, TS};
 
-use vrm_vault::agreement::{Agreement, BrandTermsStatus, Decision, TermsRef, TermsVersion};
-use vrm_vault::audit::{AuditAction, AuditEntry, AuditReport};
-use vrm_vault::contact::{Channel, ContactPurpose, ContactRules, Violation, ViolationKind};
 use vrm_vault::model::{FieldSpecView, KindSpec};
-use vrm_vault::requests::{
+use vrm_vault::rights::contact::{Channel, ContactPurpose, ContactRules, Violation, ViolationKind};
+use vrm_vault::rights::requests::{
     BrandViolations, NewRightsRequest, RightsRequest, RightsRequestView, StatusChange,
 };
 use vrm_vault::rights::{Regime, RequestStatus, Right, RightInfo};
-use vrm_vault::session::SessionStatus;
-use vrm_vault::settings::Settings;
 use vrm_vault::share::{
     Acknowledgment, ExposureItem, Holder, Revocation, Share, ShareRequest, ShareStatus, ShareView,
     SharedItem, Written,
 };
+use vrm_vault::terms::agreement::{Agreement, BrandTermsStatus, Decision, TermsRef, TermsVersion};
 use vrm_vault::terms::{ClauseChange, Clauses, Purpose, Template, TemplateInfo, ThirdParty};
 use vrm_vault::transfer::{ExportSummary, ImportSummary};
 use vrm_vault::vault::VaultInfo;
+use vrm_vault::vault::audit::{AuditAction, AuditEntry, AuditReport};
+use vrm_vault::vault::session::SessionStatus;
+use vrm_vault::vault::settings::Settings;
 use vrm_vault::{
     Brand, BrandInput, BrandPage, NewRecord, Record, RecordFilter, RecordKind, RecordPatch,
     SearchItem,

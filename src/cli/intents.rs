@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Subcommand;
 
-use vrm_vault::brandkit::Intake;
-use vrm_vault::intent::{DeliveryStatus, IntentInput, OfferView};
-use vrm_vault::{Error, bundle, intent};
-
+use super::io::{
+    CliResult, Ctx, Failure, check_out, day, out_dir, parse_day, parse_expiry, print_json,
+    read_input, short, write_json,
+};
 use super::out::{errln, outln};
-use super::relations::{brand_key, parse_expiry, read_input, write_json};
-use super::{CliResult, Ctx, Failure, check_out, out_dir, parse_day, print_json, short, write_out};
+use vrm_vault::Error;
+use vrm_vault::intent::{self, DeliveryStatus, IntentInput, OfferView};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum IntentCommand {
@@ -131,10 +131,6 @@ pub(super) enum OfferCommand {
     },
 }
 
-fn day(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d").to_string()
-}
-
 pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
     let mut vault = ctx.unlock()?;
     match cmd {
@@ -150,7 +146,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             terms,
             brands,
         } => {
-            let i = vault.create_intent(&IntentInput {
+            let i = vault.intents().create(&IntentInput {
                 category: category.clone(),
                 description: description.clone(),
                 quantity: *quantity,
@@ -178,7 +174,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             outln!("{}", i.id);
         }
         IntentCommand::List { json } => {
-            let list = vault.intents()?;
+            let list = vault.intents().list()?;
             if *json {
                 return print_json(&list);
             }
@@ -200,7 +196,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             }
         }
         IntentCommand::Show { id, json } => {
-            let i = vault.intent(id)?;
+            let i = vault.intents().get(id)?;
             if *json {
                 return print_json(&i);
             }
@@ -247,9 +243,9 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             no_http,
         } => {
             let intent = if brands.is_empty() {
-                vault.intent(id)?
+                vault.intents().get(id)?
             } else {
-                vault.add_intent_brands(id, brands)?
+                vault.intents().add_brands(id, brands)?
             };
             if intent.brands.is_empty() {
                 return Err(Failure::Other(format!(
@@ -261,14 +257,14 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             if let Some(d) = out {
                 out_dir(d)?;
             }
-            let round = vault.send_intent(&intent.id, out.as_deref(), !no_http)?;
+            let round = vault.intents().send(&intent.id, out.as_deref(), !no_http)?;
             report_round(&mut vault, &round)?;
         }
         IntentCommand::Withdraw { id, out, no_http } => {
             if let Some(d) = out {
                 out_dir(d)?;
             }
-            let round = vault.withdraw_intent(id, out.as_deref(), !no_http)?;
+            let round = vault.intents().withdraw(id, out.as_deref(), !no_http)?;
             errln!("Withdrawn.");
             for d in &round {
                 print_delivery(&mut vault, d)?;
@@ -285,7 +281,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                 .collect();
             untold.dedup();
             if !untold.is_empty() {
-                let short_id = short(&vault.intent(id)?.id).to_string();
+                let short_id = short(&vault.intents().get(id)?.id).to_string();
                 return Err(Failure::Other(format!(
                     "{} brand(s) could not be told; the withdrawal stands: write it for them to hand over with `vrm intent withdraw {short_id} --out DIR`",
                     untold.len()
@@ -296,7 +292,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
     Ok(())
 }
 
-fn print_delivery(vault: &mut vrm_vault::Vault, d: &intent::Delivery) -> CliResult {
+pub(super) fn print_delivery(vault: &mut vrm_vault::Vault, d: &intent::Delivery) -> CliResult {
     let name = vault.brand(&d.brand).map(|b| b.name).unwrap_or_default();
     match d.status {
         DeliveryStatus::Sent => outln!(
@@ -318,7 +314,7 @@ fn print_delivery(vault: &mut vrm_vault::Vault, d: &intent::Delivery) -> CliResu
     Ok(())
 }
 
-fn report_round(vault: &mut vrm_vault::Vault, round: &[intent::Delivery]) -> CliResult {
+pub(super) fn report_round(vault: &mut vrm_vault::Vault, round: &[intent::Delivery]) -> CliResult {
     for d in round {
         print_delivery(vault, d)?;
     }
@@ -329,7 +325,7 @@ fn report_round(vault: &mut vrm_vault::Vault, round: &[intent::Delivery]) -> Cli
     }
 }
 
-fn offer_line(v: &OfferView) -> String {
+pub(super) fn offer_line(v: &OfferView) -> String {
     format!(
         "{}  {:>10} {}  {:<20} {:<10} {}{}",
         short(&v.offer.id),
@@ -344,7 +340,7 @@ fn offer_line(v: &OfferView) -> String {
     )
 }
 
-fn offer_files(path: &Path) -> CliResult<Vec<PathBuf>> {
+pub(super) fn offer_files(path: &Path) -> CliResult<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -369,7 +365,7 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
             let files = offer_files(path)?;
             let mut failed = 0;
             for f in &files {
-                match read_input(f).and_then(|b| Ok(vault.import_offer(&b)?)) {
+                match read_input(f).and_then(|b| Ok(vault.intents().import_offer(&b)?)) {
                     Ok(v) => {
                         if let Some(why) = v.unverified_reason.as_deref() {
                             errln!(
@@ -394,7 +390,7 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
             }
         }
         OfferCommand::List { intent, json } => {
-            let list = vault.offers(intent.as_deref())?;
+            let list = vault.intents().offers(intent.as_deref())?;
             if *json {
                 return print_json(&list);
             }
@@ -417,7 +413,7 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
         }
         OfferCommand::Accept { id, out, force } => {
             check_out(out, *force)?;
-            let (offer, doc) = vault.accept_offer(id)?;
+            let (offer, doc) = vault.intents().accept_offer(id)?;
             write_json(out, &doc, *force)?;
             errln!(
                 "Accepted {} {}; send {} to the brand.",
@@ -430,82 +426,12 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
             if let Some(out) = out {
                 check_out(out, *force)?;
             }
-            let (_, doc) = vault.decline_offer(id)?;
+            let (_, doc) = vault.intents().decline_offer(id)?;
             if let Some(out) = out {
                 write_json(out, &doc, *force)?;
             }
             errln!("Declined.");
         }
     }
-    Ok(())
-}
-
-#[derive(Debug, clap::Args)]
-pub(super) struct OfferArgs {
-    /// The IntentRequest file
-    pub intent: PathBuf,
-    /// The brand's key file
-    #[arg(long, value_name = "FILE")]
-    pub identity: PathBuf,
-    /// The price
-    #[arg(long)]
-    pub price: String,
-    /// The currency (EUR, USD…)
-    #[arg(long)]
-    pub currency: String,
-    /// What you offer
-    #[arg(long)]
-    pub description: Option<String>,
-    /// Until when it stands (default: the intent's end)
-    #[arg(long, value_parser = parse_expiry)]
-    pub valid_until: Option<DateTime<Utc>>,
-    /// Encrypt it to the intent's reply-to recipient (an age file)
-    #[arg(long)]
-    pub encrypt: bool,
-    /// Where to write it
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    /// Replace FILE if it exists
-    #[arg(long)]
-    pub force: bool,
-}
-
-pub(super) fn brand_offer(a: &OfferArgs) -> CliResult {
-    check_out(&a.out, a.force)?;
-    let key = brand_key(&a.identity)?;
-    let (doc, reply_to) = intent::make_offer(
-        &read_input(&a.intent)?,
-        &key.signing,
-        &a.price,
-        &a.currency,
-        a.description.as_deref(),
-        a.valid_until,
-        Utc::now(),
-    )?;
-    if a.encrypt {
-        let to = reply_to.ok_or_else(|| {
-            Failure::Other("the intent has no reply-to recipient to encrypt to".into())
-        })?;
-        let plain = serde_json::to_vec_pretty(&doc).map_err(|e| Failure::Other(e.to_string()))?;
-        let sealed = bundle::encrypt(&plain, &[to])?;
-        write_out(&a.out, &sealed, a.force)?;
-    } else {
-        write_json(&a.out, &doc, a.force)?;
-    }
-    errln!("Wrote the offer to {}.", a.out.display());
-    Ok(())
-}
-
-pub(super) fn serve(addr: &str, dir: &Path) -> CliResult {
-    let intake = Intake::bind(addr, dir)?;
-    let local = intake.local_addr();
-    if !local.starts_with("127.") && !local.starts_with("[::1]") {
-        errln!("warning: listening on {local}, which is not a loopback address");
-    }
-    // The address alone on stdout, so a script (or test) can read the port.
-    outln!("http://{local}/");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    intake.run(|a| errln!("{} {} {}", a.status, a.code, a.message));
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Every text `vrm` prints for a person goes out through here, escaped
-//! ([`vrm_vault::text`]): values from imports, brands' documents and mail
+//! ([`vrm_vault::model::text`]): values from imports, brands' documents and mail
 //! reach the terminal as visible text, never as ESC/OSC sequences, line
 //! breaks or bidi controls. `println!` and `eprintln!` are denied in the
 //! command line (see the top of `cli.rs`), so a new print site cannot skip
@@ -7,7 +7,7 @@
 
 use std::io::Write;
 
-use vrm_vault::text;
+use vrm_vault::model::text;
 
 /// One line on stdout, escaped as a whole. Write errors (a closed pipe)
 /// are ignored: there is no one left to tell.

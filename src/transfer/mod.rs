@@ -57,10 +57,10 @@ pub struct ExportDocument {
     /// person's keys (so a restored vault can still sign for its brands).
     /// `vrm import` ignores them; `vrm restore` brings them back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub documents: Vec<crate::vault::ExportedDocument>,
+    pub documents: Vec<crate::vault::documents::ExportedDocument>,
     /// The activity log, oldest first (restored with its chain intact).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub activity: Vec<crate::audit::AuditEntry>,
+    pub activity: Vec<crate::vault::audit::AuditEntry>,
 }
 
 /// What an import did.
@@ -680,7 +680,7 @@ pub fn export_document(vault: &mut Vault) -> Result<ExportDocument> {
         brands: vault.brands()?,
         records,
         documents: vault.export_documents()?,
-        activity: vault.audit_entries()?.0,
+        activity: vault.audit().entries()?.0,
     })
 }
 
@@ -750,8 +750,8 @@ pub fn export(vault: &mut Vault, out: &Path, to: &BackupTo) -> Result<ExportSumm
         BackupTo::Recipients(list) => format!("{} age recipient(s)", list.len()),
         BackupTo::Passphrase(_) => "a passphrase".to_string(),
     };
-    vault.log_event(
-        crate::audit::AuditAction::Exported,
+    vault.audit().log(
+        crate::vault::audit::AuditAction::Exported,
         None,
         None,
         &format!(
@@ -839,9 +839,9 @@ pub fn restore(
         #[derive(Deserialize)]
         struct Rest {
             #[serde(default)]
-            documents: Vec<crate::vault::ExportedDocument>,
+            documents: Vec<crate::vault::documents::ExportedDocument>,
             #[serde(default)]
-            activity: Vec<crate::audit::AuditEntry>,
+            activity: Vec<crate::vault::audit::AuditEntry>,
         }
         let rest: Rest = serde_json::from_str(&text).map_err(|e| Error::ImportFormat {
             file: name.clone(),

@@ -15,12 +15,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::agreement::{TermsRef, derived_uuid, urn_uuid};
-use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::model::RecordKind;
-use crate::vault::Vault;
-use crate::{bundle, proof};
+use crate::terms::agreement::{TermsRef, derived_uuid, urn_uuid};
+use crate::vault::audit::AuditAction;
+use crate::vault::features::Shares;
+use crate::{crypto::bundle, proof};
 
 const SHARE_KIND: &str = "share";
 
@@ -281,13 +281,13 @@ fn secs(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
-impl Vault {
+impl Shares<'_> {
     /// Share records with a brand: writes the encrypted bundle to `out` and
     /// records the share. Nothing is recorded if the bundle cannot be
     /// written, and no bundle is left if recording fails.
-    pub fn create_share(&mut self, req: &ShareRequest, out: &Path) -> Result<Share> {
+    pub fn create(&mut self, req: &ShareRequest, out: &Path) -> Result<Share> {
         let now = secs(Utc::now());
-        let brand = self.brand(&req.brand)?;
+        let brand = self.vault.brand(&req.brand)?;
         let recipient = brand.age_recipient.clone().ok_or_else(|| {
             Error::invalid(format!(
                 "{} has no age recipient to encrypt to; add it with `vrm brand edit {} --age-recipient age1…`",
@@ -317,12 +317,12 @@ impl Vault {
             .filter(|f| !f.is_empty())
             .collect();
         let terms_version = match req.terms.as_deref().map(str::trim) {
-            Some(t) if !t.is_empty() => Some(self.terms_version(t)?),
-            _ => self.terms_versions()?.pop(),
+            Some(t) if !t.is_empty() => Some(self.vault.terms().version(t)?),
+            _ => self.vault.terms().versions()?.pop(),
         };
 
         if req.records.len() > 64 {
-            self.preload_records()?;
+            self.vault.preload_records()?;
         }
         let share_id = crate::vault::new_id();
         let mut items = Vec::with_capacity(req.records.len());
@@ -330,7 +330,7 @@ impl Vault {
         let mut seen = std::collections::HashSet::new();
         let mut empty = Vec::new();
         for key in &req.records {
-            let record = self.record(key)?;
+            let record = self.vault.record(key)?;
             if !seen.insert(record.id.clone()) {
                 continue;
             }
@@ -378,10 +378,10 @@ impl Vault {
             )));
         }
 
-        let tx = self.write_tx()?;
-        let key = self.pairwise_key(&tx, &brand.id)?;
+        let tx = self.vault.write_tx()?;
+        let key = self.vault.pairwise_key(&tx, &brand.id)?;
         let terms = match &terms_version {
-            Some(v) => Some(self.issue_terms_in(&tx, v, &brand)?.1),
+            Some(v) => Some(crate::terms::agreement::issue_terms_in(self.vault, &tx, v, &brand)?.1),
             None => None,
         };
         let erasure_days = terms_version
@@ -407,7 +407,7 @@ impl Vault {
         let plain = zeroize::Zeroizing::new(
             serde_json::to_vec_pretty(&grant).map_err(|e| Error::Database(e.to_string()))?,
         );
-        let own = self.person_age_identity(&tx)?.recipient();
+        let own = self.vault.person_age_identity(&tx)?.recipient();
         let sealed = bundle::encrypt(&plain, &[recipient, own])?;
 
         let share = Share {
@@ -423,8 +423,9 @@ impl Vault {
             revocation: None,
             acknowledgment: None,
         };
-        self.insert_doc(&tx, SHARE_KIND, &share.id, Some(&brand.id), &share)?;
-        self.append_audit(
+        self.vault
+            .insert_doc(&tx, SHARE_KIND, &share.id, Some(&brand.id), &share)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::ShareCreated,
             Some(&brand.id),
@@ -446,22 +447,26 @@ impl Vault {
     }
 
     /// One share by id or unique prefix.
-    pub fn share(&self, id: &str) -> Result<Share> {
-        self.doc_by_id(SHARE_KIND, id, Error::ShareNotFound)
+    pub fn get(&self, id: &str) -> Result<Share> {
+        self.vault.doc_by_id(SHARE_KIND, id, Error::ShareNotFound)
     }
 
     /// Every share (optionally of one brand), newest first, with status.
-    pub fn shares(&mut self, brand: Option<&str>) -> Result<Vec<ShareView>> {
+    pub fn list(&mut self, brand: Option<&str>) -> Result<Vec<ShareView>> {
         let brand_id = match brand {
-            Some(b) => Some(self.brand(b)?.id),
+            Some(b) => Some(self.vault.brand(b)?.id),
             None => None,
         };
-        let (mut list, _) = self.docs::<Share>(SHARE_KIND)?;
+        let (mut list, _) = self.vault.docs::<Share>(SHARE_KIND)?;
         list.retain(|s| brand_id.as_ref().is_none_or(|b| *b == s.brand));
         list.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
         let now = Utc::now();
-        let names: BTreeMap<String, String> =
-            self.brands()?.into_iter().map(|b| (b.id, b.name)).collect();
+        let names: BTreeMap<String, String> = self
+            .vault
+            .brands()?
+            .into_iter()
+            .map(|b| (b.id, b.name))
+            .collect();
         Ok(list
             .into_iter()
             .map(|share| ShareView {
@@ -474,8 +479,8 @@ impl Vault {
 
     /// Revoke a share: writes a signed `ShareRevocation` demanding erasure
     /// within the terms' deadline to `out`, and marks the share revoked.
-    pub fn revoke_share(&mut self, id: &str, reason: Option<&str>, out: &Path) -> Result<Share> {
-        let mut share = self.share(id)?;
+    pub fn revoke(&mut self, id: &str, reason: Option<&str>, out: &Path) -> Result<Share> {
+        let mut share = self.get(id)?;
         if share.revocation.is_some() {
             return Err(Error::invalid(format!(
                 "share {} is revoked already",
@@ -486,12 +491,12 @@ impl Vault {
         if reason.is_some_and(|r| r.chars().count() > 500) {
             return Err(Error::invalid("the reason may be at most 500 characters"));
         }
-        let brand = self.brand(&share.brand)?;
+        let brand = self.vault.brand(&share.brand)?;
         let now = secs(Utc::now());
         let erase_by = now + Duration::days(share.erasure_days.into());
         let revocation_id = uuid::Uuid::new_v4();
-        let tx = self.write_tx()?;
-        let key = self.pairwise_key(&tx, &brand.id)?;
+        let tx = self.vault.write_tx()?;
+        let key = self.vault.pairwise_key(&tx, &brand.id)?;
         let mut subject = json!({
             "shareId": format!("urn:uuid:{}", share.id),
             "grantDigestSHA256": share.grant_digest,
@@ -514,8 +519,8 @@ impl Vault {
             at: now,
             erase_by,
         });
-        self.replace_doc(&tx, SHARE_KIND, &share.id, &share)?;
-        self.append_audit(
+        self.vault.replace_doc(&tx, SHARE_KIND, &share.id, &share)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::ShareRevoked,
             Some(&brand.id),
@@ -533,7 +538,7 @@ impl Vault {
             return Err(e.into());
         }
         // The old version's page images leave the WAL (as for records).
-        self.purge_wal()?;
+        self.vault.purge_wal()?;
         Ok(share)
     }
 
@@ -545,15 +550,15 @@ impl Vault {
         if vc.kind != DELETION_ACKNOWLEDGMENT {
             return Err(Error::invalid(format!(
                 "this is {} document, not a {DELETION_ACKNOWLEDGMENT}",
-                crate::text::a(&vc.kind)
+                crate::model::text::a(&vc.kind)
             )));
         }
         let field = |k: &str| vc.subject.get(k).and_then(Value::as_str);
         let share_id = field("shareId")
             .and_then(urn_uuid)
             .ok_or_else(|| Error::invalid("the acknowledgment names no share"))?;
-        let mut share = self.share(&share_id)?;
-        let brand = self.brand(&share.brand)?;
+        let mut share = self.get(&share_id)?;
+        let brand = self.vault.brand(&share.brand)?;
         if brand.did.as_deref() != Some(vc.signer.as_str()) {
             return Err(Error::UnknownSigner(format!(
                 "the acknowledgment is signed by {}, not by {}'s known did:key",
@@ -584,9 +589,9 @@ impl Vault {
             document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
         });
         let late = erased_at > revocation.erase_by;
-        let tx = self.write_tx()?;
-        self.replace_doc(&tx, SHARE_KIND, &share.id, &share)?;
-        self.append_audit(
+        let tx = self.vault.write_tx()?;
+        self.vault.replace_doc(&tx, SHARE_KIND, &share.id, &share)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::ErasureAcknowledged,
             Some(&brand.id),
@@ -599,7 +604,7 @@ impl Vault {
         )?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        self.purge_wal()?;
+        self.vault.purge_wal()?;
         Ok(share)
     }
 
@@ -607,7 +612,7 @@ impl Vault {
     /// shares they may still hold (live, or revoked and not yet erased).
     pub fn exposure(&mut self) -> Result<Vec<ExposureItem>> {
         let mut items: BTreeMap<String, Vec<Holder>> = BTreeMap::new();
-        for view in self.shares(None)? {
+        for view in self.list(None)? {
             if !view.status.still_held() {
                 continue;
             }
@@ -649,7 +654,7 @@ impl Vault {
             )));
         }
         let targets: Vec<Share> = self
-            .shares(None)?
+            .list(None)?
             .into_iter()
             .filter(|v| v.status == ShareStatus::Live)
             .filter(|v| v.share.field_names().contains(&item))
@@ -661,7 +666,7 @@ impl Vault {
         let mut written = Vec::with_capacity(targets.len());
         for share in targets {
             let path = out_dir.join(format!("revocation-{}.json", share.id));
-            let share = self.revoke_share(
+            let share = self.revoke(
                 &share.id,
                 Some(&format!("{item} is no longer shared")),
                 &path,
@@ -674,7 +679,7 @@ impl Vault {
     /// Open a bundle the person made (with their own identity), for a look
     /// at exactly what was sent.
     pub fn open_own_bundle(&mut self, bytes: &[u8]) -> Result<Value> {
-        let identity = self.person_identity()?;
+        let identity = self.vault.person_identity()?;
         let plain = bundle::decrypt(
             bytes,
             &bundle::OpenKey::Identities(std::slice::from_ref(&identity)),

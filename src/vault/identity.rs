@@ -14,11 +14,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::bundle::AgeIdentity;
-use crate::did::SigningKey;
+use crate::crypto::bundle::AgeIdentity;
+use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
-use crate::store;
 use crate::vault::Vault;
+use crate::vault::store;
 
 const KIND: &str = "identity";
 const PERSON_AGE_ID: &str = "person-age";

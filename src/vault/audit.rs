@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto;
 use crate::error::{Error, Result};
-use crate::store;
 use crate::vault::Vault;
+use crate::vault::store;
 
 pub(crate) const HEAD_KIND: &str = "audit-head";
 const HEAD_ID: &str = "head";
@@ -194,7 +194,7 @@ impl Vault {
         // What this vault logged so far (the restore's own import) goes after
         // the backup's history.
         let existing = if self.audit_head(conn)?.is_some() {
-            self.audit_entries()?.0
+            self.audit().entries()?.0
         } else {
             Vec::new()
         };
@@ -229,18 +229,35 @@ impl Vault {
         }
         Ok(())
     }
+}
 
+/// The activity log of an unlocked vault (`vault.audit()`): append an
+/// event, read and check the chain.
+#[derive(Debug)]
+pub struct Audit<'v> {
+    vault: &'v Vault,
+}
+
+impl Vault {
+    /// The activity log.
+    pub fn audit(&self) -> Audit<'_> {
+        Audit { vault: self }
+    }
+}
+
+impl Audit<'_> {
     /// Append an entry on its own (for actions outside the vault's own
     /// writes, such as an export the caller wrote).
-    pub fn log_event(
-        &mut self,
+    pub fn log(
+        &self,
         action: AuditAction,
         brand: Option<&str>,
         subject: Option<&str>,
         summary: &str,
     ) -> Result<()> {
-        let tx = self.write_tx()?;
-        self.append_audit(&tx, action, brand, subject, summary)?;
+        let tx = self.vault.write_tx()?;
+        self.vault
+            .append_audit(&tx, action, brand, subject, summary)?;
         tx.commit()?;
         Ok(())
     }
@@ -248,9 +265,12 @@ impl Vault {
     /// Open and check the whole log: every entry authenticates, sequence
     /// numbers have no gaps, each entry names the hash of the one before, and
     /// the head agrees with the last. Returns the entries, oldest first.
-    pub fn audit_entries(&self) -> Result<(Vec<AuditEntry>, AuditReport)> {
-        let rows = store::audit_rows(self.conn())?;
-        let head = self.audit_head(self.conn())?.unwrap_or_default();
+    pub fn entries(&self) -> Result<(Vec<AuditEntry>, AuditReport)> {
+        let rows = store::audit_rows(self.vault.conn())?;
+        let head = self
+            .vault
+            .audit_head(self.vault.conn())?
+            .unwrap_or_default();
         let mut entries = Vec::with_capacity(rows.len());
         let mut last = String::new();
         for (i, (seq, body)) in rows.iter().enumerate() {
@@ -260,9 +280,12 @@ impl Vault {
                     "entry {expected} is missing (the next one is {seq})"
                 )));
             }
-            let plain = self.open_bytes(&entry_aad(expected), body).ok_or_else(|| {
-                Error::AuditBroken(format!("entry {expected} was altered or moved"))
-            })?;
+            let plain = self
+                .vault
+                .open_bytes(&entry_aad(expected), body)
+                .ok_or_else(|| {
+                    Error::AuditBroken(format!("entry {expected} was altered or moved"))
+                })?;
             let entry: AuditEntry = serde_json::from_slice(&plain)
                 .map_err(|_| Error::AuditBroken(format!("entry {expected} cannot be read")))?;
             if entry.seq != expected || entry.prev != last {
@@ -289,9 +312,9 @@ impl Vault {
         ))
     }
 
-    /// Check the log (see [`Vault::audit_entries`]).
-    pub fn verify_audit(&self) -> Result<AuditReport> {
-        Ok(self.audit_entries()?.1)
+    /// Check the log (see [`Audit::entries`]).
+    pub fn verify(&self) -> Result<AuditReport> {
+        Ok(self.entries()?.1)
     }
 }
 
@@ -314,7 +337,8 @@ mod tests {
 
     fn three(v: &mut Vault) {
         for i in 0..3 {
-            v.log_event(AuditAction::Exported, None, None, &format!("export {i}"))
+            v.audit()
+                .log(AuditAction::Exported, None, None, &format!("export {i}"))
                 .unwrap();
         }
     }
@@ -322,9 +346,9 @@ mod tests {
     #[test]
     fn entries_chain_and_verify() {
         let (_d, mut v) = vault();
-        assert_eq!(v.verify_audit().unwrap().entries, 0);
+        assert_eq!(v.audit().verify().unwrap().entries, 0);
         three(&mut v);
-        let (entries, report) = v.audit_entries().unwrap();
+        let (entries, report) = v.audit().entries().unwrap();
         assert_eq!(report.entries, 3);
         assert_eq!(entries[0].prev, "");
         assert_eq!(entries[2].summary, "export 2");
@@ -339,7 +363,7 @@ mod tests {
             v.conn()
                 .execute("DELETE FROM audit_log WHERE seq = ?1", [victim])
                 .unwrap();
-            let err = v.verify_audit().unwrap_err();
+            let err = v.audit().verify().unwrap_err();
             assert_eq!(err.code(), "audit.broken", "removing {victim}: {err}");
         }
     }
@@ -354,7 +378,7 @@ mod tests {
                 [],
             )
             .unwrap();
-        assert!(matches!(v.verify_audit(), Err(Error::AuditBroken(_))));
+        assert!(matches!(v.audit().verify(), Err(Error::AuditBroken(_))));
 
         let (_d, mut v) = vault();
         three(&mut v);
@@ -366,6 +390,6 @@ mod tests {
         v.conn()
             .execute("UPDATE audit_log SET body = ?1 WHERE seq = 3", [body])
             .unwrap();
-        assert!(matches!(v.verify_audit(), Err(Error::AuditBroken(_))));
+        assert!(matches!(v.audit().verify(), Err(Error::AuditBroken(_))));
     }
 }

@@ -13,12 +13,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::proof;
 use crate::terms::{self, ClauseChange, Clauses, Template};
 use crate::vault::Vault;
-use crate::{Brand, store};
+use crate::vault::audit::AuditAction;
+use crate::vault::features::Terms;
+use crate::{Brand, vault::store};
 
 pub(crate) const TERMS_KIND: &str = "terms";
 const AGREEMENT_KIND: &str = "agreement";
@@ -171,10 +172,10 @@ fn sha256_hex(doc: &Value) -> Result<String> {
     Ok(data_encoding::HEXLOWER.encode(&proof::jcs_sha256(doc)?))
 }
 
-impl Vault {
+impl Terms<'_> {
     /// Make a new version of the person's terms. Versions never change once
     /// made; editing means making the next one.
-    pub fn create_terms(
+    pub fn create(
         &mut self,
         template: Template,
         title: &str,
@@ -182,13 +183,7 @@ impl Vault {
     ) -> Result<TermsVersion> {
         clauses.validate_for(template)?;
         let title = terms::check_title(title)?;
-        let number = self
-            .terms_versions()?
-            .iter()
-            .map(|t| t.number)
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let number = self.versions()?.iter().map(|t| t.number).max().unwrap_or(0) + 1;
         let version = TermsVersion {
             id: crate::vault::new_id(),
             number,
@@ -198,9 +193,10 @@ impl Vault {
             clauses: clauses.clone(),
             created_at: Utc::now(),
         };
-        let tx = self.write_tx()?;
-        self.insert_doc(&tx, TERMS_KIND, &version.id, None, &version)?;
-        self.append_audit(
+        let tx = self.vault.write_tx()?;
+        self.vault
+            .insert_doc(&tx, TERMS_KIND, &version.id, None, &version)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::TermsCreated,
             None,
@@ -216,8 +212,8 @@ impl Vault {
     }
 
     /// Every terms version, oldest first.
-    pub fn terms_versions(&self) -> Result<Vec<TermsVersion>> {
-        let (mut list, damaged) = self.docs::<TermsVersion>(TERMS_KIND)?;
+    pub fn versions(&self) -> Result<Vec<TermsVersion>> {
+        let (mut list, damaged) = self.vault.docs::<TermsVersion>(TERMS_KIND)?;
         if let Some(id) = damaged.into_iter().next() {
             return Err(Error::Tampered {
                 table: "documents",
@@ -229,11 +225,11 @@ impl Vault {
     }
 
     /// One version: by number (`3`), `latest`, id or unique id prefix.
-    pub fn terms_version(&self, key: &str) -> Result<TermsVersion> {
+    pub fn version(&self, key: &str) -> Result<TermsVersion> {
         let key = key.trim();
         if key.eq_ignore_ascii_case("latest") {
             return self
-                .terms_versions()?
+                .versions()?
                 .pop()
                 .ok_or_else(|| Error::TermsNotFound("(there are no terms yet)".into()));
         }
@@ -241,22 +237,22 @@ impl Vault {
             && key.len() < crate::vault::MIN_ID_PREFIX
         {
             return self
-                .terms_versions()?
+                .versions()?
                 .into_iter()
                 .find(|t| t.number == n)
                 .ok_or_else(|| Error::TermsNotFound(key.to_string()));
         }
-        self.doc_by_id(TERMS_KIND, key, Error::TermsNotFound)
+        self.vault.doc_by_id(TERMS_KIND, key, Error::TermsNotFound)
     }
 
     /// The signed `PersonalTerms` credential of a version for one brand, and
     /// its reference. Deterministic: issuing again gives the same bytes.
-    pub fn issue_terms(&mut self, version: &str, brand: &str) -> Result<(Value, TermsRef)> {
-        let version = self.terms_version(version)?;
-        let brand = self.brand(brand)?;
-        let tx = self.write_tx()?;
-        let (doc, reference) = self.issue_terms_in(&tx, &version, &brand)?;
-        self.append_audit(
+    pub fn issue(&mut self, version: &str, brand: &str) -> Result<(Value, TermsRef)> {
+        let version = self.version(version)?;
+        let brand = self.vault.brand(brand)?;
+        let tx = self.vault.write_tx()?;
+        let (doc, reference) = issue_terms_in(self.vault, &tx, &version, &brand)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::TermsIssued,
             Some(&brand.id),
@@ -264,36 +260,6 @@ impl Vault {
             format!("terms version {} signed for the brand", version.number),
         )?;
         tx.commit()?;
-        Ok((doc, reference))
-    }
-
-    pub(crate) fn issue_terms_in(
-        &self,
-        conn: &rusqlite::Connection,
-        version: &TermsVersion,
-        brand: &Brand,
-    ) -> Result<(Value, TermsRef)> {
-        let key = self.pairwise_key(conn, &brand.id)?;
-        let id = derived_uuid(&["terms", &version.id, &brand.id]);
-        let mut subject = terms::subject_json(
-            version.template,
-            &version.title,
-            version.number,
-            &version.clauses,
-        );
-        if let Value::Object(map) = &mut subject {
-            map.insert("id".into(), Value::String(key.did()));
-        }
-        // Whole seconds: the credential states its dates that way, and the
-        // issuance must be reproducible.
-        let at = DateTime::from_timestamp(version.created_at.timestamp(), 0)
-            .unwrap_or(version.created_at);
-        let doc = proof::issue_credential(PERSONAL_TERMS, &key, id, at, None, subject)?;
-        let reference = TermsRef {
-            version: version.id.clone(),
-            id: format!("urn:uuid:{id}"),
-            digest: sha256_hex(&doc)?,
-        };
         Ok((doc, reference))
     }
 
@@ -306,10 +272,10 @@ impl Vault {
         if vc.kind != TERMS_AGREEMENT {
             return Err(Error::invalid(format!(
                 "this is {} document, not a {TERMS_AGREEMENT}",
-                crate::text::a(&vc.kind)
+                crate::model::text::a(&vc.kind)
             )));
         }
-        let brand = self.brand_by_did(&vc.signer)?;
+        let brand = self.vault.brand_by_did(&vc.signer)?;
         let subject = &vc.subject;
         let s = |k: &str| subject.get(k).and_then(Value::as_str);
         let decision: Decision = s("decision")
@@ -323,10 +289,10 @@ impl Vault {
             .pointer("/terms/digestSHA256")
             .and_then(Value::as_str)
             .ok_or_else(|| Error::invalid("the agreement has no digest of the terms"))?;
-        let tx = self.write_tx()?;
+        let tx = self.vault.write_tx()?;
         let mut found = None;
-        for version in self.terms_versions()? {
-            let (_, reference) = self.issue_terms_in(&tx, &version, &brand)?;
+        for version in self.versions()? {
+            let (_, reference) = issue_terms_in(self.vault, &tx, &version, &brand)?;
             if reference.id == terms_id {
                 found = Some(reference);
                 break;
@@ -340,7 +306,7 @@ impl Vault {
                 "the agreement answers a different text of the terms (the digest does not match)",
             ));
         }
-        let our_did = self.pairwise_key(&tx, &brand.id)?.did();
+        let our_did = self.vault.pairwise_key(&tx, &brand.id)?.did();
         // Present, it must be our key: a null or a number is not "no one".
         if subject
             .get("id")
@@ -384,8 +350,9 @@ impl Vault {
             received_at: Utc::now(),
             document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
         };
-        self.insert_doc(&tx, AGREEMENT_KIND, &id, Some(&brand.id), &agreement)?;
-        self.append_audit(
+        self.vault
+            .insert_doc(&tx, AGREEMENT_KIND, &id, Some(&brand.id), &agreement)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::AgreementImported,
             Some(&brand.id),
@@ -396,35 +363,18 @@ impl Vault {
         Ok(agreement)
     }
 
-    /// The brand whose `did:key` signed a document.
-    pub(crate) fn brand_by_did(&mut self, did: &str) -> Result<Brand> {
-        let matching: Vec<Brand> = self
-            .brands()?
-            .into_iter()
-            .filter(|b| b.did.as_deref() == Some(did))
-            .collect();
-        match matching.len() {
-            1 => Ok(matching.into_iter().next().expect("one")),
-            0 => Err(Error::UnknownSigner(format!(
-                "signed by {did}, which is not the did:key of any brand; if you trust it, set it with `vrm brand edit BRAND --did {did}`"
-            ))),
-            _ => Err(Error::UnknownSigner(format!(
-                "{did} is the did:key of more than one brand; fix the brands first"
-            ))),
-        }
-    }
-
     /// Every answer from brands, newest first.
     pub fn agreements(&self) -> Result<Vec<Agreement>> {
-        let (mut list, _) = self.docs::<Agreement>(AGREEMENT_KIND)?;
+        let (mut list, _) = self.vault.docs::<Agreement>(AGREEMENT_KIND)?;
         newest_first(&mut list);
         Ok(list)
     }
 
     /// Each brand and its latest answer to the person's terms.
-    pub fn terms_status(&mut self) -> Result<Vec<BrandTermsStatus>> {
+    pub fn status(&mut self) -> Result<Vec<BrandTermsStatus>> {
         let agreements = self.agreements()?;
         Ok(self
+            .vault
             .brands()?
             .into_iter()
             .map(|brand| {
@@ -444,16 +394,48 @@ impl Vault {
 
     /// The terms a brand accepted last, if its latest answer is an
     /// acceptance.
-    pub fn accepted_terms(&mut self, brand_id: &str) -> Result<Option<(TermsVersion, Agreement)>> {
+    pub fn accepted(&mut self, brand_id: &str) -> Result<Option<(TermsVersion, Agreement)>> {
         let latest = self.agreements()?.into_iter().find(|a| a.brand == brand_id);
         match latest {
             Some(a) if a.decision == Decision::Accepted => {
-                let version = self.terms_version(&a.terms.version)?;
+                let version = self.version(&a.terms.version)?;
                 Ok(Some((version, a)))
             }
             _ => Ok(None),
         }
     }
+}
+
+/// Sign terms `version` for `brand` with the pairwise key, inside the
+/// caller's transaction `conn` (a share issues the terms it is under).
+pub(crate) fn issue_terms_in(
+    vault: &Vault,
+    conn: &rusqlite::Connection,
+    version: &TermsVersion,
+    brand: &Brand,
+) -> Result<(Value, TermsRef)> {
+    let key = vault.pairwise_key(conn, &brand.id)?;
+    let id = derived_uuid(&["terms", &version.id, &brand.id]);
+    let mut subject = terms::subject_json(
+        version.template,
+        &version.title,
+        version.number,
+        &version.clauses,
+    );
+    if let Value::Object(map) = &mut subject {
+        map.insert("id".into(), Value::String(key.did()));
+    }
+    // Whole seconds: the credential states its dates that way, and the
+    // issuance must be reproducible.
+    let at =
+        DateTime::from_timestamp(version.created_at.timestamp(), 0).unwrap_or(version.created_at);
+    let doc = proof::issue_credential(PERSONAL_TERMS, &key, id, at, None, subject)?;
+    let reference = TermsRef {
+        version: version.id.clone(),
+        id: format!("urn:uuid:{id}"),
+        digest: sha256_hex(&doc)?,
+    };
+    Ok((doc, reference))
 }
 
 #[cfg(test)]

@@ -8,8 +8,17 @@
 //! buffer holds plaintext, so it is zeroized when dropped and a removed
 //! document's bytes are wiped at once.
 
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
 use memchr::memmem;
+use serde::Serialize;
 use zeroize::Zeroizing;
+
+use crate::model::{Brand, Record, RecordFilter, RecordKind};
 
 /// A search index over documents identified by `K`.
 pub struct SearchIndex<K> {
@@ -225,6 +234,179 @@ fn push_lowercase(out: &mut Vec<u8>, s: &str) {
             out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         }
     }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", content = "id", rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Hit {
+    /// A brand matched.
+    Brand(String),
+    /// A record matched.
+    Record(String),
+}
+
+/// A search result with its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum SearchItem {
+    /// A brand matched.
+    Brand {
+        /// The brand.
+        brand: Brand,
+    },
+    /// A record matched.
+    Record {
+        /// The record.
+        record: Record,
+    },
+}
+
+/// What the search index keeps for a document: which brand or record it is
+/// and, for a record, what it sorts by (see [`newest_first`]), so ordering
+/// many hits needs no lookups. A document is removed by its [`Hit`].
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum IndexKey {
+    Brand(String),
+    Record {
+        id: String,
+        date: NaiveDate,
+        created_at: DateTime<Utc>,
+        /// Kept, with `brand`, so that a filter needs no `Record`.
+        kind: RecordKind,
+        brand: Option<Arc<str>>,
+    },
+}
+
+impl IndexKey {
+    pub(super) fn record(r: &Record) -> Self {
+        IndexKey::Record {
+            id: r.id.clone(),
+            date: r.date(),
+            created_at: r.created_at,
+            kind: r.kind,
+            brand: r.brand.as_deref().map(Arc::from),
+        }
+    }
+
+    /// [`RecordFilter::matches`] on the record this key stands for (its tags
+    /// are looked up in `records`, which must be loaded when the filter has
+    /// tags). A brand never matches.
+    pub(super) fn matches(
+        &self,
+        filter: &RecordFilter,
+        brand_id: Option<&str>,
+        records: Option<&HashMap<String, Record>>,
+    ) -> bool {
+        let IndexKey::Record {
+            id,
+            date,
+            kind,
+            brand,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        if brand_id.is_some_and(|b| brand.as_deref() != Some(b)) {
+            return false;
+        }
+        if filter.kind.is_some_and(|k| k != *kind) {
+            return false;
+        }
+        if filter.since.is_some_and(|s| *date < s) || filter.until.is_some_and(|u| *date > u) {
+            return false;
+        }
+        filter.tags.is_empty()
+            || records
+                .and_then(|m| m.get(id))
+                .is_some_and(|r| filter.tags.iter().all(|t| r.tags.contains(t)))
+    }
+
+    /// Where its hit goes in search results.
+    pub(super) fn order<'a>(&'a self, brands: &BTreeMap<String, Brand>) -> HitOrder<'a> {
+        match self {
+            IndexKey::Brand(id) => {
+                HitOrder::Brand(brands.get(id).map(|b| b.name.to_lowercase()), id)
+            }
+            IndexKey::Record {
+                id,
+                date,
+                created_at,
+                ..
+            } => HitOrder::Record(Reverse(*date), Reverse(*created_at), id),
+        }
+    }
+
+    pub(super) fn into_hit(self) -> Hit {
+        match self {
+            IndexKey::Brand(id) => Hit::Brand(id),
+            IndexKey::Record { id, .. } => Hit::Record(id),
+        }
+    }
+}
+
+impl PartialEq<Hit> for IndexKey {
+    fn eq(&self, hit: &Hit) -> bool {
+        match (self, hit) {
+            (IndexKey::Brand(a), Hit::Brand(b)) => a == b,
+            (IndexKey::Record { id, .. }, Hit::Record(b)) => id == b,
+            _ => false,
+        }
+    }
+}
+
+/// The order of search hits: brands by lowercased name, then records newest
+/// first (as [`newest_first`]); ties broken by id.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum HitOrder<'a> {
+    Brand(Option<String>, &'a str),
+    Record(Reverse<NaiveDate>, Reverse<DateTime<Utc>>, &'a str),
+}
+
+/// What search finds a brand by: every field it has.
+pub(super) fn brand_search_parts(b: &Brand) -> [Option<&str>; 7] {
+    [
+        Some(b.name.as_str()),
+        b.domain.as_deref(),
+        b.contact.as_deref(),
+        b.notes.as_deref(),
+        b.inbox.as_deref(),
+        b.did.as_deref(),
+        b.age_recipient.as_deref(),
+    ]
+}
+
+pub(super) fn index_brand(index: &mut SearchIndex<IndexKey>, b: &Brand) {
+    index.add(
+        IndexKey::Brand(b.id.clone()),
+        brand_search_parts(b).into_iter().flatten(),
+    );
+}
+
+pub(super) fn index_record(
+    index: &mut SearchIndex<IndexKey>,
+    r: &Record,
+    brand_name: Option<&str>,
+) {
+    let parts = std::iter::once(r.kind.as_str())
+        .chain(brand_name)
+        .chain(r.fields.values().map(String::as_str))
+        .chain(r.tags.iter().map(String::as_str));
+    index.add(IndexKey::record(r), parts);
+}
+
+pub(super) fn sort_records(list: &mut [Record]) {
+    list.sort_by(newest_first);
+}
+
+pub(super) fn newest_first(a: &Record, b: &Record) -> std::cmp::Ordering {
+    b.date()
+        .cmp(&a.date())
+        .then(b.created_at.cmp(&a.created_at))
+        .then(a.id.cmp(&b.id))
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::contact::Channel;
 use crate::error::{Error, Result};
+use crate::rights::contact::Channel;
 use crate::terms::{Clauses, Purpose, ThirdParty};
 
 /// Every clause key, as in a terms document.

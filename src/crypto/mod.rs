@@ -8,6 +8,9 @@
 //! Limits worth knowing: ring keeps its expanded AES key schedule in memory it
 //! does not zeroize; the raw key bytes we hold are zeroized on drop.
 
+pub mod bundle;
+pub mod did;
+
 use std::fmt;
 use std::time::{Duration, Instant};
 

@@ -11,14 +11,17 @@
 //! the templates borrow the agreements' ids and intent, and a brand reads
 //! the clauses as written here.
 
+pub mod agreement;
+pub mod clauses;
+
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::contact::{Channel, ContactRules, days};
 use crate::error::{Error, Result};
+use crate::rights::contact::{Channel, ContactRules, days};
 
 /// Longest jurisdiction, in characters.
 pub const MAX_JURISDICTION_CHARS: usize = 200;
@@ -402,7 +405,9 @@ impl Clauses {
         if j.is_empty() {
             return Err(Error::invalid("the terms need a jurisdiction"));
         }
-        if j.chars().count() > MAX_JURISDICTION_CHARS || j.chars().any(crate::text::is_hidden) {
+        if j.chars().count() > MAX_JURISDICTION_CHARS
+            || j.chars().any(crate::model::text::is_hidden)
+        {
             return Err(Error::invalid(format!(
                 "the jurisdiction is one line of at most {MAX_JURISDICTION_CHARS} characters, \
                  without control characters or invisible formatting"
@@ -481,7 +486,7 @@ pub fn check_title(title: &str) -> Result<String> {
     if t.is_empty() {
         return Err(Error::invalid("the terms need a title"));
     }
-    if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(crate::text::is_hidden) {
+    if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(crate::model::text::is_hidden) {
         return Err(Error::invalid(format!(
             "a title is one line of at most {MAX_TITLE_CHARS} characters, without control \
              characters or invisible formatting"

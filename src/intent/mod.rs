@@ -15,14 +15,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::agreement::{derived_uuid, urn_uuid};
-use crate::audit::AuditAction;
-use crate::bundle::{self, AgeIdentity};
-use crate::did::SigningKey;
+use crate::crypto::bundle::{self, AgeIdentity};
+use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
 use crate::terms::Template;
+use crate::terms::agreement::{derived_uuid, urn_uuid};
 use crate::vault::Vault;
-use crate::{Brand, proof, store};
+use crate::vault::audit::AuditAction;
+use crate::vault::features::Intents;
+use crate::{Brand, proof, vault::store};
 
 const INTENT_KIND: &str = "intent";
 const INTENT_KEY_KIND: &str = "intent-key";
@@ -567,11 +568,11 @@ fn file_safe(name: &str) -> String {
     }
 }
 
-impl Vault {
+impl Intents<'_> {
     fn intent_keys(&self, intent_id: &str) -> Result<(SigningKey, AgeIdentity)> {
-        let row = store::doc(self.conn(), INTENT_KEY_KIND, intent_id)?
+        let row = store::doc(self.vault.conn(), INTENT_KEY_KIND, intent_id)?
             .ok_or_else(|| Error::Corrupt(format!("the keys of intent {intent_id} are missing")))?;
-        let keys: IntentKeys = self.open_doc(&row)?;
+        let keys: IntentKeys = self.vault.open_doc(&row)?;
         let seed = zeroize::Zeroizing::new(
             data_encoding::HEXLOWER
                 .decode(keys.seed.as_bytes())
@@ -586,13 +587,13 @@ impl Vault {
 
     /// Make an intent: signed by a fresh key of its own, with a fresh reply-to
     /// recipient. Not sent yet (see [`Vault::send_intent`]).
-    pub fn create_intent(&mut self, input: &IntentInput) -> Result<Intent> {
+    pub fn create(&mut self, input: &IntentInput) -> Result<Intent> {
         let now = secs(Utc::now());
         let mut input = input.clone();
         input.category = check_text("category", &input.category, 100, true)?.unwrap_or_default();
         // A category is a name, shown in lists and sent to brands: no
         // controls, no bidi or invisible characters (the description may).
-        if input.category.chars().any(crate::text::is_hidden) {
+        if input.category.chars().any(crate::model::text::is_hidden) {
             return Err(Error::invalid(
                 "the category cannot contain control characters or invisible formatting",
             ));
@@ -628,12 +629,14 @@ impl Vault {
         // (see `add_intent_brands`).
         let brands = self.brand_ids(&input.brands, Vec::new())?;
         // Kept as ids, not as typed (a name): deleting a brand must leave
-        // its name nowhere (see `forget_brand_in_intents`).
+        // its name nowhere (see `forget_brand`).
         input.brands = brands.clone();
         let terms = match input.terms.as_deref().map(str::trim) {
-            Some(t) if !t.is_empty() => Some(self.terms_version(t)?),
+            Some(t) if !t.is_empty() => Some(self.vault.terms().version(t)?),
             _ => self
-                .terms_versions()?
+                .vault
+                .terms()
+                .versions()?
                 .into_iter()
                 .rev()
                 .find(|v| v.template == Template::PdcIntent),
@@ -676,7 +679,7 @@ impl Vault {
             let mut ts = crate::terms::subject_json(t.template, &t.title, t.number, &t.clauses);
             ts["id"] = json!(key.did());
             let terms_doc = proof::issue_credential(
-                crate::agreement::PERSONAL_TERMS,
+                crate::terms::agreement::PERSONAL_TERMS,
                 &key,
                 terms_id,
                 now,
@@ -720,10 +723,12 @@ impl Vault {
                 reply.to_secret_string().expose_secret().to_string()
             },
         };
-        let tx = self.write_tx()?;
-        self.insert_doc(&tx, INTENT_KEY_KIND, &id, None, &keys)?;
-        self.insert_doc(&tx, INTENT_KIND, &id, None, &intent)?;
-        self.append_audit(
+        let tx = self.vault.write_tx()?;
+        self.vault
+            .insert_doc(&tx, INTENT_KEY_KIND, &id, None, &keys)?;
+        self.vault
+            .insert_doc(&tx, INTENT_KIND, &id, None, &intent)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::IntentCreated,
             None,
@@ -742,7 +747,7 @@ impl Vault {
     /// each once.
     fn brand_ids(&mut self, names: &[String], mut ids: Vec<String>) -> Result<Vec<String>> {
         for b in names {
-            let id = self.brand(b)?.id;
+            let id = self.vault.brand(b)?.id;
             if !ids.contains(&id) {
                 ids.push(id);
             }
@@ -760,8 +765,8 @@ impl Vault {
     /// the very document (one id, one signature) the others got. Signing a
     /// new one would put two different documents under one intent id, and
     /// intakes that hold the first would refuse the second as a replay.
-    pub fn add_intent_brands(&mut self, id: &str, brands: &[String]) -> Result<Intent> {
-        let mut intent = self.intent(id)?;
+    pub fn add_brands(&mut self, id: &str, brands: &[String]) -> Result<Intent> {
+        let mut intent = self.get(id)?;
         if !intent.is_live(Utc::now()) {
             return Err(Error::invalid(
                 "this intent is expired, withdrawn or accepted; it cannot be sent",
@@ -773,24 +778,25 @@ impl Vault {
         }
         intent.brands = ids.clone();
         intent.input.brands = ids;
-        let tx = self.write_tx()?;
-        self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
+        let tx = self.vault.write_tx()?;
+        self.vault
+            .replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        store::checkpoint_truncate(self.conn())?;
+        store::checkpoint_truncate(self.vault.conn())?;
         Ok(intent)
     }
 
     /// One intent by id or unique prefix.
-    pub fn intent(&self, id: &str) -> Result<Intent> {
-        self.doc_by_id(INTENT_KIND, id, |id| {
+    pub fn get(&self, id: &str) -> Result<Intent> {
+        self.vault.doc_by_id(INTENT_KIND, id, |id| {
             Error::invalid(format!("no intent {id}"))
         })
     }
 
     /// Every intent, newest first, with its status.
-    pub fn intents(&mut self) -> Result<Vec<IntentView>> {
-        let (mut list, _) = self.docs::<Intent>(INTENT_KIND)?;
+    pub fn list(&mut self) -> Result<Vec<IntentView>> {
+        let (mut list, _) = self.vault.docs::<Intent>(INTENT_KIND)?;
         list.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
         let offers = self.offers(None)?;
         let now = Utc::now();
@@ -814,7 +820,7 @@ impl Vault {
     /// inbox already took it from are not posted to again (their intake
     /// would refuse the repeat as a replay).
     pub fn prepare_send(&mut self, id: &str) -> Result<Outbox> {
-        let intent = self.intent(id)?;
+        let intent = self.get(id)?;
         if !intent.is_live(Utc::now()) {
             return Err(Error::invalid(
                 "this intent is expired, withdrawn or accepted; it cannot be sent",
@@ -839,7 +845,7 @@ impl Vault {
     /// withdrawal again, for the brands it has not reached yet (say, a brand
     /// without an inbox, whose file is written only now).
     pub fn prepare_withdrawal(&mut self, id: &str) -> Result<Outbox> {
-        let intent = self.intent(id)?;
+        let intent = self.get(id)?;
         // Only brands it reached hear of the withdrawal.
         let reached = intent.brands.iter().filter(|b| {
             intent
@@ -896,7 +902,7 @@ impl Vault {
     fn addressees(&mut self, brands: &[String], before: &[Delivery]) -> Result<Vec<Addressee>> {
         let mut out = Vec::new();
         for brand_id in brands {
-            let brand: Brand = match self.brand(brand_id) {
+            let brand: Brand = match self.vault.brand(brand_id) {
                 Ok(b) => b,
                 Err(Error::BrandNotFound(_)) => continue, // deleted since
                 Err(e) => return Err(e),
@@ -923,7 +929,7 @@ impl Vault {
         outbox: &Outbox,
         round: Vec<Delivery>,
     ) -> Result<Vec<Delivery>> {
-        let mut intent = self.intent(&outbox.intent)?;
+        let mut intent = self.get(&outbox.intent)?;
         let sent = round
             .iter()
             .filter(|d| d.status == DeliveryStatus::Sent)
@@ -974,12 +980,14 @@ impl Vault {
                 )
             }
         };
-        let tx = self.write_tx()?;
-        self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
-        self.append_audit(&tx, action, None, Some(&intent.id), detail)?;
+        let tx = self.vault.write_tx()?;
+        self.vault
+            .replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
+        self.vault
+            .append_audit(&tx, action, None, Some(&intent.id), detail)?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        self.purge_wal()?;
+        self.vault.purge_wal()?;
         Ok(round)
     }
 
@@ -987,19 +995,14 @@ impl Vault {
     /// an HTTP POST to each brand's inbox (when `http`). Returns this round's
     /// deliveries; every one is kept with the intent. (The app runs the three
     /// steps itself, so the vault is free while the network is slow.)
-    pub fn send_intent(
-        &mut self,
-        id: &str,
-        out_dir: Option<&Path>,
-        http: bool,
-    ) -> Result<Vec<Delivery>> {
+    pub fn send(&mut self, id: &str, out_dir: Option<&Path>, http: bool) -> Result<Vec<Delivery>> {
         let outbox = self.prepare_send(id)?;
         let round = outbox.deliver(out_dir, http)?;
         self.record_deliveries(&outbox, round)
     }
 
     /// Withdraw an intent: a signed `IntentWithdrawal` to the same brands.
-    pub fn withdraw_intent(
+    pub fn withdraw(
         &mut self,
         id: &str,
         out_dir: Option<&Path>,
@@ -1008,42 +1011,6 @@ impl Vault {
         let outbox = self.prepare_withdrawal(id)?;
         let round = outbox.deliver(out_dir, http)?;
         self.record_deliveries(&outbox, round)
-    }
-
-    /// Deleting a brand: its id leaves every intent's brand list, and the
-    /// deliveries to it keep their outcome but no longer say where they went
-    /// (a file named after the brand, its inbox URL) nor why they failed.
-    pub(crate) fn forget_brand_in_intents(
-        &self,
-        tx: &rusqlite::Connection,
-        brand_id: &str,
-    ) -> Result<()> {
-        let (intents, _) = self.docs::<Intent>(INTENT_KIND)?;
-        for mut intent in intents {
-            let named = intent.brands.iter().any(|b| b == brand_id)
-                || intent.input.brands.iter().any(|b| b == brand_id)
-                || intent
-                    .deliveries
-                    .iter()
-                    .chain(&intent.withdrawal_deliveries)
-                    .any(|d| d.brand == brand_id);
-            if !named {
-                continue;
-            }
-            intent.brands.retain(|b| b != brand_id);
-            intent.input.brands.retain(|b| b != brand_id);
-            for d in intent
-                .deliveries
-                .iter_mut()
-                .chain(intent.withdrawal_deliveries.iter_mut())
-                .filter(|d| d.brand == brand_id)
-            {
-                d.to = String::new();
-                d.reason = None;
-            }
-            self.replace_doc(tx, INTENT_KIND, &intent.id, &intent)?;
-        }
-        Ok(())
     }
 
     /// Import an offer (a signed `Offer`, plain or age-encrypted to one of
@@ -1055,7 +1022,7 @@ impl Vault {
         let plain: zeroize::Zeroizing<Vec<u8>> = if bytes.starts_with(b"age-encryption.org/")
             || bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
         {
-            let (intents, _) = self.docs::<Intent>(INTENT_KIND)?;
+            let (intents, _) = self.vault.docs::<Intent>(INTENT_KIND)?;
             let mut identities = Vec::new();
             for i in intents.iter().filter(|i| i.is_live(now)) {
                 identities.push(self.intent_keys(&i.id)?.1);
@@ -1076,14 +1043,14 @@ impl Vault {
         if vc.kind != OFFER {
             return Err(Error::invalid(format!(
                 "this is {} document, not an {OFFER}",
-                crate::text::a(&vc.kind)
+                crate::model::text::a(&vc.kind)
             )));
         }
         let s = |k: &str| vc.subject.get(k).and_then(Value::as_str);
         let intent_id = s("intentId")
             .and_then(urn_uuid)
             .ok_or_else(|| Error::invalid("the offer names no intent"))?;
-        let intent = match self.intent(&intent_id) {
+        let intent = match self.get(&intent_id) {
             Ok(i) if i.id == intent_id => i,
             _ => {
                 return Err(Error::invalid(
@@ -1118,14 +1085,14 @@ impl Vault {
         });
         let id =
             urn_uuid(&vc.id).ok_or_else(|| Error::invalid("the offer's id is not a urn:uuid"))?;
-        if store::doc(self.conn(), OFFER_KIND, &id)?.is_some() {
+        if store::doc(self.vault.conn(), OFFER_KIND, &id)?.is_some() {
             return Err(Error::invalid("this offer was imported already"));
         }
         // Verified only when signed by the did:key of a brand this intent
         // was addressed to: a brand the person knows but never asked may
         // still answer (the intent may have been passed on), and its offer
         // is kept, but shown unverified with the reason.
-        let known = match self.brand_by_did(&vc.signer) {
+        let known = match self.vault.brand_by_did(&vc.signer) {
             Ok(b) => Some(b),
             Err(Error::UnknownSigner(_)) => None,
             Err(e) => return Err(e),
@@ -1148,9 +1115,10 @@ impl Vault {
         // Kept with the known brand that signed it, addressed or not, so it
         // goes when that brand is deleted.
         let signed_by = known.as_ref().map(|b| b.id.as_str());
-        let tx = self.write_tx()?;
-        self.insert_doc(&tx, OFFER_KIND, &id, signed_by, &offer)?;
-        self.append_audit(
+        let tx = self.vault.write_tx()?;
+        self.vault
+            .insert_doc(&tx, OFFER_KIND, &id, signed_by, &offer)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::OfferImported,
             signed_by,
@@ -1178,10 +1146,10 @@ impl Vault {
     /// Offers (of one intent, or all), cheapest first within a currency.
     pub fn offers(&mut self, intent: Option<&str>) -> Result<Vec<OfferView>> {
         let intent_id = match intent {
-            Some(i) => Some(self.intent(i)?.id),
+            Some(i) => Some(self.get(i)?.id),
             None => None,
         };
-        let (mut list, _) = self.docs::<Offer>(OFFER_KIND)?;
+        let (mut list, _) = self.vault.docs::<Offer>(OFFER_KIND)?;
         list.retain(|o| intent_id.as_ref().is_none_or(|i| *i == o.intent));
         list.sort_by(|a, b| {
             let pa = parse_amount(&a.price).map(|p| p.1).unwrap_or(i128::MAX);
@@ -1191,7 +1159,7 @@ impl Vault {
                 .then(pa.cmp(&pb))
                 .then(a.id.cmp(&b.id))
         });
-        let brands = self.brands()?;
+        let brands = self.vault.brands()?;
         let names: BTreeMap<&str, &str> = brands
             .iter()
             .map(|b| (b.id.as_str(), b.name.as_str()))
@@ -1219,7 +1187,7 @@ impl Vault {
     }
 
     fn offer(&self, id: &str) -> Result<Offer> {
-        self.doc_by_id(OFFER_KIND, id, |id| {
+        self.vault.doc_by_id(OFFER_KIND, id, |id| {
             Error::invalid(format!("no offer {id}"))
         })
     }
@@ -1237,14 +1205,14 @@ impl Vault {
 
     fn decide_offer(&mut self, id: &str, decision: OfferDecision) -> Result<(Offer, Value)> {
         let mut offer = self.offer(id)?;
-        let mut intent = self.intent(&offer.intent)?;
+        let mut intent = self.get(&offer.intent)?;
         let now = Utc::now();
         if offer.decision != OfferDecision::Open {
             return Err(Error::invalid("this offer was decided already"));
         }
         if decision == OfferDecision::Accepted {
             if offer.brand.is_none() {
-                let known = self.brand_by_did(&offer.signer).ok();
+                let known = self.vault.brand_by_did(&offer.signer).ok();
                 let why = unverified_reason(&offer, known.as_ref()).unwrap_or_default();
                 return Err(Error::UnknownSigner(format!(
                     "the offer is unverified ({why}); only an offer signed by a brand the intent was sent to can be accepted"
@@ -1281,13 +1249,14 @@ impl Vault {
         )?;
         offer.decision = decision;
         offer.decided_at = Some(now);
-        let tx = self.write_tx()?;
-        self.replace_doc(&tx, OFFER_KIND, &offer.id, &offer)?;
+        let tx = self.vault.write_tx()?;
+        self.vault.replace_doc(&tx, OFFER_KIND, &offer.id, &offer)?;
         if decision == OfferDecision::Accepted {
             intent.accepted_offer = Some(offer.id.clone());
-            self.replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
+            self.vault
+                .replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
         }
-        self.append_audit(
+        self.vault.append_audit(
             &tx,
             if decision == OfferDecision::Accepted {
                 AuditAction::OfferAccepted
@@ -1308,9 +1277,41 @@ impl Vault {
         )?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        self.purge_wal()?;
+        self.vault.purge_wal()?;
         Ok((offer, doc))
     }
+}
+
+/// Deleting a brand: its id leaves every intent's brand list, and the
+/// deliveries to it keep their outcome but no longer say where they went
+/// (a file named after the brand, its inbox URL) nor why they failed.
+pub(crate) fn forget_brand(vault: &Vault, tx: &rusqlite::Connection, brand_id: &str) -> Result<()> {
+    let (intents, _) = vault.docs::<Intent>(INTENT_KIND)?;
+    for mut intent in intents {
+        let named = intent.brands.iter().any(|b| b == brand_id)
+            || intent.input.brands.iter().any(|b| b == brand_id)
+            || intent
+                .deliveries
+                .iter()
+                .chain(&intent.withdrawal_deliveries)
+                .any(|d| d.brand == brand_id);
+        if !named {
+            continue;
+        }
+        intent.brands.retain(|b| b != brand_id);
+        intent.input.brands.retain(|b| b != brand_id);
+        for d in intent
+            .deliveries
+            .iter_mut()
+            .chain(intent.withdrawal_deliveries.iter_mut())
+            .filter(|d| d.brand == brand_id)
+        {
+            d.to = String::new();
+            d.reason = None;
+        }
+        vault.replace_doc(tx, INTENT_KIND, &intent.id, &intent)?;
+    }
+    Ok(())
 }
 
 /// What a brand's intake makes of a received document.
@@ -1335,7 +1336,7 @@ pub fn check_received(bytes: &[u8], now: DateTime<Utc>) -> Result<(Received, Val
     if vc.kind != INTENT_REQUEST && vc.kind != INTENT_WITHDRAWAL {
         return Err(Error::invalid(format!(
             "{} document is not taken here (only {INTENT_REQUEST} and {INTENT_WITHDRAWAL})",
-            crate::text::a(&vc.kind)
+            crate::model::text::a(&vc.kind)
         )));
     }
     if vc.kind == INTENT_REQUEST && vc.valid_until.is_none() {
@@ -1376,7 +1377,7 @@ pub fn make_offer(
     if vc.kind != INTENT_REQUEST {
         return Err(Error::invalid(format!(
             "this is {} document, not an {INTENT_REQUEST}",
-            crate::text::a(&vc.kind)
+            crate::model::text::a(&vc.kind)
         )));
     }
     let price = parse_amount(price)?.0;

@@ -18,7 +18,7 @@ use chrono::{DateTime, Datelike, SecondsFormat, TimeDelta, Utc};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value, json};
 
-use crate::did::{
+use crate::crypto::did::{
     PUBLIC_KEY_LEN, SIGNATURE_LEN, SigningKey, public_key_from_did, verify_signature,
 };
 use crate::error::{Error, Result};

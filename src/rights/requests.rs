@@ -3,19 +3,19 @@
 //! interactions the person logged.
 //!
 //! The rules themselves (deadlines, letters, windows) are in [`crate::rights`]
-//! and [`crate::contact`]; this module keeps the requests sealed, signs them,
+//! and [`crate::rights::contact`]; this module keeps the requests sealed, signs them,
 //! and puts the person's records to the rules.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::audit::AuditAction;
-use crate::contact::{self, ContactEvent, Violation};
 use crate::error::{Error, Result};
 use crate::model::{RecordFilter, RecordKind};
+use crate::rights::contact::{self, ContactEvent, Violation};
 use crate::rights::{self, LetterParty, RequestStatus, Right};
-use crate::vault::Vault;
+use crate::vault::audit::AuditAction;
+use crate::vault::features::Rights;
 use crate::{Brand, proof};
 
 const REQUEST_KIND: &str = "rights-request";
@@ -120,11 +120,11 @@ fn check_details(details: Option<&str>) -> Result<Option<String>> {
     }
 }
 
-impl Vault {
+impl Rights<'_> {
     /// The person as the sender of a letter, from their profile records
     /// (`name`, `email`, `address`); "The data subject" if none is known.
     pub fn letter_sender(&mut self) -> Result<LetterParty> {
-        let profiles = self.list_records(&RecordFilter {
+        let profiles = self.vault.list_records(&RecordFilter {
             kind: Some(RecordKind::Profile),
             ..Default::default()
         })?;
@@ -155,14 +155,14 @@ impl Vault {
 
     /// Make a data-rights request to a brand: kept with its clock, plus a
     /// letter and a signed `DataRightsRequest` to send.
-    pub fn create_rights_request(
+    pub fn create(
         &mut self,
         brand: &str,
         right: Right,
         sent_on: NaiveDate,
         details: Option<&str>,
     ) -> Result<NewRightsRequest> {
-        let brand = self.brand(brand)?;
+        let brand = self.vault.brand(brand)?;
         let details = check_details(details)?;
         let today = Utc::now().date_naive();
         if sent_on > today + chrono::Days::new(1) {
@@ -193,8 +193,8 @@ impl Vault {
             request.details.as_deref(),
             &request.id,
         );
-        let tx = self.write_tx()?;
-        let key = self.pairwise_key(&tx, &brand.id)?;
+        let tx = self.vault.write_tx()?;
+        let key = self.vault.pairwise_key(&tx, &brand.id)?;
         let mut subject = rights::subject_json(
             right,
             &brand.name,
@@ -215,8 +215,9 @@ impl Vault {
             None,
             subject,
         )?;
-        self.insert_doc(&tx, REQUEST_KIND, &request.id, Some(&brand.id), &request)?;
-        self.append_audit(
+        self.vault
+            .insert_doc(&tx, REQUEST_KIND, &request.id, Some(&brand.id), &request)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::RightsRequested,
             Some(&brand.id),
@@ -237,14 +238,15 @@ impl Vault {
     }
 
     /// One request by id or unique prefix.
-    pub fn rights_request(&self, id: &str) -> Result<RightsRequest> {
-        self.doc_by_id(REQUEST_KIND, id, Error::RequestNotFound)
+    pub fn get(&self, id: &str) -> Result<RightsRequest> {
+        self.vault
+            .doc_by_id(REQUEST_KIND, id, Error::RequestNotFound)
     }
 
     /// Every request, with its clock at `today`; soonest deadline first.
-    pub fn rights_requests(&mut self, today: NaiveDate) -> Result<Vec<RightsRequestView>> {
-        let (list, _) = self.docs::<RightsRequest>(REQUEST_KIND)?;
-        let brands = self.brands()?;
+    pub fn list(&mut self, today: NaiveDate) -> Result<Vec<RightsRequestView>> {
+        let (list, _) = self.vault.docs::<RightsRequest>(REQUEST_KIND)?;
+        let brands = self.vault.brands()?;
         let mut views: Vec<RightsRequestView> = list
             .into_iter()
             .map(|request| {
@@ -275,14 +277,14 @@ impl Vault {
 
     /// Change a request: its status (with the brand's reason when denied),
     /// and/or that the brand extended the deadline.
-    pub fn update_rights_request(
+    pub fn update(
         &mut self,
         id: &str,
         status: Option<RequestStatus>,
         reason: Option<&str>,
         extended: Option<bool>,
     ) -> Result<RightsRequest> {
-        let mut request = self.rights_request(id)?;
+        let mut request = self.get(id)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.len() > 4096) {
             return Err(Error::invalid("the reason may be at most 4 KiB"));
@@ -322,9 +324,10 @@ impl Vault {
         if what.is_empty() && reason.is_none() {
             return Err(Error::invalid("nothing to change"));
         }
-        let tx = self.write_tx()?;
-        self.replace_doc(&tx, REQUEST_KIND, &request.id, &request)?;
-        self.append_audit(
+        let tx = self.vault.write_tx()?;
+        self.vault
+            .replace_doc(&tx, REQUEST_KIND, &request.id, &request)?;
+        self.vault.append_audit(
             &tx,
             AuditAction::RightsUpdated,
             Some(&request.brand),
@@ -337,15 +340,15 @@ impl Vault {
         )?;
         tx.commit()?;
         // The old version's page images leave the WAL (as for records).
-        self.purge_wal()?;
+        self.vault.purge_wal()?;
         Ok(request)
     }
 
     /// The letter for a request, or (with `follow_up`) the letter chasing an
     /// overdue one, as of `today`.
-    pub fn rights_letter(&mut self, id: &str, follow_up: bool, today: NaiveDate) -> Result<String> {
-        let request = self.rights_request(id)?;
-        let brand = self.brand(&request.brand)?;
+    pub fn letter(&mut self, id: &str, follow_up: bool, today: NaiveDate) -> Result<String> {
+        let request = self.get(id)?;
+        let brand = self.vault.brand(&request.brand)?;
         let sender = self.letter_sender()?;
         let to = Self::letter_recipient(&brand);
         Ok(if follow_up {
@@ -374,12 +377,13 @@ impl Vault {
     /// inbound interactions since the acceptance, put to the rules.
     pub fn contact_violations(&mut self) -> Result<Vec<BrandViolations>> {
         let mut out = Vec::new();
-        for brand in self.brands()? {
-            let Some((terms, agreement)) = self.accepted_terms(&brand.id)? else {
+        for brand in self.vault.brands()? {
+            let Some((terms, agreement)) = self.vault.terms().accepted(&brand.id)? else {
                 continue;
             };
             let since = agreement.signed_at.date_naive();
             let events: Vec<ContactEvent> = self
+                .vault
                 .list_records(&RecordFilter {
                     brand: Some(brand.id.clone()),
                     kind: Some(RecordKind::Interaction),

@@ -29,6 +29,9 @@
 //! complaint); `expired` (the deadline passed unanswered) may still become
 //! `fulfilled` or `denied` when the brand answers late.
 
+pub mod contact;
+pub mod requests;
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -6,6 +6,8 @@
 //! (dates, email, money, the channel of an interaction…); other field names
 //! are allowed as free text, so a person can keep what matters to them.
 
+pub mod text;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -138,7 +140,7 @@ fn check_brand_name(v: &str) -> Result<String> {
     if v.chars().count() > 200 {
         return Err(Error::invalid("a brand name has at most 200 characters"));
     }
-    if v.chars().any(crate::text::is_hidden) {
+    if v.chars().any(crate::model::text::is_hidden) {
         return Err(Error::invalid(
             "a brand name cannot contain control characters or invisible formatting \
              (bidi controls such as U+202E, zero-width spaces)",
@@ -788,7 +790,7 @@ pub fn check_fields(
     if fields.is_empty() {
         return Err(Error::invalid(format!(
             "{} record needs at least one field",
-            crate::text::a(kind.as_str())
+            crate::model::text::a(kind.as_str())
         )));
     }
     if fields.len() > MAX_FIELDS {
@@ -814,7 +816,7 @@ pub fn check_fields(
         if !out.contains_key(spec.name) {
             return Err(Error::invalid(format!(
                 "{} record needs the field {}",
-                crate::text::a(kind.as_str()),
+                crate::model::text::a(kind.as_str()),
                 spec.name
             )));
         }
@@ -955,9 +957,9 @@ pub fn check_tags(tags: &[String]) -> Result<Vec<String>> {
             continue;
         }
         if tag.chars().count() > 64
-            || tag
-                .chars()
-                .any(|c| c.is_whitespace() || crate::text::is_hidden(c) || c == ',' || c == ';')
+            || tag.chars().any(|c| {
+                c.is_whitespace() || crate::model::text::is_hidden(c) || c == ',' || c == ';'
+            })
         {
             return Err(Error::invalid(format!(
                 "{tag:?} is not a tag (no spaces, commas, semicolons, control characters or \

@@ -15,12 +15,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use crate::agreement::{Decision, PERSONAL_TERMS, TERMS_AGREEMENT};
-use crate::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
-use crate::did::SigningKey;
+use crate::crypto::bundle::{self, AgeIdentity, OpenKey, OpenLimits};
+use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
 use crate::proof::{self, VerifiedCredential};
 use crate::share::{DELETION_ACKNOWLEDGMENT, SHARE_GRANT, SHARE_REVOCATION};
+use crate::terms::agreement::{Decision, PERSONAL_TERMS, TERMS_AGREEMENT};
 use crate::terms::{Clauses, diff};
 
 const SEED_PREFIX: &str = "# vrm-signing-seed: ";
@@ -118,8 +118,8 @@ fn expect_kind(vc: &VerifiedCredential, kind: &str) -> Result<()> {
     } else {
         Err(Error::invalid(format!(
             "this is {} document, not {}",
-            crate::text::a(&vc.kind),
-            crate::text::a(kind)
+            crate::model::text::a(&vc.kind),
+            crate::model::text::a(kind)
         )))
     }
 }

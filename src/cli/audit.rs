@@ -1,0 +1,107 @@
+//! `vrm audit|verify`: the activity log; any signed document checked.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::Utc;
+use clap::Subcommand;
+
+use super::io::{CliResult, Ctx, Failure, print_json, read_input};
+use super::out::outln;
+use vrm_vault::{Error, proof};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AuditCommand {
+    /// The activity log, oldest first
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that no entry was altered, removed or reordered
+    Verify,
+}
+
+pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
+    let mut vault = ctx.unlock()?;
+    match cmd {
+        AuditCommand::List { json } => {
+            let (entries, _) = vault.audit().entries()?;
+            if *json {
+                return print_json(&entries);
+            }
+            let names: BTreeMap<String, String> = vault
+                .brands()?
+                .into_iter()
+                .map(|b| (b.id, b.name))
+                .collect();
+            for e in entries {
+                let brand = e
+                    .brand
+                    .as_ref()
+                    .map(|b| {
+                        names
+                            .get(b)
+                            .cloned()
+                            .unwrap_or_else(|| "(deleted brand)".into())
+                    })
+                    .unwrap_or_default();
+                outln!(
+                    "{:>5}  {}  {:<21} {:<20} {}",
+                    e.seq,
+                    e.at.format("%Y-%m-%d %H:%M:%S"),
+                    e.action.as_str(),
+                    brand,
+                    e.summary
+                );
+            }
+        }
+        AuditCommand::Verify => {
+            let report = vault.audit().verify()?;
+            outln!(
+                "The activity log is intact: {} entries, head {}.",
+                report.entries,
+                report.head
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn verify(file: &Path, json: bool) -> CliResult {
+    let bytes = read_input(file)?;
+    let doc = proof::parse_document(&bytes)?;
+    let vc = match proof::verify_credential(&doc, Utc::now()) {
+        Ok(vc) => vc,
+        // Out of its validity period: still say whether the signature holds
+        // (it is checked first), and keep failing.
+        Err(e @ (Error::Expired(_) | Error::NotYetValid(_))) => {
+            let signed = proof::verify(&doc)?;
+            return Err(Failure::Other(format!(
+                "the signature is valid (signed by {}), but {}",
+                signed.signer,
+                match e {
+                    Error::Expired(why) => format!("the document is EXPIRED: {why}"),
+                    Error::NotYetValid(why) => format!("the document is NOT VALID YET: {why}"),
+                    _ => unreachable!("matched above"),
+                }
+            )));
+        }
+        Err(Error::Signature(why)) => {
+            return Err(Failure::Other(format!(
+                "the signature is INVALID: it does not verify: {why}"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        return print_json(&vc);
+    }
+    outln!("valid {} signed by {}", vc.kind, vc.signer);
+    outln!("  id:          {}", vc.id);
+    outln!("  valid from:  {}", vc.valid_from.to_rfc3339());
+    if let Some(u) = vc.valid_until {
+        outln!("  valid until: {}", u.to_rfc3339());
+    }
+    Ok(())
+}
