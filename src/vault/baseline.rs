@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 use crate::model::{Brand, Record};
 use crate::vault::store::{self, SealedRow, Table};
 
+/// The stored bodies of every brand and every record, in that order.
+pub type Bodies = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 /// A database in the vault's format holding plaintext JSON bodies.
 #[derive(Debug)]
 pub struct PlaintextStore {
@@ -53,7 +56,7 @@ impl PlaintextStore {
 
     /// Every brand's and every record's stored body (JSON), as the vault
     /// reads its rows.
-    pub fn read_all(&self) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+    pub fn read_all(&self) -> Result<Bodies> {
         let bodies = |t| -> Result<Vec<Vec<u8>>> {
             Ok(store::all_rows(&self.conn, t)?
                 .into_iter()
