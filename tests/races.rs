@@ -167,12 +167,13 @@ fn of_two_restores_into_one_new_folder_one_succeeds_and_a_failed_restore_leaves_
     // A backup that opens but holds a document for a brand it lacks: the
     // restore fails half-way, and no vault (nor a temporary file) remains.
     let mut doc = transfer::export_document(&mut vault).unwrap();
-    doc.documents.push(vrm_vault::vault::documents::ExportedDocument {
-        kind: "terms".into(),
-        id: "x".into(),
-        brand: Some(uuid::Uuid::new_v4().to_string()),
-        value: serde_json::json!({}),
-    });
+    doc.documents
+        .push(vrm_vault::vault::documents::ExportedDocument {
+            kind: "terms".into(),
+            id: "x".into(),
+            brand: Some(uuid::Uuid::new_v4().to_string()),
+            value: serde_json::json!({}),
+        });
     let bad = tmp.path().join("bad.age");
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public();

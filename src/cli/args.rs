@@ -9,7 +9,7 @@ use vrm_vault::{BrandInput, RecordFilter, RecordKind};
 use super::audit::AuditCommand;
 use super::brandkit::BrandKitCommand;
 use super::intents::{IntentCommand, OfferCommand};
-use super::io::parse_day;
+use super::io::{parse_day, parse_field};
 use super::rights::{ContactCommand, RightsCommand};
 use super::share::{ExposureCommand, ShareCommand};
 use super::terms::TermsCommand;
@@ -354,12 +354,5 @@ impl From<FilterArgs> for RecordFilter {
             since: a.since,
             until: a.until,
         }
-    }
-}
-
-pub(super) fn parse_field(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-        _ => Err("expected NAME=VALUE".into()),
     }
 }

@@ -7,10 +7,9 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use secrecy::ExposeSecret;
 
-use super::args::parse_field;
 use super::io::{
-    CliResult, Failure, check_out, parse_expiry, parse_instant, print_json, read_input, write_json,
-    write_out, write_private,
+    CliResult, Failure, check_out, parse_expiry, parse_field, parse_instant, print_json,
+    read_input, write_json, write_out, write_private,
 };
 use super::out::{errln, outln};
 use vrm_vault::Error;

@@ -351,6 +351,13 @@ pub(super) fn write_private(path: &Path, bytes: &[u8]) -> CliResult {
     Ok(())
 }
 
+pub(super) fn parse_field(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err("expected NAME=VALUE".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

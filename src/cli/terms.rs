@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::args::parse_field;
 use super::io::{
-    CliResult, Ctx, check_out, day, print_json, read_input, short, warn_damaged_documents,
-    write_json,
+    CliResult, Ctx, check_out, day, parse_field, print_json, read_input, short,
+    warn_damaged_documents, write_json,
 };
 use super::out::{errln, out_block, outln};
 use vrm_vault::Error;

@@ -95,6 +95,20 @@ pub fn a(word: &str) -> String {
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
+/// Control characters (line breaks included) become spaces, runs of
+/// space collapse, ends are trimmed.
+pub(crate) fn one_line(s: &str) -> String {
+    s.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Lines of a multi-line text, trimmed at the end, line breaks normalised.
+pub(crate) fn text_lines(s: &str) -> impl Iterator<Item = &str> {
+    s.trim().lines().map(str::trim_end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

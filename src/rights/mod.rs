@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::terms::{one_line, text_lines};
+use crate::model::text::{one_line, text_lines};
 
 /// Business days a brand has to act on a CCPA opt-out.
 pub const CCPA_OPT_OUT_BUSINESS_DAYS: u32 = 15;

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::model::text::{one_line, text_lines};
 use crate::rights::contact::{Channel, ContactRules, days};
 
 /// Longest jurisdiction, in characters.
@@ -505,20 +506,6 @@ fn display_title(template: Template, title: &str) -> String {
     } else {
         t
     }
-}
-
-/// Control characters (line breaks included) become spaces, runs of
-/// space collapse, ends are trimmed.
-pub(crate) fn one_line(s: &str) -> String {
-    s.split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Lines of a multi-line text, trimmed at the end, line breaks normalised.
-pub(crate) fn text_lines(s: &str) -> impl Iterator<Item = &str> {
-    s.trim().lines().map(str::trim_end)
 }
 
 fn yes_no(b: bool) -> String {
