@@ -21,6 +21,7 @@ test: setup ui lint
 lint: ui fuzz-check deny
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
 # Licences, banned crates and sources of every dependency (deny.toml);
 # offline, so it runs anywhere once the crates are fetched (a fresh machine

@@ -4,25 +4,32 @@
 //! accounts, purchases, warranties, every interaction, kept in one SQLite file
 //! where every user-supplied value is sealed with AES-256-GCM.
 //!
-//! Where to start:
+//! Where to start (ARCHITECTURE.md draws the whole map):
 //! - [`vault`]: create ([`Vault::create`]), open and unlock
-//!   ([`Vault::open`] → [`LockedVault::unlock`]), then brands and records.
-//! - [`model`]: what a brand and a record are, and the checks values pass.
+//!   ([`Vault::open`] → [`LockedVault::unlock`]), then brands and records;
+//!   the sealed documents features keep, and the activity log
+//!   ([`Vault::audit`]).
+//! - The features, each a handle over an unlocked vault:
+//!   [`Vault::terms`] ([`terms`]: personal terms of service and brands'
+//!   answers), [`Vault::shares`] ([`share`]: records shared with a brand,
+//!   revocations, exposure), [`Vault::rights`] ([`rights`]: GDPR/CCPA
+//!   requests, letters, contact rules), [`Vault::intents`] ([`intent`]:
+//!   intents and offers).
+//! - [`model`]: what a brand and a record are, and the checks values pass;
+//!   [`model::text`]: values escaped for a terminal.
+//! - [`crypto`]: the key hierarchy and the sealed-value format;
+//!   [`crypto::did`] signing keys (`did:key`); [`crypto::bundle`]
+//!   age-encrypted share bundles exchanged with brands.
+//! - [`proof`]: the signed documents (W3C Verifiable Credentials with an
+//!   `eddsa-jcs-2022` proof) that leave the vault.
 //! - [`transfer`]: import (JSON, CSV), export to an age file, restore.
-//! - [`bundle`]: age-encrypted share bundles exchanged with brands.
-//! - [`crypto`]: the key hierarchy and the sealed-value format.
-//! - [`store`]: the only place with SQL.
-//! - [`did`] and [`proof`]: signing keys (`did:key`) and the signed documents
-//!   (W3C Verifiable Credentials with an `eddsa-jcs-2022` proof) that leave
-//!   the vault.
-//! - [`terms`], [`contact`], [`rights`]: personal terms of service, the
-//!   contact rules in them, and GDPR/CCPA data-rights requests (pure logic).
-//! - [`text`]: values escaped for a terminal; the characters names refuse.
+//! - [`brandkit`]: the brand's side of every exchange.
 //!
 //! Every failure is an [`Error`] with a stable [`Error::code`].
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod brandkit;
 pub mod crypto;

@@ -448,9 +448,9 @@ struct Addressee {
 
 /// An intent or withdrawal ready to deliver, taken out of the vault: the
 /// delivery itself (HTTP may wait ~30 s for an unreachable brand) needs no
-/// vault, so the app can lock meanwhile. [`Vault::prepare_send`] or
-/// [`Vault::prepare_withdrawal`], then [`Outbox::deliver`], then
-/// [`Vault::record_deliveries`].
+/// vault, so the app can lock meanwhile. [`Intents::prepare_send`] or
+/// [`Intents::prepare_withdrawal`], then [`Outbox::deliver`], then
+/// [`Intents::record_deliveries`].
 #[derive(Debug, Clone)]
 pub struct Outbox {
     intent: String,
@@ -586,7 +586,7 @@ impl Intents<'_> {
     }
 
     /// Make an intent: signed by a fresh key of its own, with a fresh reply-to
-    /// recipient. Not sent yet (see [`Vault::send_intent`]).
+    /// recipient. Not sent yet (see [`Intents::send`]).
     pub fn create(&mut self, input: &IntentInput) -> Result<Intent> {
         let now = secs(Utc::now());
         let mut input = input.clone();
@@ -756,7 +756,7 @@ impl Intents<'_> {
     }
 
     /// Address a live intent to more brands (ids, names or prefixes), e.g.
-    /// a draft made without any, before [`Vault::send_intent`]. Brands it is
+    /// a draft made without any, before [`Intents::send`]. Brands it is
     /// addressed to already are left as they are.
     ///
     /// Nothing is signed again: the signed `IntentRequest` does not name its

@@ -4,7 +4,7 @@
 //! Values come from imports, from brands' documents and from mail. A
 //! terminal acts on ESC, BEL and OSC sequences (colours, the window title,
 //! links), a line break splits a one-line list, and bidi controls reorder
-//! what is shown. [`line`] and [`block`] write those characters as escapes
+//! what is shown. [`line()`] and [`block`] write those characters as escapes
 //! for display; names refuse them ([`is_invisible_format`] is the rule,
 //! beside [`char::is_control`]).
 
@@ -50,7 +50,7 @@ pub fn line(s: &str) -> Cow<'_, str> {
     escape(s, false)
 }
 
-/// Like [`line`], but for multi-line text (a letter, terms): line breaks
+/// Like [`line()`], but for multi-line text (a letter, terms): line breaks
 /// and tabs are kept, a CR before a line break is dropped, everything else
 /// is escaped.
 pub fn block(s: &str) -> Cow<'_, str> {

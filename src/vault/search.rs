@@ -13,7 +13,7 @@ impl Vault {
     /// Build the search index now (it is otherwise built on first search).
     ///
     /// When the records are not decrypted yet, this reads each row's JSON
-    /// into a borrowing [`RecordView`] and indexes that: no `Record` is
+    /// into a borrowing `RecordView` and indexes that: no `Record` is
     /// built (listing builds them later). A row that fails to open is
     /// reported by [`Vault::damaged_records`], as when listing.
     pub fn prepare_search(&mut self) -> Result<()> {
@@ -58,7 +58,7 @@ impl Vault {
         Ok(())
     }
 
-    /// Open one record row and index it from a [`RecordView`].
+    /// Open one record row and index it from a `RecordView`.
     pub(super) fn index_sealed_record(
         &self,
         index: &mut SearchIndex<IndexKey>,
