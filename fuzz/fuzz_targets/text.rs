@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use vrm_vault::brandkit::BrandKey;
-use vrm_vault::crypto::bundle::{self, AgeIdentity};
 use vrm_vault::crypto::RecoveryCode;
+use vrm_vault::crypto::bundle::{self, AgeIdentity};
 use vrm_vault::crypto::did::{self, SigningKey};
 use vrm_vault::terms::Template;
 use vrm_vault::{intent, model};

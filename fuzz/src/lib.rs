@@ -13,13 +13,13 @@ use std::collections::BTreeMap;
 use chrono::{Duration, Utc};
 use secrecy::SecretString;
 use serde_json::Value;
-use vrm_vault::terms::agreement::Decision;
 use vrm_vault::brandkit::{self, BrandKey};
 use vrm_vault::crypto::KdfParams;
 use vrm_vault::crypto::did::SigningKey;
 use vrm_vault::intent::{self, IntentInput};
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
+use vrm_vault::terms::agreement::Decision;
 use vrm_vault::{BrandInput, NewRecord, RecordKind, Vault};
 
 /// The fixed age identity the `bundle` target opens with; the seeds in
@@ -121,10 +121,12 @@ impl World {
         let now = Utc::now();
 
         let version = vault
-            .terms().create(Template::SdBase, "Mine", &Template::SdBase.clauses())
+            .terms()
+            .create(Template::SdBase, "Mine", &Template::SdBase.clauses())
             .expect("terms");
         let (terms, _) = vault
-            .terms().issue(&version.id, &brand_id)
+            .terms()
+            .issue(&version.id, &brand_id)
             .expect("issue terms");
         let terms_bytes = serde_json::to_vec(&terms).expect("json");
         let agreement = brandkit::agree(&terms_bytes, &brand, Decision::Accepted, &[], None, now)
@@ -132,7 +134,8 @@ impl World {
 
         let out = tmp.path().join("share.age");
         let share = vault
-            .shares().create(
+            .shares()
+            .create(
                 &ShareRequest {
                     brand: brand_id.clone(),
                     records: vec![record],
@@ -146,7 +149,8 @@ impl World {
             .expect("share");
         let revocation_file = tmp.path().join("revocation.json");
         vault
-            .shares().revoke(&share.id, None, &revocation_file)
+            .shares()
+            .revoke(&share.id, None, &revocation_file)
             .expect("revoke");
         let revocation_bytes = std::fs::read(&revocation_file).expect("revocation");
         let revocation: Value = serde_json::from_slice(&revocation_bytes).expect("json");
@@ -154,7 +158,8 @@ impl World {
             brandkit::acknowledge(&revocation_bytes, &brand, now, now).expect("ack");
 
         let intent = vault
-            .intents().create(&IntentInput {
+            .intents()
+            .create(&IntentInput {
                 category: "bicycle".into(),
                 description: "a city bike".into(),
                 quantity: Some(1),
