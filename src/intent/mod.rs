@@ -18,12 +18,14 @@ use serde_json::{Value, json};
 use crate::crypto::bundle::{self, AgeIdentity};
 use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
+use crate::model::Brand;
+use crate::proof;
 use crate::terms::Template;
 use crate::terms::agreement::{derived_uuid, urn_uuid};
 use crate::vault::Vault;
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Intents;
-use crate::{Brand, proof, vault::store};
+use crate::vault::store;
 
 const INTENT_KIND: &str = "intent";
 const INTENT_KEY_KIND: &str = "intent-key";

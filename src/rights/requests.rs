@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::model::Brand;
 use crate::model::{RecordFilter, RecordKind};
+use crate::proof;
 use crate::rights::contact::{self, ContactEvent, Violation};
 use crate::rights::{self, LetterParty, RequestStatus, Right};
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Rights;
-use crate::{Brand, proof};
 
 const REQUEST_KIND: &str = "rights-request";
 

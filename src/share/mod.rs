@@ -15,12 +15,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::crypto::bundle;
 use crate::error::{Error, Result};
 use crate::model::RecordKind;
+use crate::proof;
 use crate::terms::agreement::{TermsRef, derived_uuid, urn_uuid};
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Shares;
-use crate::{crypto::bundle, proof};
 
 const SHARE_KIND: &str = "share";
 

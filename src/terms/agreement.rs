@@ -14,12 +14,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::model::Brand;
 use crate::proof;
 use crate::terms::{self, ClauseChange, Clauses, Template};
 use crate::vault::Vault;
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Terms;
-use crate::{Brand, vault::store};
+use crate::vault::store;
 
 pub(crate) const TERMS_KIND: &str = "terms";
 const AGREEMENT_KIND: &str = "agreement";

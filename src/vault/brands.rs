@@ -208,7 +208,7 @@ impl Vault {
     /// documents not filed under it (the person's own intents list the
     /// brands they went to): each `forget` runs inside the deleting
     /// transaction, so the brand is gone everywhere or nowhere. The public
-    /// operation, with every feature's part, is [`crate::delete_brand`].
+    /// operation, with every feature's part, is `vrm_vault::delete_brand` (in lib.rs).
     pub(crate) fn delete_brand_with(
         &mut self,
         id_or_name: &str,
