@@ -49,9 +49,9 @@ const SCREENS: { id: View["screen"]; label: string }[] = [
   { id: "exposure", label: "Exposure" },
   { id: "rights", label: "Rights" },
   { id: "activity", label: "Activity" },
+  { id: "intents", label: "Intents" },
   { id: "transfer", label: "Import & export" },
   { id: "settings", label: "Settings" },
-  { id: "intents", label: "Intents" },
 ];
 
 export function Main(props: { onLock: () => void }) {
