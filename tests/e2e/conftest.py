@@ -50,6 +50,24 @@ def _free_port():
         return s.getsockname()[1]
 
 
+# See App.screenshot.
+_REPAINT = """
+let box = document.getElementById('e2e-repaint');
+if (!box) {
+  box = document.createElement('div');
+  box.id = 'e2e-repaint';
+  Object.assign(box.style, {position: 'fixed', top: '0px', left: '0px', width: '1px', height: '1px',
+                            pointerEvents: 'none', background: 'transparent'});
+  document.body.appendChild(box);
+}
+let moves = 0;
+const timer = setInterval(() => {
+  box.style.left = box.style.left === '0px' ? '1px' : '0px';
+  if (++moves >= 12) clearInterval(timer);
+}, 250);
+"""
+
+
 class App:
     """One running app session plus helpers to find and type."""
 
@@ -169,6 +187,18 @@ class App:
         self.driver.execute_script(
             "arguments[0].value = arguments[1];"
             "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", self.el(testid), iso_day)
+
+    def screenshot(self, path):
+        """Save a screenshot of the page to `path`.
+
+        WebKitGTK's WebDriver takes a screenshot at the page's next paint and
+        waits for one, with no time limit: on a still page (no caret
+        blinking, no animation, no message about to go) no paint comes under
+        Xvfb and the command never returns. So the page first gets a
+        transparent 1-pixel box, outside the app's own tree, that moves
+        every 250 ms for 3 s: each move is a paint that shows nothing."""
+        self.driver.execute_script(_REPAINT)
+        self.driver.save_screenshot(str(path))
 
     def wait_attr(self, testid, name, value, timeout=15):
         """Wait until the element's attribute has that value; returns the element."""

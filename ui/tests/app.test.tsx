@@ -129,3 +129,17 @@ describe("unlocking and locking", () => {
     expect(root.textContent).toContain("Locked after a period of inactivity.");
   });
 });
+
+describe("the sidebar", () => {
+  it("lists every section, Settings last", async () => {
+    render(<App />, root);
+    await type("[data-testid=unlock-passphrase]", "right passphrase");
+    await submit("[data-testid=unlock-form]");
+    await find("[data-testid=brand-list]");
+    const ids = [...root.querySelectorAll("nav.sidebar [data-testid^=nav-]")].map((b) => b.getAttribute("data-testid"));
+    expect(ids).toEqual([
+      "nav-brands", "nav-records", "nav-terms", "nav-share", "nav-shares", "nav-exposure", "nav-rights",
+      "nav-activity", "nav-intents", "nav-transfer", "nav-settings",
+    ]);
+  });
+});

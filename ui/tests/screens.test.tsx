@@ -5,7 +5,7 @@ import { render } from "preact";
 import { act } from "preact/test-utils";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { Brand, Clauses, ExposureItem, Record, RightsRequestView, ShareView, TermsOptions } from "../src/bindings";
-import type { Ctx } from "../src/screens/main";
+import type { Ctx } from "../src/ctx";
 import { ExposureScreen } from "../src/screens/exposure";
 import { RightsScreen } from "../src/screens/rights";
 import { ShareScreen } from "../src/screens/share";

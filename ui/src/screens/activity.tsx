@@ -6,7 +6,7 @@ import { api } from "../api";
 import type { AuditEntry, AuditReport, BrandViolations } from "../bindings";
 import { errorText } from "../logic";
 import { actionLabel, dayOf, minuteOf, newestFirst } from "../relations";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 export function ActivityScreen(props: { ctx: Ctx }) {
   const { ctx } = props;

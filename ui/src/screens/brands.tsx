@@ -4,9 +4,9 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Brand, BrandInput, BrandPage } from "../bindings";
 import { errorText } from "../logic";
-import type { Ctx } from "./main";
-import { ConfirmButton } from "../confirm";
-import { RecordRow } from "./records";
+import type { Ctx } from "../ctx";
+import { ConfirmButton } from "../components/confirm_button";
+import { RecordRow } from "../components/record_row";
 
 const DETAILS: { key: keyof BrandInput; label: string; placeholder?: string }[] = [
   { key: "name", label: "Name" },

@@ -4,10 +4,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { ExposureItem } from "../bindings";
-import { ConfirmButton } from "../confirm";
+import { ConfirmButton } from "../components/confirm_button";
 import { errorText } from "../logic";
 import { exposureMatrix, holdingText } from "../relations";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 export function ExposureScreen(props: { ctx: Ctx }) {
   const { ctx } = props;

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Delivery, IntentView, OfferView } from "../bindings";
-import { ConfirmButton } from "../confirm";
+import { ConfirmButton } from "../components/confirm_button";
 import { errorText } from "../logic";
 import {
   type FormErrors,
@@ -19,7 +19,7 @@ import {
   offerCards,
   statusLabel,
 } from "../intents_logic";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 const SLOW = "Sending… a brand whose inbox does not answer can take up to 30 seconds.";
 

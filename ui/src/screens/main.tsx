@@ -1,9 +1,10 @@
 // The unlocked app: navigation, global search, shortcuts. To add a screen,
-// add an entry to SCREENS and a component for it.
+// add it to View (../ctx.ts), an entry to SCREENS and a component for it.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Brand, KindSpec } from "../bindings";
+import type { Ctx, View } from "../ctx";
 import { errorText, shortcutFor } from "../logic";
 import { ActivityScreen } from "./activity";
 import { BrandsScreen } from "./brands";
@@ -18,28 +19,6 @@ import { TermsScreen } from "./terms";
 import { TransferScreen } from "./transfer";
 import { IntentsScreen } from "./intents";
 
-/** What every screen gets: shared lists, navigation, a way to refresh. */
-export type Ctx = {
-  specs: KindSpec[];
-  brands: Brand[];
-  refreshBrands: () => Promise<void>;
-  go: (view: View) => void;
-  notify: (text: string) => void;
-};
-
-export type View =
-  | { screen: "brands"; brandId?: string }
-  | { screen: "records"; recordId?: string | "new" }
-  | { screen: "terms" }
-  | { screen: "share" }
-  | { screen: "shares" }
-  | { screen: "exposure" }
-  | { screen: "rights" }
-  | { screen: "activity" }
-  | { screen: "transfer" }
-  | { screen: "settings" }
-  | { screen: "intents"; intentId?: string | "new" };
-
 const SCREENS: { id: View["screen"]; label: string }[] = [
   { id: "brands", label: "Brands" },
   { id: "records", label: "Records" },
@@ -49,9 +28,9 @@ const SCREENS: { id: View["screen"]; label: string }[] = [
   { id: "exposure", label: "Exposure" },
   { id: "rights", label: "Rights" },
   { id: "activity", label: "Activity" },
+  { id: "intents", label: "Intents" },
   { id: "transfer", label: "Import & export" },
   { id: "settings", label: "Settings" },
-  { id: "intents", label: "Intents" },
 ];
 
 export function Main(props: { onLock: () => void }) {

@@ -1,26 +1,11 @@
 // Records: by kind, with a form per kind built from the kind's field specs.
 import { useEffect, useState } from "preact/hooks";
 import { api, emptyFilter } from "../api";
-import type { Brand, FieldSpecView, Record, RecordKind } from "../bindings";
-import { errorText, formFields, newRecordFrom, patchFrom, recordDate, recordTitle } from "../logic";
-import { ConfirmButton } from "../confirm";
-import type { Ctx } from "./main";
-
-export function RecordRow(props: { record: Record; brands: Brand[]; onOpen: () => void }) {
-  const r = props.record;
-  const brand = props.brands.find((b) => b.id === r.brand);
-  return (
-    <li>
-      <button class="item record" onClick={props.onOpen} data-testid="record-row">
-        <span class={`kind kind-${r.kind}`}>{r.fields["channel"] ?? r.kind}</span>
-        <span class="date">{recordDate(r)}</span>
-        <span class="title">{recordTitle(r)}</span>
-        {brand && <span class="muted">{brand.name}</span>}
-        {r.tags.map((t) => <span class="tag">#{t}</span>)}
-      </button>
-    </li>
-  );
-}
+import type { FieldSpecView, Record, RecordKind } from "../bindings";
+import { errorText, formFields, newRecordFrom, patchFrom } from "../logic";
+import { ConfirmButton } from "../components/confirm_button";
+import { RecordRow } from "../components/record_row";
+import type { Ctx } from "../ctx";
 
 export function RecordsScreen(props: { recordId?: string; ctx: Ctx }) {
   const { ctx } = props;

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { NewRightsRequest, RequestStatus, Right, RightInfo, RightsRequestView } from "../bindings";
-import { Letter } from "../copy";
+import { Letter } from "../components/letter";
 import { errorText } from "../logic";
 import {
   REQUEST_STATUS_LABELS,
@@ -14,7 +14,7 @@ import {
   rightLabel,
   rightsByRegime,
 } from "../relations";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 export function RightsScreen(props: { ctx: Ctx }) {
   const { ctx } = props;

@@ -3,8 +3,8 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { SearchItem } from "../bindings";
 import { errorText } from "../logic";
-import type { Ctx } from "./main";
-import { RecordRow } from "./records";
+import type { Ctx } from "../ctx";
+import { RecordRow } from "../components/record_row";
 
 export function SearchResults(props: { query: string; ctx: Ctx }) {
   const { ctx } = props;

@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Settings, VaultInfo } from "../bindings";
 import { errorText, parseMinutes } from "../logic";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 export function SettingsScreen(props: { ctx: Ctx }) {
   const [settings, setSettings] = useState<Settings | null>(null);

@@ -16,7 +16,7 @@ import {
   toggled,
   type ShareForm,
 } from "../relations";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 export function ShareScreen(props: { ctx: Ctx }) {
   const { ctx } = props;

@@ -4,10 +4,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { ShareView } from "../bindings";
-import { ConfirmButton } from "../confirm";
+import { ConfirmButton } from "../components/confirm_button";
 import { errorText } from "../logic";
 import { canRevoke, dayOf, shareStatusLabel } from "../relations";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 export function SharesScreen(props: { ctx: Ctx }) {
   const { ctx } = props;

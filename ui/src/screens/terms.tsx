@@ -15,7 +15,7 @@ import {
   toggled,
   type TermsForm,
 } from "../relations";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 export function TermsScreen(props: { ctx: Ctx }) {
   const { ctx } = props;

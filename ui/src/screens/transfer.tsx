@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api } from "../api";
 import type { ImportProgress } from "../bindings";
 import { errorText } from "../logic";
-import type { Ctx } from "./main";
+import type { Ctx } from "../ctx";
 
 export function TransferScreen(props: { ctx: Ctx }) {
   return (
