@@ -31,6 +31,8 @@
 
 pub mod contact;
 pub mod requests;
+#[cfg(test)]
+mod snapshot_tests;
 
 use std::fmt;
 use std::str::FromStr;

@@ -13,6 +13,8 @@
 
 pub mod agreement;
 pub mod clauses;
+#[cfg(test)]
+mod snapshot_tests;
 
 use std::fmt;
 use std::str::FromStr;
