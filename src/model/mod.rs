@@ -658,43 +658,14 @@ fn timestamp<'de, D: serde::Deserializer<'de>>(
 }
 
 /// Parse a timestamp exactly as `DateTime<Utc>`'s `FromStr` (and so its
-/// `Deserialize`) does. The shape the vault writes,
-/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, is parsed by hand (chrono's general
-/// parser costs about as much as the rest of indexing a record); anything
-/// else goes to chrono.
+/// `Deserialize`) does. That reads a relaxed RFC 3339 (a space for the `T`,
+/// …); the strict form, which is what the vault writes, is tried first with
+/// chrono's RFC 3339 parser, about five times cheaper, and means the same.
 pub(crate) fn parse_timestamp(v: &str) -> std::result::Result<DateTime<Utc>, chrono::ParseError> {
-    match parse_plain_timestamp(v) {
-        Some(t) => Ok(t),
-        None => v.parse(),
+    match DateTime::parse_from_rfc3339(v) {
+        Ok(t) => Ok(t.with_timezone(&Utc)),
+        Err(_) => v.parse(),
     }
-}
-
-fn parse_plain_timestamp(v: &str) -> Option<DateTime<Utc>> {
-    let b = v.as_bytes();
-    if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[b.len() - 1] != b'Z' {
-        return None;
-    }
-    let num = |digits: &[u8]| {
-        digits.iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    let date = parse_plain_date(&v[..10])?;
-    let (h, m, sec) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
-    // A leap second (60) is left to chrono.
-    if h > 23 || m > 59 || sec > 59 {
-        return None;
-    }
-    let frac = &b[19..b.len() - 1];
-    let nanos = match frac {
-        [] => 0,
-        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
-            num(digits)? * 10u32.pow(9 - digits.len() as u32)
-        }
-        _ => return None,
-    };
-    let time = chrono::NaiveTime::from_hms_nano_opt(h, m, sec, nanos)?;
-    Some(date.and_time(time).and_utc())
 }
 
 /// What the person supplies to add a record.
@@ -912,7 +883,11 @@ pub fn date_expected(v: &str) -> &'static str {
         && v.as_bytes()
             .get(10)
             .is_some_and(|c| matches!(c, b'T' | b't' | b' '));
-    if has_time && parse_plain_date(&v[..10]).is_some() {
+    // Exactly a `YYYY-MM-DD` day before the time: the date parser also
+    // reads other shapes (`+2026-3-14`), so the day must print back as it
+    // was written.
+    if has_time && parse_ymd(&v[..10]).is_some_and(|d| d.format("%Y-%m-%d").to_string() == v[..10])
+    {
         "an RFC 3339 time with its UTC offset, like 2026-03-14T10:00:00Z or 2026-03-14T10:00:00+01:00 (or just the day, 2026-03-14)"
     } else {
         "a date like 2026-03-14, or an RFC 3339 time like 2026-03-14T10:00:00Z"
@@ -922,29 +897,27 @@ pub fn date_expected(v: &str) -> &'static str {
 /// Parse `YYYY-MM-DD` or an RFC 3339 timestamp to its date.
 pub fn parse_date(v: &str) -> Option<NaiveDate> {
     let v = v.trim();
-    // Records are sorted by date (every search, every list), so the usual
-    // shape is parsed by hand: chrono's format-string parser costs about a
-    // microsecond a call. Anything else takes the general path below.
-    if let Some(d) = parse_plain_date(v) {
-        return Some(d);
-    }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .ok()
-        .or_else(|| DateTime::parse_from_rfc3339(v).ok().map(|d| d.date_naive()))
+    parse_ymd(v).or_else(|| DateTime::parse_from_rfc3339(v).ok().map(|d| d.date_naive()))
 }
 
-/// Exactly `DDDD-DD-DD` (ASCII digits), a valid calendar date.
-fn parse_plain_date(v: &str) -> Option<NaiveDate> {
-    let b = v.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |digits: &[u8]| {
-        digits.iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    NaiveDate::from_ymd_opt(num(&b[..4])? as i32, num(&b[5..7])?, num(&b[8..])?)
+/// `%Y-%m-%d` as chrono's format items: what [`NaiveDate::parse_from_str`]
+/// makes of that format string on every call, made once.
+const YEAR_MONTH_DAY: [chrono::format::Item<'static>; 5] = {
+    use chrono::format::{Item, Numeric, Pad};
+    [
+        Item::Numeric(Numeric::Year, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Month, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Day, Pad::Zero),
+    ]
+};
+
+/// `NaiveDate::parse_from_str(v, "%Y-%m-%d")`, without parsing the format.
+fn parse_ymd(v: &str) -> Option<NaiveDate> {
+    let mut parsed = chrono::format::Parsed::new();
+    chrono::format::parse(&mut parsed, v, YEAR_MONTH_DAY.iter()).ok()?;
+    parsed.to_naive_date().ok()
 }
 
 /// Check and normalise tags: trimmed, no spaces, commas or semicolons,
@@ -1000,7 +973,8 @@ pub struct RecordFilter {
 }
 
 impl RecordFilter {
-    pub(crate) fn matches(&self, r: &Record, brand_id: Option<&str>) -> bool {
+    /// Whether `r`, whose date ([`Record::date`]) is `date`, passes.
+    pub(crate) fn matches(&self, r: &Record, date: NaiveDate, brand_id: Option<&str>) -> bool {
         if let Some(b) = brand_id
             && r.brand.as_deref() != Some(b)
         {
@@ -1012,13 +986,7 @@ impl RecordFilter {
         if !self.tags.iter().all(|t| r.tags.iter().any(|rt| rt == t)) {
             return false;
         }
-        if self.since.is_some() || self.until.is_some() {
-            let d = r.date();
-            if self.since.is_some_and(|s| d < s) || self.until.is_some_and(|u| d > u) {
-                return false;
-            }
-        }
-        true
+        !(self.since.is_some_and(|s| date < s) || self.until.is_some_and(|u| date > u))
     }
 }
 
@@ -1153,7 +1121,7 @@ mod tests {
     }
 
     #[test]
-    fn the_date_fast_path_agrees_with_chrono() {
+    fn the_date_parser_agrees_with_chrono() {
         let chrono = |v: &str| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
         for v in [
             "2026-03-14",
@@ -1169,13 +1137,34 @@ mod tests {
             "+026-01-01",
             "2026-01-0a",
         ] {
-            assert_eq!(parse_plain_date(v).or_else(|| chrono(v)), chrono(v), "{v}");
+            assert_eq!(parse_ymd(v), chrono(v), "{v}");
             assert_eq!(parse_date(v), chrono(v), "{v}");
         }
         assert_eq!(
             parse_date(" 2026-03-14T10:00:00+01:00 "),
             NaiveDate::from_ymd_opt(2026, 3, 14)
         );
+    }
+
+    #[test]
+    fn the_date_items_are_the_format_strings() {
+        let items: Vec<_> = chrono::format::StrftimeItems::new("%Y-%m-%d").collect();
+        assert_eq!(items, YEAR_MONTH_DAY);
+    }
+
+    #[test]
+    fn a_time_without_its_offset_is_named_only_after_a_plain_day() {
+        let offset = date_expected("2026-03-14T10:00");
+        assert!(offset.contains("with its UTC offset"), "{offset}");
+        assert_eq!(date_expected("2026-03-14 10:00"), offset);
+        let plain = date_expected("yesterday");
+        assert_ne!(plain, offset);
+        // chrono reads these days, but they are not written `YYYY-MM-DD`.
+        for v in ["+2026-3-14T10:00", "2026- 3-14T10:00", "-2026-3-14 10:00"] {
+            assert!(parse_ymd(&v[..10]).is_some(), "{v}");
+            assert_eq!(date_expected(v), plain, "{v}");
+        }
+        assert_eq!(date_expected("2026-02-30T10:00"), plain);
     }
 
     proptest::proptest! {

@@ -109,6 +109,41 @@ pub(crate) fn text_lines(s: &str) -> impl Iterator<Item = &str> {
     s.trim().lines().map(str::trim_end)
 }
 
+/// A template environment for plain text (letters, terms): nothing is
+/// escaped, a block tag on a line of its own leaves no trace (trim and
+/// lstrip blocks), a template's last line break is kept, and an undefined
+/// value is an error rather than an empty string. Values are data, never
+/// template source, so a value holding `{{` or `{%` prints as it is. The
+/// caller makes values one-line ([`one_line`]) where the text needs them so.
+pub(crate) fn plain_text_templates() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("the default delimiters"),
+    );
+    env
+}
+
+/// Render `name` from `env`, a set of templates compiled into the program.
+/// Every template and every branch in it is covered by the snapshot tests,
+/// so a failure here is a bug in a template, not bad input: values cannot
+/// make a template fail.
+pub(crate) fn render(
+    env: &minijinja::Environment<'_>,
+    name: &str,
+    ctx: minijinja::Value,
+) -> String {
+    env.get_template(name)
+        .and_then(|t| t.render(ctx))
+        .unwrap_or_else(|e| panic!("the template {name} does not render: {e:#}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,7 +30,10 @@
 //! `fulfilled` or `denied` when the brand answers late.
 
 pub mod contact;
+mod letters;
 pub mod requests;
+#[cfg(test)]
+mod snapshot_tests;
 
 use std::fmt;
 use std::str::FromStr;
@@ -40,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::model::text::{one_line, text_lines};
+use crate::model::text::one_line;
 
 /// Business days a brand has to act on a CCPA opt-out.
 pub const CCPA_OPT_OUT_BUSINESS_DAYS: u32 = 15;
@@ -208,76 +211,6 @@ impl Right {
             Right::CcpaDelete => "Right to delete personal information",
             Right::CcpaCorrect => "Right to correct inaccurate personal information",
             Right::CcpaOptOut => "Right to opt out of the sale or sharing of personal information",
-        }
-    }
-
-    /// What the letter asks the brand to do.
-    fn ask(self) -> &'static str {
-        match self {
-            Right::GdprAccess => {
-                "Please confirm whether you process personal data concerning me and, if \
-                 you do, give me a copy of that data and tell me: the purposes of the \
-                 processing; the categories of personal data concerned; the recipients \
-                 or categories of recipients it has been or will be disclosed to, in \
-                 particular recipients in third countries, and the safeguards for those \
-                 transfers; how long it will be stored, or the criteria used to decide \
-                 that; where it came from, if not from me; and whether you use it for \
-                 automated decision-making, including profiling, with meaningful \
-                 information about the logic involved and its consequences for me."
-            }
-            Right::GdprRectification => {
-                "Please rectify the inaccurate personal data you hold about me, and \
-                 complete any that is incomplete, as set out below, and tell each \
-                 recipient you have disclosed it to (Article 19)."
-            }
-            Right::GdprErasure => {
-                "Please erase all personal data concerning me without undue delay. If \
-                 you have made it public, take reasonable steps to inform the other \
-                 controllers processing it that I have asked for its erasure (Article \
-                 17(2)), and tell each recipient you have disclosed it to (Article 19). \
-                 If you believe an exception in Article 17(3) applies to any of the \
-                 data, tell me which data, which exception, and why."
-            }
-            Right::GdprPortability => {
-                "Please give me the personal data concerning me that I have provided to \
-                 you, in a structured, commonly used and machine-readable format (such \
-                 as JSON or CSV). Where I name another controller below, transmit the \
-                 data directly to it where technically feasible (Article 20(2))."
-            }
-            Right::GdprObjection => {
-                "I object to the processing of my personal data based on Article 6(1)(e) \
-                 or (f), including profiling based on those provisions: please stop it, \
-                 unless you can demonstrate compelling legitimate grounds that override \
-                 my interests, rights and freedoms, or need it for legal claims. I also \
-                 object to any processing of my personal data for direct marketing, \
-                 including profiling related to it, which under Article 21(3) you must \
-                 stop altogether."
-            }
-            Right::CcpaKnow => {
-                "Please disclose to me the categories of personal information you have \
-                 collected about me; the categories of sources it came from; your \
-                 business or commercial purpose for collecting, selling or sharing it; \
-                 the categories of third parties you disclose it to; and the specific \
-                 pieces of personal information you have collected about me. Please \
-                 cover all personal information collected on or after January 1, 2022, \
-                 not only the last 12 months, as the CCPA allows."
-            }
-            Right::CcpaDelete => {
-                "Please delete the personal information you have collected from me, \
-                 notify your service providers and contractors to delete it, and notify \
-                 the third parties to whom you have sold or shared it to delete it, \
-                 unless that proves impossible or involves disproportionate effort."
-            }
-            Right::CcpaCorrect => {
-                "Please correct the inaccurate personal information you maintain about \
-                 me, as set out below, using commercially reasonable efforts."
-            }
-            Right::CcpaOptOut => {
-                "I direct you not to sell or share my personal information. Please also \
-                 notify the third parties to whom you have sold or shared my personal \
-                 information after receiving this request that I have made it, and \
-                 direct them to comply with it."
-            }
         }
     }
 }
@@ -482,19 +415,6 @@ impl LetterParty {
             ..Default::default()
         }
     }
-
-    /// Name, address lines and email, each on its own line, blanks left out.
-    fn block(&self) -> Vec<String> {
-        let mut out = vec![one_line(&self.name)];
-        if let Some(a) = &self.address {
-            out.extend(text_lines(a).map(one_line));
-        }
-        if let Some(e) = &self.email {
-            out.push(one_line(e));
-        }
-        out.retain(|l| !l.is_empty());
-        out
-    }
 }
 
 const MONTHS: [&str; 12] = [
@@ -523,139 +443,6 @@ fn long_date(regime: Regime, d: NaiveDate) -> String {
     }
 }
 
-/// "1 day", "12 days".
-fn day_count(n: i64) -> String {
-    match n.unsigned_abs() {
-        1 => "1 day".to_string(),
-        n => format!("{n} days"),
-    }
-}
-
-/// "Article 15 of the General Data Protection Regulation …".
-fn legal_basis(right: Right) -> String {
-    match right.regime() {
-        Regime::Gdpr => format!(
-            "Article {} of the General Data Protection Regulation (Regulation (EU) \
-             2016/679, \"GDPR\")",
-            right.number()
-        ),
-        Regime::Ccpa => format!(
-            "section {} of the California Civil Code (the California Consumer Privacy \
-             Act, as amended by the California Privacy Rights Act, \"CCPA\")",
-            right.number()
-        ),
-    }
-}
-
-fn deadline_paragraph(right: Right, due: &str) -> String {
-    match (right.regime(), right) {
-        (Regime::Gdpr, _) => format!(
-            "Article 12(3) GDPR requires you to act on this request without undue delay \
-             and in any event within one month of receiving it: by {due} at the latest. \
-             You may extend this by two further months where necessary, taking into \
-             account the complexity and number of requests, but you must tell me within \
-             the first month, with the reasons for the delay. If you do not act on my \
-             request, you must tell me within the same month why not, and that I may \
-             complain to a supervisory authority and seek a judicial remedy (Article \
-             12(4))."
-        ),
-        (Regime::Ccpa, Right::CcpaOptOut) => format!(
-            "The CCPA regulations (Cal. Code Regs. tit. 11, §7026(f)) require you to \
-             comply as soon as feasibly possible, and no later than 15 business days \
-             from receiving this request: by {due} at the latest."
-        ),
-        (Regime::Ccpa, _) => format!(
-            "Cal. Civ. Code §1798.130 requires you to respond within 45 calendar days of \
-             receiving this request: by {due} at the latest. You may extend this once by \
-             another 45 days when reasonably necessary, if you tell me within the first \
-             45 days."
-        ),
-    }
-}
-
-fn identity_paragraph(right: Right) -> &'static str {
-    match (right.regime(), right) {
-        (Regime::Gdpr, _) => {
-            "To find me in your records, use the details in this letter. If you have \
-             reasonable doubts about my identity, you may ask me for the additional \
-             information necessary to confirm it (Article 12(6)); please ask only for \
-             what is necessary, and promptly."
-        }
-        (Regime::Ccpa, Right::CcpaOptOut) => {
-            "A request to opt out of sale or sharing does not need to be a verifiable \
-             consumer request (Cal. Code Regs. tit. 11, §7026); please act on it without \
-             asking for more than you need to identify me."
-        }
-        (Regime::Ccpa, _) => {
-            "You may verify my identity as the CCPA regulations require, matching the \
-             details in this letter against what you already hold about me where you \
-             can. If you need anything more, please tell me promptly."
-        }
-    }
-}
-
-fn complaint_paragraph(regime: Regime) -> &'static str {
-    match regime {
-        Regime::Gdpr => {
-            "If I do not receive a complete response promptly, I will lodge a complaint \
-             with a data protection supervisory authority (Article 77 GDPR), in \
-             particular in the Member State where I live or work, and I may seek an \
-             effective judicial remedy against you (Article 79 GDPR)."
-        }
-        Regime::Ccpa => {
-            "If I do not receive a complete response promptly, I will file a complaint \
-             with the California Privacy Protection Agency (cppa.ca.gov) and report the \
-             matter to the Attorney General of California (oag.ca.gov), which both enforce \
-             the CCPA."
-        }
-    }
-}
-
-fn reply_to(person: &LetterParty) -> String {
-    match person
-        .email
-        .as_deref()
-        .map(one_line)
-        .filter(|e| !e.is_empty())
-    {
-        Some(email) => format!("reply to {email}"),
-        None => "reply to the address above".to_string(),
-    }
-}
-
-/// The lines every letter starts with: sender, date, recipient.
-fn letterhead(
-    regime: Regime,
-    person: &LetterParty,
-    brand: &LetterParty,
-    date: NaiveDate,
-) -> Vec<String> {
-    let mut out = person.block();
-    out.push(String::new());
-    out.push(long_date(regime, date));
-    out.push(String::new());
-    out.extend(brand.block());
-    out
-}
-
-fn sign_off(mut lines: Vec<String>, person: &LetterParty) -> String {
-    lines.push(String::new());
-    lines.push("Yours faithfully,".to_string());
-    lines.push(String::new());
-    lines.push(one_line(&person.name));
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// A ready-to-send letter (by email or post) making a request under `right`:
 /// who writes to whom, the law and article, what is asked, the person's
 /// `details` (what to correct, an account number…), the deadline counted
@@ -669,46 +456,7 @@ pub fn request_letter(
     details: Option<&str>,
     reference: &str,
 ) -> String {
-    let regime = right.regime();
-    let reference = one_line(reference);
-    let due = long_date(regime, due_date(right, sent_on, false));
-    let mut l = letterhead(regime, person, brand, sent_on);
-    l.push(String::new());
-    l.push(format!(
-        "Subject: {} ({}), reference {reference}",
-        right.title(),
-        right.citation()
-    ));
-    l.push(String::new());
-    l.push("Dear Sir or Madam,".to_string());
-    l.push(String::new());
-    l.push(format!(
-        "I am writing to exercise my {} under {}.",
-        lower_first(right.title()),
-        legal_basis(right)
-    ));
-    l.push(String::new());
-    l.push(right.ask().to_string());
-    if let Some(details) = details.map(str::trim).filter(|d| !d.is_empty()) {
-        l.push(String::new());
-        l.push("Details of my request:".to_string());
-        l.push(String::new());
-        l.extend(text_lines(details).map(str::to_string));
-    }
-    l.push(String::new());
-    l.push(deadline_paragraph(right, &due));
-    l.push(String::new());
-    l.push(identity_paragraph(right).to_string());
-    l.push(String::new());
-    l.push(format!(
-        "{} Please quote my reference {reference} and {}.",
-        match regime {
-            Regime::Gdpr => "Under Article 12(5) GDPR this request is free of charge.",
-            Regime::Ccpa => "You must respond to this request free of charge.",
-        },
-        reply_to(person)
-    ));
-    sign_off(l, person)
+    letters::request(right, person, brand, sent_on, details, reference)
 }
 
 /// A letter chasing a request sent on `original_sent_on` that was due on
@@ -725,59 +473,15 @@ pub fn follow_up_letter(
     today: NaiveDate,
     reference: &str,
 ) -> String {
-    let regime = right.regime();
-    let reference = one_line(reference);
-    let date = |d| long_date(regime, d);
-    let left = days_left(due, today);
-    let mut l = letterhead(regime, person, brand, today);
-    l.push(String::new());
-    l.push(format!(
-        "Subject: {}: {} ({}), request of {}, reference {reference}",
-        if left < 0 { "Overdue" } else { "Reminder" },
-        right.title(),
-        right.citation(),
-        date(original_sent_on)
-    ));
-    l.push(String::new());
-    l.push("Dear Sir or Madam,".to_string());
-    l.push(String::new());
-    l.push(format!(
-        "On {} I sent you a request under {} to exercise my {}, with the reference \
-         {reference}.",
-        date(original_sent_on),
-        right.citation(),
-        lower_first(right.title())
-    ));
-    l.push(String::new());
-    l.push(match left {
-        ..0 => format!(
-            "You had to respond by {}. Today, {}, is {} after that deadline, and I have \
-             not received a complete response.",
-            date(due),
-            date(today),
-            day_count(left)
-        ),
-        0 => format!(
-            "You have to respond by today, {}, and I have not yet received a complete \
-             response.",
-            date(due)
-        ),
-        _ => format!(
-            "You have to respond by {}, {} from today. I have not yet received a \
-             complete response, and write to remind you.",
-            date(due),
-            day_count(left)
-        ),
-    });
-    l.push(String::new());
-    l.push(format!(
-        "Please respond in full without further delay, quoting my reference \
-         {reference}, and {}.",
-        reply_to(person)
-    ));
-    l.push(String::new());
-    l.push(complaint_paragraph(regime).to_string());
-    sign_off(l, person)
+    letters::follow_up(
+        right,
+        person,
+        brand,
+        original_sent_on,
+        due,
+        today,
+        reference,
+    )
 }
 
 /// The `credentialSubject` of a signed `DataRightsRequest` credential: a

@@ -13,6 +13,9 @@
 
 pub mod agreement;
 pub mod clauses;
+#[cfg(test)]
+mod snapshot_tests;
+mod text;
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::model::text::{one_line, text_lines};
+use crate::model::text::one_line;
 use crate::rights::contact::{Channel, ContactRules, days};
 
 /// Longest jurisdiction, in characters.
@@ -520,216 +523,12 @@ fn list<T>(items: &[T], name: impl Fn(&T) -> &'static str) -> String {
     }
 }
 
-fn times(n: u32) -> String {
-    match n {
-        1 => "once".to_string(),
-        2 => "twice".to_string(),
-        n => format!("{n} times"),
-    }
-}
-
 /// The terms as a plain-text document, for the brand's lawyer and for the
 /// person alike: a title, numbered sections (one per group of clauses), the
 /// person's own words last. The same input always gives the same text;
 /// purposes and channels are listed in display order.
 pub fn render_text(template: Template, title: &str, clauses: &Clauses) -> String {
-    let title = display_title(template, title);
-    let mut doc = Vec::<String>::new();
-    let mut sections = 0;
-    let mut section = |doc: &mut Vec<String>, heading: &str, body: Vec<String>| {
-        sections += 1;
-        doc.push(String::new());
-        doc.push(format!("{sections}. {heading}"));
-        doc.push(String::new());
-        doc.extend(body);
-    };
-
-    doc.push(title.clone());
-    doc.push("=".repeat(title.chars().count()));
-    doc.push(String::new());
-    doc.push(format!(
-        "These are my personal terms of service. They are based on the IEEE 7012 \
-         (MyTerms) agreement {} (\"{}\"), with the clauses below as I have set them.",
-        template.id(),
-        template.title()
-    ));
-    doc.push(String::new());
-    doc.push(
-        "In these terms \"I\" and \"me\" are the person offering them, \"you\" are the \
-         company that accepts them, and \"my data\" is any personal data about me that \
-         you collect or hold."
-            .to_string(),
-    );
-    doc.push(String::new());
-    doc.push(template.summary().to_string());
-
-    let mut purposes = vec!["You may use my data only for these purposes:".to_string()];
-    purposes.extend(
-        clauses
-            .sorted_purposes()
-            .into_iter()
-            .map(|p| format!("  - {} ({})", p.description(), p.as_str())),
-    );
-    purposes.push(
-        "Any other use needs my prior, explicit consent, given separately for that use."
-            .to_string(),
-    );
-    section(&mut doc, "Purposes", purposes);
-
-    section(
-        &mut doc,
-        "Keeping my data",
-        vec![format!(
-            "You keep my data for no longer than {} after the purpose you collected it \
-             for has ended. If a law requires you to keep it longer, you keep only what \
-             that law requires, for as long as it requires.",
-            days(clauses.retention_days)
-        )],
-    );
-
-    let processors = "Processors that act only on your instructions, for the purposes \
-                      above, are not third parties here.";
-    section(
-        &mut doc,
-        "Sharing with third parties",
-        vec![match clauses.third_party_sharing {
-            ThirdParty::Never => format!(
-                "You do not sell, share, rent or otherwise disclose my data to any third \
-                 party. {processors}"
-            ),
-            ThirdParty::OnlyWithConsent => format!(
-                "You disclose my data to a third party only with my prior, explicit \
-                 consent, given for that recipient and that purpose. {processors}"
-            ),
-        }],
-    );
-
-    section(
-        &mut doc,
-        "Tracking and profiling",
-        vec![
-            if clauses.no_tracking_first_party {
-                "  - First-party tracking: you do not track what I do on your sites, apps \
-                 or devices beyond what delivering the service needs."
-            } else {
-                "  - First-party tracking: you may track what I do on your own sites, apps \
-                 and devices, for the purposes above only."
-            }
-            .to_string(),
-            if clauses.no_tracking_third_party {
-                "  - Third-party tracking: you do not let anyone else track me through your \
-                 sites, apps or messages (no third-party cookies, pixels or tracking SDKs)."
-            } else {
-                "  - Third-party tracking: you may let others track me through your sites, \
-                 apps or messages, for the purposes above only."
-            }
-            .to_string(),
-            if clauses.no_profiling {
-                "  - Profiling: you do not build a profile of me, or use my data to evaluate \
-                 or predict my preferences, behaviour or situation."
-            } else {
-                "  - Profiling: you may profile me, for the purposes above only."
-            }
-            .to_string(),
-        ],
-    );
-
-    section(
-        &mut doc,
-        "Deleting my data",
-        vec![format!(
-            "When I ask you to delete my data, or withdraw my permission to hold data I \
-             shared with you, you erase it, and have your processors erase it, within {} \
-             of my request, and confirm to me when you have.",
-            days(clauses.deletion_on_request_days)
-        )],
-    );
-
-    section(
-        &mut doc,
-        "Portability",
-        vec![
-            if clauses.portability {
-                "When I ask, you give me the data I provided to you and the data my use of \
-                 your service produced, in a structured, commonly used, machine-readable \
-                 format, free of charge."
-            } else {
-                "These terms add no duty of portability beyond what the law gives me."
-            }
-            .to_string(),
-        ],
-    );
-
-    let rules = &clauses.contact;
-    let channels = clauses.sorted_channels();
-    let mut contact = Vec::new();
-    contact.push(if channels.is_empty() {
-        "  - Channels: you do not contact me on any channel.".to_string()
-    } else {
-        format!(
-            "  - Channels: you contact me only by {}.",
-            list(&channels, |c| c.label())
-        )
-    });
-    contact.push(if rules.max_contacts == 0 {
-        "  - How often: you do not contact me at all.".to_string()
-    } else {
-        format!(
-            "  - How often: you contact me at most {} {}. Every contact you start \
-             counts, whatever it is about.",
-            times(rules.max_contacts),
-            match rules.per_days {
-                1 => "on any one day".to_string(),
-                n => format!("in any {n} consecutive days"),
-            }
-        )
-    });
-    contact.push(
-        if rules.marketing_allowed {
-            "  - Marketing: you may send me marketing, within the limits above."
-        } else {
-            "  - Marketing: you send me no marketing."
-        }
-        .to_string(),
-    );
-    contact.push(
-        if rules.cross_offers_allowed {
-            "  - Other offers: you may offer me products or services I did not ask for, \
-             within the limits above."
-        } else {
-            "  - Other offers: you do not offer me products or services I did not ask for."
-        }
-        .to_string(),
-    );
-    section(&mut doc, "Contacting me", contact);
-
-    section(
-        &mut doc,
-        "Law",
-        vec![format!(
-            "These terms are read under: {}. They add to my rights under that law and \
-             take none of them away.",
-            one_line(&clauses.jurisdiction)
-        )],
-    );
-
-    if let Some(prose) = clauses.prose_text() {
-        section(
-            &mut doc,
-            "In my own words",
-            text_lines(prose).map(str::to_string).collect(),
-        );
-    }
-
-    doc.push(String::new());
-    doc.push(format!(
-        "Template: {} (IEEE 7012 machine-readable personal privacy terms; agreement ids \
-         as published by Customer Commons).",
-        template.id()
-    ));
-    let mut out = doc.join("\n");
-    out.push('\n');
-    out
+    text::render_text(template, title, clauses)
 }
 
 /// The `credentialSubject` of a signed `PersonalTerms` credential: a stable

@@ -281,10 +281,11 @@ pub(super) enum IndexKey {
 }
 
 impl IndexKey {
-    pub(super) fn record(r: &Record) -> Self {
+    pub(super) fn record(r: &CachedRecord) -> Self {
+        let CachedRecord { record: r, date } = r;
         IndexKey::Record {
             id: r.id.clone(),
-            date: r.date(),
+            date: *date,
             created_at: r.created_at,
             kind: r.kind,
             brand: r.brand.as_deref().map(Arc::from),
@@ -298,7 +299,7 @@ impl IndexKey {
         &self,
         filter: &RecordFilter,
         brand_id: Option<&str>,
-        records: Option<&HashMap<String, Record>>,
+        records: Option<&HashMap<String, CachedRecord>>,
     ) -> bool {
         let IndexKey::Record {
             id,
@@ -322,7 +323,7 @@ impl IndexKey {
         filter.tags.is_empty()
             || records
                 .and_then(|m| m.get(id))
-                .is_some_and(|r| filter.tags.iter().all(|t| r.tags.contains(t)))
+                .is_some_and(|c| filter.tags.iter().all(|t| c.record.tags.contains(t)))
     }
 
     /// Where its hit goes in search results.
@@ -388,25 +389,41 @@ pub(super) fn index_brand(index: &mut SearchIndex<IndexKey>, b: &Brand) {
 
 pub(super) fn index_record(
     index: &mut SearchIndex<IndexKey>,
-    r: &Record,
+    c: &CachedRecord,
     brand_name: Option<&str>,
 ) {
+    let r = &c.record;
     let parts = std::iter::once(r.kind.as_str())
         .chain(brand_name)
         .chain(r.fields.values().map(String::as_str))
         .chain(r.tags.iter().map(String::as_str));
-    index.add(IndexKey::record(r), parts);
+    index.add(IndexKey::record(c), parts);
 }
 
-pub(super) fn sort_records(list: &mut [Record]) {
-    list.sort_by(newest_first);
+/// A decrypted record as the vault keeps it, with its date
+/// ([`Record::date`]) parsed once, when it enters the cache: lists filter
+/// and sort on the parsed value, never on the text.
+pub(super) struct CachedRecord {
+    pub(super) record: Record,
+    pub(super) date: NaiveDate,
 }
 
-pub(super) fn newest_first(a: &Record, b: &Record) -> std::cmp::Ordering {
-    b.date()
-        .cmp(&a.date())
-        .then(b.created_at.cmp(&a.created_at))
-        .then(a.id.cmp(&b.id))
+impl CachedRecord {
+    pub(super) fn new(record: Record) -> Self {
+        let date = record.date();
+        CachedRecord { record, date }
+    }
+}
+
+pub(super) fn sort_records(list: &mut [&CachedRecord]) {
+    list.sort_by(|a, b| newest_first(a, b));
+}
+
+pub(super) fn newest_first(a: &CachedRecord, b: &CachedRecord) -> std::cmp::Ordering {
+    b.date
+        .cmp(&a.date)
+        .then(b.record.created_at.cmp(&a.record.created_at))
+        .then(a.record.id.cmp(&b.record.id))
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{self, Cipher, KdfParams, RecoveryCode, SecretKey};
 use crate::error::{Error, Result};
 use crate::model::{Brand, Record};
-use crate::vault::index::{IndexKey, SearchIndex};
+use crate::vault::index::{CachedRecord, IndexKey, SearchIndex};
 use crate::vault::store::{SealedRow, Table};
 use fs::{
     CREATING_PREFIX, check_vault_dir, link_new, make_private_file, prepare_vault_dir, sync_dir,
@@ -147,7 +147,7 @@ impl LockedVault {
 #[derive(Default)]
 struct RecordCache {
     /// Every record that opened ([`Vault::load_records`]).
-    by_id: Option<HashMap<String, Record>>,
+    by_id: Option<HashMap<String, CachedRecord>>,
     /// Ids of the rows that did not. Known once either pass has run.
     damaged: Option<Vec<String>>,
     index: Option<SearchIndex<IndexKey>>,
@@ -155,8 +155,8 @@ struct RecordCache {
 
 impl Drop for RecordCache {
     fn drop(&mut self) {
-        for r in self.by_id.iter_mut().flat_map(HashMap::values_mut) {
-            wipe_record(r);
+        for c in self.by_id.iter_mut().flat_map(HashMap::values_mut) {
+            wipe_record(&mut c.record);
         }
     }
 }
@@ -858,6 +858,39 @@ mod tests {
         assert_eq!(
             v.search("shop", &only_alpha).unwrap(),
             vec![Hit::Record(same2.id), Hit::Record(same1.id)]
+        );
+    }
+
+    #[test]
+    fn a_changed_date_moves_the_record_in_lists_and_filters() {
+        let (_tmp, _dir, mut v) = new_vault();
+        let a = record(&mut v, None, Some("2024-05-01"), "a");
+        let b = record(&mut v, None, Some("2024-06-01"), "b");
+        let ids = |v: &mut Vault, filter: &RecordFilter| -> Vec<String> {
+            v.list_records(filter)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        let all = RecordFilter::default();
+        let june = RecordFilter {
+            since: NaiveDate::from_ymd_opt(2024, 6, 1),
+            ..Default::default()
+        };
+        assert_eq!(ids(&mut v, &all), [b.id.clone(), a.id.clone()]);
+        assert_eq!(ids(&mut v, &june), std::slice::from_ref(&b.id));
+        // The cache holds each record's parsed date: a change must replace it.
+        let patch = crate::model::RecordPatch {
+            set: BTreeMap::from([("date".to_string(), "2024-07-01T09:00:00+02:00".to_string())]),
+            ..Default::default()
+        };
+        v.update_record(&a.id, &patch).unwrap();
+        assert_eq!(ids(&mut v, &all), [a.id.clone(), b.id.clone()]);
+        assert_eq!(ids(&mut v, &june), [a.id.clone(), b.id.clone()]);
+        assert_eq!(
+            v.search("note", &june).unwrap(),
+            [Hit::Record(a.id.clone()), Hit::Record(b.id.clone())]
         );
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::Brand;
 use crate::model::{NewRecord, Record, RecordFilter, RecordPatch, check_fields, check_tags};
 use crate::vault::audit::AuditAction;
-use crate::vault::index::{Hit, index_record, sort_records};
+use crate::vault::index::{CachedRecord, Hit, index_record, sort_records};
 use crate::vault::store::{self, Table};
 
 impl Vault {
@@ -21,7 +21,7 @@ impl Vault {
     }
 
     /// Every record that opens, decrypted into the cache.
-    pub(super) fn load_records(&mut self) -> Result<&HashMap<String, Record>> {
+    pub(super) fn load_records(&mut self) -> Result<&HashMap<String, CachedRecord>> {
         if self.records.by_id.is_none() {
             let rows = store::all_rows(&self.conn, Table::Records)?;
             let mut by_id = HashMap::with_capacity(rows.len());
@@ -29,7 +29,7 @@ impl Vault {
             for row in rows {
                 match self.open_record(&row) {
                     Ok(r) => {
-                        by_id.insert(r.id.clone(), r);
+                        by_id.insert(r.id.clone(), CachedRecord::new(r));
                     }
                     Err(Error::Tampered { .. }) => damaged.push(row.id),
                     Err(e) => return Err(e),
@@ -78,12 +78,12 @@ impl Vault {
         self.refresh_if_changed()?;
         // A full id already in the cache needs no query.
         let exact = id.trim().to_ascii_lowercase();
-        if let Some(r) = self.records.by_id.as_ref().and_then(|m| m.get(&exact)) {
-            return Ok(r.clone());
+        if let Some(c) = self.records.by_id.as_ref().and_then(|m| m.get(&exact)) {
+            return Ok(c.record.clone());
         }
         let id = self.resolve_record_id(id)?;
-        if let Some(r) = self.records.by_id.as_ref().and_then(|m| m.get(&id)) {
-            return Ok(r.clone());
+        if let Some(c) = self.records.by_id.as_ref().and_then(|m| m.get(&id)) {
+            return Ok(c.record.clone());
         }
         let row = store::row(&self.conn, Table::Records, &id)?
             .ok_or_else(|| Error::RecordNotFound(id.clone()))?;
@@ -128,14 +128,15 @@ impl Vault {
             .as_ref()
             .and_then(|b| self.brands.as_ref().and_then(|m| m.get(b)))
             .map(|b| b.name.clone());
+        let cached = CachedRecord::new(record.clone());
         let cache = &mut self.records;
         if let Some(index) = cache.index.as_mut() {
             let key = Hit::Record(record.id.clone());
             index.remove(&key);
-            index_record(index, record, brand_name.as_deref());
+            index_record(index, &cached, brand_name.as_deref());
         }
         if let Some(by_id) = cache.by_id.as_mut() {
-            by_id.insert(record.id.clone(), record.clone());
+            by_id.insert(record.id.clone(), cached);
         }
     }
 
@@ -227,14 +228,13 @@ impl Vault {
             Some(b) => Some(self.brand(b)?.id),
             None => None,
         };
-        let mut list: Vec<Record> = self
+        let mut list: Vec<&CachedRecord> = self
             .load_records()?
             .values()
-            .filter(|r| filter.matches(r, brand_id.as_deref()))
-            .cloned()
+            .filter(|c| filter.matches(&c.record, c.date, brand_id.as_deref()))
             .collect();
         sort_records(&mut list);
-        Ok(list)
+        Ok(list.into_iter().map(|c| c.record.clone()).collect())
     }
 
     /// Insert many brands and records in one transaction: all or nothing.

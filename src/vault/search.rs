@@ -28,13 +28,14 @@ impl Vault {
             index_brand(&mut index, b);
         }
         if let Some(by_id) = &self.records.by_id {
-            for r in by_id.values() {
-                let name = r
+            for c in by_id.values() {
+                let name = c
+                    .record
                     .brand
                     .as_ref()
                     .and_then(|b| brands.get(b))
                     .map(|b| b.name.as_str());
-                index_record(&mut index, r, name);
+                index_record(&mut index, c, name);
             }
         } else {
             // Brand id -> (name, the id shared by every key of that brand).
