@@ -296,10 +296,13 @@ impl FromStr for Right {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "unknown data right {s:?}; use one of: {}",
-                    Right::ALL.map(Right::as_str).join(", ")
-                ))
+                Error::invalid_field(
+                    "right",
+                    format!(
+                        "unknown data right {s:?}; use one of: {}",
+                        Right::ALL.map(Right::as_str).join(", ")
+                    ),
+                )
             })
     }
 }
@@ -391,10 +394,13 @@ impl FromStr for RequestStatus {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "unknown request status {s:?}; use one of: {}",
-                    RequestStatus::ALL.map(RequestStatus::as_str).join(", ")
-                ))
+                Error::invalid_field(
+                    "status",
+                    format!(
+                        "unknown request status {s:?}; use one of: {}",
+                        RequestStatus::ALL.map(RequestStatus::as_str).join(", ")
+                    ),
+                )
             })
     }
 }
