@@ -372,3 +372,35 @@ impl From<rusqlite::Error> for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_value_names_its_field_and_shows_only_its_reason() {
+        let e = Error::invalid_field("currency", "\"EURO\" is not a currency code");
+        assert_eq!(e.field(), Some("currency"));
+        assert_eq!(e.code(), "input.invalid");
+        assert_eq!(e.to_string(), "\"EURO\" is not a currency code");
+
+        let whole = Error::invalid("nothing to change");
+        assert_eq!(whole.field(), None);
+        assert_eq!(whole.code(), "input.invalid");
+        assert_eq!(whole.to_string(), "nothing to change");
+
+        assert_eq!(Error::BrandNotFound("x".into()).field(), None);
+    }
+
+    #[test]
+    fn for_field_names_the_field_of_an_invalid_value_only() {
+        let e = Error::invalid("\"x\" is not an amount").for_field("budget_max");
+        assert_eq!(e.field(), Some("budget_max"));
+        assert_eq!(e.to_string(), "\"x\" is not an amount");
+        let e = Error::invalid_field("a", "r").for_field("b");
+        assert_eq!(e.field(), Some("b"));
+        let other = Error::Locked.for_field("passphrase");
+        assert!(matches!(other, Error::Locked));
+        assert_eq!(other.field(), None);
+    }
+}

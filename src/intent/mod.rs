@@ -1435,3 +1435,72 @@ pub fn make_offer(
         proof::issue_credential(OFFER, key, uuid::Uuid::new_v4(), secs(now), until, subject)?;
     Ok((offer, reply_to))
 }
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::crypto::KdfParams;
+
+    fn input() -> IntentInput {
+        IntentInput {
+            category: "bicycle".into(),
+            description: "a city bike".into(),
+            quantity: None,
+            budget_max: Some("400".into()),
+            currency: Some("EUR".into()),
+            location: None,
+            needed_by: None,
+            expires_at: Utc::now() + chrono::Duration::days(7),
+            terms: None,
+            brands: vec![],
+        }
+    }
+
+    #[test]
+    fn an_invalid_intent_names_the_field_at_fault() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut vault, _) = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let now = Utc::now();
+        for (change, field) in [
+            (
+                (|i: &mut IntentInput| i.budget_max = Some("12,50".into())) as fn(&mut IntentInput),
+                "budget_max",
+            ),
+            (|i| i.currency = Some("EURO".into()), "currency"),
+            (|i| i.currency = None, "currency"),
+            (|i| i.category = " ".into(), "category"),
+            (|i| i.description = "x".repeat(2001), "description"),
+            (|i| i.quantity = Some(0), "quantity"),
+        ] {
+            let mut i = input();
+            change(&mut i);
+            let e = vault.intents().create(&i).unwrap_err();
+            assert_eq!(e.code(), "input.invalid", "{e}");
+            assert_eq!(e.field(), Some(field), "{e}");
+        }
+        for expires_at in [
+            now - chrono::Duration::hours(1),
+            now + chrono::Duration::days(400),
+        ] {
+            let e = vault
+                .intents()
+                .create(&IntentInput {
+                    expires_at,
+                    ..input()
+                })
+                .unwrap_err();
+            assert_eq!(e.field(), Some("expires"), "{e}");
+        }
+        // The intent as given is fine: the checks above failed on their field.
+        let made = vault.intents().create(&input()).unwrap();
+        let e = vault.intents().prepare_send(&made.id).unwrap_err();
+        assert_eq!(e.field(), Some("brand"), "{e}");
+    }
+}

@@ -1421,4 +1421,148 @@ mod tests {
         };
         assert_eq!(r.date(), NaiveDate::from_ymd_opt(2020, 5, 6).unwrap());
     }
+
+    /// The field a failed check names.
+    fn field_of<T: std::fmt::Debug>(r: Result<T>) -> Option<String> {
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), "input.invalid", "{e}");
+        e.field().map(str::to_string)
+    }
+
+    #[test]
+    fn brand_errors_name_the_brand_field() {
+        let mut brand = Brand {
+            id: "b".into(),
+            name: "Acme".into(),
+            domain: None,
+            contact: None,
+            notes: None,
+            age_recipient: None,
+            did: None,
+            inbox: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        for (input, field) in [
+            (BrandInput::named("  "), "name"),
+            (BrandInput::named("x".repeat(201)), "name"),
+            (BrandInput::named("Evil\u{202E}Corp"), "name"),
+            (
+                BrandInput {
+                    domain: Some("not a domain".into()),
+                    ..Default::default()
+                },
+                "domain",
+            ),
+            (
+                BrandInput {
+                    notes: Some("a\0b".into()),
+                    ..Default::default()
+                },
+                "notes",
+            ),
+            (
+                BrandInput {
+                    contact: Some("x".repeat(MAX_VALUE_LEN + 1)),
+                    ..Default::default()
+                },
+                "contact",
+            ),
+            (
+                BrandInput {
+                    age_recipient: Some("age1nope".into()),
+                    ..Default::default()
+                },
+                "age_recipient",
+            ),
+            (
+                BrandInput {
+                    did: Some("did:web:example.com".into()),
+                    ..Default::default()
+                },
+                "did",
+            ),
+            (
+                BrandInput {
+                    inbox: Some("ftp://example.com".into()),
+                    ..Default::default()
+                },
+                "inbox",
+            ),
+        ] {
+            assert_eq!(
+                field_of(input.apply_to(&mut brand)).as_deref(),
+                Some(field),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn record_errors_name_the_record_field_at_fault() {
+        for (kind, given, field) in [
+            (
+                RecordKind::Profile,
+                fields(&[("email", "not-an-email")]),
+                "fields.email",
+            ),
+            (
+                RecordKind::Profile,
+                fields(&[("phone", "call me maybe")]),
+                "fields.phone",
+            ),
+            (
+                RecordKind::Purchase,
+                fields(&[("date", "2026-01-01")]),
+                "fields.item",
+            ),
+            (RecordKind::Note, fields(&[("text", "  ")]), "fields.text"),
+            (RecordKind::Note, fields(&[("text", "a\0b")]), "fields.text"),
+            (RecordKind::Note, fields(&[]), "fields"),
+            (
+                RecordKind::Note,
+                fields(&[("text", "t"), ("no spaces", "x")]),
+                "fields",
+            ),
+        ] {
+            assert_eq!(
+                field_of(check_fields(kind, &given)).as_deref(),
+                Some(field),
+                "{kind:?} {given:?}"
+            );
+        }
+        let too_many: BTreeMap<String, String> = (0..=MAX_FIELDS)
+            .map(|i| (format!("f{i}"), "v".to_string()))
+            .collect();
+        assert_eq!(
+            field_of(check_fields(RecordKind::Note, &too_many)).as_deref(),
+            Some("fields")
+        );
+        assert_eq!(
+            field_of(check_tags(&["two words".to_string()])).as_deref(),
+            Some("tags")
+        );
+        assert_eq!(
+            field_of("diary".parse::<RecordKind>()).as_deref(),
+            Some("kind")
+        );
+
+        let mut record = Record {
+            id: "x".into(),
+            kind: RecordKind::Note,
+            brand: None,
+            fields: fields(&[("text", "t")]),
+            tags: vec![],
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let patch = RecordPatch {
+            remove: vec!["colour".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            field_of(patch.apply(&mut record, None)).as_deref(),
+            Some("fields.colour")
+        );
+    }
 }

@@ -868,4 +868,20 @@ mod tests {
             prop_assert_eq!(d.to_string().parse::<Direction>().unwrap(), d);
         }
     }
+
+    #[test]
+    fn a_bad_contact_word_names_its_option() {
+        assert_eq!(
+            "pigeon".parse::<Channel>().unwrap_err().field(),
+            Some("channel")
+        );
+        assert_eq!(
+            "spam".parse::<ContactPurpose>().unwrap_err().field(),
+            Some("purpose")
+        );
+        assert_eq!(
+            rules(1001, 30).validate().unwrap_err().field(),
+            Some("contact.maxContacts")
+        );
+    }
 }

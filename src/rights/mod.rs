@@ -1273,4 +1273,69 @@ mod tests {
             prop_assert!(f.ends_with('\n'));
         }
     }
+
+    #[test]
+    fn an_invalid_rights_request_names_the_field_at_fault() {
+        use crate::crypto::KdfParams;
+        use crate::model::BrandInput;
+        use crate::vault::Vault;
+        use secrecy::SecretString;
+
+        assert_eq!("fly".parse::<Right>().unwrap_err().field(), Some("right"));
+        assert_eq!(
+            "lost".parse::<RequestStatus>().unwrap_err().field(),
+            Some("status")
+        );
+
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut vault, _) = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        vault.add_brand(&BrandInput::named("Shop")).unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let field = |e: crate::Error| {
+            assert_eq!(e.code(), "input.invalid", "{e}");
+            e.field().map(str::to_string)
+        };
+        let e = vault
+            .rights()
+            .create(
+                "Shop",
+                Right::GdprAccess,
+                today + chrono::Days::new(5),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(field(e).as_deref(), Some("sent_on"));
+        let e = vault
+            .rights()
+            .create("Shop", Right::GdprAccess, today, Some(&"x".repeat(9000)))
+            .unwrap_err();
+        assert_eq!(field(e).as_deref(), Some("details"));
+
+        let made = vault
+            .rights()
+            .create("Shop", Right::GdprAccess, today, None)
+            .unwrap();
+        let id = made.request.id;
+        let e = vault
+            .rights()
+            .update(&id, Some(RequestStatus::Denied), None, None)
+            .unwrap_err();
+        assert_eq!(field(e).as_deref(), Some("reason"));
+        vault
+            .rights()
+            .update(&id, Some(RequestStatus::Fulfilled), None, None)
+            .unwrap();
+        let e = vault
+            .rights()
+            .update(&id, Some(RequestStatus::Open), None, None)
+            .unwrap_err();
+        assert_eq!(field(e).as_deref(), Some("status"));
+        let e = vault.rights().update(&id, None, None, None).unwrap_err();
+        assert_eq!(field(e), None, "nothing to change is about no one field");
+    }
 }

@@ -857,4 +857,104 @@ mod tests {
             ["live", "expired", "revoked", "overdue", "erased"]
         );
     }
+
+    #[test]
+    fn an_invalid_share_names_the_field_at_fault() {
+        use crate::crypto::KdfParams;
+        use crate::crypto::bundle::AgeIdentity;
+        use crate::model::{BrandInput, NewRecord};
+        use crate::vault::Vault;
+        use secrecy::SecretString;
+
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut vault, _) = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let shop = vault
+            .add_brand(&BrandInput {
+                age_recipient: Some(AgeIdentity::generate().recipient()),
+                ..BrandInput::named("Shop")
+            })
+            .unwrap();
+        vault.add_brand(&BrandInput::named("Keyless")).unwrap();
+        let record = vault
+            .add_record(&NewRecord {
+                kind: RecordKind::Profile,
+                brand: None,
+                fields: [("email".to_string(), "me@example.com".to_string())].into(),
+                tags: vec![],
+            })
+            .unwrap();
+        let good = ShareRequest {
+            brand: shop.id.clone(),
+            records: vec![record.id.clone()],
+            fields: vec!["email".into()],
+            purpose: "delivery".into(),
+            expires_at: Utc::now() + Duration::days(30),
+            terms: None,
+        };
+        let out = tmp.path().join("share.age");
+        for (req, field) in [
+            (
+                ShareRequest {
+                    brand: "Keyless".into(),
+                    ..good.clone()
+                },
+                "brand",
+            ),
+            (
+                ShareRequest {
+                    purpose: " ".into(),
+                    ..good.clone()
+                },
+                "purpose",
+            ),
+            (
+                ShareRequest {
+                    expires_at: Utc::now() - Duration::days(1),
+                    ..good.clone()
+                },
+                "expires",
+            ),
+            (
+                ShareRequest {
+                    records: vec![],
+                    ..good.clone()
+                },
+                "record",
+            ),
+            (
+                ShareRequest {
+                    fields: vec!["phone".into()],
+                    ..good.clone()
+                },
+                "fields",
+            ),
+        ] {
+            let e = vault.shares().create(&req, &out).unwrap_err();
+            assert_eq!(e.code(), "input.invalid", "{e}");
+            assert_eq!(e.field(), Some(field), "{e}");
+        }
+        assert_eq!(
+            vault
+                .shares()
+                .create(&good, tmp.path())
+                .unwrap_err()
+                .field(),
+            Some("out")
+        );
+        let share = vault.shares().create(&good, &out).unwrap();
+        let e = vault
+            .shares()
+            .revoke(
+                &share.id,
+                Some(&"x".repeat(501)),
+                &tmp.path().join("r.json"),
+            )
+            .unwrap_err();
+        assert_eq!(e.field(), Some("reason"), "{e}");
+    }
 }

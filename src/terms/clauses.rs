@@ -174,4 +174,23 @@ mod tests {
         assert!(c.set("contact.channels", "pigeon").is_err());
         assert!(Clauses::from_subject(&serde_json::json!({"clauses": {}})).is_err());
     }
+
+    #[test]
+    fn a_bad_clause_value_names_its_clause() {
+        let mut c = Template::SdBase.clauses();
+        for (key, value) in [
+            ("retentionDays", "many"),
+            ("noProfiling", "perhaps"),
+            ("thirdPartySharing", "sometimes"),
+            ("contact.maxContacts", "-1"),
+            ("contact.channels", "pigeon"),
+            ("purposes", "world-domination"),
+        ] {
+            let e = c.set(key, value).unwrap_err();
+            assert_eq!(e.code(), "input.invalid", "{e}");
+            assert_eq!(e.field(), Some(key), "{key}={value}: {e}");
+        }
+        // An unknown key is not a clause the form could show it beside.
+        assert_eq!(c.set("retention", "3").unwrap_err().field(), None);
+    }
 }

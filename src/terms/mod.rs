@@ -1385,4 +1385,48 @@ mod tests {
             prop_assert_eq!(t.id().to_lowercase().parse::<Template>().unwrap(), t);
         }
     }
+
+    #[test]
+    fn invalid_terms_name_the_clause_at_fault() {
+        let field = |c: &Clauses| c.validate().unwrap_err().field().map(str::to_string);
+        let mut c = base();
+        c.retention_days = 0;
+        assert_eq!(field(&c).as_deref(), Some("retentionDays"));
+        let mut c = base();
+        c.deletion_on_request_days = 100_000;
+        assert_eq!(field(&c).as_deref(), Some("deletionOnRequestDays"));
+        let mut c = base();
+        c.purposes.clear();
+        assert_eq!(field(&c).as_deref(), Some("purposes"));
+        let mut c = base();
+        c.contact.max_contacts = 5000;
+        assert_eq!(field(&c).as_deref(), Some("contact.maxContacts"));
+        let mut c = base();
+        c.contact.per_days = 0;
+        assert_eq!(field(&c).as_deref(), Some("contact.perDays"));
+        let mut c = base();
+        c.contact.channels = vec![Channel::Email, Channel::Email];
+        assert_eq!(field(&c).as_deref(), Some("contact.channels"));
+        let mut c = base();
+        c.jurisdiction = " ".into();
+        assert_eq!(field(&c).as_deref(), Some("jurisdiction"));
+        let mut c = base();
+        c.prose = Some("bell\u{7}".into());
+        assert_eq!(field(&c).as_deref(), Some("prose"));
+
+        let mut c = Template::SdBaseDp.clauses();
+        c.portability = false;
+        let e = c.validate_for(Template::SdBaseDp).unwrap_err();
+        assert_eq!(e.field(), Some("portability"));
+        let mut c = Template::PdcIntent.clauses();
+        c.purposes = vec![Purpose::ServiceDelivery];
+        let e = c.validate_for(Template::PdcIntent).unwrap_err();
+        assert_eq!(e.field(), Some("purposes"));
+
+        assert_eq!(check_title("  ").unwrap_err().field(), Some("title"));
+        assert_eq!(
+            "SD-NOPE".parse::<Template>().unwrap_err().field(),
+            Some("template")
+        );
+    }
 }
