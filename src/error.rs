@@ -102,8 +102,18 @@ pub enum Error {
     BrandExists(String),
 
     /// A value given by the user is not acceptable.
-    #[error("{0}")]
-    Invalid(String),
+    ///
+    /// `field` names the value the message is about, so that a form can show
+    /// the message beside it. See [`Error::field`] for how fields are named.
+    #[error("{reason}")]
+    Invalid {
+        /// The value at fault, named as the person gives it; `None` when the
+        /// check is about the input as a whole (or the state of things), not
+        /// one value.
+        field: Option<String>,
+        /// What is wrong, for a human: the whole message.
+        reason: String,
+    },
 
     /// A row of an import file is bad; nothing was imported.
     #[error("{file}:{line}: {reason}")]
@@ -237,7 +247,7 @@ impl Error {
             Error::BrandNotFound(_) => "brand.not_found",
             Error::BrandAmbiguous { .. } => "brand.ambiguous",
             Error::BrandExists(_) => "brand.exists",
-            Error::Invalid(_) => "input.invalid",
+            Error::Invalid { .. } => "input.invalid",
             Error::ImportRow { .. } => "import.bad_row",
             Error::ImportFormat { .. } => "import.bad_format",
             Error::Backup(_) => "backup.unreadable",
@@ -280,8 +290,55 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
-        Error::Invalid(msg.into())
+    /// The input value this error is about, if it is about one; `None` for
+    /// every other error, and for an [`Error::Invalid`] about the whole input.
+    ///
+    /// Fields are named as the person gives the value:
+    ///
+    /// - a `vrm` option's name without its dashes, `-` written `_`
+    ///   (`name`, `domain`, `age_recipient`, `budget_max`, `currency`,
+    ///   `expires`, `purpose`, `brand`, `fields`, `reason`, `passphrase`,
+    ///   `recipient`, `out`); these are also the keys of the app's input types
+    ///   ([`crate::BrandInput`], [`crate::intent::IntentInput`]…), except
+    ///   `expires`, which those call `expires_at`;
+    /// - one field of a record: `fields.<name>` (`fields.email`); the record's
+    ///   fields as a whole (none, too many, a bad field name): `fields`; its
+    ///   `tags`; its `kind`;
+    /// - a clause of terms: its key in the terms document, as `vrm terms new
+    ///   --set` takes it (`retentionDays`, `contact.maxContacts`,
+    ///   `jurisdiction`, `prose`), and the terms' `title` and `template`.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// An [`Error::Invalid`] about the input as a whole (or the state of
+    /// things, such as an intent withdrawn already), not one value.
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// This error as about `field`, if it is an [`Error::Invalid`]: for a
+    /// check that does not know which value it is given (an amount may be a
+    /// budget or a price). Every other error is returned as it is.
+    pub(crate) fn for_field(self, field: &str) -> Self {
+        match self {
+            Error::Invalid { reason, .. } => Error::invalid_field(field, reason),
+            other => other,
+        }
+    }
+
+    /// An [`Error::Invalid`] about one value, named as [`Error::field`] says.
+    pub(crate) fn invalid_field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: Some(field.into()),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -313,5 +370,37 @@ impl From<rusqlite::Error> for Error {
             // so they are safe to show.
             _ => Error::Database(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_value_names_its_field_and_shows_only_its_reason() {
+        let e = Error::invalid_field("currency", "\"EURO\" is not a currency code");
+        assert_eq!(e.field(), Some("currency"));
+        assert_eq!(e.code(), "input.invalid");
+        assert_eq!(e.to_string(), "\"EURO\" is not a currency code");
+
+        let whole = Error::invalid("nothing to change");
+        assert_eq!(whole.field(), None);
+        assert_eq!(whole.code(), "input.invalid");
+        assert_eq!(whole.to_string(), "nothing to change");
+
+        assert_eq!(Error::BrandNotFound("x".into()).field(), None);
+    }
+
+    #[test]
+    fn for_field_names_the_field_of_an_invalid_value_only() {
+        let e = Error::invalid("\"x\" is not an amount").for_field("budget_max");
+        assert_eq!(e.field(), Some("budget_max"));
+        assert_eq!(e.to_string(), "\"x\" is not an amount");
+        let e = Error::invalid_field("a", "r").for_field("b");
+        assert_eq!(e.field(), Some("b"));
+        let other = Error::Locked.for_field("passphrase");
+        assert!(matches!(other, Error::Locked));
+        assert_eq!(other.field(), None);
     }
 }

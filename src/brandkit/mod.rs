@@ -77,22 +77,30 @@ impl BrandKey {
                 let bytes = Zeroizing::new(
                     data_encoding::HEXLOWER_PERMISSIVE
                         .decode(hex.trim().as_bytes())
-                        .map_err(|_| Error::invalid("the key file's signing seed is malformed"))?,
+                        .map_err(|_| {
+                            Error::invalid_field(
+                                "identity",
+                                "the key file's signing seed is malformed",
+                            )
+                        })?,
                 );
-                let arr: [u8; 32] = bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| Error::invalid("the key file's signing seed is malformed"))?;
+                let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                    Error::invalid_field("identity", "the key file's signing seed is malformed")
+                })?;
                 seed = Some(Zeroizing::new(arr));
             } else if line.starts_with("AGE-SECRET-KEY-") {
                 age_lines.push(line);
             }
         }
         let seed = seed.ok_or_else(|| {
-            Error::invalid("this is not a brand-kit key file (no signing seed); make one with `vrm brand-kit keygen`")
+            Error::invalid_field(
+                "identity",
+                "this is not a brand-kit key file (no signing seed); make one with `vrm brand-kit keygen`",
+            )
         })?;
         let [age_line] = age_lines.as_slice() else {
-            return Err(Error::invalid(
+            return Err(Error::invalid_field(
+                "identity",
                 "a brand-kit key file holds exactly one AGE-SECRET-KEY line",
             ));
         };
@@ -167,7 +175,8 @@ pub fn agree(
     match decision {
         Decision::Counter => {
             if changes.is_empty() {
-                return Err(Error::invalid(
+                return Err(Error::invalid_field(
+                    "change",
                     "a counter-offer needs at least one --change clause=value",
                 ));
             }
@@ -179,7 +188,8 @@ pub fn agree(
             theirs.validate()?;
             let list = diff(&ours, &theirs);
             if list.is_empty() {
-                return Err(Error::invalid(
+                return Err(Error::invalid_field(
+                    "change",
                     "the changes leave the terms as they are; accept them instead",
                 ));
             }
@@ -187,7 +197,10 @@ pub fn agree(
                 serde_json::to_value(list).map_err(|e| Error::invalid(e.to_string()))?;
         }
         _ if !changes.is_empty() => {
-            return Err(Error::invalid("only a counter-offer lists changes"));
+            return Err(Error::invalid_field(
+                "change",
+                "only a counter-offer lists changes",
+            ));
         }
         _ => {}
     }
@@ -281,7 +294,7 @@ impl Intake {
             std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
         }
         let server = tiny_http::Server::http(addr)
-            .map_err(|e| Error::invalid(format!("cannot listen on {addr}: {e}")))?;
+            .map_err(|e| Error::invalid_field("addr", format!("cannot listen on {addr}: {e}")))?;
         Ok(Intake {
             server,
             dir: dir.to_path_buf(),

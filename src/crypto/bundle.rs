@@ -64,9 +64,10 @@ impl AgeIdentity {
         let mut keys = Self::parse_file(text)?;
         match keys.len() {
             1 => Ok(keys.remove(0)),
-            n => Err(Error::invalid(format!(
-                "the identity text holds {n} age secret keys; expected one"
-            ))),
+            n => Err(Error::invalid_field(
+                "identity",
+                format!("the identity text holds {n} age secret keys; expected one"),
+            )),
         }
     }
 
@@ -80,12 +81,14 @@ impl AgeIdentity {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let key = parse_secret_key(line)
-                .map_err(|why| Error::invalid(format!("identity line {}: {why}", i + 1)))?;
+            let key = parse_secret_key(line).map_err(|why| {
+                Error::invalid_field("identity", format!("identity line {}: {why}", i + 1))
+            })?;
             keys.push(AgeIdentity(key));
         }
         if keys.is_empty() {
-            return Err(Error::invalid(
+            return Err(Error::invalid_field(
+                "identity",
                 "no age secret key (AGE-SECRET-KEY-1…) in the identity text",
             ));
         }
@@ -152,30 +155,34 @@ pub fn parse_recipient(text: &str) -> Result<age::x25519::Recipient> {
             Err(_) => "not an age X25519 recipient (age1… followed by 58 letters and digits)",
         }
     };
-    Err(Error::invalid(why))
+    Err(Error::invalid_field("recipient", why))
 }
 
 fn encryptor<S: AsRef<str>>(recipients: &[S]) -> Result<age::Encryptor> {
     if recipients.is_empty() {
-        return Err(Error::invalid("give at least one age recipient"));
+        return Err(Error::invalid_field(
+            "recipient",
+            "give at least one age recipient",
+        ));
     }
     let mut parsed: Vec<age::x25519::Recipient> = Vec::with_capacity(recipients.len());
     let mut seen = std::collections::HashSet::new();
     for (i, r) in recipients.iter().enumerate() {
         let r = parse_recipient(r.as_ref())
-            .map_err(|e| Error::invalid(format!("recipient {}: {e}", i + 1)))?;
+            .map_err(|e| Error::invalid_field("recipient", format!("recipient {}: {e}", i + 1)))?;
         // Compare the canonical form, so case or spacing does not duplicate.
         if seen.insert(r.to_string()) {
             parsed.push(r);
         }
     }
     if parsed.len() > MAX_RECIPIENTS {
-        return Err(Error::invalid(format!(
-            "at most {MAX_RECIPIENTS} different recipients per bundle"
-        )));
+        return Err(Error::invalid_field(
+            "recipient",
+            format!("at most {MAX_RECIPIENTS} different recipients per bundle"),
+        ));
     }
     age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
-        .map_err(|e| Error::invalid(e.to_string()))
+        .map_err(|e| Error::invalid_field("recipient", e.to_string()))
 }
 
 // Writing into a Vec cannot fail; this keeps the signature honest anyway.
@@ -270,7 +277,10 @@ pub fn decrypt(input: &[u8], key: &OpenKey<'_>, limits: &OpenLimits) -> Result<Z
     if let OpenKey::Identities(ids) = key
         && ids.is_empty()
     {
-        return Err(Error::invalid("give at least one age identity"));
+        return Err(Error::invalid_field(
+            "identity",
+            "give at least one age identity",
+        ));
     }
     if input.trim_ascii().is_empty() {
         return Err(Error::Bundle("the file is empty".into()));

@@ -260,7 +260,9 @@ pub fn derive_kek(passphrase: &SecretString, params: &KdfParams) -> Result<Secre
             &salt,
             out.as_mut_slice(),
         )
-        .map_err(|_| Error::invalid("the passphrase cannot be used with Argon2"))?;
+        .map_err(|_| {
+            Error::invalid_field("passphrase", "the passphrase cannot be used with Argon2")
+        })?;
     Ok(SecretKey(out))
 }
 
@@ -299,7 +301,8 @@ impl RecoveryCode {
             .map(|b| b.len() == RECOVERY_BYTES)
             .unwrap_or(false);
         if !ok {
-            return Err(Error::invalid(
+            return Err(Error::invalid_field(
+                "recovery_code",
                 "that is not a recovery code (expected 32 letters and digits in groups of four)",
             ));
         }
@@ -324,7 +327,7 @@ impl RecoveryCode {
         let bytes = Zeroizing::new(
             data_encoding::BASE32_NOPAD
                 .decode(normal.as_bytes())
-                .map_err(|_| Error::invalid("bad recovery code"))?,
+                .map_err(|_| Error::invalid_field("recovery_code", "bad recovery code"))?,
         );
         Ok(hkdf_sha256(
             &bytes,

@@ -260,7 +260,8 @@ impl std::fmt::Debug for IntentKeys {
 }
 
 /// Check a decimal amount (`12`, `12.5`, `12.50`); returns it normalised
-/// and in ten-thousandths for comparing.
+/// and in ten-thousandths for comparing. The error names no field: the
+/// caller knows whether the amount is a budget or a price.
 pub fn parse_amount(s: &str) -> Result<(String, i128)> {
     let s = s.trim();
     let bad = || Error::invalid(format!("{s:?} is not an amount (like 12.50)"));
@@ -283,7 +284,8 @@ pub fn parse_amount(s: &str) -> Result<(String, i128)> {
     Ok((s.to_string(), w * 10_000 + fv))
 }
 
-/// Check an ISO 4217-shaped currency code.
+/// Check an ISO 4217-shaped currency code. The error names no field: the
+/// caller knows where the code was given.
 pub fn parse_currency(s: &str) -> Result<String> {
     let c = s.trim().to_ascii_uppercase();
     if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -295,19 +297,24 @@ pub fn parse_currency(s: &str) -> Result<String> {
     }
 }
 
+/// `what` is the field's name, in the message and for [`Error::field`].
 fn check_text(what: &str, s: &str, max: usize, required: bool) -> Result<Option<String>> {
     let t = s.trim();
     if t.is_empty() {
         return if required {
-            Err(Error::invalid(format!("the intent needs a {what}")))
+            Err(Error::invalid_field(
+                what,
+                format!("the intent needs a {what}"),
+            ))
         } else {
             Ok(None)
         };
     }
     if t.chars().count() > max {
-        return Err(Error::invalid(format!(
-            "the {what} may be at most {max} characters"
-        )));
+        return Err(Error::invalid_field(
+            what,
+            format!("the {what} may be at most {max} characters"),
+        ));
     }
     Ok(Some(t.to_string()))
 }
@@ -434,7 +441,10 @@ fn check_inbox(url: &str) -> Result<()> {
     if url.starts_with("https://") || url.starts_with("http://") {
         Ok(())
     } else {
-        Err(Error::invalid(format!("{url:?} is not an http(s) URL")))
+        Err(Error::invalid_field(
+            "inbox",
+            format!("{url:?} is not an http(s) URL"),
+        ))
     }
 }
 
@@ -469,7 +479,10 @@ impl Outbox {
         if let Some(d) = out_dir
             && !d.is_dir()
         {
-            return Err(Error::invalid(format!("{} is not a folder", d.display())));
+            return Err(Error::invalid_field(
+                "out",
+                format!("{} is not a folder", d.display()),
+            ));
         }
         let (label, short) = (
             if self.withdrawal_at.is_some() {
@@ -596,7 +609,8 @@ impl Intents<'_> {
         // A category is a name, shown in lists and sent to brands: no
         // controls, no bidi or invisible characters (the description may).
         if input.category.chars().any(crate::model::text::is_hidden) {
-            return Err(Error::invalid(
+            return Err(Error::invalid_field(
+                "category",
                 "the category cannot contain control characters or invisible formatting",
             ));
         }
@@ -607,25 +621,39 @@ impl Intents<'_> {
             None => None,
         };
         if input.quantity == Some(0) {
-            return Err(Error::invalid("the quantity must be at least 1"));
+            return Err(Error::invalid_field(
+                "quantity",
+                "the quantity must be at least 1",
+            ));
         }
         match (&input.budget_max, &input.currency) {
             (Some(b), Some(c)) => {
-                input.budget_max = Some(parse_amount(b)?.0);
-                input.currency = Some(parse_currency(c)?);
+                input.budget_max = Some(parse_amount(b).map_err(|e| e.for_field("budget_max"))?.0);
+                input.currency = Some(parse_currency(c).map_err(|e| e.for_field("currency"))?);
             }
             (None, None) => {}
-            (None, Some(c)) => input.currency = Some(parse_currency(c)?),
+            (None, Some(c)) => {
+                input.currency = Some(parse_currency(c).map_err(|e| e.for_field("currency"))?)
+            }
             (Some(_), None) => {
-                return Err(Error::invalid("a budget needs a currency (--currency EUR)"));
+                return Err(Error::invalid_field(
+                    "currency",
+                    "a budget needs a currency (--currency EUR)",
+                ));
             }
         }
         input.expires_at = secs(input.expires_at);
         if input.expires_at <= now {
-            return Err(Error::invalid("the intent must expire in the future"));
+            return Err(Error::invalid_field(
+                "expires",
+                "the intent must expire in the future",
+            ));
         }
         if input.expires_at > now + chrono::Duration::days(MAX_INTENT_DAYS) {
-            return Err(Error::invalid("an intent may run at most a year"));
+            return Err(Error::invalid_field(
+                "expires",
+                "an intent may run at most a year",
+            ));
         }
         // No brand yet is a draft: they may be named when it is sent
         // (see `add_intent_brands`).
@@ -646,11 +674,14 @@ impl Intents<'_> {
         if let Some(t) = &terms
             && t.template != Template::PdcIntent
         {
-            return Err(Error::invalid(format!(
-                "terms version {} is {}, not PDC-INTENT",
-                t.number,
-                t.template.id()
-            )));
+            return Err(Error::invalid_field(
+                "terms",
+                format!(
+                    "terms version {} is {}, not PDC-INTENT",
+                    t.number,
+                    t.template.id()
+                ),
+            ));
         }
 
         let id = crate::vault::new_id();
@@ -829,7 +860,8 @@ impl Intents<'_> {
             ));
         }
         if intent.brands.is_empty() {
-            return Err(Error::invalid(
+            return Err(Error::invalid_field(
+                "brand",
                 "this intent is addressed to no brand (yet); choose at least one to send it to",
             ));
         }
@@ -1382,8 +1414,8 @@ pub fn make_offer(
             crate::model::text::a(&vc.kind)
         )));
     }
-    let price = parse_amount(price)?.0;
-    let currency = parse_currency(currency)?;
+    let price = parse_amount(price).map_err(|e| e.for_field("price"))?.0;
+    let currency = parse_currency(currency).map_err(|e| e.for_field("currency"))?;
     let until = valid_until.or(vc.valid_until).map(secs);
     let reply_to = vc
         .subject
@@ -1402,4 +1434,73 @@ pub fn make_offer(
     let offer =
         proof::issue_credential(OFFER, key, uuid::Uuid::new_v4(), secs(now), until, subject)?;
     Ok((offer, reply_to))
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::crypto::KdfParams;
+
+    fn input() -> IntentInput {
+        IntentInput {
+            category: "bicycle".into(),
+            description: "a city bike".into(),
+            quantity: None,
+            budget_max: Some("400".into()),
+            currency: Some("EUR".into()),
+            location: None,
+            needed_by: None,
+            expires_at: Utc::now() + chrono::Duration::days(7),
+            terms: None,
+            brands: vec![],
+        }
+    }
+
+    #[test]
+    fn an_invalid_intent_names_the_field_at_fault() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut vault, _) = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let now = Utc::now();
+        for (change, field) in [
+            (
+                (|i: &mut IntentInput| i.budget_max = Some("12,50".into())) as fn(&mut IntentInput),
+                "budget_max",
+            ),
+            (|i| i.currency = Some("EURO".into()), "currency"),
+            (|i| i.currency = None, "currency"),
+            (|i| i.category = " ".into(), "category"),
+            (|i| i.description = "x".repeat(2001), "description"),
+            (|i| i.quantity = Some(0), "quantity"),
+        ] {
+            let mut i = input();
+            change(&mut i);
+            let e = vault.intents().create(&i).unwrap_err();
+            assert_eq!(e.code(), "input.invalid", "{e}");
+            assert_eq!(e.field(), Some(field), "{e}");
+        }
+        for expires_at in [
+            now - chrono::Duration::hours(1),
+            now + chrono::Duration::days(400),
+        ] {
+            let e = vault
+                .intents()
+                .create(&IntentInput {
+                    expires_at,
+                    ..input()
+                })
+                .unwrap_err();
+            assert_eq!(e.field(), Some("expires"), "{e}");
+        }
+        // The intent as given is fine: the checks above failed on their field.
+        let made = vault.intents().create(&input()).unwrap();
+        let e = vault.intents().prepare_send(&made.id).unwrap_err();
+        assert_eq!(e.field(), Some("brand"), "{e}");
+    }
 }

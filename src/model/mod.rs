@@ -93,9 +93,11 @@ impl BrandInput {
         }
         set_optional(&mut brand.domain, &self.domain, check_domain)?;
         set_optional(&mut brand.contact, &self.contact, |v| {
-            check_text("contact", v)
+            check_text("contact", "contact", v)
         })?;
-        set_optional(&mut brand.notes, &self.notes, |v| check_text("notes", v))?;
+        set_optional(&mut brand.notes, &self.notes, |v| {
+            check_text("notes", "notes", v)
+        })?;
         set_optional(
             &mut brand.age_recipient,
             &self.age_recipient,
@@ -120,14 +122,19 @@ fn set_optional(
     Ok(())
 }
 
-fn check_text(what: &str, v: &str) -> Result<String> {
+/// `field` names the value for [`Error::field`], `what` for the message.
+fn check_text(field: &str, what: &str, v: &str) -> Result<String> {
     if v.len() > MAX_VALUE_LEN {
-        return Err(Error::invalid(format!(
-            "{what} is too long (at most {MAX_VALUE_LEN} bytes)"
-        )));
+        return Err(Error::invalid_field(
+            field,
+            format!("{what} is too long (at most {MAX_VALUE_LEN} bytes)"),
+        ));
     }
     if v.contains('\0') {
-        return Err(Error::invalid(format!("{what} contains a NUL character")));
+        return Err(Error::invalid_field(
+            field,
+            format!("{what} contains a NUL character"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -135,13 +142,17 @@ fn check_text(what: &str, v: &str) -> Result<String> {
 fn check_brand_name(v: &str) -> Result<String> {
     let v = v.trim();
     if v.is_empty() {
-        return Err(Error::invalid("a brand needs a name"));
+        return Err(Error::invalid_field("name", "a brand needs a name"));
     }
     if v.chars().count() > 200 {
-        return Err(Error::invalid("a brand name has at most 200 characters"));
+        return Err(Error::invalid_field(
+            "name",
+            "a brand name has at most 200 characters",
+        ));
     }
     if v.chars().any(crate::model::text::is_hidden) {
-        return Err(Error::invalid(
+        return Err(Error::invalid_field(
+            "name",
             "a brand name cannot contain control characters or invisible formatting \
              (bidi controls such as U+202E, zero-width spaces)",
         ));
@@ -164,16 +175,22 @@ fn check_domain(v: &str) -> Result<String> {
     if ok {
         Ok(v)
     } else {
-        Err(Error::invalid(format!(
-            "{v:?} is not a domain name (like example.com)"
-        )))
+        Err(Error::invalid_field(
+            "domain",
+            format!("{v:?} is not a domain name (like example.com)"),
+        ))
     }
 }
 
 fn check_age_recipient(v: &str) -> Result<String> {
     age::x25519::Recipient::from_str(v)
         .map(|_| v.to_string())
-        .map_err(|_| Error::invalid("the age recipient must be an X25519 recipient (age1…)"))
+        .map_err(|_| {
+            Error::invalid_field(
+                "age_recipient",
+                "the age recipient must be an X25519 recipient (age1…)",
+            )
+        })
 }
 
 fn check_did(v: &str) -> Result<String> {
@@ -185,7 +202,8 @@ fn check_did(v: &str) -> Result<String> {
     if ok {
         Ok(v.to_string())
     } else {
-        Err(Error::invalid(
+        Err(Error::invalid_field(
+            "did",
             "the DID must be a did:key (did:key:z… in base58btc)",
         ))
     }
@@ -199,7 +217,8 @@ fn check_inbox(v: &str) -> Result<String> {
     if ok {
         Ok(v.to_string())
     } else {
-        Err(Error::invalid(
+        Err(Error::invalid_field(
+            "inbox",
             "the inbox must be an http:// or https:// URL",
         ))
     }
@@ -373,10 +392,13 @@ impl FromStr for RecordKind {
             .into_iter()
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "unknown record kind {s:?}; use one of: {}",
-                    RecordKind::ALL.map(RecordKind::as_str).join(", ")
-                ))
+                Error::invalid_field(
+                    "kind",
+                    format!(
+                        "unknown record kind {s:?}; use one of: {}",
+                        RecordKind::ALL.map(RecordKind::as_str).join(", ")
+                    ),
+                )
             })
     }
 }
@@ -729,7 +751,10 @@ impl RecordPatch {
         for name in &self.remove {
             let name = name.trim().to_ascii_lowercase();
             if record.fields.remove(&name).is_none() {
-                return Err(Error::invalid(format!("the record has no field {name}")));
+                return Err(Error::invalid_field(
+                    format!("fields.{name}"),
+                    format!("the record has no field {name}"),
+                ));
             }
         }
         for (k, v) in &self.set {
@@ -759,24 +784,31 @@ pub fn check_fields(
     fields: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>> {
     if fields.is_empty() {
-        return Err(Error::invalid(format!(
-            "{} record needs at least one field",
-            crate::model::text::a(kind.as_str())
-        )));
+        return Err(Error::invalid_field(
+            "fields",
+            format!(
+                "{} record needs at least one field",
+                crate::model::text::a(kind.as_str())
+            ),
+        ));
     }
     if fields.len() > MAX_FIELDS {
-        return Err(Error::invalid(format!(
-            "a record has at most {MAX_FIELDS} fields"
-        )));
+        return Err(Error::invalid_field(
+            "fields",
+            format!("a record has at most {MAX_FIELDS} fields"),
+        ));
     }
     let mut out = BTreeMap::new();
     for (name, value) in fields {
         let name = check_field_name(name)?;
         let value = value.trim();
         if value.is_empty() {
-            return Err(Error::invalid(format!("field {name} is empty")));
+            return Err(Error::invalid_field(
+                format!("fields.{name}"),
+                format!("field {name} is empty"),
+            ));
         }
-        check_text(&format!("field {name}"), value)?;
+        check_text(&format!("fields.{name}"), &format!("field {name}"), value)?;
         let value = match kind.fields().iter().find(|s| s.name == name) {
             Some(spec) => check_field_value(&name, spec.ty, value)?,
             None => value.to_string(),
@@ -785,11 +817,14 @@ pub fn check_fields(
     }
     for spec in kind.fields().iter().filter(|s| s.required) {
         if !out.contains_key(spec.name) {
-            return Err(Error::invalid(format!(
-                "{} record needs the field {}",
-                crate::model::text::a(kind.as_str()),
-                spec.name
-            )));
+            return Err(Error::invalid_field(
+                format!("fields.{}", spec.name),
+                format!(
+                    "{} record needs the field {}",
+                    crate::model::text::a(kind.as_str()),
+                    spec.name
+                ),
+            ));
         }
     }
     Ok(out)
@@ -805,14 +840,20 @@ fn check_field_name(name: &str) -> Result<String> {
     if ok {
         Ok(name)
     } else {
-        Err(Error::invalid(format!(
-            "{name:?} is not a field name (letters, digits, _ and -, at most 64)"
-        )))
+        Err(Error::invalid_field(
+            "fields",
+            format!("{name:?} is not a field name (letters, digits, _ and -, at most 64)"),
+        ))
     }
 }
 
 fn check_field_value(name: &str, ty: FieldType, v: &str) -> Result<String> {
-    let bad = |expect: &str| Err(Error::invalid(format!("field {name}: expected {expect}")));
+    let bad = |expect: &str| {
+        Err(Error::invalid_field(
+            format!("fields.{name}"),
+            format!("field {name}: expected {expect}"),
+        ))
+    };
     match ty {
         FieldType::Text => Ok(v.to_string()),
         FieldType::Date => match parse_date(v) {
@@ -934,19 +975,23 @@ pub fn check_tags(tags: &[String]) -> Result<Vec<String>> {
                 c.is_whitespace() || crate::model::text::is_hidden(c) || c == ',' || c == ';'
             })
         {
-            return Err(Error::invalid(format!(
-                "{tag:?} is not a tag (no spaces, commas, semicolons, control characters or \
-                 invisible formatting; at most 64 characters)"
-            )));
+            return Err(Error::invalid_field(
+                "tags",
+                format!(
+                    "{tag:?} is not a tag (no spaces, commas, semicolons, control characters or \
+                     invisible formatting; at most 64 characters)"
+                ),
+            ));
         }
         if !out.iter().any(|t| t == tag) {
             out.push(tag.to_string());
         }
     }
     if out.len() > MAX_TAGS {
-        return Err(Error::invalid(format!(
-            "a record has at most {MAX_TAGS} tags"
-        )));
+        return Err(Error::invalid_field(
+            "tags",
+            format!("a record has at most {MAX_TAGS} tags"),
+        ));
     }
     Ok(out)
 }
@@ -1364,5 +1409,149 @@ mod tests {
             updated_at: Utc::now(),
         };
         assert_eq!(r.date(), NaiveDate::from_ymd_opt(2020, 5, 6).unwrap());
+    }
+
+    /// The field a failed check names.
+    fn field_of<T: std::fmt::Debug>(r: Result<T>) -> Option<String> {
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), "input.invalid", "{e}");
+        e.field().map(str::to_string)
+    }
+
+    #[test]
+    fn brand_errors_name_the_brand_field() {
+        let mut brand = Brand {
+            id: "b".into(),
+            name: "Acme".into(),
+            domain: None,
+            contact: None,
+            notes: None,
+            age_recipient: None,
+            did: None,
+            inbox: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        for (input, field) in [
+            (BrandInput::named("  "), "name"),
+            (BrandInput::named("x".repeat(201)), "name"),
+            (BrandInput::named("Evil\u{202E}Corp"), "name"),
+            (
+                BrandInput {
+                    domain: Some("not a domain".into()),
+                    ..Default::default()
+                },
+                "domain",
+            ),
+            (
+                BrandInput {
+                    notes: Some("a\0b".into()),
+                    ..Default::default()
+                },
+                "notes",
+            ),
+            (
+                BrandInput {
+                    contact: Some("x".repeat(MAX_VALUE_LEN + 1)),
+                    ..Default::default()
+                },
+                "contact",
+            ),
+            (
+                BrandInput {
+                    age_recipient: Some("age1nope".into()),
+                    ..Default::default()
+                },
+                "age_recipient",
+            ),
+            (
+                BrandInput {
+                    did: Some("did:web:example.com".into()),
+                    ..Default::default()
+                },
+                "did",
+            ),
+            (
+                BrandInput {
+                    inbox: Some("ftp://example.com".into()),
+                    ..Default::default()
+                },
+                "inbox",
+            ),
+        ] {
+            assert_eq!(
+                field_of(input.apply_to(&mut brand)).as_deref(),
+                Some(field),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn record_errors_name_the_record_field_at_fault() {
+        for (kind, given, field) in [
+            (
+                RecordKind::Profile,
+                fields(&[("email", "not-an-email")]),
+                "fields.email",
+            ),
+            (
+                RecordKind::Profile,
+                fields(&[("phone", "call me maybe")]),
+                "fields.phone",
+            ),
+            (
+                RecordKind::Purchase,
+                fields(&[("date", "2026-01-01")]),
+                "fields.item",
+            ),
+            (RecordKind::Note, fields(&[("text", "  ")]), "fields.text"),
+            (RecordKind::Note, fields(&[("text", "a\0b")]), "fields.text"),
+            (RecordKind::Note, fields(&[]), "fields"),
+            (
+                RecordKind::Note,
+                fields(&[("text", "t"), ("no spaces", "x")]),
+                "fields",
+            ),
+        ] {
+            assert_eq!(
+                field_of(check_fields(kind, &given)).as_deref(),
+                Some(field),
+                "{kind:?} {given:?}"
+            );
+        }
+        let too_many: BTreeMap<String, String> = (0..=MAX_FIELDS)
+            .map(|i| (format!("f{i}"), "v".to_string()))
+            .collect();
+        assert_eq!(
+            field_of(check_fields(RecordKind::Note, &too_many)).as_deref(),
+            Some("fields")
+        );
+        assert_eq!(
+            field_of(check_tags(&["two words".to_string()])).as_deref(),
+            Some("tags")
+        );
+        assert_eq!(
+            field_of("diary".parse::<RecordKind>()).as_deref(),
+            Some("kind")
+        );
+
+        let mut record = Record {
+            id: "x".into(),
+            kind: RecordKind::Note,
+            brand: None,
+            fields: fields(&[("text", "t")]),
+            tags: vec![],
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let patch = RecordPatch {
+            remove: vec!["colour".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            field_of(patch.apply(&mut record, None)).as_deref(),
+            Some("fields.colour")
+        );
     }
 }

@@ -49,14 +49,15 @@ pub const MAX_CONTACTS: u32 = 1000;
 pub const MAX_PER_DAYS: u32 = 365;
 
 /// Parse one of a fixed set of words, ignoring case and surrounding space.
+/// `what` names the field, in the message and for [`Error::field`].
 fn parse_word<T: Copy>(s: &str, all: &[T], word: fn(T) -> &'static str, what: &str) -> Result<T> {
     let s = s.trim().to_ascii_lowercase();
     all.iter().copied().find(|v| word(*v) == s).ok_or_else(|| {
         let words: Vec<&str> = all.iter().map(|v| word(*v)).collect();
-        Error::invalid(format!(
-            "unknown {what} {s:?}; use one of: {}",
-            words.join(", ")
-        ))
+        Error::invalid_field(
+            what,
+            format!("unknown {what} {s:?}; use one of: {}", words.join(", ")),
+        )
     })
 }
 
@@ -243,20 +244,23 @@ impl ContactRules {
     /// channel twice.
     pub fn validate(&self) -> Result<()> {
         if self.max_contacts > MAX_CONTACTS {
-            return Err(Error::invalid(format!(
-                "contact rules: at most {MAX_CONTACTS} contacts per window"
-            )));
+            return Err(Error::invalid_field(
+                "contact.maxContacts",
+                format!("contact rules: at most {MAX_CONTACTS} contacts per window"),
+            ));
         }
         if !(1..=MAX_PER_DAYS).contains(&self.per_days) {
-            return Err(Error::invalid(format!(
-                "contact rules: the window is 1 to {MAX_PER_DAYS} days"
-            )));
+            return Err(Error::invalid_field(
+                "contact.perDays",
+                format!("contact rules: the window is 1 to {MAX_PER_DAYS} days"),
+            ));
         }
         for (i, c) in self.channels.iter().enumerate() {
             if self.channels[..i].contains(c) {
-                return Err(Error::invalid(format!(
-                    "contact rules: the channel {c} is listed twice"
-                )));
+                return Err(Error::invalid_field(
+                    "contact.channels",
+                    format!("contact rules: the channel {c} is listed twice"),
+                ));
             }
         }
         Ok(())
@@ -863,5 +867,21 @@ mod tests {
             prop_assert_eq!(p.to_string().to_uppercase().parse::<ContactPurpose>().unwrap(), p);
             prop_assert_eq!(d.to_string().parse::<Direction>().unwrap(), d);
         }
+    }
+
+    #[test]
+    fn a_bad_contact_word_names_its_option() {
+        assert_eq!(
+            "pigeon".parse::<Channel>().unwrap_err().field(),
+            Some("channel")
+        );
+        assert_eq!(
+            "spam".parse::<ContactPurpose>().unwrap_err().field(),
+            Some("purpose")
+        );
+        assert_eq!(
+            rules(1001, 30).validate().unwrap_err().field(),
+            Some("contact.maxContacts")
+        );
     }
 }

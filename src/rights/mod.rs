@@ -229,10 +229,13 @@ impl FromStr for Right {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "unknown data right {s:?}; use one of: {}",
-                    Right::ALL.map(Right::as_str).join(", ")
-                ))
+                Error::invalid_field(
+                    "right",
+                    format!(
+                        "unknown data right {s:?}; use one of: {}",
+                        Right::ALL.map(Right::as_str).join(", ")
+                    ),
+                )
             })
     }
 }
@@ -324,10 +327,13 @@ impl FromStr for RequestStatus {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "unknown request status {s:?}; use one of: {}",
-                    RequestStatus::ALL.map(RequestStatus::as_str).join(", ")
-                ))
+                Error::invalid_field(
+                    "status",
+                    format!(
+                        "unknown request status {s:?}; use one of: {}",
+                        RequestStatus::ALL.map(RequestStatus::as_str).join(", ")
+                    ),
+                )
             })
     }
 }
@@ -970,5 +976,70 @@ mod tests {
             let f = follow_up_letter(r, &p, &brand(), a, due_date(r, a, false), b, &reference);
             prop_assert!(f.ends_with('\n'));
         }
+    }
+
+    #[test]
+    fn an_invalid_rights_request_names_the_field_at_fault() {
+        use crate::crypto::KdfParams;
+        use crate::model::BrandInput;
+        use crate::vault::Vault;
+        use secrecy::SecretString;
+
+        assert_eq!("fly".parse::<Right>().unwrap_err().field(), Some("right"));
+        assert_eq!(
+            "lost".parse::<RequestStatus>().unwrap_err().field(),
+            Some("status")
+        );
+
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut vault, _) = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        vault.add_brand(&BrandInput::named("Shop")).unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let field = |e: crate::Error| {
+            assert_eq!(e.code(), "input.invalid", "{e}");
+            e.field().map(str::to_string)
+        };
+        let e = vault
+            .rights()
+            .create(
+                "Shop",
+                Right::GdprAccess,
+                today + chrono::Days::new(5),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(field(e).as_deref(), Some("sent_on"));
+        let e = vault
+            .rights()
+            .create("Shop", Right::GdprAccess, today, Some(&"x".repeat(9000)))
+            .unwrap_err();
+        assert_eq!(field(e).as_deref(), Some("details"));
+
+        let made = vault
+            .rights()
+            .create("Shop", Right::GdprAccess, today, None)
+            .unwrap();
+        let id = made.request.id;
+        let e = vault
+            .rights()
+            .update(&id, Some(RequestStatus::Denied), None, None)
+            .unwrap_err();
+        assert_eq!(field(e).as_deref(), Some("reason"));
+        vault
+            .rights()
+            .update(&id, Some(RequestStatus::Fulfilled), None, None)
+            .unwrap();
+        let e = vault
+            .rights()
+            .update(&id, Some(RequestStatus::Open), None, None)
+            .unwrap_err();
+        assert_eq!(field(e).as_deref(), Some("status"));
+        let e = vault.rights().update(&id, None, None, None).unwrap_err();
+        assert_eq!(field(e), None, "nothing to change is about no one field");
     }
 }

@@ -114,9 +114,10 @@ pub struct BrandViolations {
 fn check_details(details: Option<&str>) -> Result<Option<String>> {
     match details.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(d) if d.len() > 8 * 1024 => {
-            Err(Error::invalid("the request's details may be at most 8 KiB"))
-        }
+        Some(d) if d.len() > 8 * 1024 => Err(Error::invalid_field(
+            "details",
+            "the request's details may be at most 8 KiB",
+        )),
         Some(d) => Ok(Some(d.to_string())),
     }
 }
@@ -167,7 +168,10 @@ impl Rights<'_> {
         let details = check_details(details)?;
         let today = Utc::now().date_naive();
         if sent_on > today + chrono::Days::new(1) {
-            return Err(Error::invalid("the request cannot be sent in the future"));
+            return Err(Error::invalid_field(
+                "sent_on",
+                "the request cannot be sent in the future",
+            ));
         }
         let now = Utc::now();
         let request = RightsRequest {
@@ -288,21 +292,28 @@ impl Rights<'_> {
         let mut request = self.get(id)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.len() > 4096) {
-            return Err(Error::invalid("the reason may be at most 4 KiB"));
+            return Err(Error::invalid_field(
+                "reason",
+                "the reason may be at most 4 KiB",
+            ));
         }
         let mut what = Vec::new();
         if let Some(to) = status
             && to != request.status
         {
             if !rights::can_move(request.status, to) {
-                return Err(Error::invalid(format!(
-                    "a request that is {} cannot become {}",
-                    request.status.as_str(),
-                    to.as_str()
-                )));
+                return Err(Error::invalid_field(
+                    "status",
+                    format!(
+                        "a request that is {} cannot become {}",
+                        request.status.as_str(),
+                        to.as_str()
+                    ),
+                ));
             }
             if to == RequestStatus::Denied && reason.is_none() {
-                return Err(Error::invalid(
+                return Err(Error::invalid_field(
+                    "reason",
                     "give the brand's reason for denying the request (--reason)",
                 ));
             }

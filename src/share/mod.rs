@@ -247,10 +247,10 @@ pub struct Written {
 pub(crate) fn write_atomically(out: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     use std::io::Write;
     if out.is_dir() {
-        return Err(Error::invalid(format!(
-            "{} is a folder; give a file name",
-            out.display()
-        )));
+        return Err(Error::invalid_field(
+            "out",
+            format!("{} is a folder; give a file name", out.display()),
+        ));
     }
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -268,10 +268,11 @@ pub(crate) fn write_atomically(out: &Path, bytes: &[u8]) -> Result<tempfile::Nam
 fn check_purpose(purpose: &str) -> Result<String> {
     let p = purpose.trim();
     if p.is_empty() {
-        return Err(Error::invalid("a share needs a purpose"));
+        return Err(Error::invalid_field("purpose", "a share needs a purpose"));
     }
     if p.chars().count() > 200 || p.contains(['\n', '\r']) {
-        return Err(Error::invalid(
+        return Err(Error::invalid_field(
+            "purpose",
             "the purpose must be one line of at most 200 characters",
         ));
     }
@@ -290,26 +291,39 @@ impl Shares<'_> {
         let now = secs(Utc::now());
         let brand = self.vault.brand(&req.brand)?;
         let recipient = brand.age_recipient.clone().ok_or_else(|| {
-            Error::invalid(format!(
-                "{} has no age recipient to encrypt to; add it with `vrm brand edit {} --age-recipient age1…`",
-                brand.name, brand.name
-            ))
+            Error::invalid_field(
+                "brand",
+                format!(
+                    "{} has no age recipient to encrypt to; add it with `vrm brand edit {} --age-recipient age1…`",
+                    brand.name, brand.name
+                ),
+            )
         })?;
         let purpose = check_purpose(&req.purpose)?;
         let expires_at = secs(req.expires_at);
         if expires_at <= now {
-            return Err(Error::invalid("the expiry must be in the future"));
+            return Err(Error::invalid_field(
+                "expires",
+                "the expiry must be in the future",
+            ));
         }
         if expires_at > now + Duration::days(MAX_SHARE_DAYS) {
-            return Err(Error::invalid("a share may run at most ten years"));
+            return Err(Error::invalid_field(
+                "expires",
+                "a share may run at most ten years",
+            ));
         }
         if req.records.is_empty() {
-            return Err(Error::invalid("choose at least one record to share"));
+            return Err(Error::invalid_field(
+                "record",
+                "choose at least one record to share",
+            ));
         }
         if req.records.len() > MAX_SHARE_RECORDS {
-            return Err(Error::invalid(format!(
-                "at most {MAX_SHARE_RECORDS} records in one share"
-            )));
+            return Err(Error::invalid_field(
+                "record",
+                format!("at most {MAX_SHARE_RECORDS} records in one share"),
+            ));
         }
         let wanted: Vec<String> = req
             .fields
@@ -367,16 +381,22 @@ impl Shares<'_> {
             .collect();
         missing.dedup();
         if !missing.is_empty() {
-            return Err(Error::invalid(format!(
-                "none of the chosen records has the field(s) {}; nothing was shared",
-                missing.join(", ")
-            )));
+            return Err(Error::invalid_field(
+                "fields",
+                format!(
+                    "none of the chosen records has the field(s) {}; nothing was shared",
+                    missing.join(", ")
+                ),
+            ));
         }
         if let Some(id) = empty.first() {
-            return Err(Error::invalid(format!(
-                "record {id} has none of the fields {}; leave it out or name one it has; nothing was shared",
-                wanted.join(", ")
-            )));
+            return Err(Error::invalid_field(
+                "fields",
+                format!(
+                    "record {id} has none of the fields {}; leave it out or name one it has; nothing was shared",
+                    wanted.join(", ")
+                ),
+            ));
         }
 
         let tx = self.vault.write_tx()?;
@@ -490,7 +510,10 @@ impl Shares<'_> {
         }
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.chars().count() > 500) {
-            return Err(Error::invalid("the reason may be at most 500 characters"));
+            return Err(Error::invalid_field(
+                "reason",
+                "the reason may be at most 500 characters",
+            ));
         }
         let brand = self.vault.brand(&share.brand)?;
         let now = secs(Utc::now());
@@ -649,10 +672,10 @@ impl Shares<'_> {
     pub fn revoke_item(&mut self, item: &str, out_dir: &Path) -> Result<Vec<Written>> {
         let item = item.trim().to_ascii_lowercase();
         if !out_dir.is_dir() {
-            return Err(Error::invalid(format!(
-                "{} is not a folder",
-                out_dir.display()
-            )));
+            return Err(Error::invalid_field(
+                "out_dir",
+                format!("{} is not a folder", out_dir.display()),
+            ));
         }
         let targets: Vec<Share> = self
             .list(None)?
@@ -662,7 +685,10 @@ impl Shares<'_> {
             .map(|v| v.share)
             .collect();
         if targets.is_empty() {
-            return Err(Error::invalid(format!("no live share holds {item}")));
+            return Err(Error::invalid_field(
+                "item",
+                format!("no live share holds {item}"),
+            ));
         }
         let mut written = Vec::with_capacity(targets.len());
         for share in targets {
@@ -830,5 +856,105 @@ mod tests {
             all.map(ShareStatus::as_str),
             ["live", "expired", "revoked", "overdue", "erased"]
         );
+    }
+
+    #[test]
+    fn an_invalid_share_names_the_field_at_fault() {
+        use crate::crypto::KdfParams;
+        use crate::crypto::bundle::AgeIdentity;
+        use crate::model::{BrandInput, NewRecord};
+        use crate::vault::Vault;
+        use secrecy::SecretString;
+
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut vault, _) = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let shop = vault
+            .add_brand(&BrandInput {
+                age_recipient: Some(AgeIdentity::generate().recipient()),
+                ..BrandInput::named("Shop")
+            })
+            .unwrap();
+        vault.add_brand(&BrandInput::named("Keyless")).unwrap();
+        let record = vault
+            .add_record(&NewRecord {
+                kind: RecordKind::Profile,
+                brand: None,
+                fields: [("email".to_string(), "me@example.com".to_string())].into(),
+                tags: vec![],
+            })
+            .unwrap();
+        let good = ShareRequest {
+            brand: shop.id.clone(),
+            records: vec![record.id.clone()],
+            fields: vec!["email".into()],
+            purpose: "delivery".into(),
+            expires_at: Utc::now() + Duration::days(30),
+            terms: None,
+        };
+        let out = tmp.path().join("share.age");
+        for (req, field) in [
+            (
+                ShareRequest {
+                    brand: "Keyless".into(),
+                    ..good.clone()
+                },
+                "brand",
+            ),
+            (
+                ShareRequest {
+                    purpose: " ".into(),
+                    ..good.clone()
+                },
+                "purpose",
+            ),
+            (
+                ShareRequest {
+                    expires_at: Utc::now() - Duration::days(1),
+                    ..good.clone()
+                },
+                "expires",
+            ),
+            (
+                ShareRequest {
+                    records: vec![],
+                    ..good.clone()
+                },
+                "record",
+            ),
+            (
+                ShareRequest {
+                    fields: vec!["phone".into()],
+                    ..good.clone()
+                },
+                "fields",
+            ),
+        ] {
+            let e = vault.shares().create(&req, &out).unwrap_err();
+            assert_eq!(e.code(), "input.invalid", "{e}");
+            assert_eq!(e.field(), Some(field), "{e}");
+        }
+        assert_eq!(
+            vault
+                .shares()
+                .create(&good, tmp.path())
+                .unwrap_err()
+                .field(),
+            Some("out")
+        );
+        let share = vault.shares().create(&good, &out).unwrap();
+        let e = vault
+            .shares()
+            .revoke(
+                &share.id,
+                Some(&"x".repeat(501)),
+                &tmp.path().join("r.json"),
+            )
+            .unwrap_err();
+        assert_eq!(e.field(), Some("reason"), "{e}");
     }
 }

@@ -100,9 +100,10 @@ impl std::str::FromStr for Decision {
             "accepted" | "accept" => Ok(Decision::Accepted),
             "refused" | "refuse" => Ok(Decision::Refused),
             "counter" | "counter-offer" => Ok(Decision::Counter),
-            other => Err(Error::invalid(format!(
-                "{other:?} is not a decision (accepted, refused, counter)"
-            ))),
+            other => Err(Error::invalid_field(
+                "decision",
+                format!("{other:?} is not a decision (accepted, refused, counter)"),
+            )),
         }
     }
 }

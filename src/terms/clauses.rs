@@ -31,21 +31,25 @@ fn parse_bool(key: &str, v: &str) -> Result<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Ok(true),
         "false" | "no" | "off" | "0" => Ok(false),
-        _ => Err(Error::invalid(format!("{key}: expected true or false"))),
+        _ => Err(Error::invalid_field(
+            key,
+            format!("{key}: expected true or false"),
+        )),
     }
 }
 
 fn parse_u32(key: &str, v: &str) -> Result<u32> {
     v.trim()
         .parse()
-        .map_err(|_| Error::invalid(format!("{key}: expected a whole number")))
+        .map_err(|_| Error::invalid_field(key, format!("{key}: expected a whole number")))
 }
 
 fn parse_third_party(v: &str) -> Result<ThirdParty> {
     match v.trim().to_ascii_lowercase().as_str() {
         "never" => Ok(ThirdParty::Never),
         "only-with-consent" | "with-consent" | "consent" => Ok(ThirdParty::OnlyWithConsent),
-        _ => Err(Error::invalid(
+        _ => Err(Error::invalid_field(
+            "thirdPartySharing",
             "thirdPartySharing: expected never or only-with-consent",
         )),
     }
@@ -74,7 +78,10 @@ impl Clauses {
             "noProfiling" => self.no_profiling = parse_bool(k, value)?,
             "deletionOnRequestDays" => self.deletion_on_request_days = parse_u32(k, value)?,
             "portability" => self.portability = parse_bool(k, value)?,
-            "contact.channels" => self.contact.channels = list(value, str::parse::<Channel>)?,
+            "contact.channels" => {
+                self.contact.channels = list(value, str::parse::<Channel>)
+                    .map_err(|e| e.for_field("contact.channels"))?
+            }
             "contact.maxContacts" => self.contact.max_contacts = parse_u32(k, value)?,
             "contact.perDays" => self.contact.per_days = parse_u32(k, value)?,
             "contact.marketingAllowed" => self.contact.marketing_allowed = parse_bool(k, value)?,
@@ -86,6 +93,7 @@ impl Clauses {
                 let p = value.trim();
                 self.prose = (!p.is_empty()).then(|| p.to_string());
             }
+            // Not a clause: the key, not a clause's value, is at fault.
             _ => {
                 return Err(Error::invalid(format!(
                     "unknown clause {k:?}; clauses are: {}",
@@ -165,5 +173,24 @@ mod tests {
         assert!(c.set("purposes", "world-domination").is_err());
         assert!(c.set("contact.channels", "pigeon").is_err());
         assert!(Clauses::from_subject(&serde_json::json!({"clauses": {}})).is_err());
+    }
+
+    #[test]
+    fn a_bad_clause_value_names_its_clause() {
+        let mut c = Template::SdBase.clauses();
+        for (key, value) in [
+            ("retentionDays", "many"),
+            ("noProfiling", "perhaps"),
+            ("thirdPartySharing", "sometimes"),
+            ("contact.maxContacts", "-1"),
+            ("contact.channels", "pigeon"),
+            ("purposes", "world-domination"),
+        ] {
+            let e = c.set(key, value).unwrap_err();
+            assert_eq!(e.code(), "input.invalid", "{e}");
+            assert_eq!(e.field(), Some(key), "{key}={value}: {e}");
+        }
+        // An unknown key is not a clause the form could show it beside.
+        assert_eq!(c.set("retention", "3").unwrap_err().field(), None);
     }
 }

@@ -172,10 +172,13 @@ impl FromStr for Template {
             .into_iter()
             .find(|t| t.id() == s)
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "unknown terms template {s:?}; use one of: {}",
-                    Template::ALL.map(Template::id).join(", ")
-                ))
+                Error::invalid_field(
+                    "template",
+                    format!(
+                        "unknown terms template {s:?}; use one of: {}",
+                        Template::ALL.map(Template::id).join(", ")
+                    ),
+                )
             })
     }
 }
@@ -312,10 +315,13 @@ impl FromStr for Purpose {
             .into_iter()
             .find(|p| p.as_str() == s)
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "unknown purpose {s:?}; use one of: {}",
-                    Purpose::ALL.map(Purpose::as_str).join(", ")
-                ))
+                Error::invalid_field(
+                    "purposes",
+                    format!(
+                        "unknown purpose {s:?}; use one of: {}",
+                        Purpose::ALL.map(Purpose::as_str).join(", ")
+                    ),
+                )
             })
     }
 }
@@ -385,50 +391,72 @@ impl Clauses {
     /// most 16 KiB.
     pub fn validate(&self) -> Result<()> {
         if self.purposes.is_empty() {
-            return Err(Error::invalid("the terms need at least one purpose"));
+            return Err(Error::invalid_field(
+                "purposes",
+                "the terms need at least one purpose",
+            ));
         }
         for (i, p) in self.purposes.iter().enumerate() {
             if self.purposes[..i].contains(p) {
-                return Err(Error::invalid(format!("the purpose {p} is listed twice")));
+                return Err(Error::invalid_field(
+                    "purposes",
+                    format!("the purpose {p} is listed twice"),
+                ));
             }
         }
-        for (what, n) in [
-            ("retention", self.retention_days),
-            ("deletion on request", self.deletion_on_request_days),
+        for (clause, what, n) in [
+            ("retentionDays", "retention", self.retention_days),
+            (
+                "deletionOnRequestDays",
+                "deletion on request",
+                self.deletion_on_request_days,
+            ),
         ] {
             if !DAYS_RANGE.contains(&n) {
-                return Err(Error::invalid(format!(
-                    "{what} is {} to {} days",
-                    DAYS_RANGE.start(),
-                    DAYS_RANGE.end()
-                )));
+                return Err(Error::invalid_field(
+                    clause,
+                    format!(
+                        "{what} is {} to {} days",
+                        DAYS_RANGE.start(),
+                        DAYS_RANGE.end()
+                    ),
+                ));
             }
         }
         self.contact.validate()?;
         let j = self.jurisdiction.trim();
         if j.is_empty() {
-            return Err(Error::invalid("the terms need a jurisdiction"));
+            return Err(Error::invalid_field(
+                "jurisdiction",
+                "the terms need a jurisdiction",
+            ));
         }
         if j.chars().count() > MAX_JURISDICTION_CHARS
             || j.chars().any(crate::model::text::is_hidden)
         {
-            return Err(Error::invalid(format!(
-                "the jurisdiction is one line of at most {MAX_JURISDICTION_CHARS} characters, \
-                 without control characters or invisible formatting"
-            )));
+            return Err(Error::invalid_field(
+                "jurisdiction",
+                format!(
+                    "the jurisdiction is one line of at most {MAX_JURISDICTION_CHARS} characters, \
+                     without control characters or invisible formatting"
+                ),
+            ));
         }
         if let Some(prose) = &self.prose {
             if prose.len() > MAX_PROSE_BYTES {
-                return Err(Error::invalid(format!(
-                    "your own words are at most {} KiB",
-                    MAX_PROSE_BYTES / 1024
-                )));
+                return Err(Error::invalid_field(
+                    "prose",
+                    format!("your own words are at most {} KiB", MAX_PROSE_BYTES / 1024),
+                ));
             }
             if prose
                 .chars()
                 .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
             {
-                return Err(Error::invalid("your own words contain a control character"));
+                return Err(Error::invalid_field(
+                    "prose",
+                    "your own words contain a control character",
+                ));
             }
         }
         Ok(())
@@ -443,14 +471,16 @@ impl Clauses {
             if self.purposes.contains(&p) {
                 Ok(())
             } else {
-                Err(Error::invalid(format!(
-                    "{template} terms must allow the purpose {p}"
-                )))
+                Err(Error::invalid_field(
+                    "purposes",
+                    format!("{template} terms must allow the purpose {p}"),
+                ))
             }
         };
         match template {
             Template::SdBase => needs(Purpose::ServiceDelivery),
-            Template::SdBaseDp if !self.portability => Err(Error::invalid(
+            Template::SdBaseDp if !self.portability => Err(Error::invalid_field(
+                "portability",
                 "SD-BASE-DP terms must keep data portability",
             )),
             Template::SdBaseDp => needs(Purpose::ServiceDelivery),
@@ -488,13 +518,16 @@ impl Clauses {
 pub fn check_title(title: &str) -> Result<String> {
     let t = title.trim();
     if t.is_empty() {
-        return Err(Error::invalid("the terms need a title"));
+        return Err(Error::invalid_field("title", "the terms need a title"));
     }
     if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(crate::model::text::is_hidden) {
-        return Err(Error::invalid(format!(
-            "a title is one line of at most {MAX_TITLE_CHARS} characters, without control \
-             characters or invisible formatting"
-        )));
+        return Err(Error::invalid_field(
+            "title",
+            format!(
+                "a title is one line of at most {MAX_TITLE_CHARS} characters, without control \
+                 characters or invisible formatting"
+            ),
+        ));
     }
     Ok(t.to_string())
 }
@@ -1150,5 +1183,49 @@ mod tests {
         fn template_ids_round_trip(t in proptest::sample::select(Template::ALL.to_vec())) {
             prop_assert_eq!(t.id().to_lowercase().parse::<Template>().unwrap(), t);
         }
+    }
+
+    #[test]
+    fn invalid_terms_name_the_clause_at_fault() {
+        let field = |c: &Clauses| c.validate().unwrap_err().field().map(str::to_string);
+        let mut c = base();
+        c.retention_days = 0;
+        assert_eq!(field(&c).as_deref(), Some("retentionDays"));
+        let mut c = base();
+        c.deletion_on_request_days = 100_000;
+        assert_eq!(field(&c).as_deref(), Some("deletionOnRequestDays"));
+        let mut c = base();
+        c.purposes.clear();
+        assert_eq!(field(&c).as_deref(), Some("purposes"));
+        let mut c = base();
+        c.contact.max_contacts = 5000;
+        assert_eq!(field(&c).as_deref(), Some("contact.maxContacts"));
+        let mut c = base();
+        c.contact.per_days = 0;
+        assert_eq!(field(&c).as_deref(), Some("contact.perDays"));
+        let mut c = base();
+        c.contact.channels = vec![Channel::Email, Channel::Email];
+        assert_eq!(field(&c).as_deref(), Some("contact.channels"));
+        let mut c = base();
+        c.jurisdiction = " ".into();
+        assert_eq!(field(&c).as_deref(), Some("jurisdiction"));
+        let mut c = base();
+        c.prose = Some("bell\u{7}".into());
+        assert_eq!(field(&c).as_deref(), Some("prose"));
+
+        let mut c = Template::SdBaseDp.clauses();
+        c.portability = false;
+        let e = c.validate_for(Template::SdBaseDp).unwrap_err();
+        assert_eq!(e.field(), Some("portability"));
+        let mut c = Template::PdcIntent.clauses();
+        c.purposes = vec![Purpose::ServiceDelivery];
+        let e = c.validate_for(Template::PdcIntent).unwrap_err();
+        assert_eq!(e.field(), Some("purposes"));
+
+        assert_eq!(check_title("  ").unwrap_err().field(), Some("title"));
+        assert_eq!(
+            "SD-NOPE".parse::<Template>().unwrap_err().field(),
+            Some("template")
+        );
     }
 }

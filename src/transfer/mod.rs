@@ -690,25 +690,34 @@ pub fn export(vault: &mut Vault, out: &Path, to: &BackupTo) -> Result<ExportSumm
     let encryptor = match to {
         BackupTo::Recipients(list) => {
             if list.is_empty() {
-                return Err(Error::invalid("give at least one age recipient"));
+                return Err(Error::invalid_field(
+                    "recipient",
+                    "give at least one age recipient",
+                ));
             }
             let recipients = list
                 .iter()
                 .map(|r| {
                     age::x25519::Recipient::from_str(r.trim()).map_err(|_| {
-                        Error::invalid(format!("{r:?} is not an age X25519 recipient (age1…)"))
+                        Error::invalid_field(
+                            "recipient",
+                            format!("{r:?} is not an age X25519 recipient (age1…)"),
+                        )
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
             age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-                .map_err(|e| Error::invalid(e.to_string()))?
+                .map_err(|e| Error::invalid_field("recipient", e.to_string()))?
         }
         BackupTo::Passphrase(p) => {
             if p.expose_secret().chars().count() < crate::vault::MIN_PASSPHRASE_CHARS {
-                return Err(Error::invalid(format!(
-                    "the backup passphrase is too short (at least {} characters)",
-                    crate::vault::MIN_PASSPHRASE_CHARS
-                )));
+                return Err(Error::invalid_field(
+                    "backup_passphrase",
+                    format!(
+                        "the backup passphrase is too short (at least {} characters)",
+                        crate::vault::MIN_PASSPHRASE_CHARS
+                    ),
+                ));
             }
             age::Encryptor::with_user_passphrase(AgeSecret::from(p.expose_secret().to_string()))
         }
@@ -725,10 +734,10 @@ pub fn export(vault: &mut Vault, out: &Path, to: &BackupTo) -> Result<ExportSumm
         _ => std::path::PathBuf::from("."),
     };
     if out.is_dir() {
-        return Err(Error::invalid(format!(
-            "{} is a folder; give a file name",
-            out.display()
-        )));
+        return Err(Error::invalid_field(
+            "out",
+            format!("{} is a folder; give a file name", out.display()),
+        ));
     }
     let tmp = tempfile::Builder::new()
         .prefix(".vrm-export-")

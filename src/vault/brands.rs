@@ -146,7 +146,7 @@ impl Vault {
             updated_at: now,
         };
         if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-            return Err(Error::invalid("a brand needs a name"));
+            return Err(Error::invalid_field("name", "a brand needs a name"));
         }
         input.apply_to(&mut brand)?;
         let row = self.seal(Table::Brands, &brand.id, 1, None, &brand)?;

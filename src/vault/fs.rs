@@ -33,10 +33,10 @@ pub(super) fn prepare_vault_dir(dir: &Path) -> Result<()> {
 /// [`prepare_vault_dir`]); reads only.
 pub(super) fn check_vault_dir(dir: &Path) -> Result<bool> {
     match std::fs::metadata(dir) {
-        Ok(meta) if !meta.is_dir() => Err(Error::invalid(format!(
-            "{} is a file, not a folder",
-            dir.display()
-        ))),
+        Ok(meta) if !meta.is_dir() => Err(Error::invalid_field(
+            "vault",
+            format!("{} is a file, not a folder", dir.display()),
+        )),
         Ok(_) => {
             for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
                 let name = entry.map_err(|e| Error::io(dir, e))?.file_name();
@@ -45,10 +45,13 @@ pub(super) fn check_vault_dir(dir: &Path) -> Result<bool> {
                     return Err(Error::VaultExists(dir.to_path_buf()));
                 }
                 if !name.starts_with(CREATING_PREFIX) {
-                    return Err(Error::invalid(format!(
-                        "{} is not empty (it holds {name}); a vault needs a new or empty folder",
-                        dir.display()
-                    )));
+                    return Err(Error::invalid_field(
+                        "vault",
+                        format!(
+                            "{} is not empty (it holds {name}); a vault needs a new or empty folder",
+                            dir.display()
+                        ),
+                    ));
                 }
             }
             Ok(true)

@@ -612,9 +612,10 @@ pub const MIN_PASSPHRASE_CHARS: usize = 8;
 fn check_new_passphrase(p: &SecretString) -> Result<()> {
     use secrecy::ExposeSecret;
     if p.expose_secret().chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(Error::invalid(format!(
-            "the passphrase is too short (at least {MIN_PASSPHRASE_CHARS} characters)"
-        )));
+        return Err(Error::invalid_field(
+            "passphrase",
+            format!("the passphrase is too short (at least {MIN_PASSPHRASE_CHARS} characters)"),
+        ));
     }
     Ok(())
 }

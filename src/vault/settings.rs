@@ -50,9 +50,10 @@ impl Settings {
     /// Check the values.
     pub fn check(&self) -> Result<()> {
         if self.auto_lock_minutes > MAX_AUTO_LOCK_MINUTES {
-            return Err(Error::invalid(format!(
-                "auto-lock is at most {MAX_AUTO_LOCK_MINUTES} minutes"
-            )));
+            return Err(Error::invalid_field(
+                "auto_lock_minutes",
+                format!("auto-lock is at most {MAX_AUTO_LOCK_MINUTES} minutes"),
+            ));
         }
         Ok(())
     }

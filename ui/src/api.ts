@@ -44,7 +44,7 @@ import type {
 } from "./bindings";
 import type { Delivery, Intent, IntentInput, IntentView, Offer, OfferView } from "./bindings";
 
-/** Every failed call rejects with a CommandError ({code, message}). */
+/** Every failed call rejects with a CommandError ({code, field, message}). */
 export function isCommandError(e: unknown): e is CommandError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
@@ -66,7 +66,7 @@ async function call<T>(cmd: string, args?: { [key: string]: unknown }): Promise<
       if (e.code === "vault.locked") lockedListener();
       throw e;
     }
-    throw { code: "app.ipc", message: String(e) } satisfies CommandError;
+    throw { code: "app.ipc", field: null, message: String(e) } satisfies CommandError;
   }
 }
 

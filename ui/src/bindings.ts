@@ -1220,6 +1220,13 @@ export type CommandError = {
  */
 code: string, 
 /**
+ * The input value the error is about, named as the core names it (see
+ * `vrm_vault::Error::field`: `name`, `budget_max`, `fields.email`,
+ * `contact.maxContacts`…), so a form can show the message beside it;
+ * `null` when it is about no one value.
+ */
+field: string | null, 
+/**
  * One line for a human.
  */
 message: string, };

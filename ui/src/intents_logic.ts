@@ -23,6 +23,24 @@ export type FormErrors = Partial<{ [K in IntentField]: string }>;
 
 export type FormResult = { ok: true; input: IntentInput } | { ok: false; errors: FormErrors };
 
+/** The compose form's field for a field the core names (its `vrm intent
+ *  new` options), if the form has one. */
+const INTENT_FIELDS = new Map<string, IntentField>([
+  ["category", "category"],
+  ["description", "description"],
+  ["quantity", "quantity"],
+  ["budget_max", "budget"],
+  ["currency", "currency"],
+  ["location", "location"],
+  ["needed_by", "neededBy"],
+  ["expires", "validUntil"],
+  ["brand", "brands"],
+]);
+
+export function intentField(core: string): IntentField | undefined {
+  return INTENT_FIELDS.get(core);
+}
+
 /** Longest an intent may run, in days (the core's limit). */
 export const MAX_INTENT_DAYS = 366;
 

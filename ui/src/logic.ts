@@ -19,6 +19,26 @@ export function errorText(e: unknown): string {
   }
 }
 
+/** An error as a form shows it: beside the form's own `field`, or in the
+ *  form's general place when `field` is null. */
+export type PlacedError<F extends string = string> = { field: F | null; text: string };
+
+/** Where a form shows an error: beside the form's field for the value the
+ *  core named (`at` maps the core's name, e.g. `budget_max`, `fields.email`
+ *  or `contact.maxContacts`, to the form's; undefined when the form has no
+ *  such field), else in the general place. The core decides what is wrong
+ *  and where; the form only lays it out. */
+export function placeError<F extends string>(e: unknown, at: (field: string) => F | null | undefined): PlacedError<F> {
+  const field = (e as Partial<CommandError> | undefined)?.field;
+  return { field: typeof field === "string" ? (at(field) ?? null) : null, text: errorText(e) };
+}
+
+/** `at` for a form whose fields have the core's names; `names` are the ones
+ *  it shows. */
+export function sameNames<F extends string>(names: readonly F[]): (field: string) => F | undefined {
+  return (field) => names.find((n) => n === field);
+}
+
 /** What the unlock screen says after the vault locked itself, by the
  *  reason the app gives ("idle", "screen locked", "going to sleep"). */
 export function lockNotice(reason: string): string {

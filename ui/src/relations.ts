@@ -112,6 +112,25 @@ export function termsForm(template: Template, title: string, c: Clauses): TermsF
   };
 }
 
+/** The editor's field for a clause the core names (its key in the terms
+ *  document), if the editor has one. */
+const TERMS_FIELDS = new Map<string, keyof TermsForm>([
+  ["title", "title"],
+  ["purposes", "purposes"],
+  ["retentionDays", "retention_days"],
+  ["deletionOnRequestDays", "deletion_on_request_days"],
+  ["portability", "portability"],
+  ["contact.channels", "channels"],
+  ["contact.maxContacts", "max_contacts"],
+  ["contact.perDays", "per_days"],
+  ["jurisdiction", "jurisdiction"],
+  ["prose", "prose"],
+]);
+
+export function termsField(core: string): keyof TermsForm | undefined {
+  return TERMS_FIELDS.get(core);
+}
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 function whole(text: string, what: string): Parsed<number> {
@@ -185,6 +204,20 @@ export type ShareForm = {
   expires: string; // YYYY-MM-DD
   terms: string; // a version id, or "" for the latest
 };
+
+/** The Share screen's field for a field the core names (its `vrm share new`
+ *  options), if the screen has one. */
+const SHARE_FIELDS = new Map<string, keyof ShareForm>([
+  ["brand", "brand"],
+  ["record", "records"],
+  ["fields", "fields"],
+  ["purpose", "purpose"],
+  ["expires", "expires"],
+]);
+
+export function shareField(core: string): keyof ShareForm | undefined {
+  return SHARE_FIELDS.get(core);
+}
 
 /** The Share screen's state → the request (no fields chosen: every field). */
 export function shareRequestFrom(f: ShareForm): ShareRequest {

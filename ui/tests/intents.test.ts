@@ -204,6 +204,7 @@ let intents: IntentView[];
 let offers: OfferView[];
 let sendGate: Promise<void>;
 let releaseSend: () => void;
+let createError: unknown;
 
 async function find<T extends Element>(selector: string): Promise<T> {
   for (let i = 0; i < 200; i++) {
@@ -254,6 +255,7 @@ beforeEach(() => {
   offers = [];
   mockWindows("main");
   sendGate = new Promise((r) => (releaseSend = r));
+  createError = null;
   mockIPC(async (cmd, args) => {
     calls.push({ cmd, args });
     const a = args as { [k: string]: unknown };
@@ -270,6 +272,7 @@ beforeEach(() => {
       case "intents_list":
         return intents;
       case "intent_create": {
+        if (createError) throw createError;
         const v = madeIntent(a.input as IntentInput);
         intents = [v];
         return v.intent;
@@ -384,6 +387,27 @@ describe("the Intents screen", () => {
     await find("[data-testid=unlock-form]");
     expect(root.textContent).not.toContain("A city bike");
     expect(root.textContent).not.toContain("26.00 EUR");
+  });
+
+  it("shows the core's error beside the field it names, else under the form", async () => {
+    render(h(App, null), root);
+    await click("[data-testid=nav-intents]");
+    await click("[data-testid=new-intent]");
+    await type("[data-testid=intent-category]", "bicycle");
+    await type("[data-testid=intent-description]", "A city bike");
+    await type("[data-testid=intent-budget]", "300");
+    await click("[data-testid='intent-brand-Acme Bikes']");
+    createError = { code: "input.invalid", field: "budget_max", message: "\"300\" is over what the core takes" };
+    await submit("[data-testid=intent-form]");
+    expect(called("intent_create")).toHaveLength(1);
+    expect((await find("[data-testid=intent-error-budget]")).textContent).toBe("\"300\" is over what the core takes");
+    expect(root.querySelector("[data-testid=intent-error]")).toBeNull();
+
+    createError = { code: "brand.not_found", field: null, message: "no brand b1" };
+    await submit("[data-testid=intent-form]");
+    expect((await find("[data-testid=intent-error]")).textContent).toBe("no brand b1");
+    expect(root.querySelector("[data-testid=intent-error-budget]")).toBeNull();
+    expect(called("intent_send")).toHaveLength(0);
   });
 
   it("lists intents with their status", async () => {

@@ -8,10 +8,14 @@ import {
   parseMinutes,
   parseTags,
   patchFrom,
+  placeError,
+  sameNames,
   recordTitle,
   shortcutFor,
   throttle,
 } from "../src/logic";
+import { intentField } from "../src/intents_logic";
+import { shareField, termsField } from "../src/relations";
 
 const key = (k: string, mods: Partial<KeyboardEvent> = {}) => ({
   key: k, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods,
@@ -82,6 +86,44 @@ describe("errors", () => {
   it("explains by code, and falls back to the message", () => {
     expect(errorText({ code: "vault.wrong_passphrase", message: "wrong passphrase" })).toMatch(/Wrong passphrase/);
     expect(errorText({ code: "import.bad_row", message: "a.csv:4: bad" })).toBe("a.csv:4: bad");
+  });
+});
+
+describe("placing errors", () => {
+  const invalid = (field: string | null) => ({ code: "input.invalid", field, message: "the core's words" });
+
+  it("puts an error beside the form's field for the one the core names", () => {
+    const at = sameNames(["name", "domain"]);
+    expect(placeError(invalid("domain"), at)).toEqual({ field: "domain", text: "the core's words" });
+    const renamed = (f: string) => (f === "budget_max" ? "budget" : undefined);
+    expect(placeError(invalid("budget_max"), renamed)).toEqual({ field: "budget", text: "the core's words" });
+  });
+
+  it("keeps it in the general place when the form has no such field, or the core names none", () => {
+    const at = sameNames(["name", "domain"]);
+    expect(placeError(invalid("inbox"), at)).toEqual({ field: null, text: "the core's words" });
+    expect(placeError(invalid(null), at)).toEqual({ field: null, text: "the core's words" });
+    expect(placeError({ code: "app.ipc", message: "gone" }, at)).toEqual({ field: null, text: "gone" });
+    expect(placeError(new Error("boom"), at).field).toBeNull();
+    // The text is what errorText says for the code, wherever it goes.
+    expect(placeError({ code: "vault.locked", field: "name", message: "x" }, at)).toEqual({
+      field: "name",
+      text: "The vault is locked.",
+    });
+  });
+
+  it("maps the core's field names to each form's, and nothing else", () => {
+    expect(intentField("budget_max")).toBe("budget");
+    expect(intentField("expires")).toBe("validUntil");
+    expect(intentField("brand")).toBe("brands");
+    expect(intentField("terms")).toBeUndefined();
+    expect(intentField("constructor")).toBeUndefined();
+    expect(shareField("record")).toBe("records");
+    expect(shareField("expires")).toBe("expires");
+    expect(shareField("toString")).toBeUndefined();
+    expect(termsField("contact.maxContacts")).toBe("max_contacts");
+    expect(termsField("retentionDays")).toBe("retention_days");
+    expect(termsField("unknown")).toBeUndefined();
   });
 });
 

@@ -6,7 +6,9 @@ import { act } from "preact/test-utils";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { Brand, Clauses, ExposureItem, Record, RightsRequestView, ShareView, TermsOptions } from "../src/bindings";
 import type { Ctx } from "../src/ctx";
+import { BrandsScreen } from "../src/screens/brands";
 import { ExposureScreen } from "../src/screens/exposure";
+import { RecordsScreen } from "../src/screens/records";
 import { RightsScreen } from "../src/screens/rights";
 import { ShareScreen } from "../src/screens/share";
 import { SharesScreen } from "../src/screens/shares";
@@ -203,6 +205,35 @@ describe("Share", () => {
     expect(called("share_create")).toEqual([]);
     expect(root.querySelector("[data-testid=share-error]")).toBeNull();
   });
+
+  it("shows the core's error beside the field it names, else above the button", async () => {
+    let error: unknown = { code: "input.invalid", field: "purpose", message: "the purpose must be one line" };
+    answers = {
+      records_list: () => records,
+      terms_versions: () => [],
+      choose_file: () => "/tmp/out/share.age",
+      share_create: () => {
+        throw error;
+      },
+    };
+    render(<ShareScreen ctx={ctx()} />, root);
+    await choose("[data-testid=share-brand]", "b1");
+    await click("[data-testid=share-record]");
+    await type("[data-testid=share-purpose]", "delivery");
+    await click("[data-testid=share-submit]");
+    expect((await find("[data-testid=share-error-purpose]")).textContent).toBe("the purpose must be one line");
+    expect(root.querySelector("[data-testid=share-error]")).toBeNull();
+
+    error = { code: "input.invalid", field: "record", message: "choose at least one record to share" };
+    await click("[data-testid=share-submit]");
+    expect((await find("[data-testid=share-error-records]")).textContent).toBe("choose at least one record to share");
+    expect(root.querySelector("[data-testid=share-error-purpose]")).toBeNull();
+
+    error = { code: "brand.not_found", field: null, message: "no brand b1" };
+    await click("[data-testid=share-submit]");
+    expect((await find("[data-testid=share-error]")).textContent).toBe("no brand b1");
+    expect(root.querySelector("[data-testid=share-error-records]")).toBeNull();
+  });
 });
 
 describe("Shares", () => {
@@ -370,5 +401,79 @@ describe("Terms", () => {
       },
     ]);
     expect(notices).toEqual(["Saved your terms as version 1."]);
+  });
+
+  it("shows the core's error beside the clause it names", async () => {
+    answers = {
+      terms_options: () => options,
+      terms_versions: () => [],
+      terms_status: () => [],
+      terms_preview: () => ({ text: "PREVIEW", problem: null }),
+      terms_create: () => {
+        throw { code: "input.invalid", field: "contact.maxContacts", message: "contact rules: at most 1000 contacts per window" };
+      },
+    };
+    render(<TermsScreen ctx={ctx()} />, root);
+    await click("[data-testid=terms-new]");
+    await type("[data-testid=terms-max-contacts]", "5000");
+    (await find<HTMLFormElement>("[data-testid=terms-form]")).dispatchEvent(
+      new Event("submit", { bubbles: true, cancelable: true }),
+    );
+    await flush();
+    expect(called("terms_create")).toHaveLength(1);
+    expect((await find("[data-testid=terms-max-contacts-error]")).textContent).toBe(
+      "contact rules: at most 1000 contacts per window",
+    );
+    expect(root.querySelector("[data-testid=terms-per-days-error]")).toBeNull();
+    expect(root.querySelector("[data-testid=terms-error]")).toBeNull();
+  });
+});
+
+describe("Brand and record forms", () => {
+  it("shows the core's error beside the brand detail it names", async () => {
+    answers = {
+      brand_add: () => {
+        throw { code: "input.invalid", field: "domain", message: "\"acme\" is not a domain name (like example.com)" };
+      },
+    };
+    render(<BrandsScreen ctx={ctx()} />, root);
+    await click("[data-testid=add-brand]");
+    await type("[data-testid=brand-name]", "Acme");
+    await type("[data-testid=brand-domain]", "acme");
+    (await find<HTMLFormElement>("[data-testid=brand-form]")).dispatchEvent(
+      new Event("submit", { bubbles: true, cancelable: true }),
+    );
+    await flush();
+    expect(called("brand_add")).toHaveLength(1);
+    expect((await find("[data-testid=brand-error-domain]")).textContent).toContain("is not a domain name");
+    expect(root.querySelector("[data-testid=brand-error-name]")).toBeNull();
+    expect(root.querySelector("[data-testid=brand-error]")).toBeNull();
+  });
+
+  it("shows the core's error beside the record field it names, or in the form when it has no such field", async () => {
+    let error: unknown = { code: "input.invalid", field: "fields.email", message: "field email: expected an email address" };
+    answers = {
+      record_add: () => {
+        throw error;
+      },
+    };
+    const specs = [{ kind: "profile", fields: [{ name: "email", type: "email", required: false, options: [] }] }];
+    render(<RecordsScreen recordId="new" ctx={{ ...ctx(), specs } as Ctx} />, root);
+    await choose("[data-testid=record-kind]", "profile");
+    await type("[data-testid=field-email]", "not-an-email");
+    const submit = async () => {
+      (await find<HTMLFormElement>("[data-testid=record-form]")).dispatchEvent(
+        new Event("submit", { bubbles: true, cancelable: true }),
+      );
+      await flush();
+    };
+    await submit();
+    expect((await find("[data-testid=field-email-error]")).textContent).toBe("field email: expected an email address");
+    expect(root.querySelector("[data-testid=record-error]")).toBeNull();
+
+    error = { code: "input.invalid", field: "fields.phone", message: "field phone: expected a phone number" };
+    await submit();
+    expect((await find("[data-testid=record-error]")).textContent).toBe("field phone: expected a phone number");
+    expect(root.querySelector("[data-testid=field-email-error]")).toBeNull();
   });
 });

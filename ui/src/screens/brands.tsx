@@ -3,7 +3,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Brand, BrandInput, BrandPage } from "../bindings";
-import { errorText } from "../logic";
+import { errorText, placeError, sameNames, type PlacedError } from "../logic";
+import { FieldMessage } from "../components/field_message";
 import type { Ctx } from "../ctx";
 import { ConfirmButton } from "../components/confirm_button";
 import { RecordRow } from "../components/record_row";
@@ -24,7 +25,7 @@ function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel
     for (const d of DETAILS) v[d.key] = (props.brand?.[d.key as keyof Brand] as string | undefined) ?? "";
     return v;
   });
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<PlacedError | null>(null);
   const save = async (e: Event) => {
     e.preventDefault();
     const input: BrandInput = {
@@ -39,7 +40,7 @@ function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel
     try {
       props.onSaved(props.brand ? await api.updateBrand(props.brand.id, input) : await api.addBrand(input));
     } catch (err) {
-      setError(errorText(err));
+      setError(placeError(err, sameNames(DETAILS.map((d) => d.key))));
     }
   };
   return (
@@ -50,9 +51,10 @@ function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel
           {d.label}
           <input value={values[d.key]} placeholder={d.placeholder} data-testid={`brand-${d.key}`}
             required={d.key === "name"} onInput={(e) => setValues({ ...values, [d.key]: e.currentTarget.value })} />
+          <FieldMessage error={error} field={d.key} testid={`brand-error-${d.key}`} />
         </label>
       ))}
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && error.field === null && <p class="error" role="alert" data-testid="brand-error">{error.text}</p>}
       <div class="row">
         <button type="submit" data-testid="brand-save">Save</button>
         <button type="button" class="secondary" onClick={props.onCancel}>Cancel</button>

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Delivery, IntentView, OfferView } from "../bindings";
 import { ConfirmButton } from "../components/confirm_button";
-import { errorText } from "../logic";
+import { errorText, placeError } from "../logic";
 import {
   type FormErrors,
   type IntentForm,
@@ -15,6 +15,7 @@ import {
   deliveryLine,
   deliverySummary,
   emptyIntentForm,
+  intentField,
   intentInputFrom,
   offerCards,
   statusLabel,
@@ -156,7 +157,11 @@ function ComposeIntent(props: { ctx: Ctx }) {
       }
       ctx.go({ screen: "intents", intentId: intent.id });
     } catch (err) {
-      setError(errorText(err));
+      // The core checks every value again; its message goes beside the
+      // field it names, when the form has it.
+      const placed = placeError(err, intentField);
+      if (placed.field) setErrors({ [placed.field]: placed.text });
+      else setError(placed.text);
       setBusy(null);
     }
   };

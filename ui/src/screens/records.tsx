@@ -2,7 +2,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, emptyFilter } from "../api";
 import type { FieldSpecView, Record, RecordKind } from "../bindings";
-import { errorText, formFields, newRecordFrom, patchFrom } from "../logic";
+import { errorText, formFields, newRecordFrom, patchFrom, placeError, sameNames, type PlacedError } from "../logic";
+import { FieldMessage } from "../components/field_message";
 import { ConfirmButton } from "../components/confirm_button";
 import { RecordRow } from "../components/record_row";
 import type { Ctx } from "../ctx";
@@ -51,7 +52,13 @@ export function RecordsScreen(props: { recordId?: string; ctx: Ctx }) {
   );
 }
 
-function FieldInput(props: { name: string; spec?: FieldSpecView; value: string; onChange: (v: string) => void }) {
+function FieldInput(props: {
+  name: string;
+  spec?: FieldSpecView;
+  value: string;
+  onChange: (v: string) => void;
+  error: PlacedError | null;
+}) {
   const { spec } = props;
   const label = `${props.name}${spec?.required ? " *" : ""}`;
   const testid = `field-${props.name}`;
@@ -63,6 +70,7 @@ function FieldInput(props: { name: string; spec?: FieldSpecView; value: string; 
           <option value="">—</option>
           {spec.options.map((o) => <option value={o}>{o}</option>)}
         </select>
+        <FieldMessage error={props.error} field={`fields.${props.name}`} testid={`${testid}-error`} />
       </label>
     );
   }
@@ -79,6 +87,7 @@ function FieldInput(props: { name: string; spec?: FieldSpecView; value: string; 
           placeholder={spec?.type === "money" ? "12.50 EUR" : undefined}
           onInput={(e) => props.onChange(e.currentTarget.value)} />
       )}
+      <FieldMessage error={props.error} field={`fields.${props.name}`} testid={`${testid}-error`} />
     </label>
   );
 }
@@ -92,7 +101,8 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
   const [values, setValues] = useState<{ [k: string]: string }>({});
   const [tags, setTags] = useState("");
   const [extraName, setExtraName] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<PlacedError | null>(null);
+  const fail = (e: unknown) => setError({ field: null, text: errorText(e) });
 
   useEffect(() => {
     if (isNew) return;
@@ -105,7 +115,7 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
         setValues({ ...(r.fields as { [k: string]: string }) });
         setTags(r.tags.join(" "));
       })
-      .catch((e) => setError(errorText(e)));
+      .catch(fail);
   }, [props.id]);
 
   const spec = ctx.specs.find((s) => s.kind === kind);
@@ -123,7 +133,7 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
       }
       ctx.go(brand ? { screen: "brands", brandId: brand } : { screen: "records" });
     } catch (err) {
-      setError(errorText(err));
+      setError(placeError(err, sameNames(["tags", ...names.map((n) => `fields.${n}`)])));
     }
   };
   const remove = async () => {
@@ -133,7 +143,7 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
       ctx.notify("Deleted.");
       ctx.go({ screen: "records" });
     } catch (err) {
-      setError(errorText(err));
+      fail(err);
     }
   };
 
@@ -158,7 +168,7 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
       </div>
       {names.map((n) => (
         <FieldInput name={n} spec={spec?.fields.find((f) => f.name === n)} value={values[n] ?? ""}
-          onChange={(v) => setValues({ ...values, [n]: v })} />
+          onChange={(v) => setValues({ ...values, [n]: v })} error={error} />
       ))}
       <div class="row">
         <input placeholder="another field, e.g. size" value={extraName} aria-label="New field name"
@@ -171,8 +181,9 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
       <label>
         Tags (separated by spaces)
         <input value={tags} data-testid="record-tags" onInput={(e) => setTags(e.currentTarget.value)} />
+        <FieldMessage error={error} field="tags" testid="record-tags-error" />
       </label>
-      {error && <p class="error" role="alert" data-testid="record-error">{error}</p>}
+      {error && error.field === null && <p class="error" role="alert" data-testid="record-error">{error.text}</p>}
       <div class="row">
         <button type="submit" data-testid="record-save">Save</button>
         <button type="button" class="secondary" onClick={() => ctx.go({ screen: "records" })}>Cancel</button>

@@ -4,13 +4,15 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, emptyFilter } from "../api";
 import type { Record, TermsVersion } from "../bindings";
-import { errorText } from "../logic";
+import { errorText, placeError, type PlacedError } from "../logic";
+import { FieldMessage } from "../components/field_message";
 import {
   addDays,
   dayOf,
   fieldNames,
   isoDay,
   recordLabel,
+  shareField,
   shareRequestFrom,
   shareableRecords,
   toggled,
@@ -31,12 +33,12 @@ export function ShareScreen(props: { ctx: Ctx }) {
     terms: "",
   }));
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<PlacedError | null>(null);
   const [result, setResult] = useState<string | null>(null);
 
   useEffect(() => {
     Promise.all([api.records(emptyFilter).then(setRecords), api.termsVersions().then(setVersions)]).catch((e) =>
-      setError(errorText(e)),
+      setError({ field: null, text: errorText(e) }),
     );
   }, []);
 
@@ -61,13 +63,14 @@ export function ShareScreen(props: { ctx: Ctx }) {
       ctx.notify("Shared.");
       setForm({ ...form, records: [], fields: [] });
     } catch (err) {
-      setError(errorText(err));
+      // Beside the field the core names, if the screen shows it now.
+      setError(placeError(err, (f) => (f === "fields" && names.length === 0 ? undefined : shareField(f))));
     } finally {
       setBusy(false);
     }
   };
 
-  if (!records) return error ? <p class="error" role="alert">{error}</p> : <p aria-busy="true">Loading…</p>;
+  if (!records) return error ? <p class="error" role="alert">{error.text}</p> : <p aria-busy="true">Loading…</p>;
   if (ctx.brands.length === 0 || records.length === 0) {
     return (
       <div>
@@ -98,6 +101,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
             <option value="">— choose —</option>
             {ctx.brands.map((b) => <option value={b.id}>{b.name}</option>)}
           </select>
+          <FieldMessage error={error} field="brand" testid="share-error-brand" />
         </label>
         {brand && !brand.age_recipient && (
           <p class="error" role="alert" data-testid="share-no-recipient">
@@ -110,6 +114,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
         )}
         <fieldset>
           <legend>Records</legend>
+          <FieldMessage error={error} field="records" testid="share-error-records" />
           <ul class="picks" data-testid="share-records">
             {shareableRecords(records, form.brand).map((r) => (
               <li>
@@ -128,6 +133,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
         {names.length > 0 && (
           <fieldset>
             <legend>Fields</legend>
+            <FieldMessage error={error} field="fields" testid="share-error-fields" />
             <p class="muted small">Tick the fields to share; none ticked shares every field of the chosen records.</p>
             <div class="row">
               {names.map((n) => (
@@ -144,12 +150,14 @@ export function ShareScreen(props: { ctx: Ctx }) {
           Purpose (what they may use it for)
           <input value={form.purpose} required placeholder="e.g. delivering my order" data-testid="share-purpose"
             onInput={(e) => set({ purpose: e.currentTarget.value })} />
+          <FieldMessage error={error} field="purpose" testid="share-error-purpose" />
         </label>
         <div class="row">
           <label>
             Until (the share ends at the end of this day, UTC)
             <input type="date" value={form.expires} required min={isoDay(new Date())} data-testid="share-expires"
               onInput={(e) => set({ expires: e.currentTarget.value })} />
+            <FieldMessage error={error} field="expires" testid="share-error-expires" />
           </label>
           <label>
             Under my terms
@@ -165,7 +173,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
             )}
           </label>
         </div>
-        {error && <p class="error" role="alert" data-testid="share-error">{error}</p>}
+        {error && error.field === null && <p class="error" role="alert" data-testid="share-error">{error.text}</p>}
         {result && <p class="notice" role="status" data-testid="share-result">{result}</p>}
         <button type="submit" disabled={busy || !form.brand || form.records.length === 0} data-testid="share-submit">
           {busy ? "Sharing…" : "Encrypt and save for the brand…"}

@@ -4,13 +4,15 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { BrandTermsStatus, Agreement, TermsOptions, TermsVersion } from "../bindings";
-import { errorText } from "../logic";
+import { errorText, placeError, type PlacedError } from "../logic";
+import { FieldMessage } from "../components/field_message";
 import {
   JURISDICTIONS,
   THIRD_PARTY_LABELS,
   clausesFrom,
   dayOf,
   decisionLabel,
+  termsField,
   termsForm,
   toggled,
   type TermsForm,
@@ -112,12 +114,22 @@ function Check(props: { label: string; checked: boolean; onChange: (on: boolean)
   );
 }
 
-function NumberInput(props: { label: string; value: string; min: number; max: number; testid: string; onChange: (v: string) => void }) {
+function NumberInput(props: {
+  label: string;
+  value: string;
+  min: number;
+  max: number;
+  testid: string;
+  onChange: (v: string) => void;
+  error: PlacedError | null;
+  field: keyof TermsForm;
+}) {
   return (
     <label>
       {props.label}
       <input type="number" inputMode="numeric" min={props.min} max={props.max} step={1} value={props.value}
         data-testid={props.testid} onInput={(e) => props.onChange(e.currentTarget.value)} />
+      <FieldMessage error={props.error} field={props.field} testid={`${props.testid}-error`} />
     </label>
   );
 }
@@ -133,7 +145,7 @@ function TermsEditor(props: {
   const set = (patch: Partial<TermsForm>) => props.onChange({ ...f, ...patch });
   const [preview, setPreview] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<PlacedError | null>(null);
   const [busy, setBusy] = useState(false);
   const asked = useRef(0);
 
@@ -167,12 +179,12 @@ function TermsEditor(props: {
     e.preventDefault();
     setError(null);
     const parsed = clausesFrom(f);
-    if (!parsed.ok) return setError(parsed.error);
+    if (!parsed.ok) return setError({ field: null, text: parsed.error });
     setBusy(true);
     try {
       props.onSaved(await api.createTerms(f.template, f.title, parsed.value));
     } catch (err) {
-      setError(errorText(err));
+      setError(placeError(err, termsField));
     } finally {
       setBusy(false);
     }
@@ -197,10 +209,12 @@ function TermsEditor(props: {
         <label>
           Title
           <input value={f.title} required data-testid="terms-title" onInput={(e) => set({ title: e.currentTarget.value })} />
+          <FieldMessage error={error} field="title" testid="terms-title-error" />
         </label>
 
         <fieldset>
           <legend>What my data may be used for</legend>
+          <FieldMessage error={error} field="purposes" testid="terms-purposes-error" />
           {o.purposes.map((p) => (
             <Check label={p.name} hint={p.description} checked={f.purposes.includes(p.purpose)}
               testid={`terms-purpose-${p.purpose}`} onChange={(on) => set({ purposes: toggled(f.purposes, p.purpose, on) })} />
@@ -210,7 +224,8 @@ function TermsEditor(props: {
         <fieldset>
           <legend>Keeping, sharing and deleting</legend>
           <NumberInput label="Keep my data at most this many days after its purpose ends" value={f.retention_days}
-            min={o.days_min} max={o.days_max} testid="terms-retention" onChange={(v) => set({ retention_days: v })} />
+            min={o.days_min} max={o.days_max} testid="terms-retention" onChange={(v) => set({ retention_days: v })}
+            error={error} field="retention_days" />
           <label>
             Sharing with third parties
             <select value={f.third_party_sharing} data-testid="terms-third-party"
@@ -219,9 +234,11 @@ function TermsEditor(props: {
             </select>
           </label>
           <NumberInput label="Erase my data within this many days of my asking" value={f.deletion_on_request_days}
-            min={o.days_min} max={o.days_max} testid="terms-deletion" onChange={(v) => set({ deletion_on_request_days: v })} />
+            min={o.days_min} max={o.days_max} testid="terms-deletion" onChange={(v) => set({ deletion_on_request_days: v })}
+            error={error} field="deletion_on_request_days" />
           <Check label="Give me my data in a portable form when I ask" checked={f.portability} testid="terms-portability"
             onChange={(on) => set({ portability: on })} />
+          <FieldMessage error={error} field="portability" testid="terms-portability-error" />
         </fieldset>
 
         <fieldset>
@@ -237,6 +254,7 @@ function TermsEditor(props: {
         <fieldset>
           <legend>Contacting me</legend>
           <p class="muted small">Channels the company may use:</p>
+          <FieldMessage error={error} field="channels" testid="terms-channels-error" />
           <div class="row">
             {o.channels.map((c) => (
               <Check label={c.label} checked={f.channels.includes(c.channel)} testid={`terms-channel-${c.channel}`}
@@ -245,9 +263,11 @@ function TermsEditor(props: {
           </div>
           <div class="row">
             <NumberInput label="At most this many contacts (0: none)" value={f.max_contacts} min={0} max={o.max_contacts}
-              testid="terms-max-contacts" onChange={(v) => set({ max_contacts: v })} />
+              testid="terms-max-contacts" onChange={(v) => set({ max_contacts: v })}
+              error={error} field="max_contacts" />
             <NumberInput label="in any this many days" value={f.per_days} min={1} max={o.max_per_days}
-              testid="terms-per-days" onChange={(v) => set({ per_days: v })} />
+              testid="terms-per-days" onChange={(v) => set({ per_days: v })}
+              error={error} field="per_days" />
           </div>
           <Check label="Marketing allowed" checked={f.marketing_allowed} testid="terms-marketing"
             onChange={(on) => set({ marketing_allowed: on })} />
@@ -259,6 +279,7 @@ function TermsEditor(props: {
           Law the terms are read under
           <input value={f.jurisdiction} data-testid="terms-jurisdiction"
             onInput={(e) => set({ jurisdiction: e.currentTarget.value })} />
+          <FieldMessage error={error} field="jurisdiction" testid="terms-jurisdiction-error" />
         </label>
         {/* Buttons, not a <datalist>: WebDriver's text atom fails on options outside a select. */}
         <div class="row suggestions" aria-label="Common choices">
@@ -271,8 +292,9 @@ function TermsEditor(props: {
         <label>
           In my own words (optional)
           <textarea value={f.prose} data-testid="terms-prose" onInput={(e) => set({ prose: e.currentTarget.value })} />
+          <FieldMessage error={error} field="prose" testid="terms-prose-error" />
         </label>
-        {error && <p class="error" role="alert" data-testid="terms-error">{error}</p>}
+        {error && error.field === null && <p class="error" role="alert" data-testid="terms-error">{error.text}</p>}
         <div class="row">
           <button type="submit" disabled={busy} data-testid="terms-save">Save as a new version</button>
           <button type="button" class="secondary" onClick={props.onCancel}>Cancel</button>
