@@ -22,6 +22,7 @@ use crate::proof::{self, VerifiedCredential};
 use crate::share::{DELETION_ACKNOWLEDGMENT, SHARE_GRANT, SHARE_REVOCATION};
 use crate::terms::agreement::{Decision, PERSONAL_TERMS, TERMS_AGREEMENT};
 use crate::terms::{Clauses, diff};
+use crate::vault::fs::{FileMode, OutFile, write_file};
 
 const SEED_PREFIX: &str = "# vrm-signing-seed: ";
 
@@ -237,7 +238,7 @@ pub fn acknowledge(
 
 /// How the names of the intake's files being written begin (they end in
 /// `.part`); such a file is never a stored document.
-pub const INCOMING_PREFIX: &str = ".incoming-";
+pub const INCOMING_PREFIX: &str = crate::vault::fs::TEMP_PREFIX;
 
 fn replay(kind: &str, name: &str) -> Error {
     Error::Replay(format!("{kind} {name} was received before"))
@@ -393,32 +394,17 @@ impl Intake {
             return Err(replay(&received.kind, &name));
         }
         // Written whole to a temporary file beside it, synced, then renamed
-        // into place: a write that fails (or a crash) leaves at most a
-        // `.incoming-*.part` file, which is not `<id>.json`, so a resend is
-        // not mistaken for a replay of an intent never fully stored.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(INCOMING_PREFIX)
-            .suffix(".part")
-            .tempfile_in(&folder)
-            .map_err(|e| Error::io(&folder, e))?;
-        std::io::Write::write_all(&mut tmp, body).map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
-        // No-clobber: of two copies of one id arriving at once, one is
-        // stored and the other is a replay.
-        match tmp.persist_noclobber(&path) {
-            Ok(_) => {}
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(replay(&received.kind, &name));
-            }
-            Err(e) => return Err(Error::io(&path, e.error)),
+        // into place (and the rename synced): a write that fails (or a
+        // crash) leaves at most a `.vrm-out-*.part` file, which is not
+        // `<id>.json`, so a resend is not mistaken for a replay of an intent
+        // never fully stored. New only: of two copies of one id arriving at
+        // once, one is stored and the other is a replay.
+        let already = |e: &Error| matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists);
+        match write_file(OutFile::new_only(&path), FileMode::Private, body) {
+            Ok(()) => {}
+            Err(e) if already(&e) => return Err(replay(&received.kind, &name)),
+            Err(e) => return Err(e),
         }
-        // The rename itself must outlive a crash too.
-        #[cfg(unix)]
-        std::fs::File::open(&folder)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io(&folder, e))?;
         Ok(received)
     }
 }

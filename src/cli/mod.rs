@@ -158,6 +158,14 @@ fn describe(e: &Error) -> String {
             dir.display()
         ),
         Error::Tampered { .. } => format!("{e}; the other records are still readable"),
+        // A new file only (`--out FILE` without `--force`), and a file
+        // appeared there after the first check.
+        Error::Io { path, source } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            format!(
+                "{} exists; not overwriting it (pass --force to replace it)",
+                path.display()
+            )
+        }
         other => other.to_string(),
     }
 }
@@ -314,7 +322,7 @@ fn dispatch(cli: Cli) -> CliResult {
             } else {
                 BackupTo::Recipients(recipient.clone())
             };
-            let s = transfer::export(&mut vault, out, &to)?;
+            let s = transfer::export(&mut vault, io::out_file(out, *force), &to)?;
             if s.damaged_left_out > 0 {
                 errln!(
                     "warning: {} damaged record(s) could not be read and were left out",

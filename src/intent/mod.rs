@@ -25,6 +25,7 @@ use crate::terms::agreement::{derived_uuid, urn_uuid};
 use crate::vault::Vault;
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Intents;
+use crate::vault::fs::{FileMode, OutFile, write_file};
 use crate::vault::store;
 
 const INTENT_KIND: &str = "intent";
@@ -486,12 +487,11 @@ impl Outbox {
                 any = true;
                 let path: PathBuf =
                     dir.join(format!("{label}-{short}-{}.json", file_safe(&brand.name)));
-                let result = crate::share::write_atomically(&path, self.document.as_bytes())
-                    .and_then(|t| {
-                        t.persist(&path)
-                            .map(|_| ())
-                            .map_err(|e| Error::io(&path, e.error))
-                    });
+                let result = write_file(
+                    OutFile::replace(&path),
+                    FileMode::Private,
+                    self.document.as_bytes(),
+                );
                 out.push(Delivery {
                     brand: brand.brand.clone(),
                     status: if result.is_ok() {
