@@ -22,6 +22,7 @@ use crate::proof::{self, VerifiedCredential};
 use crate::share::{DELETION_ACKNOWLEDGMENT, SHARE_GRANT, SHARE_REVOCATION};
 use crate::terms::agreement::{Decision, PERSONAL_TERMS, TERMS_AGREEMENT};
 use crate::terms::{Clauses, diff};
+#[cfg(feature = "intake")]
 use crate::vault::fs::{FileMode, OutFile, write_file};
 
 const SEED_PREFIX: &str = "# vrm-signing-seed: ";
@@ -240,6 +241,7 @@ pub fn acknowledge(
 /// `.part`); such a file is never a stored document.
 pub const INCOMING_PREFIX: &str = crate::vault::fs::TEMP_PREFIX;
 
+#[cfg(feature = "intake")]
 fn replay(kind: &str, name: &str) -> Error {
     Error::Replay(format!("{kind} {name} was received before"))
 }
@@ -247,21 +249,24 @@ fn replay(kind: &str, name: &str) -> Error {
 /// Largest document the intake takes.
 pub const MAX_INTAKE_BYTES: usize = 1024 * 1024;
 
+#[cfg(feature = "intake")]
 /// A brand's loopback intake for intents (`vrm brand-kit serve`): it
 /// verifies each posted document (signature, validity, not a replay of an id
 /// already seen) and stores it in its folder; anything else gets a 4xx and is
-/// not stored.
+/// not stored. (Feature `intake`.)
 pub struct Intake {
     server: tiny_http::Server,
     dir: std::path::PathBuf,
 }
 
+#[cfg(feature = "intake")]
 impl fmt::Debug for Intake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Intake({}, {})", self.local_addr(), self.dir.display())
     }
 }
 
+#[cfg(feature = "intake")]
 /// How the intake answered one request, for its log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IntakeAnswer {
@@ -273,6 +278,7 @@ pub struct IntakeAnswer {
     pub message: String,
 }
 
+#[cfg(feature = "intake")]
 impl Intake {
     /// Listen on `addr` (e.g. `127.0.0.1:8700`; port 0 picks a free one),
     /// storing into `dir` (`intents/`, `withdrawals/`).

@@ -381,7 +381,23 @@ pub const ALREADY_HELD: &str = "already held by the inbox (it answered 409 to a 
 /// a 5xx or a network error is tried again; a 409 means the inbox holds it
 /// already ([`Posted::AlreadyHeld`]); any other 4xx is final (the brand
 /// refused it) and is the `Err`, with the inbox's answer.
+///
+/// Without the `http` feature, nothing is posted: the `Err` says so.
 pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<Posted, String> {
+    #[cfg(not(feature = "http"))]
+    {
+        let _ = (url, body);
+        Err(
+            "this build of VRM Vault cannot post to an inbox (built without its `http` feature)"
+                .into(),
+        )
+    }
+    #[cfg(feature = "http")]
+    post_with_retries(url, body)
+}
+
+#[cfg(feature = "http")]
+fn post_with_retries(url: &str, body: &[u8]) -> std::result::Result<Posted, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(DELIVERY_TIMEOUT))
         .http_status_as_error(false)
