@@ -448,7 +448,7 @@ fn post_with_retries(url: &str, body: &[u8]) -> std::result::Result<Posted, Stri
 }
 
 fn check_inbox(url: &str) -> Result<()> {
-    if url.starts_with("https://") || url.starts_with("http://") {
+    if crate::model::is_http_url(url) {
         Ok(())
     } else {
         Err(Error::invalid(format!("{url:?} is not an http(s) URL")))
