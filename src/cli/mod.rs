@@ -279,12 +279,28 @@ fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Import { file }) => {
             let mut vault = ctx.unlock()?;
             let tty = std::io::stderr().is_terminal();
+            let mut bar: Option<indicatif::ProgressBar> = None;
             let mut progress = |done: usize, total: usize| {
                 if total >= 5000 {
                     if tty {
-                        out::err_progress(&format!("Importing… {done}/{total}"));
+                        // A bar on the terminal (redrawn at most a few times
+                        // a second, with the time left); only numbers in it.
+                        let bar = bar.get_or_insert_with(|| {
+                            indicatif::ProgressBar::with_draw_target(
+                                Some(total as u64),
+                                indicatif::ProgressDrawTarget::stderr(),
+                            )
+                            .with_style(
+                                indicatif::ProgressStyle::with_template(
+                                    "Importing… {bar:30} {pos}/{len} ({eta} left)",
+                                )
+                                .expect("a valid template"),
+                            )
+                        });
+                        bar.set_position(done as u64);
                         if done == total {
-                            errln!();
+                            // The summary line says it all.
+                            bar.finish_and_clear();
                         }
                     } else {
                         errln!("importing {done}/{total}");
