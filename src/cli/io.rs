@@ -246,6 +246,8 @@ pub(super) fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
 }
 
 /// `30d`, `12w`, `1y`, a date (end of that day, UTC) or an RFC 3339 instant.
+/// (Not humantime: it reads `1y` as 365.25 days rather than 365, refuses
+/// `30D` and takes spans like `1d 2h`; the whole syntax is these few lines.)
 pub(super) fn parse_expiry(s: &str) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
     let bad =

@@ -26,6 +26,7 @@ mod records;
 mod rights;
 mod share;
 mod terms;
+mod usage;
 mod vault;
 
 use args::{Cli, Command};
@@ -51,9 +52,9 @@ pub fn run() -> i32 {
         }
         Err(e) if e.use_stderr() => {
             errln!(
-                "vrm: {} (see `{} --help`)",
-                usage_error_line(&e),
-                command_path(&args[1.min(args.len())..])
+                "vrm: {1} (see `{0} --help`)",
+                command_path(&args[1.min(args.len())..]),
+                usage::line(e)
             );
             return 2;
         }
@@ -128,19 +129,6 @@ fn command_path(args: &[std::ffi::OsString]) -> String {
         }
     }
     path.join(" ")
-}
-
-/// clap's usage error (several lines: the error, tips, a usage block) as
-/// one line: what was wrong and the tip, without the usage block.
-fn usage_error_line(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let words: Vec<&str> = text
-        .lines()
-        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-        .flat_map(str::split_whitespace)
-        .collect();
-    let line = words.join(" ");
-    line.strip_prefix("error: ").unwrap_or(&line).to_string()
 }
 
 /// The error as one line, with a hint where one helps.
