@@ -20,7 +20,7 @@ pub(super) fn line(e: clap::Error) -> String {
     }
 }
 
-/// What [`line`] formats with.
+/// What [`line()`] formats with.
 struct OneLine;
 
 impl ErrorFormatter for OneLine {
