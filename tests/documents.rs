@@ -348,3 +348,67 @@ fn a_backup_restores_terms_shares_requests_keys_and_the_log() {
         assert_eq!(a, b);
     }
 }
+
+/// `--out FILE` without `--force` is `OutFile::new_only`: a file that
+/// appeared after the command line's own check (here, one there all along)
+/// is never replaced, and the share, revocation or export is not recorded.
+#[test]
+fn a_new_only_output_never_replaces_a_file_and_records_nothing() {
+    use std::io::ErrorKind::AlreadyExists;
+    use vrm_vault::transfer::{self, BackupTo};
+    use vrm_vault::vault::fs::OutFile;
+
+    let refused =
+        |e: Error| matches!(&e, Error::Io { source, .. } if source.kind() == AlreadyExists);
+    let mut w = world();
+    let theirs = w.tmp.path().join("theirs.json");
+    std::fs::write(&theirs, b"someone else's file").unwrap();
+    let entries = |w: &mut World| w.vault.audit().entries().unwrap().0.len();
+    let before = entries(&mut w);
+
+    let req = ShareRequest {
+        brand: w.brand.clone(),
+        records: vec![w.record.clone()],
+        fields: vec![],
+        purpose: "delivery".into(),
+        expires_at: Utc::now() + Duration::days(30),
+        terms: None,
+    };
+    let e = w
+        .vault
+        .shares()
+        .create(&req, OutFile::new_only(&theirs))
+        .unwrap_err();
+    assert!(refused(e));
+    assert!(w.vault.shares().list(None).unwrap().is_empty());
+
+    let id = share(&mut w, "delivery");
+    let e = w
+        .vault
+        .shares()
+        .revoke(&id, None, OutFile::new_only(&theirs))
+        .unwrap_err();
+    assert!(refused(e));
+    assert!(w.vault.shares().get(&id).unwrap().revocation.is_none());
+
+    let to = BackupTo::Passphrase(secrecy::SecretString::from("a backup passphrase"));
+    let e = transfer::export(&mut w.vault, OutFile::new_only(&theirs), &to).unwrap_err();
+    assert!(refused(e));
+
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"someone else's file");
+    // Only the one share made in between was logged.
+    assert_eq!(entries(&mut w), before + 1);
+    let strays: Vec<_> = std::fs::read_dir(w.tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert!(strays.is_empty(), "{strays:?}");
+
+    // Replacing (`--force`) goes through.
+    w.vault
+        .shares()
+        .revoke(&id, None, OutFile::replace(&theirs))
+        .unwrap();
+    assert_ne!(std::fs::read(&theirs).unwrap(), b"someone else's file");
+}

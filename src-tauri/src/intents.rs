@@ -14,6 +14,7 @@ use tauri_plugin_dialog::DialogExt;
 
 use vrm_vault::intent::{Delivery, Intent, IntentInput, IntentView, Offer, OfferView, Outbox};
 use vrm_vault::proof::MAX_DOCUMENT_BYTES;
+use vrm_vault::vault::fs::{AtomicFile, FileMode, OutFile};
 
 use crate::AppState;
 use crate::commands::{ask_path, session};
@@ -117,8 +118,9 @@ pub async fn offer_import(state: State<'_, AppState>, path: String) -> CommandRe
 }
 
 /// Accept an offer and write the signed acceptance (JSON) to `path`, for the
-/// brand. The file is opened before deciding, so an unwritable place fails
-/// before the offer is accepted.
+/// brand. The file is started (beside `path`) before deciding, so an
+/// unwritable place fails before the offer is accepted; it appears whole,
+/// or not at all if the offer is not accepted.
 #[tauri::command]
 pub async fn offer_accept(
     state: State<'_, AppState>,
@@ -126,32 +128,12 @@ pub async fn offer_accept(
     path: String,
 ) -> CommandResult<Offer> {
     let path = PathBuf::from(path);
-    let existed = path.exists();
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| io_error(&path, e))?;
-    let decided =
-        (|| -> CommandResult<_> { Ok(session(&state)?.vault()?.intents().accept_offer(&id)?) })();
-    let (offer, doc) = match decided {
-        Ok(d) => d,
-        Err(e) => {
-            // Not accepted (locked, refused): leave no empty file behind.
-            drop(file);
-            if !existed {
-                let _ = std::fs::remove_file(&path);
-            }
-            return Err(e);
-        }
-    };
+    let mut file = AtomicFile::create(OutFile::replace(&path), FileMode::Default)?;
+    let (offer, doc) = session(&state)?.vault()?.intents().accept_offer(&id)?;
     let bytes = serde_json::to_vec_pretty(&doc)
         .map_err(|e| CommandError::new("app.internal", e.to_string()))?;
-    file.set_len(0)
-        .and_then(|_| std::io::Write::write_all(&mut &file, &bytes))
-        .and_then(|_| file.sync_all())
-        .map_err(|e| io_error(&path, e))?;
+    file.write_all(&bytes)?;
+    file.commit()?;
     Ok(offer)
 }
 

@@ -20,6 +20,7 @@ use vrm_vault::share::{ExposureItem, Share, ShareRequest, ShareView, Written};
 use vrm_vault::terms::agreement::{Agreement, BrandTermsStatus, TermsRef, TermsVersion};
 use vrm_vault::terms::{self, Clauses, Purpose, Template, TemplateInfo};
 use vrm_vault::vault::audit::{AuditEntry, AuditReport};
+use vrm_vault::vault::fs::{FileMode, OutFile, write_file};
 
 use crate::AppState;
 use crate::commands::session;
@@ -170,7 +171,11 @@ fn write_document(path: &str, doc: &serde_json::Value) -> CommandResult<()> {
     let path = Path::new(path);
     let bytes = serde_json::to_vec_pretty(doc)
         .map_err(|e| CommandError::new("app.internal", e.to_string()))?;
-    std::fs::write(path, bytes).map_err(|e| io_error(path, e))
+    Ok(write_file(
+        OutFile::replace(path),
+        FileMode::Default,
+        &bytes,
+    )?)
 }
 
 /// The person's calendar day, for deadlines.

@@ -22,6 +22,8 @@ use crate::proof::{self, VerifiedCredential};
 use crate::share::{DELETION_ACKNOWLEDGMENT, SHARE_GRANT, SHARE_REVOCATION};
 use crate::terms::agreement::{Decision, PERSONAL_TERMS, TERMS_AGREEMENT};
 use crate::terms::{Clauses, diff};
+#[cfg(feature = "intake")]
+use crate::vault::fs::{FileMode, OutFile, write_file};
 
 const SEED_PREFIX: &str = "# vrm-signing-seed: ";
 
@@ -250,8 +252,9 @@ pub fn acknowledge(
 
 /// How the names of the intake's files being written begin (they end in
 /// `.part`); such a file is never a stored document.
-pub const INCOMING_PREFIX: &str = ".incoming-";
+pub const INCOMING_PREFIX: &str = crate::vault::fs::TEMP_PREFIX;
 
+#[cfg(feature = "intake")]
 fn replay(kind: &str, name: &str) -> Error {
     Error::Replay(format!("{kind} {name} was received before"))
 }
@@ -259,21 +262,24 @@ fn replay(kind: &str, name: &str) -> Error {
 /// Largest document the intake takes.
 pub const MAX_INTAKE_BYTES: usize = 1024 * 1024;
 
+#[cfg(feature = "intake")]
 /// A brand's loopback intake for intents (`vrm brand-kit serve`): it
 /// verifies each posted document (signature, validity, not a replay of an id
 /// already seen) and stores it in its folder; anything else gets a 4xx and is
-/// not stored.
+/// not stored. (Feature `intake`.)
 pub struct Intake {
     server: tiny_http::Server,
     dir: std::path::PathBuf,
 }
 
+#[cfg(feature = "intake")]
 impl fmt::Debug for Intake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Intake({}, {})", self.local_addr(), self.dir.display())
     }
 }
 
+#[cfg(feature = "intake")]
 /// How the intake answered one request, for its log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IntakeAnswer {
@@ -285,6 +291,7 @@ pub struct IntakeAnswer {
     pub message: String,
 }
 
+#[cfg(feature = "intake")]
 impl Intake {
     /// Listen on `addr` (e.g. `127.0.0.1:8700`; port 0 picks a free one),
     /// storing into `dir` (`intents/`, `withdrawals/`).
@@ -406,32 +413,17 @@ impl Intake {
             return Err(replay(&received.kind, &name));
         }
         // Written whole to a temporary file beside it, synced, then renamed
-        // into place: a write that fails (or a crash) leaves at most a
-        // `.incoming-*.part` file, which is not `<id>.json`, so a resend is
-        // not mistaken for a replay of an intent never fully stored.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(INCOMING_PREFIX)
-            .suffix(".part")
-            .tempfile_in(&folder)
-            .map_err(|e| Error::io(&folder, e))?;
-        std::io::Write::write_all(&mut tmp, body).map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
-        // No-clobber: of two copies of one id arriving at once, one is
-        // stored and the other is a replay.
-        match tmp.persist_noclobber(&path) {
-            Ok(_) => {}
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(replay(&received.kind, &name));
-            }
-            Err(e) => return Err(Error::io(&path, e.error)),
+        // into place (and the rename synced): a write that fails (or a
+        // crash) leaves at most a `.vrm-out-*.part` file, which is not
+        // `<id>.json`, so a resend is not mistaken for a replay of an intent
+        // never fully stored. New only: of two copies of one id arriving at
+        // once, one is stored and the other is a replay.
+        let already = |e: &Error| matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists);
+        match write_file(OutFile::new_only(&path), FileMode::Private, body) {
+            Ok(()) => {}
+            Err(e) if already(&e) => return Err(replay(&received.kind, &name)),
+            Err(e) => return Err(e),
         }
-        // The rename itself must outlive a crash too.
-        #[cfg(unix)]
-        std::fs::File::open(&folder)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io(&folder, e))?;
         Ok(received)
     }
 }

@@ -7,12 +7,13 @@
 //! packager gzips them), `bash-completion/completions/vrm`,
 //! `zsh/vendor-completions/_vrm` and `fish/vendor_completions.d/vrm.fish`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::Path;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
+use vrm_vault::vault::fs::{FileMode, OutFile, write_file};
 
 /// What `--help` cannot show but a man page should: the exit statuses and
 /// the environment (see `run` and the `--*-file` options).
@@ -45,10 +46,10 @@ pub(super) fn generate(out: &Path) -> io::Result<()> {
     // One page per (sub)command: vrm.1 lists the commands, vrm-share-create.1
     // has every option of one; hidden commands (this one) are left out.
     clap_mangen::generate_to(super::Cli::command(), &man)?;
-    OpenOptions::new()
-        .append(true)
-        .open(man.join("vrm.1"))?
-        .write_all(ROOT_EXTRA.as_bytes())?;
+    let root = man.join("vrm.1");
+    let mut page = fs::read(&root)?;
+    page.extend_from_slice(ROOT_EXTRA.as_bytes());
+    write(&root, &page)?;
 
     // clap_complete offers hidden commands too: complete a copy without them.
     let full = super::Cli::command();
@@ -63,9 +64,15 @@ pub(super) fn generate(out: &Path) -> io::Result<()> {
     ] {
         let path = share.join(path);
         fs::create_dir_all(path.parent().expect("a file in a folder"))?;
-        let mut file = File::create(&path)?;
-        clap_complete::generate(shell, &mut visible, "vrm", &mut file);
-        file.flush()?;
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut visible, "vrm", &mut script);
+        write(&path, &script)?;
     }
     Ok(())
+}
+
+/// A page or script, whole, with the usual permissions (they are installed
+/// for everyone to read).
+fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_file(OutFile::replace(path), FileMode::Default, bytes).map_err(io::Error::other)
 }

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use vrm_vault::crypto::KdfParams;
 use vrm_vault::vault::DEFAULT_KDF_TARGET;
+use vrm_vault::vault::fs::{FileMode, OutFile, write_file};
 use vrm_vault::{Error, Vault, proof};
 
 use super::out::{self, errln};
@@ -149,37 +150,19 @@ pub(super) fn check_out(path: &Path, force: bool) -> CliResult {
     Ok(())
 }
 
-/// Write `bytes` to `path` whole or not at all: into a temporary file beside
-/// it, synced, then renamed into place; without `force`, never over a file
-/// that appeared meanwhile.
+/// Write `bytes` to `path` whole or not at all, owner-only (the core's
+/// [`write_file`]); without `force`, never over a file, even one that
+/// appeared after [`check_out`].
 pub(super) fn write_out(path: &Path, bytes: &[u8], force: bool) -> CliResult {
-    use std::io::Write as _;
     check_out(path, force)?;
-    let io = |e: std::io::Error| {
-        Failure::Core(Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".vrm-out-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    let placed = if force {
-        tmp.persist(path)
-    } else {
-        tmp.persist_noclobber(path)
-    };
-    match placed {
-        Ok(_) => Ok(()),
-        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => check_out(path, false),
-        Err(e) => Err(io(e.error)),
+    Ok(write_file(out_file(path, force), FileMode::Private, bytes)?)
+}
+
+/// `--out FILE`: replaced only with `--force`.
+pub(super) fn out_file(path: &Path, force: bool) -> OutFile<'_> {
+    OutFile {
+        path,
+        replace: force,
     }
 }
 
@@ -263,6 +246,8 @@ pub(super) fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
 }
 
 /// `30d`, `12w`, `1y`, a date (end of that day, UTC) or an RFC 3339 instant.
+/// (Not humantime: it reads `1y` as 365.25 days rather than 365, refuses
+/// `30D` and takes spans like `1d 2h`; the whole syntax is these few lines.)
 pub(super) fn parse_expiry(s: &str) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
     let bad =
@@ -330,25 +315,15 @@ pub(super) fn day(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
+/// A new private file (a key): never over a file, even one that appeared
+/// meanwhile.
 pub(super) fn write_private(path: &Path, bytes: &[u8]) -> CliResult {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+    match write_file(OutFile::new_only(path), FileMode::Private, bytes) {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => Err(
+            Failure::Other(format!("{} exists; not overwriting a key", path.display())),
+        ),
+        other => Ok(other?),
     }
-    let io = |e| {
-        Failure::Core(Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })
-    };
-    let mut f = opts.open(path).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    Ok(())
 }
 
 pub(super) fn parse_field(s: &str) -> Result<(String, String), String> {

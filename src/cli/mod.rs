@@ -26,6 +26,7 @@ mod records;
 mod rights;
 mod share;
 mod terms;
+mod usage;
 mod vault;
 
 use args::{Cli, Command};
@@ -51,9 +52,9 @@ pub fn run() -> i32 {
         }
         Err(e) if e.use_stderr() => {
             errln!(
-                "vrm: {} (see `{} --help`)",
-                usage_error_line(&e),
-                command_path(&args[1.min(args.len())..])
+                "vrm: {1} (see `{0} --help`)",
+                command_path(&args[1.min(args.len())..]),
+                usage::line(e)
             );
             return 2;
         }
@@ -130,19 +131,6 @@ fn command_path(args: &[std::ffi::OsString]) -> String {
     path.join(" ")
 }
 
-/// clap's usage error (several lines: the error, tips, a usage block) as
-/// one line: what was wrong and the tip, without the usage block.
-fn usage_error_line(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let words: Vec<&str> = text
-        .lines()
-        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-        .flat_map(str::split_whitespace)
-        .collect();
-    let line = words.join(" ");
-    line.strip_prefix("error: ").unwrap_or(&line).to_string()
-}
-
 /// The error as one line, with a hint where one helps.
 fn describe(e: &Error) -> String {
     match e {
@@ -158,6 +146,14 @@ fn describe(e: &Error) -> String {
             dir.display()
         ),
         Error::Tampered { .. } => format!("{e}; the other records are still readable"),
+        // A new file only (`--out FILE` without `--force`), and a file
+        // appeared there after the first check.
+        Error::Io { path, source } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            format!(
+                "{} exists; not overwriting it (pass --force to replace it)",
+                path.display()
+            )
+        }
         other => other.to_string(),
     }
 }
@@ -271,12 +267,28 @@ fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Import { file }) => {
             let mut vault = ctx.unlock()?;
             let tty = std::io::stderr().is_terminal();
+            let mut bar: Option<indicatif::ProgressBar> = None;
             let mut progress = |done: usize, total: usize| {
                 if total >= 5000 {
                     if tty {
-                        out::err_progress(&format!("Importing… {done}/{total}"));
+                        // A bar on the terminal (redrawn at most a few times
+                        // a second, with the time left); only numbers in it.
+                        let bar = bar.get_or_insert_with(|| {
+                            indicatif::ProgressBar::with_draw_target(
+                                Some(total as u64),
+                                indicatif::ProgressDrawTarget::stderr(),
+                            )
+                            .with_style(
+                                indicatif::ProgressStyle::with_template(
+                                    "Importing… {bar:30} {pos}/{len} ({eta} left)",
+                                )
+                                .expect("a valid template"),
+                            )
+                        });
+                        bar.set_position(done as u64);
                         if done == total {
-                            errln!();
+                            // The summary line says it all.
+                            bar.finish_and_clear();
                         }
                     } else {
                         errln!("importing {done}/{total}");
@@ -314,7 +326,7 @@ fn dispatch(cli: Cli) -> CliResult {
             } else {
                 BackupTo::Recipients(recipient.clone())
             };
-            let s = transfer::export(&mut vault, out, &to)?;
+            let s = transfer::export(&mut vault, io::out_file(out, *force), &to)?;
             if s.damaged_left_out > 0 {
                 errln!(
                     "warning: {} damaged record(s) could not be read and were left out",

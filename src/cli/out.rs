@@ -32,14 +32,6 @@ pub(super) fn err_prompt(s: &str) {
     let _ = err.flush();
 }
 
-/// A progress line on a terminal: back to the start of the line, then the
-/// (escaped) text, no line break.
-pub(super) fn err_progress(s: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "\r{}", text::line(s));
-    let _ = err.flush();
-}
-
 /// `println!`, escaped: the whole line goes through [`text::line`].
 macro_rules! outln {
     () => {

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
 use super::io::{
-    CliResult, Ctx, check_out, day, out_dir, parse_expiry, print_json, read_input, short, to_json,
-    warn_damaged_documents,
+    CliResult, Ctx, check_out, day, out_dir, out_file, parse_expiry, print_json, read_input, short,
+    to_json, warn_damaged_documents,
 };
 use super::out::{errln, outln};
 use vrm_vault::share::{ShareRequest, ShareStatus};
@@ -121,7 +121,7 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
                     expires_at: *expires,
                     terms: terms.clone(),
                 },
-                out,
+                out_file(out, *force),
             )?;
             for i in &s.items {
                 let lacking: Vec<String> = fields
@@ -221,7 +221,9 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
             force,
         } => {
             check_out(out, *force)?;
-            let s = vault.shares().revoke(id, reason.as_deref(), out)?;
+            let s = vault
+                .shares()
+                .revoke(id, reason.as_deref(), out_file(out, *force))?;
             let r = s.revocation.as_ref().expect("just revoked");
             errln!(
                 "Revoked; erasure demanded by {}. Send {} to the brand.",

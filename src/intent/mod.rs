@@ -25,6 +25,7 @@ use crate::terms::agreement::{derived_uuid, urn_uuid};
 use crate::vault::Vault;
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Intents;
+use crate::vault::fs::{FileMode, OutFile, write_file};
 use crate::vault::store;
 
 const INTENT_KIND: &str = "intent";
@@ -387,7 +388,23 @@ pub const ALREADY_HELD: &str = "already held by the inbox (it answered 409 to a 
 /// a 5xx or a network error is tried again; a 409 means the inbox holds it
 /// already ([`Posted::AlreadyHeld`]); any other 4xx is final (the brand
 /// refused it) and is the `Err`, with the inbox's answer.
+///
+/// Without the `http` feature, nothing is posted: the `Err` says so.
 pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<Posted, String> {
+    #[cfg(not(feature = "http"))]
+    {
+        let _ = (url, body);
+        Err(
+            "this build of VRM Vault cannot post to an inbox (built without its `http` feature)"
+                .into(),
+        )
+    }
+    #[cfg(feature = "http")]
+    post_with_retries(url, body)
+}
+
+#[cfg(feature = "http")]
+fn post_with_retries(url: &str, body: &[u8]) -> std::result::Result<Posted, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(DELIVERY_TIMEOUT))
         .http_status_as_error(false)
@@ -438,7 +455,7 @@ pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<Posted, Stri
 }
 
 fn check_inbox(url: &str) -> Result<()> {
-    if url.starts_with("https://") || url.starts_with("http://") {
+    if crate::model::is_http_url(url) {
         Ok(())
     } else {
         Err(Error::invalid_field(
@@ -499,12 +516,11 @@ impl Outbox {
                 any = true;
                 let path: PathBuf =
                     dir.join(format!("{label}-{short}-{}.json", file_safe(&brand.name)));
-                let result = crate::share::write_atomically(&path, self.document.as_bytes())
-                    .and_then(|t| {
-                        t.persist(&path)
-                            .map(|_| ())
-                            .map_err(|e| Error::io(&path, e.error))
-                    });
+                let result = write_file(
+                    OutFile::replace(&path),
+                    FileMode::Private,
+                    self.document.as_bytes(),
+                );
                 out.push(Delivery {
                     brand: brand.brand.clone(),
                     status: if result.is_ok() {

@@ -209,12 +209,18 @@ fn check_did(v: &str) -> Result<String> {
     }
 }
 
-fn check_inbox(v: &str) -> Result<String> {
-    let ok = (v.starts_with("https://") || v.starts_with("http://"))
+/// An `http://` or `https://` URL (as written: lower-case scheme) that
+/// parses as one, with a host; one line of at most 2000 bytes. The inbox
+/// check, the `url` field kind's, and the check before a POST.
+pub(crate) fn is_http_url(v: &str) -> bool {
+    (v.starts_with("https://") || v.starts_with("http://"))
         && v.len() <= 2000
         && !v.chars().any(|c| c.is_whitespace() || c.is_control())
-        && v.split("://").nth(1).is_some_and(|rest| !rest.is_empty());
-    if ok {
+        && url::Url::parse(v).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
+fn check_inbox(v: &str) -> Result<String> {
+    if is_http_url(v) {
         Ok(v.to_string())
     } else {
         Err(Error::invalid_field(
@@ -1065,6 +1071,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok["channel"], "call", "enum values are normalised");
+    }
+
+    #[test]
+    fn urls_are_http_or_https_with_a_host() {
+        for good in [
+            "https://intake.acme-shop.example/inbox",
+            "http://127.0.0.1:8700/",
+            "http://[::1]:8700/intents",
+            "https://xn--bcher-kva.example/a?b=c#d",
+        ] {
+            assert!(is_http_url(good), "{good}");
+        }
+        for bad in [
+            "",
+            "https://",
+            "http://:80",
+            "http://[::1",
+            "http://exa mple.com",
+            "http://example.com/\u{7}",
+            "HTTPS://example.com",
+            "https:example.com",
+            "ftp://example.com",
+            "javascript:alert(1)",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+        assert!(!is_http_url(&format!(
+            "https://example.com/{}",
+            "a".repeat(2000)
+        )));
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::proof;
 use crate::terms::agreement::{TermsRef, derived_uuid, urn_uuid};
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Shares;
+use crate::vault::fs::{FileMode, OutFile, write_file};
 
 const SHARE_KIND: &str = "share";
 
@@ -243,28 +244,6 @@ pub struct Written {
     pub path: PathBuf,
 }
 
-/// Write `bytes` to `out` atomically (beside it, then renamed), owner-only.
-pub(crate) fn write_atomically(out: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
-    use std::io::Write;
-    if out.is_dir() {
-        return Err(Error::invalid_field(
-            "out",
-            format!("{} is a folder; give a file name", out.display()),
-        ));
-    }
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".vrm-out-")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(out, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(out, e))?;
-    Ok(tmp)
-}
-
 fn check_purpose(purpose: &str) -> Result<String> {
     let p = purpose.trim();
     if p.is_empty() {
@@ -286,8 +265,11 @@ fn secs(t: DateTime<Utc>) -> DateTime<Utc> {
 impl Shares<'_> {
     /// Share records with a brand: writes the encrypted bundle to `out` and
     /// records the share. Nothing is recorded if the bundle cannot be
-    /// written, and no bundle is left if recording fails.
-    pub fn create(&mut self, req: &ShareRequest, out: &Path) -> Result<Share> {
+    /// written (nor if `out` is [`OutFile::new_only`] and a file is there
+    /// when the bundle is put in place), and no bundle is left if recording
+    /// fails.
+    pub fn create<'o>(&mut self, req: &ShareRequest, out: impl Into<OutFile<'o>>) -> Result<Share> {
+        let out = out.into();
         let now = secs(Utc::now());
         let brand = self.vault.brand(&req.brand)?;
         let recipient = brand.age_recipient.clone().ok_or_else(|| {
@@ -458,10 +440,9 @@ impl Shares<'_> {
                 share.expires_at.format("%Y-%m-%d")
             ),
         )?;
-        let tmp = write_atomically(out, &sealed)?;
-        tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+        write_file(out, FileMode::Private, &sealed)?;
         if let Err(e) = tx.commit() {
-            let _ = std::fs::remove_file(out);
+            let _ = std::fs::remove_file(out.path);
             return Err(e.into());
         }
         Ok(share)
@@ -499,8 +480,15 @@ impl Shares<'_> {
     }
 
     /// Revoke a share: writes a signed `ShareRevocation` demanding erasure
-    /// within the terms' deadline to `out`, and marks the share revoked.
-    pub fn revoke(&mut self, id: &str, reason: Option<&str>, out: &Path) -> Result<Share> {
+    /// within the terms' deadline to `out` (see [`OutFile`]), and marks the
+    /// share revoked.
+    pub fn revoke<'o>(
+        &mut self,
+        id: &str,
+        reason: Option<&str>,
+        out: impl Into<OutFile<'o>>,
+    ) -> Result<Share> {
+        let out = out.into();
         let mut share = self.get(id)?;
         if share.revocation.is_some() {
             return Err(Error::invalid(format!(
@@ -555,10 +543,9 @@ impl Shares<'_> {
             ),
         )?;
         let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Database(e.to_string()))?;
-        let tmp = write_atomically(out, &bytes)?;
-        tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+        write_file(out, FileMode::Private, &bytes)?;
         if let Err(e) = tx.commit() {
-            let _ = std::fs::remove_file(out);
+            let _ = std::fs::remove_file(out.path);
             return Err(e.into());
         }
         // The old version's page images leave the WAL (as for records).

@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{KdfParams, RecoveryCode};
 use crate::error::{Error, Result};
 use crate::model::{Brand, BrandInput, Record, RecordFilter, RecordKind, check_fields, check_tags};
+use crate::vault::fs::{AtomicFile, FileMode, OutFile};
 use crate::vault::{Vault, new_id};
 
 /// The `format` value of an export.
@@ -685,8 +686,14 @@ pub fn export_document(vault: &mut Vault) -> Result<ExportDocument> {
 }
 
 /// Write the whole vault to `out`, age-encrypted. The file appears only when
-/// complete (written beside it, then renamed), readable by its owner only.
-pub fn export(vault: &mut Vault, out: &Path, to: &BackupTo) -> Result<ExportSummary> {
+/// complete (written beside it, then renamed), readable by its owner only;
+/// [`OutFile::new_only`] never replaces a file there.
+pub fn export<'o>(
+    vault: &mut Vault,
+    out: impl Into<OutFile<'o>>,
+    to: &BackupTo,
+) -> Result<ExportSummary> {
+    let out = out.into();
     let encryptor = match to {
         BackupTo::Recipients(list) => {
             if list.is_empty() {
@@ -729,32 +736,19 @@ pub fn export(vault: &mut Vault, out: &Path, to: &BackupTo) -> Result<ExportSumm
         records: doc.records.len(),
         damaged_left_out: damaged,
     };
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    if out.is_dir() {
-        return Err(Error::invalid_field(
-            "out",
-            format!("{} is a folder; give a file name", out.display()),
-        ));
-    }
-    let tmp = tempfile::Builder::new()
-        .prefix(".vrm-export-")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
-    let io_err = |e: std::io::Error| Error::io(out, e);
+    let mut file = AtomicFile::create(out, FileMode::Private)?;
+    let path = out.path;
+    let io_err = |e: std::io::Error| Error::io(path, e);
     {
         let mut writer = encryptor
-            .wrap_output(std::io::BufWriter::new(tmp.as_file()))
+            .wrap_output(std::io::BufWriter::new(file.file()))
             .map_err(io_err)?;
         serde_json::to_writer_pretty(&mut writer, &doc)
-            .map_err(|e| Error::io(out, std::io::Error::other(e)))?;
+            .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
         let mut inner = writer.finish().map_err(io_err)?;
         inner.flush().map_err(io_err)?;
     }
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+    file.commit()?;
     let to_what = match to {
         BackupTo::Recipients(list) => format!("{} age recipient(s)", list.len()),
         BackupTo::Passphrase(_) => "a passphrase".to_string(),

@@ -10,7 +10,7 @@ pub mod baseline;
 pub mod brands;
 pub mod documents;
 pub mod features;
-mod fs;
+pub mod fs;
 mod header;
 pub mod identity;
 pub mod index;

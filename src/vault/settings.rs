@@ -65,7 +65,13 @@ impl Settings {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let json = serde_json::to_vec_pretty(self).map_err(|e| Error::invalid(e.to_string()))?;
-        std::fs::write(path, json).map_err(|e| Error::io(path, e))
+        // Whole or not at all: a crash mid-write must not leave a file that
+        // reads as defaults.
+        super::fs::write_file(
+            super::fs::OutFile::replace(path),
+            super::fs::FileMode::Default,
+            &json,
+        )
     }
 }
 
