@@ -19,6 +19,7 @@ use crate::crypto::bundle::{self, AgeIdentity};
 use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
 use crate::model::Brand;
+use crate::model::money::check_amount;
 use crate::proof;
 use crate::terms::Template;
 use crate::terms::agreement::{derived_uuid, urn_uuid};
@@ -59,8 +60,10 @@ pub struct IntentInput {
     pub description: String,
     /// How many.
     pub quantity: Option<u32>,
-    /// The most the person will pay (a decimal amount).
-    pub budget_max: Option<String>,
+    /// The most the person will pay (a decimal amount; a string in JSON).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub budget_max: Option<Decimal>,
     /// The currency of the budget (ISO 4217, e.g. `EUR`).
     pub currency: Option<String>,
     /// Where.
@@ -210,8 +213,10 @@ pub struct Offer {
     pub brand: Option<String>,
     /// The signer's `did:key`.
     pub signer: String,
-    /// The price (a decimal amount).
-    pub price: String,
+    /// The price (a decimal amount; a string in JSON).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub price: Decimal,
     /// The currency.
     pub currency: String,
     /// What the brand offers.
@@ -259,41 +264,7 @@ impl std::fmt::Debug for IntentKeys {
     }
 }
 
-/// Check a decimal amount (`12`, `12.5`, `12.50`); returns it normalised
-/// and in ten-thousandths for comparing.
-pub fn parse_amount(s: &str) -> Result<(String, i128)> {
-    let s = s.trim();
-    let bad = || Error::invalid(format!("{s:?} is not an amount (like 12.50)"));
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty()
-        || whole.len() > 15
-        || frac.len() > 4
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || (s.contains('.') && frac.is_empty())
-    {
-        return Err(bad());
-    }
-    let w: i128 = whole.parse().map_err(|_| bad())?;
-    let mut f = frac.to_string();
-    while f.len() < 4 {
-        f.push('0');
-    }
-    let fv: i128 = f.parse().map_err(|_| bad())?;
-    Ok((s.to_string(), w * 10_000 + fv))
-}
-
-/// Check an ISO 4217-shaped currency code.
-pub fn parse_currency(s: &str) -> Result<String> {
-    let c = s.trim().to_ascii_uppercase();
-    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(c)
-    } else {
-        Err(Error::invalid(format!(
-            "{s:?} is not a currency code (three letters, like EUR)"
-        )))
-    }
-}
+pub use crate::model::money::{Decimal, parse_amount, parse_currency};
 
 fn check_text(what: &str, s: &str, max: usize, required: bool) -> Result<Option<String>> {
     let t = s.trim();
@@ -611,7 +582,7 @@ impl Intents<'_> {
         }
         match (&input.budget_max, &input.currency) {
             (Some(b), Some(c)) => {
-                input.budget_max = Some(parse_amount(b)?.0);
+                input.budget_max = Some(check_amount(*b)?);
                 input.currency = Some(parse_currency(c)?);
             }
             (None, None) => {}
@@ -666,7 +637,7 @@ impl Intents<'_> {
             subject["quantity"] = json!(q);
         }
         if let Some(b) = &input.budget_max {
-            subject["budget"] = json!({ "max": b, "currency": input.currency });
+            subject["budget"] = json!({ "max": b.to_string(), "currency": input.currency });
         }
         if let Some(l) = &input.location {
             subject["location"] = json!(l);
@@ -1075,7 +1046,7 @@ impl Intents<'_> {
             ));
         }
         let price = s("price").ok_or_else(|| Error::invalid("the offer has no price"))?;
-        let price = parse_amount(price)?.0;
+        let price = parse_amount(price)?;
         let currency = parse_currency(
             s("currency").ok_or_else(|| Error::invalid("the offer has no currency"))?,
         )?;
@@ -1154,11 +1125,9 @@ impl Intents<'_> {
         let (mut list, _) = self.vault.docs::<Offer>(OFFER_KIND)?;
         list.retain(|o| intent_id.as_ref().is_none_or(|i| *i == o.intent));
         list.sort_by(|a, b| {
-            let pa = parse_amount(&a.price).map(|p| p.1).unwrap_or(i128::MAX);
-            let pb = parse_amount(&b.price).map(|p| p.1).unwrap_or(i128::MAX);
             a.currency
                 .cmp(&b.currency)
-                .then(pa.cmp(&pb))
+                .then(a.price.cmp(&b.price))
                 .then(a.id.cmp(&b.id))
         });
         let brands = self.vault.brands()?;
@@ -1245,7 +1214,7 @@ impl Intents<'_> {
                 "id": offer.signer,
                 "intentId": format!("urn:uuid:{}", intent.id),
                 "offerId": format!("urn:uuid:{}", offer.id),
-                "price": offer.price,
+                "price": offer.price.to_string(),
                 "currency": offer.currency,
             }),
         )?;
@@ -1382,7 +1351,7 @@ pub fn make_offer(
             crate::model::text::a(&vc.kind)
         )));
     }
-    let price = parse_amount(price)?.0;
+    let price = parse_amount(price)?;
     let currency = parse_currency(currency)?;
     let until = valid_until.or(vc.valid_until).map(secs);
     let reply_to = vc
@@ -1393,7 +1362,7 @@ pub fn make_offer(
     let mut subject = json!({
         "id": vc.signer,
         "intentId": vc.id,
-        "price": price,
+        "price": price.to_string(),
         "currency": currency,
     });
     if let Some(d) = description.map(str::trim).filter(|d| !d.is_empty()) {
