@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Brand, BrandInput, BrandPage } from "../bindings";
-import { errorText } from "../logic";
+import { errorText } from "../format";
 import type { Ctx } from "./main";
 import { ConfirmButton } from "../confirm";
 import { RecordRow } from "./records";

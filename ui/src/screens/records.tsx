@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, emptyFilter } from "../api";
 import type { Brand, FieldSpecView, Record, RecordKind } from "../bindings";
-import { errorText, formFields, newRecordFrom, patchFrom, recordDate, recordTitle } from "../logic";
+import { errorText, formFields, newRecordFrom, patchFrom, recordDate, recordTitle } from "../format";
 import { ConfirmButton } from "../confirm";
 import type { Ctx } from "./main";
 

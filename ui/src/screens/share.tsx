@@ -4,18 +4,16 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, emptyFilter } from "../api";
 import type { Record, TermsVersion } from "../bindings";
-import { errorText } from "../logic";
+import { errorText } from "../format";
 import {
-  addDays,
-  dayOf,
   fieldNames,
-  isoDay,
   recordLabel,
   shareRequestFrom,
   shareableRecords,
   toggled,
   type ShareForm,
-} from "../relations";
+} from "../relations_format";
+import { addDays, dayOf, today } from "../dates";
 import type { Ctx } from "./main";
 
 export function ShareScreen(props: { ctx: Ctx }) {
@@ -27,7 +25,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
     records: [],
     fields: [],
     purpose: "",
-    expires: addDays(isoDay(new Date()), 30),
+    expires: addDays(today(), 30),
     terms: "",
   }));
   const [busy, setBusy] = useState(false);
@@ -148,7 +146,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
         <div class="row">
           <label>
             Until (the share ends at the end of this day, UTC)
-            <input type="date" value={form.expires} required min={isoDay(new Date())} data-testid="share-expires"
+            <input type="date" value={form.expires} required data-testid="share-expires"
               onInput={(e) => set({ expires: e.currentTarget.value })} />
           </label>
           <label>

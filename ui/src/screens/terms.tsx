@@ -4,17 +4,17 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { BrandTermsStatus, Agreement, TermsOptions, TermsVersion } from "../bindings";
-import { errorText } from "../logic";
+import { errorText } from "../format";
 import {
   JURISDICTIONS,
   THIRD_PARTY_LABELS,
   clausesFrom,
-  dayOf,
   decisionLabel,
   termsForm,
   toggled,
   type TermsForm,
-} from "../relations";
+} from "../relations_format";
+import { dayOf } from "../dates";
 import type { Ctx } from "./main";
 
 export function TermsScreen(props: { ctx: Ctx }) {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Record } from "../src/bindings";
-import {
-  ACTIVITY_REPORT_MS,
-  errorText,
-  lockNotice,
-  newRecordFrom,
-  parseMinutes,
-  parseTags,
-  patchFrom,
-  recordTitle,
-  shortcutFor,
-  throttle,
-} from "../src/logic";
+import { errorText, lockNotice, newRecordFrom, parseMinutes, parseTags, patchFrom, recordTitle } from "../src/format";
+import { ACTIVITY_REPORT_MS, shortcutFor, throttle } from "../src/keys";
 
 const key = (k: string, mods: Partial<KeyboardEvent> = {}) => ({
   key: k, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods,
