@@ -355,7 +355,7 @@ impl World {
                 category: "lunch".into(),
                 description: "vegetarian lunch for two".into(),
                 quantity: Some(2),
-                budget_max: Some("30".into()),
+                budget_max: Some(intent::parse_amount("30").unwrap()),
                 currency: Some("EUR".into()),
                 location: Some("Lyon".into()),
                 needed_by: None,
@@ -682,7 +682,7 @@ fn mutated_offers_signed_by_the_brand_import_as_they_say_or_change_nothing() {
                         sub["id"]
                     );
                     prop_assert_eq!(
-                        intent::parse_amount(s(sub, "/price").unwrap()).unwrap().0,
+                        intent::parse_amount(s(sub, "/price").unwrap()).unwrap(),
                         o.price
                     );
                     prop_assert_eq!(
@@ -1116,15 +1116,28 @@ proptest! {
 
     #[test]
     fn amounts_and_currencies_parse_to_what_they_say(s in "\\PC{0,24}", digits in "[0-9]{1,15}(\\.[0-9]{1,4})?") {
-        if let Ok((shown, n)) = intent::parse_amount(&s) {
-            prop_assert_eq!(shown.as_str(), s.trim());
-            prop_assert!(n >= 0);
+        // Shown as written, but for leading zeros (`0030` is 30).
+        let plain = |t: &str| {
+            let t = t.trim();
+            let zeros = t.len() - t.trim_start_matches('0').len();
+            let keep = if t[zeros..].is_empty() || t[zeros..].starts_with('.') { 1 } else { 0 };
+            t[zeros.saturating_sub(keep)..].to_string()
+        };
+        if let Ok(n) = intent::parse_amount(&s) {
+            prop_assert_eq!(n.to_string(), plain(&s));
+            prop_assert!(!n.is_sign_negative());
         }
-        let (shown, n) = intent::parse_amount(&digits).unwrap();
-        prop_assert_eq!(&shown, &digits);
+        let n = intent::parse_amount(&digits).unwrap();
+        prop_assert_eq!(n.to_string(), plain(&digits));
         let (w, f) = digits.split_once('.').unwrap_or((&digits, ""));
         let f = format!("{f:0<4}");
-        prop_assert_eq!(n, w.parse::<i128>().unwrap() * 10_000 + f.parse::<i128>().unwrap());
+        prop_assert_eq!(
+            n,
+            intent::Decimal::from_i128_with_scale(
+                w.parse::<i128>().unwrap() * 10_000 + f.parse::<i128>().unwrap(),
+                4
+            )
+        );
         if let Ok(c) = intent::parse_currency(&s) {
             prop_assert_eq!(c.len(), 3);
             prop_assert_eq!(c, s.trim().to_ascii_uppercase());

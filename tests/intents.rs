@@ -687,6 +687,85 @@ fn an_offer_from_a_known_brand_the_intent_was_not_sent_to_is_kept_unverified_wit
     w.vault.intents().accept_offer(&from_acme.offer.id).unwrap();
 }
 
+/// Moved from the app's offer cards: the core says which offer is the
+/// cheapest in its currency, by how much each other costs more, and which
+/// may be accepted or declined.
+#[test]
+fn offers_are_compared_within_their_currency_and_say_what_may_be_done_with_them() {
+    let mut w = world();
+    let intent = intent_for_acme(&mut w);
+    let stranger = BrandKey::generate().unwrap();
+    let offer = |key: &SigningKey, price: &str, currency: &str| {
+        let (offer, _) = intent::make_offer(
+            intent.document.as_bytes(),
+            key,
+            price,
+            currency,
+            None,
+            None,
+            Utc::now(),
+        )
+        .unwrap();
+        serde_json::to_vec(&offer).unwrap()
+    };
+    let mut import = |bytes: Vec<u8>| w.vault.intents().import_offer(&bytes).unwrap();
+    let acme = &w.key.signing;
+    let (usd, eur26, eur30) = (
+        offer(acme, "25", "USD"),
+        offer(acme, "26", "EUR"),
+        offer(acme, "30.0001", "EUR"),
+    );
+    let only = import(usd);
+    assert!(only.cheapest && only.above_cheapest.is_zero() && only.can_accept);
+    import(eur26);
+    import(eur30);
+    let unverified = import(offer(&stranger.signing, "24.5", "EUR"));
+    assert!(!unverified.verified && !unverified.can_accept && unverified.can_decline);
+
+    // The core's order: by currency, then cheapest first.
+    let list = w.vault.intents().offers(Some(&intent.id)).unwrap();
+    let shown: Vec<(String, &str, bool, String, bool, bool)> = list
+        .iter()
+        .map(|v| {
+            (
+                v.offer.price.to_string(),
+                v.offer.currency.as_str(),
+                v.cheapest,
+                v.above_cheapest.to_string(),
+                v.can_accept,
+                v.can_decline,
+            )
+        })
+        .collect();
+    let row = |p: &str, c, cheapest, above: &str, accept| {
+        (p.to_string(), c, cheapest, above.to_string(), accept, true)
+    };
+    assert_eq!(
+        shown,
+        [
+            row("24.5", "EUR", true, "0.0", false),
+            row("26", "EUR", false, "1.5", true),
+            row("30.0001", "EUR", false, "5.5001", true),
+            row("25", "USD", true, "0", true),
+        ]
+    );
+
+    // Once one is accepted, the intent takes no more: the others may only
+    // be declined, the accepted one neither.
+    let accepted = list[1].offer.id.clone();
+    w.vault.intents().accept_offer(&accepted).unwrap();
+    let list = w.vault.intents().offers(Some(&intent.id)).unwrap();
+    assert!(list.iter().all(|v| !v.can_accept));
+    assert_eq!(
+        list.iter().map(|v| v.can_decline).collect::<Vec<_>>(),
+        [true, false, true, true]
+    );
+    let view = w.vault.intents().list().unwrap();
+    let view = view.iter().find(|v| v.intent.id == intent.id).unwrap();
+    assert_eq!(view.status, IntentStatus::Accepted);
+    assert!(!view.is_live && !view.can_resend && view.can_withdraw);
+}
+
 // ---- delivery over HTTP: retries, refusals, and what the inbox holds ------
 
 /// A loopback inbox answering the scripted statuses in turn (then 599),

@@ -163,7 +163,7 @@ impl World {
                 category: "bicycle".into(),
                 description: "a city bike".into(),
                 quantity: Some(1),
-                budget_max: Some("400".into()),
+                budget_max: Some(intent::parse_amount("400").unwrap()),
                 currency: Some("EUR".into()),
                 location: Some("Lyon".into()),
                 needed_by: None,

@@ -50,6 +50,7 @@ pub const NAMES: &[&str] = &[
     "audit_log",
     "audit_verify",
     "intents_list",
+    "intent_check",
     "intent_create",
     "intent_send",
     "intent_withdraw",

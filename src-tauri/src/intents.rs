@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
-use vrm_vault::intent::{Delivery, Intent, IntentInput, IntentView, Offer, OfferView, Outbox};
+use vrm_vault::intent::{
+    Delivery, Intent, IntentForm, IntentInput, IntentView, Offer, OfferView, Outbox,
+};
 use vrm_vault::proof::MAX_DOCUMENT_BYTES;
 use vrm_vault::vault::fs::{AtomicFile, FileMode, OutFile};
 
@@ -30,6 +32,13 @@ fn io_error(path: &Path, e: std::io::Error) -> CommandError {
 #[tauri::command]
 pub async fn intents_list(state: State<'_, AppState>) -> CommandResult<Vec<IntentView>> {
     Ok(session(&state)?.vault()?.intents().list()?)
+}
+
+/// The compose form, as typed → the intent to make, or the core's error
+/// about the first value that does not hold. Nothing is written.
+#[tauri::command]
+pub async fn intent_check(form: IntentForm) -> CommandResult<IntentInput> {
+    Ok(form.check()?)
 }
 
 /// Make an intent (not sent yet; see `intent_send`).

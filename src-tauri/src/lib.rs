@@ -129,6 +129,7 @@ pub fn run() {
             relations::audit_log,
             relations::audit_verify,
             intents::intents_list,
+            intents::intent_check,
             intents::intent_create,
             intents::intent_send,
             intents::intent_withdraw,

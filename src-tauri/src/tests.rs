@@ -31,8 +31,8 @@ use crate::relations::{
     AuditLog, ChannelOption, FileChoice, PurposeOption, TermsOptions, TermsPreview,
 };
 use vrm_vault::intent::{
-    Delivery, DeliveryStatus, Intent, IntentInput, IntentStatus, IntentView, Offer, OfferDecision,
-    OfferView,
+    Delivery, DeliveryStatus, Intent, IntentForm, IntentInput, IntentStatus, IntentView, Offer,
+    OfferDecision, OfferView,
 };
 
 const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
@@ -127,6 +127,7 @@ fn declared() -> Vec<Declared> {
         AuditReport,
         AuditLog,
         // Intents and offers.
+        IntentForm,
         IntentInput,
         Intent,
         IntentStatus,

@@ -150,7 +150,10 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
                 category: category.clone(),
                 description: description.clone(),
                 quantity: *quantity,
-                budget_max: budget_max.clone(),
+                budget_max: budget_max
+                    .as_deref()
+                    .map(intent::parse_amount)
+                    .transpose()?,
                 currency: currency.clone(),
                 location: location.clone(),
                 needed_by: *needed_by,

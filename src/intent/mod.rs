@@ -19,6 +19,7 @@ use crate::crypto::bundle::{self, AgeIdentity};
 use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
 use crate::model::Brand;
+use crate::model::money::check_amount;
 use crate::proof;
 use crate::terms::Template;
 use crate::terms::agreement::{derived_uuid, urn_uuid};
@@ -60,8 +61,10 @@ pub struct IntentInput {
     pub description: String,
     /// How many.
     pub quantity: Option<u32>,
-    /// The most the person will pay (a decimal amount).
-    pub budget_max: Option<String>,
+    /// The most the person will pay (a decimal amount; a string in JSON).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub budget_max: Option<Decimal>,
     /// The currency of the budget (ISO 4217, e.g. `EUR`).
     pub currency: Option<String>,
     /// Where.
@@ -74,6 +77,35 @@ pub struct IntentInput {
     /// none: the latest PDC-INTENT version, if any.
     pub terms: Option<String>,
     /// The brands to send it to (ids, names or prefixes).
+    pub brands: Vec<String>,
+}
+
+/// The app's form for an intent, as typed: every value a string, days as
+/// `YYYY-MM-DD` (date inputs), empty for none. [`IntentForm::check`] makes it
+/// the [`IntentInput`] to create, or says what is wrong; the app asks before
+/// making an intent, so that nothing is made from a form that does not hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IntentForm {
+    /// What kind of thing.
+    pub category: String,
+    /// In the person's words.
+    pub description: String,
+    /// How many: a whole number, 1 or more; empty for none.
+    pub quantity: String,
+    /// The most the person will pay: an amount like `24.50`; empty for none.
+    pub budget_max: String,
+    /// Its currency (ISO 4217, any case); needed with a budget.
+    pub currency: String,
+    /// Where; empty for nowhere in particular.
+    pub location: String,
+    /// By which day it is needed; empty for none.
+    pub needed_by: String,
+    /// The last day offers are welcome: until the end of that day, UTC (as
+    /// `vrm intent create --expires YYYY-MM-DD` reads a day).
+    pub valid_until: String,
+    /// The brands to send it to (ids); at least one, as the form makes and
+    /// sends at once.
     pub brands: Vec<String>,
 }
 
@@ -182,6 +214,12 @@ pub struct IntentView {
     /// Offers received.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub offers: usize,
+    /// Offers may still be taken, and it may be sent ([`Intent::is_live`]).
+    pub is_live: bool,
+    /// It may be sent (again) now ([`Intent::can_resend`]).
+    pub can_resend: bool,
+    /// It may be withdrawn ([`Intent::can_withdraw`]).
+    pub can_withdraw: bool,
 }
 
 /// What the person decided about an offer.
@@ -211,8 +249,10 @@ pub struct Offer {
     pub brand: Option<String>,
     /// The signer's `did:key`.
     pub signer: String,
-    /// The price (a decimal amount).
-    pub price: String,
+    /// The price (a decimal amount; a string in JSON).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub price: Decimal,
     /// The currency.
     pub currency: String,
     /// What the brand offers.
@@ -244,6 +284,18 @@ pub struct OfferView {
     pub unverified_reason: Option<String>,
     /// Past its validity.
     pub expired: bool,
+    /// The lowest price among its intent's offers in its currency.
+    pub cheapest: bool,
+    /// How much more it costs than the cheapest of its intent's offers in
+    /// its currency (zero for the cheapest; a string in JSON).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub above_cheapest: Decimal,
+    /// It may be accepted now: open, verified, unexpired, and its intent
+    /// live (what [`Intents::accept_offer`] checks).
+    pub can_accept: bool,
+    /// It may be declined now: still open.
+    pub can_decline: bool,
 }
 
 #[derive(Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
@@ -260,43 +312,7 @@ impl std::fmt::Debug for IntentKeys {
     }
 }
 
-/// Check a decimal amount (`12`, `12.5`, `12.50`); returns it normalised
-/// and in ten-thousandths for comparing. The error names no field: the
-/// caller knows whether the amount is a budget or a price.
-pub fn parse_amount(s: &str) -> Result<(String, i128)> {
-    let s = s.trim();
-    let bad = || Error::invalid(format!("{s:?} is not an amount (like 12.50)"));
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty()
-        || whole.len() > 15
-        || frac.len() > 4
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || (s.contains('.') && frac.is_empty())
-    {
-        return Err(bad());
-    }
-    let w: i128 = whole.parse().map_err(|_| bad())?;
-    let mut f = frac.to_string();
-    while f.len() < 4 {
-        f.push('0');
-    }
-    let fv: i128 = f.parse().map_err(|_| bad())?;
-    Ok((s.to_string(), w * 10_000 + fv))
-}
-
-/// Check an ISO 4217-shaped currency code. The error names no field: the
-/// caller knows where the code was given.
-pub fn parse_currency(s: &str) -> Result<String> {
-    let c = s.trim().to_ascii_uppercase();
-    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(c)
-    } else {
-        Err(Error::invalid(format!(
-            "{s:?} is not a currency code (three letters, like EUR)"
-        )))
-    }
-}
+pub use crate::model::money::{Decimal, parse_amount, parse_currency};
 
 /// `what` is the field's name, in the message and for [`Error::field`].
 fn check_text(what: &str, s: &str, max: usize, required: bool) -> Result<Option<String>> {
@@ -318,6 +334,174 @@ fn check_text(what: &str, s: &str, max: usize, required: bool) -> Result<Option<
         ));
     }
     Ok(Some(t.to_string()))
+}
+
+/// A calendar day written `YYYY-MM-DD`.
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if shape {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    } else {
+        None
+    }
+}
+
+/// The last second of a day, UTC: until when something running "until"
+/// that day runs.
+pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(23, 59, 59)
+        .expect("23:59:59 is a time")
+        .and_utc()
+}
+
+impl IntentForm {
+    /// The intent to make from this form, checked as [`Intents::create`]
+    /// checks it (and as at `now`), or the first thing wrong with it, in the
+    /// form's order.
+    pub fn check_at(&self, now: DateTime<Utc>) -> Result<IntentInput> {
+        let opt = |s: &str| Some(s.trim()).filter(|t| !t.is_empty()).map(str::to_string);
+        check_text("category", &self.category, 100, true)?;
+        check_text("description", &self.description, 2000, true)?;
+        let quantity = match opt(&self.quantity) {
+            None => None,
+            Some(q) => Some(
+                q.bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| q.parse::<u32>().ok())
+                    .flatten()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| {
+                        Error::invalid_field(
+                            "quantity",
+                            format!("{q:?} is not a quantity (a whole number, 1 or more)"),
+                        )
+                    })?,
+            ),
+        };
+        let budget_max = opt(&self.budget_max)
+            .map(|b| parse_amount(&b))
+            .transpose()
+            .map_err(|e| e.for_field("budget_max"))?;
+        let currency = opt(&self.currency);
+        let needed_by = match opt(&self.needed_by) {
+            None => None,
+            Some(d) => Some(parse_day(&d).ok_or_else(|| {
+                Error::invalid_field("needed_by", format!("{d:?} is not a day (like 2026-05-20)"))
+            })?),
+        };
+        let expires_at = match opt(&self.valid_until) {
+            None => {
+                return Err(Error::invalid_field(
+                    "valid_until",
+                    "say until which day offers are welcome",
+                ));
+            }
+            Some(d) => end_of_day(parse_day(&d).ok_or_else(|| {
+                Error::invalid_field(
+                    "valid_until",
+                    format!("{d:?} is not a day (like 2026-05-20)"),
+                )
+            })?),
+        };
+        let input = checked(
+            IntentInput {
+                category: self.category.clone(),
+                description: self.description.clone(),
+                quantity,
+                budget_max,
+                currency,
+                location: opt(&self.location),
+                needed_by,
+                expires_at,
+                terms: None,
+                brands: self.brands.clone(),
+            },
+            now,
+        )
+        // The form calls the intent's end its last day.
+        .map_err(|e| match e.field() {
+            Some("expires") => e.for_field("valid_until"),
+            _ => e,
+        })?;
+        if input.brands.is_empty() {
+            return Err(Error::invalid_field(
+                "brands",
+                "choose at least one brand to send it to",
+            ));
+        }
+        Ok(input)
+    }
+
+    /// [`IntentForm::check_at`] now.
+    pub fn check(&self) -> Result<IntentInput> {
+        self.check_at(Utc::now())
+    }
+}
+
+/// `input` with its values checked and tidied (trimmed, the currency
+/// upper-cased, the end to the second): what [`Intents::create`] makes.
+/// The brands are not looked up here.
+fn checked(input: IntentInput, now: DateTime<Utc>) -> Result<IntentInput> {
+    let mut input = input;
+    input.category = check_text("category", &input.category, 100, true)?.unwrap_or_default();
+    // A category is a name, shown in lists and sent to brands: no
+    // controls, no bidi or invisible characters (the description may).
+    if input.category.chars().any(crate::model::text::is_hidden) {
+        return Err(Error::invalid_field(
+            "category",
+            "the category cannot contain control characters or invisible formatting",
+        ));
+    }
+    input.description =
+        check_text("description", &input.description, 2000, true)?.unwrap_or_default();
+    input.location = match &input.location {
+        Some(l) => check_text("location", l, 200, false)?,
+        None => None,
+    };
+    if input.quantity == Some(0) {
+        return Err(Error::invalid_field(
+            "quantity",
+            "the quantity must be at least 1",
+        ));
+    }
+    match (&input.budget_max, &input.currency) {
+        (Some(b), Some(c)) => {
+            input.budget_max = Some(check_amount(*b).map_err(|e| e.for_field("budget_max"))?);
+            input.currency = Some(parse_currency(c).map_err(|e| e.for_field("currency"))?);
+        }
+        (None, None) => {}
+        (None, Some(c)) => {
+            input.currency = Some(parse_currency(c).map_err(|e| e.for_field("currency"))?)
+        }
+        (Some(_), None) => {
+            return Err(Error::invalid_field(
+                "currency",
+                "a budget needs a currency (--currency EUR)",
+            ));
+        }
+    }
+    input.expires_at = secs(input.expires_at);
+    if input.expires_at <= now {
+        return Err(Error::invalid_field(
+            "expires",
+            "the intent must expire in the future",
+        ));
+    }
+    if input.expires_at > now + chrono::Duration::days(MAX_INTENT_DAYS) {
+        return Err(Error::invalid_field(
+            "expires",
+            "an intent may run at most a year",
+        ));
+    }
+    Ok(input)
 }
 
 /// Why an offer is not verified; `None` when it is.
@@ -366,6 +550,44 @@ impl Intent {
     /// Whether offers may still be taken.
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         self.withdrawn_at.is_none() && self.accepted_offer.is_none() && now < self.input.expires_at
+    }
+
+    /// Whether to offer sending it (again) at `now`, given how many offers
+    /// it has: live, and not sent yet or with a failed delivery.
+    pub fn can_resend(&self, now: DateTime<Utc>, offers: usize) -> bool {
+        self.is_live(now)
+            && (self.status(now, offers) == IntentStatus::Draft
+                || self
+                    .deliveries
+                    .iter()
+                    .any(|d| d.status == DeliveryStatus::Failed))
+    }
+
+    /// Whether to offer withdrawing it: not withdrawn yet.
+    pub fn can_withdraw(&self) -> bool {
+        self.withdrawn_at.is_none()
+    }
+}
+
+impl Offer {
+    /// Whether it may be accepted at `now`, answering `intent`: open,
+    /// signed by a brand the intent was sent to, unexpired, and the intent
+    /// live. [`Intents::accept_offer`] refuses every other.
+    pub fn can_accept(&self, intent: &Intent, now: DateTime<Utc>) -> bool {
+        self.decision == OfferDecision::Open
+            && self.brand.is_some()
+            && !self.is_expired(now)
+            && intent.is_live(now)
+    }
+
+    /// Whether it may be declined: not decided yet.
+    pub fn can_decline(&self) -> bool {
+        self.decision == OfferDecision::Open
+    }
+
+    /// Past its validity at `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.valid_until.is_some_and(|u| now >= u)
     }
 }
 
@@ -620,57 +842,7 @@ impl Intents<'_> {
     /// recipient. Not sent yet (see [`Intents::send`]).
     pub fn create(&mut self, input: &IntentInput) -> Result<Intent> {
         let now = secs(Utc::now());
-        let mut input = input.clone();
-        input.category = check_text("category", &input.category, 100, true)?.unwrap_or_default();
-        // A category is a name, shown in lists and sent to brands: no
-        // controls, no bidi or invisible characters (the description may).
-        if input.category.chars().any(crate::model::text::is_hidden) {
-            return Err(Error::invalid_field(
-                "category",
-                "the category cannot contain control characters or invisible formatting",
-            ));
-        }
-        input.description =
-            check_text("description", &input.description, 2000, true)?.unwrap_or_default();
-        input.location = match &input.location {
-            Some(l) => check_text("location", l, 200, false)?,
-            None => None,
-        };
-        if input.quantity == Some(0) {
-            return Err(Error::invalid_field(
-                "quantity",
-                "the quantity must be at least 1",
-            ));
-        }
-        match (&input.budget_max, &input.currency) {
-            (Some(b), Some(c)) => {
-                input.budget_max = Some(parse_amount(b).map_err(|e| e.for_field("budget_max"))?.0);
-                input.currency = Some(parse_currency(c).map_err(|e| e.for_field("currency"))?);
-            }
-            (None, None) => {}
-            (None, Some(c)) => {
-                input.currency = Some(parse_currency(c).map_err(|e| e.for_field("currency"))?)
-            }
-            (Some(_), None) => {
-                return Err(Error::invalid_field(
-                    "currency",
-                    "a budget needs a currency (--currency EUR)",
-                ));
-            }
-        }
-        input.expires_at = secs(input.expires_at);
-        if input.expires_at <= now {
-            return Err(Error::invalid_field(
-                "expires",
-                "the intent must expire in the future",
-            ));
-        }
-        if input.expires_at > now + chrono::Duration::days(MAX_INTENT_DAYS) {
-            return Err(Error::invalid_field(
-                "expires",
-                "an intent may run at most a year",
-            ));
-        }
+        let mut input = checked(input.clone(), now)?;
         // No brand yet is a draft: they may be named when it is sent
         // (see `add_intent_brands`).
         let brands = self.brand_ids(&input.brands, Vec::new())?;
@@ -713,7 +885,7 @@ impl Intents<'_> {
             subject["quantity"] = json!(q);
         }
         if let Some(b) = &input.budget_max {
-            subject["budget"] = json!({ "max": b, "currency": input.currency });
+            subject["budget"] = json!({ "max": b.to_string(), "currency": input.currency });
         }
         if let Some(l) = &input.location {
             subject["location"] = json!(l);
@@ -859,6 +1031,9 @@ impl Intents<'_> {
                 IntentView {
                     status: intent.status(now, n),
                     offers: n,
+                    is_live: intent.is_live(now),
+                    can_resend: intent.can_resend(now, n),
+                    can_withdraw: intent.can_withdraw(),
                     intent,
                 }
             })
@@ -1123,7 +1298,7 @@ impl Intents<'_> {
             ));
         }
         let price = s("price").ok_or_else(|| Error::invalid("the offer has no price"))?;
-        let price = parse_amount(price)?.0;
+        let price = parse_amount(price)?;
         let currency = parse_currency(
             s("currency").ok_or_else(|| Error::invalid("the offer has no currency"))?,
         )?;
@@ -1184,13 +1359,11 @@ impl Intents<'_> {
             ),
         )?;
         tx.commit()?;
-        Ok(OfferView {
-            verified: brand.is_some(),
-            unverified_reason: unverified_reason(&offer, known.as_ref()),
-            brand_name: brand.map(|b| b.name),
-            expired: false,
-            offer,
-        })
+        // As listed: compared with the intent's other offers.
+        self.offers(Some(&intent.id))?
+            .into_iter()
+            .find(|v| v.offer.id == id)
+            .ok_or_else(|| Error::Corrupt(format!("offer {id} is missing once imported")))
     }
 
     /// Offers (of one intent, or all), cheapest first within a currency.
@@ -1202,11 +1375,9 @@ impl Intents<'_> {
         let (mut list, _) = self.vault.docs::<Offer>(OFFER_KIND)?;
         list.retain(|o| intent_id.as_ref().is_none_or(|i| *i == o.intent));
         list.sort_by(|a, b| {
-            let pa = parse_amount(&a.price).map(|p| p.1).unwrap_or(i128::MAX);
-            let pb = parse_amount(&b.price).map(|p| p.1).unwrap_or(i128::MAX);
             a.currency
                 .cmp(&b.currency)
-                .then(pa.cmp(&pb))
+                .then(a.price.cmp(&b.price))
                 .then(a.id.cmp(&b.id))
         });
         let brands = self.vault.brands()?;
@@ -1214,13 +1385,24 @@ impl Intents<'_> {
             .iter()
             .map(|b| (b.id.as_str(), b.name.as_str()))
             .collect();
+        let (intents, _) = self.vault.docs::<Intent>(INTENT_KIND)?;
+        let intents: BTreeMap<&str, &Intent> = intents.iter().map(|i| (i.id.as_str(), i)).collect();
+        // The cheapest price of each intent in each currency.
+        let mut cheapest: BTreeMap<(&str, &str), Decimal> = BTreeMap::new();
+        for o in &list {
+            cheapest
+                .entry((o.intent.as_str(), o.currency.as_str()))
+                .and_modify(|c| *c = (*c).min(o.price))
+                .or_insert(o.price);
+        }
         let now = Utc::now();
-        Ok(list
-            .into_iter()
+        let views = list
+            .iter()
             .map(|offer| {
                 let known = brands
                     .iter()
                     .find(|b| b.did.as_deref() == Some(offer.signer.as_str()));
+                let best = cheapest[&(offer.intent.as_str(), offer.currency.as_str())];
                 OfferView {
                     brand_name: offer
                         .brand
@@ -1228,12 +1410,19 @@ impl Intents<'_> {
                         .and_then(|b| names.get(b))
                         .map(|n| n.to_string()),
                     verified: offer.brand.is_some(),
-                    unverified_reason: unverified_reason(&offer, known),
-                    expired: offer.valid_until.is_some_and(|u| now >= u),
-                    offer,
+                    unverified_reason: unverified_reason(offer, known),
+                    expired: offer.is_expired(now),
+                    cheapest: offer.price == best,
+                    above_cheapest: offer.price - best,
+                    can_accept: intents
+                        .get(offer.intent.as_str())
+                        .is_some_and(|i| offer.can_accept(i, now)),
+                    can_decline: offer.can_decline(),
+                    offer: offer.clone(),
                 }
             })
-            .collect())
+            .collect();
+        Ok(views)
     }
 
     fn offer(&self, id: &str) -> Result<Offer> {
@@ -1257,7 +1446,7 @@ impl Intents<'_> {
         let mut offer = self.offer(id)?;
         let mut intent = self.get(&offer.intent)?;
         let now = Utc::now();
-        if offer.decision != OfferDecision::Open {
+        if !offer.can_decline() {
             return Err(Error::invalid("this offer was decided already"));
         }
         if decision == OfferDecision::Accepted {
@@ -1268,7 +1457,7 @@ impl Intents<'_> {
                     "the offer is unverified ({why}); only an offer signed by a brand the intent was sent to can be accepted"
                 )));
             }
-            if offer.valid_until.is_some_and(|u| now >= u) {
+            if offer.is_expired(now) {
                 return Err(Error::invalid("the offer has expired"));
             }
             if !intent.is_live(now) {
@@ -1293,7 +1482,7 @@ impl Intents<'_> {
                 "id": offer.signer,
                 "intentId": format!("urn:uuid:{}", intent.id),
                 "offerId": format!("urn:uuid:{}", offer.id),
-                "price": offer.price,
+                "price": offer.price.to_string(),
                 "currency": offer.currency,
             }),
         )?;
@@ -1430,7 +1619,7 @@ pub fn make_offer(
             crate::model::text::a(&vc.kind)
         )));
     }
-    let price = parse_amount(price).map_err(|e| e.for_field("price"))?.0;
+    let price = parse_amount(price).map_err(|e| e.for_field("price"))?;
     let currency = parse_currency(currency).map_err(|e| e.for_field("currency"))?;
     let until = valid_until.or(vc.valid_until).map(secs);
     let reply_to = vc
@@ -1441,7 +1630,7 @@ pub fn make_offer(
     let mut subject = json!({
         "id": vc.signer,
         "intentId": vc.id,
-        "price": price,
+        "price": price.to_string(),
         "currency": currency,
     });
     if let Some(d) = description.map(str::trim).filter(|d| !d.is_empty()) {
@@ -1459,12 +1648,411 @@ mod tests {
     use super::*;
     use crate::crypto::KdfParams;
 
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// The app's clock in these tests: 10 May 2026, noon UTC.
+    fn now() -> DateTime<Utc> {
+        at("2026-05-10T12:00:00Z")
+    }
+
+    /// A form that holds: a bicycle, for brand b1, offers welcome for a week.
+    fn form() -> IntentForm {
+        IntentForm {
+            category: "bicycle".into(),
+            description: "A city bike, 54 cm frame".into(),
+            currency: "EUR".into(),
+            valid_until: "2026-05-17".into(),
+            brands: vec!["b1".into()],
+            ..Default::default()
+        }
+    }
+
+    fn refused(f: IntentForm) -> String {
+        f.check_at(now())
+            .expect_err("the form must be refused")
+            .to_string()
+    }
+
+    // The compose form's checks, moved here from the app (ui/tests):
+    // the same cases, the same outcomes.
+
+    #[test]
+    fn a_filled_form_is_trimmed_upper_cased_and_runs_to_the_end_of_its_last_day() {
+        let input = IntentForm {
+            quantity: " 2 ".into(),
+            budget_max: "300.5".into(),
+            currency: "eur".into(),
+            location: " Lyon ".into(),
+            needed_by: "2026-05-20".into(),
+            ..form()
+        }
+        .check_at(now())
+        .unwrap();
+        assert_eq!(
+            input,
+            IntentInput {
+                category: "bicycle".into(),
+                description: "A city bike, 54 cm frame".into(),
+                quantity: Some(2),
+                budget_max: Some(parse_amount("300.5").unwrap()),
+                currency: Some("EUR".into()),
+                location: Some("Lyon".into()),
+                needed_by: Some(NaiveDate::from_ymd_opt(2026, 5, 20).unwrap()),
+                expires_at: at("2026-05-17T23:59:59Z"),
+                terms: None,
+                brands: vec!["b1".into()],
+            }
+        );
+        assert_eq!(input.budget_max.unwrap().to_string(), "300.5");
+    }
+
+    #[test]
+    fn empty_optional_values_are_left_out_and_a_lone_currency_is_kept() {
+        let input = form().check_at(now()).unwrap();
+        assert_eq!(
+            (
+                input.quantity,
+                input.budget_max,
+                &input.location,
+                input.needed_by
+            ),
+            (None, None, &None, None)
+        );
+        // A currency with no budget is harmless; it is kept.
+        assert_eq!(input.currency.as_deref(), Some("EUR"));
+        let none = IntentForm {
+            currency: String::new(),
+            ..form()
+        };
+        assert_eq!(none.check_at(now()).unwrap().currency, None);
+    }
+
+    #[test]
+    fn what_is_missing_or_malformed_is_refused_and_said() {
+        let cases: [(IntentForm, &str); 9] = [
+            (
+                IntentForm {
+                    category: " ".into(),
+                    ..form()
+                },
+                "needs a category",
+            ),
+            (
+                IntentForm {
+                    description: String::new(),
+                    ..form()
+                },
+                "needs a description",
+            ),
+            (
+                IntentForm {
+                    quantity: "0".into(),
+                    ..form()
+                },
+                "not a quantity",
+            ),
+            (
+                IntentForm {
+                    quantity: "1.5".into(),
+                    ..form()
+                },
+                "not a quantity",
+            ),
+            (
+                IntentForm {
+                    budget_max: "12,50".into(),
+                    ..form()
+                },
+                "not an amount",
+            ),
+            (
+                IntentForm {
+                    budget_max: "10".into(),
+                    currency: "EU".into(),
+                    ..form()
+                },
+                "not an ISO 4217 currency code",
+            ),
+            (
+                IntentForm {
+                    needed_by: "2026-02-30".into(),
+                    ..form()
+                },
+                "not a day",
+            ),
+            (
+                IntentForm {
+                    valid_until: String::new(),
+                    ..form()
+                },
+                "until which day",
+            ),
+            (
+                IntentForm {
+                    brands: vec![],
+                    ..form()
+                },
+                "at least one brand",
+            ),
+        ];
+        for (f, said) in cases {
+            let e = refused(f.clone());
+            assert!(e.contains(said), "{f:?}: {e:?} should say {said:?}");
+        }
+        // All at once: the first, in the form's order.
+        let empty = IntentForm {
+            quantity: "0".into(),
+            budget_max: "12,50".into(),
+            currency: "EU".into(),
+            needed_by: "2026-02-30".into(),
+            ..Default::default()
+        };
+        assert!(refused(empty).contains("needs a category"));
+    }
+
+    #[test]
+    fn a_refused_form_names_the_form_field_at_fault() {
+        let field = |f: IntentForm| {
+            f.check_at(now())
+                .expect_err("the form must be refused")
+                .field()
+                .map(str::to_string)
+        };
+        for (f, name) in [
+            (
+                IntentForm {
+                    category: " ".into(),
+                    ..form()
+                },
+                "category",
+            ),
+            (
+                IntentForm {
+                    quantity: "1.5".into(),
+                    ..form()
+                },
+                "quantity",
+            ),
+            (
+                IntentForm {
+                    budget_max: "12,50".into(),
+                    ..form()
+                },
+                "budget_max",
+            ),
+            (
+                IntentForm {
+                    budget_max: "10".into(),
+                    currency: "XYZ".into(),
+                    ..form()
+                },
+                "currency",
+            ),
+            (
+                IntentForm {
+                    needed_by: "2026-02-30".into(),
+                    ..form()
+                },
+                "needed_by",
+            ),
+            (
+                IntentForm {
+                    valid_until: String::new(),
+                    ..form()
+                },
+                "valid_until",
+            ),
+            (
+                IntentForm {
+                    valid_until: "2026-05-09".into(),
+                    ..form()
+                },
+                "valid_until",
+            ),
+            (
+                IntentForm {
+                    brands: vec![],
+                    ..form()
+                },
+                "brands",
+            ),
+        ] {
+            assert_eq!(field(f.clone()).as_deref(), Some(name), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn a_budget_needs_a_currency_and_the_end_is_from_today_to_a_year() {
+        let e = refused(IntentForm {
+            budget_max: "10".into(),
+            currency: " ".into(),
+            ..form()
+        });
+        assert!(e.contains("needs a currency"), "{e}");
+        // A made-up code is not a currency.
+        let e = refused(IntentForm {
+            budget_max: "10".into(),
+            currency: "XYZ".into(),
+            ..form()
+        });
+        assert!(e.contains("ISO 4217"), "{e}");
+        let past = refused(IntentForm {
+            valid_until: "2026-05-09".into(),
+            ..form()
+        });
+        assert!(past.contains("future"), "{past}");
+        let today = IntentForm {
+            valid_until: "2026-05-10".into(),
+            ..form()
+        };
+        assert_eq!(
+            today.check_at(now()).unwrap().expires_at,
+            at("2026-05-10T23:59:59Z")
+        );
+        let long = refused(IntentForm {
+            valid_until: "2027-06-01".into(),
+            ..form()
+        });
+        assert_eq!(long, "an intent may run at most a year");
+    }
+
+    // What the app may offer to do, moved here from the app's canResend,
+    // isLive and offer cards.
+
+    fn delivery(brand: &str, status: DeliveryStatus) -> Delivery {
+        Delivery {
+            brand: brand.into(),
+            status,
+            to: "http://127.0.0.1:9/".into(),
+            reason: None,
+            at: at("2026-05-10T10:00:00Z"),
+        }
+    }
+
+    fn intent(deliveries: Vec<Delivery>) -> Intent {
+        Intent {
+            id: "i1".into(),
+            input: IntentInput {
+                expires_at: at("2026-05-17T23:59:59Z"),
+                ..Default::default()
+            },
+            brands: vec!["b1".into(), "b2".into()],
+            did: "did:key:z6MkIntent".into(),
+            reply_to: "age1reply".into(),
+            created_at: at("2026-05-10T09:00:00Z"),
+            document: "{}".into(),
+            deliveries,
+            withdrawn_at: None,
+            withdrawal_deliveries: vec![],
+            withdrawal: None,
+            accepted_offer: None,
+        }
+    }
+
+    #[test]
+    fn a_resend_is_offered_only_for_a_live_intent_not_sent_yet_or_with_a_failed_delivery() {
+        let sent = intent(vec![delivery("b1", DeliveryStatus::Sent)]);
+        assert_eq!(sent.status(now(), 0), IntentStatus::Sent);
+        assert!(!sent.can_resend(now(), 0));
+        let draft = intent(vec![]);
+        assert_eq!(draft.status(now(), 0), IntentStatus::Draft);
+        assert!(draft.can_resend(now(), 0));
+        let failed = intent(vec![
+            delivery("b1", DeliveryStatus::Sent),
+            delivery("b2", DeliveryStatus::Failed),
+        ]);
+        assert_eq!(failed.status(now(), 0), IntentStatus::Sent);
+        assert!(failed.can_resend(now(), 0));
+        let withdrawn = Intent {
+            withdrawn_at: Some(now()),
+            ..failed.clone()
+        };
+        assert_eq!(withdrawn.status(now(), 0), IntentStatus::Withdrawn);
+        assert!(!withdrawn.can_resend(now(), 0));
+        assert!(!withdrawn.can_withdraw() && failed.can_withdraw());
+    }
+
+    #[test]
+    fn an_intent_is_live_only_while_draft_sent_or_with_offers() {
+        let sent = intent(vec![delivery("b1", DeliveryStatus::Sent)]);
+        let accepted = Intent {
+            accepted_offer: Some("o1".into()),
+            ..sent.clone()
+        };
+        let withdrawn = Intent {
+            withdrawn_at: Some(now()),
+            ..sent.clone()
+        };
+        let later = at("2026-05-18T00:00:00Z");
+        for (i, when, offers, status) in [
+            (intent(vec![]), now(), 0, IntentStatus::Draft),
+            (sent.clone(), now(), 0, IntentStatus::Sent),
+            (sent.clone(), now(), 2, IntentStatus::HasOffers),
+            (accepted, now(), 2, IntentStatus::Accepted),
+            (sent, later, 0, IntentStatus::Expired),
+            (withdrawn, now(), 0, IntentStatus::Withdrawn),
+        ] {
+            assert_eq!(i.status(when, offers), status);
+            assert_eq!(
+                i.is_live(when),
+                matches!(
+                    status,
+                    IntentStatus::Draft | IntentStatus::Sent | IntentStatus::HasOffers
+                ),
+                "{status:?}"
+            );
+        }
+    }
+
+    fn offer(brand: Option<&str>) -> Offer {
+        Offer {
+            id: "o1".into(),
+            intent: "i1".into(),
+            brand: brand.map(str::to_string),
+            signer: "did:key:z6MkBrand".into(),
+            price: parse_amount("5").unwrap(),
+            currency: "EUR".into(),
+            description: None,
+            valid_until: Some(at("2026-05-17T21:59:59Z")),
+            received_at: at("2026-05-11T08:00:00Z"),
+            decision: OfferDecision::Open,
+            decided_at: None,
+            document: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn only_an_open_verified_unexpired_offer_of_a_live_intent_can_be_accepted() {
+        let live = intent(vec![delivery("b1", DeliveryStatus::Sent)]);
+        let ok = offer(Some("b1"));
+        assert!(ok.can_accept(&live, now()) && ok.can_decline());
+        // Signed by a key of no brand the intent was sent to.
+        let unverified = offer(None);
+        assert!(!unverified.can_accept(&live, now()) && unverified.can_decline());
+        // Expired.
+        let late = at("2026-05-17T22:00:00Z");
+        assert!(ok.is_expired(late) && !ok.can_accept(&live, late));
+        // Decided, and an intent that no longer takes offers.
+        let accepted_intent = Intent {
+            accepted_offer: Some("o2".into()),
+            ..live.clone()
+        };
+        assert!(!ok.can_accept(&accepted_intent, now()) && ok.can_decline());
+        let decided = Offer {
+            decision: OfferDecision::Accepted,
+            ..offer(Some("b1"))
+        };
+        assert!(!decided.can_accept(&accepted_intent, now()) && !decided.can_decline());
+    }
+
     fn input() -> IntentInput {
         IntentInput {
             category: "bicycle".into(),
             description: "a city bike".into(),
             quantity: None,
-            budget_max: Some("400".into()),
+            budget_max: Some(parse_amount("400").unwrap()),
             currency: Some("EUR".into()),
             location: None,
             needed_by: None,
@@ -1486,7 +2074,8 @@ mod tests {
         let now = Utc::now();
         for (change, field) in [
             (
-                (|i: &mut IntentInput| i.budget_max = Some("12,50".into())) as fn(&mut IntentInput),
+                (|i: &mut IntentInput| i.budget_max = Some(Decimal::new(-1, 0)))
+                    as fn(&mut IntentInput),
                 "budget_max",
             ),
             (|i| i.currency = Some("EURO".into()), "currency"),

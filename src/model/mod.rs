@@ -6,6 +6,7 @@
 //! (dates, email, money, the channel of an interaction…); other field names
 //! are allowed as free text, so a person can keep what matters to them.
 
+pub mod money;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -895,17 +896,7 @@ fn check_field_value(name: &str, ty: FieldType, v: &str) -> Result<String> {
             }
         }
         FieldType::Money => {
-            let (amount, currency) = match v.split_once(' ') {
-                Some((a, c)) => (a, Some(c.trim())),
-                None => (v, None),
-            };
-            let amount_ok = amount
-                .parse::<f64>()
-                .is_ok_and(|a| a.is_finite() && a >= 0.0)
-                && amount.chars().all(|c| c.is_ascii_digit() || c == '.');
-            let currency_ok =
-                currency.is_none_or(|c| c.len() == 3 && c.chars().all(|c| c.is_ascii_uppercase()));
-            if amount_ok && currency_ok {
+            if money::is_money_field(v) {
                 Ok(v.to_string())
             } else {
                 bad("an amount like 12.50 or 12.50 EUR")

@@ -177,6 +177,12 @@ impl Share {
         }
     }
 
+    /// Whether it may be revoked: not revoked yet (live, or expired:
+    /// revoking an expired share still demands erasure).
+    pub fn can_revoke(&self) -> bool {
+        self.revocation.is_none()
+    }
+
     /// The names of every field it shares, sorted, once each.
     pub fn field_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -200,6 +206,8 @@ pub struct ShareView {
     pub status: ShareStatus,
     /// The brand's name.
     pub brand_name: String,
+    /// It may be revoked ([`Share::can_revoke`]).
+    pub can_revoke: bool,
 }
 
 /// Who holds one data item.
@@ -473,6 +481,7 @@ impl Shares<'_> {
             .into_iter()
             .map(|share| ShareView {
                 status: share.status(now),
+                can_revoke: share.can_revoke(),
                 brand_name: names.get(&share.brand).cloned().unwrap_or_default(),
                 share,
             })
@@ -490,7 +499,7 @@ impl Shares<'_> {
     ) -> Result<Share> {
         let out = out.into();
         let mut share = self.get(id)?;
-        if share.revocation.is_some() {
+        if !share.can_revoke() {
             return Err(Error::invalid(format!(
                 "share {} is revoked already",
                 share.id
@@ -821,6 +830,35 @@ mod tests {
             }
         }
         assert!(!ShareStatus::Erased.still_held());
+    }
+
+    /// Moved from the UI's `canRevoke` test: of the five statuses, only a
+    /// live or an expired share can be revoked.
+    #[test]
+    fn only_an_unrevoked_share_can_be_revoked() {
+        let cases = [
+            (share(), "2026-03-01T12:00:00Z"),
+            (share(), "2026-04-01T12:00:00Z"),
+            (revoked(), "2026-03-10T12:00:00Z"),
+            (revoked(), "2026-03-24T12:00:01Z"),
+            (acknowledged("2026-03-12T00:00:00Z"), "2026-03-12T00:00:00Z"),
+        ];
+        let revocable: Vec<ShareStatus> = cases
+            .iter()
+            .filter(|(s, _)| s.can_revoke())
+            .map(|(s, now)| s.status(at(now)))
+            .collect();
+        assert_eq!(
+            cases.map(|(s, now)| s.status(at(now))),
+            [
+                ShareStatus::Live,
+                ShareStatus::Expired,
+                ShareStatus::Revoked,
+                ShareStatus::Overdue,
+                ShareStatus::Erased
+            ]
+        );
+        assert_eq!(revocable, [ShareStatus::Live, ShareStatus::Expired]);
     }
 
     #[test]

@@ -86,19 +86,25 @@ def test_an_intent_is_sent_answered_compared_and_accepted(app, intake, tmp_path)
     app.click("brand-save")
     app.wait_text("Added Acme Bikes")
 
-    # The form says what is missing before anything is made.
+    # The form says what is missing before anything is made: the core
+    # checks it (IntentForm::check) and says the first thing wrong.
     app.click("nav-intents")
     app.click("new-intent")
     app.click("intent-send")
-    assert "what kind of thing" in app.el("intent-error-category").text
-    assert "at least one brand" in app.el("intent-error-brands").text
+    app.wait_text("the intent needs a category")
 
     app.type("intent-category", "bicycle")
     app.type("intent-description", "A city bike, 54 cm frame, with lights")
     app.type("intent-quantity", "1")
     app.type("intent-budget", "30")
-    app.type("intent-currency", "EUR")
+    app.type("intent-currency", "XYZ")
     app.type("intent-location", "Lyon")
+    app.click("intent-send")
+    app.wait_text("not an ISO 4217 currency code")
+    app.type("intent-currency", "EUR")
+    app.click("intent-send")
+    app.wait_text("choose at least one brand to send it to")
+    assert not app.all("intent-page"), "nothing was made"
     app.click("intent-brand-Acme Bikes")
     app.click("intent-send")
 

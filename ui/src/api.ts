@@ -42,7 +42,7 @@ import type {
   VaultInfo,
   Written,
 } from "./bindings";
-import type { Delivery, Intent, IntentInput, IntentView, Offer, OfferView } from "./bindings";
+import type { Delivery, Intent, IntentForm, IntentInput, IntentView, Offer, OfferView } from "./bindings";
 
 /** Every failed call rejects with a CommandError ({code, field, message}). */
 export function isCommandError(e: unknown): e is CommandError {
@@ -140,6 +140,8 @@ export const api = {
   auditLog: () => call<AuditLog>("audit_log"),
   verifyAudit: () => call<AuditReport>("audit_verify"),
   intents: () => call<IntentView[]>("intents_list"),
+  /** The compose form → the intent to make, or the core's error (nothing is written). */
+  checkIntent: (form: IntentForm) => call<IntentInput>("intent_check", { form }),
   createIntent: (input: IntentInput) => call<Intent>("intent_create", { input }),
   sendIntent: (id: string, outDir: string | null) => call<Delivery[]>("intent_send", { id, outDir }),
   withdrawIntent: (id: string, outDir: string | null) => call<Delivery[]>("intent_withdraw", { id, outDir }),

@@ -5,7 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 import { listen } from "@tauri-apps/api/event";
 import { api, whenLocked } from "./api";
 import type { SessionStatus } from "./bindings";
-import { ACTIVITY_REPORT_MS, errorText, lockNotice, throttle } from "./logic";
+import { errorText, lockNotice } from "./format";
+import { ACTIVITY_REPORT_MS, throttle } from "./keys";
 import { CreateVault, RecoverVault, RecoveryCodeShown, Unlock } from "./screens/auth";
 import { Main } from "./screens/main";
 

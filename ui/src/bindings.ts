@@ -727,7 +727,11 @@ status: ShareStatus,
 /**
  * The brand's name.
  */
-brand_name: string, };
+brand_name: string, 
+/**
+ * It may be revoked ([`Share::can_revoke`]).
+ */
+can_revoke: boolean, };
 
 export type Holder = { 
 /**
@@ -1008,6 +1012,46 @@ entries: Array<AuditEntry>,
  */
 report: AuditReport, };
 
+export type IntentForm = { 
+/**
+ * What kind of thing.
+ */
+category: string, 
+/**
+ * In the person's words.
+ */
+description: string, 
+/**
+ * How many: a whole number, 1 or more; empty for none.
+ */
+quantity: string, 
+/**
+ * The most the person will pay: an amount like `24.50`; empty for none.
+ */
+budget_max: string, 
+/**
+ * Its currency (ISO 4217, any case); needed with a budget.
+ */
+currency: string, 
+/**
+ * Where; empty for nowhere in particular.
+ */
+location: string, 
+/**
+ * By which day it is needed; empty for none.
+ */
+needed_by: string, 
+/**
+ * The last day offers are welcome: until the end of that day, UTC (as
+ * `vrm intent create --expires YYYY-MM-DD` reads a day).
+ */
+valid_until: string, 
+/**
+ * The brands to send it to (ids); at least one, as the form makes and
+ * sends at once.
+ */
+brands: Array<string>, };
+
 export type IntentInput = { 
 /**
  * What kind of thing (e.g. `lunch`, `bicycle`).
@@ -1022,7 +1066,7 @@ description: string,
  */
 quantity: number | null, 
 /**
- * The most the person will pay (a decimal amount).
+ * The most the person will pay (a decimal amount; a string in JSON).
  */
 budget_max: string | null, 
 /**
@@ -1111,7 +1155,19 @@ status: IntentStatus,
 /**
  * Offers received.
  */
-offers: number, };
+offers: number, 
+/**
+ * Offers may still be taken, and it may be sent ([`Intent::is_live`]).
+ */
+is_live: boolean, 
+/**
+ * It may be sent (again) now ([`Intent::can_resend`]).
+ */
+can_resend: boolean, 
+/**
+ * It may be withdrawn ([`Intent::can_withdraw`]).
+ */
+can_withdraw: boolean, };
 
 export type Delivery = { 
 /**
@@ -1157,7 +1213,7 @@ brand: string | null,
  */
 signer: string, 
 /**
- * The price (a decimal amount).
+ * The price (a decimal amount; a string in JSON).
  */
 price: string, 
 /**
@@ -1212,7 +1268,25 @@ unverified_reason: string | null,
 /**
  * Past its validity.
  */
-expired: boolean, };
+expired: boolean, 
+/**
+ * The lowest price among its intent's offers in its currency.
+ */
+cheapest: boolean, 
+/**
+ * How much more it costs than the cheapest of its intent's offers in
+ * its currency (zero for the cheapest; a string in JSON).
+ */
+above_cheapest: string, 
+/**
+ * It may be accepted now: open, verified, unexpired, and its intent
+ * live (what [`Intents::accept_offer`] checks).
+ */
+can_accept: boolean, 
+/**
+ * It may be declined now: still open.
+ */
+can_decline: boolean, };
 
 export type CommandError = { 
 /**

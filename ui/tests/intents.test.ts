@@ -2,28 +2,25 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { h, render } from "preact";
 import { act } from "preact/test-utils";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { Brand, Delivery, Intent, IntentInput, IntentView, OfferView } from "../src/bindings";
+import type { Brand, Delivery, IntentForm, IntentInput, IntentView, OfferView } from "../src/bindings";
 import {
-  canResend,
   deliveryLine,
   deliverySummary,
   emptyIntentForm,
-  intentInputFrom,
+  intentField,
+  money,
   offerCards,
   statusLabel,
-  type IntentForm,
-} from "../src/intents_logic";
+} from "../src/intents_format";
+import { placeError } from "../src/format";
 import { App } from "../src/app";
 
-const NOW = new Date(2026, 4, 10, 12, 0, 0); // 10 May 2026, local noon
+// The form's checks, canResend, isLive and canAccept are the core's now
+// (IntentForm::check, the views' can_* fields): their cases are Rust tests in
+// src/intent/mod.rs and tests/intents.rs. What is left here is how things
+// are shown.
 
-const form = (over: Partial<IntentForm> = {}): IntentForm => ({
-  ...emptyIntentForm(NOW),
-  category: "bicycle",
-  description: "A city bike, 54 cm frame",
-  brands: ["b1"],
-  ...over,
-});
+const NOW = new Date(Date.UTC(2026, 4, 10, 12, 0, 0)); // 10 May 2026, noon UTC
 
 const brands: Brand[] = [
   { id: "b1", name: "Acme Bikes", inbox: "http://127.0.0.1:9/", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" },
@@ -40,75 +37,34 @@ const offer = (id: string, price: string, currency: string, over: Partial<OfferV
     valid_until: "2026-05-17T21:59:59Z", received_at: "2026-05-11T08:00:00Z", decision: "open", decided_at: null,
     document: "{}",
   },
-  brand_name: "Acme Bikes", verified: true, unverified_reason: null, expired: false, ...over,
+  brand_name: "Acme Bikes", verified: true, unverified_reason: null, expired: false,
+  cheapest: true, above_cheapest: "0", can_accept: true, can_decline: true, ...over,
 });
 
-describe("the compose form → IntentInput", () => {
-  it("maps a filled form, trimming and upper-casing, the offers welcome until the end of the chosen day", () => {
-    const r = intentInputFrom(
-      form({ quantity: " 2 ", budget: "300.5", currency: "eur", location: " Lyon ", neededBy: "2026-05-20", validUntil: "2026-05-17" }),
-      NOW,
-    );
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    const expected: IntentInput = {
-      category: "bicycle",
-      description: "A city bike, 54 cm frame",
-      quantity: 2,
-      budget_max: "300.5",
-      currency: "EUR",
-      location: "Lyon",
-      needed_by: "2026-05-20",
-      expires_at: new Date(2026, 4, 17, 23, 59, 59).toISOString(),
-      terms: null,
-      brands: ["b1"],
-    };
-    expect(r.input).toEqual(expected);
+/** What the core's IntentForm::check makes of a form that holds. */
+const input = (over: Partial<IntentInput> = {}): IntentInput => ({
+  category: "bicycle", description: "A city bike, 54 cm frame", quantity: null, budget_max: null, currency: "EUR",
+  location: null, needed_by: null, expires_at: "2026-05-17T23:59:59Z", terms: null, brands: ["b1"], ...over,
+});
+
+describe("the compose form", () => {
+  it("defaults to offers welcome for a week, in EUR", () => {
+    expect(emptyIntentForm(NOW)).toMatchObject({ valid_until: "2026-05-17", currency: "EUR", brands: [] });
   });
 
-  it("leaves empty optional values out, and a lone default currency too", () => {
-    const r = intentInputFrom(form({ currency: "EUR" }), NOW);
-    expect(r.ok && r.input).toMatchObject({ quantity: null, budget_max: null, location: null, needed_by: null });
-    // A currency with no budget is harmless; the core keeps it.
-    expect(r.ok && r.input.currency).toBe("EUR");
-    const none = intentInputFrom(form({ currency: "" }), NOW);
-    expect(none.ok && none.input.currency).toBeNull();
-  });
-
-  it("defaults to offers welcome for a week", () => {
-    expect(emptyIntentForm(NOW).validUntil).toBe("2026-05-17");
-  });
-
-  it("says what is missing or malformed before calling the core", () => {
-    const r = intentInputFrom(
-      { ...emptyIntentForm(NOW), quantity: "0", budget: "12,50", currency: "EU", neededBy: "2026-02-30", validUntil: "" },
-      NOW,
-    );
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.errors).toEqual({
-      category: "Say what kind of thing you want, e.g. bicycle or lunch.",
-      description: "Describe what you want in your own words.",
-      quantity: "The quantity is a whole number, 1 or more.",
-      budget: "The budget is an amount like 24.50 (digits, a dot, at most 4 decimals).",
-      currency: "The currency is three letters, like EUR or USD.",
-      neededBy: "Pick a day, or leave it empty.",
-      validUntil: "Pick the last day on which offers are welcome.",
-      brands: "Choose at least one brand to send it to.",
-    });
-  });
-
-  it("needs a currency with a budget, a future end, and at most a year", () => {
-    const noCur = intentInputFrom(form({ budget: "10", currency: " " }), NOW);
-    expect(!noCur.ok && noCur.errors.currency).toBe("Give the budget's currency, e.g. EUR.");
-    const past = intentInputFrom(form({ validUntil: "2026-05-09" }), NOW);
-    expect(!past.ok && past.errors.validUntil).toMatch(/past/);
-    const today = intentInputFrom(form({ validUntil: "2026-05-10" }), NOW);
-    expect(today.ok).toBe(true);
-    const long = intentInputFrom(form({ validUntil: "2027-06-01" }), NOW);
-    expect(!long.ok && long.errors.validUntil).toBe("An intent may run at most a year.");
-    const many = intentInputFrom(form({ quantity: "1.5" }), NOW);
-    expect(!many.ok && many.errors.quantity).toBeTruthy();
+  it("puts the core's error next to the field it names, by the form's name for it", () => {
+    const e = (field: string | null) => ({ code: "input.invalid", field, message: "m" });
+    const at = (err: unknown) => placeError(err, intentField).field;
+    expect(at(e("budget_max"))).toBe("budget_max");
+    expect(at(e("valid_until"))).toBe("valid_until");
+    expect(at(e("expires"))).toBe("valid_until");
+    expect(at(e("brand"))).toBe("brands");
+    expect(at(e("brands"))).toBe("brands");
+    expect(at(e("needed_by"))).toBe("needed_by");
+    expect(at(e("terms"))).toBeNull();
+    expect(at(e("constructor"))).toBeNull();
+    expect(at(e(null))).toBeNull();
+    expect(at({ code: "vault.locked", message: "locked" })).toBeNull();
   });
 });
 
@@ -121,15 +77,6 @@ describe("status labels", () => {
     expect(statusLabel({ status: "accepted", offers: 2 })).toBe("Accepted");
     expect(statusLabel({ status: "expired", offers: 0 })).toBe("Expired");
     expect(statusLabel({ status: "withdrawn", offers: 0 })).toBe("Withdrawn");
-  });
-
-  it("offers a resend only for a live intent not sent yet or with a failed delivery", () => {
-    const intent = { deliveries: [delivery()] } as unknown as Intent;
-    expect(canResend({ status: "sent", intent })).toBe(false);
-    expect(canResend({ status: "draft", intent: { ...intent, deliveries: [] } })).toBe(true);
-    const failed = { ...intent, deliveries: [delivery({ status: "failed", reason: "x" })] };
-    expect(canResend({ status: "sent", intent: failed })).toBe(true);
-    expect(canResend({ status: "withdrawn", intent: failed })).toBe(false);
   });
 
   it("says how each delivery went", () => {
@@ -146,12 +93,14 @@ describe("status labels", () => {
 });
 
 describe("offers side by side", () => {
-  it("labels the cheapest in each currency and how much more the others cost", () => {
-    // The core's order: by currency, then cheapest first.
-    const cards = offerCards(
-      [offer("o1", "24.5", "EUR"), offer("o2", "26", "EUR"), offer("o3", "30.0001", "EUR"), offer("o4", "25", "USD")],
-      "has-offers",
-    );
+  it("labels the cheapest in each currency and how much more the others cost, as the core compared them", () => {
+    // The core's order and comparison: by currency, then cheapest first.
+    const cards = offerCards([
+      offer("o1", "24.5", "EUR"),
+      offer("o2", "26", "EUR", { cheapest: false, above_cheapest: "1.5" }),
+      offer("o3", "30.0001", "EUR", { cheapest: false, above_cheapest: "5.5001" }),
+      offer("o4", "25", "USD"),
+    ]);
     expect(cards.map((c) => [c.price, c.rank, c.cheapest])).toEqual([
       ["24.5 EUR", "Cheapest in EUR", true],
       ["26 EUR", "+1.50 EUR more", false],
@@ -159,34 +108,36 @@ describe("offers side by side", () => {
       ["25 USD", "Only offer", true],
     ]);
     expect(cards[0]).toMatchObject({ from: "Acme Bikes", validUntil: "valid until 2026-05-17", canAccept: true, canDecline: true });
+    expect([money("1.5"), money("5.50"), money("2"), money("0.1200")]).toEqual(["1.50", "5.50", "2.00", "0.12"]);
   });
 
   it("shows an unknown signer as UNVERIFIED and does not offer to accept it", () => {
-    const [c] = offerCards([offer("o1", "5", "EUR", { verified: false, brand_name: null })], "has-offers");
+    const [c] = offerCards([offer("o1", "5", "EUR", { verified: false, brand_name: null, can_accept: false })]);
     expect(c).toMatchObject({ from: "UNVERIFIED signer", signer: "did:key:z6MkBrand", canAccept: false, canDecline: true });
     expect(c.acceptHint).toMatch(/DID on the Brands screen/);
   });
 
   it("gives the core's reason an offer is unverified, e.g. a brand the intent was not sent to", () => {
     const reason = "signed by Velo Shop, a brand of yours this intent was not sent to";
-    const [c] = offerCards([offer("o1", "5", "EUR", { verified: false, brand_name: null, unverified_reason: reason })], "has-offers");
+    const [c] = offerCards([offer("o1", "5", "EUR", { verified: false, brand_name: null, unverified_reason: reason, can_accept: false })]);
     expect(c).toMatchObject({ from: "UNVERIFIED signer", canAccept: false });
     expect(c.acceptHint).toContain(reason);
   });
 
   it("flags expired offers, decisions, and an intent no longer taking offers", () => {
-    const [expired] = offerCards([offer("o1", "5", "EUR", { expired: true })], "has-offers");
+    const [expired] = offerCards([offer("o1", "5", "EUR", { expired: true, can_accept: false })]);
     expect(expired).toMatchObject({ expired: true, canAccept: false, acceptHint: "This offer has expired." });
-    const decided = offerCards(
-      [offer("o1", "5", "EUR"), { ...offer("o2", "6", "EUR"), offer: { ...offer("o2", "6", "EUR").offer, decision: "accepted" } }],
-      "accepted",
-    );
+    const o2 = offer("o2", "6", "EUR", { cheapest: false, above_cheapest: "1", can_accept: false, can_decline: false });
+    const decided = offerCards([
+      offer("o1", "5", "EUR", { can_accept: false }),
+      { ...o2, offer: { ...o2.offer, decision: "accepted" } },
+    ]);
     expect(decided.map((c) => [c.decision, c.canAccept, c.canDecline])).toEqual([
       ["", false, true],
       ["Accepted", false, false],
     ]);
     expect(decided[0].acceptHint).toBe("This intent no longer takes offers.");
-    const noEnd = offerCards([{ ...offer("o1", "5", "EUR"), offer: { ...offer("o1", "5", "EUR").offer, valid_until: null } }], "sent");
+    const noEnd = offerCards([{ ...offer("o1", "5", "EUR"), offer: { ...offer("o1", "5", "EUR").offer, valid_until: null } }]);
     expect(noEnd[0].validUntil).toBe("no end date given");
   });
 });
@@ -243,7 +194,21 @@ function madeIntent(input: IntentInput): IntentView {
     },
     status: "draft",
     offers: 0,
+    is_live: true,
+    can_resend: true,
+    can_withdraw: true,
   };
+}
+
+/** The core's IntentForm::check, as far as these tests need it. */
+function checkForm(f: IntentForm): IntentInput {
+  if (f.category.trim() === "") throw { code: "input.invalid", message: "the intent needs a category" };
+  if (f.budget_max.trim() === "12,50")
+    throw { code: "input.invalid", field: "budget_max", message: '"12,50" is not an amount (like 12.50)' };
+  return input({
+    category: f.category.trim(), description: f.description.trim(), budget_max: f.budget_max || null,
+    currency: f.currency.toUpperCase() || null, brands: f.brands,
+  });
 }
 
 beforeEach(() => {
@@ -271,6 +236,8 @@ beforeEach(() => {
         return brands;
       case "intents_list":
         return intents;
+      case "intent_check":
+        return checkForm(a.form as IntentForm);
       case "intent_create": {
         if (createError) throw createError;
         const v = madeIntent(a.input as IntentInput);
@@ -280,7 +247,7 @@ beforeEach(() => {
       case "intent_send": {
         await sendGate;
         const round = [delivery(), delivery({ brand: "b2", status: "failed", to: "", reason: "Velo Shop has no inbox URL" })];
-        intents[0] = { ...intents[0], status: "sent", intent: { ...intents[0].intent, deliveries: round } };
+        intents[0] = { ...intents[0], status: "sent", can_resend: true, intent: { ...intents[0].intent, deliveries: round } };
         return round;
       }
       case "offers_list":
@@ -288,21 +255,28 @@ beforeEach(() => {
       case "choose_offer_file":
         return "/tmp/offer.json";
       case "offer_import":
-        offers = [offer("o2", "26.00", "EUR"), offer("o9", "19.00", "EUR", { verified: false, brand_name: null, unverified_reason: "signed by did:key:z6MkStranger, which is not the did:key of any brand of yours" })];
+        offers = [offer("o2", "26.00", "EUR", { cheapest: false, above_cheapest: "7.00" }), offer("o9", "19.00", "EUR", { verified: false, brand_name: null, can_accept: false, unverified_reason: "signed by did:key:z6MkStranger, which is not the did:key of any brand of yours" })];
         offers[1].offer.signer = "did:key:z6MkStranger";
         intents[0] = { ...intents[0], status: "has-offers", offers: 2 };
         return offers[0];
       case "choose_acceptance_file":
         return "/tmp/acceptance.json";
       case "intent_withdraw":
-        intents[0] = { ...intents[0], status: "withdrawn", intent: { ...intents[0].intent, withdrawn_at: "2026-05-11T00:00:00Z" } };
+        intents[0] = {
+          ...intents[0], status: "withdrawn", is_live: false, can_resend: false, can_withdraw: false,
+          intent: { ...intents[0].intent, withdrawn_at: "2026-05-11T00:00:00Z" },
+        };
         return [delivery()];
       case "offer_decline":
-        offers[0] = { ...offers[0], offer: { ...offers[0].offer, decision: "declined" } };
+        offers[0] = { ...offers[0], can_accept: false, can_decline: false, offer: { ...offers[0].offer, decision: "declined" } };
         return offers[0].offer;
       case "offer_accept": {
-        offers[0] = { ...offers[0], offer: { ...offers[0].offer, decision: "accepted" } };
-        intents[0] = { ...intents[0], status: "accepted", intent: { ...intents[0].intent, accepted_offer: "o2" } };
+        offers = offers.map((o) => ({ ...o, can_accept: false }));
+        offers[0] = { ...offers[0], can_decline: false, offer: { ...offers[0].offer, decision: "accepted" } };
+        intents[0] = {
+          ...intents[0], status: "accepted", is_live: false, can_resend: false,
+          intent: { ...intents[0].intent, accepted_offer: "o2" },
+        };
         return offers[0].offer;
       }
       default:
@@ -325,21 +299,23 @@ describe("the Intents screen", () => {
     await click("[data-testid=nav-intents]");
     expect((await find("[data-testid=intents-empty]")).textContent).toMatch(/No intents yet/);
 
-    // Nothing reaches the core until the form makes sense.
+    // Nothing is made until the core says the form holds; what it says goes
+    // next to the field it names, or above the button.
     await click("[data-testid=new-intent]");
     await submit("[data-testid=intent-form]");
-    expect((await find("[data-testid=intent-error-category]")).textContent).toMatch(/what kind of thing/);
-    expect(root.querySelector("[data-testid=intent-error-brands]")!.textContent).toMatch(/at least one brand/);
+    expect(called("intent_check")[0].args).toMatchObject({ form: { category: "", valid_until: expect.any(String) } });
+    expect((await find("[data-testid=intent-error]")).textContent).toBe("the intent needs a category");
     expect(called("intent_create")).toHaveLength(0);
+    await type("[data-testid=intent-category]", "bicycle");
     await type("[data-testid=intent-budget]", "12,50");
     await submit("[data-testid=intent-form]");
-    expect((await find("[data-testid=intent-error-budget]")).textContent).toMatch(/amount like 24.50/);
+    expect((await find("[data-testid=intent-error-budget_max]")).textContent).toMatch(/not an amount/);
+    expect(root.querySelector("[data-testid=intent-error]")).toBeNull();
     expect(called("intent_create")).toHaveLength(0);
 
-    await type("[data-testid=intent-category]", "bicycle");
-    expect(root.querySelector("[data-testid=intent-error-category]")).toBeNull();
-    await type("[data-testid=intent-description]", "A city bike, 54 cm frame");
     await type("[data-testid=intent-budget]", "300");
+    expect(root.querySelector("[data-testid=intent-error-budget_max]")).toBeNull();
+    await type("[data-testid=intent-description]", "A city bike, 54 cm frame");
     await type("[data-testid=intent-currency]", "eur");
     await click("[data-testid='intent-brand-Acme Bikes']");
     await click("[data-testid='intent-brand-Velo Shop']");
@@ -350,8 +326,8 @@ describe("the Intents screen", () => {
     expect(root.querySelector<HTMLButtonElement>("[data-testid=intent-send]")!.disabled).toBe(true);
     releaseSend();
     await find("[data-testid=intent-page]");
-    const input = (called("intent_create")[0].args as { input: IntentInput }).input;
-    expect(input).toMatchObject({ category: "bicycle", budget_max: "300", currency: "EUR", brands: ["b1", "b2"] });
+    const made = (called("intent_create")[0].args as { input: IntentInput }).input;
+    expect(made).toMatchObject({ category: "bicycle", budget_max: "300", currency: "EUR", brands: ["b1", "b2"] });
     expect(called("intent_send")[0].args).toMatchObject({ id: "i1", outDir: null });
     expect(root.textContent).toContain("Delivered 1 time; 1 failed.");
     const lines = [...root.querySelectorAll("[data-testid=delivery]")].map((e) => e.textContent);
@@ -400,18 +376,18 @@ describe("the Intents screen", () => {
     createError = { code: "input.invalid", field: "budget_max", message: "\"300\" is over what the core takes" };
     await submit("[data-testid=intent-form]");
     expect(called("intent_create")).toHaveLength(1);
-    expect((await find("[data-testid=intent-error-budget]")).textContent).toBe("\"300\" is over what the core takes");
+    expect((await find("[data-testid=intent-error-budget_max]")).textContent).toBe("\"300\" is over what the core takes");
     expect(root.querySelector("[data-testid=intent-error]")).toBeNull();
 
     createError = { code: "brand.not_found", field: null, message: "no brand b1" };
     await submit("[data-testid=intent-form]");
     expect((await find("[data-testid=intent-error]")).textContent).toBe("no brand b1");
-    expect(root.querySelector("[data-testid=intent-error-budget]")).toBeNull();
+    expect(root.querySelector("[data-testid=intent-error-budget_max]")).toBeNull();
     expect(called("intent_send")).toHaveLength(0);
   });
 
   it("lists intents with their status", async () => {
-    intents = [{ ...madeIntent({ ...(intentInputFrom(form(), NOW) as { input: IntentInput }).input }), status: "has-offers", offers: 1 }];
+    intents = [{ ...madeIntent(input()), status: "has-offers", offers: 1 }];
     render(h(App, null), root);
     await click("[data-testid=nav-intents]");
     const row = await find("[data-testid=intent-row]");
@@ -420,7 +396,7 @@ describe("the Intents screen", () => {
   });
 
   it("resends after a failed delivery, declines and withdraws, each asking first where it cannot be undone", async () => {
-    const v = madeIntent((intentInputFrom(form(), NOW) as { input: IntentInput }).input);
+    const v = madeIntent(input());
     const failed = delivery({ status: "failed", reason: "cannot reach the inbox: connection refused" });
     intents = [{ ...v, status: "has-offers", offers: 1, intent: { ...v.intent, deliveries: [failed] } }];
     offers = [offer("o1", "10", "EUR")];

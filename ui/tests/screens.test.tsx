@@ -13,7 +13,7 @@ import { RightsScreen } from "../src/screens/rights";
 import { ShareScreen } from "../src/screens/share";
 import { SharesScreen } from "../src/screens/shares";
 import { TermsScreen } from "../src/screens/terms";
-import { addDays, isoDay } from "../src/relations";
+import { addDays, today } from "../src/dates";
 
 const flush = async () => {
   for (let i = 0; i < 10; i++) await act(async () => await new Promise((r) => setTimeout(r, 0)));
@@ -164,7 +164,7 @@ describe("Share", () => {
   ];
 
   it("sends exactly the chosen record, fields, purpose and expiry, to the path the dialog gave", async () => {
-    const until = addDays(isoDay(new Date()), 60);
+    const until = addDays(today(), 60);
     answers = {
       records_list: () => records,
       terms_versions: () => [],
@@ -246,16 +246,17 @@ describe("Shares", () => {
       },
       status: "live",
       brand_name: "Acme",
+      can_revoke: true,
     };
     const revoked = { ...live.share, revocation: { id: "v1", at: "2026-02-01T00:00:00Z", erase_by: "2026-03-03T00:00:00Z" } };
     let current: ShareView = live;
     answers = {
       shares_list: () => [current],
       choose_file: (a) => (a.choice === "revocation-out" ? "/tmp/revocation.json" : "/tmp/ack.json"),
-      share_revoke: () => ((current = { ...live, share: revoked, status: "revoked" }), revoked),
+      share_revoke: () => ((current = { ...live, share: revoked, status: "revoked", can_revoke: false }), revoked),
       share_import_ack: () => {
         const erased = { ...revoked, acknowledgment: { id: "k", erased_at: "2026-02-02T00:00:00Z", received_at: "2026-02-03T00:00:00Z", document: "{}" } };
-        current = { ...live, share: erased, status: "erased" };
+        current = { ...live, share: erased, status: "erased", can_revoke: false };
         return erased;
       },
     };

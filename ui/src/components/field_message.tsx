@@ -1,6 +1,6 @@
 // A form's error shown beside the field it is about (see placeError in
-// logic.ts); nothing when the error is about another field or none.
-import type { PlacedError } from "../logic";
+// format.ts); nothing when the error is about another field or none.
+import type { PlacedError } from "../format";
 
 export function FieldMessage(props: { error: PlacedError | null; field: string; testid: string }) {
   const e = props.error;

@@ -1,6 +1,6 @@
 // One record in a list (records, a brand's timeline, search results).
 import type { Brand, Record } from "../bindings";
-import { recordDate, recordTitle } from "../logic";
+import { recordDate, recordTitle } from "../format";
 
 export function RecordRow(props: { record: Record; brands: Brand[]; onOpen: () => void }) {
   const r = props.record;

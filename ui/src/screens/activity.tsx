@@ -4,8 +4,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { AuditEntry, AuditReport, BrandViolations } from "../bindings";
-import { errorText } from "../logic";
-import { actionLabel, dayOf, minuteOf, newestFirst } from "../relations";
+import { errorText } from "../format";
+import { dayOf, minuteOf } from "../dates";
+import { actionLabel, newestFirst } from "../relations_format";
 import type { Ctx } from "../ctx";
 
 export function ActivityScreen(props: { ctx: Ctx }) {

@@ -1,7 +1,7 @@
 // First run, unlock, recover: the screens before the vault is open.
 import { useState } from "preact/hooks";
 import { api } from "../api";
-import { errorText } from "../logic";
+import { errorText } from "../format";
 
 function usePending() {
   const [busy, setBusy] = useState(false);

@@ -3,11 +3,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Brand, BrandInput, BrandPage } from "../bindings";
-import { errorText, placeError, sameNames, type PlacedError } from "../logic";
-import { FieldMessage } from "../components/field_message";
+import { errorText, placeError, sameNames, type PlacedError } from "../format";
 import type { Ctx } from "../ctx";
 import { ConfirmButton } from "../components/confirm_button";
 import { RecordRow } from "../components/record_row";
+import { FieldMessage } from "../components/field_message";
 
 const DETAILS: { key: keyof BrandInput; label: string; placeholder?: string }[] = [
   { key: "name", label: "Name" },

@@ -5,8 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { ExposureItem } from "../bindings";
 import { ConfirmButton } from "../components/confirm_button";
-import { errorText } from "../logic";
-import { exposureMatrix, holdingText } from "../relations";
+import { errorText } from "../format";
+import { exposureMatrix, holdingText } from "../relations_format";
 import type { Ctx } from "../ctx";
 
 export function ExposureScreen(props: { ctx: Ctx }) {

@@ -5,21 +5,19 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Delivery, IntentView, OfferView } from "../bindings";
 import { ConfirmButton } from "../components/confirm_button";
-import { errorText, placeError } from "../logic";
+import { errorText, placeError } from "../format";
+import { dayOf } from "../dates";
 import {
   type FormErrors,
   type IntentForm,
   brandName,
-  canResend,
-  dayOf,
   deliveryLine,
   deliverySummary,
   emptyIntentForm,
   intentField,
-  intentInputFrom,
   offerCards,
   statusLabel,
-} from "../intents_logic";
+} from "../intents_format";
 import type { Ctx } from "../ctx";
 
 const SLOW = "Sending… a brand whose inbox does not answer can take up to 30 seconds.";
@@ -134,9 +132,16 @@ function ComposeIntent(props: { ctx: Ctx }) {
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    const result = intentInputFrom(form);
-    if (!result.ok) {
-      setErrors(result.errors);
+    // The core checks the form; nothing is made until it holds.
+    let input;
+    try {
+      input = await api.checkIntent(form);
+    } catch (err) {
+      // The core's message goes beside the field it names, when the form
+      // has it, else under the form.
+      const placed = placeError(err, intentField);
+      setErrors(placed.field ? { [placed.field]: placed.text } : {});
+      if (!placed.field) setError(placed.text);
       return;
     }
     setErrors({});
@@ -147,7 +152,7 @@ function ComposeIntent(props: { ctx: Ctx }) {
     }
     setBusy("Making the intent…");
     try {
-      const intent = await api.createIntent(result.input);
+      const intent = await api.createIntent(input);
       setBusy(SLOW);
       try {
         const round = await api.sendIntent(intent.id, outDir);
@@ -195,9 +200,9 @@ function ComposeIntent(props: { ctx: Ctx }) {
         </label>
         <label>
           Budget (at most)
-          <input value={form.budget} onInput={set("budget")} inputMode="decimal" placeholder="300.00"
+          <input value={form.budget_max} onInput={set("budget_max")} inputMode="decimal" placeholder="300.00"
             data-testid="intent-budget" />
-          <FieldError errors={errors} field="budget" />
+          <FieldError errors={errors} field="budget_max" />
         </label>
         <label>
           Currency
@@ -210,17 +215,18 @@ function ComposeIntent(props: { ctx: Ctx }) {
         Where
         <input value={form.location} onInput={set("location")} placeholder="a town, a district, or “delivered”"
           data-testid="intent-location" />
+        <FieldError errors={errors} field="location" />
       </label>
       <div class="row">
         <label>
           Needed by
-          <input type="date" value={form.neededBy} onInput={set("neededBy")} data-testid="intent-needed-by" />
-          <FieldError errors={errors} field="neededBy" />
+          <input type="date" value={form.needed_by} onInput={set("needed_by")} data-testid="intent-needed-by" />
+          <FieldError errors={errors} field="needed_by" />
         </label>
         <label>
           Offers welcome until
-          <input type="date" value={form.validUntil} onInput={set("validUntil")} data-testid="intent-valid-until" />
-          <FieldError errors={errors} field="validUntil" />
+          <input type="date" value={form.valid_until} onInput={set("valid_until")} data-testid="intent-valid-until" />
+          <FieldError errors={errors} field="valid_until" />
         </label>
       </div>
       <fieldset class="brand-choice">
@@ -288,7 +294,7 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
 
   if (!view) return error ? <p class="error" role="alert">{error}</p> : <p aria-busy="true">Loading…</p>;
   const i = view.intent;
-  const cards = offerCards(offers, view.status);
+  const cards = offerCards(offers);
 
   const act = async (message: string, f: () => Promise<string>) => {
     setError(null);
@@ -344,13 +350,13 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
           <dt>Its own identity</dt><dd><code>{i.did}</code></dd>
         </dl>
         <div class="row">
-          {canResend(view) && (
+          {view.can_resend && (
             <button onClick={send} disabled={busy !== null} data-testid="intent-resend"
               class={view.status === "draft" ? "" : "secondary"}>
               {view.status === "draft" ? "Send" : "Send again"}
             </button>
           )}
-          {i.withdrawn_at === null && (
+          {view.can_withdraw && (
             <ConfirmButton label="Withdraw" confirm="Withdraw it and tell the brands it reached?" testid="intent-withdraw"
               onConfirm={() => void withdraw()} />
           )}

@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, emptyFilter } from "../api";
 import type { FieldSpecView, Record, RecordKind } from "../bindings";
-import { errorText, formFields, newRecordFrom, patchFrom, placeError, sameNames, type PlacedError } from "../logic";
+import { errorText, formFields, newRecordFrom, patchFrom, placeError, sameNames, type PlacedError } from "../format";
 import { FieldMessage } from "../components/field_message";
 import { ConfirmButton } from "../components/confirm_button";
 import { RecordRow } from "../components/record_row";

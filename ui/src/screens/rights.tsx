@@ -5,15 +5,15 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { NewRightsRequest, RequestStatus, Right, RightInfo, RightsRequestView } from "../bindings";
 import { Letter } from "../components/letter";
-import { errorText } from "../logic";
+import { errorText } from "../format";
 import {
   REQUEST_STATUS_LABELS,
   deadlineText,
-  isoDay,
   requestStatusLabel,
   rightLabel,
   rightsByRegime,
-} from "../relations";
+} from "../relations_format";
+import { today } from "../dates";
 import type { Ctx } from "../ctx";
 
 export function RightsScreen(props: { ctx: Ctx }) {
@@ -79,7 +79,7 @@ function NewRequest(props: { ctx: Ctx; kinds: RightInfo[]; onMade: (m: NewRights
   const { ctx } = props;
   const [brand, setBrand] = useState("");
   const [right, setRight] = useState<Right>("gdpr-access");
-  const [sentOn, setSentOn] = useState(() => isoDay(new Date()));
+  const [sentOn, setSentOn] = useState(() => today());
   const [details, setDetails] = useState("");
   const [saveSigned, setSaveSigned] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -130,7 +130,7 @@ function NewRequest(props: { ctx: Ctx; kinds: RightInfo[]; onMade: (m: NewRights
       </div>
       <label>
         Sent on (the deadline counts from the day the company receives it)
-        <input type="date" value={sentOn} required max={isoDay(new Date())} data-testid="rights-sent-on"
+        <input type="date" value={sentOn} required data-testid="rights-sent-on"
           onInput={(e) => setSentOn(e.currentTarget.value)} />
       </label>
       <label>

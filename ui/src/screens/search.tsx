@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { SearchItem } from "../bindings";
-import { errorText } from "../logic";
+import { errorText } from "../format";
 import type { Ctx } from "../ctx";
 import { RecordRow } from "../components/record_row";
 

@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Settings, VaultInfo } from "../bindings";
-import { errorText, parseMinutes } from "../logic";
+import { errorText, parseMinutes } from "../format";
 import type { Ctx } from "../ctx";
 
 export function SettingsScreen(props: { ctx: Ctx }) {

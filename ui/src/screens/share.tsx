@@ -4,20 +4,18 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, emptyFilter } from "../api";
 import type { Record, TermsVersion } from "../bindings";
-import { errorText, placeError, type PlacedError } from "../logic";
+import { errorText, placeError, type PlacedError } from "../format";
 import { FieldMessage } from "../components/field_message";
 import {
-  addDays,
-  dayOf,
   fieldNames,
-  isoDay,
   recordLabel,
   shareField,
   shareRequestFrom,
   shareableRecords,
   toggled,
   type ShareForm,
-} from "../relations";
+} from "../relations_format";
+import { addDays, dayOf, today } from "../dates";
 import type { Ctx } from "../ctx";
 
 export function ShareScreen(props: { ctx: Ctx }) {
@@ -29,7 +27,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
     records: [],
     fields: [],
     purpose: "",
-    expires: addDays(isoDay(new Date()), 30),
+    expires: addDays(today(), 30),
     terms: "",
   }));
   const [busy, setBusy] = useState(false);
@@ -155,7 +153,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
         <div class="row">
           <label>
             Until (the share ends at the end of this day, UTC)
-            <input type="date" value={form.expires} required min={isoDay(new Date())} data-testid="share-expires"
+            <input type="date" value={form.expires} required data-testid="share-expires"
               onInput={(e) => set({ expires: e.currentTarget.value })} />
             <FieldMessage error={error} field="expires" testid="share-error-expires" />
           </label>

@@ -5,8 +5,9 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { ShareView } from "../bindings";
 import { ConfirmButton } from "../components/confirm_button";
-import { errorText } from "../logic";
-import { canRevoke, dayOf, shareStatusLabel } from "../relations";
+import { errorText } from "../format";
+import { dayOf } from "../dates";
+import { shareStatusLabel } from "../relations_format";
 import type { Ctx } from "../ctx";
 
 export function SharesScreen(props: { ctx: Ctx }) {
@@ -67,7 +68,7 @@ function ShareRow(props: {
   onResult: (text: string) => void;
   onError: (text: string) => void;
 }) {
-  const { share: s, status } = props.view;
+  const { share: s, status, can_revoke } = props.view;
   const [revoking, setRevoking] = useState(false);
   const [reason, setReason] = useState("");
   const fields = [...new Set(s.items.flatMap((i) => i.fields))].sort();
@@ -116,7 +117,7 @@ function ShareRow(props: {
           </>
         )}
       </dl>
-      {canRevoke(status) &&
+      {can_revoke &&
         (revoking ? (
           <div class="row">
             <label>

@@ -4,19 +4,19 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { BrandTermsStatus, Agreement, TermsOptions, TermsVersion } from "../bindings";
-import { errorText, placeError, type PlacedError } from "../logic";
+import { errorText, placeError, type PlacedError } from "../format";
 import { FieldMessage } from "../components/field_message";
 import {
   JURISDICTIONS,
   THIRD_PARTY_LABELS,
   clausesFrom,
-  dayOf,
   decisionLabel,
   termsField,
   termsForm,
   toggled,
   type TermsForm,
-} from "../relations";
+} from "../relations_format";
+import { dayOf } from "../dates";
 import type { Ctx } from "../ctx";
 
 export function TermsScreen(props: { ctx: Ctx }) {

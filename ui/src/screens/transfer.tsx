@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import type { ImportProgress } from "../bindings";
-import { errorText } from "../logic";
+import { errorText } from "../format";
 import type { Ctx } from "../ctx";
 
 export function TransferScreen(props: { ctx: Ctx }) {

@@ -1,7 +1,9 @@
-// Presentation helpers for terms, shares, exposure, rights requests and the
-// activity log: labels, dates as shown, the exposure matrix, and form state
-// → the request objects the commands take. The core decides every rule
-// (deadlines, statuses, what is valid); nothing here second-guesses it.
+// How the person's relations with brands are shown: terms, shares,
+// exposure, rights requests and the activity log: labels, the exposure
+// matrix, and form state → the request objects the commands take. The core
+// decides every rule (deadlines, statuses, what may be revoked, what is
+// valid) and says it in its views; nothing here second-guesses it. Dates:
+// dates.ts.
 import type {
   AuditAction,
   AuditEntry,
@@ -21,42 +23,8 @@ import type {
   Template,
   ThirdParty,
 } from "./bindings";
-import { recordTitle } from "./logic";
-
-// ---- dates -----------------------------------------------------------------
-
-/** A local calendar day as YYYY-MM-DD. */
-export function isoDay(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-/** YYYY-MM-DD plus `n` days (calendar arithmetic, no time zones). */
-export function addDays(day: string, n: number): string {
-  const [y, m, d] = day.split("-").map(Number);
-  const t = new Date(Date.UTC(y, m - 1, d + n));
-  return t.toISOString().slice(0, 10);
-}
-
-/** The day of an RFC 3339 instant or a date, as shown. */
-export function dayOf(instant: string | null | undefined): string {
-  return instant ? instant.slice(0, 10) : "";
-}
-
-/** An instant as "YYYY-MM-DD HH:MM" (UTC, as stored). */
-export function minuteOf(instant: string): string {
-  return instant.slice(0, 16).replace("T", " ");
-}
-
-/** A share's end chosen as a day: the end of that day, UTC (as the CLI reads a date). */
-export function endOfDay(day: string): string {
-  return `${day}T23:59:59Z`;
-}
-
-/** "1 day", "3 days". */
-export function days(n: number): string {
-  return n === 1 ? "1 day" : `${n} days`;
-}
+import { dayOf, days, endOfDay } from "./dates";
+import { recordTitle } from "./format";
 
 // ---- lists -----------------------------------------------------------------
 
@@ -260,11 +228,6 @@ export const SHARE_STATUS_LABELS: { [s in ShareStatus]: string } = {
 /** A share's status in words. */
 export function shareStatusLabel(s: ShareStatus): string {
   return SHARE_STATUS_LABELS[s] ?? s;
-}
-
-/** Whether the person can still revoke it (not revoked yet). */
-export function canRevoke(s: ShareStatus): boolean {
-  return s === "live" || s === "expired";
 }
 
 // ---- exposure --------------------------------------------------------------

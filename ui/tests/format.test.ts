@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Record } from "../src/bindings";
 import {
-  ACTIVITY_REPORT_MS,
   errorText,
   lockNotice,
   newRecordFrom,
@@ -9,13 +8,12 @@ import {
   parseTags,
   patchFrom,
   placeError,
-  sameNames,
   recordTitle,
-  shortcutFor,
-  throttle,
-} from "../src/logic";
-import { intentField } from "../src/intents_logic";
-import { shareField, termsField } from "../src/relations";
+  sameNames,
+} from "../src/format";
+import { ACTIVITY_REPORT_MS, shortcutFor, throttle } from "../src/keys";
+import { intentField } from "../src/intents_format";
+import { shareField, termsField } from "../src/relations_format";
 
 const key = (k: string, mods: Partial<KeyboardEvent> = {}) => ({
   key: k, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods,
@@ -113,8 +111,8 @@ describe("placing errors", () => {
   });
 
   it("maps the core's field names to each form's, and nothing else", () => {
-    expect(intentField("budget_max")).toBe("budget");
-    expect(intentField("expires")).toBe("validUntil");
+    expect(intentField("budget_max")).toBe("budget_max");
+    expect(intentField("expires")).toBe("valid_until");
     expect(intentField("brand")).toBe("brands");
     expect(intentField("terms")).toBeUndefined();
     expect(intentField("constructor")).toBeUndefined();

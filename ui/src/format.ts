@@ -1,5 +1,6 @@
-// Presentation helpers: how things are shown and how form input becomes a
-// call. No rules about the data live here; the core checks every value.
+// Formatting: how errors, notices and records are shown, and how what is
+// typed into a record form becomes a call. No rules about the data live
+// here; the core checks every value. Dates: dates.ts; keys: keys.ts.
 import type { CommandError, KindSpec, NewRecord, Record, RecordKind, RecordPatch } from "./bindings";
 
 /** What to tell the person for an error, by its stable code. */
@@ -54,44 +55,11 @@ export function lockNotice(reason: string): string {
   }
 }
 
-/** How often a key or click tells the app the person is there: well inside
- *  the shortest auto-lock time (1 minute), so typing never lets it lapse. */
-export const ACTIVITY_REPORT_MS = 10_000;
-
 /** A typed number of minutes, or null when the field is not a whole
  *  number (an empty field is not 0, which would mean "never lock"). */
 export function parseMinutes(text: string): number | null {
   const t = text.trim();
   return /^\d{1,6}$/.test(t) ? Number(t) : null;
-}
-
-export type Shortcut = "search" | "lock" | "new-record";
-
-/** Ctrl+F search, Ctrl+L lock, Ctrl+N new record (Cmd on macOS). */
-export function shortcutFor(e: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "altKey" | "shiftKey">): Shortcut | null {
-  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return null;
-  switch (e.key.toLowerCase()) {
-    case "f":
-      return "search";
-    case "l":
-      return "lock";
-    case "n":
-      return "new-record";
-    default:
-      return null;
-  }
-}
-
-/** Call `fn` at most once per `ms`. */
-export function throttle(fn: () => void, ms: number, now: () => number = Date.now): () => void {
-  let last = -Infinity;
-  return () => {
-    const t = now();
-    if (t - last >= ms) {
-      last = t;
-      fn();
-    }
-  };
 }
 
 /** The field that best names a record in a list. */
