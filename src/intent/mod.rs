@@ -19,7 +19,7 @@ use crate::crypto::bundle::{self, AgeIdentity};
 use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
 use crate::model::Brand;
-use crate::proof;
+use crate::proof::{self, Outgoing};
 use crate::terms::Template;
 use crate::terms::agreement::{derived_uuid, urn_uuid};
 use crate::vault::Vault;
@@ -486,12 +486,9 @@ impl Outbox {
                 any = true;
                 let path: PathBuf =
                     dir.join(format!("{label}-{short}-{}.json", file_safe(&brand.name)));
-                let result = crate::share::write_atomically(&path, self.document.as_bytes())
-                    .and_then(|t| {
-                        t.persist(&path)
-                            .map(|_| ())
-                            .map_err(|e| Error::io(&path, e.error))
-                    });
+                let result = Outgoing::new(&path)
+                    .and_then(|f| f.write(self.document.as_bytes()))
+                    .and_then(Outgoing::place);
                 out.push(Delivery {
                     brand: brand.brand.clone(),
                     status: if result.is_ok() {
@@ -1015,6 +1012,12 @@ impl Intents<'_> {
         self.record_deliveries(&outbox, round)
     }
 
+    /// [`Intents::import_offer`] from a file (a signed Offer, plain JSON or
+    /// an age file), read under [`proof::MAX_FOREIGN_FILE_BYTES`].
+    pub fn import_offer_file(&mut self, path: &Path) -> Result<OfferView> {
+        self.import_offer(&proof::read_foreign_file(path)?)
+    }
+
     /// Import an offer (a signed `Offer`, plain or age-encrypted to one of
     /// the person's intents): the signature must verify, the intent must be
     /// the person's own and live, the offer unexpired. A signer that is not a
@@ -1198,6 +1201,17 @@ impl Intents<'_> {
     /// for the brand. Only a verified, unexpired, open offer of a live intent.
     pub fn accept_offer(&mut self, id: &str) -> Result<(Offer, Value)> {
         self.decide_offer(id, OfferDecision::Accepted)
+    }
+
+    /// [`Intents::accept_offer`], writing the signed acceptance (pretty JSON)
+    /// to `out` for the brand. The file is prepared first, so an unwritable
+    /// place fails before the offer is accepted, and nothing is left there
+    /// when it is not; a file already at `out` is replaced.
+    pub fn accept_offer_to(&mut self, id: &str, out: &Path) -> Result<Offer> {
+        let file = Outgoing::new(out)?;
+        let (offer, doc) = self.accept_offer(id)?;
+        file.place_document(&doc)?;
+        Ok(offer)
     }
 
     /// Decline an offer (a signed `OfferDecline` the brand may be sent).

@@ -6,6 +6,8 @@
 //! and [`crate::rights::contact`]; this module keeps the requests sealed, signs them,
 //! and puts the person's records to the rules.
 
+use std::path::Path;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -152,6 +154,38 @@ impl Rights<'_> {
             address: if email.is_some() { None } else { contact },
             email,
         }
+    }
+
+    /// [`Rights::create`], with `out` also writing the signed request
+    /// (pretty JSON) there for the brand. The file is prepared first, so an
+    /// unwritable place fails before the request is made; should writing it
+    /// fail after, the error says the request was made all the same. A file
+    /// already at `out` is replaced.
+    pub fn create_to(
+        &mut self,
+        brand: &str,
+        right: Right,
+        sent_on: NaiveDate,
+        details: Option<&str>,
+        out: Option<&Path>,
+    ) -> Result<NewRightsRequest> {
+        let file = out.map(proof::Outgoing::new).transpose()?;
+        let made = self.create(brand, right, sent_on, details)?;
+        if let Some(file) = file {
+            file.place_document(&made.document).map_err(|e| match e {
+                Error::Io { path, source } => Error::Io {
+                    path,
+                    source: std::io::Error::new(
+                        source.kind(),
+                        format!(
+                            "the request was made, but its signed copy was not saved: {source}"
+                        ),
+                    ),
+                },
+                other => other,
+            })?;
+        }
+        Ok(made)
     }
 
     /// Make a data-rights request to a brand: kept with its clock, plus a

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::crypto::bundle;
 use crate::error::{Error, Result};
 use crate::model::RecordKind;
-use crate::proof;
+use crate::proof::{self, Outgoing};
 use crate::terms::agreement::{TermsRef, derived_uuid, urn_uuid};
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Shares;
@@ -243,28 +243,6 @@ pub struct Written {
     pub path: PathBuf,
 }
 
-/// Write `bytes` to `out` atomically (beside it, then renamed), owner-only.
-pub(crate) fn write_atomically(out: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
-    use std::io::Write;
-    if out.is_dir() {
-        return Err(Error::invalid(format!(
-            "{} is a folder; give a file name",
-            out.display()
-        )));
-    }
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".vrm-out-")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(out, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(out, e))?;
-    Ok(tmp)
-}
-
 fn check_purpose(purpose: &str) -> Result<String> {
     let p = purpose.trim();
     if p.is_empty() {
@@ -438,8 +416,7 @@ impl Shares<'_> {
                 share.expires_at.format("%Y-%m-%d")
             ),
         )?;
-        let tmp = write_atomically(out, &sealed)?;
-        tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+        Outgoing::new(out)?.write(&sealed)?.place()?;
         if let Err(e) = tx.commit() {
             let _ = std::fs::remove_file(out);
             return Err(e.into());
@@ -532,8 +509,7 @@ impl Shares<'_> {
             ),
         )?;
         let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Database(e.to_string()))?;
-        let tmp = write_atomically(out, &bytes)?;
-        tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+        Outgoing::new(out)?.write(&bytes)?.place()?;
         if let Err(e) = tx.commit() {
             let _ = std::fs::remove_file(out);
             return Err(e.into());
@@ -541,6 +517,12 @@ impl Shares<'_> {
         // The old version's page images leave the WAL (as for records).
         self.vault.purge_wal()?;
         Ok(share)
+    }
+
+    /// [`Shares::import_acknowledgment`] from a file, read under
+    /// [`proof::MAX_FOREIGN_FILE_BYTES`].
+    pub fn import_acknowledgment_file(&mut self, path: &Path) -> Result<Share> {
+        self.import_acknowledgment(&proof::read_foreign_file(path)?)
     }
 
     /// Import a brand's signed `DeletionAcknowledgment`: it must be signed by

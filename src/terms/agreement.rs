@@ -9,6 +9,8 @@
 //! version issued twice to a brand is the same bytes, and its reference (id +
 //! SHA-256 of its JCS form) stays valid.
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -262,6 +264,23 @@ impl Terms<'_> {
         )?;
         tx.commit()?;
         Ok((doc, reference))
+    }
+
+    /// [`Terms::issue`], writing the signed terms (pretty JSON) to `out` for
+    /// the brand. The file is prepared first, so an unwritable place fails
+    /// before anything is signed or logged; a file already at `out` is
+    /// replaced.
+    pub fn issue_to(&mut self, version: &str, brand: &str, out: &Path) -> Result<TermsRef> {
+        let file = proof::Outgoing::new(out)?;
+        let (doc, reference) = self.issue(version, brand)?;
+        file.place_document(&doc)?;
+        Ok(reference)
+    }
+
+    /// [`Terms::import_agreement`] from a file, read under
+    /// [`proof::MAX_FOREIGN_FILE_BYTES`].
+    pub fn import_agreement_file(&mut self, path: &Path) -> Result<Agreement> {
+        self.import_agreement(&proof::read_foreign_file(path)?)
     }
 
     /// Import a brand's signed answer to the person's terms. It must be

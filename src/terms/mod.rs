@@ -204,6 +204,100 @@ pub fn templates() -> Vec<TemplateInfo> {
         .collect()
 }
 
+/// A purpose as the terms editor offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PurposeOption {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// Its short name.
+    pub name: String,
+    /// What it allows, as it reads in the terms.
+    pub description: String,
+}
+
+/// A contact channel as the terms editor offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChannelOption {
+    /// The channel.
+    pub channel: Channel,
+    /// A few words for a human.
+    pub label: String,
+}
+
+/// What the terms editor offers: templates with their defaults, the choices
+/// of each list, and the ranges of the numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TermsOptions {
+    /// Every template, with its default clauses.
+    pub templates: Vec<TemplateInfo>,
+    /// Every purpose.
+    pub purposes: Vec<PurposeOption>,
+    /// Every contact channel.
+    pub channels: Vec<ChannelOption>,
+    /// Shortest retention and deletion period, in days.
+    pub days_min: u32,
+    /// Longest retention and deletion period, in days.
+    pub days_max: u32,
+    /// Most contacts per window.
+    pub max_contacts: u32,
+    /// Longest contact window, in days.
+    pub max_per_days: u32,
+}
+
+/// Everything the terms editor offers.
+pub fn options() -> TermsOptions {
+    TermsOptions {
+        templates: templates(),
+        purposes: Purpose::ALL
+            .into_iter()
+            .map(|p| PurposeOption {
+                purpose: p,
+                name: p.name().to_string(),
+                description: p.description().to_string(),
+            })
+            .collect(),
+        channels: Channel::ALL
+            .into_iter()
+            .map(|c| ChannelOption {
+                channel: c,
+                label: c.label().to_string(),
+            })
+            .collect(),
+        days_min: *DAYS_RANGE.start(),
+        days_max: *DAYS_RANGE.end(),
+        max_contacts: crate::rights::contact::MAX_CONTACTS,
+        max_per_days: crate::rights::contact::MAX_PER_DAYS,
+    }
+}
+
+/// The text terms would have, and what would be refused in them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TermsPreview {
+    /// The generated document.
+    pub text: String,
+    /// Why saving would fail, if it would.
+    pub problem: Option<String>,
+}
+
+/// Preview terms as the editor has them: their text (rendering never fails)
+/// and the first problem [`Terms::create`](crate::Terms::create) would
+/// refuse them for (the clauses, then the title).
+pub fn preview(template: Template, title: &str, clauses: &Clauses) -> TermsPreview {
+    let problem = clauses
+        .validate_for(template)
+        .and_then(|()| check_title(title).map(drop))
+        .err()
+        .map(|e| e.to_string());
+    TermsPreview {
+        text: render_text(template, title, clauses),
+        problem,
+    }
+}
+
 /// What a brand may use the person's data for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

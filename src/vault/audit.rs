@@ -132,6 +132,16 @@ pub struct AuditReport {
     pub head: String,
 }
 
+/// The activity log as the app shows it: every entry, checked as it is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AuditLog {
+    /// Every entry, oldest first.
+    pub entries: Vec<AuditEntry>,
+    /// What the check found.
+    pub report: AuditReport,
+}
+
 fn entry_aad(seq: u64) -> Vec<u8> {
     format!("vrm-vault/1\0audit_log\0{seq}").into_bytes()
 }
@@ -310,6 +320,12 @@ impl Audit<'_> {
                 head: last,
             },
         ))
+    }
+
+    /// [`Audit::entries`] as one value.
+    pub fn read(&self) -> Result<AuditLog> {
+        let (entries, report) = self.entries()?;
+        Ok(AuditLog { entries, report })
     }
 
     /// Check the log (see [`Audit::entries`]).
