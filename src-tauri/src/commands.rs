@@ -259,16 +259,7 @@ pub async fn export_backup(
     recipient: Option<String>,
     passphrase: Option<String>,
 ) -> CommandResult<ExportSummary> {
-    let to = match (recipient.filter(|r| !r.trim().is_empty()), passphrase) {
-        (Some(r), _) => BackupTo::Recipients(vec![r]),
-        (None, Some(p)) => BackupTo::Passphrase(secret(p)),
-        (None, None) => {
-            return Err(CommandError::new(
-                "input.invalid",
-                "give an age recipient or a backup passphrase",
-            ));
-        }
-    };
+    let to = BackupTo::recipient_or_passphrase(recipient, passphrase.map(secret))?;
     let mut session = session(&state)?;
     Ok(transfer::export(
         session.vault()?,
@@ -284,7 +275,5 @@ pub async fn settings_get(state: State<'_, AppState>) -> CommandResult<Settings>
 
 #[tauri::command]
 pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> CommandResult<()> {
-    settings.save(&state.settings_path)?;
-    session(&state)?.set_auto_lock_minutes(settings.auto_lock_minutes);
-    Ok(())
+    Ok(session(&state)?.save_settings(&settings, &state.settings_path)?)
 }

@@ -1,6 +1,6 @@
 //! Intentcasting commands: make and send an intent, list intents, import,
 //! compare, accept or decline the brands' offers, withdraw an intent. One
-//! core call each; files are read and written here only as bytes.
+//! core call each; the core reads and writes the files.
 //!
 //! Sending and withdrawing POST to the brands' inboxes, which can take up to
 //! about 30 s per unreachable brand (timeouts and retries): the commands are
@@ -13,18 +13,10 @@ use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
 use vrm_vault::intent::{Delivery, Intent, IntentInput, IntentView, Offer, OfferView, Outbox};
-use vrm_vault::proof::MAX_DOCUMENT_BYTES;
 
 use crate::AppState;
 use crate::commands::{ask_path, session};
 use crate::error::{CommandError, CommandResult};
-
-fn io_error(path: &Path, e: std::io::Error) -> CommandError {
-    CommandError::from(vrm_vault::Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
-}
 
 #[tauri::command]
 pub async fn intents_list(state: State<'_, AppState>) -> CommandResult<Vec<IntentView>> {
@@ -101,58 +93,24 @@ pub async fn offers_list(
 /// Import an offer file (a signed Offer, plain JSON or an age file).
 #[tauri::command]
 pub async fn offer_import(state: State<'_, AppState>, path: String) -> CommandResult<OfferView> {
-    let path = PathBuf::from(path);
-    let len = std::fs::metadata(&path)
-        .map_err(|e| io_error(&path, e))?
-        .len();
-    // An encrypted offer is a little larger than the document it holds.
-    if len > 2 * MAX_DOCUMENT_BYTES as u64 {
-        return Err(CommandError::new(
-            "input.too_large",
-            format!("{}: the file is too large for an offer", path.display()),
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-    Ok(session(&state)?.vault()?.intents().import_offer(&bytes)?)
+    Ok(session(&state)?
+        .vault()?
+        .intents()
+        .import_offer_file(Path::new(&path))?)
 }
 
 /// Accept an offer and write the signed acceptance (JSON) to `path`, for the
-/// brand. The file is opened before deciding, so an unwritable place fails
-/// before the offer is accepted.
+/// brand.
 #[tauri::command]
 pub async fn offer_accept(
     state: State<'_, AppState>,
     id: String,
     path: String,
 ) -> CommandResult<Offer> {
-    let path = PathBuf::from(path);
-    let existed = path.exists();
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| io_error(&path, e))?;
-    let decided =
-        (|| -> CommandResult<_> { Ok(session(&state)?.vault()?.intents().accept_offer(&id)?) })();
-    let (offer, doc) = match decided {
-        Ok(d) => d,
-        Err(e) => {
-            // Not accepted (locked, refused): leave no empty file behind.
-            drop(file);
-            if !existed {
-                let _ = std::fs::remove_file(&path);
-            }
-            return Err(e);
-        }
-    };
-    let bytes = serde_json::to_vec_pretty(&doc)
-        .map_err(|e| CommandError::new("app.internal", e.to_string()))?;
-    file.set_len(0)
-        .and_then(|_| std::io::Write::write_all(&mut &file, &bytes))
-        .and_then(|_| file.sync_all())
-        .map_err(|e| io_error(&path, e))?;
-    Ok(offer)
+    Ok(session(&state)?
+        .vault()?
+        .intents()
+        .accept_offer_to(&id, Path::new(&path))?)
 }
 
 /// Decline an offer.

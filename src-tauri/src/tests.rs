@@ -14,10 +14,13 @@ use vrm_vault::share::{
     SharedItem, Written,
 };
 use vrm_vault::terms::agreement::{Agreement, BrandTermsStatus, Decision, TermsRef, TermsVersion};
-use vrm_vault::terms::{ClauseChange, Clauses, Purpose, Template, TemplateInfo, ThirdParty};
+use vrm_vault::terms::{
+    ChannelOption, ClauseChange, Clauses, Purpose, PurposeOption, Template, TemplateInfo,
+    TermsOptions, TermsPreview, ThirdParty,
+};
 use vrm_vault::transfer::{ExportSummary, ImportSummary};
 use vrm_vault::vault::VaultInfo;
-use vrm_vault::vault::audit::{AuditAction, AuditEntry, AuditReport};
+use vrm_vault::vault::audit::{AuditAction, AuditEntry, AuditLog, AuditReport};
 use vrm_vault::vault::session::SessionStatus;
 use vrm_vault::vault::settings::Settings;
 use vrm_vault::{
@@ -27,9 +30,7 @@ use vrm_vault::{
 
 use crate::CommandError;
 use crate::commands::ImportProgress;
-use crate::relations::{
-    AuditLog, ChannelOption, FileChoice, PurposeOption, TermsOptions, TermsPreview,
-};
+use crate::relations::FileChoice;
 use vrm_vault::intent::{
     Delivery, DeliveryStatus, Intent, IntentInput, IntentStatus, IntentView, Offer, OfferDecision,
     OfferView,
