@@ -19,12 +19,14 @@ use crate::commands::{ask_path, session};
 use crate::error::{CommandError, CommandResult};
 
 #[tauri::command]
+#[specta::specta]
 pub async fn intents_list(state: State<'_, AppState>) -> CommandResult<Vec<IntentView>> {
     Ok(session(&state)?.vault()?.intents().list()?)
 }
 
 /// Make an intent (not sent yet; see `intent_send`).
 #[tauri::command]
+#[specta::specta]
 pub async fn intent_create(
     state: State<'_, AppState>,
     input: IntentInput,
@@ -35,6 +37,7 @@ pub async fn intent_create(
 /// Send an intent to its brands' inboxes, and also a file per brand into
 /// `out_dir` when given. Returns this round's deliveries.
 #[tauri::command]
+#[specta::specta]
 pub async fn intent_send(
     state: State<'_, AppState>,
     id: String,
@@ -46,6 +49,7 @@ pub async fn intent_send(
 
 /// Withdraw an intent: a signed withdrawal to the brands it reached.
 #[tauri::command]
+#[specta::specta]
 pub async fn intent_withdraw(
     state: State<'_, AppState>,
     id: String,
@@ -80,6 +84,7 @@ async fn deliver_and_record(
 
 /// Offers, of one intent or all, cheapest first within a currency.
 #[tauri::command]
+#[specta::specta]
 pub async fn offers_list(
     state: State<'_, AppState>,
     intent: Option<String>,
@@ -92,6 +97,7 @@ pub async fn offers_list(
 
 /// Import an offer file (a signed Offer, plain JSON or an age file).
 #[tauri::command]
+#[specta::specta]
 pub async fn offer_import(state: State<'_, AppState>, path: String) -> CommandResult<OfferView> {
     Ok(session(&state)?
         .vault()?
@@ -102,6 +108,7 @@ pub async fn offer_import(state: State<'_, AppState>, path: String) -> CommandRe
 /// Accept an offer and write the signed acceptance (JSON) to `path`, for the
 /// brand.
 #[tauri::command]
+#[specta::specta]
 pub async fn offer_accept(
     state: State<'_, AppState>,
     id: String,
@@ -115,12 +122,14 @@ pub async fn offer_accept(
 
 /// Decline an offer.
 #[tauri::command]
+#[specta::specta]
 pub async fn offer_decline(state: State<'_, AppState>, id: String) -> CommandResult<Offer> {
     Ok(session(&state)?.vault()?.intents().decline_offer(&id)?.0)
 }
 
 /// Ask for an offer file to import. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_offer_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -136,6 +145,7 @@ pub async fn choose_offer_file(
 
 /// Ask where to save a signed acceptance. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_acceptance_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -153,6 +163,7 @@ pub async fn choose_acceptance_file(
 /// Ask for a folder to also write the intent (or withdrawal) files into, one
 /// per brand, to hand over. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_intent_folder(
     app: tauri::AppHandle,
     state: State<'_, AppState>,

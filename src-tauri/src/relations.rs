@@ -27,7 +27,7 @@ use crate::error::{CommandError, CommandResult};
 
 /// Which file the person is asked for; each has its title, filter and
 /// suggested name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileChoice {
     /// Where to save signed terms for a brand.
@@ -108,6 +108,7 @@ fn dialog_answer(state: &AppState, name: Option<&str>) -> Option<PathBuf> {
 
 /// Ask the person for a file or folder. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -151,12 +152,14 @@ fn today() -> chrono::NaiveDate {
 // ---- terms -----------------------------------------------------------------
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_options() -> CommandResult<TermsOptions> {
     Ok(terms::options())
 }
 
 /// The text terms would have, and what the core would refuse in them.
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_preview(
     template: Template,
     title: String,
@@ -166,6 +169,7 @@ pub async fn terms_preview(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_create(
     state: State<'_, AppState>,
     template: Template,
@@ -179,12 +183,14 @@ pub async fn terms_create(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_versions(state: State<'_, AppState>) -> CommandResult<Vec<TermsVersion>> {
     Ok(session(&state)?.vault()?.terms().versions()?)
 }
 
 /// Sign a version for a brand and write it to `path`.
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_export(
     state: State<'_, AppState>,
     version: String,
@@ -198,6 +204,7 @@ pub async fn terms_export(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_import(state: State<'_, AppState>, path: String) -> CommandResult<Agreement> {
     Ok(session(&state)?
         .vault()?
@@ -206,6 +213,7 @@ pub async fn terms_import(state: State<'_, AppState>, path: String) -> CommandRe
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_status(state: State<'_, AppState>) -> CommandResult<Vec<BrandTermsStatus>> {
     Ok(session(&state)?.vault()?.terms().status()?)
 }
@@ -214,6 +222,7 @@ pub async fn terms_status(state: State<'_, AppState>) -> CommandResult<Vec<Brand
 
 /// Share records with a brand; the encrypted bundle is written to `path`.
 #[tauri::command]
+#[specta::specta]
 pub async fn share_create(
     state: State<'_, AppState>,
     request: ShareRequest,
@@ -226,6 +235,7 @@ pub async fn share_create(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn shares_list(
     state: State<'_, AppState>,
     brand: Option<String>,
@@ -235,6 +245,7 @@ pub async fn shares_list(
 
 /// Revoke a share; the signed revocation is written to `path`.
 #[tauri::command]
+#[specta::specta]
 pub async fn share_revoke(
     state: State<'_, AppState>,
     id: String,
@@ -248,6 +259,7 @@ pub async fn share_revoke(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn share_import_ack(state: State<'_, AppState>, path: String) -> CommandResult<Share> {
     Ok(session(&state)?
         .vault()?
@@ -256,12 +268,14 @@ pub async fn share_import_ack(state: State<'_, AppState>, path: String) -> Comma
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn exposure(state: State<'_, AppState>) -> CommandResult<Vec<ExposureItem>> {
     Ok(session(&state)?.vault()?.shares().exposure()?)
 }
 
 /// Revoke every live share of a data item; one revocation per share in `dir`.
 #[tauri::command]
+#[specta::specta]
 pub async fn exposure_revoke_item(
     state: State<'_, AppState>,
     item: String,
@@ -276,12 +290,14 @@ pub async fn exposure_revoke_item(
 // ---- data-rights requests --------------------------------------------------
 
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_kinds() -> CommandResult<Vec<RightInfo>> {
     Ok(rights::right_infos())
 }
 
 /// Make a request; with `path`, the signed request is written there too.
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_create(
     state: State<'_, AppState>,
     brand: String,
@@ -301,11 +317,13 @@ pub async fn rights_create(
 
 /// Every request with its clock as of today.
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_list(state: State<'_, AppState>) -> CommandResult<Vec<RightsRequestView>> {
     Ok(session(&state)?.vault()?.rights().list(today())?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_update(
     state: State<'_, AppState>,
     id: String,
@@ -321,6 +339,7 @@ pub async fn rights_update(
 
 /// The request's letter, or with `follow_up` the letter chasing it.
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_letter(
     state: State<'_, AppState>,
     id: String,
@@ -335,17 +354,20 @@ pub async fn rights_letter(
 // ---- contact rules and the activity log ------------------------------------
 
 #[tauri::command]
+#[specta::specta]
 pub async fn contact_violations(state: State<'_, AppState>) -> CommandResult<Vec<BrandViolations>> {
     Ok(session(&state)?.vault()?.rights().contact_violations()?)
 }
 
 /// The activity log, checked as it is read.
 #[tauri::command]
+#[specta::specta]
 pub async fn audit_log(state: State<'_, AppState>) -> CommandResult<AuditLog> {
     Ok(session(&state)?.vault()?.audit().read()?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn audit_verify(state: State<'_, AppState>) -> CommandResult<AuditReport> {
     Ok(session(&state)?.vault()?.audit().verify()?)
 }

@@ -51,7 +51,7 @@ pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the person wants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct IntentInput {
     /// What kind of thing (e.g. `lunch`, `bicycle`).
     pub category: String,
@@ -78,7 +78,7 @@ pub struct IntentInput {
 
 /// One delivery of an intent (or its withdrawal) to one brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Delivery {
     /// The brand.
     pub brand: String,
@@ -95,7 +95,7 @@ pub struct Delivery {
 /// How a delivery went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum DeliveryStatus {
     /// Written to a file, or accepted by the brand's inbox.
     Sent,
@@ -105,7 +105,7 @@ pub enum DeliveryStatus {
 
 /// An intent as the vault keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Intent {
     /// Random id (the credential is `urn:uuid:<id>`).
     pub id: String,
@@ -131,7 +131,7 @@ pub struct Intent {
     /// brand not reached the first time is handed the very same document.
     /// (Vault-side bookkeeping; the app does not show it.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(skip))]
+    #[cfg_attr(feature = "ts", specta(skip))]
     pub withdrawal: Option<String>,
     /// The offer accepted, if any.
     pub accepted_offer: Option<String>,
@@ -140,7 +140,7 @@ pub struct Intent {
 /// Where an intent stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum IntentStatus {
     /// Made, not sent to anyone yet.
     Draft,
@@ -172,21 +172,20 @@ impl IntentStatus {
 
 /// An intent with its status and offer count, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct IntentView {
     /// The intent.
     pub intent: Intent,
     /// Where it stands now.
     pub status: IntentStatus,
     /// Offers received.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub offers: usize,
 }
 
 /// What the person decided about an offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum OfferDecision {
     /// Not decided.
     Open,
@@ -198,7 +197,7 @@ pub enum OfferDecision {
 
 /// A brand's offer as the vault keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Offer {
     /// Local id (from the offer's `urn:uuid:`).
     pub id: String,
@@ -230,7 +229,7 @@ pub struct Offer {
 
 /// An offer with the brand's name and whether it still stands, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct OfferView {
     /// The offer.
     pub offer: Offer,

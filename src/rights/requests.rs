@@ -28,7 +28,7 @@ pub const DATA_RIGHTS_REQUEST: &str = "DataRightsRequest";
 
 /// One change of a request's status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct StatusChange {
     /// When.
     pub at: DateTime<Utc>,
@@ -38,7 +38,7 @@ pub struct StatusChange {
 
 /// A data-rights request as the vault keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RightsRequest {
     /// Random id; also the reference quoted in letters.
     pub id: String,
@@ -71,7 +71,7 @@ impl RightsRequest {
 
 /// A request with its clock, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RightsRequestView {
     /// The request.
     pub request: RightsRequest,
@@ -80,7 +80,6 @@ pub struct RightsRequestView {
     /// The deadline.
     pub due: NaiveDate,
     /// Days to the deadline (negative once past).
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub days_left: i64,
     /// Still pending and past the deadline: a follow-up is due.
     pub overdue: bool,
@@ -88,20 +87,19 @@ pub struct RightsRequestView {
 
 /// A new request, with what to send.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct NewRightsRequest {
     /// The request.
     pub request: RightsRequest,
     /// The letter to send by email or post.
     pub letter: String,
     /// The signed `DataRightsRequest` credential.
-    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub document: Value,
 }
 
 /// The contact rules one brand broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct BrandViolations {
     /// The brand.
     pub brand: Brand,

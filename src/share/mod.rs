@@ -41,7 +41,7 @@ pub const MAX_SHARE_RECORDS: usize = 100_000;
 
 /// What the person asks to share.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ShareRequest {
     /// The brand (id, name or prefix).
     pub brand: String,
@@ -60,7 +60,7 @@ pub struct ShareRequest {
 
 /// One record as shared: which, of what kind, and which fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct SharedItem {
     /// The record's id in the vault (never sent to the brand).
     pub record: String,
@@ -74,7 +74,7 @@ pub struct SharedItem {
 
 /// A share's revocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Revocation {
     /// The revocation document's id.
     pub id: String,
@@ -86,7 +86,7 @@ pub struct Revocation {
 
 /// A brand's acknowledgment that it erased the data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Acknowledgment {
     /// The acknowledgment document's id.
     pub id: String,
@@ -100,7 +100,7 @@ pub struct Acknowledgment {
 
 /// A share as the vault keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Share {
     /// Share id (the grant is `urn:uuid:<id>`).
     pub id: String,
@@ -129,7 +129,7 @@ pub struct Share {
 /// Where a share stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum ShareStatus {
     /// In force.
     Live,
@@ -191,7 +191,7 @@ impl Share {
 
 /// A share with its status and brand name, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ShareView {
     /// The share.
     pub share: Share,
@@ -203,7 +203,7 @@ pub struct ShareView {
 
 /// Who holds one data item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Holder {
     /// The brand's id.
     pub brand: String,
@@ -225,7 +225,7 @@ pub struct Holder {
 
 /// One data item (a field name such as `email`) and who holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ExposureItem {
     /// The field name.
     pub item: String,
@@ -235,7 +235,7 @@ pub struct ExposureItem {
 
 /// A file written for the brand, with the share it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Written {
     /// The share.
     pub share: Share,

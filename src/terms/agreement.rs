@@ -34,7 +34,7 @@ pub const TERMS_AGREEMENT: &str = "TermsAgreement";
 
 /// One immutable version of the person's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsVersion {
     /// Random id of this version.
     pub id: String,
@@ -54,7 +54,7 @@ pub struct TermsVersion {
 
 /// How a document names one version of terms issued to one brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsRef {
     /// The local terms version.
     pub version: String,
@@ -74,7 +74,7 @@ impl TermsRef {
 /// What a brand answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Decision {
     /// The brand accepts the terms as they are.
     Accepted,
@@ -111,7 +111,7 @@ impl std::str::FromStr for Decision {
 
 /// A brand's signed answer to one version of the person's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Agreement {
     /// Local id (from the credential's `urn:uuid:`).
     pub id: String,
@@ -144,7 +144,7 @@ fn newest_first(list: &mut [Agreement]) {
 
 /// A brand's standing with the person's terms: its latest answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct BrandTermsStatus {
     /// The brand.
     pub brand: Brand,

@@ -43,7 +43,7 @@ pub const DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=3650;
 /// `PDC-AI`, `PDC-GOOD`) are not offered: these templates protect the person,
 /// and any of those permissions can still be granted by editing the clauses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Template {
     /// `SD-BASE`: data used only to deliver the service the person asked for.
     #[serde(rename = "SD-BASE")]
@@ -179,7 +179,7 @@ impl FromStr for Template {
 
 /// A template as the UI lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TemplateInfo {
     /// The template.
     pub template: Template,
@@ -206,7 +206,7 @@ pub fn templates() -> Vec<TemplateInfo> {
 
 /// A purpose as the terms editor offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct PurposeOption {
     /// The purpose.
     pub purpose: Purpose,
@@ -218,7 +218,7 @@ pub struct PurposeOption {
 
 /// A contact channel as the terms editor offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ChannelOption {
     /// The channel.
     pub channel: Channel,
@@ -229,7 +229,7 @@ pub struct ChannelOption {
 /// What the terms editor offers: templates with their defaults, the choices
 /// of each list, and the ranges of the numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsOptions {
     /// Every template, with its default clauses.
     pub templates: Vec<TemplateInfo>,
@@ -275,7 +275,7 @@ pub fn options() -> TermsOptions {
 
 /// The text terms would have, and what would be refused in them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsPreview {
     /// The generated document.
     pub text: String,
@@ -301,7 +301,7 @@ pub fn preview(template: Template, title: &str, clauses: &Clauses) -> TermsPrevi
 /// What a brand may use the person's data for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Purpose {
     /// Delivering the product or service the person asked for.
     ServiceDelivery,
@@ -414,7 +414,7 @@ impl FromStr for Purpose {
 /// Whether a brand may pass the person's data on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum ThirdParty {
     /// Never.
     Never,
@@ -441,7 +441,7 @@ impl ThirdParty {
 
 /// Every clause of personal terms the person can edit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Clauses {
     /// What the brand may use the data for.
     pub purposes: Vec<Purpose>,
@@ -888,7 +888,7 @@ pub fn subject_json(template: Template, title: &str, version: u32, clauses: &Cla
 
 /// One clause that differs between two sets of terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ClauseChange {
     /// The clause's key, as in [`subject_json`] (`retentionDays`,
     /// `contact.maxContacts`…).
@@ -916,7 +916,7 @@ impl ClauseChange {
 
 /// What a counter-offer changes in the person's terms.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsChange {
     /// The clauses that differ, in clause order.
     pub changes: Vec<ClauseChange>,

@@ -65,7 +65,7 @@ pub struct ExportDocument {
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ImportSummary {
     /// Brands created.
     pub brands_added: usize,
@@ -676,7 +676,7 @@ pub enum BackupKey {
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ExportSummary {
     /// Brands written.
     pub brands: usize,

@@ -16,10 +16,9 @@ use crate::vault::{DEFAULT_KDF_TARGET, Vault};
 
 /// Where a session stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct SessionStatus {
     /// The vault folder.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub vault_dir: PathBuf,
     /// Whether a vault exists there.
     pub exists: bool,

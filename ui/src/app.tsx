@@ -24,7 +24,7 @@ export function App() {
 
   useEffect(() => {
     api
-      .status()
+      .appStatus()
       .then((s) => {
         setStatus(s);
         setStage(!s.exists ? { name: "create" } : s.unlocked ? { name: "open" } : { name: "unlock" });
@@ -50,7 +50,7 @@ export function App() {
   }, []);
 
   const lock = async () => {
-    await api.lock().catch(() => undefined);
+    await api.vaultLock().catch(() => undefined);
     setStage({ name: "unlock" });
   };
 

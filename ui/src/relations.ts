@@ -5,7 +5,7 @@
 import type {
   AuditAction,
   AuditEntry,
-  Channel,
+  ContactChannel as Channel,
   Clauses,
   Decision,
   ExposureItem,

@@ -16,7 +16,7 @@ export function RecordRow(props: { record: Record; brands: Brand[]; onOpen: () =
         <span class="date">{recordDate(r)}</span>
         <span class="title">{recordTitle(r)}</span>
         {brand && <span class="muted">{brand.name}</span>}
-        {r.tags.map((t) => <span class="tag">#{t}</span>)}
+        {(r.tags ?? []).map((t) => <span class="tag">#{t}</span>)}
       </button>
     </li>
   );
@@ -29,7 +29,7 @@ export function RecordsScreen(props: { recordId?: string; ctx: Ctx }) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (props.recordId) return;
-    api.records({ ...emptyFilter, kind }).then(setRecords).catch((e) => setError(errorText(e)));
+    api.recordsList({ ...emptyFilter, kind }).then(setRecords).catch((e) => setError(errorText(e)));
   }, [kind, props.recordId]);
   if (props.recordId) return <RecordEditor id={props.recordId} ctx={ctx} />;
   return (
@@ -112,13 +112,13 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
   useEffect(() => {
     if (isNew) return;
     api
-      .record(props.id)
+      .recordGet(props.id)
       .then((r) => {
         setOriginal(r);
         setKind(r.kind);
         setBrand(r.brand ?? "");
         setValues({ ...(r.fields as { [k: string]: string }) });
-        setTags(r.tags.join(" "));
+        setTags((r.tags ?? []).join(" "));
       })
       .catch((e) => setError(errorText(e)));
   }, [props.id]);
@@ -130,10 +130,10 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
     e.preventDefault();
     try {
       if (isNew) {
-        const r = await api.addRecord(newRecordFrom(kind, brand, values, tags));
+        const r = await api.recordAdd(newRecordFrom(kind, brand, values, tags));
         ctx.notify(`Added a ${r.kind} record.`);
       } else if (original) {
-        await api.updateRecord(original.id, patchFrom(original, kind, brand, values, tags));
+        await api.recordUpdate(original.id, patchFrom(original, kind, brand, values, tags));
         ctx.notify("Saved.");
       }
       ctx.go(brand ? { screen: "brands", brandId: brand } : { screen: "records" });
@@ -144,7 +144,7 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
   const remove = async () => {
     if (!original) return;
     try {
-      await api.deleteRecord(original.id);
+      await api.recordDelete(original.id);
       ctx.notify("Deleted.");
       ctx.go({ screen: "records" });
     } catch (err) {
