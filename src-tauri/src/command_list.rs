@@ -2,7 +2,7 @@
 //! an allow-/deny- permission per command and the `app-commands` set the
 //! capability grants; `lib.rs` registers the same list as the invoke handler
 //! and generates the TypeScript wrappers and types from it
-//! (`ui/src/bindings.ts`). A command is added here and nowhere else.
+//! (`ui/src/bindings.ts`). A new command is listed here and nowhere else.
 
 /// Calls the macro `$then` with the path (`module::command`) of every app
 /// command, in the order the bindings list them.

@@ -60,8 +60,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         // Counts and sequence numbers travel as JSON numbers (never past
         // 2^53 here), as before.
         .dangerously_cast_bigints_to_number()
-        // One type per Rust type, as the UI has always had (a field skipped
-        // when empty is optional in it).
+        // One type per Rust type, as the UI has always had: a field serde may
+        // leave out (skip_serializing_if) or fill in (default) is optional.
         .disable_serde_phases()
 }
 
