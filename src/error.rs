@@ -220,6 +220,17 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A file from outside the vault is larger than
+    /// [`MAX_FOREIGN_FILE_BYTES`](crate::proof::MAX_FOREIGN_FILE_BYTES): it
+    /// is not read (see [`read_foreign_file`](crate::proof::read_foreign_file)).
+    #[error("{}: the file is too large", .path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
     /// A document with this id was received before (a replay).
     #[error("{0}")]
     Replay(String),
@@ -266,7 +277,7 @@ impl Error {
             Error::NotYetValid(_) => "document.not_yet_valid",
             Error::Bundle(_) => "bundle.unreadable",
             Error::BundleWrongKey(_) => "bundle.wrong_key",
-            Error::TooLarge { .. } => "input.too_large",
+            Error::TooLarge { .. } | Error::FileTooLarge { .. } => "input.too_large",
             Error::Replay(_) => "intake.replay",
             Error::Random => "crypto.random",
         }

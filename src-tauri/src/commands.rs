@@ -37,6 +37,7 @@ fn secret(s: String) -> SecretString {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn app_status(state: State<'_, AppState>) -> CommandResult<SessionStatus> {
     // The UI's first call: with VRM_STARTUP_TRACE set, say how long start-up took.
     if state
@@ -52,17 +53,20 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<SessionStat
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vault_create(state: State<'_, AppState>, passphrase: String) -> CommandResult<String> {
     let code = session(&state)?.create(&secret(passphrase))?;
     Ok(code.expose_secret().to_string())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vault_unlock(state: State<'_, AppState>, passphrase: String) -> CommandResult<()> {
     Ok(session(&state)?.unlock(&secret(passphrase))?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vault_recover(
     state: State<'_, AppState>,
     code: String,
@@ -74,12 +78,14 @@ pub async fn vault_recover(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vault_lock(state: State<'_, AppState>) -> CommandResult<()> {
     session(&state)?.lock();
     Ok(())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vault_change_passphrase(
     state: State<'_, AppState>,
     current: String,
@@ -89,6 +95,7 @@ pub async fn vault_change_passphrase(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn vault_info(state: State<'_, AppState>) -> CommandResult<VaultInfo> {
     Ok(session(&state)?.vault()?.info()?)
 }
@@ -96,31 +103,37 @@ pub async fn vault_info(state: State<'_, AppState>) -> CommandResult<VaultInfo> 
 /// The person typed or clicked: postpone the auto-lock (or learn that it
 /// already locked: `vault.locked`).
 #[tauri::command]
+#[specta::specta]
 pub async fn activity(state: State<'_, AppState>) -> CommandResult<()> {
     Ok(session(&state)?.touch()?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn kind_specs() -> CommandResult<Vec<KindSpec>> {
     Ok(core_kind_specs())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn brands_list(state: State<'_, AppState>) -> CommandResult<Vec<Brand>> {
     Ok(session(&state)?.vault()?.brands()?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn brand_page(state: State<'_, AppState>, id: String) -> CommandResult<BrandPage> {
     Ok(session(&state)?.vault()?.brand_page(&id)?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn brand_add(state: State<'_, AppState>, input: BrandInput) -> CommandResult<Brand> {
     Ok(session(&state)?.vault()?.add_brand(&input)?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn brand_update(
     state: State<'_, AppState>,
     id: String,
@@ -130,11 +143,13 @@ pub async fn brand_update(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn brand_delete(state: State<'_, AppState>, id: String) -> CommandResult<usize> {
     Ok(vrm_vault::delete_brand(session(&state)?.vault()?, &id)?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn records_list(
     state: State<'_, AppState>,
     filter: RecordFilter,
@@ -143,16 +158,19 @@ pub async fn records_list(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn record_get(state: State<'_, AppState>, id: String) -> CommandResult<Record> {
     Ok(session(&state)?.vault()?.record(&id)?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn record_add(state: State<'_, AppState>, record: NewRecord) -> CommandResult<Record> {
     Ok(session(&state)?.vault()?.add_record(&record)?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn record_update(
     state: State<'_, AppState>,
     id: String,
@@ -162,11 +180,13 @@ pub async fn record_update(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn record_delete(state: State<'_, AppState>, id: String) -> CommandResult<()> {
     Ok(session(&state)?.vault()?.delete_record(&id)?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn search(
     state: State<'_, AppState>,
     query: String,
@@ -196,6 +216,7 @@ pub(crate) fn ask_path(
 
 /// Ask for a file to import (JSON or CSV). `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_import_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -211,6 +232,7 @@ pub async fn choose_import_file(
 
 /// Ask where to save a backup. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_export_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -226,7 +248,7 @@ pub async fn choose_export_file(
 }
 
 /// Import progress, sent as it goes.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ImportProgress {
     /// Rows written so far.
     pub done: usize,
@@ -235,6 +257,7 @@ pub struct ImportProgress {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn import_file(
     state: State<'_, AppState>,
     path: String,
@@ -253,22 +276,14 @@ pub async fn import_file(
 
 /// Export to an age recipient, or to a passphrase when `recipient` is empty.
 #[tauri::command]
+#[specta::specta]
 pub async fn export_backup(
     state: State<'_, AppState>,
     path: String,
     recipient: Option<String>,
     passphrase: Option<String>,
 ) -> CommandResult<ExportSummary> {
-    let to = match (recipient.filter(|r| !r.trim().is_empty()), passphrase) {
-        (Some(r), _) => BackupTo::Recipients(vec![r]),
-        (None, Some(p)) => BackupTo::Passphrase(secret(p)),
-        (None, None) => {
-            return Err(CommandError::new(
-                "input.invalid",
-                "give an age recipient or a backup passphrase",
-            ));
-        }
-    };
+    let to = BackupTo::recipient_or_passphrase(recipient, passphrase.map(secret))?;
     let mut session = session(&state)?;
     Ok(transfer::export(
         session.vault()?,
@@ -278,13 +293,13 @@ pub async fn export_backup(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn settings_get(state: State<'_, AppState>) -> CommandResult<Settings> {
     Ok(Settings::load(&state.settings_path))
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> CommandResult<()> {
-    settings.save(&state.settings_path)?;
-    session(&state)?.set_auto_lock_minutes(settings.auto_lock_minutes);
-    Ok(())
+    Ok(session(&state)?.save_settings(&settings, &state.settings_path)?)
 }

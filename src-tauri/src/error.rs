@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// An error crossing to the UI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct CommandError {
     /// Stable code, e.g. `vault.wrong_passphrase`.
     pub code: String,

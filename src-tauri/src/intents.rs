@@ -1,6 +1,6 @@
 //! Intentcasting commands: make and send an intent, list intents, import,
 //! compare, accept or decline the brands' offers, withdraw an intent. One
-//! core call each; files are read and written here only as bytes.
+//! core call each; the core reads and writes the files.
 //!
 //! Sending and withdrawing POST to the brands' inboxes, which can take up to
 //! about 30 s per unreachable brand (timeouts and retries): the commands are
@@ -15,21 +15,13 @@ use tauri_plugin_dialog::DialogExt;
 use vrm_vault::intent::{
     Delivery, Intent, IntentForm, IntentInput, IntentView, Offer, OfferView, Outbox,
 };
-use vrm_vault::proof::MAX_DOCUMENT_BYTES;
-use vrm_vault::vault::fs::{AtomicFile, FileMode, OutFile};
 
 use crate::AppState;
 use crate::commands::{ask_path, session};
 use crate::error::{CommandError, CommandResult};
 
-fn io_error(path: &Path, e: std::io::Error) -> CommandError {
-    CommandError::from(vrm_vault::Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
-}
-
 #[tauri::command]
+#[specta::specta]
 pub async fn intents_list(state: State<'_, AppState>) -> CommandResult<Vec<IntentView>> {
     Ok(session(&state)?.vault()?.intents().list()?)
 }
@@ -37,12 +29,14 @@ pub async fn intents_list(state: State<'_, AppState>) -> CommandResult<Vec<Inten
 /// The compose form, as typed → the intent to make, or the core's error
 /// about the first value that does not hold. Nothing is written.
 #[tauri::command]
+#[specta::specta]
 pub async fn intent_check(form: IntentForm) -> CommandResult<IntentInput> {
     Ok(form.check()?)
 }
 
 /// Make an intent (not sent yet; see `intent_send`).
 #[tauri::command]
+#[specta::specta]
 pub async fn intent_create(
     state: State<'_, AppState>,
     input: IntentInput,
@@ -53,6 +47,7 @@ pub async fn intent_create(
 /// Send an intent to its brands' inboxes, and also a file per brand into
 /// `out_dir` when given. Returns this round's deliveries.
 #[tauri::command]
+#[specta::specta]
 pub async fn intent_send(
     state: State<'_, AppState>,
     id: String,
@@ -64,6 +59,7 @@ pub async fn intent_send(
 
 /// Withdraw an intent: a signed withdrawal to the brands it reached.
 #[tauri::command]
+#[specta::specta]
 pub async fn intent_withdraw(
     state: State<'_, AppState>,
     id: String,
@@ -98,6 +94,7 @@ async fn deliver_and_record(
 
 /// Offers, of one intent or all, cheapest first within a currency.
 #[tauri::command]
+#[specta::specta]
 pub async fn offers_list(
     state: State<'_, AppState>,
     intent: Option<String>,
@@ -110,50 +107,39 @@ pub async fn offers_list(
 
 /// Import an offer file (a signed Offer, plain JSON or an age file).
 #[tauri::command]
+#[specta::specta]
 pub async fn offer_import(state: State<'_, AppState>, path: String) -> CommandResult<OfferView> {
-    let path = PathBuf::from(path);
-    let len = std::fs::metadata(&path)
-        .map_err(|e| io_error(&path, e))?
-        .len();
-    // An encrypted offer is a little larger than the document it holds.
-    if len > 2 * MAX_DOCUMENT_BYTES as u64 {
-        return Err(CommandError::new(
-            "input.too_large",
-            format!("{}: the file is too large for an offer", path.display()),
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-    Ok(session(&state)?.vault()?.intents().import_offer(&bytes)?)
+    Ok(session(&state)?
+        .vault()?
+        .intents()
+        .import_offer_file(Path::new(&path))?)
 }
 
 /// Accept an offer and write the signed acceptance (JSON) to `path`, for the
-/// brand. The file is started (beside `path`) before deciding, so an
-/// unwritable place fails before the offer is accepted; it appears whole,
-/// or not at all if the offer is not accepted.
+/// brand.
 #[tauri::command]
+#[specta::specta]
 pub async fn offer_accept(
     state: State<'_, AppState>,
     id: String,
     path: String,
 ) -> CommandResult<Offer> {
-    let path = PathBuf::from(path);
-    let mut file = AtomicFile::create(OutFile::replace(&path), FileMode::Default)?;
-    let (offer, doc) = session(&state)?.vault()?.intents().accept_offer(&id)?;
-    let bytes = serde_json::to_vec_pretty(&doc)
-        .map_err(|e| CommandError::new("app.internal", e.to_string()))?;
-    file.write_all(&bytes)?;
-    file.commit()?;
-    Ok(offer)
+    Ok(session(&state)?
+        .vault()?
+        .intents()
+        .accept_offer_to(&id, Path::new(&path))?)
 }
 
 /// Decline an offer.
 #[tauri::command]
+#[specta::specta]
 pub async fn offer_decline(state: State<'_, AppState>, id: String) -> CommandResult<Offer> {
     Ok(session(&state)?.vault()?.intents().decline_offer(&id)?.0)
 }
 
 /// Ask for an offer file to import. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_offer_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -169,6 +155,7 @@ pub async fn choose_offer_file(
 
 /// Ask where to save a signed acceptance. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_acceptance_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -186,6 +173,7 @@ pub async fn choose_acceptance_file(
 /// Ask for a folder to also write the intent (or withdrawal) files into, one
 /// per brand, to hand over. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_intent_folder(
     app: tauri::AppHandle,
     state: State<'_, AppState>,

@@ -4,7 +4,8 @@
 
 #![forbid(unsafe_code)]
 
-mod command_names;
+#[macro_use]
+mod command_list;
 mod commands;
 mod error;
 mod idle;
@@ -18,7 +19,6 @@ use std::sync::Mutex;
 use vrm_vault::vault::session::Session;
 use vrm_vault::vault::settings::Settings;
 
-pub use command_names::NAMES as COMMAND_NAMES;
 pub use error::CommandError;
 
 /// What the app holds: the session (the vault, locked or not) and where its
@@ -37,6 +37,32 @@ pub struct AppState {
     /// When the process started, for VRM_STARTUP_TRACE (start-up figures).
     started: std::time::Instant,
     startup_trace: std::sync::atomic::AtomicBool,
+}
+
+/// The app's commands (see `command_list.rs`), by name.
+pub const COMMAND_NAMES: &[&str] = app_commands!(command_names);
+
+macro_rules! collect_commands {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        tauri_specta::collect_commands![$($module::$command),*]
+    };
+}
+
+/// The app's commands with their types: the invoke handler, and the
+/// TypeScript bindings (`ui/src/bindings.ts`: every type crossing the IPC
+/// boundary and a typed wrapper per command; written by the test
+/// `typescript_bindings_match_the_rust_types`). A failing command rejects
+/// with a [`CommandError`] (the wrappers throw it).
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(app_commands!(collect_commands))
+        .error_handling(tauri_specta::ErrorHandlingMode::Throw)
+        // Counts and sequence numbers travel as JSON numbers (never past
+        // 2^53 here), as before.
+        .dangerously_cast_bigints_to_number()
+        // One type per Rust type, as the UI has always had: a field serde may
+        // leave out (skip_serializing_if) or fill in (default) is optional.
+        .disable_serde_phases()
 }
 
 /// Build and run the app.
@@ -79,68 +105,7 @@ pub fn run() {
             lock_signals::watch(move |reason| idle::lock_now(&handle, reason));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_status,
-            commands::vault_create,
-            commands::vault_unlock,
-            commands::vault_recover,
-            commands::vault_lock,
-            commands::vault_change_passphrase,
-            commands::vault_info,
-            commands::activity,
-            commands::kind_specs,
-            commands::brands_list,
-            commands::brand_page,
-            commands::brand_add,
-            commands::brand_update,
-            commands::brand_delete,
-            commands::records_list,
-            commands::record_get,
-            commands::record_add,
-            commands::record_update,
-            commands::record_delete,
-            commands::search,
-            commands::choose_import_file,
-            commands::choose_export_file,
-            commands::import_file,
-            commands::export_backup,
-            commands::settings_get,
-            commands::settings_set,
-            relations::choose_file,
-            relations::terms_options,
-            relations::terms_preview,
-            relations::terms_create,
-            relations::terms_versions,
-            relations::terms_export,
-            relations::terms_import,
-            relations::terms_status,
-            relations::share_create,
-            relations::shares_list,
-            relations::share_revoke,
-            relations::share_import_ack,
-            relations::exposure,
-            relations::exposure_revoke_item,
-            relations::rights_kinds,
-            relations::rights_create,
-            relations::rights_list,
-            relations::rights_update,
-            relations::rights_letter,
-            relations::contact_violations,
-            relations::audit_log,
-            relations::audit_verify,
-            intents::intents_list,
-            intents::intent_check,
-            intents::intent_create,
-            intents::intent_send,
-            intents::intent_withdraw,
-            intents::offers_list,
-            intents::offer_import,
-            intents::offer_accept,
-            intents::offer_decline,
-            intents::choose_offer_file,
-            intents::choose_acceptance_file,
-            intents::choose_intent_folder,
-        ])
+        .invoke_handler(specta_builder().invoke_handler())
         .run(tauri::generate_context!())
         .expect("error while running the VRM Vault app");
 }

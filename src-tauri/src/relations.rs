@@ -4,23 +4,21 @@
 //! error mapped. Files the brand receives or sends are chosen with
 //! [`choose_file`]; the commands read or write exactly the path given.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
-use vrm_vault::rights::contact::{self, Channel};
 use vrm_vault::rights::requests::{
     BrandViolations, NewRightsRequest, RightsRequest, RightsRequestView,
 };
 use vrm_vault::rights::{self, RequestStatus, Right, RightInfo};
 use vrm_vault::share::{ExposureItem, Share, ShareRequest, ShareView, Written};
 use vrm_vault::terms::agreement::{Agreement, BrandTermsStatus, TermsRef, TermsVersion};
-use vrm_vault::terms::{self, Clauses, Purpose, Template, TemplateInfo};
-use vrm_vault::vault::audit::{AuditEntry, AuditReport};
-use vrm_vault::vault::fs::{FileMode, OutFile, write_file};
+use vrm_vault::terms::{self, Clauses, Template, TermsOptions, TermsPreview};
+use vrm_vault::vault::audit::{AuditLog, AuditReport};
+use vrm_vault::vault::fs::OutFile;
 
 use crate::AppState;
 use crate::commands::session;
@@ -30,7 +28,7 @@ use crate::error::{CommandError, CommandResult};
 
 /// Which file the person is asked for; each has its title, filter and
 /// suggested name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileChoice {
     /// Where to save signed terms for a brand.
@@ -111,6 +109,7 @@ fn dialog_answer(state: &AppState, name: Option<&str>) -> Option<PathBuf> {
 
 /// Ask the person for a file or folder. `None` when cancelled.
 #[tauri::command]
+#[specta::specta]
 pub async fn choose_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -146,38 +145,6 @@ pub async fn choose_file(
     }
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> CommandError {
-    vrm_vault::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-    .into()
-}
-
-/// A document a brand sent, read whole up to one byte past the core's limit
-/// (the core refuses it then).
-fn read_document(path: &str) -> CommandResult<Vec<u8>> {
-    let path = Path::new(path);
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-    let mut bytes = Vec::new();
-    file.take(vrm_vault::proof::MAX_DOCUMENT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| io_error(path, e))?;
-    Ok(bytes)
-}
-
-/// A signed document for the brand, as pretty JSON (as the CLI writes it).
-fn write_document(path: &str, doc: &serde_json::Value) -> CommandResult<()> {
-    let path = Path::new(path);
-    let bytes = serde_json::to_vec_pretty(doc)
-        .map_err(|e| CommandError::new("app.internal", e.to_string()))?;
-    Ok(write_file(
-        OutFile::replace(path),
-        FileMode::Default,
-        &bytes,
-    )?)
-}
-
 /// The person's calendar day, for deadlines.
 fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
@@ -185,99 +152,25 @@ fn today() -> chrono::NaiveDate {
 
 // ---- terms -----------------------------------------------------------------
 
-/// A purpose as the terms editor offers it.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct PurposeOption {
-    /// The purpose.
-    pub purpose: Purpose,
-    /// Its short name.
-    pub name: String,
-    /// What it allows, as it reads in the terms.
-    pub description: String,
-}
-
-/// A contact channel as the terms editor offers it.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct ChannelOption {
-    /// The channel.
-    pub channel: Channel,
-    /// A few words for a human.
-    pub label: String,
-}
-
-/// What the terms editor offers: templates with their defaults, the choices
-/// of each list, and the ranges of the numbers.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct TermsOptions {
-    /// Every template, with its default clauses.
-    pub templates: Vec<TemplateInfo>,
-    /// Every purpose.
-    pub purposes: Vec<PurposeOption>,
-    /// Every contact channel.
-    pub channels: Vec<ChannelOption>,
-    /// Shortest retention and deletion period, in days.
-    pub days_min: u32,
-    /// Longest retention and deletion period, in days.
-    pub days_max: u32,
-    /// Most contacts per window.
-    pub max_contacts: u32,
-    /// Longest contact window, in days.
-    pub max_per_days: u32,
-}
-
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_options() -> CommandResult<TermsOptions> {
-    Ok(TermsOptions {
-        templates: terms::templates(),
-        purposes: Purpose::ALL
-            .into_iter()
-            .map(|p| PurposeOption {
-                purpose: p,
-                name: p.name().to_string(),
-                description: p.description().to_string(),
-            })
-            .collect(),
-        channels: Channel::ALL
-            .into_iter()
-            .map(|c| ChannelOption {
-                channel: c,
-                label: c.label().to_string(),
-            })
-            .collect(),
-        days_min: *terms::DAYS_RANGE.start(),
-        days_max: *terms::DAYS_RANGE.end(),
-        max_contacts: contact::MAX_CONTACTS,
-        max_per_days: contact::MAX_PER_DAYS,
-    })
+    Ok(terms::options())
 }
 
 /// The text terms would have, and what the core would refuse in them.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct TermsPreview {
-    /// The generated document.
-    pub text: String,
-    /// Why saving would fail, if it would.
-    pub problem: Option<String>,
-}
-
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_preview(
     template: Template,
     title: String,
     clauses: Clauses,
 ) -> CommandResult<TermsPreview> {
-    let problem = clauses
-        .validate_for(template)
-        .and_then(|()| terms::check_title(&title).map(drop))
-        .err()
-        .map(|e| e.to_string());
-    Ok(TermsPreview {
-        text: terms::render_text(template, &title, &clauses),
-        problem,
-    })
+    Ok(terms::preview(template, &title, &clauses))
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_create(
     state: State<'_, AppState>,
     template: Template,
@@ -291,30 +184,37 @@ pub async fn terms_create(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_versions(state: State<'_, AppState>) -> CommandResult<Vec<TermsVersion>> {
     Ok(session(&state)?.vault()?.terms().versions()?)
 }
 
 /// Sign a version for a brand and write it to `path`.
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_export(
     state: State<'_, AppState>,
     version: String,
     brand: String,
     path: String,
 ) -> CommandResult<TermsRef> {
-    let (doc, reference) = session(&state)?.vault()?.terms().issue(&version, &brand)?;
-    write_document(&path, &doc)?;
-    Ok(reference)
+    Ok(session(&state)?
+        .vault()?
+        .terms()
+        .issue_to(&version, &brand, Path::new(&path))?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_import(state: State<'_, AppState>, path: String) -> CommandResult<Agreement> {
-    let bytes = read_document(&path)?;
-    Ok(session(&state)?.vault()?.terms().import_agreement(&bytes)?)
+    Ok(session(&state)?
+        .vault()?
+        .terms()
+        .import_agreement_file(Path::new(&path))?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn terms_status(state: State<'_, AppState>) -> CommandResult<Vec<BrandTermsStatus>> {
     Ok(session(&state)?.vault()?.terms().status()?)
 }
@@ -323,6 +223,7 @@ pub async fn terms_status(state: State<'_, AppState>) -> CommandResult<Vec<Brand
 
 /// Share records with a brand; the encrypted bundle is written to `path`.
 #[tauri::command]
+#[specta::specta]
 pub async fn share_create(
     state: State<'_, AppState>,
     request: ShareRequest,
@@ -335,6 +236,7 @@ pub async fn share_create(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn shares_list(
     state: State<'_, AppState>,
     brand: Option<String>,
@@ -344,6 +246,7 @@ pub async fn shares_list(
 
 /// Revoke a share; the signed revocation is written to `path`.
 #[tauri::command]
+#[specta::specta]
 pub async fn share_revoke(
     state: State<'_, AppState>,
     id: String,
@@ -357,21 +260,23 @@ pub async fn share_revoke(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn share_import_ack(state: State<'_, AppState>, path: String) -> CommandResult<Share> {
-    let bytes = read_document(&path)?;
     Ok(session(&state)?
         .vault()?
         .shares()
-        .import_acknowledgment(&bytes)?)
+        .import_acknowledgment_file(Path::new(&path))?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn exposure(state: State<'_, AppState>) -> CommandResult<Vec<ExposureItem>> {
     Ok(session(&state)?.vault()?.shares().exposure()?)
 }
 
 /// Revoke every live share of a data item; one revocation per share in `dir`.
 #[tauri::command]
+#[specta::specta]
 pub async fn exposure_revoke_item(
     state: State<'_, AppState>,
     item: String,
@@ -386,12 +291,14 @@ pub async fn exposure_revoke_item(
 // ---- data-rights requests --------------------------------------------------
 
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_kinds() -> CommandResult<Vec<RightInfo>> {
     Ok(rights::right_infos())
 }
 
 /// Make a request; with `path`, the signed request is written there too.
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_create(
     state: State<'_, AppState>,
     brand: String,
@@ -400,32 +307,24 @@ pub async fn rights_create(
     details: Option<String>,
     path: Option<String>,
 ) -> CommandResult<NewRightsRequest> {
-    let made =
-        session(&state)?
-            .vault()?
-            .rights()
-            .create(&brand, right, sent_on, details.as_deref())?;
-    if let Some(p) = path {
-        write_document(&p, &made.document).map_err(|e| {
-            CommandError::new(
-                &e.code,
-                format!(
-                    "the request was made, but its signed copy was not saved: {}",
-                    e.message
-                ),
-            )
-        })?;
-    }
-    Ok(made)
+    Ok(session(&state)?.vault()?.rights().create_to(
+        &brand,
+        right,
+        sent_on,
+        details.as_deref(),
+        path.as_deref().map(|p| OutFile::from(Path::new(p))),
+    )?)
 }
 
 /// Every request with its clock as of today.
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_list(state: State<'_, AppState>) -> CommandResult<Vec<RightsRequestView>> {
     Ok(session(&state)?.vault()?.rights().list(today())?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_update(
     state: State<'_, AppState>,
     id: String,
@@ -441,6 +340,7 @@ pub async fn rights_update(
 
 /// The request's letter, or with `follow_up` the letter chasing it.
 #[tauri::command]
+#[specta::specta]
 pub async fn rights_letter(
     state: State<'_, AppState>,
     id: String,
@@ -455,26 +355,20 @@ pub async fn rights_letter(
 // ---- contact rules and the activity log ------------------------------------
 
 #[tauri::command]
+#[specta::specta]
 pub async fn contact_violations(state: State<'_, AppState>) -> CommandResult<Vec<BrandViolations>> {
     Ok(session(&state)?.vault()?.rights().contact_violations()?)
 }
 
 /// The activity log, checked as it is read.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct AuditLog {
-    /// Every entry, oldest first.
-    pub entries: Vec<AuditEntry>,
-    /// What the check found.
-    pub report: AuditReport,
-}
-
 #[tauri::command]
+#[specta::specta]
 pub async fn audit_log(state: State<'_, AppState>) -> CommandResult<AuditLog> {
-    let (entries, report) = session(&state)?.vault()?.audit().entries()?;
-    Ok(AuditLog { entries, report })
+    Ok(session(&state)?.vault()?.audit().read()?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn audit_verify(state: State<'_, AppState>) -> CommandResult<AuditReport> {
     Ok(session(&state)?.vault()?.audit().verify()?)
 }

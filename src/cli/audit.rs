@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::Utc;
 use clap::Subcommand;
 
-use super::io::{CliResult, Ctx, Failure, print_json, read_input};
+use super::io::{CliResult, Ctx, Failure, print_json};
 use super::out::outln;
 use vrm_vault::{Error, proof};
 
@@ -69,7 +69,7 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
 }
 
 pub(super) fn verify(file: &Path, json: bool) -> CliResult {
-    let bytes = read_input(file)?;
+    let bytes = proof::read_foreign_file(file)?;
     let doc = proof::parse_document(&bytes)?;
     let vc = match proof::verify_credential(&doc, Utc::now()) {
         Ok(vc) => vc,

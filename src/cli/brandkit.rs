@@ -9,14 +9,14 @@ use secrecy::ExposeSecret;
 
 use super::io::{
     CliResult, Failure, check_out, parse_expiry, parse_field, parse_instant, print_json,
-    read_input, write_json, write_out, write_private,
+    write_json, write_out, write_private,
 };
 use super::out::{errln, outln};
-use vrm_vault::Error;
 use vrm_vault::brandkit::{self, BrandKey, Intake};
 use vrm_vault::crypto::bundle;
 use vrm_vault::intent::{self};
 use vrm_vault::terms::agreement::Decision;
+use vrm_vault::{Error, proof};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum BrandKitCommand {
@@ -112,7 +112,7 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
         }
         BrandKitCommand::Open { bundle, identity } => {
             let key = brand_key(identity)?;
-            let opened = brandkit::open_bundle(&read_input(bundle)?, &key, now)?;
+            let opened = brandkit::open_bundle(&proof::read_foreign_file(bundle)?, &key, now)?;
             errln!(
                 "valid {} signed by {}",
                 opened.credential.kind,
@@ -132,7 +132,7 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
             check_out(out, *force)?;
             let key = brand_key(identity)?;
             let doc = brandkit::agree(
-                &read_input(terms)?,
+                &proof::read_foreign_file(terms)?,
                 &key,
                 *decision,
                 changes,
@@ -158,7 +158,7 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
             check_out(out, *force)?;
             let key = brand_key(identity)?;
             let doc = brandkit::acknowledge(
-                &read_input(revocation)?,
+                &proof::read_foreign_file(revocation)?,
                 &key,
                 erased_at.unwrap_or(now),
                 now,
@@ -204,7 +204,7 @@ pub(super) fn brand_offer(a: &OfferArgs) -> CliResult {
     check_out(&a.out, a.force)?;
     let key = brand_key(&a.identity)?;
     let (doc, reply_to) = intent::make_offer(
-        &read_input(&a.intent)?,
+        &proof::read_foreign_file(&a.intent)?,
         &key.signing,
         &a.price,
         &a.currency,

@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::Subcommand;
 
 use super::io::{
-    CliResult, Ctx, Failure, check_out, day, out_dir, parse_day, parse_expiry, print_json,
-    read_input, short, write_json,
+    CliResult, Ctx, Failure, check_out, day, out_dir, out_file, parse_day, parse_expiry,
+    print_json, short, write_json,
 };
 use super::out::{errln, outln};
 use vrm_vault::Error;
@@ -368,7 +368,7 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
             let files = offer_files(path)?;
             let mut failed = 0;
             for f in &files {
-                match read_input(f).and_then(|b| Ok(vault.intents().import_offer(&b)?)) {
+                match vault.intents().import_offer_file(f) {
                     Ok(v) => {
                         if let Some(why) = v.unverified_reason.as_deref() {
                             errln!(
@@ -378,11 +378,13 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                         }
                         outln!("{}", offer_line(&v));
                     }
-                    Err(Failure::Core(e)) => {
+                    // A file too large stops the import (it is not an offer
+                    // refused but a file not read).
+                    Err(e @ Error::FileTooLarge { .. }) => return Err(e.into()),
+                    Err(e) => {
                         failed += 1;
                         errln!("vrm: {}: {e}", f.display());
                     }
-                    Err(other) => return Err(other),
                 }
             }
             if failed > 0 {
@@ -416,8 +418,7 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
         }
         OfferCommand::Accept { id, out, force } => {
             check_out(out, *force)?;
-            let (offer, doc) = vault.intents().accept_offer(id)?;
-            write_json(out, &doc, *force)?;
+            let offer = vault.intents().accept_offer_to(id, out_file(out, *force))?;
             errln!(
                 "Accepted {} {}; send {} to the brand.",
                 offer.price,

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use vrm_vault::crypto::KdfParams;
 use vrm_vault::vault::DEFAULT_KDF_TARGET;
 use vrm_vault::vault::fs::{FileMode, OutFile, write_file};
-use vrm_vault::{Error, Vault, proof};
+use vrm_vault::{Error, Vault};
 
 use super::out::{self, errln};
 
@@ -283,23 +283,6 @@ pub(super) fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
         return Ok(t.with_timezone(&Utc));
     }
     parse_day(s).map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-}
-
-pub(super) fn read_input(path: &Path) -> CliResult<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    if meta.len() > proof::MAX_DOCUMENT_BYTES as u64 * 16 {
-        return Err(Failure::Other(format!(
-            "{}: the file is too large",
-            path.display()
-        )));
-    }
-    Ok(std::fs::read(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?)
 }
 
 pub(super) fn write_json(path: &Path, value: &serde_json::Value, force: bool) -> CliResult {

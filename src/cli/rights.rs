@@ -8,8 +8,8 @@ use chrono::{NaiveDate, Utc};
 use clap::Subcommand;
 
 use super::io::{
-    CliResult, Ctx, check_out, day, parse_day, print_json, short, to_json, warn_damaged_documents,
-    write_json, write_out,
+    CliResult, Ctx, check_out, day, out_file, parse_day, print_json, short, to_json,
+    warn_damaged_documents, write_out,
 };
 use super::out::{errln, out_block, outln};
 use vrm_vault::rights::contact::{Channel, ContactPurpose};
@@ -141,17 +141,15 @@ pub(super) fn rights(ctx: &Ctx<'_>, cmd: &RightsCommand) -> CliResult {
             for f in letter.iter().chain(out) {
                 check_out(f, *force)?;
             }
-            let made = vault.rights().create(
+            let made = vault.rights().create_to(
                 brand,
                 *right,
                 sent_on.unwrap_or(today),
                 details.as_deref(),
+                out.as_deref().map(|f| out_file(f, *force)),
             )?;
             if let Some(f) = letter {
                 write_out(f, made.letter.as_bytes(), *force)?;
-            }
-            if let Some(f) = out {
-                write_json(f, &made.document, *force)?;
             }
             errln!(
                 "Request made; the brand must answer by {}.{}",

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
 use super::io::{
-    CliResult, Ctx, check_out, day, out_dir, out_file, parse_expiry, print_json, read_input, short,
-    to_json, warn_damaged_documents,
+    CliResult, Ctx, check_out, day, out_dir, out_file, parse_expiry, print_json, short, to_json,
+    warn_damaged_documents,
 };
 use super::out::{errln, outln};
+use vrm_vault::proof;
 use vrm_vault::share::{ShareRequest, ShareStatus};
 
 #[derive(Debug, Subcommand)]
@@ -232,7 +233,7 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
             );
         }
         ShareCommand::Ack { file } => {
-            let s = vault.shares().import_acknowledgment(&read_input(file)?)?;
+            let s = vault.shares().import_acknowledgment_file(file)?;
             let a = s.acknowledgment.as_ref().expect("just acknowledged");
             errln!(
                 "The brand acknowledged erasing share {} on {}.",
@@ -241,7 +242,9 @@ pub(super) fn share(ctx: &Ctx<'_>, cmd: &ShareCommand) -> CliResult {
             );
         }
         ShareCommand::Open { file } => {
-            let doc = vault.shares().open_own_bundle(&read_input(file)?)?;
+            let doc = vault
+                .shares()
+                .open_own_bundle(&proof::read_foreign_file(file)?)?;
             print_json(&doc)?;
         }
     }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::io::{
-    CliResult, Ctx, check_out, day, parse_field, print_json, read_input, short,
-    warn_damaged_documents, write_json,
+    CliResult, Ctx, check_out, day, out_file, parse_field, print_json, short,
+    warn_damaged_documents,
 };
 use super::out::{errln, out_block, outln};
 use vrm_vault::Error;
@@ -174,8 +174,9 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
             force,
         } => {
             check_out(out, *force)?;
-            let (doc, reference) = vault.terms().issue(version, brand)?;
-            write_json(out, &doc, *force)?;
+            let reference = vault
+                .terms()
+                .issue_to(version, brand, out_file(out, *force))?;
             errln!(
                 "Wrote the signed terms to {} (id {}, SHA-256 {}).",
                 out.display(),
@@ -184,7 +185,7 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
             );
         }
         TermsCommand::Import { file } => {
-            let a = vault.terms().import_agreement(&read_input(file)?)?;
+            let a = vault.terms().import_agreement_file(file)?;
             let brand = vault.brand(&a.brand)?;
             errln!(
                 "{} {} your terms{}.",

@@ -26,7 +26,7 @@ use crate::terms::agreement::{derived_uuid, urn_uuid};
 use crate::vault::Vault;
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Intents;
-use crate::vault::fs::{FileMode, OutFile, write_file};
+use crate::vault::fs::{AtomicFile, FileMode, OutFile, write_file};
 use crate::vault::store;
 
 const INTENT_KIND: &str = "intent";
@@ -53,7 +53,7 @@ pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the person wants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct IntentInput {
     /// What kind of thing (e.g. `lunch`, `bicycle`).
     pub category: String,
@@ -63,7 +63,7 @@ pub struct IntentInput {
     pub quantity: Option<u32>,
     /// The most the person will pay (a decimal amount; a string in JSON).
     #[serde(with = "rust_decimal::serde::str_option")]
-    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[cfg_attr(feature = "ts", specta(type = Option<String>))]
     pub budget_max: Option<Decimal>,
     /// The currency of the budget (ISO 4217, e.g. `EUR`).
     pub currency: Option<String>,
@@ -85,7 +85,7 @@ pub struct IntentInput {
 /// the [`IntentInput`] to create, or says what is wrong; the app asks before
 /// making an intent, so that nothing is made from a form that does not hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct IntentForm {
     /// What kind of thing.
     pub category: String,
@@ -111,7 +111,7 @@ pub struct IntentForm {
 
 /// One delivery of an intent (or its withdrawal) to one brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Delivery {
     /// The brand.
     pub brand: String,
@@ -128,7 +128,7 @@ pub struct Delivery {
 /// How a delivery went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum DeliveryStatus {
     /// Written to a file, or accepted by the brand's inbox.
     Sent,
@@ -138,7 +138,7 @@ pub enum DeliveryStatus {
 
 /// An intent as the vault keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Intent {
     /// Random id (the credential is `urn:uuid:<id>`).
     pub id: String,
@@ -164,7 +164,7 @@ pub struct Intent {
     /// brand not reached the first time is handed the very same document.
     /// (Vault-side bookkeeping; the app does not show it.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(skip))]
+    #[cfg_attr(feature = "ts", specta(skip))]
     pub withdrawal: Option<String>,
     /// The offer accepted, if any.
     pub accepted_offer: Option<String>,
@@ -173,7 +173,7 @@ pub struct Intent {
 /// Where an intent stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum IntentStatus {
     /// Made, not sent to anyone yet.
     Draft,
@@ -205,14 +205,13 @@ impl IntentStatus {
 
 /// An intent with its status and offer count, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct IntentView {
     /// The intent.
     pub intent: Intent,
     /// Where it stands now.
     pub status: IntentStatus,
     /// Offers received.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub offers: usize,
     /// Offers may still be taken, and it may be sent ([`Intent::is_live`]).
     pub is_live: bool,
@@ -225,7 +224,7 @@ pub struct IntentView {
 /// What the person decided about an offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum OfferDecision {
     /// Not decided.
     Open,
@@ -237,7 +236,7 @@ pub enum OfferDecision {
 
 /// A brand's offer as the vault keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Offer {
     /// Local id (from the offer's `urn:uuid:`).
     pub id: String,
@@ -251,7 +250,7 @@ pub struct Offer {
     pub signer: String,
     /// The price (a decimal amount; a string in JSON).
     #[serde(with = "rust_decimal::serde::str")]
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "ts", specta(type = String))]
     pub price: Decimal,
     /// The currency.
     pub currency: String,
@@ -271,7 +270,7 @@ pub struct Offer {
 
 /// An offer with the brand's name and whether it still stands, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct OfferView {
     /// The offer.
     pub offer: Offer,
@@ -289,7 +288,7 @@ pub struct OfferView {
     /// How much more it costs than the cheapest of its intent's offers in
     /// its currency (zero for the cheapest; a string in JSON).
     #[serde(with = "rust_decimal::serde::str")]
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "ts", specta(type = String))]
     pub above_cheapest: Decimal,
     /// It may be accepted now: open, verified, unexpired, and its intent
     /// live (what [`Intents::accept_offer`] checks).
@@ -1238,6 +1237,12 @@ impl Intents<'_> {
         self.record_deliveries(&outbox, round)
     }
 
+    /// [`Intents::import_offer`] from a file (a signed Offer, plain JSON or
+    /// an age file), read under [`proof::MAX_FOREIGN_FILE_BYTES`].
+    pub fn import_offer_file(&mut self, path: &Path) -> Result<OfferView> {
+        self.import_offer(&proof::read_foreign_file(path)?)
+    }
+
     /// Import an offer (a signed `Offer`, plain or age-encrypted to one of
     /// the person's intents): the signature must verify, the intent must be
     /// the person's own and live, the offer unexpired. A signer that is not a
@@ -1435,6 +1440,19 @@ impl Intents<'_> {
     /// for the brand. Only a verified, unexpired, open offer of a live intent.
     pub fn accept_offer(&mut self, id: &str) -> Result<(Offer, Value)> {
         self.decide_offer(id, OfferDecision::Accepted)
+    }
+
+    /// [`Intents::accept_offer`], writing the signed acceptance (pretty JSON)
+    /// to `out` for the brand. The file is prepared first, so an unwritable
+    /// place fails before the offer is accepted, and nothing is left there
+    /// when it is not; a file already at `out` is replaced only if
+    /// `out.replace`.
+    pub fn accept_offer_to<'o>(&mut self, id: &str, out: impl Into<OutFile<'o>>) -> Result<Offer> {
+        let mut file = AtomicFile::create(out.into(), FileMode::Private)?;
+        let (offer, doc) = self.accept_offer(id)?;
+        file.write_all(&proof::pretty_json(&doc)?)?;
+        file.commit()?;
+        Ok(offer)
     }
 
     /// Decline an offer (a signed `OfferDecline` the brand may be sent).

@@ -27,7 +27,7 @@ pub const MAX_TAGS: usize = 50;
 
 /// A company the person has a relationship with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Brand {
     /// Random id (UUID v4).
     pub id: String,
@@ -60,7 +60,7 @@ pub struct Brand {
 /// What the person supplies to add a brand, or to change one (`None` leaves a
 /// value as it is, `Some("")` clears it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct BrandInput {
     /// Display name (required when adding).
     pub name: Option<String>,
@@ -234,7 +234,7 @@ fn check_inbox(v: &str) -> Result<String> {
 /// The kinds of record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum RecordKind {
     /// A personal fact: email, phone, address, birthday, size…
     Profile,
@@ -423,7 +423,7 @@ pub struct FieldSpec {
 
 /// A kind and its known fields, for building forms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct KindSpec {
     /// The kind.
     pub kind: RecordKind,
@@ -433,7 +433,7 @@ pub struct KindSpec {
 
 /// One known field, as the UI sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct FieldSpecView {
     /// Field name.
     pub name: String,
@@ -500,7 +500,7 @@ pub enum FieldType {
 
 /// A stored record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Record {
     /// Random id (UUID v4).
     pub id: String,
@@ -515,9 +515,11 @@ pub struct Record {
     pub tags: Vec<String>,
     /// When the record was added.
     #[serde(deserialize_with = "timestamp")]
+    #[cfg_attr(feature = "ts", specta(type = DateTime<Utc>))]
     pub created_at: DateTime<Utc>,
     /// When the record was last changed.
     #[serde(deserialize_with = "timestamp")]
+    #[cfg_attr(feature = "ts", specta(type = DateTime<Utc>))]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -699,7 +701,7 @@ pub(crate) fn parse_timestamp(v: &str) -> std::result::Result<DateTime<Utc>, chr
 
 /// What the person supplies to add a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct NewRecord {
     /// Kind.
     pub kind: RecordKind,
@@ -717,7 +719,7 @@ pub struct NewRecord {
 /// Changes to a record. Fields in `set` are added or replaced, those in
 /// `remove` dropped; tags likewise.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RecordPatch {
     /// New kind (the fields must then suit it).
     #[serde(default)]
@@ -729,7 +731,7 @@ pub struct RecordPatch {
         deserialize_with = "present_option",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "ts", ts(optional, type = "string | null"))]
+    #[cfg_attr(feature = "ts", specta(optional, type = Option<String>))]
     pub brand: Option<Option<String>>,
     /// Fields to add or replace.
     #[serde(default)]
@@ -995,7 +997,7 @@ pub fn check_tags(tags: &[String]) -> Result<Vec<String>> {
 
 /// Which records to list. Every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RecordFilter {
     /// Only this brand (id, id prefix or name).
     #[serde(default)]

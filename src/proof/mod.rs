@@ -8,7 +8,9 @@
 //!   checks one, [`jcs`] / [`jcs_sha256`] canonicalize and hash;
 //! - credentials: [`issue_credential`] builds and signs one,
 //!   [`verify_credential`] checks the proof and the credential's shape, issuer
-//!   and validity period; [`parse_document`] reads untrusted bytes first.
+//!   and validity period; [`parse_document`] reads untrusted bytes first;
+//! - files: [`read_foreign_file`] reads what a brand sent under the one limit
+//!   for foreign files, [`MAX_FOREIGN_FILE_BYTES`].
 //!
 //! The signed bytes are `SHA-256(JCS(proof config)) ‖ SHA-256(JCS(document
 //! without its proof))`, where the proof config is the proof without
@@ -22,6 +24,10 @@ use crate::crypto::did::{
     PUBLIC_KEY_LEN, SIGNATURE_LEN, SigningKey, public_key_from_did, verify_signature,
 };
 use crate::error::{Error, Result};
+
+mod file;
+pub(crate) use file::pretty_json;
+pub use file::{MAX_FOREIGN_FILE_BYTES, read_foreign_file};
 
 /// Largest document [`parse_document`] reads, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;

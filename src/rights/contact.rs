@@ -64,7 +64,9 @@ fn parse_word<T: Copy>(s: &str, all: &[T], word: fn(T) -> &'static str, what: &s
 /// Where a contact happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+// In TypeScript `Channel` is Tauri's IPC channel: this one is
+// `ContactChannel` there (the name of a unit-variant enum is not in its JSON).
+#[cfg_attr(feature = "ts", derive(specta::Type), serde(rename = "ContactChannel"))]
 pub enum Channel {
     /// A phone or video call.
     Call,
@@ -132,7 +134,7 @@ impl FromStr for Channel {
 /// Who started a contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Direction {
     /// The brand contacted the person.
     Inbound,
@@ -169,7 +171,7 @@ impl FromStr for Direction {
 /// Why a brand made contact (the `purpose` of an interaction record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum ContactPurpose {
     /// About the service the person has or asked for (including an offer the
     /// person asked for).
@@ -225,7 +227,7 @@ impl FromStr for ContactPurpose {
 
 /// How a brand may contact the person (a clause of personal terms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ContactRules {
     /// The channels the brand may use (none: no channel).
     pub channels: Vec<Channel>,
@@ -277,7 +279,7 @@ impl ContactRules {
 /// The derived order (date, channel, direction, purpose, record) is the one
 /// [`violations`] counts in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ContactEvent {
     /// The day it happened.
     pub at: NaiveDate,
@@ -314,7 +316,7 @@ impl ContactEvent {
 /// Which rule a contact broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum ViolationKind {
     /// More inbound contacts in the window than the rules allow.
     TooMany {
@@ -341,7 +343,7 @@ pub enum ViolationKind {
 
 /// A contact that broke the person's contact rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Violation {
     /// The day of the contact.
     pub at: NaiveDate,

@@ -54,7 +54,7 @@ pub const CCPA_DAYS: u64 = 45;
 /// The law a right comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Regime {
     /// The EU General Data Protection Regulation.
     Gdpr,
@@ -101,7 +101,7 @@ impl fmt::Display for Regime {
 /// A data right a person can exercise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Right {
     /// GDPR Art. 15: access.
     GdprAccess,
@@ -242,7 +242,7 @@ impl FromStr for Right {
 
 /// A right as the UI lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RightInfo {
     /// The right.
     pub right: Right,
@@ -271,7 +271,7 @@ pub fn right_infos() -> Vec<RightInfo> {
 /// here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum RequestStatus {
     /// Sent, not yet acknowledged.
     Open,
@@ -401,7 +401,7 @@ pub fn days_left(due: NaiveDate, today: NaiveDate) -> i64 {
 
 /// A sender or recipient of a letter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct LetterParty {
     /// Name.
     pub name: String,

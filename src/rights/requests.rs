@@ -18,6 +18,7 @@ use crate::rights::contact::{self, ContactEvent, Violation};
 use crate::rights::{self, LetterParty, RequestStatus, Right};
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Rights;
+use crate::vault::fs::{AtomicFile, FileMode, OutFile};
 
 const REQUEST_KIND: &str = "rights-request";
 
@@ -26,7 +27,7 @@ pub const DATA_RIGHTS_REQUEST: &str = "DataRightsRequest";
 
 /// One change of a request's status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct StatusChange {
     /// When.
     pub at: DateTime<Utc>,
@@ -36,7 +37,7 @@ pub struct StatusChange {
 
 /// A data-rights request as the vault keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RightsRequest {
     /// Random id; also the reference quoted in letters.
     pub id: String,
@@ -69,7 +70,7 @@ impl RightsRequest {
 
 /// A request with its clock, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RightsRequestView {
     /// The request.
     pub request: RightsRequest,
@@ -78,7 +79,6 @@ pub struct RightsRequestView {
     /// The deadline.
     pub due: NaiveDate,
     /// Days to the deadline (negative once past).
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub days_left: i64,
     /// Still pending and past the deadline: a follow-up is due.
     pub overdue: bool,
@@ -86,20 +86,19 @@ pub struct RightsRequestView {
 
 /// A new request, with what to send.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct NewRightsRequest {
     /// The request.
     pub request: RightsRequest,
     /// The letter to send by email or post.
     pub letter: String,
     /// The signed `DataRightsRequest` credential.
-    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub document: Value,
 }
 
 /// The contact rules one brand broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct BrandViolations {
     /// The brand.
     pub brand: Brand,
@@ -153,6 +152,43 @@ impl Rights<'_> {
             address: if email.is_some() { None } else { contact },
             email,
         }
+    }
+
+    /// [`Rights::create`], with `out` also writing the signed request
+    /// (pretty JSON) there for the brand. The file is prepared first, so an
+    /// unwritable place fails before the request is made; should writing it
+    /// fail after, the error says the request was made all the same. A file
+    /// already at `out` is replaced only if `out.replace`.
+    pub fn create_to(
+        &mut self,
+        brand: &str,
+        right: Right,
+        sent_on: NaiveDate,
+        details: Option<&str>,
+        out: Option<OutFile<'_>>,
+    ) -> Result<NewRightsRequest> {
+        let file = out
+            .map(|o| AtomicFile::create(o, FileMode::Private))
+            .transpose()?;
+        let made = self.create(brand, right, sent_on, details)?;
+        if let Some(mut file) = file {
+            proof::pretty_json(&made.document)
+                .and_then(|bytes| file.write_all(&bytes))
+                .and_then(|()| file.commit())
+                .map_err(|e| match e {
+                    Error::Io { path, source } => Error::Io {
+                        path,
+                        source: std::io::Error::new(
+                            source.kind(),
+                            format!(
+                                "the request was made, but its signed copy was not saved: {source}"
+                            ),
+                        ),
+                    },
+                    other => other,
+                })?;
+        }
+        Ok(made)
     }
 
     /// Make a data-rights request to a brand: kept with its clock, plus a

@@ -42,7 +42,7 @@ pub const MAX_SHARE_RECORDS: usize = 100_000;
 
 /// What the person asks to share.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ShareRequest {
     /// The brand (id, name or prefix).
     pub brand: String,
@@ -61,7 +61,7 @@ pub struct ShareRequest {
 
 /// One record as shared: which, of what kind, and which fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct SharedItem {
     /// The record's id in the vault (never sent to the brand).
     pub record: String,
@@ -75,7 +75,7 @@ pub struct SharedItem {
 
 /// A share's revocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Revocation {
     /// The revocation document's id.
     pub id: String,
@@ -87,7 +87,7 @@ pub struct Revocation {
 
 /// A brand's acknowledgment that it erased the data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Acknowledgment {
     /// The acknowledgment document's id.
     pub id: String,
@@ -101,7 +101,7 @@ pub struct Acknowledgment {
 
 /// A share as the vault keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Share {
     /// Share id (the grant is `urn:uuid:<id>`).
     pub id: String,
@@ -130,7 +130,7 @@ pub struct Share {
 /// Where a share stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum ShareStatus {
     /// In force.
     Live,
@@ -198,7 +198,7 @@ impl Share {
 
 /// A share with its status and brand name, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ShareView {
     /// The share.
     pub share: Share,
@@ -212,7 +212,7 @@ pub struct ShareView {
 
 /// Who holds one data item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Holder {
     /// The brand's id.
     pub brand: String,
@@ -234,7 +234,7 @@ pub struct Holder {
 
 /// One data item (a field name such as `email`) and who holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ExposureItem {
     /// The field name.
     pub item: String,
@@ -244,7 +244,7 @@ pub struct ExposureItem {
 
 /// A file written for the brand, with the share it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Written {
     /// The share.
     pub share: Share,
@@ -560,6 +560,12 @@ impl Shares<'_> {
         // The old version's page images leave the WAL (as for records).
         self.vault.purge_wal()?;
         Ok(share)
+    }
+
+    /// [`Shares::import_acknowledgment`] from a file, read under
+    /// [`proof::MAX_FOREIGN_FILE_BYTES`].
+    pub fn import_acknowledgment_file(&mut self, path: &Path) -> Result<Share> {
+        self.import_acknowledgment(&proof::read_foreign_file(path)?)
     }
 
     /// Import a brand's signed `DeletionAcknowledgment`: it must be signed by

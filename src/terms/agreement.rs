@@ -9,6 +9,8 @@
 //! version issued twice to a brand is the same bytes, and its reference (id +
 //! SHA-256 of its JCS form) stays valid.
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -20,6 +22,7 @@ use crate::terms::{self, ClauseChange, Clauses, Template};
 use crate::vault::Vault;
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Terms;
+use crate::vault::fs::{AtomicFile, FileMode, OutFile};
 use crate::vault::store;
 
 pub(crate) const TERMS_KIND: &str = "terms";
@@ -32,7 +35,7 @@ pub const TERMS_AGREEMENT: &str = "TermsAgreement";
 
 /// One immutable version of the person's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsVersion {
     /// Random id of this version.
     pub id: String,
@@ -52,7 +55,7 @@ pub struct TermsVersion {
 
 /// How a document names one version of terms issued to one brand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsRef {
     /// The local terms version.
     pub version: String,
@@ -72,7 +75,7 @@ impl TermsRef {
 /// What a brand answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Decision {
     /// The brand accepts the terms as they are.
     Accepted,
@@ -110,7 +113,7 @@ impl std::str::FromStr for Decision {
 
 /// A brand's signed answer to one version of the person's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Agreement {
     /// Local id (from the credential's `urn:uuid:`).
     pub id: String,
@@ -143,7 +146,7 @@ fn newest_first(list: &mut [Agreement]) {
 
 /// A brand's standing with the person's terms: its latest answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct BrandTermsStatus {
     /// The brand.
     pub brand: Brand,
@@ -263,6 +266,29 @@ impl Terms<'_> {
         )?;
         tx.commit()?;
         Ok((doc, reference))
+    }
+
+    /// [`Terms::issue`], writing the signed terms (pretty JSON) to `out` for
+    /// the brand. The file is prepared first, so an unwritable place fails
+    /// before anything is signed or logged; a file already at `out` is
+    /// replaced only if `out.replace`.
+    pub fn issue_to<'o>(
+        &mut self,
+        version: &str,
+        brand: &str,
+        out: impl Into<OutFile<'o>>,
+    ) -> Result<TermsRef> {
+        let mut file = AtomicFile::create(out.into(), FileMode::Private)?;
+        let (doc, reference) = self.issue(version, brand)?;
+        file.write_all(&proof::pretty_json(&doc)?)?;
+        file.commit()?;
+        Ok(reference)
+    }
+
+    /// [`Terms::import_agreement`] from a file, read under
+    /// [`proof::MAX_FOREIGN_FILE_BYTES`].
+    pub fn import_agreement_file(&mut self, path: &Path) -> Result<Agreement> {
+        self.import_agreement(&proof::read_foreign_file(path)?)
     }
 
     /// Import a brand's signed answer to the person's terms. It must be

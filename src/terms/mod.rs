@@ -46,7 +46,7 @@ pub const DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=3650;
 /// `PDC-AI`, `PDC-GOOD`) are not offered: these templates protect the person,
 /// and any of those permissions can still be granted by editing the clauses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Template {
     /// `SD-BASE`: data used only to deliver the service the person asked for.
     #[serde(rename = "SD-BASE")]
@@ -185,7 +185,7 @@ impl FromStr for Template {
 
 /// A template as the UI lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TemplateInfo {
     /// The template.
     pub template: Template,
@@ -210,10 +210,104 @@ pub fn templates() -> Vec<TemplateInfo> {
         .collect()
 }
 
+/// A purpose as the terms editor offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct PurposeOption {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// Its short name.
+    pub name: String,
+    /// What it allows, as it reads in the terms.
+    pub description: String,
+}
+
+/// A contact channel as the terms editor offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct ChannelOption {
+    /// The channel.
+    pub channel: Channel,
+    /// A few words for a human.
+    pub label: String,
+}
+
+/// What the terms editor offers: templates with their defaults, the choices
+/// of each list, and the ranges of the numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct TermsOptions {
+    /// Every template, with its default clauses.
+    pub templates: Vec<TemplateInfo>,
+    /// Every purpose.
+    pub purposes: Vec<PurposeOption>,
+    /// Every contact channel.
+    pub channels: Vec<ChannelOption>,
+    /// Shortest retention and deletion period, in days.
+    pub days_min: u32,
+    /// Longest retention and deletion period, in days.
+    pub days_max: u32,
+    /// Most contacts per window.
+    pub max_contacts: u32,
+    /// Longest contact window, in days.
+    pub max_per_days: u32,
+}
+
+/// Everything the terms editor offers.
+pub fn options() -> TermsOptions {
+    TermsOptions {
+        templates: templates(),
+        purposes: Purpose::ALL
+            .into_iter()
+            .map(|p| PurposeOption {
+                purpose: p,
+                name: p.name().to_string(),
+                description: p.description().to_string(),
+            })
+            .collect(),
+        channels: Channel::ALL
+            .into_iter()
+            .map(|c| ChannelOption {
+                channel: c,
+                label: c.label().to_string(),
+            })
+            .collect(),
+        days_min: *DAYS_RANGE.start(),
+        days_max: *DAYS_RANGE.end(),
+        max_contacts: crate::rights::contact::MAX_CONTACTS,
+        max_per_days: crate::rights::contact::MAX_PER_DAYS,
+    }
+}
+
+/// The text terms would have, and what would be refused in them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct TermsPreview {
+    /// The generated document.
+    pub text: String,
+    /// Why saving would fail, if it would.
+    pub problem: Option<String>,
+}
+
+/// Preview terms as the editor has them: their text (rendering never fails)
+/// and the first problem [`Terms::create`](crate::Terms::create) would
+/// refuse them for (the clauses, then the title).
+pub fn preview(template: Template, title: &str, clauses: &Clauses) -> TermsPreview {
+    let problem = clauses
+        .validate_for(template)
+        .and_then(|()| check_title(title).map(drop))
+        .err()
+        .map(|e| e.to_string());
+    TermsPreview {
+        text: render_text(template, title, clauses),
+        problem,
+    }
+}
+
 /// What a brand may use the person's data for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Purpose {
     /// Delivering the product or service the person asked for.
     ServiceDelivery,
@@ -329,7 +423,7 @@ impl FromStr for Purpose {
 /// Whether a brand may pass the person's data on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum ThirdParty {
     /// Never.
     Never,
@@ -356,7 +450,7 @@ impl ThirdParty {
 
 /// Every clause of personal terms the person can edit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Clauses {
     /// What the brand may use the data for.
     pub purposes: Vec<Purpose>,
@@ -626,7 +720,7 @@ pub fn subject_json(template: Template, title: &str, version: u32, clauses: &Cla
 
 /// One clause that differs between two sets of terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ClauseChange {
     /// The clause's key, as in [`subject_json`] (`retentionDays`,
     /// `contact.maxContacts`…).
@@ -654,7 +748,7 @@ impl ClauseChange {
 
 /// What a counter-offer changes in the person's terms.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsChange {
     /// The clauses that differ, in clause order.
     pub changes: Vec<ClauseChange>,

@@ -66,7 +66,7 @@ pub struct ExportDocument {
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ImportSummary {
     /// Brands created.
     pub brands_added: usize,
@@ -649,6 +649,23 @@ pub enum BackupTo {
     Passphrase(SecretString),
 }
 
+impl BackupTo {
+    /// Who a backup is for, as a form gives it: an age recipient when one is
+    /// given (not blank), else the backup passphrase; neither is refused.
+    pub fn recipient_or_passphrase(
+        recipient: Option<String>,
+        passphrase: Option<SecretString>,
+    ) -> Result<BackupTo> {
+        match (recipient.filter(|r| !r.trim().is_empty()), passphrase) {
+            (Some(r), _) => Ok(BackupTo::Recipients(vec![r])),
+            (None, Some(p)) => Ok(BackupTo::Passphrase(p)),
+            (None, None) => Err(Error::invalid(
+                "give an age recipient or a backup passphrase",
+            )),
+        }
+    }
+}
+
 /// What opens a backup.
 #[derive(Debug)]
 pub enum BackupKey {
@@ -660,7 +677,7 @@ pub enum BackupKey {
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct ExportSummary {
     /// Brands written.
     pub brands: usize,

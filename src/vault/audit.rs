@@ -25,7 +25,7 @@ const HEAD_ID: &str = "head";
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 #[non_exhaustive]
 pub enum AuditAction {
     /// A new version of the person's terms.
@@ -94,10 +94,9 @@ impl AuditAction {
 
 /// One entry of the activity log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct AuditEntry {
     /// 1, 2, 3… with no gaps.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seq: u64,
     /// When it happened.
     pub at: DateTime<Utc>,
@@ -122,14 +121,23 @@ struct Head {
 
 /// What `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct AuditReport {
     /// Entries checked.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub entries: u64,
     /// SHA-256 (hex) of the last entry: a person who writes it down can later
     /// tell that nothing before it changed.
     pub head: String,
+}
+
+/// The activity log as the app shows it: every entry, checked as it is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct AuditLog {
+    /// Every entry, oldest first.
+    pub entries: Vec<AuditEntry>,
+    /// What the check found.
+    pub report: AuditReport,
 }
 
 fn entry_aad(seq: u64) -> Vec<u8> {
@@ -310,6 +318,12 @@ impl Audit<'_> {
                 head: last,
             },
         ))
+    }
+
+    /// [`Audit::entries`] as one value.
+    pub fn read(&self) -> Result<AuditLog> {
+        let (entries, report) = self.entries()?;
+        Ok(AuditLog { entries, report })
     }
 
     /// Check the log (see [`Audit::entries`]).

@@ -14,7 +14,7 @@ use crate::vault::index::{brand_search_parts, index_brand};
 use crate::vault::store::{self, Table};
 /// A brand with its whole timeline of records, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct BrandPage {
     /// The brand.
     pub brand: Brand,

@@ -239,7 +239,7 @@ fn push_lowercase(out: &mut Vec<u8>, s: &str) {
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "type", content = "id", rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Hit {
     /// A brand matched.
     Brand(String),
@@ -249,7 +249,7 @@ pub enum Hit {
 
 /// A search result with its content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum SearchItem {
     /// A brand matched.

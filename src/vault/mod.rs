@@ -184,7 +184,7 @@ fn wipe_brand(b: &mut Brand) {
 
 /// Summary figures of an unlocked vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct VaultInfo {
     /// The vault folder.
     pub dir: PathBuf,

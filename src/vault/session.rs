@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{KdfParams, RecoveryCode};
 use crate::error::{Error, Result};
+use crate::vault::settings::Settings;
 use crate::vault::{DEFAULT_KDF_TARGET, Vault};
 
 /// Where a session stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct SessionStatus {
     /// The vault folder.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub vault_dir: PathBuf,
     /// Whether a vault exists there.
     pub exists: bool,
@@ -145,6 +145,14 @@ impl Session {
 
     fn mark_active(&mut self) {
         self.last_activity = Instant::now();
+    }
+
+    /// Save the app's settings to `path` (checked first) and apply them: the
+    /// auto-lock time takes effect at once.
+    pub fn save_settings(&mut self, settings: &Settings, path: &Path) -> Result<()> {
+        settings.save(path)?;
+        self.set_auto_lock_minutes(settings.auto_lock_minutes);
+        Ok(())
     }
 
     /// Change the idle time (0 minutes: never lock by itself).

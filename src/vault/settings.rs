@@ -15,7 +15,7 @@ pub const MAX_AUTO_LOCK_MINUTES: u32 = 24 * 60;
 
 /// The app's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 #[serde(default)]
 pub struct Settings {
     /// Minutes of inactivity before the vault locks itself (0: never).

@@ -154,6 +154,11 @@ class App:
         e = self.el(testid)
         if clear:
             e.clear()
+            # clear() fires no input event: tell the page, or a render landing
+            # before the first key puts the old value back (Preact keeps a
+            # controlled input's value), and the text is typed after it.
+            self.driver.execute_script(
+                "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", e)
         e.send_keys(text)
         return e
 

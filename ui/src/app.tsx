@@ -25,7 +25,7 @@ export function App() {
 
   useEffect(() => {
     api
-      .status()
+      .appStatus()
       .then((s) => {
         setStatus(s);
         setStage(!s.exists ? { name: "create" } : s.unlocked ? { name: "open" } : { name: "unlock" });
@@ -51,7 +51,7 @@ export function App() {
   }, []);
 
   const lock = async () => {
-    await api.lock().catch(() => undefined);
+    await api.vaultLock().catch(() => undefined);
     setStage({ name: "unlock" });
   };
 

@@ -116,8 +116,8 @@ export function patchFrom(
     kind: kind === original.kind ? null : kind,
     set,
     remove,
-    add_tags: newTags.filter((t) => !original.tags.includes(t)),
-    remove_tags: original.tags.filter((t) => !newTags.includes(t)),
+    add_tags: newTags.filter((t) => !(original.tags ?? []).includes(t)),
+    remove_tags: (original.tags ?? []).filter((t) => !newTags.includes(t)),
   };
   // Absent: keep the brand; null: detach; an id: move.
   if ((original.brand ?? "") !== brand) patch.brand = brand === "" ? null : brand;

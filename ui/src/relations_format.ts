@@ -7,7 +7,7 @@
 import type {
   AuditAction,
   AuditEntry,
-  Channel,
+  ContactChannel as Channel,
   Clauses,
   Decision,
   ExposureItem,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Channel, Clauses, ExposureItem, Holder, Record, RightInfo, RightsRequestView } from "../src/bindings";
+import type { ContactChannel as Channel, Clauses, ExposureItem, Holder, Record, RightInfo, RightsRequestView } from "../src/bindings";
 import {
   actionLabel,
   clausesFrom,

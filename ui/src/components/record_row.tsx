@@ -12,7 +12,7 @@ export function RecordRow(props: { record: Record; brands: Brand[]; onOpen: () =
         <span class="date">{recordDate(r)}</span>
         <span class="title">{recordTitle(r)}</span>
         {brand && <span class="muted">{brand.name}</span>}
-        {r.tags.map((t) => <span class="tag">#{t}</span>)}
+        {(r.tags ?? []).map((t) => <span class="tag">#{t}</span>)}
       </button>
     </li>
   );

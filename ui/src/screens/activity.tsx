@@ -80,7 +80,7 @@ function Verify() {
     setError(null);
     setReport(null);
     try {
-      setReport(await api.verifyAudit());
+      setReport(await api.auditVerify());
     } catch (e) {
       setError(errorText(e));
     } finally {

@@ -31,7 +31,7 @@ export function CreateVault(props: { dir: string; onCreated: (code: string) => v
       return;
     }
     void run(async () => {
-      const code = await api.create(pass);
+      const code = await api.vaultCreate(pass);
       setPass("");
       setAgain("");
       props.onCreated(code);
@@ -92,7 +92,7 @@ export function Unlock(props: { dir: string; notice?: string; onUnlocked: () => 
     e.preventDefault();
     void run(async () => {
       try {
-        await api.unlock(pass);
+        await api.vaultUnlock(pass);
       } finally {
         setPass("");
       }
@@ -130,7 +130,7 @@ export function RecoverVault(props: { onRecovered: (code: string) => void; onCan
       return;
     }
     void run(async () => {
-      const next = await api.recover(code, pass);
+      const next = await api.vaultRecover(code, pass);
       setCode("");
       setPass("");
       setAgain("");

@@ -38,7 +38,7 @@ function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel
       inbox: values.inbox ?? null,
     };
     try {
-      props.onSaved(props.brand ? await api.updateBrand(props.brand.id, input) : await api.addBrand(input));
+      props.onSaved(props.brand ? await api.brandUpdate(props.brand.id, input) : await api.brandAdd(input));
     } catch (err) {
       setError(placeError(err, sameNames(DETAILS.map((d) => d.key))));
     }
@@ -119,7 +119,7 @@ function BrandView(props: { id: string; ctx: Ctx }) {
   const b = page.brand;
   const remove = async () => {
     try {
-      await api.deleteBrand(b.id);
+      await api.brandDelete(b.id);
       await ctx.refreshBrands();
       ctx.notify(`Deleted ${b.name}.`);
       ctx.go({ screen: "brands" });

@@ -23,7 +23,7 @@ export function ExposureScreen(props: { ctx: Ctx }) {
     try {
       const dir = await api.chooseFile("revocations-folder");
       if (!dir) return;
-      const written = await api.revokeItem(item, dir);
+      const written = await api.exposureRevokeItem(item, dir);
       setResult([
         `Revoked ${written.length} share(s) holding ${item}. Send each brand its revocation:`,
         ...written.map((w) => w.path),

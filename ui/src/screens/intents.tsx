@@ -33,7 +33,7 @@ function IntentList(props: { ctx: Ctx }) {
   const [list, setList] = useState<IntentView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api.intents().then(setList).catch((e) => setError(errorText(e)));
+    api.intentsList().then(setList).catch((e) => setError(errorText(e)));
   }, []);
   return (
     <div>
@@ -90,7 +90,7 @@ function ImportOffer(props: { onImported: (v: OfferView) => void; disabled?: boo
     if (!path) return;
     setBusy(true);
     try {
-      props.onImported(await api.importOffer(path));
+      props.onImported(await api.offerImport(path));
     } catch (e) {
       setError(`The offer was not imported. ${errorText(e)}`);
     } finally {
@@ -135,7 +135,7 @@ function ComposeIntent(props: { ctx: Ctx }) {
     // The core checks the form; nothing is made until it holds.
     let input;
     try {
-      input = await api.checkIntent(form);
+      input = await api.intentCheck(form);
     } catch (err) {
       // The core's message goes beside the field it names, when the form
       // has it, else under the form.
@@ -152,10 +152,10 @@ function ComposeIntent(props: { ctx: Ctx }) {
     }
     setBusy("Making the intent…");
     try {
-      const intent = await api.createIntent(input);
+      const intent = await api.intentCreate(input);
       setBusy(SLOW);
       try {
-        const round = await api.sendIntent(intent.id, outDir);
+        const round = await api.intentSend(intent.id, outDir);
         ctx.notify(deliverySummary(round));
       } catch (err) {
         ctx.notify(`Made, but not sent: ${errorText(err)}`);
@@ -281,11 +281,11 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
 
   const load = async () => {
     try {
-      const list = await api.intents();
+      const list = await api.intentsList();
       const v = list.find((x) => x.intent.id === props.id);
       if (!v) throw { code: "input.invalid", message: "This intent is no longer in the vault." };
       setView(v);
-      setOffers(await api.offers(props.id));
+      setOffers(await api.offersList(props.id));
     } catch (e) {
       setError(errorText(e));
     }
@@ -309,10 +309,10 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
       await load();
     }
   };
-  const send = () => act(SLOW, async () => deliverySummary(await api.sendIntent(i.id, null)));
+  const send = () => act(SLOW, async () => deliverySummary(await api.intentSend(i.id, null)));
   const withdraw = () =>
     act("Withdrawing… a brand whose inbox does not answer can take up to 30 seconds.", async () => {
-      const round = await api.withdrawIntent(i.id, null);
+      const round = await api.intentWithdraw(i.id, null);
       return `Withdrawn. ${round.length === 0 ? "No brand had received it." : deliverySummary(round)}`;
     });
   const accept = async (offerId: string) => {
@@ -320,14 +320,14 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
     const path = await api.chooseAcceptanceFile().catch((e) => (setError(errorText(e)), null));
     if (!path) return;
     await act("Accepting…", async () => {
-      const o = await api.acceptOffer(offerId, path);
+      const o = await api.offerAccept(offerId, path);
       ctx.notify(`Accepted ${o.price} ${o.currency}.`);
       return `Accepted. Send the signed acceptance in ${path} to the brand.`;
     });
   };
   const decline = (offerId: string) =>
     act("Declining…", async () => {
-      await api.declineOffer(offerId);
+      await api.offerDecline(offerId);
       return "Declined.";
     });
 

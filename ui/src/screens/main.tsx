@@ -43,7 +43,7 @@ export function Main(props: { onLock: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const searchBox = useRef<HTMLInputElement>(null);
 
-  const refreshBrands = async () => setBrands(await api.brands());
+  const refreshBrands = async () => setBrands(await api.brandsList());
   useEffect(() => {
     Promise.all([api.kindSpecs().then(setSpecs), refreshBrands()]).catch((e) => setError(errorText(e)));
   }, []);

@@ -15,7 +15,7 @@ export function RecordsScreen(props: { recordId?: string; ctx: Ctx }) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (props.recordId) return;
-    api.records({ ...emptyFilter, kind }).then(setRecords).catch((e) => setError(errorText(e)));
+    api.recordsList({ ...emptyFilter, kind }).then(setRecords).catch((e) => setError(errorText(e)));
   }, [kind, props.recordId]);
   if (props.recordId) return <RecordEditor id={props.recordId} ctx={ctx} />;
   return (
@@ -107,13 +107,13 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
   useEffect(() => {
     if (isNew) return;
     api
-      .record(props.id)
+      .recordGet(props.id)
       .then((r) => {
         setOriginal(r);
         setKind(r.kind);
         setBrand(r.brand ?? "");
         setValues({ ...(r.fields as { [k: string]: string }) });
-        setTags(r.tags.join(" "));
+        setTags((r.tags ?? []).join(" "));
       })
       .catch(fail);
   }, [props.id]);
@@ -125,10 +125,10 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
     e.preventDefault();
     try {
       if (isNew) {
-        const r = await api.addRecord(newRecordFrom(kind, brand, values, tags));
+        const r = await api.recordAdd(newRecordFrom(kind, brand, values, tags));
         ctx.notify(`Added a ${r.kind} record.`);
       } else if (original) {
-        await api.updateRecord(original.id, patchFrom(original, kind, brand, values, tags));
+        await api.recordUpdate(original.id, patchFrom(original, kind, brand, values, tags));
         ctx.notify("Saved.");
       }
       ctx.go(brand ? { screen: "brands", brandId: brand } : { screen: "records" });
@@ -139,7 +139,7 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
   const remove = async () => {
     if (!original) return;
     try {
-      await api.deleteRecord(original.id);
+      await api.recordDelete(original.id);
       ctx.notify("Deleted.");
       ctx.go({ screen: "records" });
     } catch (err) {

@@ -22,7 +22,7 @@ export function RightsScreen(props: { ctx: Ctx }) {
   const [list, setList] = useState<RightsRequestView[] | null>(null);
   const [made, setMade] = useState<NewRightsRequest | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const load = () => api.rightsRequests().then(setList).catch((e) => setError(errorText(e)));
+  const load = () => api.rightsList().then(setList).catch((e) => setError(errorText(e)));
   useEffect(() => {
     api.rightsKinds().then(setKinds).catch((e) => setError(errorText(e)));
     void load();
@@ -94,7 +94,7 @@ function NewRequest(props: { ctx: Ctx; kinds: RightInfo[]; onMade: (m: NewRights
         if (!path) return;
       }
       setBusy(true);
-      const m = await api.createRightsRequest(brand, right, sentOn, details.trim() || null, path);
+      const m = await api.rightsCreate(brand, right, sentOn, details.trim() || null, path);
       setDetails("");
       props.onMade(m);
     } catch (err) {
@@ -173,7 +173,7 @@ function RequestRow(props: { view: RightsRequestView; kinds: RightInfo[]; onChan
     e.preventDefault();
     setError(null);
     try {
-      await api.updateRightsRequest(
+      await api.rightsUpdate(
         r.id,
         status === r.status ? null : status,
         reason.trim() === (r.reason ?? "") ? null : reason,

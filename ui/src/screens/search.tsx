@@ -1,6 +1,6 @@
 // Search as you type, over every decrypted field of brands and records.
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../api";
+import { api, emptyFilter } from "../api";
 import type { SearchItem } from "../bindings";
 import { errorText } from "../format";
 import type { Ctx } from "../ctx";
@@ -13,7 +13,7 @@ export function SearchResults(props: { query: string; ctx: Ctx }) {
   useEffect(() => {
     let current = true;
     api
-      .search(props.query)
+      .search(props.query, emptyFilter)
       .then((r) => current && (setItems(r), setError(null)))
       .catch((e) => current && setError(errorText(e)));
     return () => {

@@ -10,12 +10,12 @@ export function SettingsScreen(props: { ctx: Ctx }) {
   const [info, setInfo] = useState<VaultInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    Promise.all([api.settings().then(setSettings), api.info().then(setInfo)]).catch((e) => setError(errorText(e)));
+    Promise.all([api.settingsGet().then(setSettings), api.vaultInfo().then(setInfo)]).catch((e) => setError(errorText(e)));
   }, []);
   const save = async (minutes: number) => {
     try {
       const next = { auto_lock_minutes: minutes };
-      await api.saveSettings(next);
+      await api.settingsSet(next);
       setSettings(next);
       props.ctx.notify("Settings saved.");
     } catch (e) {
@@ -77,7 +77,7 @@ function ChangePassphrase(props: { ctx: Ctx }) {
     }
     setBusy(true);
     try {
-      await api.changePassphrase(current, next);
+      await api.vaultChangePassphrase(current, next);
       setCurrent("");
       setNext("");
       setAgain("");

@@ -35,7 +35,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
   const [result, setResult] = useState<string | null>(null);
 
   useEffect(() => {
-    Promise.all([api.records(emptyFilter).then(setRecords), api.termsVersions().then(setVersions)]).catch((e) =>
+    Promise.all([api.recordsList(emptyFilter).then(setRecords), api.termsVersions().then(setVersions)]).catch((e) =>
       setError({ field: null, text: errorText(e) }),
     );
   }, []);
@@ -52,7 +52,7 @@ export function ShareScreen(props: { ctx: Ctx }) {
       const path = await api.chooseFile("share-out");
       if (!path) return;
       setBusy(true);
-      const s = await api.createShare(shareRequestFrom({ ...form, fields: form.fields.filter((f) => names.includes(f)) }), path);
+      const s = await api.shareCreate(shareRequestFrom({ ...form, fields: form.fields.filter((f) => names.includes(f)) }), path);
       const fields = [...new Set(s.items.flatMap((i) => i.fields))].sort().join(", ");
       setResult(
         `Shared ${s.items.length} record(s) (${fields}) with ${brand?.name ?? "the brand"} until ${dayOf(s.expires_at)}. ` +

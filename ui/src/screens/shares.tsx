@@ -15,7 +15,7 @@ export function SharesScreen(props: { ctx: Ctx }) {
   const [shares, setShares] = useState<ShareView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
-  const load = () => api.shares().then(setShares).catch((e) => setError(errorText(e)));
+  const load = () => api.sharesList(null).then(setShares).catch((e) => setError(errorText(e)));
   useEffect(() => void load(), []);
 
   const importAck = async () => {
@@ -24,7 +24,7 @@ export function SharesScreen(props: { ctx: Ctx }) {
     try {
       const path = await api.chooseFile("acknowledgment-in");
       if (!path) return;
-      const s = await api.importAcknowledgment(path);
+      const s = await api.shareImportAck(path);
       const name = ctx.brands.find((b) => b.id === s.brand)?.name ?? "The brand";
       setResult(`${name} confirmed it erased the data on ${dayOf(s.acknowledgment?.erased_at)}.`);
       await load();
@@ -76,7 +76,7 @@ function ShareRow(props: {
     try {
       const path = await api.chooseFile("revocation-out");
       if (!path) return;
-      const r = await api.revokeShare(s.id, reason.trim() || null, path);
+      const r = await api.shareRevoke(s.id, reason.trim() || null, path);
       props.onResult(
         `Revoked. The revocation is at ${path}: send it to ${props.view.brand_name}, who must erase the data by ` +
           `${dayOf(r.revocation?.erase_by)}.`,

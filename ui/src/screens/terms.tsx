@@ -182,7 +182,7 @@ function TermsEditor(props: {
     if (!parsed.ok) return setError({ field: null, text: parsed.error });
     setBusy(true);
     try {
-      props.onSaved(await api.createTerms(f.template, f.title, parsed.value));
+      props.onSaved(await api.termsCreate(f.template, f.title, parsed.value));
     } catch (err) {
       setError(placeError(err, termsField));
     } finally {
@@ -324,7 +324,7 @@ function ExportCard(props: { versions: TermsVersion[]; ctx: Ctx; onDone: () => v
     try {
       const path = await api.chooseFile("terms-out");
       if (!path) return;
-      const ref = await api.exportTerms(version, brand, path);
+      const ref = await api.termsExport(version, brand, path);
       const name = ctx.brands.find((b) => b.id === brand)?.name ?? "the brand";
       setResult(`Signed for ${name} and saved to ${path}. Send it to them; import their answer below.`);
       ctx.notify(`Terms ${ref.id} saved.`);
@@ -395,7 +395,7 @@ function AnswersCard(props: { status: BrandTermsStatus[]; versions: TermsVersion
     try {
       const path = await api.chooseFile("answer-in");
       if (!path) return;
-      const a = await api.importAnswer(path);
+      const a = await api.termsImport(path);
       const name = props.ctx.brands.find((b) => b.id === a.brand)?.name ?? "The brand";
       setResult(`${name}: ${decisionLabel(a.decision).toLowerCase()}.`);
       props.onImported();

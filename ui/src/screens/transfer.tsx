@@ -1,5 +1,6 @@
 // Import (file chosen through the dialog, progress, the failing line shown)
 // and export to an encrypted backup.
+import { Channel } from "@tauri-apps/api/core";
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import type { ImportProgress } from "../bindings";
@@ -29,7 +30,9 @@ function ImportCard(props: { ctx: Ctx }) {
     setBusy(true);
     setProgress({ done: 0, total: 0 });
     try {
-      const s = await api.importFile(path, setProgress);
+      const onProgress = new Channel<ImportProgress>();
+      onProgress.onmessage = setProgress;
+      const s = await api.importFile(path, onProgress);
       await props.ctx.refreshBrands();
       setResult(`Imported ${s.records_added} record(s) and ${s.brands_added} new brand(s)` +
         (s.records_skipped ? `; ${s.records_skipped} were already here.` : "."));

@@ -1,0 +1,82 @@
+//! The app's commands, declared once. `build.rs` includes this file to make
+//! an allow-/deny- permission per command and the `app-commands` set the
+//! capability grants; `lib.rs` registers the same list as the invoke handler
+//! and generates the TypeScript wrappers and types from it
+//! (`ui/src/bindings.ts`). A new command is listed here and nowhere else.
+
+/// Calls the macro `$then` with the path (`module::command`) of every app
+/// command, in the order the bindings list them.
+macro_rules! app_commands {
+    ($then:ident) => {
+        $then![
+            commands::app_status,
+            commands::vault_create,
+            commands::vault_unlock,
+            commands::vault_recover,
+            commands::vault_lock,
+            commands::vault_change_passphrase,
+            commands::vault_info,
+            commands::activity,
+            commands::kind_specs,
+            commands::brands_list,
+            commands::brand_page,
+            commands::brand_add,
+            commands::brand_update,
+            commands::brand_delete,
+            commands::records_list,
+            commands::record_get,
+            commands::record_add,
+            commands::record_update,
+            commands::record_delete,
+            commands::search,
+            commands::choose_import_file,
+            commands::choose_export_file,
+            commands::import_file,
+            commands::export_backup,
+            commands::settings_get,
+            commands::settings_set,
+            relations::choose_file,
+            relations::terms_options,
+            relations::terms_preview,
+            relations::terms_create,
+            relations::terms_versions,
+            relations::terms_export,
+            relations::terms_import,
+            relations::terms_status,
+            relations::share_create,
+            relations::shares_list,
+            relations::share_revoke,
+            relations::share_import_ack,
+            relations::exposure,
+            relations::exposure_revoke_item,
+            relations::rights_kinds,
+            relations::rights_create,
+            relations::rights_list,
+            relations::rights_update,
+            relations::rights_letter,
+            relations::contact_violations,
+            relations::audit_log,
+            relations::audit_verify,
+            intents::intents_list,
+            intents::intent_check,
+            intents::intent_create,
+            intents::intent_send,
+            intents::intent_withdraw,
+            intents::offers_list,
+            intents::offer_import,
+            intents::offer_accept,
+            intents::offer_decline,
+            intents::choose_offer_file,
+            intents::choose_acceptance_file,
+            intents::choose_intent_folder,
+        ]
+    };
+}
+
+/// The names of the commands (`app_commands!(command_names)`), as Tauri
+/// calls them: the function names.
+macro_rules! command_names {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        &[$(stringify!($command)),*]
+    };
+}
