@@ -40,8 +40,9 @@ use secrecy::SecretString;
 use vrm_vault::crypto::{KdfParams, SecretKey};
 use vrm_vault::model::{check_fields, check_tags};
 use vrm_vault::vault::baseline::PlaintextStore;
-use vrm_vault::vault::new_id;
-use vrm_vault::{Brand, BrandInput, Hit, Record, RecordFilter, RecordKind, Vault};
+use vrm_vault::{
+    Brand, BrandId, BrandInput, Hit, Record, RecordFilter, RecordId, RecordKind, Vault,
+};
 
 const N_RECORDS: usize = 100_000;
 const N_BRANDS: usize = 40;
@@ -422,7 +423,7 @@ fn gen_record(rng: &mut Rng, i: usize, brands: &[Brand]) -> Record {
     let base: DateTime<Utc> = Utc.with_ymd_and_hms(2020, 1, 1, 9, 0, 0).unwrap();
     let created_at = base + chrono::Duration::seconds((i as i64) * 1_571 + rng.below(600) as i64);
     Record {
-        id: new_id(),
+        id: RecordId::random(),
         kind,
         brand,
         fields: f,
@@ -826,7 +827,7 @@ fn queries(brands: &[Brand], records: &[Record]) -> Vec<String> {
 /// The baseline: every word lowercased and looked for with `contains` in the
 /// lowercased text of every decrypted record (kind, brand name, field
 /// values, tags), the same text the index is built from.
-fn naive_search(records: &[Record], brand_names: &HashMap<String, String>, query: &str) -> usize {
+fn naive_search(records: &[Record], brand_names: &HashMap<BrandId, String>, query: &str) -> usize {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     if words.is_empty() {
         return 0;
@@ -858,7 +859,7 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
     vault.prepare_search().unwrap();
     let records = vault.list_records(&filter).unwrap();
     assert_eq!(records.len(), N_RECORDS);
-    let brand_names: HashMap<String, String> = vault
+    let brand_names: HashMap<BrandId, String> = vault
         .brands()
         .unwrap()
         .into_iter()
@@ -1132,9 +1133,9 @@ fn bench_share(c: &mut Criterion, data: &Dataset) {
             ..Default::default()
         })
         .unwrap();
-    let ids: Vec<String> = records[..N].iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<String> = records[..N].iter().map(|r| r.id.to_string()).collect();
     let req = ShareRequest {
-        brand: brand.id.clone(),
+        brand: brand.id.to_string(),
         records: ids,
         fields: vec![],
         purpose: "benchmark".into(),

@@ -44,6 +44,9 @@ pub mod transfer;
 pub mod vault;
 
 pub use error::{Error, Result};
+pub use model::{
+    AgreementId, BrandId, IntentId, OfferId, RecordId, RequestId, ShareId, TermsVersionId,
+};
 pub use model::{Brand, BrandInput, NewRecord, Record, RecordFilter, RecordKind, RecordPatch};
 pub use vault::audit::Audit;
 pub use vault::brands::BrandPage;

@@ -25,7 +25,7 @@ use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
 use vrm_vault::terms::agreement::Decision;
 use vrm_vault::transfer::{self, BackupKey, BackupTo};
-use vrm_vault::{Error, RecordKind, Vault};
+use vrm_vault::{AgreementId, Error, IntentId, OfferId, RecordKind, ShareId, Vault};
 
 use crate::util::*;
 
@@ -300,7 +300,7 @@ impl World {
     }
 
     /// A share; returns its id and the bundle's bytes.
-    fn share(&mut self) -> (String, Vec<u8>) {
+    fn share(&mut self) -> (ShareId, Vec<u8>) {
         let out = self
             .tmp
             .path()
@@ -373,10 +373,10 @@ impl World {
 #[derive(Debug, PartialEq)]
 struct Print {
     files: Vec<(PathBuf, Vec<u8>)>,
-    shares: Vec<(String, bool, bool)>,
-    agreements: Vec<String>,
-    offers: Vec<String>,
-    intents: Vec<String>,
+    shares: Vec<(ShareId, bool, bool)>,
+    agreements: Vec<AgreementId>,
+    offers: Vec<OfferId>,
+    intents: Vec<IntentId>,
     audit: usize,
 }
 
@@ -511,7 +511,7 @@ fn mutated_answers_to_terms_signed_by_the_brand_import_as_they_say_or_change_not
                         prop_assert_eq!(Some(a.decision.as_str()), s(sub, "/decision"));
                         prop_assert_eq!(a.note.as_deref(), s(sub, "/note"));
                         prop_assert_eq!(Some(a.terms.id.as_str()), s(sub, "/terms/id"));
-                        prop_assert_eq!(urn(s(&doc, "/id")), Some(a.id));
+                        prop_assert_eq!(urn(s(&doc, "/id")), Some(a.id.into_string()));
                         prop_assert!(
                             a.decision == Decision::Counter || a.changes.is_empty(),
                             "an answer that is not a counter-offer was kept with changes: {:?}",
@@ -622,7 +622,7 @@ fn mutated_acknowledgments_signed_by_the_brand_import_as_they_say_or_change_noth
                 |v| v.shares().import_acknowledgment(&input),
                 |_, share| {
                     let sub = subject(&doc);
-                    prop_assert_eq!(urn(s(sub, "/shareId")), Some(share.id.clone()));
+                    prop_assert_eq!(urn(s(sub, "/shareId")), Some(share.id.to_string()));
                     let ack = share.acknowledgment.unwrap();
                     let said = DateTime::parse_from_rfc3339(s(sub, "/erasedAt").unwrap()).unwrap();
                     prop_assert_eq!(ack.erased_at, said);
@@ -671,9 +671,9 @@ fn mutated_offers_signed_by_the_brand_import_as_they_say_or_change_nothing() {
                 |_, view| {
                     let sub = subject(&doc);
                     let o = view.offer;
-                    prop_assert_eq!(urn(s(&doc, "/id")), Some(o.id));
-                    prop_assert_eq!(urn(s(sub, "/intentId")), Some(o.intent));
-                    prop_assert_eq!(o.brand, Some(brand));
+                    prop_assert_eq!(urn(s(&doc, "/id")), Some(o.id.into_string()));
+                    prop_assert_eq!(urn(s(sub, "/intentId")), Some(o.intent.into_string()));
+                    prop_assert_eq!(o.brand.map(String::from), Some(brand));
                     // Addressed to the intent's key, or to no one.
                     prop_assert!(
                         sub.get("id")
@@ -754,7 +754,7 @@ fn an_offer_encrypted_to_the_intent_mutated_and_re_encrypted_changes_nothing_whe
                     &mut w,
                     |v| v.intents().import_offer(&sealed),
                     |_, view| {
-                        prop_assert_eq!(urn(s(&doc, "/id")), Some(view.offer.id));
+                        prop_assert_eq!(urn(s(&doc, "/id")), Some(view.offer.id.into_string()));
                         Ok(())
                     },
                 )?;

@@ -16,14 +16,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use vrm_vault::crypto::SecretKey;
-use vrm_vault::{NewRecord, RecordFilter, RecordKind, Vault};
+use vrm_vault::{BrandId, NewRecord, RecordFilter, RecordKind, Vault};
 
 use crate::util::*;
 
 /// What a record holds, less its timestamps (which the parent cannot know).
 type Content = (
     RecordKind,
-    Option<String>,
+    Option<BrandId>,
     BTreeMap<String, String>,
     Vec<String>,
 );
@@ -148,7 +148,7 @@ struct Base {
     _tmp: tempfile::TempDir,
     dir: PathBuf,
     kek: SecretKey,
-    brand: String,
+    brand: BrandId,
     records: BTreeMap<String, Content>,
 }
 
@@ -173,7 +173,7 @@ fn base() -> Base {
                 &format!("base {i}"),
             ))
             .unwrap();
-        records.insert(r.id.clone(), content(&r));
+        records.insert(r.id.to_string(), content(&r));
     }
     drop(vault);
     // The KDF is the slow part of unlocking, and every copy has the same
@@ -215,7 +215,7 @@ fn check_after(dir: &Path, kek: &SecretKey, what: &str) -> (BTreeMap<String, Con
         .list_records(&RecordFilter::default())
         .unwrap()
         .iter()
-        .map(|r| (r.id.clone(), content(r)))
+        .map(|r| (r.id.to_string(), content(r)))
         .collect();
     // Each one also by id, the way the app shows one record.
     for (id, c) in &records {

@@ -10,7 +10,7 @@ use vrm_vault::rights::Right;
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
 use vrm_vault::terms::agreement::Decision;
-use vrm_vault::{BrandInput, Error};
+use vrm_vault::{BrandInput, Error, ShareId, TermsVersionId};
 
 use crate::util::*;
 
@@ -22,7 +22,7 @@ const CANARIES: [&str; 5] = [
     "CanaryReason58ff",
 ];
 
-fn share(w: &mut World, purpose: &str) -> String {
+fn share(w: &mut World, purpose: &str) -> ShareId {
     let out = w.tmp.path().join(format!("{}.age", uuid::Uuid::new_v4()));
     w.vault
         .shares()
@@ -41,7 +41,7 @@ fn share(w: &mut World, purpose: &str) -> String {
         .id
 }
 
-fn terms(w: &mut World) -> String {
+fn terms(w: &mut World) -> TermsVersionId {
     let mut clauses = Template::SdBase.clauses();
     clauses.prose = Some(CANARIES[2].into());
     w.vault
@@ -145,7 +145,7 @@ fn a_share_row_copied_over_another_is_detected_and_the_rest_stays_usable() {
     let err = vault.shares().get(&b).unwrap_err();
     assert_eq!(err.code(), "vault.tampered", "{err}");
     assert_eq!(vault.shares().get(&a).unwrap().purpose, "first");
-    let listed: Vec<String> = vault
+    let listed: Vec<ShareId> = vault
         .shares()
         .list(None)
         .unwrap()
@@ -156,7 +156,7 @@ fn a_share_row_copied_over_another_is_detected_and_the_rest_stays_usable() {
     // Left out of the list, but not silently: the vault says it is there.
     assert_eq!(
         vault.damaged_documents().unwrap(),
-        vec![("share".to_string(), b.clone())]
+        vec![("share".to_string(), b.to_string())]
     );
     drop(vault);
     // And the command line says so where shares are listed.

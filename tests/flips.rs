@@ -20,7 +20,9 @@ use vrm_vault::crypto::SecretKey;
 use vrm_vault::rights::Right;
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
-use vrm_vault::{BrandInput, Error, Hit, NewRecord, Record, RecordFilter, RecordKind, Vault};
+use vrm_vault::{
+    BrandInput, Error, Hit, NewRecord, Record, RecordFilter, RecordId, RecordKind, Vault,
+};
 
 use crate::util::*;
 
@@ -30,7 +32,7 @@ const QUERIES: [&str; 4] = ["acme", "parcel", "row 1", "globex order"];
 #[derive(Debug, Clone, PartialEq)]
 struct Reading {
     brands: Vec<String>,
-    records: BTreeMap<String, Record>,
+    records: BTreeMap<RecordId, Record>,
     searches: Vec<Vec<Hit>>,
     terms: Vec<String>,
     shares: BTreeMap<String, (String, String)>,
@@ -117,8 +119,8 @@ fn build() -> (tempfile::TempDir, SecretKey, Reading) {
         .shares()
         .create(
             &ShareRequest {
-                brand: acme.clone(),
-                records: vec![first.unwrap()],
+                brand: acme.to_string(),
+                records: vec![first.unwrap().to_string()],
                 fields: vec![],
                 purpose: "flip test".into(),
                 expires_at: Utc::now() + Duration::days(30),
@@ -186,7 +188,7 @@ fn read_all(vault: &mut Vault, errors: &mut Vec<(String, Error)>) -> Reading {
             .into_iter()
             .map(|mut s| {
                 let name = std::mem::take(&mut s.brand_name);
-                (s.share.id.clone(), (format!("{s:?}"), name))
+                (s.share.id.to_string(), (format!("{s:?}"), name))
             })
             .collect(),
         Err(e) => {
@@ -199,7 +201,7 @@ fn read_all(vault: &mut Vault, errors: &mut Vec<(String, Error)>) -> Reading {
             .into_iter()
             .map(|mut r| {
                 let name = std::mem::take(&mut r.brand_name);
-                (r.request.id.clone(), (format!("{r:?}"), name))
+                (r.request.id.to_string(), (format!("{r:?}"), name))
             })
             .collect(),
         Err(e) => {
@@ -293,8 +295,8 @@ fn trial(dir: &Path, kek: &SecretKey, original: &Reading) -> Result<(Outcome, St
                 .join(", ")
         ));
     }
-    reported.extend(damaged_records.iter().cloned());
-    reported.extend(damaged_brands.iter().cloned());
+    reported.extend(damaged_records.iter().map(RecordId::to_string));
+    reported.extend(damaged_brands.iter().map(|b| b.to_string()));
     if !damaged_records.is_empty() {
         why.push(format!(
             "{} record(s) reported damaged",
@@ -310,7 +312,7 @@ fn trial(dir: &Path, kek: &SecretKey, original: &Reading) -> Result<(Outcome, St
     // Rows reported under an id we never wrote (the id itself was hit).
     let foreign = reported
         .iter()
-        .filter(|id| !original.records.contains_key(*id))
+        .filter(|id| !original.records.contains_key(id.as_str()))
         .count();
     let listing_failed = errors.iter().any(|(w, _)| w == "list records");
 
@@ -338,7 +340,7 @@ fn trial(dir: &Path, kek: &SecretKey, original: &Reading) -> Result<(Outcome, St
                 if !matches!(e, Error::Tampered { .. }) {
                     why.push(format!("record: {}", e.code()));
                 }
-                reported.insert(id.clone());
+                reported.insert(id.to_string());
             }
         }
     }

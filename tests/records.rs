@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 
-use vrm_vault::{BrandInput, Error, NewRecord, RecordFilter, RecordKind, RecordPatch, Vault};
+use vrm_vault::{
+    BrandInput, Error, NewRecord, RecordFilter, RecordId, RecordKind, RecordPatch, Vault,
+};
 
 use crate::util::*;
 
@@ -17,7 +19,7 @@ fn add(
     brand: Option<&str>,
     f: &[(&str, &str)],
     tags: &[&str],
-) -> String {
+) -> RecordId {
     vault
         .add_record(&NewRecord {
             kind,

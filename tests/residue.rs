@@ -177,7 +177,7 @@ fn deleting_a_brand_leaves_no_trace_of_it_or_its_records() {
         .add_brand(&BrandInput::named("DoomedBrand5a5a"))
         .unwrap();
     let mut rec = note("DoomedRecord1b1b", "x");
-    rec.brand = Some(brand.id.clone());
+    rec.brand = Some(brand.id.to_string());
     let rid = vault.add_record(&rec).unwrap().id;
     let bodies = [
         raw_body(&dir, "brands", &brand.id),
@@ -272,7 +272,8 @@ fn exchange() -> Exchange {
             ..Default::default()
         })
         .unwrap()
-        .id;
+        .id
+        .into_string();
     // A brand edit (contact settings and notes).
     vault
         .update_brand(
@@ -292,7 +293,8 @@ fn exchange() -> Exchange {
             tags: vec![],
         })
         .unwrap()
-        .id;
+        .id
+        .into_string();
     let outbox = tmp.path().join("outbox");
     std::fs::create_dir(&outbox).unwrap();
     // Share and revoke.
@@ -396,7 +398,7 @@ fn exchange() -> Exchange {
         vault,
         key,
         brand,
-        intent: intent.id,
+        intent: intent.id.into_string(),
     }
 }
 
@@ -668,7 +670,7 @@ fn a_replaced_document_leaves_no_ciphertext_of_its_old_version() {
         .create(
             &ShareRequest {
                 brand: x.brand.clone(),
-                records: vec![record],
+                records: vec![record.into_string()],
                 fields: vec![],
                 purpose: "again".into(),
                 expires_at: Utc::now() + Duration::days(30),

@@ -1,11 +1,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use vrm_vault::{BrandInput, Error, NewRecord, RecordFilter, RecordKind, Vault};
+use vrm_vault::{BrandInput, Error, NewRecord, RecordFilter, RecordId, RecordKind, Vault};
 
 use crate::util::*;
 
-fn note(vault: &mut Vault, text: &str) -> String {
+fn note(vault: &mut Vault, text: &str) -> RecordId {
     vault
         .add_record(&NewRecord {
             kind: RecordKind::Note,
@@ -40,7 +40,7 @@ fn a_ciphertext_copied_to_another_row_is_detected_and_the_rest_stays_readable() 
     );
     assert_eq!(err.code(), "vault.tampered");
     assert_eq!(vault.record(&a).unwrap().fields["text"], "record A");
-    let listed: Vec<String> = vault
+    let listed: Vec<RecordId> = vault
         .list_records(&RecordFilter::default())
         .unwrap()
         .into_iter()
@@ -182,7 +182,7 @@ fn a_row_whose_columns_are_not_text_or_integers_is_reported_not_fatal_to_the_lis
     drop(vault);
 
     let mut vault = reopen(&dir);
-    let listed: Vec<String> = vault
+    let listed: Vec<RecordId> = vault
         .list_records(&RecordFilter::default())
         .unwrap()
         .into_iter()
@@ -191,7 +191,7 @@ fn a_row_whose_columns_are_not_text_or_integers_is_reported_not_fatal_to_the_lis
     assert_eq!(listed, vec![a.clone()]);
     let damaged = vault.damaged_records().unwrap();
     assert_eq!(damaged.len(), 2, "{damaged:?}");
-    assert!(damaged.contains(&c) && damaged.contains(&"\u{fffd}A".to_string()));
+    assert!(damaged.contains(&c) && damaged.contains(&RecordId::from("\u{fffd}A")));
     assert_eq!(vault.record(&c).unwrap_err().code(), "vault.tampered");
     assert_eq!(vault.record(&a).unwrap().fields["text"], "record A");
 }

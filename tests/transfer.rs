@@ -60,7 +60,7 @@ fn csv_import_maps_columns_and_creates_brands() {
     let acme = vault.brand("Acme").unwrap();
     let list = vault
         .list_records(&RecordFilter {
-            brand: Some(acme.id),
+            brand: Some(acme.id.into_string()),
             ..Default::default()
         })
         .unwrap();
@@ -383,7 +383,7 @@ fn imports_match_brand_names_whole_never_by_prefix() {
         let id = vault.brand(brand).unwrap().id;
         let mut items: Vec<String> = vault
             .list_records(&RecordFilter {
-                brand: Some(id),
+                brand: Some(id.into_string()),
                 ..Default::default()
             })
             .unwrap()

@@ -207,7 +207,8 @@ pub fn world() -> World {
             ..Default::default()
         })
         .unwrap()
-        .id;
+        .id
+        .into_string();
     let record = vault
         .add_record(&NewRecord {
             kind: RecordKind::Profile,
@@ -216,7 +217,8 @@ pub fn world() -> World {
             tags: vec![],
         })
         .unwrap()
-        .id;
+        .id
+        .into_string();
     World {
         tmp,
         vault,

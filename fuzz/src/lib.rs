@@ -137,8 +137,8 @@ impl World {
             .shares()
             .create(
                 &ShareRequest {
-                    brand: brand_id.clone(),
-                    records: vec![record],
+                    brand: brand_id.to_string(),
+                    records: vec![record.into_string()],
                     fields: vec![],
                     purpose: "delivery".into(),
                     expires_at: now + Duration::days(30),
@@ -169,7 +169,7 @@ impl World {
                 needed_by: None,
                 expires_at: now + Duration::days(7),
                 terms: None,
-                brands: vec![brand_id],
+                brands: vec![brand_id.into_string()],
             })
             .expect("intent");
         let (offer, _) = intent::make_offer(

@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 use super::io::{CliResult, Ctx, Failure, print_json};
 use super::out::outln;
-use vrm_vault::{Error, proof};
+use vrm_vault::{BrandId, Error, proof};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
@@ -30,7 +30,7 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
             if *json {
                 return print_json(&entries);
             }
-            let names: BTreeMap<String, String> = vault
+            let names: BTreeMap<BrandId, String> = vault
                 .brands()?
                 .into_iter()
                 .map(|b| (b.id, b.name))

@@ -9,7 +9,7 @@ use super::io::{
     CliResult, Ctx, Failure, confirm, print_json, short, warn_damaged, warn_wal_residue,
 };
 use super::out::{errln, outln};
-use vrm_vault::{NewRecord, Record, RecordFilter, RecordPatch, SearchItem, Vault};
+use vrm_vault::{BrandId, NewRecord, Record, RecordFilter, RecordPatch, SearchItem, Vault};
 
 pub(super) fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
     let mut vault = ctx.unlock()?;
@@ -86,7 +86,7 @@ pub(super) fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
             let b = vault.brand(brand)?;
             let n = vault
                 .list_records(&RecordFilter {
-                    brand: Some(b.id.clone()),
+                    brand: Some(b.id.to_string()),
                     ..Default::default()
                 })?
                 .len();
@@ -229,7 +229,7 @@ pub(super) fn to_map(fields: &[(String, String)]) -> CliResult<BTreeMap<String, 
     Ok(map)
 }
 
-pub(super) fn brand_names(vault: &mut Vault) -> CliResult<BTreeMap<String, String>> {
+pub(super) fn brand_names(vault: &mut Vault) -> CliResult<BTreeMap<BrandId, String>> {
     Ok(vault
         .brands()?
         .into_iter()
@@ -262,7 +262,7 @@ pub(super) fn search_item_json(item: &SearchItem) -> serde_json::Value {
 }
 
 /// One line per record: id, date, kind, brand, and the most telling fields.
-pub(super) fn record_line(r: &Record, brands: &BTreeMap<String, String>) -> String {
+pub(super) fn record_line(r: &Record, brands: &BTreeMap<BrandId, String>) -> String {
     let brand = r
         .brand
         .as_ref()

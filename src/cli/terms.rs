@@ -10,9 +10,9 @@ use super::io::{
     warn_damaged_documents,
 };
 use super::out::{errln, out_block, outln};
-use vrm_vault::Error;
 use vrm_vault::terms::Template;
 use vrm_vault::terms::agreement::Decision;
+use vrm_vault::{Error, TermsVersionId};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum TermsCommand {
@@ -215,7 +215,7 @@ pub(super) fn terms(ctx: &Ctx<'_>, cmd: &TermsCommand) -> CliResult {
             if *json {
                 return print_json(&list);
             }
-            let versions: BTreeMap<String, u32> = vault
+            let versions: BTreeMap<TermsVersionId, u32> = vault
                 .terms()
                 .versions()?
                 .into_iter()

@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use crate::crypto::bundle::{self, AgeIdentity};
 use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
-use crate::model::Brand;
 use crate::model::money::check_amount;
+use crate::model::{Brand, BrandId, IntentId, OfferId};
 use crate::proof;
 use crate::terms::Template;
 use crate::terms::agreement::{derived_uuid, urn_uuid};
@@ -114,7 +114,7 @@ pub struct IntentForm {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Delivery {
     /// The brand.
-    pub brand: String,
+    pub brand: BrandId,
     /// `sent` or `failed`.
     pub status: DeliveryStatus,
     /// Where it went: a file path or an inbox URL.
@@ -141,11 +141,11 @@ pub enum DeliveryStatus {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Intent {
     /// Random id (the credential is `urn:uuid:<id>`).
-    pub id: String,
+    pub id: IntentId,
     /// What was asked.
     pub input: IntentInput,
     /// The brands it is for (ids).
-    pub brands: Vec<String>,
+    pub brands: Vec<BrandId>,
     /// The intent's own `did:key`.
     pub did: String,
     /// Where offers may be encrypted to (`age1…`).
@@ -167,7 +167,7 @@ pub struct Intent {
     #[cfg_attr(feature = "ts", specta(skip))]
     pub withdrawal: Option<String>,
     /// The offer accepted, if any.
-    pub accepted_offer: Option<String>,
+    pub accepted_offer: Option<OfferId>,
 }
 
 /// Where an intent stands.
@@ -239,13 +239,13 @@ pub enum OfferDecision {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Offer {
     /// Local id (from the offer's `urn:uuid:`).
-    pub id: String,
+    pub id: OfferId,
     /// The intent it answers.
-    pub intent: String,
+    pub intent: IntentId,
     /// The brand, among those the intent was sent to, whose known `did:key`
     /// signed it; `None` when the signer is not one of them (shown as
     /// unverified, never trusted silently).
-    pub brand: Option<String>,
+    pub brand: Option<BrandId>,
     /// The signer's `did:key`.
     pub signer: String,
     /// The price (a decimal amount; a string in JSON).
@@ -689,7 +689,7 @@ fn check_inbox(url: &str) -> Result<()> {
 /// One brand to deliver to.
 #[derive(Debug, Clone)]
 struct Addressee {
-    brand: String,
+    brand: BrandId,
     name: String,
     inbox: Option<String>,
     /// Its inbox took this document already.
@@ -703,7 +703,7 @@ struct Addressee {
 /// [`Intents::record_deliveries`].
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    intent: String,
+    intent: IntentId,
     /// Set for a withdrawal: when it was signed.
     withdrawal_at: Option<DateTime<Utc>>,
     document: String,
@@ -847,7 +847,7 @@ impl Intents<'_> {
         let brands = self.brand_ids(&input.brands, Vec::new())?;
         // Kept as ids, not as typed (a name): deleting a brand must leave
         // its name nowhere (see `forget_brand`).
-        input.brands = brands.clone();
+        input.brands = brands.iter().map(BrandId::to_string).collect();
         let terms = match input.terms.as_deref().map(str::trim) {
             Some(t) if !t.is_empty() => Some(self.vault.terms().version(t)?),
             _ => self
@@ -871,7 +871,7 @@ impl Intents<'_> {
             ));
         }
 
-        let id = crate::vault::new_id();
+        let id = IntentId::random();
         let key = SigningKey::generate()?;
         let reply = AgeIdentity::generate();
         let mut subject = json!({
@@ -965,7 +965,7 @@ impl Intents<'_> {
 
     /// `names` (ids, names or prefixes) as brand ids, after those of `ids`,
     /// each once.
-    fn brand_ids(&mut self, names: &[String], mut ids: Vec<String>) -> Result<Vec<String>> {
+    fn brand_ids(&mut self, names: &[String], mut ids: Vec<BrandId>) -> Result<Vec<BrandId>> {
         for b in names {
             let id = self.vault.brand(b)?.id;
             if !ids.contains(&id) {
@@ -997,7 +997,7 @@ impl Intents<'_> {
             return Ok(intent);
         }
         intent.brands = ids.clone();
-        intent.input.brands = ids;
+        intent.input.brands = ids.iter().map(BrandId::to_string).collect();
         let tx = self.vault.write_tx()?;
         self.vault
             .replace_doc(&tx, INTENT_KIND, &intent.id, &intent)?;
@@ -1077,7 +1077,7 @@ impl Intents<'_> {
                 .iter()
                 .any(|d| &d.brand == *b && d.status == DeliveryStatus::Sent)
         });
-        let (document, at, brands): (String, DateTime<Utc>, Vec<String>) =
+        let (document, at, brands): (String, DateTime<Utc>, Vec<BrandId>) =
             match (intent.withdrawn_at, &intent.withdrawal) {
                 (None, _) => {
                     let (key, _) = self.intent_keys(&intent.id)?;
@@ -1095,7 +1095,7 @@ impl Intents<'_> {
                     (document, now, reached.cloned().collect())
                 }
                 (Some(at), Some(document)) => {
-                    let left: Vec<String> = reached
+                    let left: Vec<BrandId> = reached
                         .filter(|b| {
                             !intent
                                 .withdrawal_deliveries
@@ -1123,7 +1123,7 @@ impl Intents<'_> {
         })
     }
 
-    fn addressees(&mut self, brands: &[String], before: &[Delivery]) -> Result<Vec<Addressee>> {
+    fn addressees(&mut self, brands: &[BrandId], before: &[Delivery]) -> Result<Vec<Addressee>> {
         let mut out = Vec::new();
         for brand_id in brands {
             let brand: Brand = match self.vault.brand(brand_id) {
@@ -1313,8 +1313,9 @@ impl Intents<'_> {
                 .take(2000)
                 .collect()
         });
-        let id =
-            urn_uuid(&vc.id).ok_or_else(|| Error::invalid("the offer's id is not a urn:uuid"))?;
+        let id = urn_uuid(&vc.id)
+            .map(OfferId::from)
+            .ok_or_else(|| Error::invalid("the offer's id is not a urn:uuid"))?;
         if store::doc(self.vault.conn(), OFFER_KIND, &id)?.is_some() {
             return Err(Error::invalid("this offer was imported already"));
         }
@@ -2028,7 +2029,7 @@ mod tests {
         Offer {
             id: "o1".into(),
             intent: "i1".into(),
-            brand: brand.map(str::to_string),
+            brand: brand.map(BrandId::from),
             signer: "did:key:z6MkBrand".into(),
             price: parse_amount("5").unwrap(),
             currency: "EUR".into(),

@@ -41,7 +41,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Record, RecordKind};
+use crate::model::{Record, RecordId, RecordKind};
 
 /// Most contacts per window one may allow.
 pub const MAX_CONTACTS: u32 = 1000;
@@ -292,7 +292,7 @@ pub struct ContactEvent {
     pub purpose: Option<ContactPurpose>,
     /// The interaction record it comes from, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<String>,
+    pub record: Option<RecordId>,
 }
 
 impl ContactEvent {
@@ -351,7 +351,7 @@ pub struct Violation {
     pub rule: ViolationKind,
     /// The interaction record of the contact, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<String>,
+    pub record: Option<RecordId>,
     /// One line for a human.
     pub description: String,
 }
@@ -800,7 +800,7 @@ mod tests {
                 channel,
                 direction,
                 purpose,
-                record,
+                record: record.map(RecordId::from),
             })
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::model::Brand;
+use crate::model::{Brand, BrandId, RequestId};
 use crate::model::{RecordFilter, RecordKind};
 use crate::proof;
 use crate::rights::contact::{self, ContactEvent, Violation};
@@ -40,9 +40,9 @@ pub struct StatusChange {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RightsRequest {
     /// Random id; also the reference quoted in letters.
-    pub id: String,
+    pub id: RequestId,
     /// The brand asked.
-    pub brand: String,
+    pub brand: BrandId,
     /// The right exercised.
     pub right: Right,
     /// The day the request reached (or was sent to) the brand.
@@ -211,7 +211,7 @@ impl Rights<'_> {
         }
         let now = Utc::now();
         let request = RightsRequest {
-            id: crate::vault::new_id(),
+            id: RequestId::random(),
             brand: brand.id.clone(),
             right,
             sent_on,
@@ -433,7 +433,7 @@ impl Rights<'_> {
             let events: Vec<ContactEvent> = self
                 .vault
                 .list_records(&RecordFilter {
-                    brand: Some(brand.id.clone()),
+                    brand: Some(brand.id.to_string()),
                     kind: Some(RecordKind::Interaction),
                     ..Default::default()
                 })?

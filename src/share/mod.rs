@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::crypto::bundle;
 use crate::error::{Error, Result};
-use crate::model::RecordKind;
+use crate::model::{BrandId, RecordId, RecordKind, ShareId};
 use crate::proof;
 use crate::terms::agreement::{TermsRef, derived_uuid, urn_uuid};
 use crate::vault::audit::AuditAction;
@@ -64,7 +64,7 @@ pub struct ShareRequest {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct SharedItem {
     /// The record's id in the vault (never sent to the brand).
-    pub record: String,
+    pub record: RecordId,
     /// The id the brand sees for it (different for every share).
     pub reference: String,
     /// Its kind.
@@ -104,9 +104,9 @@ pub struct Acknowledgment {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Share {
     /// Share id (the grant is `urn:uuid:<id>`).
-    pub id: String,
+    pub id: ShareId,
     /// The brand.
-    pub brand: String,
+    pub brand: BrandId,
     /// The purpose.
     pub purpose: String,
     /// What was shared.
@@ -215,11 +215,11 @@ pub struct ShareView {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Holder {
     /// The brand's id.
-    pub brand: String,
+    pub brand: BrandId,
     /// The brand's name.
     pub brand_name: String,
     /// The share through which it holds the item.
-    pub share: String,
+    pub share: ShareId,
     /// Since when.
     pub since: DateTime<Utc>,
     /// Until when the share runs.
@@ -329,7 +329,7 @@ impl Shares<'_> {
         if req.records.len() > 64 {
             self.vault.preload_records()?;
         }
-        let share_id = crate::vault::new_id();
+        let share_id = ShareId::random();
         let mut items = Vec::with_capacity(req.records.len());
         let mut records_json = Vec::with_capacity(req.records.len());
         let mut seen = std::collections::HashSet::new();
@@ -471,7 +471,7 @@ impl Shares<'_> {
         list.retain(|s| brand_id.as_ref().is_none_or(|b| *b == s.brand));
         list.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
         let now = Utc::now();
-        let names: BTreeMap<String, String> = self
+        let names: BTreeMap<BrandId, String> = self
             .vault
             .brands()?
             .into_iter()
@@ -920,8 +920,8 @@ mod tests {
             })
             .unwrap();
         let good = ShareRequest {
-            brand: shop.id.clone(),
-            records: vec![record.id.clone()],
+            brand: shop.id.to_string(),
+            records: vec![record.id.to_string()],
             fields: vec!["email".into()],
             purpose: "delivery".into(),
             expires_at: Utc::now() + Duration::days(30),

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::model::Brand;
+use crate::model::{AgreementId, Brand, BrandId, TermsVersionId};
 use crate::proof;
 use crate::terms::{self, ClauseChange, Clauses, Template};
 use crate::vault::Vault;
@@ -38,7 +38,7 @@ pub const TERMS_AGREEMENT: &str = "TermsAgreement";
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsVersion {
     /// Random id of this version.
-    pub id: String,
+    pub id: TermsVersionId,
     /// 1, 2, 3… in the order they were made.
     pub number: u32,
     /// The template it started from.
@@ -58,7 +58,7 @@ pub struct TermsVersion {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct TermsRef {
     /// The local terms version.
-    pub version: String,
+    pub version: TermsVersionId,
     /// The issued credential's id (`urn:uuid:…`, per brand).
     pub id: String,
     /// SHA-256 (hex) of the issued credential's JCS form.
@@ -116,9 +116,9 @@ impl std::str::FromStr for Decision {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct Agreement {
     /// Local id (from the credential's `urn:uuid:`).
-    pub id: String,
+    pub id: AgreementId,
     /// The brand that answered.
-    pub brand: String,
+    pub brand: BrandId,
     /// The terms it answers.
     pub terms: TermsRef,
     /// What it answered.
@@ -190,7 +190,7 @@ impl Terms<'_> {
         let title = terms::check_title(title)?;
         let number = self.versions()?.iter().map(|t| t.number).max().unwrap_or(0) + 1;
         let version = TermsVersion {
-            id: crate::vault::new_id(),
+            id: TermsVersionId::random(),
             number,
             template,
             text: terms::render_text(template, &title, clauses),
@@ -368,7 +368,7 @@ impl Terms<'_> {
         }
         let note = s("note").map(str::to_string);
         let agreement = Agreement {
-            id: id.clone(),
+            id: AgreementId::from(id.as_str()),
             brand: brand.id.clone(),
             terms: reference,
             decision,
@@ -422,8 +422,11 @@ impl Terms<'_> {
 
     /// The terms a brand accepted last, if its latest answer is an
     /// acceptance.
-    pub fn accepted(&mut self, brand_id: &str) -> Result<Option<(TermsVersion, Agreement)>> {
-        let latest = self.agreements()?.into_iter().find(|a| a.brand == brand_id);
+    pub fn accepted(&mut self, brand_id: &BrandId) -> Result<Option<(TermsVersion, Agreement)>> {
+        let latest = self
+            .agreements()?
+            .into_iter()
+            .find(|a| &a.brand == brand_id);
         match latest {
             Some(a) if a.decision == Decision::Accepted => {
                 let version = self.version(&a.terms.version)?;

@@ -28,9 +28,12 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{KdfParams, RecoveryCode};
 use crate::error::{Error, Result};
-use crate::model::{Brand, BrandInput, Record, RecordFilter, RecordKind, check_fields, check_tags};
+use crate::model::{
+    Brand, BrandId, BrandInput, Record, RecordFilter, RecordId, RecordKind, check_fields,
+    check_tags,
+};
+use crate::vault::Vault;
 use crate::vault::fs::{AtomicFile, FileMode, OutFile};
-use crate::vault::{Vault, new_id};
 
 /// The `format` value of an export.
 pub const EXPORT_FORMAT: &str = "vrm-vault-export";
@@ -186,11 +189,11 @@ struct Plan<'v> {
     vault: &'v mut Vault,
     file: String,
     /// Lower-cased brand name → id, for the vault's brands and the new ones.
-    by_name: HashMap<String, String>,
+    by_name: HashMap<String, BrandId>,
     /// Ids of the vault's brands.
-    vault_brand_ids: HashSet<String>,
+    vault_brand_ids: HashSet<BrandId>,
     /// Id in the file → id in the vault.
-    file_brand_ids: HashMap<String, String>,
+    file_brand_ids: HashMap<String, BrandId>,
     new_brands: Vec<Brand>,
     new_records: Vec<Record>,
     seen_ids: HashSet<String>,
@@ -241,7 +244,7 @@ impl<'v> Plan<'v> {
         let file_id = self.check_id(line, b.id.as_deref())?;
         let now = Utc::now();
         let mut brand = Brand {
-            id: String::new(),
+            id: BrandId::from(""),
             name: String::new(),
             domain: None,
             contact: None,
@@ -269,13 +272,15 @@ impl<'v> Plan<'v> {
             .map_err(|e| self.bad(line, e.to_string()))?;
         // A brand already in the vault (same id, or same name) is reused.
         let existing = match &file_id {
-            Some(id) if self.vault.id_exists(id)? => Some(id.clone()),
+            Some(id) if self.vault.id_exists(id)? => Some(BrandId::from(id.as_str())),
             _ => self.by_name.get(&brand.name.to_lowercase()).cloned(),
         };
         let vault_id = match existing {
             Some(id) => id,
             None => {
-                brand.id = file_id.clone().unwrap_or_else(new_id);
+                brand.id = file_id
+                    .as_deref()
+                    .map_or_else(BrandId::random, BrandId::from);
                 self.by_name
                     .insert(brand.name.to_lowercase(), brand.id.clone());
                 let id = brand.id.clone();
@@ -292,7 +297,7 @@ impl<'v> Plan<'v> {
     /// Resolve a brand reference: an id from this file, a vault brand id, or
     /// a name, matched whole (case-insensitively). Never a prefix: in a file
     /// "Apple" is not "Apple Music", and with `create` it becomes a new brand.
-    fn brand_ref(&mut self, line: usize, reference: &str, create: bool) -> Result<String> {
+    fn brand_ref(&mut self, line: usize, reference: &str, create: bool) -> Result<BrandId> {
         let reference = reference.trim();
         if let Some(id) = self.file_brand_ids.get(reference) {
             return Ok(id.clone());
@@ -301,8 +306,8 @@ impl<'v> Plan<'v> {
             return Ok(id.clone());
         }
         let as_id = reference.to_ascii_lowercase();
-        if self.vault_brand_ids.contains(&as_id) {
-            return Ok(as_id);
+        if self.vault_brand_ids.contains(as_id.as_str()) {
+            return Ok(BrandId::from(as_id));
         }
         if !create {
             return Err(self.bad(line, format!("unknown brand {reference:?}")));
@@ -354,7 +359,7 @@ impl<'v> Plan<'v> {
         }
         let now = Utc::now();
         self.new_records.push(Record {
-            id: id.unwrap_or_else(new_id),
+            id: id.map_or_else(RecordId::random, RecordId::from),
             kind,
             brand,
             fields,

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto;
 use crate::error::{Error, Result};
+use crate::model::BrandId;
 use crate::vault::Vault;
 use crate::vault::store;
 
@@ -103,7 +104,7 @@ pub struct AuditEntry {
     /// What happened.
     pub action: AuditAction,
     /// The brand concerned (its id; the brand may since have been deleted).
-    pub brand: Option<String>,
+    pub brand: Option<BrandId>,
     /// The id of what it is about (share, terms version, request, record…).
     pub subject: Option<String>,
     /// A short description without any value the person typed.
@@ -174,7 +175,7 @@ impl Vault {
             seq: prev.count + 1,
             at: Utc::now(),
             action,
-            brand: brand.map(str::to_string),
+            brand: brand.map(BrandId::from),
             subject: subject.map(str::to_string),
             summary: summary.into(),
             prev: prev.last,

@@ -6,9 +6,9 @@ use chrono::Utc;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::{Vault, is_id_prefix, new_id};
+use super::{Vault, is_id_prefix};
 use crate::error::{Error, Result};
-use crate::model::{Brand, BrandInput, Record};
+use crate::model::{Brand, BrandId, BrandInput, Record, RecordId};
 use crate::vault::audit::AuditAction;
 use crate::vault::index::{brand_search_parts, index_brand};
 use crate::vault::store::{self, Table};
@@ -28,7 +28,7 @@ pub struct BrandPage {
 pub(crate) type ForgetBrand = fn(&Vault, &Connection, &str) -> Result<()>;
 
 impl Vault {
-    pub(super) fn load_brands(&mut self) -> Result<&mut BTreeMap<String, Brand>> {
+    pub(super) fn load_brands(&mut self) -> Result<&mut BTreeMap<BrandId, Brand>> {
         if self.brands.is_none() {
             let mut brands = BTreeMap::new();
             let mut damaged = Vec::new();
@@ -38,7 +38,7 @@ impl Vault {
                         brands.insert(b.id.clone(), b);
                     }
                     // Left out, and reported; the other brands stay usable.
-                    Err(Error::Tampered { .. }) => damaged.push(row.id),
+                    Err(Error::Tampered { .. }) => damaged.push(BrandId::from(row.id)),
                     Err(e) => return Err(e),
                 }
             }
@@ -50,7 +50,7 @@ impl Vault {
 
     /// Ids of brands whose rows fail to authenticate (damaged or tampered
     /// with). They are left out; their records keep their brand id.
-    pub fn damaged_brands(&mut self) -> Result<Vec<String>> {
+    pub fn damaged_brands(&mut self) -> Result<Vec<BrandId>> {
         self.refresh_if_changed()?;
         self.load_brands()?;
         Ok(self.damaged_brands.clone())
@@ -134,7 +134,7 @@ impl Vault {
     pub fn add_brand(&mut self, input: &BrandInput) -> Result<Brand> {
         let now = Utc::now();
         let mut brand = Brand {
-            id: new_id(),
+            id: BrandId::random(),
             name: String::new(),
             domain: None,
             contact: None,
@@ -181,7 +181,7 @@ impl Vault {
             // Read again inside the transaction: another process may have
             // changed it since it was found.
             let current = store::row(&vault.conn, Table::Brands, &id)?
-                .ok_or_else(|| Error::BrandNotFound(id.clone()))?;
+                .ok_or_else(|| Error::BrandNotFound(id.to_string()))?;
             let old = vault.open_brand(&current)?;
             let mut brand = old.clone();
             input.apply_to(&mut brand)?;
@@ -216,7 +216,10 @@ impl Vault {
     ) -> Result<usize> {
         let brand = self.brand(id_or_name)?;
         let tx = self.write_tx()?;
-        let record_ids = store::record_ids_of_brand(&tx, &brand.id)?;
+        let record_ids: Vec<RecordId> = store::record_ids_of_brand(&tx, &brand.id)?
+            .into_iter()
+            .map(RecordId::from)
+            .collect();
         let n = store::delete_records_of_brand(&tx, &brand.id)?;
         // Its pairwise identity, terms issued to it, shares, agreements and
         // requests go with it; the activity log keeps that it happened.

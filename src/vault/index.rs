@@ -18,7 +18,7 @@ use memchr::memmem;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::model::{Brand, Record, RecordFilter, RecordKind};
+use crate::model::{Brand, BrandId, Record, RecordFilter, RecordId, RecordKind};
 
 /// A search index over documents identified by `K`.
 pub struct SearchIndex<K> {
@@ -242,9 +242,9 @@ fn push_lowercase(out: &mut Vec<u8>, s: &str) {
 #[cfg_attr(feature = "ts", derive(specta::Type))]
 pub enum Hit {
     /// A brand matched.
-    Brand(String),
+    Brand(BrandId),
     /// A record matched.
-    Record(String),
+    Record(RecordId),
 }
 
 /// A search result with its content.
@@ -269,9 +269,9 @@ pub enum SearchItem {
 /// many hits needs no lookups. A document is removed by its [`Hit`].
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum IndexKey {
-    Brand(String),
+    Brand(BrandId),
     Record {
-        id: String,
+        id: RecordId,
         date: NaiveDate,
         created_at: DateTime<Utc>,
         /// Kept, with `brand`, so that a filter needs no `Record`.
@@ -299,7 +299,7 @@ impl IndexKey {
         &self,
         filter: &RecordFilter,
         brand_id: Option<&str>,
-        records: Option<&HashMap<String, CachedRecord>>,
+        records: Option<&HashMap<RecordId, CachedRecord>>,
     ) -> bool {
         let IndexKey::Record {
             id,
@@ -327,7 +327,7 @@ impl IndexKey {
     }
 
     /// Where its hit goes in search results.
-    pub(super) fn order<'a>(&'a self, brands: &BTreeMap<String, Brand>) -> HitOrder<'a> {
+    pub(super) fn order<'a>(&'a self, brands: &BTreeMap<BrandId, Brand>) -> HitOrder<'a> {
         match self {
             IndexKey::Brand(id) => {
                 HitOrder::Brand(brands.get(id).map(|b| b.name.to_lowercase()), id)

@@ -32,7 +32,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{self, Cipher, KdfParams, RecoveryCode, SecretKey};
 use crate::error::{Error, Result};
-use crate::model::{Brand, Record};
+use crate::model::{Brand, BrandId, Record, RecordId};
 use crate::vault::index::{CachedRecord, IndexKey, SearchIndex};
 use crate::vault::store::{SealedRow, Table};
 use fs::{
@@ -147,9 +147,9 @@ impl LockedVault {
 #[derive(Default)]
 struct RecordCache {
     /// Every record that opened ([`Vault::load_records`]).
-    by_id: Option<HashMap<String, CachedRecord>>,
+    by_id: Option<HashMap<RecordId, CachedRecord>>,
     /// Ids of the rows that did not. Known once either pass has run.
-    damaged: Option<Vec<String>>,
+    damaged: Option<Vec<RecordId>>,
     index: Option<SearchIndex<IndexKey>>,
 }
 
@@ -210,8 +210,8 @@ pub struct Vault {
     header: Header,
     vault_key: SecretKey,
     data: Cipher,
-    brands: Option<BTreeMap<String, Brand>>,
-    damaged_brands: Vec<String>,
+    brands: Option<BTreeMap<BrandId, Brand>>,
+    damaged_brands: Vec<BrandId>,
     records: RecordCache,
     /// [`store::data_version`] when the caches were last known fresh.
     data_version: i64,
@@ -509,14 +509,14 @@ impl Vault {
 
     fn open_brand(&self, row: &SealedRow) -> Result<Brand> {
         let mut b: Brand = self.open_row(Table::Brands, row)?;
-        b.id = row.id.clone();
+        b.id = BrandId::from(row.id.as_str());
         Ok(b)
     }
 
     fn open_record(&self, row: &SealedRow) -> Result<Record> {
         let mut r: Record = self.open_row(Table::Records, row)?;
-        r.id = row.id.clone();
-        r.brand = row.brand_id.clone();
+        r.id = RecordId::from(row.id.as_str());
+        r.brand = row.brand_id.as_deref().map(BrandId::from);
         Ok(r)
     }
 
@@ -593,11 +593,6 @@ impl Vault {
     pub fn wal_residue_pending(&self) -> bool {
         self.wal_residue.load(std::sync::atomic::Ordering::Relaxed)
     }
-}
-
-/// A fresh random id.
-pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 fn is_id_prefix(s: &str) -> bool {
@@ -706,7 +701,7 @@ mod tests {
                     } else {
                         RecordKind::Preference
                     },
-                    brand: (i % 4 == 0).then(|| acme.id.clone()),
+                    brand: (i % 4 == 0).then(|| acme.id.to_string()),
                     fields: if i % 2 == 0 {
                         fields
                     } else {
@@ -731,7 +726,7 @@ mod tests {
                 "UPDATE records SET body = CAST(substr(body, 1, 20) \
                  || CASE WHEN substr(body, 21, 1) = X'00' THEN X'01' ELSE X'00' END \
                  || substr(body, 22) AS BLOB) WHERE id = ?1",
-                [&victim],
+                [victim.as_str()],
             )
             .unwrap();
         drop(v);
@@ -749,7 +744,7 @@ mod tests {
         let filters = [
             RecordFilter::default(),
             RecordFilter {
-                brand: Some(acme.id.clone()),
+                brand: Some(acme.id.to_string()),
                 ..Default::default()
             },
             RecordFilter {
@@ -853,7 +848,7 @@ mod tests {
         assert_eq!(v.search("SHOP", &filter).unwrap(), expected);
         // A filter leaves the brands out.
         let only_alpha = RecordFilter {
-            brand: Some(alpha.id.clone()),
+            brand: Some(alpha.id.to_string()),
             ..Default::default()
         };
         assert_eq!(
@@ -867,7 +862,7 @@ mod tests {
         let (_tmp, _dir, mut v) = new_vault();
         let a = record(&mut v, None, Some("2024-05-01"), "a");
         let b = record(&mut v, None, Some("2024-06-01"), "b");
-        let ids = |v: &mut Vault, filter: &RecordFilter| -> Vec<String> {
+        let ids = |v: &mut Vault, filter: &RecordFilter| -> Vec<RecordId> {
             v.list_records(filter)
                 .unwrap()
                 .into_iter()

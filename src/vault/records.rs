@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 
-use super::{Vault, is_id_prefix, new_id};
+use super::{Vault, is_id_prefix};
 use crate::error::{Error, Result};
-use crate::model::Brand;
+use crate::model::{Brand, BrandId, RecordId};
 use crate::model::{NewRecord, Record, RecordFilter, RecordPatch, check_fields, check_tags};
 use crate::vault::audit::AuditAction;
 use crate::vault::index::{CachedRecord, Hit, index_record, sort_records};
@@ -21,7 +21,7 @@ impl Vault {
     }
 
     /// Every record that opens, decrypted into the cache.
-    pub(super) fn load_records(&mut self) -> Result<&HashMap<String, CachedRecord>> {
+    pub(super) fn load_records(&mut self) -> Result<&HashMap<RecordId, CachedRecord>> {
         if self.records.by_id.is_none() {
             let rows = store::all_rows(&self.conn, Table::Records)?;
             let mut by_id = HashMap::with_capacity(rows.len());
@@ -31,7 +31,7 @@ impl Vault {
                     Ok(r) => {
                         by_id.insert(r.id.clone(), CachedRecord::new(r));
                     }
-                    Err(Error::Tampered { .. }) => damaged.push(row.id),
+                    Err(Error::Tampered { .. }) => damaged.push(RecordId::from(row.id)),
                     Err(e) => return Err(e),
                 }
             }
@@ -43,7 +43,7 @@ impl Vault {
 
     /// Ids of records whose rows fail to authenticate (damaged or tampered
     /// with). They are left out of lists and searches; the rest is usable.
-    pub fn damaged_records(&mut self) -> Result<Vec<String>> {
+    pub fn damaged_records(&mut self) -> Result<Vec<RecordId>> {
         self.refresh_if_changed()?;
         if self.records.damaged.is_none() {
             // Building the index reads every row, and is the cheaper pass.
@@ -54,10 +54,10 @@ impl Vault {
 
     /// The full id of a record given by id or unique id prefix. The row is
     /// not opened, so this finds damaged records too (to delete them).
-    pub fn resolve_record_id(&mut self, id: &str) -> Result<String> {
+    pub fn resolve_record_id(&mut self, id: &str) -> Result<RecordId> {
         let id = id.trim().to_ascii_lowercase();
         if store::row(&self.conn, Table::Records, &id)?.is_some() {
-            return Ok(id);
+            return Ok(RecordId::from(id));
         }
         if !is_id_prefix(&id) {
             return Err(Error::RecordNotFound(id));
@@ -65,7 +65,7 @@ impl Vault {
         let ids = store::ids_with_prefix(&self.conn, Table::Records, &id, 5)?;
         match ids.len() {
             0 => Err(Error::RecordNotFound(id)),
-            1 => Ok(ids.into_iter().next().expect("one")),
+            1 => Ok(RecordId::from(ids.into_iter().next().expect("one"))),
             _ => Err(Error::RecordAmbiguous {
                 reference: id,
                 matches: ids,
@@ -78,7 +78,12 @@ impl Vault {
         self.refresh_if_changed()?;
         // A full id already in the cache needs no query.
         let exact = id.trim().to_ascii_lowercase();
-        if let Some(c) = self.records.by_id.as_ref().and_then(|m| m.get(&exact)) {
+        if let Some(c) = self
+            .records
+            .by_id
+            .as_ref()
+            .and_then(|m| m.get(exact.as_str()))
+        {
             return Ok(c.record.clone());
         }
         let id = self.resolve_record_id(id)?;
@@ -86,11 +91,11 @@ impl Vault {
             return Ok(c.record.clone());
         }
         let row = store::row(&self.conn, Table::Records, &id)?
-            .ok_or_else(|| Error::RecordNotFound(id.clone()))?;
+            .ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
         self.open_record(&row)
     }
 
-    pub(super) fn resolve_brand_ref(&mut self, brand: Option<&str>) -> Result<Option<String>> {
+    pub(super) fn resolve_brand_ref(&mut self, brand: Option<&str>) -> Result<Option<BrandId>> {
         match brand.map(str::trim) {
             None | Some("") => Ok(None),
             Some(b) => Ok(Some(self.brand(b)?.id)),
@@ -102,7 +107,7 @@ impl Vault {
         let brand = self.resolve_brand_ref(new.brand.as_deref())?;
         let now = Utc::now();
         let record = Record {
-            id: new_id(),
+            id: RecordId::random(),
             kind: new.kind,
             brand,
             fields: check_fields(new.kind, &new.fields)?,
@@ -151,7 +156,7 @@ impl Vault {
         };
         let record = self.in_write_tx(|vault| {
             let current = store::row(&vault.conn, Table::Records, &id)?
-                .ok_or_else(|| Error::RecordNotFound(id.clone()))?;
+                .ok_or_else(|| Error::RecordNotFound(id.to_string()))?;
             let mut record = vault.open_record(&current)?;
             patch.apply(&mut record, brand)?;
             let row = vault.seal(
@@ -192,7 +197,7 @@ impl Vault {
             for id in &resolved {
                 let row = store::row(&vault.conn, Table::Records, id)?;
                 if !store::delete_row(&vault.conn, Table::Records, id)? {
-                    return Err(Error::RecordNotFound(id.clone()));
+                    return Err(Error::RecordNotFound(id.to_string()));
                 }
                 let brand = row.and_then(|r| r.brand_id);
                 vault.append_audit(

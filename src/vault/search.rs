@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::Vault;
 use crate::error::{Error, Result};
-use crate::model::{RecordFilter, RecordView};
+use crate::model::{RecordFilter, RecordId, RecordView};
 use crate::vault::brands::BrandPage;
 use crate::vault::index::{Hit, IndexKey, SearchIndex, SearchItem, index_brand, index_record};
 use crate::vault::store::{self, Table};
@@ -48,7 +48,7 @@ impl Vault {
             store::for_each_row(&self.conn, Table::Records, |row| {
                 match self.index_sealed_record(&mut index, &names, &mut aad, row) {
                     Ok(()) => {}
-                    Err(Error::Tampered { .. }) => damaged.push(row.id.to_string()),
+                    Err(Error::Tampered { .. }) => damaged.push(RecordId::from(row.id.as_ref())),
                     Err(e) => return Err(e),
                 }
                 Ok(())
@@ -88,7 +88,7 @@ impl Vault {
             None => (None, None),
         };
         let key = IndexKey::Record {
-            id: row.id.to_string(),
+            id: RecordId::from(row.id.as_ref()),
             date: view.date(),
             created_at: view.created_at,
             kind: view.kind,
@@ -160,7 +160,7 @@ impl Vault {
     pub fn brand_page(&mut self, id_or_name: &str) -> Result<BrandPage> {
         let brand = self.brand(id_or_name)?;
         let records = self.list_records(&RecordFilter {
-            brand: Some(brand.id.clone()),
+            brand: Some(brand.id.to_string()),
             ..Default::default()
         })?;
         Ok(BrandPage { brand, records })

@@ -125,9 +125,9 @@ export type Acknowledgment = {
 /**  A brand's signed answer to one version of the person's terms. */
 export type Agreement = {
 	/**  Local id (from the credential's `urn:uuid:`). */
-	id: string,
+	id: AgreementId,
 	/**  The brand that answered. */
-	brand: string,
+	brand: BrandId,
 	/**  The terms it answers. */
 	terms: TermsRef,
 	/**  What it answered. */
@@ -143,6 +143,12 @@ export type Agreement = {
 	/**  The signed credential as received (JSON). */
 	document: string,
 };
+
+/**
+ *  The id of a brand's answer to the person's terms (from its
+ *  credential's `urn:uuid:`).
+ */
+export type AgreementId = string;
 
 /**  What happened. */
 export type AuditAction = 
@@ -192,7 +198,7 @@ export type AuditEntry = {
 	/**  What happened. */
 	action: AuditAction,
 	/**  The brand concerned (its id; the brand may since have been deleted). */
-	brand: string | null,
+	brand: BrandId | null,
 	/**  The id of what it is about (share, terms version, request, record…). */
 	subject: string | null,
 	/**  A short description without any value the person typed. */
@@ -223,7 +229,7 @@ export type AuditReport = {
 /**  A company the person has a relationship with. */
 export type Brand = {
 	/**  Random id (UUID v4). */
-	id: string,
+	id: BrandId,
 	/**  Display name, unique in the vault (case-insensitive). */
 	name: string,
 	/**  Web domain, e.g. `example.com`. */
@@ -243,6 +249,9 @@ export type Brand = {
 	/**  When the brand was last changed. */
 	updated_at: string,
 };
+
+/**  A brand's id. */
+export type BrandId = string;
 
 /**
  *  What the person supplies to add a brand, or to change one (`None` leaves a
@@ -421,7 +430,7 @@ export type Decision =
 /**  One delivery of an intent (or its withdrawal) to one brand. */
 export type Delivery = {
 	/**  The brand. */
-	brand: string,
+	brand: BrandId,
 	/**  `sent` or `failed`. */
 	status: DeliveryStatus,
 	/**  Where it went: a file path or an inbox URL. */
@@ -492,11 +501,11 @@ export type FileChoice =
 /**  Who holds one data item. */
 export type Holder = {
 	/**  The brand's id. */
-	brand: string,
+	brand: BrandId,
 	/**  The brand's name. */
 	brand_name: string,
 	/**  The share through which it holds the item. */
-	share: string,
+	share: ShareId,
 	/**  Since when. */
 	since: string,
 	/**  Until when the share runs. */
@@ -530,11 +539,11 @@ export type ImportSummary = {
 /**  An intent as the vault keeps it. */
 export type Intent = {
 	/**  Random id (the credential is `urn:uuid:<id>`). */
-	id: string,
+	id: IntentId,
 	/**  What was asked. */
 	input: IntentInput,
 	/**  The brands it is for (ids). */
-	brands: string[],
+	brands: BrandId[],
 	/**  The intent's own `did:key`. */
 	did: string,
 	/**  Where offers may be encrypted to (`age1…`). */
@@ -550,7 +559,7 @@ export type Intent = {
 	/**  Deliveries of the withdrawal. */
 	withdrawal_deliveries: Delivery[],
 	/**  The offer accepted, if any. */
-	accepted_offer: string | null,
+	accepted_offer: OfferId | null,
 };
 
 /**
@@ -585,6 +594,9 @@ export type IntentForm = {
 	 */
 	brands: string[],
 };
+
+/**  An intent's id (its credential is `urn:uuid:<id>`). */
+export type IntentId = string;
 
 /**  What the person wants. */
 export type IntentInput = {
@@ -677,15 +689,15 @@ export type NewRightsRequest = {
 /**  A brand's offer as the vault keeps it. */
 export type Offer = {
 	/**  Local id (from the offer's `urn:uuid:`). */
-	id: string,
+	id: OfferId,
 	/**  The intent it answers. */
-	intent: string,
+	intent: IntentId,
 	/**
 	 *  The brand, among those the intent was sent to, whose known `did:key`
 	 *  signed it; `None` when the signer is not one of them (shown as
 	 *  unverified, never trusted silently).
 	 */
-	brand: string | null,
+	brand: BrandId | null,
 	/**  The signer's `did:key`. */
 	signer: string,
 	/**  The price (a decimal amount; a string in JSON). */
@@ -714,6 +726,9 @@ export type OfferDecision =
 "accepted" | 
 /**  Declined. */
 "declined";
+
+/**  An offer's id (from the offer's `urn:uuid:`). */
+export type OfferId = string;
 
 /**  An offer with the brand's name and whether it still stands, for lists. */
 export type OfferView = {
@@ -782,11 +797,11 @@ export type PurposeOption = {
 /**  A stored record. */
 export type Record = {
 	/**  Random id (UUID v4). */
-	id: string,
+	id: RecordId,
 	/**  What kind of record this is. */
 	kind: RecordKind,
 	/**  The brand it belongs to, if any. */
-	brand: string | null,
+	brand: BrandId | null,
 	/**  Typed fields. */
 	fields: { [key in string]: string },
 	/**  Tags. */
@@ -810,6 +825,9 @@ export type RecordFilter = {
 	/**  Only records dated on or before this day. */
 	until?: string | null,
 };
+
+/**  A record's id. */
+export type RecordId = string;
 
 /**  The kinds of record. */
 export type RecordKind = 
@@ -864,6 +882,9 @@ export type Regime =
  *  Privacy Rights Act.
  */
 "ccpa";
+
+/**  A data-rights request's id; also the reference quoted in letters. */
+export type RequestId = string;
 
 /**
  *  Where a request stands. A refusal's reason is kept with the request, not
@@ -927,9 +948,9 @@ export type RightInfo = {
 /**  A data-rights request as the vault keeps it. */
 export type RightsRequest = {
 	/**  Random id; also the reference quoted in letters. */
-	id: string,
+	id: RequestId,
 	/**  The brand asked. */
-	brand: string,
+	brand: BrandId,
 	/**  The right exercised. */
 	right: Right,
 	/**  The day the request reached (or was sent to) the brand. */
@@ -994,9 +1015,9 @@ export type Settings = {
 /**  A share as the vault keeps it. */
 export type Share = {
 	/**  Share id (the grant is `urn:uuid:<id>`). */
-	id: string,
+	id: ShareId,
 	/**  The brand. */
-	brand: string,
+	brand: BrandId,
 	/**  The purpose. */
 	purpose: string,
 	/**  What was shared. */
@@ -1016,6 +1037,9 @@ export type Share = {
 	/**  Set once the brand acknowledged erasure. */
 	acknowledgment: Acknowledgment | null,
 };
+
+/**  A share's id (its grant is `urn:uuid:<id>`). */
+export type ShareId = string;
 
 /**  What the person asks to share. */
 export type ShareRequest = {
@@ -1064,7 +1088,7 @@ export type ShareView = {
 /**  One record as shared: which, of what kind, and which fields. */
 export type SharedItem = {
 	/**  The record's id in the vault (never sent to the brand). */
-	record: string,
+	record: RecordId,
 	/**  The id the brand sees for it (different for every share). */
 	reference: string,
 	/**  Its kind. */
@@ -1147,7 +1171,7 @@ export type TermsPreview = {
 /**  How a document names one version of terms issued to one brand. */
 export type TermsRef = {
 	/**  The local terms version. */
-	version: string,
+	version: TermsVersionId,
 	/**  The issued credential's id (`urn:uuid:…`, per brand). */
 	id: string,
 	/**  SHA-256 (hex) of the issued credential's JCS form. */
@@ -1157,7 +1181,7 @@ export type TermsRef = {
 /**  One immutable version of the person's terms. */
 export type TermsVersion = {
 	/**  Random id of this version. */
-	id: string,
+	id: TermsVersionId,
 	/**  1, 2, 3… in the order they were made. */
 	number: number,
 	/**  The template it started from. */
@@ -1171,6 +1195,9 @@ export type TermsVersion = {
 	/**  When it was made. */
 	created_at: string,
 };
+
+/**  The id of one version of the person's terms. */
+export type TermsVersionId = string;
 
 /**  Whether a brand may pass the person's data on. */
 export type ThirdParty = 
@@ -1206,7 +1233,7 @@ export type Violation = {
 	/**  The rule it broke. */
 	rule: ViolationKind,
 	/**  The interaction record of the contact, if known. */
-	record?: string | null,
+	record?: RecordId | null,
 	/**  One line for a human. */
 	description: string,
 };
