@@ -158,6 +158,12 @@ def test_an_overdue_rights_request_is_chased_then_fulfilled(app):
     app.el("rights-empty")
     app.select("rights-brand", "Acme Telecom")
     app.select("rights-right", "Right of access (Art. 15)")
+    # A day to come is refused by the core, and said beside that field.
+    app.set_date("rights-sent-on", (date.today() + timedelta(days=5)).isoformat())
+    app.click("rights-submit")
+    assert "in the future" in app.el("rights-error-sent-on").text
+    assert not app.all("rights-error")
+    app.el("rights-empty")
     sent_on = date.today() - timedelta(days=60)
     app.set_date("rights-sent-on", sent_on.isoformat())
     app.type("rights-details", "Customer number 12345")
@@ -185,6 +191,11 @@ def test_an_overdue_rights_request_is_chased_then_fulfilled(app):
 
     # The brand answered: mark it fulfilled; the flag goes.
     app.click("rights-update")
+    # Denied needs the brand's reason: asked for beside the reason field.
+    app.select("rights-update-status", "Denied")
+    app.click("rights-update-save")
+    assert "reason" in app.el("rights-update-error-reason").text
+    assert app.el("rights-status").text == "Open"
     app.select("rights-update-status", "Fulfilled")
     app.click("rights-update-save")
     app.wait_attr("rights-row", "data-overdue", "false")

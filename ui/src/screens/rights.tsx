@@ -5,7 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { NewRightsRequest, RequestStatus, Right, RightInfo, RightsRequestView } from "../bindings";
 import { Letter } from "../components/letter";
-import { errorText } from "../format";
+import { errorText, placeError, sameNames, type PlacedError } from "../format";
+import { FieldMessage } from "../components/field_message";
 import {
   REQUEST_STATUS_LABELS,
   deadlineText,
@@ -83,7 +84,7 @@ function NewRequest(props: { ctx: Ctx; kinds: RightInfo[]; onMade: (m: NewRights
   const [details, setDetails] = useState("");
   const [saveSigned, setSaveSigned] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<PlacedError | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -98,7 +99,7 @@ function NewRequest(props: { ctx: Ctx; kinds: RightInfo[]; onMade: (m: NewRights
       setDetails("");
       props.onMade(m);
     } catch (err) {
-      setError(errorText(err));
+      setError(placeError(err, sameNames(["sent_on", "details"])));
     } finally {
       setBusy(false);
     }
@@ -132,17 +133,19 @@ function NewRequest(props: { ctx: Ctx; kinds: RightInfo[]; onMade: (m: NewRights
         Sent on (the deadline counts from the day the company receives it)
         <input type="date" value={sentOn} required data-testid="rights-sent-on"
           onInput={(e) => setSentOn(e.currentTarget.value)} />
+        <FieldMessage error={error} field="sent_on" testid="rights-error-sent-on" />
       </label>
       <label>
         Details (optional: an account number, what to correct…)
         <textarea value={details} data-testid="rights-details" onInput={(e) => setDetails(e.currentTarget.value)} />
+        <FieldMessage error={error} field="details" testid="rights-error-details" />
       </label>
       <label class="check">
         <input type="checkbox" checked={saveSigned} data-testid="rights-save-signed"
           onChange={(e) => setSaveSigned(e.currentTarget.checked)} />
         Also save a signed copy of the request (JSON) for the company
       </label>
-      {error && <p class="error" role="alert" data-testid="rights-error">{error}</p>}
+      {error && error.field === null && <p class="error" role="alert" data-testid="rights-error">{error.text}</p>}
       <button type="submit" disabled={busy || !brand} data-testid="rights-submit">
         {busy ? "Making…" : saveSigned ? "Make the request and save the signed copy…" : "Make the request"}
       </button>
@@ -161,6 +164,7 @@ function RequestRow(props: { view: RightsRequestView; kinds: RightInfo[]; onChan
   const [reason, setReason] = useState(r.reason ?? "");
   const [extended, setExtended] = useState(r.extended);
   const [error, setError] = useState<string | null>(null);
+  const [updateError, setUpdateError] = useState<PlacedError | null>(null);
   const show = async (followUp: boolean) => {
     setError(null);
     try {
@@ -171,7 +175,7 @@ function RequestRow(props: { view: RightsRequestView; kinds: RightInfo[]; onChan
   };
   const save = async (e: Event) => {
     e.preventDefault();
-    setError(null);
+    setUpdateError(null);
     try {
       await api.rightsUpdate(
         r.id,
@@ -182,7 +186,7 @@ function RequestRow(props: { view: RightsRequestView; kinds: RightInfo[]; onChan
       setUpdating(false);
       props.onChanged();
     } catch (err) {
-      setError(errorText(err));
+      setUpdateError(placeError(err, sameNames(["status", "reason"])));
     }
   };
   const info = props.kinds.find((k) => k.right === r.right);
@@ -218,6 +222,7 @@ function RequestRow(props: { view: RightsRequestView; kinds: RightInfo[]; onChan
                 onChange={(e) => setStatus(e.currentTarget.value as RequestStatus)}>
                 {STATUSES.map((s) => <option value={s}>{requestStatusLabel(s)}</option>)}
               </select>
+              <FieldMessage error={updateError} field="status" testid="rights-update-error-status" />
             </label>
             <label class="check">
               <input type="checkbox" checked={extended} data-testid="rights-update-extended"
@@ -229,7 +234,11 @@ function RequestRow(props: { view: RightsRequestView; kinds: RightInfo[]; onChan
             <label>
               The company's reason for denying it
               <input value={reason} data-testid="rights-update-reason" onInput={(e) => setReason(e.currentTarget.value)} />
+              <FieldMessage error={updateError} field="reason" testid="rights-update-error-reason" />
             </label>
+          )}
+          {updateError && (updateError.field === null || (updateError.field === "reason" && status !== "denied" && !r.reason)) && (
+            <p class="error" role="alert" data-testid="rights-update-error">{updateError.text}</p>
           )}
           <button type="submit" data-testid="rights-update-save">Save</button>
         </form>
