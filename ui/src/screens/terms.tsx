@@ -176,8 +176,10 @@ function TermsEditor(props: {
     }
   };
 
+  // noValidate: the core checks the form and says what is wrong beside the
+  // field; the browser's own checks would stop it before the core is asked.
   return (
-    <form class="split" onSubmit={save} data-testid="terms-form">
+    <form class="split" onSubmit={save} data-testid="terms-form" noValidate>
       <div class="card form">
         <h2>Template</h2>
         {o.templates.map((t) => (
