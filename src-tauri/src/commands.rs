@@ -16,7 +16,7 @@ use vrm_vault::model::{KindSpec, kind_specs as core_kind_specs};
 use vrm_vault::transfer::{self, BackupTo, ExportSummary, ImportSummary};
 use vrm_vault::vault::VaultInfo;
 use vrm_vault::vault::session::{Session, SessionStatus};
-use vrm_vault::vault::settings::Settings;
+use vrm_vault::vault::settings::{Settings, SettingsForm};
 use vrm_vault::{
     Brand, BrandInput, BrandPage, NewRecord, Record, RecordFilter, RecordPatch, SearchItem,
 };
@@ -298,8 +298,14 @@ pub async fn settings_get(state: State<'_, AppState>) -> CommandResult<Settings>
     Ok(Settings::load(&state.settings_path))
 }
 
+/// Save the Settings screen's form, as typed, and apply it; returns the
+/// settings saved. When the form does not hold, nothing changes and the
+/// error names its field.
 #[tauri::command]
 #[specta::specta]
-pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> CommandResult<()> {
-    Ok(session(&state)?.save_settings(&settings, &state.settings_path)?)
+pub async fn settings_set(
+    state: State<'_, AppState>,
+    form: SettingsForm,
+) -> CommandResult<Settings> {
+    Ok(session(&state)?.save_settings(&form, &state.settings_path)?)
 }

@@ -16,7 +16,7 @@ use vrm_vault::rights::requests::{
 use vrm_vault::rights::{self, RequestStatus, Right, RightInfo};
 use vrm_vault::share::{ExposureItem, Share, ShareRequest, ShareView, Written};
 use vrm_vault::terms::agreement::{Agreement, BrandTermsStatus, TermsRef, TermsVersion};
-use vrm_vault::terms::{self, Clauses, Template, TermsOptions, TermsPreview};
+use vrm_vault::terms::{self, TermsForm, TermsOptions, TermsPreview};
 use vrm_vault::vault::audit::{AuditLog, AuditReport};
 use vrm_vault::vault::fs::OutFile;
 
@@ -158,29 +158,23 @@ pub async fn terms_options() -> CommandResult<TermsOptions> {
     Ok(terms::options())
 }
 
-/// The text terms would have, and what the core would refuse in them.
+/// The text the editor's terms would have, and what the core would refuse
+/// in them; an error naming the field when a number is not one.
 #[tauri::command]
 #[specta::specta]
-pub async fn terms_preview(
-    template: Template,
-    title: String,
-    clauses: Clauses,
-) -> CommandResult<TermsPreview> {
-    Ok(terms::preview(template, &title, &clauses))
+pub async fn terms_preview(form: TermsForm) -> CommandResult<TermsPreview> {
+    Ok(form.preview()?)
 }
 
+/// Save the editor's terms as a new version; an error names the editor's
+/// field.
 #[tauri::command]
 #[specta::specta]
 pub async fn terms_create(
     state: State<'_, AppState>,
-    template: Template,
-    title: String,
-    clauses: Clauses,
+    form: TermsForm,
 ) -> CommandResult<TermsVersion> {
-    Ok(session(&state)?
-        .vault()?
-        .terms()
-        .create(template, &title, &clauses)?)
+    Ok(session(&state)?.vault()?.terms().create_from_form(&form)?)
 }
 
 #[tauri::command]

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 use crate::model::{AgreementId, Brand, BrandId, TermsVersionId};
 use crate::proof;
-use crate::terms::{self, ClauseChange, Clauses, Template};
+use crate::terms::{self, ClauseChange, Clauses, Template, TermsForm};
 use crate::vault::Vault;
 use crate::vault::audit::AuditAction;
 use crate::vault::features::Terms;
@@ -214,6 +214,13 @@ impl Terms<'_> {
         )?;
         tx.commit()?;
         Ok(version)
+    }
+
+    /// [`Terms::create`] from the app's editor: the form checked first
+    /// ([`TermsForm::check`]), so an error names the form's field.
+    pub fn create_from_form(&mut self, form: &TermsForm) -> Result<TermsVersion> {
+        let clauses = form.check()?;
+        self.create(form.template, &form.title, &clauses)
     }
 
     /// Every terms version, oldest first.
@@ -516,5 +523,60 @@ mod tests {
         ];
         newest_first(&mut list);
         assert_eq!(list[0].decision, Decision::Accepted);
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use secrecy::SecretString;
+
+    use crate::crypto::KdfParams;
+    use crate::terms::{Template, TermsForm};
+    use crate::vault::Vault;
+
+    #[test]
+    fn the_editors_form_makes_a_version_or_nothing_naming_its_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut v, _) = Vault::create(
+            &dir.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let good = TermsForm {
+            retention_days: " 45 ".into(),
+            ..TermsForm::new(Template::SdBase, " Mine ", &Template::SdBase.clauses())
+        };
+        for (bad, field) in [
+            (
+                TermsForm {
+                    max_contacts: "two".into(),
+                    ..good.clone()
+                },
+                "max_contacts",
+            ),
+            (
+                TermsForm {
+                    per_days: "999".into(),
+                    ..good.clone()
+                },
+                "per_days",
+            ),
+            (
+                TermsForm {
+                    title: String::new(),
+                    ..good.clone()
+                },
+                "title",
+            ),
+        ] {
+            let e = v.terms().create_from_form(&bad).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{e}");
+        }
+        assert_eq!(v.terms().versions().unwrap(), vec![]);
+        let made = v.terms().create_from_form(&good).unwrap();
+        assert_eq!((made.number, made.title.as_str()), (1, "Mine"));
+        assert_eq!(made.clauses.retention_days, 45);
+        assert_eq!(v.terms().versions().unwrap(), vec![made]);
     }
 }

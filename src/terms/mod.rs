@@ -6,6 +6,8 @@
 //! result. [`render_text`] writes the human-readable document and
 //! [`subject_json`] the stable JSON put in a signed `PersonalTerms`
 //! credential; [`diff`] describes what a brand's counter-offer changes.
+//! The app's editor sends a [`TermsForm`], values as typed, which the core
+//! reads and checks.
 //!
 //! The wording of the documents is ours, not the official agreement text:
 //! the templates borrow the agreements' ids and intent, and a brand reads
@@ -13,6 +15,7 @@
 
 pub mod agreement;
 pub mod clauses;
+pub mod form;
 #[cfg(test)]
 mod snapshot_tests;
 mod text;
@@ -26,6 +29,8 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 use crate::model::text::one_line;
 use crate::rights::contact::{Channel, ContactRules, days};
+
+pub use form::TermsForm;
 
 /// Longest jurisdiction, in characters.
 pub const MAX_JURISDICTION_CHARS: usize = 200;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{KdfParams, RecoveryCode};
 use crate::error::{Error, Result};
-use crate::vault::settings::Settings;
+use crate::vault::settings::{Settings, SettingsForm};
 use crate::vault::{DEFAULT_KDF_TARGET, Vault};
 
 /// Where a session stands.
@@ -147,12 +147,15 @@ impl Session {
         self.last_activity = Instant::now();
     }
 
-    /// Save the app's settings to `path` (checked first) and apply them: the
-    /// auto-lock time takes effect at once.
-    pub fn save_settings(&mut self, settings: &Settings, path: &Path) -> Result<()> {
+    /// Save the settings of the app's Settings screen to `path` and apply
+    /// them: the auto-lock time takes effect at once. The form is checked
+    /// first ([`SettingsForm::check`]): when it does not hold, nothing is
+    /// saved or changed. Returns the settings saved.
+    pub fn save_settings(&mut self, form: &SettingsForm, path: &Path) -> Result<Settings> {
+        let settings = form.check()?;
         settings.save(path)?;
         self.set_auto_lock_minutes(settings.auto_lock_minutes);
-        Ok(())
+        Ok(settings)
     }
 
     /// Change the idle time (0 minutes: never lock by itself).
@@ -205,6 +208,25 @@ mod tests {
         assert_eq!(err.code(), "vault.exists");
         assert!(!app.status().unlocked);
         Vault::open(&dir).unwrap().unlock(&theirs).unwrap();
+    }
+
+    #[test]
+    fn settings_from_the_form_are_saved_and_applied_and_a_bad_form_changes_nothing() {
+        let (tmp, mut s) = session();
+        let path = tmp.path().join("settings.json");
+        let form = |m: &str| SettingsForm {
+            auto_lock_minutes: m.into(),
+        };
+        let saved = s.save_settings(&form(" 12 "), &path).unwrap();
+        assert_eq!(saved.auto_lock_minutes, 12);
+        assert_eq!(Settings::load(&path), saved);
+        assert_eq!(s.status().auto_lock_minutes, 12);
+        for bad in ["", "abc", "-1", "2000"] {
+            let e = s.save_settings(&form(bad), &path).unwrap_err();
+            assert_eq!(e.field(), Some("auto_lock_minutes"), "{bad:?}");
+            assert_eq!(Settings::load(&path), saved, "{bad:?}");
+            assert_eq!(s.status().auto_lock_minutes, 12, "{bad:?}");
+        }
     }
 
     #[test]

@@ -22,6 +22,41 @@ pub struct Settings {
     pub auto_lock_minutes: u32,
 }
 
+/// The app's Settings screen, as typed: the auto-lock minutes as a string
+/// (what is in the input). [`SettingsForm::check`] makes the [`Settings`],
+/// or says what is wrong, naming the field (`auto_lock_minutes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct SettingsForm {
+    /// Minutes of inactivity before the vault locks itself: a whole number,
+    /// 0 for never.
+    pub auto_lock_minutes: String,
+}
+
+impl SettingsForm {
+    /// The settings this form makes, checked ([`Settings::check`]); white
+    /// space around the number is ignored.
+    pub fn check(&self) -> Result<Settings> {
+        let bad = |reason: &str| Err(Error::invalid_field("auto_lock_minutes", reason));
+        let t = self.auto_lock_minutes.trim();
+        // An empty field is not 0, which would mean "never lock".
+        if t.is_empty() {
+            return bad("auto-lock: enter a whole number of minutes (0: never)");
+        }
+        // Digits only: no sign, no decimal point, no exponent, no inner space.
+        if !t.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("auto-lock takes a whole number of minutes (0: never)");
+        }
+        // Only digits: the parse fails only past u32::MAX, which is past the
+        // longest idle time too.
+        let settings = Settings {
+            auto_lock_minutes: t.parse().unwrap_or(u32::MAX),
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -98,5 +133,51 @@ mod tests {
             .save(&path)
             .is_err()
         );
+    }
+
+    fn form(minutes: &str) -> SettingsForm {
+        SettingsForm {
+            auto_lock_minutes: minutes.into(),
+        }
+    }
+
+    // The Settings screen's reading of its minutes, moved here from the app
+    // (ui/tests/format.test.ts): the same cases, the same outcomes.
+
+    #[test]
+    fn the_minutes_are_read_as_typed() {
+        for (typed, minutes) in [("5", 5), (" 0 ", 0), ("1440", 1440), ("\t07\n", 7)] {
+            assert_eq!(
+                form(typed).check().unwrap(),
+                Settings {
+                    auto_lock_minutes: minutes
+                },
+                "{typed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_or_odd_field_is_refused_not_read_as_0_which_means_never() {
+        const EMPTY: &str = "auto-lock: enter a whole number of minutes (0: never)";
+        const NOT_WHOLE: &str = "auto-lock takes a whole number of minutes (0: never)";
+        const TOO_LONG: &str = "auto-lock is at most 1440 minutes";
+        for (typed, reason) in [
+            ("", EMPTY),
+            ("  ", EMPTY),
+            ("1.5", NOT_WHOLE),
+            ("-3", NOT_WHOLE),
+            ("+3", NOT_WHOLE),
+            ("1e3", NOT_WHOLE),
+            ("1 0", NOT_WHOLE),
+            ("five", NOT_WHOLE),
+            ("1441", TOO_LONG),
+            ("99999999999999999999", TOO_LONG),
+        ] {
+            let e = form(typed).check().unwrap_err();
+            assert_eq!(e.code(), "input.invalid", "{typed:?}");
+            assert_eq!(e.field(), Some("auto_lock_minutes"), "{typed:?}");
+            assert_eq!(e.to_string(), reason, "{typed:?}");
+        }
     }
 }

@@ -146,6 +146,20 @@ def test_keyboard_shortcuts_and_settings(app):
     assert app.el("vault-location").text == str(app.tmp / "vault")
     auto = app.el("auto-lock")
     assert auto.get_attribute("value") == "5"
+
+    # The core reads the minutes as typed: a refused value changes nothing,
+    # says so beside the field, and the field shows the saved value again.
+    def enter_minutes(text):
+        auto.send_keys(Keys.CONTROL, "a")
+        auto.send_keys(text, Keys.TAB)
+
+    enter_minutes("2000")
+    assert app.el("auto-lock-error").text == "auto-lock is at most 1440 minutes; nothing was changed"
+    app.wait_attr("auto-lock", "value", "5")
+    enter_minutes("12")
+    app.wait_text("Settings saved.")
+    app.gone("auto-lock-error")
+    assert auto.get_attribute("value") == "12"
     body.send_keys(Keys.CONTROL, "l")
     app.el("unlock-form")
 

@@ -149,6 +149,30 @@ def test_terms_share_revoke_and_erasure_with_a_real_brand(app, vrm):
     assert "Acme Telecom" not in app.text()
 
 
+def test_the_terms_editor_shows_the_cores_word_on_its_numbers_beside_the_field(app):
+    create_vault(app)
+    app.click("nav-terms")
+    app.click("terms-new")
+    # Not a whole number: the core says so in the preview and, on saving,
+    # beside the field; nothing is saved.
+    app.type("terms-per-days", "1.5")
+    app.wait_text("the contact window is a whole number of days")
+    app.click("terms-save")
+    assert app.el("terms-per-days-error").text == "the contact window is a whole number of days"
+    assert not app.all("terms-version")
+    # A whole number out of range: still previewed, refused beside its field.
+    app.type("terms-per-days", "30")
+    app.type("terms-retention", "99999")
+    app.wait_text("retention is 1 to 3650 days")
+    app.click("terms-save")
+    assert app.el("terms-retention-error").text == "retention is 1 to 3650 days"
+    app.gone("terms-per-days-error")
+    app.type("terms-retention", "45")
+    app.click("terms-save")
+    app.wait_text("Saved your terms as version 1")
+    assert len(app.all("terms-version")) == 1
+
+
 def test_an_overdue_rights_request_is_chased_then_fulfilled(app):
     create_vault(app)
     add_brand(app, "Acme Telecom", contact="privacy@acme.example")

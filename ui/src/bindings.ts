@@ -39,13 +39,25 @@ export const commands = {
 	/**  Export to an age recipient, or to a passphrase when `recipient` is empty. */
 	exportBackup: (path: string, recipient: string | null, passphrase: string | null) => __TAURI_INVOKE<ExportSummary>("export_backup", { path, recipient, passphrase }),
 	settingsGet: () => __TAURI_INVOKE<Settings>("settings_get"),
-	settingsSet: (settings: Settings) => __TAURI_INVOKE<null>("settings_set", { settings }),
+	/**
+	 *  Save the Settings screen's form, as typed, and apply it; returns the
+	 *  settings saved. When the form does not hold, nothing changes and the
+	 *  error names its field.
+	 */
+	settingsSet: (form: SettingsForm) => __TAURI_INVOKE<Settings>("settings_set", { form }),
 	/**  Ask the person for a file or folder. `None` when cancelled. */
 	chooseFile: (choice: FileChoice) => __TAURI_INVOKE<string | null>("choose_file", { choice }),
 	termsOptions: () => __TAURI_INVOKE<TermsOptions>("terms_options"),
-	/**  The text terms would have, and what the core would refuse in them. */
-	termsPreview: (template: Template, title: string, clauses: Clauses) => __TAURI_INVOKE<TermsPreview>("terms_preview", { template, title, clauses }),
-	termsCreate: (template: Template, title: string, clauses: Clauses) => __TAURI_INVOKE<TermsVersion>("terms_create", { template, title, clauses }),
+	/**
+	 *  The text the editor's terms would have, and what the core would refuse
+	 *  in them; an error naming the field when a number is not one.
+	 */
+	termsPreview: (form: TermsForm) => __TAURI_INVOKE<TermsPreview>("terms_preview", { form }),
+	/**
+	 *  Save the editor's terms as a new version; an error names the editor's
+	 *  field.
+	 */
+	termsCreate: (form: TermsForm) => __TAURI_INVOKE<TermsVersion>("terms_create", { form }),
 	termsVersions: () => __TAURI_INVOKE<TermsVersion[]>("terms_versions"),
 	/**  Sign a version for a brand and write it to `path`. */
 	termsExport: (version: string, brand: string, path: string) => __TAURI_INVOKE<TermsRef>("terms_export", { version, brand, path }),
@@ -1012,6 +1024,19 @@ export type Settings = {
 	auto_lock_minutes?: number,
 };
 
+/**
+ *  The app's Settings screen, as typed: the auto-lock minutes as a string
+ *  (what is in the input). [`SettingsForm::check`] makes the [`Settings`],
+ *  or says what is wrong, naming the field (`auto_lock_minutes`).
+ */
+export type SettingsForm = {
+	/**
+	 *  Minutes of inactivity before the vault locks itself: a whole number,
+	 *  0 for never.
+	 */
+	auto_lock_minutes: string,
+};
+
 /**  A share as the vault keeps it. */
 export type Share = {
 	/**  Share id (the grant is `urn:uuid:<id>`). */
@@ -1137,6 +1162,52 @@ export type TemplateInfo = {
 	summary: string,
 	/**  Its default clauses. */
 	clauses: Clauses,
+};
+
+/**
+ *  The app's terms editor, as typed: every number a string (what is in its
+ *  input), lists as chosen, the prose empty for none. Its fields are those
+ *  of [`Clauses`], flattened (`contact.max_contacts` is `max_contacts`),
+ *  with the template and title. [`TermsForm::clauses`] reads it,
+ *  [`TermsForm::check`] also checks it as
+ *  [`Terms::create`](crate::Terms::create) does; both name the form's fields
+ *  in their errors (`retention_days`, not the clause key `retentionDays`).
+ */
+export type TermsForm = {
+	/**  The template the terms start from. */
+	template: Template,
+	/**  The title. */
+	title: string,
+	/**  What the brand may use the data for. */
+	purposes: Purpose[],
+	/**  Days the brand may keep data after its purpose ends: a whole number. */
+	retention_days: string,
+	/**  Whether the brand may pass data on. */
+	third_party_sharing: ThirdParty,
+	/**  No tracking by the brand itself beyond what the service needs. */
+	no_tracking_first_party: boolean,
+	/**  No tracking by others. */
+	no_tracking_third_party: boolean,
+	/**  No profiling. */
+	no_profiling: boolean,
+	/**  Days within which data is erased on request: a whole number. */
+	deletion_on_request_days: string,
+	/**  Data handed over in a portable form on request. */
+	portability: boolean,
+	/**  The channels the brand may use. */
+	channels: ContactChannel[],
+	/**  The most contacts per window: a whole number (0: none). */
+	max_contacts: string,
+	/**  The contact window, in days: a whole number. */
+	per_days: string,
+	/**  Whether the brand may send marketing. */
+	marketing_allowed: boolean,
+	/**  Whether the brand may offer what the person did not ask for. */
+	cross_offers_allowed: boolean,
+	/**  The law the terms are read under. */
+	jurisdiction: string,
+	/**  The person's own words; empty (or only white space) for none. */
+	prose: string,
 };
 
 /**

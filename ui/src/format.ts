@@ -55,11 +55,13 @@ export function lockNotice(reason: string): string {
   }
 }
 
-/** A typed number of minutes, or null when the field is not a whole
- *  number (an empty field is not 0, which would mean "never lock"). */
-export function parseMinutes(text: string): number | null {
-  const t = text.trim();
-  return /^\d{1,6}$/.test(t) ? Number(t) : null;
+/** A failed save of the auto-lock minutes as the Settings screen shows
+ *  it: beside the field when the core names it (SettingsForm::check), else
+ *  under it. The save changed nothing, and the field shows the saved value
+ *  again, which the text says. */
+export function autoLockError(e: unknown): PlacedError<"auto_lock_minutes"> {
+  const placed = placeError(e, sameNames(["auto_lock_minutes"] as const));
+  return { ...placed, text: `${placed.text}; nothing was changed` };
 }
 
 /** The field that best names a record in a list. */

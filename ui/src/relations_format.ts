@@ -2,17 +2,15 @@
 // exposure, rights requests and the activity log: labels, the exposure
 // matrix, and form state → the request objects the commands take. The core
 // decides every rule (deadlines, statuses, what may be revoked, what is
-// valid) and says it in its views; nothing here second-guesses it. Dates:
-// dates.ts.
+// valid, what a typed number is) and says it in its views and errors;
+// nothing here second-guesses it. Dates: dates.ts.
 import type {
   AuditAction,
   AuditEntry,
-  ContactChannel as Channel,
   Clauses,
   Decision,
   ExposureItem,
   Holder,
-  Purpose,
   Record,
   Regime,
   RequestStatus,
@@ -21,10 +19,11 @@ import type {
   ShareRequest,
   ShareStatus,
   Template,
+  TermsForm,
   ThirdParty,
 } from "./bindings";
 import { dayOf, days, endOfDay } from "./dates";
-import { recordTitle } from "./format";
+import { recordTitle, sameNames } from "./format";
 
 // ---- lists -----------------------------------------------------------------
 
@@ -36,28 +35,9 @@ export function toggled<T>(list: T[], item: T, on: boolean): T[] {
 
 // ---- terms -----------------------------------------------------------------
 
-/** The terms editor's state: numbers as typed, lists as chosen. */
-export type TermsForm = {
-  template: Template;
-  title: string;
-  purposes: Purpose[];
-  retention_days: string;
-  third_party_sharing: ThirdParty;
-  no_tracking_first_party: boolean;
-  no_tracking_third_party: boolean;
-  no_profiling: boolean;
-  deletion_on_request_days: string;
-  portability: boolean;
-  channels: Channel[];
-  max_contacts: string;
-  per_days: string;
-  marketing_allowed: boolean;
-  cross_offers_allowed: boolean;
-  jurisdiction: string;
-  prose: string;
-};
-
-/** The editor's state for clauses (a template's defaults, or a version to copy). */
+/** The editor's state for clauses (a template's defaults, or a version to
+ *  copy): numbers as the inputs show them. The core reads the form back
+ *  (TermsForm::clauses) and checks it; the editor parses nothing. */
 export function termsForm(template: Template, title: string, c: Clauses): TermsForm {
   return {
     template,
@@ -80,64 +60,22 @@ export function termsForm(template: Template, title: string, c: Clauses): TermsF
   };
 }
 
-/** The editor's field for a clause the core names (its key in the terms
- *  document), if the editor has one. */
-const TERMS_FIELDS = new Map<string, keyof TermsForm>([
-  ["title", "title"],
-  ["purposes", "purposes"],
-  ["retentionDays", "retention_days"],
-  ["deletionOnRequestDays", "deletion_on_request_days"],
-  ["portability", "portability"],
-  ["contact.channels", "channels"],
-  ["contact.maxContacts", "max_contacts"],
-  ["contact.perDays", "per_days"],
-  ["jurisdiction", "jurisdiction"],
-  ["prose", "prose"],
-]);
+/** The editor's fields that show an error beside them. The core names the
+ *  form's own fields (TermsForm::check); any other goes under the form. */
+export const TERMS_FIELDS = [
+  "title",
+  "purposes",
+  "retention_days",
+  "deletion_on_request_days",
+  "portability",
+  "channels",
+  "max_contacts",
+  "per_days",
+  "jurisdiction",
+  "prose",
+] as const satisfies readonly (keyof TermsForm)[];
 
-export function termsField(core: string): keyof TermsForm | undefined {
-  return TERMS_FIELDS.get(core);
-}
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function whole(text: string, what: string): Parsed<number> {
-  const t = text.trim();
-  if (!/^\d{1,9}$/.test(t)) return { ok: false, error: `${what}: enter a whole number` };
-  return { ok: true, value: Number(t) };
-}
-
-/** The editor's state → the clauses to send (ranges are the core's to check). */
-export function clausesFrom(f: TermsForm): Parsed<Clauses> {
-  const numbers = {
-    retention: whole(f.retention_days, "Keeping my data"),
-    deletion: whole(f.deletion_on_request_days, "Deleting my data"),
-    max: whole(f.max_contacts, "Contacts allowed"),
-    per: whole(f.per_days, "Contact window"),
-  };
-  for (const n of Object.values(numbers)) if (!n.ok) return n;
-  const v = (p: Parsed<number>) => (p.ok ? p.value : 0);
-  const clauses: Clauses = {
-    purposes: [...f.purposes],
-    retention_days: v(numbers.retention),
-    third_party_sharing: f.third_party_sharing,
-    no_tracking_first_party: f.no_tracking_first_party,
-    no_tracking_third_party: f.no_tracking_third_party,
-    no_profiling: f.no_profiling,
-    deletion_on_request_days: v(numbers.deletion),
-    portability: f.portability,
-    contact: {
-      channels: [...f.channels],
-      max_contacts: v(numbers.max),
-      per_days: v(numbers.per),
-      marketing_allowed: f.marketing_allowed,
-      cross_offers_allowed: f.cross_offers_allowed,
-    },
-    jurisdiction: f.jurisdiction,
-  };
-  if (f.prose.trim() !== "") clauses.prose = f.prose;
-  return { ok: true, value: clauses };
-}
+export const termsField = sameNames(TERMS_FIELDS);
 
 export const THIRD_PARTY_LABELS: { value: ThirdParty; label: string }[] = [
   { value: "never", label: "Never" },

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Record } from "../src/bindings";
 import {
+  autoLockError,
   errorText,
   lockNotice,
   newRecordFrom,
-  parseMinutes,
   parseTags,
   patchFrom,
   placeError,
@@ -119,8 +119,9 @@ describe("placing errors", () => {
     expect(shareField("record")).toBe("records");
     expect(shareField("expires")).toBe("expires");
     expect(shareField("toString")).toBeUndefined();
-    expect(termsField("contact.maxContacts")).toBe("max_contacts");
-    expect(termsField("retentionDays")).toBe("retention_days");
+    // The terms editor's errors name its own fields (TermsForm::check).
+    expect(termsField("max_contacts")).toBe("max_contacts");
+    expect(termsField("retention_days")).toBe("retention_days");
     expect(termsField("unknown")).toBeUndefined();
   });
 });
@@ -138,12 +139,18 @@ describe("locking", () => {
     expect(ACTIVITY_REPORT_MS * 2 + 5_000).toBeLessThanOrEqual(60_000);
   });
 
-  it("reads auto-lock minutes, and an empty or odd field is not 0 (never)", () => {
-    expect(parseMinutes("5")).toBe(5);
-    expect(parseMinutes(" 0 ")).toBe(0);
-    expect(parseMinutes("")).toBeNull();
-    expect(parseMinutes("1.5")).toBeNull();
-    expect(parseMinutes("-3")).toBeNull();
-    expect(parseMinutes("1e3")).toBeNull();
+  // Reading the minutes (an empty or odd field is not 0, "never") is the
+  // core's: SettingsForm::check, with these cases in src/vault/settings.rs.
+  it("shows a refused auto-lock beside its field, saying nothing was changed", () => {
+    const refused = { code: "input.invalid", field: "auto_lock_minutes", message: "auto-lock is at most 1440 minutes" };
+    expect(autoLockError(refused)).toEqual({
+      field: "auto_lock_minutes",
+      text: "auto-lock is at most 1440 minutes; nothing was changed",
+    });
+    expect(autoLockError({ code: "io", field: null, message: "disk full" })).toEqual({
+      field: null,
+      text: "disk full; nothing was changed",
+    });
+    expect(autoLockError({ code: "input.invalid", field: "other", message: "x" }).field).toBeNull();
   });
 });

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ContactChannel as Channel, Clauses, ExposureItem, Holder, Record, RightInfo, RightsRequestView } from "../src/bindings";
+import type { Clauses, ExposureItem, Holder, Record, RightInfo, RightsRequestView, TermsForm } from "../src/bindings";
 import {
   actionLabel,
-  clausesFrom,
   deadlineText,
   decisionLabel,
   exposureMatrix,
@@ -14,6 +13,7 @@ import {
   shareRequestFrom,
   shareStatusLabel,
   shareableRecords,
+  termsField,
   termsForm,
   toggled,
 } from "../src/relations_format";
@@ -32,53 +32,49 @@ const sdBase: Clauses = {
 };
 
 describe("the terms editor", () => {
-  it("round-trips a template's clauses through the form", () => {
+  // Reading the form's numbers back, and checking them, is the core's
+  // (TermsForm::clauses and ::check, with these cases in src/terms/form.rs).
+  it("shows a template's clauses in the form, numbers as the inputs have them", () => {
     const form = termsForm("SD-BASE", "My terms", sdBase);
     expect(form.retention_days).toBe("30");
     expect(form.prose).toBe("");
-    expect(clausesFrom(form)).toEqual({ ok: true, value: sdBase });
+    expect(form).toEqual({
+      template: "SD-BASE",
+      title: "My terms",
+      purposes: sdBase.purposes,
+      retention_days: "30",
+      third_party_sharing: "never",
+      no_tracking_first_party: true,
+      no_tracking_third_party: true,
+      no_profiling: true,
+      deletion_on_request_days: "30",
+      portability: false,
+      channels: ["email"],
+      max_contacts: "2",
+      per_days: "30",
+      marketing_allowed: false,
+      cross_offers_allowed: false,
+      jurisdiction: "EU (GDPR)",
+      prose: "",
+    } satisfies TermsForm);
+    expect(termsForm("SD-BASE", "t", { ...sdBase, prose: "No calls before 9." }).prose).toBe("No calls before 9.");
   });
 
-  it("maps every input to its clause, prose only when written", () => {
-    const form = {
-      ...termsForm("SD-BASE-DP", "Mine", sdBase),
-      purposes: toggled(toggled(sdBase.purposes, "marketing", true), "billing", false),
-      retention_days: " 90 ",
-      third_party_sharing: "only-with-consent" as const,
-      no_profiling: false,
-      deletion_on_request_days: "14",
-      portability: true,
-      channels: toggled<Channel>(["email"], "letter", true),
-      max_contacts: "0",
-      per_days: "7",
-      marketing_allowed: true,
-      jurisdiction: "US-CA (CCPA/CPRA)",
-      prose: "No calls before 9.",
-    };
-    const parsed = clausesFrom(form);
-    expect(parsed.ok).toBe(true);
-    if (!parsed.ok) return;
-    expect(parsed.value).toEqual({
-      ...sdBase,
-      purposes: ["service-delivery", "support", "warranty", "legal-obligation", "marketing"],
-      retention_days: 90,
-      third_party_sharing: "only-with-consent",
-      no_profiling: false,
-      deletion_on_request_days: 14,
-      portability: true,
-      contact: { channels: ["email", "letter"], max_contacts: 0, per_days: 7, marketing_allowed: true, cross_offers_allowed: false },
-      jurisdiction: "US-CA (CCPA/CPRA)",
-      prose: "No calls before 9.",
-    });
-    expect("prose" in (clausesFrom({ ...form, prose: "  " }) as { value: Clauses }).value).toBe(false);
-  });
-
-  it("refuses numbers that are not whole, naming the field (ranges are the core's)", () => {
+  it("copies the lists, so editing the form leaves the clauses as they were", () => {
     const form = termsForm("SD-BASE", "t", sdBase);
-    expect(clausesFrom({ ...form, retention_days: "" })).toEqual({ ok: false, error: "Keeping my data: enter a whole number" });
-    expect(clausesFrom({ ...form, per_days: "1.5" })).toMatchObject({ ok: false, error: expect.stringContaining("Contact window") });
-    expect(clausesFrom({ ...form, max_contacts: "-1" }).ok).toBe(false);
-    expect(clausesFrom({ ...form, retention_days: "99999" }).ok).toBe(true);
+    form.purposes.push("marketing");
+    form.channels.push("letter");
+    expect(sdBase.purposes).not.toContain("marketing");
+    expect(sdBase.contact.channels).toEqual(["email"]);
+  });
+
+  it("places the core's errors beside the form's own fields, and others under the form", () => {
+    expect(termsField("max_contacts")).toBe("max_contacts");
+    expect(termsField("retention_days")).toBe("retention_days");
+    expect(termsField("title")).toBe("title");
+    expect(termsField("template")).toBeUndefined();
+    expect(termsField("contact.maxContacts")).toBeUndefined();
+    expect(termsField("constructor")).toBeUndefined();
   });
 
   it("toggles list items without repeats", () => {

@@ -4,13 +4,24 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { render } from "preact";
 import { act } from "preact/test-utils";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { Brand, Clauses, ExposureItem, Record, RightsRequestView, ShareView, TermsOptions } from "../src/bindings";
+import type {
+  Brand,
+  Clauses,
+  ExposureItem,
+  Record,
+  RightsRequestView,
+  ShareView,
+  TermsForm,
+  TermsOptions,
+  VaultInfo,
+} from "../src/bindings";
 import type { Ctx } from "../src/ctx";
 import { BrandsScreen } from "../src/screens/brands";
 import { ExposureScreen } from "../src/screens/exposure";
 import { RecordsScreen } from "../src/screens/records";
 import { RightsScreen } from "../src/screens/rights";
 import { ShareScreen } from "../src/screens/share";
+import { SettingsScreen } from "../src/screens/settings";
 import { SharesScreen } from "../src/screens/shares";
 import { TermsScreen } from "../src/screens/terms";
 import { addDays, today } from "../src/dates";
@@ -346,16 +357,26 @@ describe("Terms", () => {
     max_per_days: 365,
   };
 
-  it("starts from a template, previews every change, and saves the clauses as set", async () => {
+  it("starts from a template, previews every change, and saves the form as typed", async () => {
     answers = {
       terms_options: () => options,
       terms_versions: () => [],
       terms_status: () => [{ brand: acme, latest: null, history: [] }],
-      terms_preview: (a) => ({
-        text: `PREVIEW retention ${(a.clauses as Clauses).retention_days}`,
-        problem: (a.clauses as Clauses).purposes.length ? null : "the terms need at least one purpose",
-      }),
-      terms_create: (a) => ({ id: "v1", number: 1, template: a.template, title: a.title, clauses: a.clauses, text: "", created_at: "2026-01-01T00:00:00Z" }),
+      // As the core: a number that is not one has no preview, and says so.
+      terms_preview: (a) => {
+        const f = a.form as TermsForm;
+        if (f.per_days.trim() === "") {
+          throw { code: "input.invalid", field: "per_days", message: "the contact window: enter a whole number of days" };
+        }
+        return {
+          text: `PREVIEW retention ${f.retention_days}`,
+          problem: f.purposes.length ? null : "the terms need at least one purpose",
+        };
+      },
+      terms_create: (a) => {
+        const f = a.form as TermsForm;
+        return { id: "v1", number: 1, template: f.template, title: f.title, clauses, text: "", created_at: "2026-01-01T00:00:00Z" };
+      },
     };
     render(<TermsScreen ctx={ctx()} />, root);
     await find("[data-testid=terms-empty]");
@@ -374,31 +395,46 @@ describe("Terms", () => {
     }
     expect((await find("[data-testid=terms-preview]")).textContent).toBe("PREVIEW retention 45");
 
-    // A number that is not one is caught before asking the core.
+    // A number that is not one: the core's word shows, the last preview stays.
     const previews = called("terms_preview").length;
     await type("[data-testid=terms-per-days]", "");
-    expect((await find("[data-testid=terms-problem]")).textContent).toContain("Contact window");
-    await new Promise((r) => setTimeout(r, 200));
-    await flush();
-    expect(called("terms_preview").length).toBe(previews);
+    expect((await find("[data-testid=terms-problem]")).textContent).toBe("the contact window: enter a whole number of days");
+    expect(called("terms_preview").length).toBe(previews + 1);
+    expect(called("terms_preview")[previews]).toEqual({ form: expect.objectContaining({ per_days: "" }) });
+    expect(root.querySelector("[data-testid=terms-preview]")!.textContent).toBe("PREVIEW retention 45");
     await type("[data-testid=terms-per-days]", "7");
+    for (let i = 0; i < 20 && root.querySelector("[data-testid=terms-problem]"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await flush();
+    }
+    expect(root.querySelector("[data-testid=terms-problem]")).toBeNull();
 
     (await find<HTMLFormElement>("[data-testid=terms-form]")).dispatchEvent(
       new Event("submit", { bubbles: true, cancelable: true }),
     );
     await flush();
+    // The numbers go as typed: the core reads them (TermsForm).
     expect(called("terms_create")).toEqual([
       {
-        template: "SD-BASE-DP",
-        title: "My terms",
-        clauses: {
-          ...clauses,
+        form: {
+          template: "SD-BASE-DP",
+          title: "My terms",
           purposes: ["service-delivery", "marketing"],
-          retention_days: 45,
+          retention_days: "45",
+          third_party_sharing: "never",
+          no_tracking_first_party: true,
+          no_tracking_third_party: true,
+          no_profiling: true,
+          deletion_on_request_days: "30",
           portability: true,
-          contact: { channels: ["email", "letter"], max_contacts: 2, per_days: 7, marketing_allowed: true, cross_offers_allowed: false },
+          channels: ["email", "letter"],
+          max_contacts: "2",
+          per_days: "7",
+          marketing_allowed: true,
+          cross_offers_allowed: false,
+          jurisdiction: "EU (GDPR)",
           prose: "Be brief.",
-        },
+        } satisfies TermsForm,
       },
     ]);
     expect(notices).toEqual(["Saved your terms as version 1."]);
@@ -411,7 +447,7 @@ describe("Terms", () => {
       terms_status: () => [],
       terms_preview: () => ({ text: "PREVIEW", problem: null }),
       terms_create: () => {
-        throw { code: "input.invalid", field: "contact.maxContacts", message: "contact rules: at most 1000 contacts per window" };
+        throw { code: "input.invalid", field: "max_contacts", message: "contact rules: at most 1000 contacts per window" };
       },
     };
     render(<TermsScreen ctx={ctx()} />, root);
@@ -427,6 +463,71 @@ describe("Terms", () => {
     );
     expect(root.querySelector("[data-testid=terms-per-days-error]")).toBeNull();
     expect(root.querySelector("[data-testid=terms-error]")).toBeNull();
+  });
+
+  it("shows an error about no field of the editor under the form", async () => {
+    answers = {
+      terms_options: () => options,
+      terms_versions: () => [],
+      terms_status: () => [],
+      terms_preview: () => ({ text: "PREVIEW", problem: null }),
+      terms_create: () => {
+        throw { code: "input.invalid", field: "template", message: "unknown terms template" };
+      },
+    };
+    render(<TermsScreen ctx={ctx()} />, root);
+    await click("[data-testid=terms-new]");
+    (await find<HTMLFormElement>("[data-testid=terms-form]")).dispatchEvent(
+      new Event("submit", { bubbles: true, cancelable: true }),
+    );
+    await flush();
+    expect((await find("[data-testid=terms-error]")).textContent).toBe("unknown terms template");
+    expect(root.querySelector(".field-error")).toBeNull();
+  });
+});
+
+describe("Settings", () => {
+  const info: VaultInfo = {
+    dir: "/v", vault_id: "x", created_at: "2026-01-01T00:00:00Z", brands: 0, records: 0, kdf_m_kib: 65536, kdf_t: 3,
+  };
+
+  async function commit(value: string) {
+    const el = await find<HTMLInputElement>("[data-testid=auto-lock]");
+    el.value = value;
+    el.dispatchEvent(new Event("change", { bubbles: true }));
+    await flush();
+  }
+
+  it("sends the minutes as typed; a refused value changes nothing and the field shows the saved one", async () => {
+    answers = {
+      settings_get: () => ({ auto_lock_minutes: 5 }),
+      vault_info: () => info,
+      settings_set: (a) => {
+        const typed = (a.form as { auto_lock_minutes: string }).auto_lock_minutes;
+        if (typed.trim() === "") {
+          throw { code: "input.invalid", field: "auto_lock_minutes", message: "auto-lock: enter a whole number of minutes (0: never)" };
+        }
+        return { auto_lock_minutes: Number(typed) };
+      },
+    };
+    render(<SettingsScreen ctx={ctx()} />, root);
+    await find("[data-testid=vault-location]");
+    expect((await find<HTMLInputElement>("[data-testid=auto-lock]")).value).toBe("5");
+
+    // An empty field is not 0 (never): the core refuses it.
+    await commit("");
+    expect(called("settings_set")).toEqual([{ form: { auto_lock_minutes: "" } }]);
+    expect((await find("[data-testid=auto-lock-error]")).textContent).toBe(
+      "auto-lock: enter a whole number of minutes (0: never); nothing was changed",
+    );
+    expect((await find<HTMLInputElement>("[data-testid=auto-lock]")).value).toBe("5");
+    expect(notices).toEqual([]);
+
+    await commit("12");
+    expect(called("settings_set")[1]).toEqual({ form: { auto_lock_minutes: "12" } });
+    expect(root.querySelector("[data-testid=auto-lock-error]")).toBeNull();
+    expect((await find<HTMLInputElement>("[data-testid=auto-lock]")).value).toBe("12");
+    expect(notices).toEqual(["Settings saved."]);
   });
 });
 

@@ -2,24 +2,28 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Settings, VaultInfo } from "../bindings";
-import { errorText, parseMinutes } from "../format";
+import { autoLockError, errorText, type PlacedError } from "../format";
+import { FieldMessage } from "../components/field_message";
 import type { Ctx } from "../ctx";
 
 export function SettingsScreen(props: { ctx: Ctx }) {
   const [settings, setSettings] = useState<Settings | null>(null);
   const [info, setInfo] = useState<VaultInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [lockError, setLockError] = useState<PlacedError | null>(null);
   useEffect(() => {
     Promise.all([api.settingsGet().then(setSettings), api.vaultInfo().then(setInfo)]).catch((e) => setError(errorText(e)));
   }, []);
-  const save = async (minutes: number) => {
+  // The core reads the minutes as typed (an empty field is not 0, "never").
+  const save = async (input: HTMLInputElement) => {
     try {
-      const next = { auto_lock_minutes: minutes };
-      await api.settingsSet(next);
-      setSettings(next);
+      setSettings(await api.settingsSet({ auto_lock_minutes: input.value }));
+      setLockError(null);
       props.ctx.notify("Settings saved.");
     } catch (e) {
-      setError(errorText(e));
+      // Nothing was changed: the field shows the saved value again.
+      input.value = String(settings?.auto_lock_minutes ?? 5);
+      setLockError(autoLockError(e));
     }
   };
   return (
@@ -31,17 +35,10 @@ export function SettingsScreen(props: { ctx: Ctx }) {
         <label>
           Lock after this many idle minutes (0: never)
           <input type="number" min={0} max={1440} value={settings?.auto_lock_minutes ?? 5} data-testid="auto-lock"
-            onChange={(e) => {
-              const minutes = parseMinutes(e.currentTarget.value);
-              if (minutes === null) {
-                e.currentTarget.value = String(settings?.auto_lock_minutes ?? 5);
-                setError("Auto-lock takes a whole number of minutes (0: never). Nothing was changed.");
-                return;
-              }
-              setError(null);
-              void save(minutes);
-            }} />
+            onChange={(e) => void save(e.currentTarget)} />
+          <FieldMessage error={lockError} field="auto_lock_minutes" testid="auto-lock-error" />
         </label>
+        {lockError && lockError.field === null && <p class="error" role="alert" data-testid="auto-lock-error">{lockError.text}</p>}
         <p class="muted">The vault also locks when you press Ctrl+L, and when the screen locks or the computer sleeps.</p>
       </div>
       {info && (

@@ -3,19 +3,10 @@
 // for a brand; import the brand's answer and see where each brand stands.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
-import type { BrandTermsStatus, Agreement, TermsOptions, TermsVersion } from "../bindings";
+import type { BrandTermsStatus, Agreement, TermsForm, TermsOptions, TermsVersion } from "../bindings";
 import { errorText, placeError, type PlacedError } from "../format";
 import { FieldMessage } from "../components/field_message";
-import {
-  JURISDICTIONS,
-  THIRD_PARTY_LABELS,
-  clausesFrom,
-  decisionLabel,
-  termsField,
-  termsForm,
-  toggled,
-  type TermsForm,
-} from "../relations_format";
+import { JURISDICTIONS, THIRD_PARTY_LABELS, decisionLabel, termsField, termsForm, toggled } from "../relations_format";
 import { dayOf } from "../dates";
 import type { Ctx } from "../ctx";
 
@@ -150,16 +141,13 @@ function TermsEditor(props: {
   const asked = useRef(0);
 
   // The preview follows every change (a short pause first while typing).
+  // The core reads the form as typed; when it cannot (a number that is not
+  // one), its message shows and the last preview stays.
   useEffect(() => {
-    const parsed = clausesFrom(f);
-    if (!parsed.ok) {
-      setProblem(parsed.error);
-      return;
-    }
     const n = ++asked.current;
     const t = window.setTimeout(() => {
       api
-        .termsPreview(f.template, f.title, parsed.value)
+        .termsPreview(f)
         .then((p) => {
           if (n !== asked.current) return;
           setPreview(p.text);
@@ -178,11 +166,9 @@ function TermsEditor(props: {
   const save = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    const parsed = clausesFrom(f);
-    if (!parsed.ok) return setError({ field: null, text: parsed.error });
     setBusy(true);
     try {
-      props.onSaved(await api.termsCreate(f.template, f.title, parsed.value));
+      props.onSaved(await api.termsCreate(f));
     } catch (err) {
       setError(placeError(err, termsField));
     } finally {
@@ -190,8 +176,10 @@ function TermsEditor(props: {
     }
   };
 
+  // noValidate: the core checks the form and says what is wrong beside the
+  // field; the browser's own checks would stop it before the core is asked.
   return (
-    <form class="split" onSubmit={save} data-testid="terms-form">
+    <form class="split" onSubmit={save} data-testid="terms-form" noValidate>
       <div class="card form">
         <h2>Template</h2>
         {o.templates.map((t) => (
