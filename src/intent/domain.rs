@@ -251,7 +251,7 @@ pub struct OfferView {
     #[cfg_attr(feature = "ts", specta(type = String))]
     pub above_cheapest: Decimal,
     /// It may be accepted now: open, verified, unexpired, and its intent
-    /// live (what [`Intents::accept_offer`](crate::Intents::accept_offer) checks).
+    /// live (what `Intents::accept_offer` checks).
     pub can_accept: bool,
     /// It may be declined now: still open.
     pub can_decline: bool,

@@ -766,7 +766,7 @@ export type OfferView = {
 	above_cheapest: string,
 	/**
 	 *  It may be accepted now: open, verified, unexpired, and its intent
-	 *  live (what [`Intents::accept_offer`] checks).
+	 *  live (what `Intents::accept_offer` checks).
 	 */
 	can_accept: boolean,
 	/**  It may be declined now: still open. */
