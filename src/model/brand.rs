@@ -191,6 +191,7 @@ fn check_inbox(v: &str) -> Result<String> {
 mod tests {
     use super::*;
     use crate::model::MAX_VALUE_LEN;
+    use crate::model::test_util::field_of;
 
     #[test]
     fn brand_values_are_checked() {
@@ -237,13 +238,6 @@ mod tests {
         };
         clear.apply_to(&mut b).unwrap();
         assert_eq!(b.domain, None, "an empty value clears");
-    }
-
-    /// The field a failed check names.
-    fn field_of<T: std::fmt::Debug>(r: Result<T>) -> Option<String> {
-        let e = r.unwrap_err();
-        assert_eq!(e.code(), "input.invalid", "{e}");
-        e.field().map(str::to_string)
     }
 
     #[test]

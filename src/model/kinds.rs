@@ -446,14 +446,8 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
+    use crate::model::test_util::{field_of, fields};
     use crate::model::*;
-
-    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn interaction_needs_channel_direction_date_and_summary() {
@@ -515,13 +509,6 @@ mod tests {
         let t = check_tags(&["a".into(), " a ".into(), "b".into(), "".into()]).unwrap();
         assert_eq!(t, vec!["a", "b"]);
         assert!(check_tags(&["two words".into()]).is_err());
-    }
-
-    /// The field a failed check names.
-    fn field_of<T: std::fmt::Debug>(r: Result<T>) -> Option<String> {
-        let e = r.unwrap_err();
-        assert_eq!(e.code(), "input.invalid", "{e}");
-        e.field().map(str::to_string)
     }
 
     #[test]

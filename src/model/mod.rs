@@ -62,6 +62,29 @@ pub(crate) fn is_http_url(v: &str) -> bool {
         && url::Url::parse(v).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
 }
 
+/// Helpers the model's tests share.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use std::collections::BTreeMap;
+
+    use crate::error::Result;
+
+    /// A record's fields from pairs.
+    pub(crate) fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The field a failed check names.
+    pub(crate) fn field_of<T: std::fmt::Debug>(r: Result<T>) -> Option<String> {
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), "input.invalid", "{e}");
+        e.field().map(str::to_string)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -332,13 +332,7 @@ impl RecordFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::model::test_util::fields;
 
     #[test]
     fn a_patch_tells_absent_null_and_a_brand_apart() {
