@@ -238,6 +238,31 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
+
+    /// No discovery proposal with this id (or it was already accepted or
+    /// ignored).
+    #[error("no proposal {0}")]
+    ProposalNotFound(String),
+
+    /// A mail source could not be read as a whole (not an mbox, a folder
+    /// that is not a Maildir…). One bad message is never this: it is
+    /// skipped and counted.
+    #[error("{0}")]
+    MailSource(String),
+
+    /// The IMAP server could not be reached, refused the connection's
+    /// security, or broke the protocol. Never carries the password.
+    #[error("IMAP: {0}")]
+    Imap(String),
+
+    /// The IMAP server refused the user name and password.
+    #[error("the IMAP server refused the user name or password")]
+    ImapLogin,
+
+    /// The operation was cancelled by the person; what was committed before
+    /// stays.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Error {
@@ -280,6 +305,11 @@ impl Error {
             Error::TooLarge { .. } | Error::FileTooLarge { .. } => "input.too_large",
             Error::Replay(_) => "intake.replay",
             Error::Random => "crypto.random",
+            Error::ProposalNotFound(_) => "discover.not_found",
+            Error::MailSource(_) => "discover.bad_source",
+            Error::Imap(_) => "imap.failed",
+            Error::ImapLogin => "imap.login",
+            Error::Cancelled => "cancelled",
         }
     }
 
@@ -291,6 +321,7 @@ impl Error {
                 | Error::WrongRecoveryCode
                 | Error::BackupWrongKey
                 | Error::BundleWrongKey(_)
+                | Error::ImapLogin
         )
     }
 
