@@ -343,6 +343,42 @@ impl fmt::Debug for RecoveryCode {
     }
 }
 
+/// A keyed digest (HMAC-SHA256) for recognising a value seen before without
+/// keeping it: discovery keeps the digest of each message's Message-ID, not
+/// the id. The key is derived from the vault key for one purpose, so digests
+/// mean nothing outside this vault.
+pub struct Digester(ring::hmac::Key);
+
+impl Digester {
+    /// A digester under `key`.
+    pub fn new(key: &SecretKey) -> Self {
+        Digester(ring::hmac::Key::new(
+            ring::hmac::HMAC_SHA256,
+            key.expose_secret_bytes(),
+        ))
+    }
+
+    /// The digest of `parts` (each length-prefixed, so `["ab", "c"]` and
+    /// `["a", "bc"]` differ), as `hex_len` lower-case hex digits (at most 64).
+    pub fn hex(&self, parts: &[&[u8]], hex_len: usize) -> String {
+        let mut ctx = ring::hmac::Context::with_key(&self.0);
+        for part in parts {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part);
+        }
+        let tag = ctx.sign();
+        let mut out = data_encoding::HEXLOWER.encode(tag.as_ref());
+        out.truncate(hex_len.min(64));
+        out
+    }
+}
+
+impl fmt::Debug for Digester {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Digester(***)")
+    }
+}
+
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let d = ring::digest::digest(&ring::digest::SHA256, data);
@@ -357,6 +393,20 @@ mod tests {
 
     fn key() -> SecretKey {
         SecretKey::generate().unwrap()
+    }
+
+    #[test]
+    fn digests_are_keyed_and_framed() {
+        let k = key();
+        let d = Digester::new(&k.derive(b"a"));
+        assert_eq!(d.hex(&[b"x"], 32), d.hex(&[b"x"], 32));
+        assert_eq!(d.hex(&[b"x"], 32).len(), 32);
+        assert_ne!(d.hex(&[b"ab", b"c"], 64), d.hex(&[b"a", b"bc"], 64));
+        assert_ne!(
+            d.hex(&[b"x"], 64),
+            Digester::new(&k.derive(b"b")).hex(&[b"x"], 64)
+        );
+        assert_eq!(format!("{d:?}"), "Digester(***)");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod dates;
 pub mod ids;
 mod kinds;
 pub mod money;
+mod observed;
 mod record;
 pub mod text;
 
@@ -25,6 +26,8 @@ pub use kinds::{
     CHANNELS, DIRECTIONS, FieldSpec, FieldSpecView, FieldType, KindSpec, PURPOSES, RecordKind,
     check_fields, check_tags, kind_specs,
 };
+pub(crate) use observed::OBSERVED_DOC;
+pub use observed::{Observed, ObservedItem, Unsubscribe};
 pub(crate) use record::RecordView;
 pub use record::{NewRecord, Record, RecordFilter, RecordPatch};
 

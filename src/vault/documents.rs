@@ -142,6 +142,17 @@ impl Vault {
         Ok(damaged)
     }
 
+    /// The document of this kind with exactly this id, if there is one.
+    pub(crate) fn exact_doc<T: for<'de> Deserialize<'de>>(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<T>> {
+        store::doc(&self.conn, kind, id)?
+            .map(|row| self.open_doc(&row))
+            .transpose()
+    }
+
     /// One document by id or unique id prefix; `what` names it in errors.
     pub(crate) fn doc_by_id<T: for<'de> Deserialize<'de>>(
         &self,

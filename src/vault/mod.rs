@@ -6,6 +6,7 @@
 //! locks it.
 
 pub mod audit;
+pub(crate) mod batch;
 pub mod baseline;
 pub mod brands;
 pub mod documents;

@@ -612,6 +612,15 @@ pub fn doc(conn: &Connection, kind: &str, id: &str) -> Result<Option<DocRow>> {
     Ok(stmt.query_row([kind, id], doc_from).optional()?)
 }
 
+/// Every id of one kind (nothing is opened: the ids are not secret).
+pub fn doc_ids_of_kind(conn: &Connection, kind: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM documents WHERE kind = ?1 ORDER BY id")?;
+    let ids = stmt
+        .query_map([kind], |r| text_col(r, 0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
+}
+
 /// Ids of one kind starting with `prefix` (at most `limit`); the caller
 /// checks that the prefix holds only id characters.
 pub fn doc_ids_with_prefix(
