@@ -33,6 +33,7 @@
 
 pub mod brandkit;
 pub mod crypto;
+pub mod discover;
 pub mod error;
 pub mod intent;
 pub mod model;
@@ -50,7 +51,7 @@ pub use model::{
 pub use model::{Brand, BrandInput, NewRecord, Record, RecordFilter, RecordKind, RecordPatch};
 pub use vault::audit::Audit;
 pub use vault::brands::BrandPage;
-pub use vault::features::{Intents, Rights, Shares, Terms};
+pub use vault::features::{Discovery, Intents, Rights, Shares, Terms};
 pub use vault::index::{Hit, SearchItem};
 pub use vault::{LockedVault, Vault};
 

@@ -50,5 +50,9 @@ mod crash;
 // One random byte flipped in a closed vault: harmless or reported, never
 // silently different data, never a panic.
 mod flips;
+// Discovery from mail: a generated corpus through the core and `vrm discover`.
+mod discover;
+// The mail the discovery tests and benchmarks generate.
+mod mail_corpus;
 // Every command's output, normalised, against tests/golden/cli.txt (VRM_GOLDEN_UPDATE=1 rewrites it).
 mod golden;

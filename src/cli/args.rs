@@ -8,6 +8,7 @@ use vrm_vault::{BrandInput, RecordFilter, RecordKind};
 
 use super::audit::AuditCommand;
 use super::brandkit::BrandKitCommand;
+use super::discover::DiscoverCommand;
 use super::intents::{IntentCommand, OfferCommand};
 use super::io::{parse_day, parse_field};
 use super::rights::{ContactCommand, RightsCommand};
@@ -134,6 +135,9 @@ pub(super) enum Command {
     /// The activity log: list it, check it
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Bring brands, interactions, orders and subscriptions in from your own mail, for review
+    #[command(subcommand)]
+    Discover(DiscoverCommand),
     /// Intentcasting: say what you want, signed, to the brands you choose
     #[command(subcommand)]
     Intent(IntentCommand),

@@ -18,6 +18,7 @@ use vrm_vault::{Error, RecordFilter, SearchItem, Vault};
 mod args;
 mod audit;
 mod brandkit;
+mod discover;
 mod docs;
 mod intents;
 mod io;
@@ -229,6 +230,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Audit(cmd)) => audit::audit(&ctx, cmd),
         Some(Command::Verify { file, json }) => audit::verify(file, *json),
         Some(Command::Intent(cmd)) => intents::intent_cmd(&ctx, cmd),
+        Some(Command::Discover(cmd)) => discover::discover(&ctx, cmd),
         Some(Command::Offer(cmd)) => intents::offer_cmd(&ctx, cmd),
         Some(Command::BrandKit(cmd)) => brandkit::brand_kit(cmd),
         Some(Command::Search {

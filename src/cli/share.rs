@@ -266,10 +266,20 @@ pub(super) fn exposure(ctx: &Ctx<'_>, cmd: Option<&ExposureCommand>, json: bool)
         return print_json(&items);
     }
     if items.is_empty() {
-        errln!("No brand holds anything you shared.");
+        errln!("No brand holds anything you shared, or is seen to in mail you brought in.");
     }
     for item in items {
         outln!("{}", item.item);
+        for o in &item.observed {
+            outln!(
+                "  {:<20} {}  seen {} to {}  observed in {} message(s)",
+                o.brand_name,
+                o.value,
+                o.first_seen,
+                o.last_seen,
+                o.messages
+            );
+        }
         for h in item.holders {
             outln!(
                 "  {:<20} since {}  until {}  {:<8} share {}{}",

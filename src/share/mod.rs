@@ -11,13 +11,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::crypto::bundle;
 use crate::error::{Error, Result};
-use crate::model::{BrandId, RecordId, RecordKind, ShareId};
+use crate::model::{BrandId, OBSERVED_DOC, Observed, RecordId, RecordKind, ShareId};
 use crate::proof;
 use crate::terms::agreement::{TermsRef, derived_uuid, urn_uuid};
 use crate::vault::audit::AuditAction;
@@ -240,6 +240,30 @@ pub struct ExposureItem {
     pub item: String,
     /// Each brand holding it, by share.
     pub holders: Vec<Holder>,
+    /// Each brand seen to hold it in the person's mail (source `observed`),
+    /// whether or not it was ever shared.
+    pub observed: Vec<ObservedHolder>,
+}
+
+/// A brand seen to hold one data item: it wrote to (or was written from)
+/// one of the person's addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct ObservedHolder {
+    /// The brand's id.
+    pub brand: BrandId,
+    /// The brand's name.
+    pub brand_name: String,
+    /// The value it holds (the address).
+    pub value: String,
+    /// Always `observed`: known from mail, not from a share.
+    pub source: String,
+    /// The first message that showed it.
+    pub first_seen: NaiveDate,
+    /// The last message that showed it.
+    pub last_seen: NaiveDate,
+    /// How many messages showed it.
+    pub messages: u32,
 }
 
 /// A file written for the brand, with the share it concerns.
@@ -635,9 +659,36 @@ impl Shares<'_> {
     }
 
     /// For each data item (field name), the brands that hold it through
-    /// shares they may still hold (live, or revoked and not yet erased).
+    /// shares they may still hold (live, or revoked and not yet erased), and
+    /// the brands seen to hold it in the person's mail.
     pub fn exposure(&mut self) -> Result<Vec<ExposureItem>> {
+        let mut observed: BTreeMap<String, Vec<ObservedHolder>> = BTreeMap::new();
+        let names: BTreeMap<BrandId, String> = self
+            .vault
+            .brands()?
+            .into_iter()
+            .map(|b| (b.id, b.name))
+            .collect();
+        for (brand, seen) in self.vault.docs_with_brand::<Observed>(OBSERVED_DOC)? {
+            let Some((brand, name)) = brand.and_then(|b| names.get_key_value(b.as_str())) else {
+                continue;
+            };
+            for h in seen.holdings {
+                observed.entry(h.item).or_default().push(ObservedHolder {
+                    brand: brand.clone(),
+                    brand_name: name.clone(),
+                    value: h.value,
+                    source: "observed".into(),
+                    first_seen: h.first_seen,
+                    last_seen: h.last_seen,
+                    messages: h.messages,
+                });
+            }
+        }
         let mut items: BTreeMap<String, Vec<Holder>> = BTreeMap::new();
+        for item in observed.keys() {
+            items.entry(item.clone()).or_default();
+        }
         for view in self.list(None)? {
             if !view.status.still_held() {
                 continue;
@@ -664,7 +715,18 @@ impl Shares<'_> {
                         .cmp(&b.brand_name.to_lowercase())
                         .then(a.since.cmp(&b.since))
                 });
-                ExposureItem { item, holders }
+                let mut seen = observed.remove(&item).unwrap_or_default();
+                seen.sort_by(|a, b| {
+                    a.brand_name
+                        .to_lowercase()
+                        .cmp(&b.brand_name.to_lowercase())
+                        .then(a.value.cmp(&b.value))
+                });
+                ExposureItem {
+                    item,
+                    holders,
+                    observed: seen,
+                }
             })
             .collect())
     }

@@ -65,6 +65,8 @@ pub enum AuditAction {
     OfferAccepted,
     /// An offer was declined.
     OfferDeclined,
+    /// A proposal discovered in the person's mail was accepted.
+    DiscoveryAccepted,
 }
 
 impl AuditAction {
@@ -89,6 +91,7 @@ impl AuditAction {
             AuditAction::OfferImported => "offer-imported",
             AuditAction::OfferAccepted => "offer-accepted",
             AuditAction::OfferDeclined => "offer-declined",
+            AuditAction::DiscoveryAccepted => "discovery-accepted",
         }
     }
 }

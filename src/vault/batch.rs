@@ -62,11 +62,6 @@ impl Batch<'_> {
         self.vault.exact_doc(kind, id)
     }
 
-    /// Delete a document; true if it was there.
-    pub(crate) fn delete_doc(&mut self, kind: &str, id: &str) -> Result<bool> {
-        store::delete_doc(&self.vault.conn, kind, id)
-    }
-
     /// One line in the activity log.
     pub(crate) fn audit(
         &mut self,
@@ -76,11 +71,6 @@ impl Batch<'_> {
     ) -> Result<()> {
         self.vault
             .append_audit(&self.vault.conn, action, brand, None, summary)
-    }
-
-    /// The vault, to read through (brands, records).
-    pub(crate) fn vault(&mut self) -> &mut Vault {
-        self.vault
     }
 }
 

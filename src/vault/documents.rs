@@ -127,6 +127,23 @@ impl Vault {
         Ok((good, damaged))
     }
 
+    /// Every document of a kind that opens, with the brand it is filed
+    /// under; those that do not open are left out (as [`Vault::docs`] says).
+    pub(crate) fn docs_with_brand<T: for<'de> Deserialize<'de>>(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<(Option<String>, T)>> {
+        let mut good = Vec::new();
+        for row in store::docs_of_kind(&self.conn, kind)? {
+            match self.open_doc(&row) {
+                Ok(v) => good.push((row.brand_id.clone(), v)),
+                Err(Error::Tampered { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(good)
+    }
+
     /// Documents (terms, shares, requests, keys, the log's head…) whose rows
     /// fail to authenticate, as (kind, id) as stored. Lists leave them out,
     /// like damaged records; this says that they are there.

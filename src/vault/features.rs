@@ -53,3 +53,11 @@ feature_handle!(
     intents,
     "intents and offers"
 );
+feature_handle!(
+    /// Discovery: proposals of brands and records staged from the person's
+    /// mail, for them to accept, ignore or merge (implemented in
+    /// [`crate::discover`]).
+    Discovery,
+    discovery,
+    "discovery from mail"
+);

@@ -260,6 +260,7 @@ const ACTION_LABELS: { [a in AuditAction]: string } = {
   "offer-imported": "Offer imported",
   "offer-accepted": "Offer accepted",
   "offer-declined": "Offer declined",
+  "discovery-accepted": "Brought in from email",
 };
 
 export function actionLabel(a: AuditAction): string {

@@ -1,0 +1,259 @@
+//! `vrm discover`: bring brands, interactions, orders and subscriptions in
+//! from the person's own mail, for review.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::io::{CliResult, Ctx, print_json, short};
+use super::out::{errln, outln};
+use vrm_vault::discover::{AcceptOptions, Accepted, Progress, Proposal, RunOptions, Summary};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum DiscoverCommand {
+    /// Read mbox files (Thunderbird folders, a Google Takeout export)
+    Mbox {
+        /// The mbox files
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Read Maildir folders (and the Maildir++ folders inside them)
+    Maildir {
+        /// The Maildir folders
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Read .eml files, or folders of them
+    Eml {
+        /// Files or folders
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// The proposals waiting for you: one per brand, with the records it would add
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept proposals: each becomes a brand (or adds to the one it matched)
+    Accept {
+        /// Proposal ids (or unique prefixes)
+        #[arg(value_name = "ID", required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<String>,
+        /// Every proposal waiting
+        #[arg(long)]
+        all: bool,
+        /// One interaction per thread, not per message
+        #[arg(long)]
+        collapse_threads: bool,
+    },
+    /// Ignore proposals: their senders are not proposed again
+    Ignore {
+        /// Proposal ids (or unique prefixes)
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
+    },
+    /// Accept a proposal into a brand you already have
+    Merge {
+        /// Proposal id (or unique prefix)
+        id: String,
+        /// The brand (id, prefix or name)
+        #[arg(long, value_name = "BRAND")]
+        into: String,
+        /// One interaction per thread, not per message
+        #[arg(long)]
+        collapse_threads: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// One of your own addresses (repeatable; the emails in your profile count too)
+    #[arg(long = "me", value_name = "ADDRESS")]
+    me: Vec<String>,
+    /// Print the summary as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Counts on the terminal while a run reads (numbers only: no subject or
+/// address is ever printed while reading).
+struct Counter {
+    tty: bool,
+    last: u64,
+}
+
+impl Progress for Counter {
+    fn update(&mut self, s: &Summary, bytes: Option<(u64, u64)>) {
+        if !self.tty || s.messages == self.last {
+            return;
+        }
+        self.last = s.messages;
+        let pct = match bytes {
+            Some((done, total)) if total > 0 => format!(" ({}%)", done * 100 / total),
+            _ => String::new(),
+        };
+        eprint!(
+            "\rRead {} messages, {} for review{pct}   ",
+            s.messages, s.staged
+        );
+    }
+}
+
+pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
+    let mut vault = ctx.unlock()?;
+    let mut counter = Counter {
+        tty: std::io::stderr().is_terminal(),
+        last: 0,
+    };
+    fn opts<'c>(run: &RunArgs, counter: &'c mut Counter) -> RunOptions<'c> {
+        RunOptions {
+            me: run.me.clone(),
+            progress: Some(counter),
+            ..Default::default()
+        }
+    }
+    let (summary, json) = match cmd {
+        DiscoverCommand::Mbox { files, run } => (
+            vault.discovery().mbox(files, opts(run, &mut counter))?,
+            run.json,
+        ),
+        DiscoverCommand::Maildir { dirs, run } => (
+            vault.discovery().maildir(dirs, opts(run, &mut counter))?,
+            run.json,
+        ),
+        DiscoverCommand::Eml { paths, run } => (
+            vault.discovery().eml(paths, opts(run, &mut counter))?,
+            run.json,
+        ),
+        DiscoverCommand::List { json } => {
+            let list = vault.discovery().list()?;
+            return if *json {
+                print_json(&list)
+            } else {
+                print_list(&list);
+                Ok(())
+            };
+        }
+        DiscoverCommand::Accept {
+            ids,
+            all,
+            collapse_threads,
+        } => {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let a = vault.discovery().accept(
+                &ids,
+                *all,
+                AcceptOptions {
+                    collapse_threads: *collapse_threads,
+                },
+            )?;
+            print_accepted(&a);
+            return Ok(());
+        }
+        DiscoverCommand::Ignore { ids } => {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let n = vault.discovery().ignore(&ids)?;
+            outln!("Ignored {n} proposal(s); their senders will not be proposed again.");
+            return Ok(());
+        }
+        DiscoverCommand::Merge {
+            id,
+            into,
+            collapse_threads,
+        } => {
+            let a = vault.discovery().merge(
+                id,
+                into,
+                AcceptOptions {
+                    collapse_threads: *collapse_threads,
+                },
+            )?;
+            print_accepted(&a);
+            return Ok(());
+        }
+    };
+    if counter.tty && counter.last > 0 {
+        eprintln!();
+    }
+    if json {
+        return print_json(&summary);
+    }
+    print_summary(&summary);
+    Ok(())
+}
+
+pub(super) fn print_summary(s: &Summary) {
+    outln!("Read {} message(s); {} staged for review.", s.messages, s.staged);
+    for (reason, n) in &s.skipped {
+        outln!("  skipped {n}: {reason}");
+    }
+    if s.truncated > 0 {
+        outln!(
+            "  {} too long: read only up to the limit (big attachments are never needed)",
+            s.truncated
+        );
+    }
+    outln!(
+        "Proposals: {} new, {} updated. See them with `vrm discover list`.",
+        s.proposals_new, s.proposals_updated
+    );
+}
+
+fn print_list(list: &[Proposal]) {
+    if list.is_empty() {
+        errln!("No proposals waiting. Bring some in with `vrm discover mbox FILE` (or maildir, eml, imap).");
+        return;
+    }
+    for p in list {
+        let existing = match &p.existing_brand {
+            Some(b) => format!("  → adds to brand {}", short(b)),
+            None => String::new(),
+        };
+        outln!("{}  {} <{}>{existing}", short(&p.id), p.name, p.domain);
+        outln!(
+            "    {} message(s): {} from them, {} from you, {} marketing; {} order(s); {} to {}",
+            p.messages,
+            p.inbound,
+            p.outbound,
+            p.marketing,
+            p.orders,
+            p.first_seen,
+            p.last_seen
+        );
+        if !p.holds.is_empty() {
+            outln!("    writes to: {}", p.holds.join(", "));
+        }
+        for s in &p.samples {
+            outln!("    · {s}");
+        }
+        if let Some(u) = &p.unsubscribe {
+            let how = u.https.as_deref().or(u.mailto.as_deref()).unwrap_or("");
+            outln!(
+                "    unsubscribe: {how}{}",
+                if u.one_click { " (one-click)" } else { "" }
+            );
+        }
+    }
+}
+
+fn print_accepted(a: &Accepted) {
+    let records: Vec<String> = a.records.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    outln!(
+        "Accepted: {} new brand(s), {} existing brand(s) added to; records: {}.",
+        a.brands_new,
+        a.brands_updated,
+        if records.is_empty() {
+            "none".to_string()
+        } else {
+            records.join(", ")
+        }
+    );
+}

@@ -1,0 +1,455 @@
+//! A discovery run: each message read from a source is judged (a brand's
+//! mail, a person's, the person's own, seen before, from an ignored sender)
+//! and a brand's is staged, in batches of [`BATCH`] messages, each batch
+//! one transaction, so a run killed half way leaves whole batches and never
+//! half a proposal.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use super::domain::{is_personal_mail_domain, org_domain};
+use super::message::{self, Headers};
+use super::source::{self, MessageSink, RawMessage};
+use super::{
+    Decision, Direction, MESSAGE_DOC, MessageFacts, PROPOSAL_DOC, ProposalState, StagedMessage,
+    Summary, markup,
+};
+use crate::crypto::Digester;
+use crate::error::{Error, Result};
+use crate::model::{RecordFilter, RecordKind};
+use crate::vault::Vault;
+use crate::vault::features::Discovery;
+
+/// Messages staged per transaction.
+const BATCH: usize = 500;
+
+/// A flag another thread sets to stop a run between two messages.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// A flag not set.
+    pub fn new() -> Self {
+        Cancel::default()
+    }
+    /// Ask the run to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    /// Whether the run was asked to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Told how a run is going, now and then.
+pub trait Progress {
+    /// The counts so far, and `done` of `total` bytes of the current file
+    /// when the source knows them.
+    fn update(&mut self, summary: &Summary, bytes: Option<(u64, u64)>);
+}
+
+/// How to run: the person's own addresses (besides the emails in their
+/// profile records), a cancel flag, and who to tell of progress.
+#[derive(Default)]
+pub struct RunOptions<'p> {
+    /// The person's addresses (`--me`).
+    pub me: Vec<String>,
+    /// Set to stop between two messages.
+    pub cancel: Cancel,
+    /// Told of progress.
+    pub progress: Option<&'p mut dyn Progress>,
+}
+
+impl std::fmt::Debug for RunOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("me", &self.me.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The subject lines that confirm a new account, lower case; a message
+/// whose subject starts with one (and is not bulk mail) proposes an
+/// account.
+const SIGNUP_SUBJECTS: &[&str] = &[
+    "welcome to ",
+    "confirm your email",
+    "confirm your e-mail",
+    "confirm your account",
+    "confirm your registration",
+    "verify your email",
+    "verify your e-mail",
+    "verify your account",
+    "activate your account",
+    "your account has been created",
+    "your new account",
+    "thanks for signing up",
+    "thank you for signing up",
+    "thanks for registering",
+    "thank you for registering",
+    "complete your registration",
+];
+
+pub(crate) struct Run<'v, 'p> {
+    vault: &'v mut Vault,
+    digester: Digester,
+    me: HashSet<String>,
+    own_domains: HashSet<String>,
+    seen: HashSet<String>,
+    /// domain → (proposal id, decision, kept before this run)
+    proposals: HashMap<String, (String, Decision, bool)>,
+    touched: HashSet<String>,
+    staged: Vec<StagedMessage>,
+    new_states: Vec<ProposalState>,
+    pub(crate) summary: Summary,
+    cancel: Cancel,
+    progress: Option<&'p mut dyn Progress>,
+    bytes: Option<(u64, u64)>,
+}
+
+impl<'v, 'p> Run<'v, 'p> {
+    pub(crate) fn new(vault: &'v mut Vault, opts: RunOptions<'p>) -> Result<Self> {
+        let mut me: HashSet<String> = HashSet::new();
+        for a in &opts.me {
+            let clean = message::clean_address(a).ok_or_else(|| {
+                Error::invalid_field("me", format!("{a:?} is not an email address"))
+            })?;
+            me.insert(clean);
+        }
+        for r in vault.list_records(&RecordFilter {
+            kind: Some(RecordKind::Profile),
+            ..Default::default()
+        })? {
+            if let Some(a) = r.fields.get("email").and_then(|e| message::clean_address(e)) {
+                me.insert(a);
+            }
+        }
+        let own_domains = me
+            .iter()
+            .filter_map(|a| org_domain(a))
+            .filter(|d| !is_personal_mail_domain(d))
+            .collect();
+        let seen = vault.doc_ids(MESSAGE_DOC)?.into_iter().collect();
+        let (states, damaged) = vault.docs::<ProposalState>(PROPOSAL_DOC)?;
+        if let Some(id) = damaged.first() {
+            return Err(Error::Tampered {
+                table: "documents",
+                id: id.clone(),
+            });
+        }
+        let proposals = states
+            .into_iter()
+            .map(|s| (s.domain, (s.id, s.decision, true)))
+            .collect();
+        Ok(Run {
+            digester: vault.digester(b"discovery"),
+            vault,
+            me,
+            own_domains,
+            seen,
+            proposals,
+            touched: HashSet::new(),
+            staged: Vec::new(),
+            new_states: Vec::new(),
+            summary: Summary::default(),
+            cancel: opts.cancel,
+            progress: opts.progress,
+            bytes: None,
+        })
+    }
+
+    fn skip(&mut self, reason: &str) {
+        *self.summary.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+
+    fn is_me(&self, address: &str) -> bool {
+        self.me.contains(address)
+    }
+
+    /// The organisational domain of an address if it could be a brand's:
+    /// not a mail provider's (people), not the person's own domain.
+    fn brand_domain(&self, address: &str) -> std::result::Result<String, &'static str> {
+        let Some(d) = org_domain(address) else {
+            return Err("no sender domain");
+        };
+        if is_personal_mail_domain(&d) {
+            return Err("personal correspondent");
+        }
+        if self.own_domains.contains(&d) {
+            return Err("your own domain");
+        }
+        Ok(d)
+    }
+
+    /// Judge one message and stage it if it is a brand's.
+    pub(crate) fn message(&mut self, raw: &[u8], truncated: bool, envelope: Option<DateTime<Utc>>) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            self.flush()?;
+            return Err(Error::Cancelled);
+        }
+        self.summary.messages += 1;
+        if truncated {
+            self.summary.truncated += 1;
+        }
+        let out = self.judge(raw, envelope);
+        if let Err(reason) = out {
+            self.skip(reason);
+        }
+        if self.staged.len() >= BATCH {
+            self.flush()?;
+        }
+        if self.summary.messages % 256 == 0 {
+            if let Some(p) = self.progress.as_mut() {
+                p.update(&self.summary, self.bytes);
+            }
+        }
+        Ok(())
+    }
+
+    fn judge(
+        &mut self,
+        raw: &[u8],
+        envelope: Option<DateTime<Utc>>,
+    ) -> std::result::Result<(), &'static str> {
+        let h = message::headers(raw).ok_or("unreadable")?;
+        let from = h.from.clone().ok_or("no sender")?;
+        let (direction, brand_address, brand_name, holds) = if self.is_me(&from.address) {
+            let mut reason = "between your own addresses";
+            let counterpart = h.recipients.iter().find_map(|r| {
+                if self.is_me(&r.address) {
+                    return None;
+                }
+                match self.brand_domain(&r.address) {
+                    Ok(_) => Some(r.clone()),
+                    Err(why) => {
+                        reason = why;
+                        None
+                    }
+                }
+            });
+            let to = counterpart.ok_or(reason)?;
+            (Direction::Outbound, to.address, to.name, vec![from.address.clone()])
+        } else {
+            let domain = self.brand_domain(&from.address)?;
+            let holds: Vec<String> = h
+                .recipients
+                .iter()
+                .filter(|r| {
+                    if self.me.is_empty() {
+                        org_domain(&r.address).as_deref() != Some(domain.as_str())
+                    } else {
+                        self.is_me(&r.address)
+                    }
+                })
+                .map(|r| r.address.clone())
+                .take(10)
+                .collect();
+            (Direction::Inbound, from.address.clone(), from.name.clone(), holds)
+        };
+        let domain = self.brand_domain(&brand_address)?;
+        let at = h.date.or(envelope).ok_or("no date")?;
+        let key = match &h.message_id {
+            Some(id) => self.digester.hex(&[b"message-id", id.as_bytes()], 32),
+            // No Message-ID: what identifies it best, so a re-run still
+            // recognises it.
+            None => self.digester.hex(
+                &[
+                    b"no-message-id",
+                    from.address.as_bytes(),
+                    at.to_rfc3339().as_bytes(),
+                    h.subject.as_bytes(),
+                ],
+                32,
+            ),
+        };
+        if !self.seen.insert(key.clone()) {
+            return Err("already seen");
+        }
+        let proposal = match self.proposals.get(&domain) {
+            Some((_, Decision::Ignored, _)) => return Err("ignored sender"),
+            Some((id, _, _)) => id.clone(),
+            None => {
+                let id = self.digester.hex(&[b"domain", domain.as_bytes()], 12);
+                self.proposals
+                    .insert(domain.clone(), (id.clone(), Decision::Pending, false));
+                self.new_states.push(ProposalState {
+                    id: id.clone(),
+                    domain: domain.clone(),
+                    decision: Decision::Pending,
+                });
+                id
+            }
+        };
+        let found = if h.may_have_html {
+            found_in(raw)
+        } else {
+            Vec::new()
+        };
+        let lower = h.subject.to_lowercase();
+        let signup = direction == Direction::Inbound
+            && !h.bulk
+            && holds.len() == 1
+            && SIGNUP_SUBJECTS.iter().any(|s| lower.starts_with(s));
+        let thread = self.digester.hex(
+            &[
+                b"thread",
+                h.thread_root.as_deref().unwrap_or(&key).as_bytes(),
+            ],
+            16,
+        );
+        let purpose = match (h.bulk, direction) {
+            (true, _) => "marketing",
+            (false, Direction::Inbound) => "service",
+            (false, Direction::Outbound) => "support",
+        };
+        self.touched.insert(proposal.clone());
+        self.summary.staged += 1;
+        let Headers {
+            subject,
+            unsubscribe,
+            ..
+        } = h;
+        self.staged.push(StagedMessage {
+            id: key,
+            proposal,
+            facts: Some(MessageFacts {
+                address: brand_address,
+                name: brand_name,
+                direction,
+                at,
+                subject,
+                purpose: purpose.to_string(),
+                thread,
+                holds,
+                unsubscribe: if direction == Direction::Inbound {
+                    unsubscribe
+                } else {
+                    None
+                },
+                found,
+                signup,
+            }),
+        });
+        Ok(())
+    }
+
+    /// Commit what is staged (and `also`, such as an IMAP folder's
+    /// position) in one transaction.
+    pub(crate) fn flush_with(
+        &mut self,
+        also: impl FnOnce(&mut crate::vault::batch::Batch<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let staged = std::mem::take(&mut self.staged);
+        let states = std::mem::take(&mut self.new_states);
+        self.vault.write_batch(|batch| {
+            for s in &states {
+                batch.put_doc(PROPOSAL_DOC, &s.id, None, s)?;
+            }
+            for m in &staged {
+                batch.put_doc(MESSAGE_DOC, &m.id, None, m)?;
+            }
+            also(batch)
+        })
+    }
+
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        if self.staged.is_empty() && self.new_states.is_empty() {
+            return Ok(());
+        }
+        self.flush_with(|_| Ok(()))
+    }
+
+    /// Flush and count the proposals this run made or added to.
+    pub(crate) fn finish(mut self) -> Result<Summary> {
+        self.flush()?;
+        for (id, _, existed) in self.proposals.values() {
+            if self.touched.contains(id) {
+                if *existed {
+                    self.summary.proposals_updated += 1;
+                } else {
+                    self.summary.proposals_new += 1;
+                }
+            }
+        }
+        if let Some(p) = self.progress.as_mut() {
+            p.update(&self.summary, self.bytes);
+        }
+        Ok(self.summary)
+    }
+}
+
+/// What the schema.org markup of the message's HTML says.
+fn found_in(raw: &[u8]) -> Vec<markup::Found> {
+    match message::headers_and_html(raw, markup::MAX_HTML_BYTES) {
+        Some((_, Some(html))) => markup::extract(&html),
+        _ => Vec::new(),
+    }
+}
+
+impl MessageSink for Run<'_, '_> {
+    fn message(&mut self, msg: RawMessage<'_>) -> Result<()> {
+        Run::message(self, msg.bytes, msg.truncated, msg.envelope_date)
+    }
+    fn progress(&mut self, done: u64, total: u64) {
+        self.bytes = Some((done, total));
+        if let Some(p) = self.progress.as_mut() {
+            p.update(&self.summary, self.bytes);
+        }
+    }
+}
+
+/// Which files a run reads.
+#[derive(Debug, Clone, Copy)]
+enum FileSource {
+    Mbox,
+    Maildir,
+    Eml,
+}
+
+impl Discovery<'_> {
+    /// Stage what the mbox files hold.
+    pub fn mbox(&mut self, paths: &[PathBuf], opts: RunOptions<'_>) -> Result<Summary> {
+        self.files(FileSource::Mbox, paths, opts)
+    }
+
+    /// Stage what the Maildir folders hold.
+    pub fn maildir(&mut self, dirs: &[PathBuf], opts: RunOptions<'_>) -> Result<Summary> {
+        self.files(FileSource::Maildir, dirs, opts)
+    }
+
+    /// Stage what the `.eml` files (or folders of them) hold.
+    pub fn eml(&mut self, paths: &[PathBuf], opts: RunOptions<'_>) -> Result<Summary> {
+        self.files(FileSource::Eml, paths, opts)
+    }
+
+    fn files(&mut self, kind: FileSource, paths: &[PathBuf], opts: RunOptions<'_>) -> Result<Summary> {
+        if paths.is_empty() {
+            return Err(Error::invalid_field("paths", "name at least one file or folder"));
+        }
+        // Every path is checked before anything is read: a typo in the
+        // second of two paths stages nothing.
+        for p in paths {
+            match kind {
+                FileSource::Mbox => source::check_mbox(p)?,
+                FileSource::Maildir => source::check_maildir(p)?,
+                FileSource::Eml => {
+                    std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+                }
+            }
+        }
+        let mut run = Run::new(self.vault, opts)?;
+        for p in paths {
+            match kind {
+                FileSource::Mbox => source::read_mbox(p, &mut run)?,
+                FileSource::Maildir => source::read_maildir(p, &mut run)?,
+                FileSource::Eml => source::read_eml(p, &mut run)?,
+            }
+        }
+        run.finish()
+    }
+}
