@@ -475,7 +475,6 @@ fn fake_server(
             }
         };
         script(&mut send, &mut recv);
-        drop(send);
         // Closed (for writing) once the script is done.
         let _ = out.shutdown(std::net::Shutdown::Write);
         // Whatever else the client sent.

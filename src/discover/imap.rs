@@ -578,12 +578,13 @@ fn read_folder(
     };
     let mut since_checkpoint = 0usize;
     for batch in uids.chunks(BATCH) {
-        let headers = fetch_headers(conn, batch)?;
-        let plan: Vec<(u32, u32, Vec<u8>, bool)> = headers
+        let plan: Vec<Planned> = fetch_headers(conn, batch)?
             .into_iter()
-            .map(|(uid, (size, header))| {
-                let want = sink.wants_body(&header);
-                (uid, size, header, want)
+            .map(|(uid, header)| Planned {
+                uid,
+                size: header.size.unwrap_or(0),
+                want: sink.wants_body(&header.bytes),
+                header: header.bytes,
             })
             .collect();
         let mut i = 0;
@@ -591,8 +592,8 @@ fn read_folder(
             // A run of consecutive wanted messages, up to the group's bytes.
             let mut j = i;
             let mut bytes = 0u64;
-            while j < plan.len() && plan[j].3 {
-                let cost = u64::from(plan[j].1.min(MAX_MESSAGE_BYTES));
+            while j < plan.len() && plan[j].want {
+                let cost = u64::from(plan[j].size.min(MAX_MESSAGE_BYTES));
                 if j > i && bytes + cost > BODY_GROUP_BYTES {
                     break;
                 }
@@ -600,36 +601,36 @@ fn read_folder(
                 j += 1;
             }
             let mut bodies = if j > i {
-                let uids: Vec<u32> = plan[i..j].iter().map(|m| m.0).collect();
+                let uids: Vec<u32> = plan[i..j].iter().map(|m| m.uid).collect();
                 fetch_bodies(conn, &uids)?
             } else {
                 j = i + 1;
                 BTreeMap::new()
             };
-            for (uid, size, header, want) in &plan[i..j] {
+            for m in &plan[i..j] {
                 if sink.cancelled() {
                     if since_checkpoint > 0 {
                         sink.checkpoint(name, report.state)?;
                     }
                     return Err(Error::Cancelled);
                 }
-                if *want {
+                if m.want {
                     // Expunged since its header came: nothing to hand over.
-                    let Some((body, body_size)) = bodies.remove(uid) else {
+                    let Some(body) = bodies.remove(&m.uid) else {
                         continue;
                     };
-                    let size = body_size.unwrap_or(*size);
+                    let size = body.size.unwrap_or(m.size);
                     let truncated =
-                        size > MAX_MESSAGE_BYTES || body.len() >= MAX_MESSAGE_BYTES as usize;
-                    sink.message(name, *uid, &body, false, truncated)?;
+                        size > MAX_MESSAGE_BYTES || body.bytes.len() >= MAX_MESSAGE_BYTES as usize;
+                    sink.message(name, m.uid, &body.bytes, false, truncated)?;
                     report.fetched_whole += 1;
                     report.truncated += usize::from(truncated);
                 } else {
-                    let truncated = header.len() >= MAX_HEADER_BYTES as usize;
-                    sink.message(name, *uid, header, true, truncated)?;
+                    let truncated = m.header.len() >= MAX_HEADER_BYTES as usize;
+                    sink.message(name, m.uid, &m.header, true, truncated)?;
                 }
                 report.new_messages += 1;
-                report.state.last_uid = *uid;
+                report.state.last_uid = m.uid;
                 since_checkpoint += 1;
             }
             i = j;
@@ -641,6 +642,14 @@ fn read_folder(
     }
     sink.checkpoint(name, report.state)?;
     Ok(report)
+}
+
+/// A new message of a batch: its header, and whether the sink wants it whole.
+struct Planned {
+    uid: u32,
+    size: u32,
+    header: Vec<u8>,
+    want: bool,
 }
 
 /// `EXAMINE` (read-only): the folder's UIDVALIDITY and message count.
@@ -739,48 +748,51 @@ fn uid_set(uids: &[u32]) -> String {
     out
 }
 
-/// The header blocks (and sizes) of `uids`, by UID.
-fn fetch_headers<S: Read + Write>(
-    conn: &mut Conn<S>,
-    uids: &[u32],
-) -> Result<BTreeMap<u32, (u32, Vec<u8>)>> {
-    let cmd = format!(
-        "UID FETCH {} (UID RFC822.SIZE BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>)",
-        uid_set(uids)
-    );
-    let mut out = BTreeMap::new();
-    conn.ok(&[Arg::Raw(cmd.into_bytes())], "UID FETCH", &mut |resp| {
-        if let Some(f) = parse_fetch(resp)? {
-            if let (Some(uid), Some(header)) = (f.uid, f.header) {
-                if uids.binary_search(&uid).is_ok() {
-                    let header = header.bytes(resp).to_vec();
-                    out.insert(uid, (f.size.unwrap_or(0), header));
-                }
-            }
-        }
-        Ok(())
-    })?;
-    Ok(out)
+/// One fetched section of a message, with the message's size when the
+/// server gave it (`RFC822.SIZE`).
+#[derive(Debug)]
+struct Part {
+    bytes: Vec<u8>,
+    size: Option<u32>,
 }
 
-/// The whole messages of `uids` (cut at [`MAX_MESSAGE_BYTES`]), with their
-/// sizes when the server gives them, by UID.
-fn fetch_bodies<S: Read + Write>(
+/// The header blocks of `uids` (cut at [`MAX_HEADER_BYTES`]), by UID.
+fn fetch_headers<S: Read + Write>(conn: &mut Conn<S>, uids: &[u32]) -> Result<BTreeMap<u32, Part>> {
+    let item = format!("BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>");
+    fetch_parts(conn, uids, &item, |f| f.header.take())
+}
+
+/// The whole messages of `uids` (cut at [`MAX_MESSAGE_BYTES`]), by UID.
+fn fetch_bodies<S: Read + Write>(conn: &mut Conn<S>, uids: &[u32]) -> Result<BTreeMap<u32, Part>> {
+    let item = format!("BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>");
+    fetch_parts(conn, uids, &item, |f| f.body.take())
+}
+
+/// `UID FETCH uids (UID RFC822.SIZE item)`: what `pick` takes of each
+/// response about one of `uids` (ascending); others (unsolicited flag
+/// changes) are passed over.
+fn fetch_parts<S: Read + Write>(
     conn: &mut Conn<S>,
     uids: &[u32],
-) -> Result<BTreeMap<u32, (Vec<u8>, Option<u32>)>> {
-    let cmd = format!(
-        "UID FETCH {} (UID RFC822.SIZE BODY.PEEK[]<0.{MAX_MESSAGE_BYTES}>)",
-        uid_set(uids)
-    );
+    item: &str,
+    pick: fn(&mut Fetch) -> Option<Str>,
+) -> Result<BTreeMap<u32, Part>> {
+    let cmd = format!("UID FETCH {} (UID RFC822.SIZE {item})", uid_set(uids));
     let mut out = BTreeMap::new();
     conn.ok(&[Arg::Raw(cmd.into_bytes())], "UID FETCH", &mut |resp| {
-        if let Some(f) = parse_fetch(resp)? {
-            if let (Some(uid), Some(body)) = (f.uid, f.body) {
-                if uids.contains(&uid) {
-                    out.insert(uid, (body.bytes(resp).to_vec(), f.size));
-                }
-            }
+        if let Some(mut f) = parse_fetch(resp)?
+            && let Some(uid) = f.uid
+            && uids.binary_search(&uid).is_ok()
+            && let Some(part) = pick(&mut f)
+        {
+            let bytes = part.bytes(resp).to_vec();
+            out.insert(
+                uid,
+                Part {
+                    bytes,
+                    size: f.size,
+                },
+            );
         }
         Ok(())
     })?;
