@@ -1084,6 +1084,7 @@ impl<S: Read + Write> Conn<S> {
 }
 
 /// `{n}` at the end of a line: a literal of n bytes follows.
+/// Errors for a length no literal can have.
 fn literal_len(line: &[u8]) -> Result<Option<usize>> {
     let Some(body) = line.strip_suffix(b"}") else {
         return Ok(None);
@@ -1092,7 +1093,11 @@ fn literal_len(line: &[u8]) -> Result<Option<usize>> {
         return Ok(None);
     };
     let digits = &body[open + 1..];
-    if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        // Text that happens to end in braces (`* OK hello {there}`).
+        return Ok(None);
+    }
+    if digits.len() > 10 {
         return Err(bad_response(line));
     }
     let n: u64 = std::str::from_utf8(digits)
@@ -1581,6 +1586,10 @@ mod tests {
                     .unwrap_err(),
             );
         }
+        // Braces that end a line of text are no literal; a length too long is.
+        assert_eq!(literal_len(b"OK hello {there}").unwrap(), None);
+        assert_eq!(literal_len(b"1 FETCH (BODY[] {12}").unwrap(), Some(12));
+        imap_text(literal_len(b"1 FETCH (BODY[] {99999999999}").unwrap_err());
         // BYE in the middle of a command.
         let mut conn = Script::conn(b"* BYE shutting down\r\n");
         let text = imap_text(
