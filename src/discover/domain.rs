@@ -21,7 +21,9 @@ pub fn org_domain(address_or_host: &str) -> Option<String> {
         || !host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        || host.split('.').any(|label| label.is_empty() || label.len() > 63)
+        || host
+            .split('.')
+            .any(|label| label.is_empty() || label.len() > 63)
     {
         return None;
     }
@@ -99,7 +101,13 @@ mod tests {
 
     #[test]
     fn webmail_is_people() {
-        for d in ["gmail.com", "outlook.com", "yahoo.co.uk", "proton.me", "web.de"] {
+        for d in [
+            "gmail.com",
+            "outlook.com",
+            "yahoo.co.uk",
+            "proton.me",
+            "web.de",
+        ] {
             assert!(is_personal_mail_domain(d), "{d}");
         }
         assert!(!is_personal_mail_domain("shop.co.uk"));

@@ -71,8 +71,7 @@ fn headers_of(msg: &Message<'_>) -> Headers {
     let from = msg.from().and_then(|a| mailboxes(a).next());
     let mut recipients: Vec<Mailbox> = Vec::new();
     let mut add = |m: Mailbox| {
-        if recipients.len() < MAX_RECIPIENTS && !recipients.iter().any(|r| r.address == m.address)
-        {
+        if recipients.len() < MAX_RECIPIENTS && !recipients.iter().any(|r| r.address == m.address) {
             recipients.push(m);
         }
     };
@@ -279,7 +278,14 @@ Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n";
         assert_eq!(h.thread_root.as_deref(), Some("root@x"));
         assert_eq!(h.date.unwrap().to_rfc3339(), "2026-03-03T09:00:00+00:00");
         let rcpt: Vec<_> = h.recipients.iter().map(|r| r.address.as_str()).collect();
-        assert_eq!(rcpt, ["jane@example.org", "bob@example.net", "jane+shop@example.org"]);
+        assert_eq!(
+            rcpt,
+            [
+                "jane@example.org",
+                "bob@example.net",
+                "jane+shop@example.org"
+            ]
+        );
         assert!(h.bulk && h.may_have_html);
         let u = h.unsubscribe.unwrap();
         assert!(u.one_click);
@@ -291,7 +297,10 @@ Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n";
     fn text_is_cleaned_and_capped() {
         assert_eq!(clean_text("  a\u{7}\r\n\t b \u{202e}c  "), "a bc");
         assert_eq!(clean_text(&"é".repeat(500)).chars().count(), MAX_TEXT_CHARS);
-        assert_eq!(clean_address("Jane@Example.ORG"), Some("jane@example.org".into()));
+        assert_eq!(
+            clean_address("Jane@Example.ORG"),
+            Some("jane@example.org".into())
+        );
         for bad in ["", "a", "@b", "a@", "a b@c", "a@b@c", "<a@b>"] {
             assert_eq!(clean_address(bad), None, "{bad:?}");
         }

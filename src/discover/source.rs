@@ -340,7 +340,8 @@ mod tests {
     struct Collect(Vec<(Vec<u8>, bool, Option<DateTime<Utc>>)>);
     impl MessageSink for Collect {
         fn message(&mut self, m: RawMessage<'_>) -> Result<()> {
-            self.0.push((m.bytes.to_vec(), m.truncated, m.envelope_date));
+            self.0
+                .push((m.bytes.to_vec(), m.truncated, m.envelope_date));
             Ok(())
         }
     }
