@@ -67,7 +67,8 @@ mod tests {
             ("orders@orders.shop.co.uk", "shop.co.uk"),
             ("a@Mail.Example.COM.", "example.com"),
             ("x@deals.acme.com.au", "acme.com.au"),
-            ("x@service.gov.uk", "service.gov.uk"),
+            ("x@www.tax.service.gov.uk", "tax.service.gov.uk"),
+            ("x@mail.hmrc.gov.uk", "hmrc.gov.uk"),
             ("x@b.a.github.io", "a.github.io"),
             ("shop.co.uk", "shop.co.uk"),
         ] {
@@ -81,6 +82,7 @@ mod tests {
             "",
             "x@",
             "x@co.uk",
+            "x@service.gov.uk",
             "x@[127.0.0.1]",
             "x@127.0.0.1",
             "x@localhost",

@@ -172,7 +172,8 @@ pub(crate) fn clean_address(a: &str) -> Option<String> {
         && !a
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
-        && !host.contains('@');
+        && !host.contains('@')
+        && !local.contains('@');
     ok.then(|| a.to_lowercase())
 }
 
@@ -295,7 +296,8 @@ Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n";
 
     #[test]
     fn text_is_cleaned_and_capped() {
-        assert_eq!(clean_text("  a\u{7}\r\n\t b \u{202e}c  "), "a bc");
+        assert_eq!(clean_text("  a\u{7}\r\n\t b \u{202e}c  "), "a b c");
+        assert_eq!(clean_text("x\u{202e}y"), "xy");
         assert_eq!(clean_text(&"é".repeat(500)).chars().count(), MAX_TEXT_CHARS);
         assert_eq!(
             clean_address("Jane@Example.ORG"),
@@ -322,6 +324,40 @@ Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n";
         assert!(!h.may_have_html);
         assert_eq!(html, None);
         assert!(!h.bulk);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Any bytes: read or refused, never a panic; what is read is clean.
+        #[test]
+        fn any_bytes_are_read_or_refused(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
+            if let Some((h, _)) = headers_and_html(&raw, 1000) {
+                proptest::prop_assert!(h.subject.chars().count() <= MAX_TEXT_CHARS);
+                proptest::prop_assert!(!h.subject.chars().any(crate::model::text::is_hidden));
+            }
+            let _ = headers(&raw);
+        }
+
+        /// Header-shaped text with encoded words, odd charsets and folding.
+        #[test]
+        fn header_soup_is_read_or_refused(
+            lines in proptest::collection::vec(
+                proptest::string::string_regex(
+                    "(From|To|Cc|Subject|Date|Message-ID|References|List-Unsubscribe|Content-Type): \\
+                     ([ -~]|=\\?[a-z0-9-]{0,12}\\?[BQbq]\\?[A-Za-z0-9=+/_]{0,20}\\?=|<|>|@|\t|\r\n ){0,40}"
+                ).unwrap(),
+                0..12,
+            ),
+            body in "[ -~\r\n]{0,200}",
+        ) {
+            let raw = format!("{}\r\n\r\n{body}", lines.join("\r\n"));
+            if let Some((h, _)) = headers_and_html(raw.as_bytes(), 1000) {
+                for r in &h.recipients {
+                    proptest::prop_assert!(clean_address(&r.address).is_some());
+                }
+            }
+        }
     }
 
     #[test]
