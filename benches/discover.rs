@@ -13,6 +13,12 @@
 //!    (`VRM_BENCH_MBOX_MB` to change), written to disk a part at a time.
 //!    Goal: ≤ 200 MB.
 //!
+//! 3. `imap` (`VRM_BENCH_ONLY=imap`): a real Dovecot on loopback
+//!    (tests/dovecot.rs) with a 20,000-message INBOX; after the first run,
+//!    10 new messages are delivered and the incremental re-run is timed
+//!    (median of 3), against a re-run with nothing new (connect, TLS,
+//!    LOGIN, EXAMINE, SEARCH). Goal: ≤ 2 s.
+//!
 //! Run with `cargo bench --bench discover`.
 
 use std::hint::black_box;
@@ -29,6 +35,10 @@ use vrm_vault::discover::{RunOptions, Summary};
 
 #[path = "../tests/mail_corpus.rs"]
 mod mail_corpus;
+
+#[path = "../tests/dovecot.rs"]
+#[allow(dead_code)]
+mod dovecot;
 
 const BRANDS: usize = 300;
 
@@ -162,9 +172,99 @@ fn bench_memory() {
     );
 }
 
+fn bench_imap() {
+    let Some(d) = dovecot::Dovecot::start_or_skip() else {
+        return;
+    };
+    let n: usize = std::env::var("VRM_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let mail = |i: usize| {
+        mail_corpus::Mail::new(
+            &format!("Brand {} <news@mail.brand{}.example>", i % 300, i % 300),
+            mail_corpus::ME,
+            &format!("Message {i}"),
+            "Mon, 02 Mar 2026 09:00:00 +0000",
+            &format!("imap{i}@brand.example"),
+        )
+        .text("Hello.")
+        .bytes()
+    };
+    let t = Instant::now();
+    for i in 0..n {
+        d.add_message("INBOX", &mail(i));
+    }
+    println!(
+        "imap: {n} messages delivered in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("vault");
+    let (mut vault, _) = Vault::create(
+        &dir,
+        &SecretString::from("bench"),
+        KdfParams::minimum().unwrap(),
+    )
+    .unwrap();
+    let account = vrm_vault::discover::imap::ImapAccount {
+        host: "localhost".into(),
+        port: Some(d.tls_port()),
+        user: d.user().into(),
+        password: SecretString::from(d.password()),
+        folders: vec![],
+        security: vrm_vault::discover::imap::Security::Tls,
+        ca_file: Some(d.ca_file().to_path_buf()),
+        since: None,
+    };
+    let run = |vault: &mut Vault| {
+        let t = Instant::now();
+        let (s, _) = vault
+            .discovery()
+            .imap(
+                &account,
+                RunOptions {
+                    me: vec![mail_corpus::ME.to_string()],
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        (t.elapsed(), s)
+    };
+    let (first, s) = run(&mut vault);
+    println!(
+        "imap: first run {:.1} s ({} messages, {} staged)",
+        first.as_secs_f64(),
+        s.messages,
+        s.staged
+    );
+    let (mut nothing, mut ten) = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        nothing.push(run(&mut vault).0);
+        for i in 0..10 {
+            d.add_message("INBOX", &mail(n + round * 10 + i));
+        }
+        let (took, s) = run(&mut vault);
+        assert_eq!(s.staged, 10);
+        ten.push(took);
+    }
+    let (z, t) = (median(nothing), median(ten));
+    println!(
+        "imap incremental: {n}-message INBOX, 10 new: median {:.0} ms; nothing new: median {:.0} ms; \
+         ratio {:.2}x (goal <= 2 s)",
+        t.as_secs_f64() * 1000.0,
+        z.as_secs_f64() * 1000.0,
+        t.as_secs_f64() / z.as_secs_f64()
+    );
+}
+
 fn main() {
     if std::env::var("VRM_BENCH_ONLY").is_ok_and(|s| s.trim() == "memory") {
         bench_memory();
+        return;
+    }
+    if std::env::var("VRM_BENCH_ONLY").is_ok_and(|s| s.trim() == "imap") {
+        bench_imap();
         return;
     }
     let mut c = Criterion::default().configure_from_args();

@@ -3,6 +3,7 @@
 //! ignoring, merging, re-runs, residue and bad input.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use vrm_vault::discover::{AcceptOptions, Proposal, RunOptions, Summary};
@@ -661,4 +662,58 @@ fn by_domain_json(dir: &Path) -> BTreeMap<String, serde_json::Value> {
         .iter()
         .map(|p| (p["domain"].as_str().unwrap().to_string(), p.clone()))
         .collect()
+}
+
+#[test]
+fn one_click_unsubscription_posts_the_rfc_8058_body_and_nothing_else() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    let (tmp, dir, _code) = util::cli_vault();
+    let news = Mail::new(
+        "Lists <news@lists.example>",
+        ME,
+        "Weekly",
+        "Mon, 02 Mar 2026 09:00:00 +0000",
+        "w1@lists.example",
+    )
+    .header(
+        "List-Unsubscribe",
+        &format!("<http://127.0.0.1:{port}/u/xyz>, <mailto:leave@lists.example>"),
+    )
+    .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    .text("News.")
+    .bytes();
+    let mbox = write_mbox(tmp.path(), "lists.mbox", &[news]);
+    vrm_ok(
+        &dir,
+        &["discover", "mbox", mbox.to_str().unwrap(), "--me", ME],
+    );
+    vrm_ok(&dir, &["discover", "accept", "--all"]);
+    let shown = vrm_ok(&dir, &["discover", "unsubscribe", "Lists"]);
+    assert!(
+        shown.contains("write to: mailto:leave@lists.example"),
+        "{shown}"
+    );
+    assert!(shown.contains("(one-click"), "{shown}");
+    let got = std::thread::spawn(move || {
+        let mut req = server.recv().unwrap();
+        let mut body = String::new();
+        req.as_reader().read_to_string(&mut body).unwrap();
+        let seen = (
+            req.method().to_string(),
+            req.url().to_string(),
+            body,
+            req.headers()
+                .iter()
+                .any(|h| h.field.equiv("Cookie") || h.field.equiv("Authorization")),
+        );
+        req.respond(tiny_http::Response::empty(200)).unwrap();
+        seen
+    });
+    let out = vrm_ok(&dir, &["discover", "unsubscribe", "Lists", "--one-click"]);
+    assert!(out.contains("answered 200"), "{out}");
+    let (method, url, body, credentials) = got.join().unwrap();
+    assert_eq!((method.as_str(), url.as_str()), ("POST", "/u/xyz"));
+    assert_eq!(body, "List-Unsubscribe=One-Click");
+    assert!(!credentials);
 }

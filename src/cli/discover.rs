@@ -96,6 +96,14 @@ pub(super) enum DiscoverCommand {
         #[arg(value_name = "ID", required = true)]
         ids: Vec<String>,
     },
+    /// How to leave a brand's mailing list, as its mail said; --one-click leaves it now
+    Unsubscribe {
+        /// The brand (id, prefix or name)
+        brand: String,
+        /// POST the RFC 8058 one-click request (only where its mail offers it)
+        #[arg(long)]
+        one_click: bool,
+    },
     /// Accept a proposal into a brand you already have
     Merge {
         /// Proposal id (or unique prefix)
@@ -246,6 +254,32 @@ pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
                 },
             )?;
             print_accepted(&a);
+            return Ok(());
+        }
+        DiscoverCommand::Unsubscribe { brand, one_click } => {
+            if *one_click {
+                let status = vault.discovery().unsubscribe_one_click(brand)?;
+                outln!("Unsubscribed: the list's server answered {status}.");
+                return Ok(());
+            }
+            match vault.discovery().unsubscribe(brand)? {
+                Some(u) => {
+                    if let Some(m) = &u.mailto {
+                        outln!("write to: {m}");
+                    }
+                    if let Some(h) = &u.https {
+                        outln!(
+                            "open: {h}{}",
+                            if u.one_click {
+                                "  (one-click: vrm discover unsubscribe BRAND --one-click)"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                }
+                None => errln!("Its mail gave no way to unsubscribe."),
+            }
             return Ok(());
         }
         DiscoverCommand::Ignore { ids } => {

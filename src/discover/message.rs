@@ -244,6 +244,10 @@ pub(crate) fn parse_unsubscribe(raw: &str, post: &str) -> Option<Unsubscribe> {
             "https" if u.https.is_none() && url.host_str().is_some() => {
                 u.https = Some(url.to_string());
             }
+            // Plain http only to this machine (nothing crosses a wire).
+            "http" if u.https.is_none() && is_loopback(&url) => {
+                u.https = Some(url.to_string());
+            }
             _ => {}
         }
     }
@@ -252,6 +256,16 @@ pub(crate) fn parse_unsubscribe(raw: &str, post: &str) -> Option<Unsubscribe> {
             .split(';')
             .any(|p| p.trim().eq_ignore_ascii_case("List-Unsubscribe=One-Click"));
     (u.mailto.is_some() || u.https.is_some()).then_some(u)
+}
+
+/// A URL whose host is this machine.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -311,6 +325,7 @@ Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n";
     #[test]
     fn unsubscribe_keeps_mailto_and_https_only() {
         assert_eq!(parse_unsubscribe("<http://x.example/u>", ""), None);
+        assert!(parse_unsubscribe("<http://127.0.0.1:9/u>", "").is_some());
         assert_eq!(parse_unsubscribe("junk", ""), None);
         let u = parse_unsubscribe("<https://x.example/u>", "").unwrap();
         assert!(!u.one_click);

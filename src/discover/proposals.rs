@@ -242,6 +242,43 @@ impl Discovery<'_> {
         Ok(self.observed(brand)?.unsubscribe)
     }
 
+    /// Leave a brand's mailing list the RFC 8058 way: one POST of
+    /// `List-Unsubscribe=One-Click` to the https target its mail gave,
+    /// without cookies or credentials, following no redirect. Only when its
+    /// mail offered one-click; returns the status the server answered.
+    #[cfg(feature = "http")]
+    pub fn unsubscribe_one_click(&mut self, brand: &str) -> Result<u16> {
+        let target = self
+            .unsubscribe(brand)?
+            .filter(|u| u.one_click)
+            .and_then(|u| u.https)
+            .ok_or_else(|| {
+                Error::invalid_field(
+                    "brand",
+                    "this brand's mail does not offer one-click unsubscription; use its link or address",
+                )
+            })?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(15)))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        let resp = agent
+            .post(&target)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send("List-Unsubscribe=One-Click")
+            .map_err(|e| Error::invalid(format!("cannot reach the unsubscribe address: {e}")))?;
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            Ok(status)
+        } else {
+            Err(Error::invalid(format!(
+                "the unsubscribe address answered {status}; use its link instead"
+            )))
+        }
+    }
+
     /// What a brand was seen to hold, from the person's mail.
     pub fn observed(&mut self, brand: &str) -> Result<Observed> {
         let brand = self.vault.brand(brand)?;
