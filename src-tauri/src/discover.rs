@@ -1,0 +1,270 @@
+//! The commands of discovery: bringing brands in from the person's mail
+//! (mbox, Maildir, `.eml`), reviewing the proposals it stages, and what a
+//! brand's mail said (how to unsubscribe, which addresses it holds). As in
+//! `commands`: the state and the arguments, one core call, the error mapped.
+//!
+//! A run can take minutes, so it runs on a blocking thread of its own,
+//! holding the session for its length; its cancel flag lives beside the
+//! session ([`Runs`]), not inside it, so `discover_cancel` (and locking)
+//! reach it while the run holds the session. Progress goes to the page as
+//! counts only: no subject or address is logged or sent besides the
+//! proposals themselves.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{Manager, State};
+use tauri_plugin_dialog::DialogExt;
+
+use vrm_vault::discover::{
+    AcceptOptions, Accepted, Cancel, Progress, Proposal, RunOptions, Summary,
+};
+use vrm_vault::model::{Observed, Unsubscribe};
+
+use crate::AppState;
+use crate::commands::session;
+use crate::error::{CommandError, CommandResult};
+use crate::relations::dialog_answer;
+
+/// The cancel flag of the run going on (if any), outside the session's
+/// mutex.
+#[derive(Debug, Default)]
+pub struct Runs {
+    cancel: Mutex<Cancel>,
+}
+
+impl Runs {
+    /// A fresh flag for a new run, kept so the run can be stopped.
+    fn start(&self) -> Cancel {
+        let cancel = Cancel::new();
+        if let Ok(mut slot) = self.cancel.lock() {
+            *slot = cancel.clone();
+        }
+        cancel
+    }
+
+    /// Ask the run going on (if any) to stop between two messages; what it
+    /// staged before stays.
+    pub fn cancel(&self) {
+        if let Ok(slot) = self.cancel.lock() {
+            slot.cancel();
+        }
+    }
+}
+
+/// Which kind of mail files a run reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum MailKind {
+    /// mbox files (Thunderbird, Google Takeout, `mbox` exports).
+    Mbox,
+    /// Maildir folders (`cur`, `new`, `tmp`).
+    Maildir,
+    /// `.eml` files, or folders of them.
+    Eml,
+}
+
+/// What the person is asked to choose for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailChoice {
+    /// One or more mbox files.
+    MboxFiles,
+    /// A Maildir folder.
+    MaildirFolder,
+    /// One or more `.eml` files.
+    EmlFiles,
+    /// A folder of `.eml` files.
+    EmlFolder,
+}
+
+impl MailChoice {
+    /// The dialog's title, whether it asks for a folder, and the name
+    /// answered under `VRM_E2E_DIALOG_DIR` (see `relations::dialog_answer`).
+    fn dialog(self) -> (&'static str, bool, &'static str) {
+        match self {
+            MailChoice::MboxFiles => ("Choose mbox files", false, "mail.mbox"),
+            MailChoice::MaildirFolder => ("Choose a Maildir folder", true, "Maildir"),
+            MailChoice::EmlFiles => ("Choose .eml files", false, "message.eml"),
+            MailChoice::EmlFolder => ("Choose a folder of .eml files", true, "eml"),
+        }
+    }
+}
+
+/// Ask the person for the mail to read. Empty when cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_choose(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    choice: MailChoice,
+) -> CommandResult<Vec<String>> {
+    let (title, folder, name) = choice.dialog();
+    if let Some(p) = dialog_answer(&state, Some(name)) {
+        return Ok(vec![p.display().to_string()]);
+    }
+    let mut dialog = app.dialog().file().set_title(title);
+    let picked = if folder {
+        dialog.blocking_pick_folder().map(|p| vec![p])
+    } else {
+        if choice == MailChoice::EmlFiles {
+            dialog = dialog.add_filter("email message", &["eml"]);
+        }
+        dialog.blocking_pick_files()
+    };
+    picked
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            p.into_path()
+                .map(|p| p.display().to_string())
+                .map_err(|e| CommandError::new("app.dialog", e.to_string()))
+        })
+        .collect()
+}
+
+/// How a run is going, as the page shows it: the counts so far, and the
+/// bytes read of the current file when the source knows them.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RunProgress {
+    /// The counts so far.
+    pub summary: Summary,
+    /// Bytes of the current file read.
+    pub bytes_done: Option<u64>,
+    /// Bytes of the current file in all.
+    pub bytes_total: Option<u64>,
+}
+
+/// Sends the core's progress to the page.
+struct ToChannel(Channel<RunProgress>);
+
+impl Progress for ToChannel {
+    fn update(&mut self, summary: &Summary, bytes: Option<(u64, u64)>) {
+        let _ = self.0.send(RunProgress {
+            summary: summary.clone(),
+            bytes_done: bytes.map(|b| b.0),
+            bytes_total: bytes.map(|b| b.1),
+        });
+    }
+}
+
+/// Read mail files and stage what they show as proposals. `me`: the
+/// person's own addresses (the emails of their profile records count too).
+/// Stopped by `discover_cancel` with the error `cancelled`; what was staged
+/// before stays.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_files(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    kind: MailKind,
+    paths: Vec<String>,
+    me: Vec<String>,
+    on_progress: Channel<RunProgress>,
+) -> CommandResult<Summary> {
+    let cancel = state.discover.start();
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let mut session = session(&state)?;
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        let mut progress = ToChannel(on_progress);
+        let opts = RunOptions {
+            me,
+            cancel,
+            progress: Some(&mut progress),
+        };
+        let summary = {
+            let mut discovery = session.vault()?.discovery();
+            match kind {
+                MailKind::Mbox => discovery.mbox(&paths, opts),
+                MailKind::Maildir => discovery.maildir(&paths, opts),
+                MailKind::Eml => discovery.eml(&paths, opts),
+            }
+        };
+        // The person watched the run: it counts as activity, or a run longer
+        // than the auto-lock time would lock the vault as it ends.
+        let _ = session.touch();
+        Ok(summary?)
+    })
+    .await
+    .map_err(|_| CommandError::new("app.internal", "the run stopped unexpectedly"))?
+}
+
+/// Stop the run going on, if any, between two messages. Not `async`: it
+/// runs on the main thread, so it is not queued behind commands waiting for
+/// the session the run holds.
+#[tauri::command]
+#[specta::specta]
+pub fn discover_cancel(state: State<'_, AppState>) -> CommandResult<()> {
+    state.discover.cancel();
+    Ok(())
+}
+
+/// The proposals waiting for the person, by name.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_list(state: State<'_, AppState>) -> CommandResult<Vec<Proposal>> {
+    Ok(session(&state)?.vault()?.discovery().list()?)
+}
+
+/// Accept proposals (every waiting one with `all`): each becomes a brand,
+/// or adds to the brand it matched, with its records.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_accept(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+    all: bool,
+    collapse_threads: bool,
+) -> CommandResult<Accepted> {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    Ok(session(&state)?.vault()?.discovery().accept(
+        &ids,
+        all,
+        AcceptOptions { collapse_threads },
+    )?)
+}
+
+/// Ignore proposals: their mail is dropped and not proposed again.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_ignore(state: State<'_, AppState>, ids: Vec<String>) -> CommandResult<u32> {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    Ok(session(&state)?.vault()?.discovery().ignore(&ids)?)
+}
+
+/// Accept one proposal into a brand the person chose.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_merge(
+    state: State<'_, AppState>,
+    id: String,
+    into: String,
+    collapse_threads: bool,
+) -> CommandResult<Accepted> {
+    Ok(session(&state)?.vault()?.discovery().merge(
+        &id,
+        &into,
+        AcceptOptions { collapse_threads },
+    )?)
+}
+
+/// How to leave a brand's mailing list, as its mail said; `null` when it
+/// did not.
+#[tauri::command]
+#[specta::specta]
+pub async fn brand_unsubscribe(
+    state: State<'_, AppState>,
+    brand: String,
+) -> CommandResult<Option<Unsubscribe>> {
+    Ok(session(&state)?.vault()?.discovery().unsubscribe(&brand)?)
+}
+
+/// What a brand was seen to hold in the person's mail.
+#[tauri::command]
+#[specta::specta]
+pub async fn brand_observed(state: State<'_, AppState>, brand: String) -> CommandResult<Observed> {
+    Ok(session(&state)?.vault()?.discovery().observed(&brand)?)
+}
