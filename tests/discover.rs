@@ -465,3 +465,43 @@ fn the_command_line_runs_lists_and_accepts() {
     let exposure = vrm_ok(&dir, &["exposure"]);
     assert!(exposure.contains("observed"), "{exposure}");
 }
+
+/// The messages staged, over every proposal.
+fn staged_total(dir: &Path) -> u64 {
+    let json = vrm_ok(dir, &["discover", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["messages"].as_u64().unwrap())
+        .sum()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_kill_during_discovery_leaves_whole_batches_and_a_rerun_completes() {
+    let (tmp, dir, _code) = util::cli_vault();
+    let mbox = tmp.path().join("big.mbox");
+    std::fs::write(&mbox, mail_corpus::big_mbox(3000, 40)).unwrap();
+    let mut rng = util::Rng::new(util::seed_from("VRM_DISCOVER_KILL_SEED"));
+    let mut child = util::vrm_process(&dir)
+        .args(["discover", "mbox", mbox.to_str().unwrap(), "--me", ME])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300 + rng.below(1500)));
+    let _ = child.kill();
+    let _ = child.wait();
+    let staged = staged_total(&dir);
+    assert!(
+        staged % 500 == 0 || staged == 3000,
+        "{staged} messages staged: not whole batches"
+    );
+    let out = vrm_ok(&dir, &["discover", "mbox", mbox.to_str().unwrap(), "--me", ME]);
+    assert!(
+        out.contains(&format!("{} staged for review", 3000 - staged)),
+        "{out}"
+    );
+    assert_eq!(staged_total(&dir), 3000);
+}

@@ -1031,3 +1031,50 @@ fn a_share_runs_out_by_itself_and_then_counts_in_no_exposure() {
     assert_eq!(err, "vrm: no live share holds email");
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
 }
+
+#[test]
+fn marketing_mail_brought_in_from_email_counts_against_accepted_contact_rules() {
+    // Acme accepted: at most 1 contact in 30 days. It mailed 3 newsletters
+    // (dated today, so after the acceptance); discovered and accepted, they
+    // are contacts, and the rules flag the 2nd and 3rd with the records as
+    // evidence. Ana's address comes from her profile record: no --me.
+    let (tmp, dir, acme, _, _) = setup();
+    accept_latest_terms(&dir, &acme, "acme");
+    let today = chrono::Utc::now().format("%a, %d %b %Y 00:00:0").to_string();
+    let mails: Vec<Vec<u8>> = (1..=3)
+        .map(|i| {
+            crate::mail_corpus::Mail::new(
+                "Acme <news@mail.acme.example>",
+                "ana@example.org",
+                &format!("Newsletter {i}"),
+                &format!("{today}{i} +0000"),
+                &format!("n{i}@mail.acme.example"),
+            )
+            .header("List-Unsubscribe", "<mailto:leave@acme.example>")
+            .text("Offers!")
+            .bytes()
+        })
+        .collect();
+    let mbox = tmp.path().join("acme.mbox");
+    std::fs::write(&mbox, crate::mail_corpus::mbox(&mails)).unwrap();
+    vrm_ok(&dir, &["discover", "mbox", p(&mbox)]);
+    let list = json(&dir, &["discover", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(
+        list[0]["existing_brand"].is_string(),
+        "matched to Acme by name: {list}"
+    );
+    assert_eq!(list[0]["holds"], serde_json::json!(["ana@example.org"]));
+    vrm_ok(&dir, &["discover", "accept", "--all"]);
+    let v = json(&dir, &["contact", "violations", "--json"]);
+    let v = v.as_array().unwrap();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0]["brand"]["name"], "Acme");
+    let violations = v[0]["violations"].as_array().unwrap();
+    assert!(violations.len() >= 2, "{violations:?}");
+    for x in violations {
+        let record = x["record"].as_str().expect("the evidence is the record");
+        let shown = vrm_ok(&dir, &["record", "show", record]);
+        assert!(shown.contains("Newsletter"), "{shown}");
+    }
+}

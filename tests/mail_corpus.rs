@@ -378,9 +378,15 @@ pub fn corpus() -> Vec<(&'static str, Vec<u8>)> {
 /// message on average: HTML newsletters and receipts, one in twenty with a
 /// 100–300 KB attachment), for benchmarks.
 pub fn big_mbox(n: usize, brands: usize) -> Vec<u8> {
+    big_mbox_part(0, n, brands)
+}
+
+/// Messages `start..start + n` of the big mailbox (to write one too big to
+/// hold in memory a part at a time).
+pub fn big_mbox_part(start: usize, n: usize, brands: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let filler: String = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(40);
-    for i in 0..n {
+    for i in start..start + n {
         let b = i % brands;
         let day = 1 + (i % 28);
         let month = 1 + (i / 28) % 12;

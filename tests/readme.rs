@@ -240,6 +240,12 @@ fn the_readme_tour_runs_as_written() {
     std::fs::create_dir_all(&tour.home).unwrap();
     // `vrm import purchases.csv` imports the README's CSV example.
     std::fs::write(tour.work.join("purchases.csv"), csv_example(&readme)).unwrap();
+    // `vrm discover mbox Inbox.mbox` reads the discovery tests' corpus.
+    let mails: Vec<Vec<u8>> = crate::mail_corpus::corpus()
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
+    std::fs::write(tour.work.join("Inbox.mbox"), crate::mail_corpus::mbox(&mails)).unwrap();
 
     let steps = steps(&readme);
     assert!(steps.len() >= 40, "the tour has {} commands", steps.len());

@@ -118,7 +118,7 @@ pub(super) enum Command {
     /// Share records with a brand, revoke, import erasure acknowledgments
     #[command(subcommand)]
     Share(ShareCommand),
-    /// Who holds what you shared (data item × brand)
+    /// Who holds what you shared, and what brands are seen to hold in your mail (data item × brand)
     Exposure {
         /// Print JSON
         #[arg(long)]

@@ -1,0 +1,172 @@
+//! Discovery benchmarks, each against a baseline in the same process:
+//!
+//! 1. `discover`: staging a generated mailbox (tests/mail_corpus.rs: HTML
+//!    newsletters and receipts with schema.org orders, one in twenty with a
+//!    100–300 KB attachment) into a fresh vault, against the bare MIME parse
+//!    (`mail_parser`, every message parsed whole) of the same file read by
+//!    the same mbox reader. Criterion runs a 2,000-message mailbox; then one
+//!    timed pass over 20,000 messages (`VRM_BENCH_MESSAGES` to change)
+//!    prints messages per second and the ratio. Goals: ≤ 1.5× the bare
+//!    parse, ≥ 2,000 messages/s.
+//! 2. `memory` (`VRM_BENCH_ONLY=memory`, a process of its own): peak
+//!    resident memory (VmHWM) while discovering a 1 GB mailbox
+//!    (`VRM_BENCH_MBOX_MB` to change), written to disk a part at a time.
+//!    Goal: ≤ 200 MB.
+//!
+//! Run with `cargo bench --bench discover`.
+
+use std::hint::black_box;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode};
+use secrecy::SecretString;
+use vrm_vault::Vault;
+use vrm_vault::crypto::KdfParams;
+use vrm_vault::discover::source::{self, MessageSink, RawMessage};
+use vrm_vault::discover::{RunOptions, Summary};
+
+#[path = "../tests/mail_corpus.rs"]
+mod mail_corpus;
+
+const BRANDS: usize = 300;
+
+struct BareParse(u64);
+
+impl MessageSink for BareParse {
+    fn message(&mut self, msg: RawMessage<'_>) -> vrm_vault::Result<()> {
+        if let Some(m) = mail_parser::MessageParser::default().parse(msg.bytes) {
+            self.0 += black_box(m.parts.len()) as u64;
+        }
+        Ok(())
+    }
+}
+
+fn bare_parse(mbox: &Path) -> u64 {
+    let mut sink = BareParse(0);
+    source::read_mbox(mbox, &mut sink).unwrap();
+    sink.0
+}
+
+fn discover(dir: &Path, mbox: &Path) -> Summary {
+    let _ = std::fs::remove_dir_all(dir);
+    let (mut vault, _) = Vault::create(
+        dir,
+        &SecretString::from("bench"),
+        KdfParams::minimum().unwrap(),
+    )
+    .unwrap();
+    vault
+        .discovery()
+        .mbox(
+            &[mbox.to_path_buf()],
+            RunOptions {
+                me: vec![mail_corpus::ME.to_string()],
+                ..Default::default()
+            },
+        )
+        .unwrap()
+}
+
+fn write_mbox(path: &Path, messages: usize) -> u64 {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut done = 0;
+    while done < messages {
+        let n = (messages - done).min(1000);
+        f.write_all(&mail_corpus::big_mbox_part(done, n, BRANDS)).unwrap();
+        done += n;
+    }
+    f.flush().unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn bench_throughput(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = tmp.path().join("small.mbox");
+    let size = write_mbox(&small, 2000);
+    println!("discover: 2,000 messages, {:.1} MB", size as f64 / 1e6);
+    let vault_dir = tmp.path().join("vault");
+    let mut g = c.benchmark_group("discover_2k");
+    g.sample_size(10).sampling_mode(SamplingMode::Flat);
+    g.bench_function("bare_parse", |b| b.iter(|| bare_parse(&small)));
+    g.bench_function("discover", |b| b.iter(|| discover(&vault_dir, &small)));
+    g.finish();
+
+    let n: usize = std::env::var("VRM_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let big = tmp.path().join("big.mbox");
+    let size = write_mbox(&big, n);
+    let (mut bare, mut disc) = (Vec::new(), Vec::new());
+    let mut summary = Summary::default();
+    for _ in 0..3 {
+        let t = Instant::now();
+        black_box(bare_parse(&big));
+        bare.push(t.elapsed());
+        let t = Instant::now();
+        summary = discover(&vault_dir, &big);
+        disc.push(t.elapsed());
+    }
+    let (b, d) = (median(bare), median(disc));
+    println!(
+        "discover {n}: {:.0} MB mbox; bare parse median {:.2} s ({:.0} msg/s); discovery median {:.2} s \
+         ({:.0} msg/s, {} staged, {} proposals); ratio {:.2}x (goal <= 1.5x, >= 2000 msg/s)",
+        size as f64 / 1e6,
+        b.as_secs_f64(),
+        n as f64 / b.as_secs_f64(),
+        d.as_secs_f64(),
+        n as f64 / d.as_secs_f64(),
+        summary.staged,
+        summary.proposals_new,
+        d.as_secs_f64() / b.as_secs_f64()
+    );
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn bench_memory() {
+    let mb: u64 = std::env::var("VRM_BENCH_MBOX_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let tmp = tempfile::tempdir().unwrap();
+    let mbox = tmp.path().join("huge.mbox");
+    // About 20 KB a message on average.
+    let messages = (mb * 1_000_000 / 20_000) as usize;
+    let size = write_mbox(&mbox, messages);
+    let before = vm_hwm_kib();
+    let t = Instant::now();
+    let s = discover(&tmp.path().join("vault"), &mbox);
+    println!(
+        "discover memory: {:.0} MB mbox, {} messages in {:.1} s; VmHWM {:.1} MiB (before the run {:.1} MiB; goal <= 200 MB)",
+        size as f64 / 1e6,
+        s.messages,
+        t.elapsed().as_secs_f64(),
+        vm_hwm_kib() as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+}
+
+fn main() {
+    if std::env::var("VRM_BENCH_ONLY").is_ok_and(|s| s.trim() == "memory") {
+        bench_memory();
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench_throughput(&mut c);
+    c.final_summary();
+}
