@@ -268,3 +268,42 @@ pub async fn brand_unsubscribe(
 pub async fn brand_observed(state: State<'_, AppState>, brand: String) -> CommandResult<Observed> {
     Ok(session(&state)?.vault()?.discovery().observed(&brand)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancel_reaches_the_run_going_on_and_a_new_run_starts_afresh() {
+        let runs = Runs::default();
+        runs.cancel(); // No run: nothing to stop, and no harm.
+        let first = runs.start();
+        assert!(!first.is_cancelled());
+        runs.cancel();
+        assert!(first.is_cancelled());
+        let second = runs.start();
+        assert!(
+            !second.is_cancelled(),
+            "a cancelled run must not stop the next one"
+        );
+    }
+
+    #[test]
+    fn progress_crosses_as_counts_and_bytes() {
+        let p = RunProgress {
+            summary: Summary {
+                messages: 256,
+                staged: 200,
+                ..Summary::default()
+            },
+            bytes_done: Some(4),
+            bytes_total: Some(8),
+        };
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["summary"]["messages"], 256);
+        assert_eq!(
+            (json["bytes_done"].clone(), json["bytes_total"].clone()),
+            (4.into(), 8.into())
+        );
+    }
+}
