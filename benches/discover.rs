@@ -74,7 +74,8 @@ fn write_mbox(path: &Path, messages: usize) -> u64 {
     let mut done = 0;
     while done < messages {
         let n = (messages - done).min(1000);
-        f.write_all(&mail_corpus::big_mbox_part(done, n, BRANDS)).unwrap();
+        f.write_all(&mail_corpus::big_mbox_part(done, n, BRANDS))
+            .unwrap();
         done += n;
     }
     f.flush().unwrap();

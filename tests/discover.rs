@@ -49,14 +49,23 @@ fn a_mailbox_becomes_proposals_by_organisational_domain() {
     assert_eq!(s.messages, 13, "{s:?}");
     assert_eq!(s.staged, 11, "{s:?}");
     assert_eq!(skipped(&s, "personal correspondent"), 1, "{s:?}");
-    assert_eq!(skipped(&s, "unreadable") + skipped(&s, "no sender"), 1, "{s:?}");
+    assert_eq!(
+        skipped(&s, "unreadable") + skipped(&s, "no sender"),
+        1,
+        "{s:?}"
+    );
     assert_eq!((s.proposals_new, s.proposals_updated), (4, 0));
 
     let list = vault.discovery().list().unwrap();
     let p = by_domain(&list);
     assert_eq!(
         p.keys().collect::<Vec<_>>(),
-        ["acme.com.au", "cafe-creme.fr", "shop.co.uk", "tunes.example"]
+        [
+            "acme.com.au",
+            "cafe-creme.fr",
+            "shop.co.uk",
+            "tunes.example"
+        ]
     );
     assert!(!p.contains_key("gmail.com"));
 
@@ -221,20 +230,38 @@ fn ignored_senders_are_not_proposed_again_and_merge_picks_the_brand() {
     let (tmp, mut vault) = new_vault();
     run(&mut vault, &corpus_mbox(tmp.path()));
     let p = by_domain(&vault.discovery().list().unwrap());
-    assert_eq!(vault.discovery().ignore(&[&p["tunes.example"].id]).unwrap(), 1);
-    let paris = vault.add_brand(&BrandInput::named("Café Crème Paris")).unwrap();
+    assert_eq!(
+        vault.discovery().ignore(&[&p["tunes.example"].id]).unwrap(),
+        1
+    );
+    let paris = vault
+        .add_brand(&BrandInput::named("Café Crème Paris"))
+        .unwrap();
     let a = vault
         .discovery()
-        .merge(&p["cafe-creme.fr"].id, "Café Crème Paris", AcceptOptions::default())
+        .merge(
+            &p["cafe-creme.fr"].id,
+            "Café Crème Paris",
+            AcceptOptions::default(),
+        )
         .unwrap();
     assert_eq!((a.brands_new, a.brands_updated), (0, 1));
     let left = by_domain(&vault.discovery().list().unwrap());
-    assert_eq!(left.keys().collect::<Vec<_>>(), ["acme.com.au", "shop.co.uk"]);
+    assert_eq!(
+        left.keys().collect::<Vec<_>>(),
+        ["acme.com.au", "shop.co.uk"]
+    );
 
     let later = |id: &str, from: &str| {
-        Mail::new(from, ME, "Hello again", "Sun, 15 Mar 2026 09:00:00 +0000", id)
-            .text("x")
-            .bytes()
+        Mail::new(
+            from,
+            ME,
+            "Hello again",
+            "Sun, 15 Mar 2026 09:00:00 +0000",
+            id,
+        )
+        .text("x")
+        .bytes()
     };
     let more = write_mbox(
         tmp.path(),
@@ -296,7 +323,11 @@ fn what_brands_hold_by_observation_is_on_the_exposure_map() {
     );
     let o = &email.observed[1];
     assert_eq!(
-        (o.first_seen.to_string(), o.last_seen.to_string(), o.messages),
+        (
+            o.first_seen.to_string(),
+            o.last_seen.to_string(),
+            o.messages
+        ),
         // The order, the support answer, and Jane's own reply.
         ("2026-03-02".into(), "2026-03-05".into(), 3)
     );
@@ -336,14 +367,19 @@ fn no_mail_content_reaches_the_vault_files() {
 fn bad_mail_is_skipped_with_a_reason_and_never_panics() {
     let (tmp, mut vault) = new_vault();
     let bomb = {
-        let mut m = String::from("From: a@bomb.example\r\nTo: jane@example.org\r\nSubject: nest\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\nMessage-ID: <bomb@bomb.example>\r\n");
+        let mut m = String::from(
+            "From: a@bomb.example\r\nTo: jane@example.org\r\nSubject: nest\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\nMessage-ID: <bomb@bomb.example>\r\n",
+        );
         for i in 0..5000 {
-            m.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"));
+            m.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+            ));
         }
         m.into_bytes()
     };
     let many_headers = {
-        let mut m = String::from("From: a@headers.example\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\n");
+        let mut m =
+            String::from("From: a@headers.example\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\n");
         for i in 0..200_000 {
             m.push_str(&format!("X-H{i}: v\r\n"));
         }
@@ -360,7 +396,9 @@ fn bad_mail_is_skipped_with_a_reason_and_never_panics() {
         b"=?utf-8?b?=?=?=?=?=\r\n\r\n".to_vec(),
     ];
     let mut text = mail_corpus::mbox(&mails);
-    text.extend_from_slice(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\nFrom: a@cut.example\nSubj");
+    text.extend_from_slice(
+        b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\nFrom: a@cut.example\nSubj",
+    );
     let p = tmp.path().join("bad.mbox");
     std::fs::write(&p, text).unwrap();
     let s = vault.discovery().mbox(&[p], me()).unwrap();
@@ -386,7 +424,10 @@ fn a_source_that_is_not_mail_changes_nothing() {
         .mbox(&[good.clone(), not_mbox], me())
         .unwrap_err();
     assert_eq!(e.code(), "discover.bad_source");
-    assert!(e.to_string().contains("notes.txt is not an mbox file"), "{e}");
+    assert!(
+        e.to_string().contains("notes.txt is not an mbox file"),
+        "{e}"
+    );
     assert!(vault.discovery().list().unwrap().is_empty());
     let e = vault
         .discovery()
@@ -395,10 +436,13 @@ fn a_source_that_is_not_mail_changes_nothing() {
     assert_eq!(e.code(), "discover.bad_source");
     let e = vault
         .discovery()
-        .mbox(&[good], RunOptions {
-            me: vec!["not an address".into()],
-            ..Default::default()
-        })
+        .mbox(
+            &[good],
+            RunOptions {
+                me: vec!["not an address".into()],
+                ..Default::default()
+            },
+        )
         .unwrap_err();
     assert_eq!(e.field(), Some("me"));
     assert!(vault.discovery().list().unwrap().is_empty());
@@ -429,9 +473,20 @@ fn the_command_line_runs_lists_and_accepts() {
     let mbox = corpus_mbox(tmp.path());
     let out = vrm_ok(
         &dir,
-        &["discover", "mbox", mbox.to_str().unwrap(), "--me", ME, "--me", "jane+shop@example.org"],
+        &[
+            "discover",
+            "mbox",
+            mbox.to_str().unwrap(),
+            "--me",
+            ME,
+            "--me",
+            "jane+shop@example.org",
+        ],
     );
-    assert!(out.contains("Read 13 message(s); 11 staged for review."), "{out}");
+    assert!(
+        out.contains("Read 13 message(s); 11 staged for review."),
+        "{out}"
+    );
     assert!(out.contains("skipped 1: personal correspondent"), "{out}");
     assert!(out.contains("Proposals: 4 new, 0 updated."), "{out}");
     let json = vrm_ok(&dir, &["discover", "list", "--json"]);
@@ -443,8 +498,21 @@ fn the_command_line_runs_lists_and_accepts() {
         .find(|p| p["domain"] == "shop.co.uk")
         .unwrap();
     for key in [
-        "id", "name", "domain", "senders", "existing_brand", "messages", "inbound", "outbound",
-        "marketing", "orders", "holds", "first_seen", "last_seen", "unsubscribe", "records",
+        "id",
+        "name",
+        "domain",
+        "senders",
+        "existing_brand",
+        "messages",
+        "inbound",
+        "outbound",
+        "marketing",
+        "orders",
+        "holds",
+        "first_seen",
+        "last_seen",
+        "unsubscribe",
+        "records",
     ] {
         assert!(shop.get(key).is_some(), "{key} missing from {shop}");
     }
@@ -453,7 +521,10 @@ fn the_command_line_runs_lists_and_accepts() {
     assert!(out.starts_with("Accepted: 1 new brand(s)"), "{out}");
     let out = vrm_ok(&dir, &["discover", "accept", "--all", "--collapse-threads"]);
     assert!(out.starts_with("Accepted: 3 new brand(s)"), "{out}");
-    let out = vrm(&dir).args(["discover", "accept", "ffffff"]).output().unwrap();
+    let out = vrm(&dir)
+        .args(["discover", "accept", "ffffff"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no proposal ffffff"));
     let out = vrm(&dir).args(["discover", "accept"]).output().unwrap();
@@ -498,10 +569,96 @@ fn a_kill_during_discovery_leaves_whole_batches_and_a_rerun_completes() {
         staged % 500 == 0 || staged == 3000,
         "{staged} messages staged: not whole batches"
     );
-    let out = vrm_ok(&dir, &["discover", "mbox", mbox.to_str().unwrap(), "--me", ME]);
+    let out = vrm_ok(
+        &dir,
+        &["discover", "mbox", mbox.to_str().unwrap(), "--me", ME],
+    );
     assert!(
         out.contains(&format!("{} staged for review", 3000 - staged)),
         "{out}"
     );
     assert_eq!(staged_total(&dir), 3000);
+}
+
+#[test]
+fn an_imap_account_is_read_incrementally_through_the_command_line() {
+    let Some(d) = crate::dovecot::Dovecot::start_or_skip() else {
+        return;
+    };
+    for (_, m) in mail_corpus::corpus() {
+        d.add_message("INBOX", &m);
+    }
+    let (tmp, dir, _code) = util::cli_vault();
+    let password_file = tmp.path().join("imap-password");
+    std::fs::write(&password_file, d.password()).unwrap();
+    let port = d.tls_port().to_string();
+    let args = [
+        "discover",
+        "imap",
+        "--host",
+        "localhost",
+        "--port",
+        &port,
+        "--user",
+        d.user(),
+        "--password-file",
+        password_file.to_str().unwrap(),
+        "--ca-file",
+        d.ca_file().to_str().unwrap(),
+        "--me",
+        ME,
+        "--me",
+        "jane+shop@example.org",
+    ];
+    let out = vrm_ok(&dir, &args);
+    assert!(out.contains("INBOX: 13 new message(s)"), "{out}");
+    assert!(out.contains("11 staged for review"), "{out}");
+    assert!(out.contains("Proposals: 4 new, 0 updated."), "{out}");
+    let list = by_domain_json(&dir);
+    assert_eq!(list["shop.co.uk"]["messages"], 5);
+    assert_eq!(list["cafe-creme.fr"]["name"], "Café Crème");
+
+    // Nothing new: nothing fetched. Two new messages: exactly those.
+    let out = vrm_ok(&dir, &args);
+    assert!(out.contains("INBOX: 0 new message(s)"), "{out}");
+    for i in 0..2 {
+        d.add_message(
+            "INBOX",
+            &Mail::new(
+                "Shop Orders <orders@orders.shop.co.uk>",
+                ME,
+                &format!("Order {i} shipped"),
+                "Fri, 13 Mar 2026 09:00:00 +0000",
+                &format!("later{i}@orders.shop.co.uk"),
+            )
+            .text("x")
+            .bytes(),
+        );
+    }
+    let out = vrm_ok(&dir, &args);
+    assert!(out.contains("INBOX: 2 new message(s)"), "{out}");
+    assert!(out.contains("2 staged for review"), "{out}");
+    assert_eq!(by_domain_json(&dir)["shop.co.uk"]["messages"], 7);
+
+    // The password is in no vault file and in no output; a wrong one is
+    // its own error (exit 3, as for a wrong passphrase).
+    assert_nowhere(&dir, d.password().as_bytes(), "the IMAP password");
+    std::fs::write(&password_file, "not the password").unwrap();
+    let out = vrm(&dir).args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused the user name or password"), "{err}");
+    assert!(!err.contains("not the password") && !err.contains(d.password()));
+    // The server's mail is as it was: read-only.
+    assert!(d.flags("INBOX").values().all(|f| !f.contains('S')));
+}
+
+fn by_domain_json(dir: &Path) -> BTreeMap<String, serde_json::Value> {
+    let json = vrm_ok(dir, &["discover", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["domain"].as_str().unwrap().to_string(), p.clone()))
+        .collect()
 }

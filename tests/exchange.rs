@@ -1040,7 +1040,9 @@ fn marketing_mail_brought_in_from_email_counts_against_accepted_contact_rules() 
     // evidence. Ana's address comes from her profile record: no --me.
     let (tmp, dir, acme, _, _) = setup();
     accept_latest_terms(&dir, &acme, "acme");
-    let today = chrono::Utc::now().format("%a, %d %b %Y 00:00:0").to_string();
+    let today = chrono::Utc::now()
+        .format("%a, %d %b %Y 00:00:0")
+        .to_string();
     let mails: Vec<Vec<u8>> = (1..=3)
         .map(|i| {
             crate::mail_corpus::Mail::new(

@@ -355,7 +355,10 @@ pub fn corpus() -> Vec<(&'static str, Vec<u8>)> {
                 "Tunes Billing <billing@tunes.example>",
                 to,
                 "Your Tunes receipt",
-                &format!("Thu, {day:02} {} 2026 06:00:00 +0000", ["Jan", "Feb", "Mar"][i]),
+                &format!(
+                    "Thu, {day:02} {} 2026 06:00:00 +0000",
+                    ["Jan", "Feb", "Mar"][i]
+                ),
                 &format!("r{i}@tunes.example"),
             )
             .html(
@@ -370,7 +373,10 @@ pub fn corpus() -> Vec<(&'static str, Vec<u8>)> {
             .bytes(),
         ));
     }
-    v.push(("not a message at all", b"\0\0\0 garbage \xff\xfe\r\n".to_vec()));
+    v.push((
+        "not a message at all",
+        b"\0\0\0 garbage \xff\xfe\r\n".to_vec(),
+    ));
     v
 }
 
@@ -390,9 +396,13 @@ pub fn big_mbox_part(start: usize, n: usize, brands: usize) -> Vec<u8> {
         let b = i % brands;
         let day = 1 + (i % 28);
         let month = 1 + (i / 28) % 12;
-        let date = format!("{day:02} {} 2025 10:{:02}:00 +0000",
-            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month - 1],
-            i % 60);
+        let date = format!(
+            "{day:02} {} 2025 10:{:02}:00 +0000",
+            [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+            ][month - 1],
+            i % 60
+        );
         let mut mail = Mail::new(
             &format!("Brand {b} <news@mail.brand{b}.example>"),
             ME,
@@ -404,13 +414,24 @@ pub fn big_mbox_part(start: usize, n: usize, brands: usize) -> Vec<u8> {
             mail.html(
                 &format!(
                     "{}<div>{filler}{filler}</div>",
-                    order_jsonld(&format!("{i}"), &format!("Item {i}"), "12.50", "EUR", "2025-05-01")
+                    order_jsonld(
+                        &format!("{i}"),
+                        &format!("Item {i}"),
+                        "12.50",
+                        "EUR",
+                        "2025-05-01"
+                    )
                 ),
                 i % 8 == 0,
             )
         } else {
             mail.header("List-Unsubscribe", &format!("<https://brand{b}.example/u>"))
-                .html(&format!("<html><body><p>{filler}</p><p>{filler}</p><p>{filler}</p></body></html>"), false)
+                .html(
+                    &format!(
+                        "<html><body><p>{filler}</p><p>{filler}</p><p>{filler}</p></body></html>"
+                    ),
+                    false,
+                )
         };
         if i % 20 == 0 {
             mail = mail.attachment(100_000 + (i % 5) * 50_000, i as u64);

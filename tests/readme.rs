@@ -245,7 +245,11 @@ fn the_readme_tour_runs_as_written() {
         .into_iter()
         .map(|(_, m)| m)
         .collect();
-    std::fs::write(tour.work.join("Inbox.mbox"), crate::mail_corpus::mbox(&mails)).unwrap();
+    std::fs::write(
+        tour.work.join("Inbox.mbox"),
+        crate::mail_corpus::mbox(&mails),
+    )
+    .unwrap();
 
     let steps = steps(&readme);
     assert!(steps.len() >= 40, "the tour has {} commands", steps.len());

@@ -30,6 +30,10 @@ mod cli_flags;
 mod cli_docs;
 // The person ↔ brand exchange: terms, shares, revocation, rights, contact rules, log.
 mod exchange;
+// A real Dovecot on loopback for the IMAP tests (their own config, certificates, Maildir).
+mod dovecot;
+// Reading mail over IMAP (discover::imap) against it: TLS, STARTTLS, incremental, read-only.
+mod imap;
 // Share bundles (age): the real `age` command both ways, limits, damage, fuzzing.
 mod bundle;
 // Every C2SP CCTV age test vector through bundle::decrypt.

@@ -6,8 +6,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::io::{CliResult, Ctx, print_json, short};
+use chrono::NaiveDate;
+
+use super::io::{CliResult, Ctx, parse_day, print_json, read_secret, short};
 use super::out::{errln, outln};
+use vrm_vault::discover::imap::{ImapAccount, Security};
 use vrm_vault::discover::{AcceptOptions, Accepted, Progress, Proposal, RunOptions, Summary};
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +39,35 @@ pub(super) enum DiscoverCommand {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Read an IMAP account, read-only (EXAMINE, BODY.PEEK): only mail earlier runs did not read
+    Imap {
+        /// The server
+        #[arg(long)]
+        host: String,
+        /// Its port [default: 993, or 143 with --starttls]
+        #[arg(long)]
+        port: Option<u16>,
+        /// The user name
+        #[arg(long)]
+        user: String,
+        /// Read the password from this file (else $VRM_IMAP_PASSWORD, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// A folder to read (repeatable) [default: INBOX]
+        #[arg(long = "folder", value_name = "FOLDER")]
+        folders: Vec<String>,
+        /// Connect in plain text and upgrade with STARTTLS (never without TLS)
+        #[arg(long)]
+        starttls: bool,
+        /// Trust only the certificates in this PEM file (a private CA)
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Only mail received on or after this day
+        #[arg(long, value_parser = parse_day, value_name = "DATE")]
+        since: Option<NaiveDate>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// The proposals waiting for you: one per brand, with the records it would add
     List {
         /// Print JSON
@@ -45,7 +77,11 @@ pub(super) enum DiscoverCommand {
     /// Accept proposals: each becomes a brand (or adds to the one it matched)
     Accept {
         /// Proposal ids (or unique prefixes)
-        #[arg(value_name = "ID", required_unless_present = "all", conflicts_with = "all")]
+        #[arg(
+            value_name = "ID",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
         ids: Vec<String>,
         /// Every proposal waiting
         #[arg(long)]
@@ -133,6 +169,60 @@ pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
             vault.discovery().eml(paths, opts(run, &mut counter))?,
             run.json,
         ),
+        DiscoverCommand::Imap {
+            host,
+            port,
+            user,
+            password_file,
+            folders,
+            starttls,
+            ca_file,
+            since,
+            run,
+        } => {
+            let password = read_secret(
+                password_file.as_deref(),
+                "VRM_IMAP_PASSWORD",
+                "IMAP password: ",
+            )?;
+            let account = ImapAccount {
+                host: host.clone(),
+                port: *port,
+                user: user.clone(),
+                password,
+                folders: folders.clone(),
+                security: if *starttls {
+                    Security::StartTls
+                } else {
+                    Security::Tls
+                },
+                ca_file: ca_file.clone(),
+                since: *since,
+            };
+            let (summary, report) = vault.discovery().imap(&account, opts(run, &mut counter))?;
+            if counter.tty && counter.last > 0 {
+                eprintln!();
+            }
+            if run.json {
+                return print_json(
+                    &serde_json::json!({ "summary": summary, "folders": report.folders }),
+                );
+            }
+            for f in &report.folders {
+                outln!(
+                    "{}: {} new message(s), {} fetched whole{}",
+                    f.name,
+                    f.new_messages,
+                    f.fetched_whole,
+                    if f.reset {
+                        " (the folder was renumbered: read again from the start)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            (summary, false)
+        }
         DiscoverCommand::List { json } => {
             let list = vault.discovery().list()?;
             return if *json {
@@ -191,7 +281,11 @@ pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
 }
 
 pub(super) fn print_summary(s: &Summary) {
-    outln!("Read {} message(s); {} staged for review.", s.messages, s.staged);
+    outln!(
+        "Read {} message(s); {} staged for review.",
+        s.messages,
+        s.staged
+    );
     for (reason, n) in &s.skipped {
         outln!("  skipped {n}: {reason}");
     }
@@ -203,13 +297,16 @@ pub(super) fn print_summary(s: &Summary) {
     }
     outln!(
         "Proposals: {} new, {} updated. See them with `vrm discover list`.",
-        s.proposals_new, s.proposals_updated
+        s.proposals_new,
+        s.proposals_updated
     );
 }
 
 fn print_list(list: &[Proposal]) {
     if list.is_empty() {
-        errln!("No proposals waiting. Bring some in with `vrm discover mbox FILE` (or maildir, eml, imap).");
+        errln!(
+            "No proposals waiting. Bring some in with `vrm discover mbox FILE` (or maildir, eml, imap)."
+        );
         return;
     }
     for p in list {

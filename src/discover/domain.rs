@@ -21,7 +21,9 @@ pub fn org_domain(address_or_host: &str) -> Option<String> {
         || !host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        || host.split('.').any(|label| label.is_empty() || label.len() > 63)
+        || host
+            .split('.')
+            .any(|label| label.is_empty() || label.len() > 63)
     {
         return None;
     }
@@ -65,7 +67,8 @@ mod tests {
             ("orders@orders.shop.co.uk", "shop.co.uk"),
             ("a@Mail.Example.COM.", "example.com"),
             ("x@deals.acme.com.au", "acme.com.au"),
-            ("x@service.gov.uk", "service.gov.uk"),
+            ("x@www.tax.service.gov.uk", "tax.service.gov.uk"),
+            ("x@mail.hmrc.gov.uk", "hmrc.gov.uk"),
             ("x@b.a.github.io", "a.github.io"),
             ("shop.co.uk", "shop.co.uk"),
         ] {
@@ -79,6 +82,7 @@ mod tests {
             "",
             "x@",
             "x@co.uk",
+            "x@service.gov.uk",
             "x@[127.0.0.1]",
             "x@127.0.0.1",
             "x@localhost",
@@ -99,7 +103,13 @@ mod tests {
 
     #[test]
     fn webmail_is_people() {
-        for d in ["gmail.com", "outlook.com", "yahoo.co.uk", "proton.me", "web.de"] {
+        for d in [
+            "gmail.com",
+            "outlook.com",
+            "yahoo.co.uk",
+            "proton.me",
+            "web.de",
+        ] {
             assert!(is_personal_mail_domain(d), "{d}");
         }
         assert!(!is_personal_mail_domain("shop.co.uk"));

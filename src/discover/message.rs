@@ -71,8 +71,7 @@ fn headers_of(msg: &Message<'_>) -> Headers {
     let from = msg.from().and_then(|a| mailboxes(a).next());
     let mut recipients: Vec<Mailbox> = Vec::new();
     let mut add = |m: Mailbox| {
-        if recipients.len() < MAX_RECIPIENTS && !recipients.iter().any(|r| r.address == m.address)
-        {
+        if recipients.len() < MAX_RECIPIENTS && !recipients.iter().any(|r| r.address == m.address) {
             recipients.push(m);
         }
     };
@@ -173,7 +172,8 @@ pub(crate) fn clean_address(a: &str) -> Option<String> {
         && !a
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
-        && !host.contains('@');
+        && !host.contains('@')
+        && !local.contains('@');
     ok.then(|| a.to_lowercase())
 }
 
@@ -279,7 +279,14 @@ Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n";
         assert_eq!(h.thread_root.as_deref(), Some("root@x"));
         assert_eq!(h.date.unwrap().to_rfc3339(), "2026-03-03T09:00:00+00:00");
         let rcpt: Vec<_> = h.recipients.iter().map(|r| r.address.as_str()).collect();
-        assert_eq!(rcpt, ["jane@example.org", "bob@example.net", "jane+shop@example.org"]);
+        assert_eq!(
+            rcpt,
+            [
+                "jane@example.org",
+                "bob@example.net",
+                "jane+shop@example.org"
+            ]
+        );
         assert!(h.bulk && h.may_have_html);
         let u = h.unsubscribe.unwrap();
         assert!(u.one_click);
@@ -289,9 +296,13 @@ Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n";
 
     #[test]
     fn text_is_cleaned_and_capped() {
-        assert_eq!(clean_text("  a\u{7}\r\n\t b \u{202e}c  "), "a bc");
+        assert_eq!(clean_text("  a\u{7}\r\n\t b \u{202e}c  "), "a b c");
+        assert_eq!(clean_text("x\u{202e}y"), "xy");
         assert_eq!(clean_text(&"é".repeat(500)).chars().count(), MAX_TEXT_CHARS);
-        assert_eq!(clean_address("Jane@Example.ORG"), Some("jane@example.org".into()));
+        assert_eq!(
+            clean_address("Jane@Example.ORG"),
+            Some("jane@example.org".into())
+        );
         for bad in ["", "a", "@b", "a@", "a b@c", "a@b@c", "<a@b>"] {
             assert_eq!(clean_address(bad), None, "{bad:?}");
         }
@@ -313,6 +324,40 @@ Content-Type: multipart/alternative; boundary=b\r\n\r\n--b--\r\n";
         assert!(!h.may_have_html);
         assert_eq!(html, None);
         assert!(!h.bulk);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Any bytes: read or refused, never a panic; what is read is clean.
+        #[test]
+        fn any_bytes_are_read_or_refused(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
+            if let Some((h, _)) = headers_and_html(&raw, 1000) {
+                proptest::prop_assert!(h.subject.chars().count() <= MAX_TEXT_CHARS);
+                proptest::prop_assert!(!h.subject.chars().any(crate::model::text::is_hidden));
+            }
+            let _ = headers(&raw);
+        }
+
+        /// Header-shaped text with encoded words, odd charsets and folding.
+        #[test]
+        fn header_soup_is_read_or_refused(
+            lines in proptest::collection::vec(
+                proptest::string::string_regex(
+                    "(From|To|Cc|Subject|Date|Message-ID|References|List-Unsubscribe|Content-Type): \\
+                     ([ -~]|=\\?[a-z0-9-]{0,12}\\?[BQbq]\\?[A-Za-z0-9=+/_]{0,20}\\?=|<|>|@|\t|\r\n ){0,40}"
+                ).unwrap(),
+                0..12,
+            ),
+            body in "[ -~\r\n]{0,200}",
+        ) {
+            let raw = format!("{}\r\n\r\n{body}", lines.join("\r\n"));
+            if let Some((h, _)) = headers_and_html(raw.as_bytes(), 1000) {
+                for r in &h.recipients {
+                    proptest::prop_assert!(clean_address(&r.address).is_some());
+                }
+            }
+        }
     }
 
     #[test]

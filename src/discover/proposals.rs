@@ -30,9 +30,25 @@ const SAMPLES: usize = 5;
 
 /// Display names that say what a mail is, not who sent it.
 const GENERIC_NAMES: &[&str] = &[
-    "no-reply", "noreply", "no reply", "donotreply", "do-not-reply", "info", "news",
-    "newsletter", "orders", "order", "support", "service", "customer service", "team",
-    "hello", "billing", "notifications", "notification", "mailer-daemon",
+    "no-reply",
+    "noreply",
+    "no reply",
+    "donotreply",
+    "do-not-reply",
+    "info",
+    "news",
+    "newsletter",
+    "orders",
+    "order",
+    "support",
+    "service",
+    "customer service",
+    "team",
+    "hello",
+    "billing",
+    "notifications",
+    "notification",
+    "mailer-daemon",
 ];
 
 struct Staged {
@@ -92,7 +108,15 @@ impl Discovery<'_> {
                 })?,
                 None => Vec::new(),
             };
-            out.push(proposal(id, state, name, existing, messages, &existing_records, opts));
+            out.push(proposal(
+                id,
+                state,
+                name,
+                existing,
+                messages,
+                &existing_records,
+                opts,
+            ));
         }
         out.sort_by(|a, b| {
             a.name
@@ -125,7 +149,10 @@ impl Discovery<'_> {
                         "id",
                         format!(
                             "{given} could mean more than one proposal: {}; give more of the id",
-                            many.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                            many.iter()
+                                .map(|p| p.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     ));
                 }
@@ -142,7 +169,10 @@ impl Discovery<'_> {
             self.build(opts)?
         } else {
             if ids.is_empty() {
-                return Err(Error::invalid_field("id", "name a proposal, or accept --all"));
+                return Err(Error::invalid_field(
+                    "id",
+                    "name a proposal, or accept --all",
+                ));
             }
             self.pick(ids, opts)?
         };
@@ -286,7 +316,11 @@ impl Discovery<'_> {
                         observed.saw("email", a, f.at.date_naive());
                     }
                 }
-                if let Some(u) = messages.iter().rev().find_map(|(_, f)| f.unsubscribe.clone()) {
+                if let Some(u) = messages
+                    .iter()
+                    .rev()
+                    .find_map(|(_, f)| f.unsubscribe.clone())
+                {
                     observed.unsubscribe = Some(u);
                 }
                 batch.put_doc(OBSERVED_DOC, &brand.id, Some(&brand.id), &observed)?;
@@ -337,13 +371,21 @@ fn match_brand(brands: &[Brand], domain: &str, name: &str) -> Option<BrandId> {
                 .and_then(org_domain)
                 .is_some_and(|d| d == domain)
         })
-        .or_else(|| brands.iter().find(|b| b.name.to_lowercase() == name.to_lowercase()))
+        .or_else(|| {
+            brands
+                .iter()
+                .find(|b| b.name.to_lowercase() == name.to_lowercase())
+        })
         .map(|b| b.id.clone())
 }
 
 /// The name free among `brands`: the proposed one, else with its domain.
 fn free_name(brands: &[Brand], name: &str, domain: &str) -> String {
-    let taken = |n: &str| brands.iter().any(|b| b.name.to_lowercase() == n.to_lowercase());
+    let taken = |n: &str| {
+        brands
+            .iter()
+            .any(|b| b.name.to_lowercase() == n.to_lowercase())
+    };
     if !taken(name) {
         return name.to_string();
     }
@@ -445,7 +487,10 @@ fn proposal(
         holds: holds.into_iter().collect(),
         first_seen: first.unwrap_or_default(),
         last_seen: last.unwrap_or_default(),
-        unsubscribe: messages.iter().rev().find_map(|(_, f)| f.unsubscribe.clone()),
+        unsubscribe: messages
+            .iter()
+            .rev()
+            .find_map(|(_, f)| f.unsubscribe.clone()),
         samples: messages
             .iter()
             .rev()
@@ -511,7 +556,10 @@ fn records_for(
     // for an order no confirmation stated.
     let has = |kind: RecordKind, key: &str, value: &str| {
         existing.iter().any(|r| {
-            r.kind == kind && r.fields.get(key).is_some_and(|v| v.eq_ignore_ascii_case(value))
+            r.kind == kind
+                && r.fields
+                    .get(key)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
         })
     };
     let mut bought: Vec<(Option<String>, String)> = Vec::new();
@@ -525,7 +573,9 @@ fn records_for(
     for (_, f) in messages {
         for x in &f.found {
             if x.kind == FoundKind::ParcelDelivery
-                && x.order_number.as_ref().is_none_or(|n| order_numbers.contains(n))
+                && x.order_number
+                    .as_ref()
+                    .is_none_or(|n| order_numbers.contains(n))
             {
                 continue;
             }
@@ -542,7 +592,9 @@ fn records_for(
             }
             let already = existing.iter().any(|r| {
                 r.kind == RecordKind::Purchase
-                    && r.fields.get("item").is_some_and(|i| i.eq_ignore_ascii_case(&item))
+                    && r.fields
+                        .get("item")
+                        .is_some_and(|i| i.eq_ignore_ascii_case(&item))
                     && r.fields.get("order") == x.order_number.as_ref()
             });
             bought.push(key);

@@ -125,7 +125,11 @@ impl<'v, 'p> Run<'v, 'p> {
             kind: Some(RecordKind::Profile),
             ..Default::default()
         })? {
-            if let Some(a) = r.fields.get("email").and_then(|e| message::clean_address(e)) {
+            if let Some(a) = r
+                .fields
+                .get("email")
+                .and_then(|e| message::clean_address(e))
+            {
                 me.insert(a);
             }
         }
@@ -187,7 +191,12 @@ impl<'v, 'p> Run<'v, 'p> {
     }
 
     /// Judge one message and stage it if it is a brand's.
-    pub(crate) fn message(&mut self, raw: &[u8], truncated: bool, envelope: Option<DateTime<Utc>>) -> Result<()> {
+    pub(crate) fn message(
+        &mut self,
+        raw: &[u8],
+        truncated: bool,
+        envelope: Option<DateTime<Utc>>,
+    ) -> Result<()> {
         if self.cancel.is_cancelled() {
             self.flush()?;
             return Err(Error::Cancelled);
@@ -233,7 +242,12 @@ impl<'v, 'p> Run<'v, 'p> {
                 }
             });
             let to = counterpart.ok_or(reason)?;
-            (Direction::Outbound, to.address, to.name, vec![from.address.clone()])
+            (
+                Direction::Outbound,
+                to.address,
+                to.name,
+                vec![from.address.clone()],
+            )
         } else {
             let domain = self.brand_domain(&from.address)?;
             let holds: Vec<String> = h
@@ -249,24 +263,16 @@ impl<'v, 'p> Run<'v, 'p> {
                 .map(|r| r.address.clone())
                 .take(10)
                 .collect();
-            (Direction::Inbound, from.address.clone(), from.name.clone(), holds)
+            (
+                Direction::Inbound,
+                from.address.clone(),
+                from.name.clone(),
+                holds,
+            )
         };
         let domain = self.brand_domain(&brand_address)?;
         let at = h.date.or(envelope).ok_or("no date")?;
-        let key = match &h.message_id {
-            Some(id) => self.digester.hex(&[b"message-id", id.as_bytes()], 32),
-            // No Message-ID: what identifies it best, so a re-run still
-            // recognises it.
-            None => self.digester.hex(
-                &[
-                    b"no-message-id",
-                    from.address.as_bytes(),
-                    at.to_rfc3339().as_bytes(),
-                    h.subject.as_bytes(),
-                ],
-                32,
-            ),
-        };
+        let key = self.key(&h, &from.address, at);
         if !self.seen.insert(key.clone()) {
             return Err("already seen");
         }
@@ -336,6 +342,49 @@ impl<'v, 'p> Run<'v, 'p> {
             }),
         });
         Ok(())
+    }
+
+    /// The keyed digest a message is known by: of its Message-ID, else of
+    /// what identifies it best, so a re-run still recognises it.
+    fn key(&self, h: &Headers, from: &str, at: DateTime<Utc>) -> String {
+        match &h.message_id {
+            Some(id) => self.digester.hex(&[b"message-id", id.as_bytes()], 32),
+            None => self.digester.hex(
+                &[
+                    b"no-message-id",
+                    from.as_bytes(),
+                    at.to_rfc3339().as_bytes(),
+                    h.subject.as_bytes(),
+                ],
+                32,
+            ),
+        }
+    }
+
+    /// Whether a message's whole text is worth fetching, from its header
+    /// alone: a brand's HTML mail not seen before, from a sender not
+    /// ignored (only its markup needs the body).
+    #[cfg(feature = "imap")]
+    fn wants_body(&self, header: &[u8]) -> bool {
+        let Some(h) = message::headers(header) else {
+            return false;
+        };
+        let Some(from) = &h.from else {
+            return false;
+        };
+        if !h.may_have_html || self.is_me(&from.address) {
+            return false;
+        }
+        let Ok(domain) = self.brand_domain(&from.address) else {
+            return false;
+        };
+        if matches!(self.proposals.get(&domain), Some((_, Decision::Ignored, _))) {
+            return false;
+        }
+        match h.date {
+            Some(at) => !self.seen.contains(&self.key(&h, &from.address, at)),
+            None => false,
+        }
     }
 
     /// Commit what is staged (and `also`, such as an IMAP folder's
@@ -427,9 +476,17 @@ impl Discovery<'_> {
         self.files(FileSource::Eml, paths, opts)
     }
 
-    fn files(&mut self, kind: FileSource, paths: &[PathBuf], opts: RunOptions<'_>) -> Result<Summary> {
+    fn files(
+        &mut self,
+        kind: FileSource,
+        paths: &[PathBuf],
+        opts: RunOptions<'_>,
+    ) -> Result<Summary> {
         if paths.is_empty() {
-            return Err(Error::invalid_field("paths", "name at least one file or folder"));
+            return Err(Error::invalid_field(
+                "paths",
+                "name at least one file or folder",
+            ));
         }
         // Every path is checked before anything is read: a typo in the
         // second of two paths stages nothing.
@@ -451,5 +508,119 @@ impl Discovery<'_> {
             }
         }
         run.finish()
+    }
+}
+
+#[cfg(feature = "imap")]
+mod imap_run {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Serialize};
+
+    use super::{Run, RunOptions};
+    use crate::discover::imap::{self, FolderState, ImapAccount, ImapReport, ImapSink};
+    use crate::discover::{IMAP_DOC, Summary};
+    use crate::error::{Error, Result};
+    use crate::vault::features::Discovery;
+
+    /// Where one IMAP folder was read up to, as kept (sealed).
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    struct KeptFolder {
+        host: String,
+        user: String,
+        folder: String,
+        state: FolderState,
+    }
+
+    struct ImapRun<'r, 'v, 'p> {
+        run: &'r mut Run<'v, 'p>,
+        host: String,
+        user: String,
+    }
+
+    impl ImapRun<'_, '_, '_> {
+        fn doc_id(&self, folder: &str) -> String {
+            self.run.digester.hex(
+                &[
+                    b"imap folder",
+                    self.host.as_bytes(),
+                    self.user.as_bytes(),
+                    folder.as_bytes(),
+                ],
+                24,
+            )
+        }
+    }
+
+    impl ImapSink for ImapRun<'_, '_, '_> {
+        fn wants_body(&mut self, header: &[u8]) -> bool {
+            self.run.wants_body(header)
+        }
+        fn message(
+            &mut self,
+            _folder: &str,
+            _uid: u32,
+            raw: &[u8],
+            _header_only: bool,
+            truncated: bool,
+        ) -> Result<()> {
+            // A whole message fetched is staged with its markup; a header
+            // alone (not a brand's HTML mail, or seen before) is judged on
+            // its headers, which is all such a message needs.
+            self.run.message(raw, truncated, None)
+        }
+        fn checkpoint(&mut self, folder: &str, state: FolderState) -> Result<()> {
+            let id = self.doc_id(folder);
+            let kept = KeptFolder {
+                host: self.host.clone(),
+                user: self.user.clone(),
+                folder: folder.to_string(),
+                state,
+            };
+            // The folder's position is committed with the messages read up
+            // to it: a run killed later starts again from here.
+            self.run
+                .flush_with(|batch| batch.put_doc(IMAP_DOC, &id, None, &kept))
+        }
+        fn cancelled(&self) -> bool {
+            self.run.cancel.is_cancelled()
+        }
+    }
+
+    impl Discovery<'_> {
+        /// Stage what an IMAP account's folders hold that earlier runs did
+        /// not read (read-only: `EXAMINE` and `BODY.PEEK`; headers first,
+        /// whole messages only for a brand's HTML mail). The password is
+        /// used for `LOGIN` alone and kept nowhere.
+        pub fn imap(
+            &mut self,
+            account: &ImapAccount,
+            opts: RunOptions<'_>,
+        ) -> Result<(Summary, ImapReport)> {
+            let host = account.host.trim().to_ascii_lowercase();
+            let user = account.user.clone();
+            let (kept, damaged) = self.vault.docs::<KeptFolder>(IMAP_DOC)?;
+            if let Some(id) = damaged.first() {
+                return Err(Error::Tampered {
+                    table: "documents",
+                    id: id.clone(),
+                });
+            }
+            let known: BTreeMap<String, FolderState> = kept
+                .into_iter()
+                .filter(|k| k.host == host && k.user == user)
+                .map(|k| (k.folder, k.state))
+                .collect();
+            let mut run = Run::new(self.vault, opts)?;
+            let report = {
+                let mut sink = ImapRun {
+                    run: &mut run,
+                    host,
+                    user,
+                };
+                imap::fetch(account, &known, &mut sink)?
+            };
+            Ok((run.finish()?, report))
+        }
     }
 }

@@ -103,7 +103,7 @@ pub fn read_mbox(path: &Path, sink: &mut dyn MessageSink) -> Result<()> {
             sink.progress(read, total);
             last_report = read;
         }
-        if prev_blank && line.starts_with(b"From ") {
+        if prev_blank && is_from_line(&line) {
             if started {
                 emit(sink, &mut msg, truncated, envelope)?;
             }
@@ -194,6 +194,23 @@ fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<(
             return Ok((consumed, cut));
         }
     }
+}
+
+/// A `From sender date` line: `From `, a sender, and a time of day (a
+/// body line "From here on" after a blank line is not one, even in an mbox
+/// whose writer did not quote it).
+fn is_from_line(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"From ") else {
+        return false;
+    };
+    let mut words = rest.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    words.next().is_some_and(|sender| !sender.contains(&b':'))
+        && words.any(|w| {
+            w.len() >= 5
+                && w.len() <= 8
+                && w.iter().filter(|&&b| b == b':').count() >= 1
+                && w.iter().all(|&b| b.is_ascii_digit() || b == b':')
+        })
 }
 
 /// The date of an mbox `From sender date` line: asctime
@@ -340,7 +357,8 @@ mod tests {
     struct Collect(Vec<(Vec<u8>, bool, Option<DateTime<Utc>>)>);
     impl MessageSink for Collect {
         fn message(&mut self, m: RawMessage<'_>) -> Result<()> {
-            self.0.push((m.bytes.to_vec(), m.truncated, m.envelope_date));
+            self.0
+                .push((m.bytes.to_vec(), m.truncated, m.envelope_date));
             Ok(())
         }
     }

@@ -99,6 +99,9 @@ mod tests {
         o.saw("email", "j@work.example", day(5));
         assert_eq!(o.holdings.len(), 2);
         let h = &o.holdings[1];
-        assert_eq!((h.first_seen, h.last_seen, h.messages), (day(3), day(20), 3));
+        assert_eq!(
+            (h.first_seen, h.last_seen, h.messages),
+            (day(3), day(20), 3)
+        );
     }
 }

@@ -24,15 +24,21 @@ impl Batch<'_> {
         self.vault.ensure_unique_name(&brand.name, None)?;
         let row = self.vault.seal(Table::Brands, &brand.id, 1, None, brand)?;
         store::insert_brand(&self.vault.conn, &row)?;
-        self.vault.load_brands()?.insert(brand.id.clone(), brand.clone());
+        self.vault
+            .load_brands()?
+            .insert(brand.id.clone(), brand.clone());
         Ok(())
     }
 
     /// Add a record (its fields and tags already checked by the model).
     pub(crate) fn add_record(&mut self, record: &Record) -> Result<()> {
-        let row = self
-            .vault
-            .seal(Table::Records, &record.id, 1, record.brand.as_deref(), record)?;
+        let row = self.vault.seal(
+            Table::Records,
+            &record.id,
+            1,
+            record.brand.as_deref(),
+            record,
+        )?;
         store::insert_record(&self.vault.conn, &row)
     }
 

@@ -6,8 +6,8 @@
 //! locks it.
 
 pub mod audit;
-pub(crate) mod batch;
 pub mod baseline;
+pub(crate) mod batch;
 pub mod brands;
 pub mod documents;
 pub mod features;
