@@ -71,6 +71,7 @@ macro_rules! app_commands {
             intents::choose_intent_folder,
             discover::discover_choose,
             discover::discover_files,
+            discover::discover_imap,
             discover::discover_cancel,
             discover::discover_list,
             discover::discover_accept,

@@ -18,10 +18,13 @@ use tauri::ipc::Channel;
 use tauri::{Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
+use secrecy::SecretString;
+use vrm_vault::discover::imap::{ImapAccount, Security};
 use vrm_vault::discover::{
     AcceptOptions, Accepted, Cancel, Progress, Proposal, RunOptions, Summary,
 };
 use vrm_vault::model::{Observed, Unsubscribe};
+use vrm_vault::vault::features::Discovery;
 
 use crate::AppState;
 use crate::commands::session;
@@ -78,6 +81,8 @@ pub enum MailChoice {
     EmlFiles,
     /// A folder of `.eml` files.
     EmlFolder,
+    /// The PEM file of a private CA, for an IMAP server.
+    ImapCaFile,
 }
 
 impl MailChoice {
@@ -89,6 +94,7 @@ impl MailChoice {
             MailChoice::MaildirFolder => ("Choose a Maildir folder", true, "Maildir"),
             MailChoice::EmlFiles => ("Choose .eml files", false, "message.eml"),
             MailChoice::EmlFolder => ("Choose a folder of .eml files", true, "eml"),
+            MailChoice::ImapCaFile => ("Choose the server's CA certificate (PEM)", false, "ca.pem"),
         }
     }
 }
@@ -109,13 +115,30 @@ pub async fn discover_choose(
     let picked = if folder {
         dialog.blocking_pick_folder().map(|p| vec![p])
     } else {
-        if choice == MailChoice::EmlFiles {
-            dialog = dialog.add_filter("email message", &["eml"]);
+        match choice {
+            MailChoice::EmlFiles => dialog = dialog.add_filter("email message", &["eml"]),
+            MailChoice::ImapCaFile => {
+                dialog = dialog.add_filter("PEM certificate", &["pem", "crt"]);
+                return one(dialog.blocking_pick_file());
+            }
+            _ => {}
         }
         dialog.blocking_pick_files()
     };
     picked
         .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            p.into_path()
+                .map(|p| p.display().to_string())
+                .map_err(|e| CommandError::new("app.dialog", e.to_string()))
+        })
+        .collect()
+}
+
+/// A single file chosen, as a list (empty when cancelled).
+fn one(picked: Option<tauri_plugin_dialog::FilePath>) -> CommandResult<Vec<String>> {
+    picked
         .into_iter()
         .map(|p| {
             p.into_path()
@@ -150,6 +173,37 @@ impl Progress for ToChannel {
     }
 }
 
+/// Run `read` over the discovery on a blocking thread of its own, holding
+/// the session, with a fresh cancel flag and the page's progress channel.
+async fn run<T: Send + 'static>(
+    app: tauri::AppHandle,
+    me: Vec<String>,
+    on_progress: Channel<RunProgress>,
+    read: impl FnOnce(&mut Discovery<'_>, RunOptions<'_>) -> vrm_vault::Result<T> + Send + 'static,
+) -> CommandResult<T> {
+    let cancel = app.state::<AppState>().discover.start();
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let mut session = session(&state)?;
+        let mut progress = ToChannel(on_progress);
+        let opts = RunOptions {
+            me,
+            cancel,
+            progress: Some(&mut progress),
+        };
+        let result = match session.vault() {
+            Ok(vault) => read(&mut vault.discovery(), opts),
+            Err(e) => Err(e),
+        };
+        // The person watched the run: it counts as activity, or a run longer
+        // than the auto-lock time would lock the vault as it ends.
+        let _ = session.touch();
+        Ok(result?)
+    })
+    .await
+    .map_err(|_| CommandError::new("app.internal", "the run stopped unexpectedly"))?
+}
+
 /// Read mail files and stage what they show as proposals. `me`: the
 /// person's own addresses (the emails of their profile records count too).
 /// Stopped by `discover_cancel` with the error `cancelled`; what was staged
@@ -158,38 +212,123 @@ impl Progress for ToChannel {
 #[specta::specta]
 pub async fn discover_files(
     app: tauri::AppHandle,
-    state: State<'_, AppState>,
     kind: MailKind,
     paths: Vec<String>,
     me: Vec<String>,
     on_progress: Channel<RunProgress>,
 ) -> CommandResult<Summary> {
-    let cancel = state.discover.start();
-    tauri::async_runtime::spawn_blocking(move || {
-        let state = app.state::<AppState>();
-        let mut session = session(&state)?;
-        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
-        let mut progress = ToChannel(on_progress);
-        let opts = RunOptions {
-            me,
-            cancel,
-            progress: Some(&mut progress),
-        };
-        let summary = {
-            let mut discovery = session.vault()?.discovery();
-            match kind {
-                MailKind::Mbox => discovery.mbox(&paths, opts),
-                MailKind::Maildir => discovery.maildir(&paths, opts),
-                MailKind::Eml => discovery.eml(&paths, opts),
-            }
-        };
-        // The person watched the run: it counts as activity, or a run longer
-        // than the auto-lock time would lock the vault as it ends.
-        let _ = session.touch();
-        Ok(summary?)
+    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    run(app, me, on_progress, move |discovery, opts| match kind {
+        MailKind::Mbox => discovery.mbox(&paths, opts),
+        MailKind::Maildir => discovery.maildir(&paths, opts),
+        MailKind::Eml => discovery.eml(&paths, opts),
     })
     .await
-    .map_err(|_| CommandError::new("app.internal", "the run stopped unexpectedly"))?
+}
+
+/// An IMAP account as the form has it: the port as typed (empty for the
+/// usual one), folders as a list (empty for INBOX), the CA file's path
+/// (empty for the public roots). No `Debug`: it holds the password.
+#[derive(Deserialize, specta::Type)]
+pub struct ImapForm {
+    /// The server's host name.
+    pub host: String,
+    /// The port, as typed; empty for 993 (TLS) or 143 (STARTTLS).
+    pub port: String,
+    /// The user name.
+    pub user: String,
+    /// The password, used for `LOGIN` alone and kept nowhere.
+    pub password: String,
+    /// The folders to read; empty for INBOX.
+    pub folders: Vec<String>,
+    /// STARTTLS on a plain connection rather than TLS from the first byte.
+    pub starttls: bool,
+    /// A PEM file of the only certificates to trust; empty for the public
+    /// roots.
+    pub ca_file: String,
+}
+
+impl ImapForm {
+    fn account(self) -> CommandResult<ImapAccount> {
+        let port = match self.port.trim() {
+            "" => None,
+            typed => Some(
+                typed
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| CommandError {
+                        code: "input.invalid".into(),
+                        field: Some("port".into()),
+                        message: format!("{typed:?} is not a port (1 to 65535)"),
+                    })?,
+            ),
+        };
+        let ca_file = self.ca_file.trim();
+        Ok(ImapAccount {
+            host: self.host,
+            port,
+            user: self.user,
+            password: SecretString::from(self.password),
+            folders: self.folders,
+            security: if self.starttls {
+                Security::StartTls
+            } else {
+                Security::Tls
+            },
+            ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+            since: None,
+        })
+    }
+}
+
+/// What an IMAP run read in one folder.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ImapFolderRead {
+    /// The folder, as the form named it.
+    pub name: String,
+    /// Messages not read before.
+    pub new_messages: u64,
+    /// The server renumbered the folder, so it was read again from the start.
+    pub reset: bool,
+}
+
+/// What an IMAP run did: the counts, and each folder.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ImapRead {
+    /// The counts, as for files.
+    pub summary: Summary,
+    /// Each folder, in the order read.
+    pub folders: Vec<ImapFolderRead>,
+}
+
+/// Read an IMAP account's folders (read-only, only what earlier runs did
+/// not read) and stage what they show, as `discover_files` does.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_imap(
+    app: tauri::AppHandle,
+    account: ImapForm,
+    me: Vec<String>,
+    on_progress: Channel<RunProgress>,
+) -> CommandResult<ImapRead> {
+    let account = account.account()?;
+    let (summary, report) = run(app, me, on_progress, move |discovery, opts| {
+        discovery.imap(&account, opts)
+    })
+    .await?;
+    Ok(ImapRead {
+        summary,
+        folders: report
+            .folders
+            .into_iter()
+            .map(|f| ImapFolderRead {
+                name: f.name,
+                new_messages: f.new_messages as u64,
+                reset: f.reset,
+            })
+            .collect(),
+    })
 }
 
 /// Stop the run going on, if any, between two messages. Not `async`: it
@@ -286,6 +425,38 @@ mod tests {
             !second.is_cancelled(),
             "a cancelled run must not stop the next one"
         );
+    }
+
+    fn form(port: &str, starttls: bool, ca_file: &str) -> ImapForm {
+        ImapForm {
+            host: "imap.example.org".into(),
+            port: port.into(),
+            user: "jane".into(),
+            password: "s3cret".into(),
+            folders: vec!["INBOX".into()],
+            starttls,
+            ca_file: ca_file.into(),
+        }
+    }
+
+    #[test]
+    fn the_imap_form_becomes_an_account_and_a_bad_port_names_its_field() {
+        let a = form("", true, " ").account().unwrap();
+        assert_eq!(
+            (a.port, a.security, a.ca_file),
+            (None, Security::StartTls, None)
+        );
+        let a = form(" 1993 ", false, "/etc/ca.pem").account().unwrap();
+        assert_eq!(a.port, Some(1993));
+        assert_eq!(a.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        for bad in ["0", "65536", "imap"] {
+            let e = form(bad, false, "").account().unwrap_err();
+            assert_eq!(
+                (e.code.as_str(), e.field.as_deref()),
+                ("input.invalid", Some("port")),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -131,6 +131,11 @@ export const commands = {
 	 */
 	discoverFiles: (kind: MailKind, paths: string[], me: string[], onProgress: Channel<RunProgress>) => __TAURI_INVOKE<Summary>("discover_files", { kind, paths, me, onProgress }),
 	/**
+	 *  Read an IMAP account's folders (read-only, only what earlier runs did
+	 *  not read) and stage what they show, as `discover_files` does.
+	 */
+	discoverImap: (account: ImapForm, me: string[], onProgress: Channel<RunProgress>) => __TAURI_INVOKE<ImapRead>("discover_imap", { account, me, onProgress }),
+	/**
 	 *  Stop the run going on, if any, between two messages. Not `async`: it
 	 *  runs on the main thread, so it is not queued behind commands waiting for
 	 *  the session the run holds.
@@ -582,6 +587,49 @@ export type Holder = {
 	purpose: string,
 };
 
+/**  What an IMAP run read in one folder. */
+export type ImapFolderRead = {
+	/**  The folder, as the form named it. */
+	name: string,
+	/**  Messages not read before. */
+	new_messages: number,
+	/**  The server renumbered the folder, so it was read again from the start. */
+	reset: boolean,
+};
+
+/**
+ *  An IMAP account as the form has it: the port as typed (empty for the
+ *  usual one), folders as a list (empty for INBOX), the CA file's path
+ *  (empty for the public roots). No `Debug`: it holds the password.
+ */
+export type ImapForm = {
+	/**  The server's host name. */
+	host: string,
+	/**  The port, as typed; empty for 993 (TLS) or 143 (STARTTLS). */
+	port: string,
+	/**  The user name. */
+	user: string,
+	/**  The password, used for `LOGIN` alone and kept nowhere. */
+	password: string,
+	/**  The folders to read; empty for INBOX. */
+	folders: string[],
+	/**  STARTTLS on a plain connection rather than TLS from the first byte. */
+	starttls: boolean,
+	/**
+	 *  A PEM file of the only certificates to trust; empty for the public
+	 *  roots.
+	 */
+	ca_file: string,
+};
+
+/**  What an IMAP run did: the counts, and each folder. */
+export type ImapRead = {
+	/**  The counts, as for files. */
+	summary: Summary,
+	/**  Each folder, in the order read. */
+	folders: ImapFolderRead[],
+};
+
 /**  Import progress, sent as it goes. */
 export type ImportProgress = {
 	/**  Rows written so far. */
@@ -737,7 +785,9 @@ export type MailChoice =
 /**  One or more `.eml` files. */
 "eml-files" | 
 /**  A folder of `.eml` files. */
-"eml-folder";
+"eml-folder" | 
+/**  The PEM file of a private CA, for an IMAP server. */
+"imap-ca-file";
 
 /**  Which kind of mail files a run reads. */
 export type MailKind = 

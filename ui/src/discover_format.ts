@@ -2,7 +2,7 @@
 // and the records it would add (grouped by thread), what a brand was seen to
 // hold, and how to leave its mailing list. The core decides what is a brand,
 // what is staged and what acceptance adds; nothing here second-guesses it.
-import type { Accepted, Brand, ObservedHolder, Proposal, ProposedRecord, RunProgress, Summary, Unsubscribe } from "./bindings";
+import type { Accepted, Brand, ImapRead, ObservedHolder, Proposal, ProposedRecord, RunProgress, Summary, Unsubscribe } from "./bindings";
 
 /** "1 message", "3 messages". */
 export function count(n: number, one: string, many = `${one}s`): string {
@@ -24,6 +24,22 @@ export function pathList(text: string): string[] {
     .split(/\r?\n/)
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
+}
+
+/** IMAP folders typed as "INBOX, Sent Items" → each one (names may hold
+ *  spaces; the core checks them: `folders`). */
+export function folderList(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map((f) => f.trim())
+    .filter((f) => f.length > 0);
+}
+
+/** What an IMAP run read, per folder: "INBOX: 12 new messages". */
+export function imapFolderLines(r: ImapRead): string[] {
+  return r.folders.map(
+    (f) => `${f.name}: ${count(f.new_messages, "new message")}${f.reset ? " (renumbered by the server: read again)" : ""}`,
+  );
 }
 
 /** A run as it goes: "1,234 messages read · 567 staged". */

@@ -5,7 +5,9 @@ import {
   acceptedText,
   addressList,
   daySpan,
+  folderList,
   hasUnsubscribe,
+  imapFolderLines,
   mailtoParts,
   observedText,
   pathList,
@@ -38,6 +40,21 @@ describe("the run form", () => {
     expect(addressList(" ana@example.org, ana@work.example;x  ")).toEqual(["ana@example.org", "ana@work.example", "x"]);
     expect(addressList("   ")).toEqual([]);
     expect(pathList("/a/Inbox.mbox\r\n\n  /b/Sent  \n")).toEqual(["/a/Inbox.mbox", "/b/Sent"]);
+  });
+});
+
+describe("the IMAP form", () => {
+  it("reads folders separated by commas, keeping the spaces in their names", () => {
+    expect(folderList(" INBOX, Sent Items ,,\nArchive/2025 ")).toEqual(["INBOX", "Sent Items", "Archive/2025"]);
+    expect(folderList("")).toEqual([]);
+  });
+
+  it("says what each folder gave", () => {
+    const summary = { messages: 0, staged: 0, skipped: {}, truncated: 0, proposals_new: 0, proposals_updated: 0 };
+    expect(imapFolderLines({ summary, folders: [
+      { name: "INBOX", new_messages: 12, reset: false },
+      { name: "Sent", new_messages: 1, reset: true },
+    ] })).toEqual(["INBOX: 12 new messages", "Sent: 1 new message (renumbered by the server: read again)"]);
   });
 });
 

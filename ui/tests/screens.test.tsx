@@ -651,4 +651,38 @@ describe("Bring in from email", () => {
     await flush();
     expect((await find("[data-testid=discover-error-me]")).textContent).toContain("is not an email address");
   });
+
+  it("reads an IMAP account: the form as typed, the password gone after, errors beside their fields", async () => {
+    let fail = true;
+    answers = {
+      discover_list: () => [],
+      discover_imap: () => {
+        if (fail) throw { code: "input.invalid", field: "port", message: "\"99999\" is not a port (1 to 65535)" };
+        return { summary: { messages: 4, staged: 2, skipped: {}, truncated: 0, proposals_new: 1, proposals_updated: 0 },
+          folders: [{ name: "INBOX", new_messages: 4, reset: false }] };
+      },
+    };
+    render(<DiscoverScreen ctx={ctx()} />, root);
+    await click("[data-testid=discover-kind-imap]");
+    expect(root.querySelector("[data-testid=discover-paths]")).toBeNull();
+    await type("[data-testid=imap-host]", "imap.example.org");
+    await type("[data-testid=imap-port]", "99999");
+    await type("[data-testid=imap-user]", "jane");
+    await type("[data-testid=imap-password]", "s3cret");
+    await type("[data-testid=imap-folders]", "INBOX, Sent Items");
+    await click("[data-testid=imap-starttls]");
+    (await find<HTMLFormElement>("[data-testid=discover-form]")).requestSubmit();
+    await flush();
+    expect((await find("[data-testid=imap-error-port]")).textContent).toContain("is not a port");
+    expect(called("discover_imap")[0].account).toEqual({
+      host: "imap.example.org", port: "99999", user: "jane", password: "s3cret", folders: ["INBOX", "Sent Items"],
+      starttls: true, ca_file: "",
+    });
+    fail = false;
+    await type("[data-testid=imap-port]", "");
+    (await find<HTMLFormElement>("[data-testid=discover-form]")).requestSubmit();
+    await flush();
+    expect((await find("[data-testid=discover-folders]")).textContent).toBe("INBOX: 4 new messages");
+    expect((await find<HTMLInputElement>("[data-testid=imap-password]")).value).toBe("");
+  });
 });

@@ -5,7 +5,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import type { MailChoice, MailKind, Proposal, RunProgress, Summary } from "../bindings";
+import type { ImapForm, ImapRead, MailChoice, MailKind, Proposal, RunProgress, Summary } from "../bindings";
 import { FieldMessage } from "../components/field_message";
 import type { Ctx } from "../ctx";
 import {
@@ -15,6 +15,8 @@ import {
   brandName,
   count,
   daySpan,
+  folderList,
+  imapFolderLines,
   pathList,
   progressBar,
   progressText,
@@ -50,11 +52,17 @@ const SOURCES: { kind: MailKind; label: string; choices: { choice: MailChoice; l
   },
 ];
 
-type Field = "paths" | "me";
+type Source = MailKind | "imap";
+const IMAP_FIELDS = ["host", "port", "user", "password", "folders", "ca_file"] as const;
+type ImapField = (typeof IMAP_FIELDS)[number];
+type Field = "paths" | "me" | ImapField;
+const EMPTY_IMAP = { host: "", port: "", user: "", password: "", folders: "", starttls: false, ca_file: "" };
 
 export function DiscoverScreen(props: { ctx: Ctx }) {
   const { ctx } = props;
-  const [kind, setKind] = useState<MailKind>("mbox");
+  const [kind, setKind] = useState<Source>("mbox");
+  const [imap, setImap] = useState(EMPTY_IMAP);
+  const [imapRead, setImapRead] = useState<ImapRead | null>(null);
   const [paths, setPaths] = useState("");
   const [me, setMe] = useState("");
   const [progress, setProgress] = useState<RunProgress | null>(null);
@@ -79,7 +87,8 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
     setError(null);
     try {
       const picked = await api.discoverChoose(choice);
-      if (picked.length) setPaths(picked.join("\n"));
+      if (picked.length && choice === "imap-ca-file") setImap({ ...imap, ca_file: picked[0] });
+      else if (picked.length) setPaths(picked.join("\n"));
     } catch (e) {
       setError(placeError<Field>(e, () => null));
     }
@@ -89,16 +98,25 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
     e.preventDefault();
     setError(null);
     setSummary(null);
+    setImapRead(null);
     setCancelled(false);
     setRunning(true);
     setProgress(null);
     try {
       const onProgress = new Channel<RunProgress>();
       onProgress.onmessage = setProgress;
-      setSummary(await api.discoverFiles(kind, pathList(paths), addressList(me), onProgress));
+      if (kind === "imap") {
+        const account: ImapForm = { ...imap, folders: folderList(imap.folders) };
+        const read = await api.discoverImap(account, addressList(me), onProgress);
+        setImap({ ...imap, password: "" });
+        setImapRead(read);
+        setSummary(read.summary);
+      } else {
+        setSummary(await api.discoverFiles(kind, pathList(paths), addressList(me), onProgress));
+      }
     } catch (err) {
       if ((err as { code?: string }).code === "cancelled") setCancelled(true);
-      else setError(placeError(err, sameNames<Field>(["paths", "me"])));
+      else setError(placeError(err, sameNames<Field>(["paths", "me", ...IMAP_FIELDS])));
     } finally {
       setRunning(false);
       setProgress(null);
@@ -106,7 +124,15 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
     }
   };
 
-  const source = SOURCES.find((s) => s.kind === kind) ?? SOURCES[0];
+  const source = SOURCES.find((s) => s.kind === kind);
+  const imapInput = (f: Exclude<ImapField, "folders">, label: string, extra: { [k: string]: unknown } = {}) => (
+    <label>
+      {label}
+      <input value={imap[f]} disabled={running} data-testid={`imap-${f}`} {...extra}
+        onInput={(e) => setImap({ ...imap, [f]: e.currentTarget.value })} />
+      <FieldMessage error={error} field={f} testid={`imap-error-${f}`} />
+    </label>
+  );
   return (
     <div data-testid="discover">
       <h1>Bring in from email</h1>
@@ -125,22 +151,64 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
               {s.label}
             </label>
           ))}
+          <label class="check">
+            <input type="radio" name="mail-kind" checked={kind === "imap"} disabled={running}
+              data-testid="discover-kind-imap" onChange={() => setKind("imap")} />
+            An IMAP account
+          </label>
         </div>
-        <p class="muted">{source.hint}</p>
-        <div class="row">
-          {source.choices.map((c) => (
-            <button type="button" class="secondary" disabled={running} onClick={() => void choose(c.choice)}
-              data-testid={`discover-choose-${c.choice}`}>
-              {c.label}
-            </button>
-          ))}
-        </div>
-        <label>
-          Files or folders, one per line (chosen above, or typed)
-          <textarea rows={2} value={paths} disabled={running} data-testid="discover-paths"
-            placeholder="/home/you/Mail/Inbox.mbox" onInput={(e) => setPaths(e.currentTarget.value)} />
-          <FieldMessage error={error} field="paths" testid="discover-error-paths" />
-        </label>
+        {source ? (
+          <>
+            <p class="muted">{source.hint}</p>
+            <div class="row">
+              {source.choices.map((c) => (
+                <button type="button" class="secondary" disabled={running} onClick={() => void choose(c.choice)}
+                  data-testid={`discover-choose-${c.choice}`}>
+                  {c.label}
+                </button>
+              ))}
+            </div>
+            <label>
+              Files or folders, one per line (chosen above, or typed)
+              <textarea rows={2} value={paths} disabled={running} data-testid="discover-paths"
+                placeholder="/home/you/Mail/Inbox.mbox" onInput={(e) => setPaths(e.currentTarget.value)} />
+              <FieldMessage error={error} field="paths" testid="discover-error-paths" />
+            </label>
+          </>
+        ) : (
+          <div data-testid="imap-form">
+            <p class="muted">
+              Read-only: nothing on the server is changed or marked as read. The password is used to log in and kept
+              nowhere; a second run reads only what is new.
+            </p>
+            <div class="row">
+              {imapInput("host", "Server", { placeholder: "imap.example.org" })}
+              {imapInput("port", "Port", { inputmode: "numeric", placeholder: imap.starttls ? "143" : "993" })}
+            </div>
+            <label class="check">
+              <input type="checkbox" checked={imap.starttls} disabled={running} data-testid="imap-starttls"
+                onChange={(e) => setImap({ ...imap, starttls: e.currentTarget.checked })} />
+              STARTTLS (a plain connection made secure first) rather than TLS from the start
+            </label>
+            <div class="row">
+              {imapInput("user", "User name", { autocomplete: "username" })}
+              {imapInput("password", "Password", { type: "password", autocomplete: "current-password" })}
+            </div>
+            <label>
+              Folders, separated by commas (empty: INBOX)
+              <input value={imap.folders} disabled={running} data-testid="imap-folders" placeholder="INBOX, Sent"
+                onInput={(e) => setImap({ ...imap, folders: e.currentTarget.value })} />
+              <FieldMessage error={error} field="folders" testid="imap-error-folders" />
+            </label>
+            <div class="row">
+              {imapInput("ca_file", "The server's CA certificate, if private (PEM file)")}
+              <button type="button" class="secondary" disabled={running} onClick={() => void choose("imap-ca-file")}
+                data-testid="discover-choose-imap-ca-file">
+                Choose…
+              </button>
+            </div>
+          </div>
+        )}
         <label>
           Your own email addresses, separated by commas
           <input value={me} disabled={running} data-testid="discover-me" placeholder="you@example.org, you@work.example"
@@ -148,8 +216,6 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
           <span class="muted">So your own messages are told from the companies'. The emails in your profile count too.</span>
           <FieldMessage error={error} field="me" testid="discover-error-me" />
         </label>
-        {/* An IMAP account (host, port, user, password, folders, STARTTLS, CA
-            file) goes here as a fourth source once the core has one. */}
         {error && error.field === null && <p class="error" role="alert" data-testid="discover-error">{error.text}</p>}
         <div class="row">
           <button type="submit" disabled={running} data-testid="discover-start">
@@ -176,20 +242,21 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
           Stopped. What was read before is kept for review below; start again to read the rest (nothing is staged twice).
         </p>
       )}
-      {summary && <SummaryCard summary={summary} />}
+      {summary && <SummaryCard summary={summary} folders={imapRead ? imapFolderLines(imapRead) : []} />}
       {listError && <p class="error" role="alert">{listError}</p>}
       {proposals !== null && <Review proposals={proposals} ctx={ctx} reload={load} />}
     </div>
   );
 }
 
-function SummaryCard(props: { summary: Summary }) {
+function SummaryCard(props: { summary: Summary; folders: string[] }) {
   const s = props.summary;
   const skipped = skippedLines(s);
   return (
     <div class="card" data-testid="discover-summary">
       <h2>Done</h2>
       <p>{summaryText(s)}</p>
+      {props.folders.length > 0 && <ul data-testid="discover-folders">{props.folders.map((l) => <li>{l}</li>)}</ul>}
       {skipped.length > 0 && (
         <>
           <p class="muted">Skipped:</p>
