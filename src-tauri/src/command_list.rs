@@ -69,6 +69,16 @@ macro_rules! app_commands {
             intents::choose_offer_file,
             intents::choose_acceptance_file,
             intents::choose_intent_folder,
+            discover::discover_choose,
+            discover::discover_files,
+            discover::discover_imap,
+            discover::discover_cancel,
+            discover::discover_list,
+            discover::discover_accept,
+            discover::discover_ignore,
+            discover::discover_merge,
+            discover::brand_unsubscribe,
+            discover::brand_observed,
         ]
     };
 }

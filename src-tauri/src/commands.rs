@@ -24,9 +24,10 @@ use vrm_vault::{
 use crate::AppState;
 use crate::error::{CommandError, CommandResult};
 
-pub(crate) fn session<'a>(
-    state: &'a State<'_, AppState>,
-) -> CommandResult<MutexGuard<'a, Session>> {
+/// The session, for the length of one command. Takes the state itself, so a
+/// command that runs on a thread of its own (`discover::discover_files`)
+/// can hold it too.
+pub(crate) fn session(state: &AppState) -> CommandResult<MutexGuard<'_, Session>> {
     state.session.lock().map_err(|_| {
         CommandError::new("app.internal", "the app state is unusable; restart the app")
     })
@@ -80,6 +81,9 @@ pub async fn vault_recover(
 #[tauri::command]
 #[specta::specta]
 pub async fn vault_lock(state: State<'_, AppState>) -> CommandResult<()> {
+    // A discovery run holds the session: stop it, so locking does not wait
+    // for the run to end.
+    state.discover.cancel();
     session(&state)?.lock();
     Ok(())
 }
@@ -101,11 +105,20 @@ pub async fn vault_info(state: State<'_, AppState>) -> CommandResult<VaultInfo> 
 }
 
 /// The person typed or clicked: postpone the auto-lock (or learn that it
-/// already locked: `vault.locked`).
+/// already locked: `vault.locked`). While a discovery run holds the session
+/// there is nothing to postpone (the run counts as activity when it ends),
+/// and a click must not wait for the run.
 #[tauri::command]
 #[specta::specta]
 pub async fn activity(state: State<'_, AppState>) -> CommandResult<()> {
-    Ok(session(&state)?.touch()?)
+    match state.session.try_lock() {
+        Ok(mut session) => Ok(session.touch()?),
+        Err(std::sync::TryLockError::WouldBlock) => Ok(()),
+        Err(std::sync::TryLockError::Poisoned(_)) => Err(CommandError::new(
+            "app.internal",
+            "the app state is unusable; restart the app",
+        )),
+    }
 }
 
 #[tauri::command]

@@ -30,6 +30,9 @@ pub fn watch(app: AppHandle) {
 /// Lock at once (screen locked, machine going to sleep) and tell the UI.
 pub fn lock_now(app: &AppHandle, reason: &str) {
     let state = app.state::<AppState>();
+    // A discovery run holds the session: stop it first, so locking does not
+    // wait for the run to end.
+    state.discover.cancel();
     if let Ok(mut session) = state.session.lock() {
         session.lock();
     }

@@ -7,6 +7,7 @@
 #[macro_use]
 mod command_list;
 mod commands;
+mod discover;
 mod error;
 mod idle;
 mod intents;
@@ -26,6 +27,9 @@ pub use error::CommandError;
 #[derive(Debug)]
 pub struct AppState {
     session: Mutex<Session>,
+    /// The cancel flag of a discovery run, outside the session's mutex (a
+    /// run holds the session).
+    discover: discover::Runs,
     settings_path: PathBuf,
     /// When set (end-to-end tests), file dialogs answer this path instead of
     /// asking the person.
@@ -86,6 +90,7 @@ pub fn run() {
     }
     let state = AppState {
         session: Mutex::new(session),
+        discover: discover::Runs::default(),
         settings_path,
         dialog_override: std::env::var_os("VRM_E2E_DIALOG_PATH").map(PathBuf::from),
         dialog_dir: std::env::var_os("VRM_E2E_DIALOG_DIR").map(PathBuf::from),

@@ -99,7 +99,7 @@ impl FileChoice {
 /// `VRM_E2E_DIALOG_DIR`, the suggested name in that folder (the folder itself
 /// when a folder is asked for); else `VRM_E2E_DIALOG_PATH` as it is. `None`
 /// in production.
-fn dialog_answer(state: &AppState, name: Option<&str>) -> Option<PathBuf> {
+pub(crate) fn dialog_answer(state: &AppState, name: Option<&str>) -> Option<PathBuf> {
     match (&state.dialog_dir, name) {
         (Some(dir), Some(n)) => Some(dir.join(n)),
         (Some(dir), None) => Some(dir.clone()),

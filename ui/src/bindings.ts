@@ -16,7 +16,9 @@ export const commands = {
 	vaultInfo: () => __TAURI_INVOKE<VaultInfo>("vault_info"),
 	/**
 	 *  The person typed or clicked: postpone the auto-lock (or learn that it
-	 *  already locked: `vault.locked`).
+	 *  already locked: `vault.locked`). While a discovery run holds the session
+	 *  there is nothing to postpone (the run counts as activity when it ends),
+	 *  and a click must not wait for the run.
 	 */
 	activity: () => __TAURI_INVOKE<null>("activity"),
 	kindSpecs: () => __TAURI_INVOKE<KindSpec[]>("kind_specs"),
@@ -119,9 +121,57 @@ export const commands = {
 	 *  per brand, to hand over. `None` when cancelled.
 	 */
 	chooseIntentFolder: () => __TAURI_INVOKE<string | null>("choose_intent_folder"),
+	/**  Ask the person for the mail to read. Empty when cancelled. */
+	discoverChoose: (choice: MailChoice) => __TAURI_INVOKE<string[]>("discover_choose", { choice }),
+	/**
+	 *  Read mail files and stage what they show as proposals. `me`: the
+	 *  person's own addresses (the emails of their profile records count too).
+	 *  Stopped by `discover_cancel` with the error `cancelled`; what was staged
+	 *  before stays.
+	 */
+	discoverFiles: (kind: MailKind, paths: string[], me: string[], onProgress: Channel<RunProgress>) => __TAURI_INVOKE<Summary>("discover_files", { kind, paths, me, onProgress }),
+	/**
+	 *  Read an IMAP account's folders (read-only, only what earlier runs did
+	 *  not read) and stage what they show, as `discover_files` does.
+	 */
+	discoverImap: (account: ImapForm, me: string[], onProgress: Channel<RunProgress>) => __TAURI_INVOKE<ImapRead>("discover_imap", { account, me, onProgress }),
+	/**
+	 *  Stop the run going on, if any, between two messages. Not `async`: it
+	 *  runs on the main thread, so it is not queued behind commands waiting for
+	 *  the session the run holds.
+	 */
+	discoverCancel: () => __TAURI_INVOKE<null>("discover_cancel"),
+	/**  The proposals waiting for the person, by name. */
+	discoverList: () => __TAURI_INVOKE<Proposal[]>("discover_list"),
+	/**
+	 *  Accept proposals (every waiting one with `all`): each becomes a brand,
+	 *  or adds to the brand it matched, with its records.
+	 */
+	discoverAccept: (ids: string[], all: boolean, collapseThreads: boolean) => __TAURI_INVOKE<Accepted>("discover_accept", { ids, all, collapseThreads }),
+	/**  Ignore proposals: their mail is dropped and not proposed again. */
+	discoverIgnore: (ids: string[]) => __TAURI_INVOKE<number>("discover_ignore", { ids }),
+	/**  Accept one proposal into a brand the person chose. */
+	discoverMerge: (id: string, into: string, collapseThreads: boolean) => __TAURI_INVOKE<Accepted>("discover_merge", { id, into, collapseThreads }),
+	/**
+	 *  How to leave a brand's mailing list, as its mail said; `null` when it
+	 *  did not.
+	 */
+	brandUnsubscribe: (brand: string) => __TAURI_INVOKE<Unsubscribe | null>("brand_unsubscribe", { brand }),
+	/**  What a brand was seen to hold in the person's mail. */
+	brandObserved: (brand: string) => __TAURI_INVOKE<Observed>("brand_observed", { brand }),
 };
 
 /* Types */
+/**  What an acceptance added. */
+export type Accepted = {
+	/**  Brands made. */
+	brands_new: number,
+	/**  Existing brands added to. */
+	brands_updated: number,
+	/**  Records added, by kind. */
+	records: { [key in string]: number },
+};
+
 /**  A brand's acknowledgment that it erased the data. */
 export type Acknowledgment = {
 	/**  The acknowledgment document's id. */
@@ -199,7 +249,9 @@ export type AuditAction =
 /**  An offer was accepted. */
 "offer-accepted" | 
 /**  An offer was declined. */
-"offer-declined";
+"offer-declined" | 
+/**  A proposal discovered in the person's mail was accepted. */
+"discovery-accepted";
 
 /**  One entry of the activity log. */
 export type AuditEntry = {
@@ -476,6 +528,11 @@ export type ExposureItem = {
 	item: string,
 	/**  Each brand holding it, by share. */
 	holders: Holder[],
+	/**
+	 *  Each brand seen to hold it in the person's mail (source `observed`),
+	 *  whether or not it was ever shared.
+	 */
+	observed: ObservedHolder[],
 };
 
 /**  One known field, as the UI sees it. */
@@ -528,6 +585,49 @@ export type Holder = {
 	terms: TermsRef | null,
 	/**  The purpose. */
 	purpose: string,
+};
+
+/**  What an IMAP run read in one folder. */
+export type ImapFolderRead = {
+	/**  The folder, as the form named it. */
+	name: string,
+	/**  Messages not read before. */
+	new_messages: number,
+	/**  The server renumbered the folder, so it was read again from the start. */
+	reset: boolean,
+};
+
+/**
+ *  An IMAP account as the form has it: the port as typed (empty for the
+ *  usual one), folders as a list (empty for INBOX), the CA file's path
+ *  (empty for the public roots). No `Debug`: it holds the password.
+ */
+export type ImapForm = {
+	/**  The server's host name. */
+	host: string,
+	/**  The port, as typed; empty for 993 (TLS) or 143 (STARTTLS). */
+	port: string,
+	/**  The user name. */
+	user: string,
+	/**  The password, used for `LOGIN` alone and kept nowhere. */
+	password: string,
+	/**  The folders to read; empty for INBOX. */
+	folders: string[],
+	/**  STARTTLS on a plain connection rather than TLS from the first byte. */
+	starttls: boolean,
+	/**
+	 *  A PEM file of the only certificates to trust; empty for the public
+	 *  roots.
+	 */
+	ca_file: string,
+};
+
+/**  What an IMAP run did: the counts, and each folder. */
+export type ImapRead = {
+	/**  The counts, as for files. */
+	summary: Summary,
+	/**  Each folder, in the order read. */
+	folders: ImapFolderRead[],
 };
 
 /**  Import progress, sent as it goes. */
@@ -676,6 +776,28 @@ export type KindSpec = {
 	fields: FieldSpecView[],
 };
 
+/**  What the person is asked to choose for a run. */
+export type MailChoice = 
+/**  One or more mbox files. */
+"mbox-files" | 
+/**  A Maildir folder. */
+"maildir-folder" | 
+/**  One or more `.eml` files. */
+"eml-files" | 
+/**  A folder of `.eml` files. */
+"eml-folder" | 
+/**  The PEM file of a private CA, for an IMAP server. */
+"imap-ca-file";
+
+/**  Which kind of mail files a run reads. */
+export type MailKind = 
+/**  mbox files (Thunderbird, Google Takeout, `mbox` exports). */
+"mbox" | 
+/**  Maildir folders (`cur`, `new`, `tmp`). */
+"maildir" | 
+/**  `.eml` files, or folders of them. */
+"eml";
+
 /**  What the person supplies to add a record. */
 export type NewRecord = {
 	/**  Kind. */
@@ -696,6 +818,52 @@ export type NewRightsRequest = {
 	letter: string,
 	/**  The signed `DataRightsRequest` credential. */
 	document: Value,
+};
+
+/**  What was observed of one brand. */
+export type Observed = {
+	/**  The person's data items the brand holds, by observation. */
+	holdings?: ObservedItem[],
+	/**  How to leave its mailing list, from the newest bulk mail that said. */
+	unsubscribe?: Unsubscribe | null,
+};
+
+/**
+ *  A brand seen to hold one data item: it wrote to (or was written from)
+ *  one of the person's addresses.
+ */
+export type ObservedHolder = {
+	/**  The brand's id. */
+	brand: BrandId,
+	/**  The brand's name. */
+	brand_name: string,
+	/**  The value it holds (the address). */
+	value: string,
+	/**  Always `observed`: known from mail, not from a share. */
+	source: string,
+	/**  The first message that showed it. */
+	first_seen: string,
+	/**  The last message that showed it. */
+	last_seen: string,
+	/**  How many messages showed it. */
+	messages: number,
+};
+
+/**
+ *  One data item a brand holds by observation, such as the address it
+ *  writes to.
+ */
+export type ObservedItem = {
+	/**  The data item, named like a record field (`email`). */
+	item: string,
+	/**  Its value (the address). */
+	value: string,
+	/**  The first message that showed it. */
+	first_seen: string,
+	/**  The last message that showed it. */
+	last_seen: string,
+	/**  How many messages showed it. */
+	messages: number,
 };
 
 /**  A brand's offer as the vault keeps it. */
@@ -771,6 +939,60 @@ export type OfferView = {
 	can_accept: boolean,
 	/**  It may be declined now: still open. */
 	can_decline: boolean,
+};
+
+/**  One proposed brand, with what would enter the vault on acceptance. */
+export type Proposal = {
+	/**  Its id (give a unique prefix to accept, ignore or merge it). */
+	id: string,
+	/**  The name the brand would get. */
+	name: string,
+	/**  The organisational domain. */
+	domain: string,
+	/**  The brand's addresses seen. */
+	senders: string[],
+	/**
+	 *  The brand this would add to (matched by domain or name, or chosen
+	 *  before), if any.
+	 */
+	existing_brand: BrandId | null,
+	/**  Messages. */
+	messages: number,
+	/**  From the brand. */
+	inbound: number,
+	/**  From the person. */
+	outbound: number,
+	/**  Bulk mail among them. */
+	marketing: number,
+	/**  Orders (and other purchases) found in markup. */
+	orders: number,
+	/**  The person's addresses the brand writes to (or is written from). */
+	holds: string[],
+	/**  The first message's date. */
+	first_seen: string,
+	/**  The last message's date. */
+	last_seen: string,
+	/**  How to leave its mailing list. */
+	unsubscribe: Unsubscribe | null,
+	/**  Some subjects, newest first. */
+	samples: string[],
+	/**  Threads of more than one message. */
+	threads: number,
+	/**  The records acceptance would add. */
+	records: ProposedRecord[],
+};
+
+/**  A record a proposal would add. */
+export type ProposedRecord = {
+	/**  Its kind. */
+	kind: RecordKind,
+	/**  Its fields. */
+	fields: { [key in string]: string },
+	/**
+	 *  For an interaction: its thread (a digest), so the list can group
+	 *  them.
+	 */
+	thread?: string | null,
 };
 
 /**  What a brand may use the person's data for. */
@@ -995,6 +1217,19 @@ export type RightsRequestView = {
 	overdue: boolean,
 };
 
+/**
+ *  How a run is going, as the page shows it: the counts so far, and the
+ *  bytes read of the current file when the source knows them.
+ */
+export type RunProgress = {
+	/**  The counts so far. */
+	summary: Summary,
+	/**  Bytes of the current file read. */
+	bytes_done: number | null,
+	/**  Bytes of the current file in all. */
+	bytes_total: number | null,
+};
+
 /**  A search result with its content. */
 export type SearchItem = 
 /**  A brand matched. */
@@ -1128,6 +1363,28 @@ export type StatusChange = {
 	at: string,
 	/**  To what. */
 	status: RequestStatus,
+};
+
+/**
+ *  How a run went: what was read, what was skipped and why, and what it
+ *  staged.
+ */
+export type Summary = {
+	/**  Messages read. */
+	messages: number,
+	/**  Messages staged for review. */
+	staged: number,
+	/**
+	 *  Messages skipped, by reason (`already seen`, `personal
+	 *  correspondent`…).
+	 */
+	skipped: { [key in string]: number },
+	/**  Messages longer than the limit, read only up to it. */
+	truncated: number,
+	/**  Proposals this run made. */
+	proposals_new: number,
+	/**  Proposals that were there and got more messages. */
+	proposals_updated: number,
 };
 
 /**
@@ -1276,6 +1533,19 @@ export type ThirdParty =
 "never" | 
 /**  Only with the person's explicit consent, each time. */
 "only-with-consent";
+
+/**
+ *  A brand's `List-Unsubscribe` targets (RFC 2369), and whether it offers
+ *  RFC 8058 one-click unsubscription on the https one.
+ */
+export type Unsubscribe = {
+	/**  A `mailto:` URL to write to. */
+	mailto?: string | null,
+	/**  An `https:` URL to open (or POST to, with one-click). */
+	https?: string | null,
+	/**  `List-Unsubscribe-Post: List-Unsubscribe=One-Click` was present. */
+	one_click?: boolean,
+};
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 

@@ -14,7 +14,8 @@ export type Ctx = {
 
 /** Where the app is: a screen, and for some a brand, record or intent. */
 export type View =
-  | { screen: "brands"; brandId?: string }
+  | { screen: "brands"; brandId?: string; from?: "discover" }
+  | { screen: "discover" }
   | { screen: "records"; recordId?: string | "new" }
   | { screen: "terms" }
   | { screen: "share" }

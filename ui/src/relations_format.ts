@@ -11,6 +11,7 @@ import type {
   Decision,
   ExposureItem,
   Holder,
+  ObservedHolder,
   Record,
   Regime,
   RequestStatus,
@@ -171,16 +172,21 @@ export function shareStatusLabel(s: ShareStatus): string {
 // ---- exposure --------------------------------------------------------------
 
 export type ExposureMatrix = {
-  /** The columns: every brand holding something, by name. */
+  /** The columns: every brand holding something (by share or seen in mail), by name. */
   brands: { id: string; name: string }[];
-  /** One row per data item, one cell per brand (empty: it does not hold it). */
-  rows: { item: string; cells: Holder[][]; live: boolean }[];
+  /** One row per data item, one cell per brand (empty: it does not hold
+   *  it): the shares in `cells`, what the person's mail showed in `seen`. */
+  rows: { item: string; cells: Holder[][]; seen: ObservedHolder[][]; live: boolean }[];
 };
 
-/** Data items × brands: who holds what, through which shares. */
+/** Data items × brands: who holds what, through which shares, and what the
+ *  person's mail showed them holding. */
 export function exposureMatrix(items: ExposureItem[]): ExposureMatrix {
   const names = new Map<string, string>();
-  for (const i of items) for (const h of i.holders) names.set(h.brand, h.brand_name);
+  for (const i of items) {
+    for (const h of i.holders) names.set(h.brand, h.brand_name);
+    for (const o of i.observed ?? []) names.set(o.brand, o.brand_name);
+  }
   const brands = [...names]
     .map(([id, name]) => ({ id, name }))
     .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id.localeCompare(b.id));
@@ -189,6 +195,7 @@ export function exposureMatrix(items: ExposureItem[]): ExposureMatrix {
     .map((i) => ({
       item: i.item,
       cells: brands.map((b) => i.holders.filter((h) => h.brand === b.id)),
+      seen: brands.map((b) => (i.observed ?? []).filter((o) => o.brand === b.id)),
       live: i.holders.some((h) => h.status === "live"),
     }));
   return { brands, rows };

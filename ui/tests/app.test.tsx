@@ -138,7 +138,7 @@ describe("the sidebar", () => {
     await find("[data-testid=brand-list]");
     const ids = [...root.querySelectorAll("nav.sidebar [data-testid^=nav-]")].map((b) => b.getAttribute("data-testid"));
     expect(ids).toEqual([
-      "nav-brands", "nav-records", "nav-terms", "nav-share", "nav-shares", "nav-exposure", "nav-rights",
+      "nav-brands", "nav-discover", "nav-records", "nav-terms", "nav-share", "nav-shares", "nav-exposure", "nav-rights",
       "nav-activity", "nav-intents", "nav-transfer", "nav-settings",
     ]);
   });

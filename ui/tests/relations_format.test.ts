@@ -137,7 +137,7 @@ const holder = (brand: string, brand_name: string, status: Holder["status"], sin
 describe("the exposure matrix", () => {
   it("puts items in rows and brands in columns, by name, with every holding in its cell", () => {
     const items: ExposureItem[] = [
-      { item: "phone", holders: [holder("b2", "acme", "revoked", "2026-02-01T10:00:00Z")] },
+      { item: "phone", holders: [holder("b2", "acme", "revoked", "2026-02-01T10:00:00Z")], observed: [] },
       {
         item: "email",
         holders: [
@@ -145,6 +145,7 @@ describe("the exposure matrix", () => {
           holder("b2", "acme", "live", "2026-03-01T10:00:00Z"),
           holder("b2", "acme", "overdue", "2026-01-15T10:00:00Z"),
         ],
+        observed: [],
       },
     ];
     const m = exposureMatrix(items);
@@ -154,7 +155,24 @@ describe("the exposure matrix", () => {
     expect(m.rows[1].cells.map((c) => c.length)).toEqual([1, 0]);
     expect(m.rows.map((r) => r.live)).toEqual([true, false]);
     expect(holdingText(m.rows[0].cells[1][0])).toBe("Live since 2026-01-01");
+    expect(m.rows[0].seen).toEqual([[], []]);
     expect(exposureMatrix([])).toEqual({ brands: [], rows: [] });
+  });
+
+  it("puts what mail showed beside the shares, with brands only seen in mail as columns too", () => {
+    const seen = { brand: "b3", brand_name: "Mailer", value: "ana@example.org", source: "observed",
+      first_seen: "2026-03-02", last_seen: "2026-03-05", messages: 3 };
+    const items: ExposureItem[] = [
+      { item: "email", holders: [holder("b1", "Zed Bank", "live", "2026-01-01T10:00:00Z")], observed: [seen] },
+    ];
+    const m = exposureMatrix(items);
+    expect(m.brands).toEqual([{ id: "b3", name: "Mailer" }, { id: "b1", name: "Zed Bank" }]);
+    expect(m.rows[0].cells.map((c) => c.length)).toEqual([0, 1]);
+    expect(m.rows[0].seen).toEqual([[seen], []]);
+    expect(m.rows[0].live).toBe(true);
+    // Only seen in mail: a row, but nothing to revoke.
+    const only = exposureMatrix([{ item: "email", holders: [], observed: [seen] }]);
+    expect(only.rows).toEqual([{ item: "email", cells: [[]], seen: [[seen]], live: false }]);
   });
 });
 

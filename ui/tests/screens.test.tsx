@@ -8,6 +8,7 @@ import type {
   Brand,
   Clauses,
   ExposureItem,
+  Proposal,
   Record,
   RightsRequestView,
   ShareView,
@@ -17,6 +18,7 @@ import type {
 } from "../src/bindings";
 import type { Ctx } from "../src/ctx";
 import { BrandsScreen } from "../src/screens/brands";
+import { DiscoverScreen } from "../src/screens/discover";
 import { ExposureScreen } from "../src/screens/exposure";
 import { RecordsScreen } from "../src/screens/records";
 import { RightsScreen } from "../src/screens/rights";
@@ -300,6 +302,7 @@ describe("Exposure", () => {
           brand: "b1", brand_name: "Acme", share: "s1", since: "2026-01-01T10:00:00Z", until: "2026-06-30T23:59:59Z",
           status: "live", terms: null, purpose: "delivery",
         }],
+        observed: [],
       },
     ];
     let current = items;
@@ -577,5 +580,109 @@ describe("Brand and record forms", () => {
     await submit();
     expect((await find("[data-testid=record-error]")).textContent).toBe("field phone: expected a phone number");
     expect(root.querySelector("[data-testid=field-email-error]")).toBeNull();
+  });
+});
+
+describe("Bring in from email", () => {
+  const shop: Proposal = {
+    id: "p1", name: "Shop", domain: "shop.example", senders: ["orders@shop.example"], existing_brand: null,
+    messages: 3, inbound: 3, outbound: 0, marketing: 1, orders: 1, holds: ["ana@example.org"],
+    first_seen: "2026-03-02", last_seen: "2026-03-05", unsubscribe: null, samples: ["Your order 42"], threads: 1,
+    records: [
+      { kind: "purchase", fields: { item: "Kettle", date: "2026-03-02" } },
+      { kind: "interaction", fields: { summary: "Your order 42", date: "2026-03-02" }, thread: "t1" },
+      { kind: "interaction", fields: { summary: "Re: Your order 42", date: "2026-03-03" }, thread: "t1" },
+    ],
+  };
+
+  it("runs over the chosen files with the addresses typed, then accepts one and opens its brand", async () => {
+    let waiting: Proposal[] = [];
+    let brands: Brand[] = [acme];
+    const went: unknown[] = [];
+    answers = {
+      discover_list: () => waiting,
+      discover_choose: () => ["/mail/Inbox.mbox"],
+      discover_files: () => {
+        waiting = [shop];
+        return { messages: 5, staged: 3, skipped: { "personal correspondent": 2 }, truncated: 0,
+          proposals_new: 1, proposals_updated: 0 };
+      },
+      brands_list: () => brands,
+      discover_accept: () => {
+        brands = [acme, { ...acme, id: "b2", name: "Shop" }];
+        waiting = [];
+        return { brands_new: 1, brands_updated: 0, records: { purchase: 1, interaction: 2 } };
+      },
+    };
+    render(<DiscoverScreen ctx={{ ...ctx(), go: (v) => void went.push(v) }} />, root);
+    await find("[data-testid=discover-none]");
+    await click("[data-testid=discover-choose-mbox-files]");
+    expect((await find<HTMLTextAreaElement>("[data-testid=discover-paths]")).value).toBe("/mail/Inbox.mbox");
+    await type("[data-testid=discover-me]", "ana@example.org, ana@work.example");
+    (await find<HTMLFormElement>("[data-testid=discover-form]")).requestSubmit();
+    await flush();
+    const run = called("discover_files")[0];
+    expect(run.kind).toBe("mbox");
+    expect(run.paths).toEqual(["/mail/Inbox.mbox"]);
+    expect(run.me).toEqual(["ana@example.org", "ana@work.example"]);
+    expect((await find("[data-testid=discover-summary]")).textContent).toContain("personal correspondent: 2");
+    const card = await find("[data-testid=proposal]");
+    expect(card.textContent).toContain("3 messages · 3 from them · 0 from you · 1 marketing · 1 order");
+    expect(card.textContent).toContain("ana@example.org");
+    expect(card.textContent).toContain("2 messages in the thread");
+    await click("[data-testid=discover-collapse]");
+    await click("[data-testid=accept-shop\\.example]");
+    expect(called("discover_accept")).toEqual([{ ids: ["p1"], all: false, collapseThreads: true }]);
+    expect(went).toEqual([{ screen: "brands", brandId: "b2", from: "discover" }]);
+    expect(notices).toEqual(["Shop: Added 3 records (1 new brand)."]);
+  });
+
+  it("shows the core's error beside the field it names", async () => {
+    answers = {
+      discover_list: () => [],
+      discover_files: () => {
+        throw { code: "input.invalid", field: "me", message: "\"nope\" is not an email address" };
+      },
+    };
+    render(<DiscoverScreen ctx={ctx()} />, root);
+    await type("[data-testid=discover-paths]", "/mail/Inbox.mbox");
+    await type("[data-testid=discover-me]", "nope");
+    (await find<HTMLFormElement>("[data-testid=discover-form]")).requestSubmit();
+    await flush();
+    expect((await find("[data-testid=discover-error-me]")).textContent).toContain("is not an email address");
+  });
+
+  it("reads an IMAP account: the form as typed, the password gone after, errors beside their fields", async () => {
+    let fail = true;
+    answers = {
+      discover_list: () => [],
+      discover_imap: () => {
+        if (fail) throw { code: "input.invalid", field: "port", message: "\"99999\" is not a port (1 to 65535)" };
+        return { summary: { messages: 4, staged: 2, skipped: {}, truncated: 0, proposals_new: 1, proposals_updated: 0 },
+          folders: [{ name: "INBOX", new_messages: 4, reset: false }] };
+      },
+    };
+    render(<DiscoverScreen ctx={ctx()} />, root);
+    await click("[data-testid=discover-kind-imap]");
+    expect(root.querySelector("[data-testid=discover-paths]")).toBeNull();
+    await type("[data-testid=imap-host]", "imap.example.org");
+    await type("[data-testid=imap-port]", "99999");
+    await type("[data-testid=imap-user]", "jane");
+    await type("[data-testid=imap-password]", "s3cret");
+    await type("[data-testid=imap-folders]", "INBOX, Sent Items");
+    await click("[data-testid=imap-starttls]");
+    (await find<HTMLFormElement>("[data-testid=discover-form]")).requestSubmit();
+    await flush();
+    expect((await find("[data-testid=imap-error-port]")).textContent).toContain("is not a port");
+    expect(called("discover_imap")[0].account).toEqual({
+      host: "imap.example.org", port: "99999", user: "jane", password: "s3cret", folders: ["INBOX", "Sent Items"],
+      starttls: true, ca_file: "",
+    });
+    fail = false;
+    await type("[data-testid=imap-port]", "");
+    (await find<HTMLFormElement>("[data-testid=discover-form]")).requestSubmit();
+    await flush();
+    expect((await find("[data-testid=discover-folders]")).textContent).toBe("INBOX: 4 new messages");
+    expect((await find<HTMLInputElement>("[data-testid=imap-password]")).value).toBe("");
   });
 });

@@ -1,7 +1,7 @@
 // A letter or document shown whole, with a button that copies it.
 import { useState } from "preact/hooks";
 
-async function copyText(text: string): Promise<void> {
+export async function copyText(text: string): Promise<void> {
   if (navigator.clipboard?.writeText) {
     try {
       await navigator.clipboard.writeText(text);

@@ -2,12 +2,14 @@
 // timeline across channels.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import type { Brand, BrandInput, BrandPage } from "../bindings";
+import type { Brand, BrandInput, BrandPage, Observed, Unsubscribe } from "../bindings";
 import { errorText, placeError, sameNames, type PlacedError } from "../format";
 import type { Ctx } from "../ctx";
 import { ConfirmButton } from "../components/confirm_button";
 import { RecordRow } from "../components/record_row";
 import { FieldMessage } from "../components/field_message";
+import { copyText } from "../components/letter";
+import { daySpan, hasUnsubscribe, mailtoParts } from "../discover_format";
 
 const DETAILS: { key: keyof BrandInput; label: string; placeholder?: string }[] = [
   { key: "name", label: "Name" },
@@ -63,10 +65,10 @@ function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel
   );
 }
 
-export function BrandsScreen(props: { brandId?: string; ctx: Ctx }) {
+export function BrandsScreen(props: { brandId?: string; from?: "discover"; ctx: Ctx }) {
   const { ctx } = props;
   const [adding, setAdding] = useState(false);
-  if (props.brandId) return <BrandView id={props.brandId} ctx={ctx} />;
+  if (props.brandId) return <BrandView id={props.brandId} from={props.from} ctx={ctx} />;
   return (
     <div>
       <div class="row spread">
@@ -84,12 +86,21 @@ export function BrandsScreen(props: { brandId?: string; ctx: Ctx }) {
         />
       )}
       {ctx.brands.length === 0 && !adding ? (
-        <div class="empty">
+        <div class="empty" data-testid="brands-empty">
           <p>No brands yet.</p>
           <p class="muted">
-            Add the companies you deal with — your bank, your phone company, the shop you order from — then keep every
-            purchase, account and conversation with them here.
+            Your mail already knows the companies you deal with — your bank, your phone company, the shop you order
+            from. Bring them in from it, with your orders and conversations, read here on this computer; or add them one
+            by one.
           </p>
+          <div class="row">
+            <button onClick={() => ctx.go({ screen: "discover" })} data-testid="brands-discover">
+              Bring in from email
+            </button>
+            <button class="secondary" onClick={() => setAdding(true)} data-testid="brands-add-by-hand">
+              Add one by hand
+            </button>
+          </div>
         </div>
       ) : (
         <ul class="list" data-testid="brand-list">
@@ -107,7 +118,7 @@ export function BrandsScreen(props: { brandId?: string; ctx: Ctx }) {
   );
 }
 
-function BrandView(props: { id: string; ctx: Ctx }) {
+function BrandView(props: { id: string; from?: "discover"; ctx: Ctx }) {
   const { ctx } = props;
   const [page, setPage] = useState<BrandPage | null>(null);
   const [editing, setEditing] = useState(false);
@@ -129,7 +140,14 @@ function BrandView(props: { id: string; ctx: Ctx }) {
   };
   return (
     <div data-testid="brand-page">
-      <button class="link" onClick={() => ctx.go({ screen: "brands" })}>← All brands</button>
+      <div class="row">
+        <button class="link" onClick={() => ctx.go({ screen: "brands" })}>← All brands</button>
+        {props.from === "discover" && (
+          <button class="link" onClick={() => ctx.go({ screen: "discover" })} data-testid="back-to-review">
+            ← Back to the proposals
+          </button>
+        )}
+      </div>
       {editing ? (
         <BrandForm brand={b} onCancel={() => setEditing(false)}
           onSaved={async () => { setEditing(false); await ctx.refreshBrands(); await load(); }} />
@@ -153,6 +171,7 @@ function BrandView(props: { id: string; ctx: Ctx }) {
           </dl>
         </div>
       )}
+      <FromMail brandId={b.id} />
       <h2>Timeline</h2>
       {page.records.length === 0 ? (
         <p class="empty">Nothing with {b.name} yet. Add a purchase, an account or a call with “New record”.</p>
@@ -162,6 +181,77 @@ function BrandView(props: { id: string; ctx: Ctx }) {
             <RecordRow record={r} brands={ctx.brands} onOpen={() => ctx.go({ screen: "records", recordId: r.id })} />
           ))}
         </ul>
+      )}
+    </div>
+  );
+}
+
+/** What the brand's mail showed: the addresses it writes to, and how to
+ *  leave its mailing list. Plain text only: nothing remote is rendered. */
+function FromMail(props: { brandId: string }) {
+  const [observed, setObserved] = useState<Observed | null>(null);
+  const [unsubscribe, setUnsubscribe] = useState<Unsubscribe | null>(null);
+  useEffect(() => {
+    setObserved(null);
+    setUnsubscribe(null);
+    // Best effort: a brand never seen in mail has nothing to show.
+    api.brandObserved(props.brandId).then(setObserved, () => undefined);
+    api.brandUnsubscribe(props.brandId).then(setUnsubscribe, () => undefined);
+  }, [props.brandId]);
+  const holdings = observed?.holdings ?? [];
+  if (holdings.length === 0 && !hasUnsubscribe(unsubscribe)) return null;
+  return (
+    <div class="card" data-testid="brand-from-mail">
+      <h2>From your mail</h2>
+      {holdings.length > 0 && (
+        <dl data-testid="brand-observed">
+          {holdings.map((h) => (
+            <>
+              <dt>Writes to</dt>
+              <dd>{h.value} <span class="muted">(seen {daySpan(h.first_seen, h.last_seen)}, {h.messages} messages)</span></dd>
+            </>
+          ))}
+        </dl>
+      )}
+      {hasUnsubscribe(unsubscribe) && <UnsubscribeOffer offer={unsubscribe} />}
+    </div>
+  );
+}
+
+function CopyButton(props: { text: string; testid: string }) {
+  const [state, setState] = useState<"yes" | "no" | null>(null);
+  return (
+    <>
+      <button type="button" class="secondary" data-testid={props.testid}
+        onClick={() => copyText(props.text).then(() => setState("yes"), () => setState("no"))}>
+        Copy
+      </button>
+      {state === "yes" && <span class="notice" role="status">Copied.</span>}
+      {state === "no" && <span class="error" role="alert">Could not copy; select the text instead.</span>}
+    </>
+  );
+}
+
+function UnsubscribeOffer(props: { offer: Unsubscribe }) {
+  const u = props.offer;
+  const mail = u.mailto ? mailtoParts(u.mailto) : null;
+  return (
+    <div data-testid="brand-unsubscribe">
+      <h3>Leave its mailing list</h3>
+      {mail && (
+        <p>
+          Write to <code class="selectable" data-testid="unsubscribe-mailto">{mail.address}</code>
+          {mail.subject && <> with the subject <code class="selectable">{mail.subject}</code></>}{" "}
+          <CopyButton text={mail.address} testid="unsubscribe-mailto-copy" />
+        </p>
+      )}
+      {u.https && (
+        <p>
+          {u.one_click ? "Or use its one-click address: open " : "Or open "}
+          <code class="selectable" data-testid="unsubscribe-https">{u.https}</code> in your browser{" "}
+          <CopyButton text={u.https} testid="unsubscribe-https-copy" />
+          {u.one_click && <span class="badge" data-testid="unsubscribe-one-click">one-click</span>}
+        </p>
       )}
     </div>
   );

@@ -1,11 +1,13 @@
 // Exposure: who holds what. Each data item shared (a field such as email)
-// against each brand that may still hold it, and revoking an item everywhere
-// at once.
+// against each brand that may still hold it, beside what the person's mail
+// showed brands holding (observed, not shared), and revoking an item
+// everywhere at once.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { ExposureItem } from "../bindings";
 import { ConfirmButton } from "../components/confirm_button";
 import { errorText } from "../format";
+import { observedText } from "../discover_format";
 import { exposureMatrix, holdingText } from "../relations_format";
 import type { Ctx } from "../ctx";
 
@@ -42,7 +44,8 @@ export function ExposureScreen(props: { ctx: Ctx }) {
       <h1>Exposure</h1>
       <p class="muted">
         Each piece of your data that a brand may still hold through a share: live shares, and revoked ones whose erasure
-        the brand has not confirmed yet.
+        the brand has not confirmed yet; and, marked “seen in mail”, what your mail shows a brand holding although you
+        never shared it here.
       </p>
       {error && <p class="error" role="alert" data-testid="exposure-error">{error}</p>}
       {result && (
@@ -52,8 +55,11 @@ export function ExposureScreen(props: { ctx: Ctx }) {
       )}
       {m.rows.length === 0 ? (
         <div class="empty" data-testid="exposure-empty">
-          <p>No brand holds your data through a share.</p>
-          <p class="muted">When you share records on the Share page, what each brand holds shows up here.</p>
+          <p>No brand holds your data through a share, and none was seen with it in your mail.</p>
+          <p class="muted">
+            When you share records on the Share page, or bring brands in from your email, what each brand holds shows
+            up here.
+          </p>
         </div>
       ) : (
         <div class="scroll">
@@ -69,11 +75,17 @@ export function ExposureScreen(props: { ctx: Ctx }) {
               {m.rows.map((row) => (
                 <tr data-testid="exposure-row" data-item={row.item}>
                   <th scope="row">{row.item}</th>
-                  {row.cells.map((holders) => (
+                  {row.cells.map((holders, col) => (
                     <td data-testid="exposure-cell">
                       {holders.map((h) => (
                         <div class={`badge status-${h.status}`} title={`${h.purpose} (until ${h.until.slice(0, 10)})`}>
                           {holdingText(h)}
+                        </div>
+                      ))}
+                      {row.seen[col].map((o) => (
+                        <div class="badge observed" data-testid="exposure-observed"
+                          title={`${o.value}: ${o.messages} message(s)`}>
+                          {observedText(o)}
                         </div>
                       ))}
                     </td>

@@ -9,6 +9,7 @@ import { shortcutFor } from "../keys";
 import type { Ctx, View } from "../ctx";
 import { ActivityScreen } from "./activity";
 import { BrandsScreen } from "./brands";
+import { DiscoverScreen } from "./discover";
 import { ExposureScreen } from "./exposure";
 import { RecordsScreen } from "./records";
 import { RightsScreen } from "./rights";
@@ -22,6 +23,7 @@ import { IntentsScreen } from "./intents";
 
 const SCREENS: { id: View["screen"]; label: string }[] = [
   { id: "brands", label: "Brands" },
+  { id: "discover", label: "Bring in from email" },
   { id: "records", label: "Records" },
   { id: "terms", label: "Terms" },
   { id: "share", label: "Share" },
@@ -76,7 +78,8 @@ export function Main(props: { onLock: () => void }) {
 
   let body: ComponentChildren;
   if (query.trim() !== "") body = <SearchResults query={query} ctx={ctx} />;
-  else if (view.screen === "brands") body = <BrandsScreen brandId={view.brandId} ctx={ctx} />;
+  else if (view.screen === "brands") body = <BrandsScreen brandId={view.brandId} from={view.from} ctx={ctx} />;
+  else if (view.screen === "discover") body = <DiscoverScreen ctx={ctx} />;
   else if (view.screen === "records") body = <RecordsScreen recordId={view.recordId} ctx={ctx} />;
   else if (view.screen === "terms") body = <TermsScreen ctx={ctx} />;
   else if (view.screen === "share") body = <ShareScreen ctx={ctx} />;

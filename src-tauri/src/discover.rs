@@ -1,0 +1,480 @@
+//! The commands of discovery: bringing brands in from the person's mail
+//! (mbox, Maildir, `.eml`), reviewing the proposals it stages, and what a
+//! brand's mail said (how to unsubscribe, which addresses it holds). As in
+//! `commands`: the state and the arguments, one core call, the error mapped.
+//!
+//! A run can take minutes, so it runs on a blocking thread of its own,
+//! holding the session for its length; its cancel flag lives beside the
+//! session ([`Runs`]), not inside it, so `discover_cancel` (and locking)
+//! reach it while the run holds the session. Progress goes to the page as
+//! counts only: no subject or address is logged or sent besides the
+//! proposals themselves.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{Manager, State};
+use tauri_plugin_dialog::DialogExt;
+
+use secrecy::SecretString;
+use vrm_vault::discover::imap::{ImapAccount, Security};
+use vrm_vault::discover::{
+    AcceptOptions, Accepted, Cancel, Progress, Proposal, RunOptions, Summary,
+};
+use vrm_vault::model::{Observed, Unsubscribe};
+use vrm_vault::vault::features::Discovery;
+
+use crate::AppState;
+use crate::commands::session;
+use crate::error::{CommandError, CommandResult};
+use crate::relations::dialog_answer;
+
+/// The cancel flag of the run going on (if any), outside the session's
+/// mutex.
+#[derive(Debug, Default)]
+pub struct Runs {
+    cancel: Mutex<Cancel>,
+}
+
+impl Runs {
+    /// A fresh flag for a new run, kept so the run can be stopped.
+    fn start(&self) -> Cancel {
+        let cancel = Cancel::new();
+        if let Ok(mut slot) = self.cancel.lock() {
+            *slot = cancel.clone();
+        }
+        cancel
+    }
+
+    /// Ask the run going on (if any) to stop between two messages; what it
+    /// staged before stays.
+    pub fn cancel(&self) {
+        if let Ok(slot) = self.cancel.lock() {
+            slot.cancel();
+        }
+    }
+}
+
+/// Which kind of mail files a run reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum MailKind {
+    /// mbox files (Thunderbird, Google Takeout, `mbox` exports).
+    Mbox,
+    /// Maildir folders (`cur`, `new`, `tmp`).
+    Maildir,
+    /// `.eml` files, or folders of them.
+    Eml,
+}
+
+/// What the person is asked to choose for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailChoice {
+    /// One or more mbox files.
+    MboxFiles,
+    /// A Maildir folder.
+    MaildirFolder,
+    /// One or more `.eml` files.
+    EmlFiles,
+    /// A folder of `.eml` files.
+    EmlFolder,
+    /// The PEM file of a private CA, for an IMAP server.
+    ImapCaFile,
+}
+
+impl MailChoice {
+    /// The dialog's title, whether it asks for a folder, and the name
+    /// answered under `VRM_E2E_DIALOG_DIR` (see `relations::dialog_answer`).
+    fn dialog(self) -> (&'static str, bool, &'static str) {
+        match self {
+            MailChoice::MboxFiles => ("Choose mbox files", false, "mail.mbox"),
+            MailChoice::MaildirFolder => ("Choose a Maildir folder", true, "Maildir"),
+            MailChoice::EmlFiles => ("Choose .eml files", false, "message.eml"),
+            MailChoice::EmlFolder => ("Choose a folder of .eml files", true, "eml"),
+            MailChoice::ImapCaFile => ("Choose the server's CA certificate (PEM)", false, "ca.pem"),
+        }
+    }
+}
+
+/// Ask the person for the mail to read. Empty when cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_choose(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    choice: MailChoice,
+) -> CommandResult<Vec<String>> {
+    let (title, folder, name) = choice.dialog();
+    if let Some(p) = dialog_answer(&state, Some(name)) {
+        return Ok(vec![p.display().to_string()]);
+    }
+    let mut dialog = app.dialog().file().set_title(title);
+    let picked = if folder {
+        dialog.blocking_pick_folder().map(|p| vec![p])
+    } else {
+        match choice {
+            MailChoice::EmlFiles => dialog = dialog.add_filter("email message", &["eml"]),
+            MailChoice::ImapCaFile => {
+                dialog = dialog.add_filter("PEM certificate", &["pem", "crt"]);
+                return one(dialog.blocking_pick_file());
+            }
+            _ => {}
+        }
+        dialog.blocking_pick_files()
+    };
+    picked
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            p.into_path()
+                .map(|p| p.display().to_string())
+                .map_err(|e| CommandError::new("app.dialog", e.to_string()))
+        })
+        .collect()
+}
+
+/// A single file chosen, as a list (empty when cancelled).
+fn one(picked: Option<tauri_plugin_dialog::FilePath>) -> CommandResult<Vec<String>> {
+    picked
+        .into_iter()
+        .map(|p| {
+            p.into_path()
+                .map(|p| p.display().to_string())
+                .map_err(|e| CommandError::new("app.dialog", e.to_string()))
+        })
+        .collect()
+}
+
+/// How a run is going, as the page shows it: the counts so far, and the
+/// bytes read of the current file when the source knows them.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RunProgress {
+    /// The counts so far.
+    pub summary: Summary,
+    /// Bytes of the current file read.
+    pub bytes_done: Option<u64>,
+    /// Bytes of the current file in all.
+    pub bytes_total: Option<u64>,
+}
+
+/// Sends the core's progress to the page.
+struct ToChannel(Channel<RunProgress>);
+
+impl Progress for ToChannel {
+    fn update(&mut self, summary: &Summary, bytes: Option<(u64, u64)>) {
+        let _ = self.0.send(RunProgress {
+            summary: summary.clone(),
+            bytes_done: bytes.map(|b| b.0),
+            bytes_total: bytes.map(|b| b.1),
+        });
+    }
+}
+
+/// Run `read` over the discovery on a blocking thread of its own, holding
+/// the session, with a fresh cancel flag and the page's progress channel.
+async fn run<T: Send + 'static>(
+    app: tauri::AppHandle,
+    me: Vec<String>,
+    on_progress: Channel<RunProgress>,
+    read: impl FnOnce(&mut Discovery<'_>, RunOptions<'_>) -> vrm_vault::Result<T> + Send + 'static,
+) -> CommandResult<T> {
+    let cancel = app.state::<AppState>().discover.start();
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let mut session = session(&state)?;
+        let mut progress = ToChannel(on_progress);
+        let opts = RunOptions {
+            me,
+            cancel,
+            progress: Some(&mut progress),
+        };
+        let result = match session.vault() {
+            Ok(vault) => read(&mut vault.discovery(), opts),
+            Err(e) => Err(e),
+        };
+        // The person watched the run: it counts as activity, or a run longer
+        // than the auto-lock time would lock the vault as it ends.
+        let _ = session.touch();
+        Ok(result?)
+    })
+    .await
+    .map_err(|_| CommandError::new("app.internal", "the run stopped unexpectedly"))?
+}
+
+/// Read mail files and stage what they show as proposals. `me`: the
+/// person's own addresses (the emails of their profile records count too).
+/// Stopped by `discover_cancel` with the error `cancelled`; what was staged
+/// before stays.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_files(
+    app: tauri::AppHandle,
+    kind: MailKind,
+    paths: Vec<String>,
+    me: Vec<String>,
+    on_progress: Channel<RunProgress>,
+) -> CommandResult<Summary> {
+    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    run(app, me, on_progress, move |discovery, opts| match kind {
+        MailKind::Mbox => discovery.mbox(&paths, opts),
+        MailKind::Maildir => discovery.maildir(&paths, opts),
+        MailKind::Eml => discovery.eml(&paths, opts),
+    })
+    .await
+}
+
+/// An IMAP account as the form has it: the port as typed (empty for the
+/// usual one), folders as a list (empty for INBOX), the CA file's path
+/// (empty for the public roots). No `Debug`: it holds the password.
+#[derive(Deserialize, specta::Type)]
+pub struct ImapForm {
+    /// The server's host name.
+    pub host: String,
+    /// The port, as typed; empty for 993 (TLS) or 143 (STARTTLS).
+    pub port: String,
+    /// The user name.
+    pub user: String,
+    /// The password, used for `LOGIN` alone and kept nowhere.
+    pub password: String,
+    /// The folders to read; empty for INBOX.
+    pub folders: Vec<String>,
+    /// STARTTLS on a plain connection rather than TLS from the first byte.
+    pub starttls: bool,
+    /// A PEM file of the only certificates to trust; empty for the public
+    /// roots.
+    pub ca_file: String,
+}
+
+impl ImapForm {
+    fn account(self) -> CommandResult<ImapAccount> {
+        let port = match self.port.trim() {
+            "" => None,
+            typed => Some(
+                typed
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| CommandError {
+                        code: "input.invalid".into(),
+                        field: Some("port".into()),
+                        message: format!("{typed:?} is not a port (1 to 65535)"),
+                    })?,
+            ),
+        };
+        let ca_file = self.ca_file.trim();
+        Ok(ImapAccount {
+            host: self.host,
+            port,
+            user: self.user,
+            password: SecretString::from(self.password),
+            folders: self.folders,
+            security: if self.starttls {
+                Security::StartTls
+            } else {
+                Security::Tls
+            },
+            ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+            since: None,
+        })
+    }
+}
+
+/// What an IMAP run read in one folder.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ImapFolderRead {
+    /// The folder, as the form named it.
+    pub name: String,
+    /// Messages not read before.
+    pub new_messages: u64,
+    /// The server renumbered the folder, so it was read again from the start.
+    pub reset: bool,
+}
+
+/// What an IMAP run did: the counts, and each folder.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ImapRead {
+    /// The counts, as for files.
+    pub summary: Summary,
+    /// Each folder, in the order read.
+    pub folders: Vec<ImapFolderRead>,
+}
+
+/// Read an IMAP account's folders (read-only, only what earlier runs did
+/// not read) and stage what they show, as `discover_files` does.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_imap(
+    app: tauri::AppHandle,
+    account: ImapForm,
+    me: Vec<String>,
+    on_progress: Channel<RunProgress>,
+) -> CommandResult<ImapRead> {
+    let account = account.account()?;
+    let (summary, report) = run(app, me, on_progress, move |discovery, opts| {
+        discovery.imap(&account, opts)
+    })
+    .await?;
+    Ok(ImapRead {
+        summary,
+        folders: report
+            .folders
+            .into_iter()
+            .map(|f| ImapFolderRead {
+                name: f.name,
+                new_messages: f.new_messages as u64,
+                reset: f.reset,
+            })
+            .collect(),
+    })
+}
+
+/// Stop the run going on, if any, between two messages. Not `async`: it
+/// runs on the main thread, so it is not queued behind commands waiting for
+/// the session the run holds.
+#[tauri::command]
+#[specta::specta]
+pub fn discover_cancel(state: State<'_, AppState>) -> CommandResult<()> {
+    state.discover.cancel();
+    Ok(())
+}
+
+/// The proposals waiting for the person, by name.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_list(state: State<'_, AppState>) -> CommandResult<Vec<Proposal>> {
+    Ok(session(&state)?.vault()?.discovery().list()?)
+}
+
+/// Accept proposals (every waiting one with `all`): each becomes a brand,
+/// or adds to the brand it matched, with its records.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_accept(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+    all: bool,
+    collapse_threads: bool,
+) -> CommandResult<Accepted> {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    Ok(session(&state)?.vault()?.discovery().accept(
+        &ids,
+        all,
+        AcceptOptions { collapse_threads },
+    )?)
+}
+
+/// Ignore proposals: their mail is dropped and not proposed again.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_ignore(state: State<'_, AppState>, ids: Vec<String>) -> CommandResult<u32> {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    Ok(session(&state)?.vault()?.discovery().ignore(&ids)?)
+}
+
+/// Accept one proposal into a brand the person chose.
+#[tauri::command]
+#[specta::specta]
+pub async fn discover_merge(
+    state: State<'_, AppState>,
+    id: String,
+    into: String,
+    collapse_threads: bool,
+) -> CommandResult<Accepted> {
+    Ok(session(&state)?.vault()?.discovery().merge(
+        &id,
+        &into,
+        AcceptOptions { collapse_threads },
+    )?)
+}
+
+/// How to leave a brand's mailing list, as its mail said; `null` when it
+/// did not.
+#[tauri::command]
+#[specta::specta]
+pub async fn brand_unsubscribe(
+    state: State<'_, AppState>,
+    brand: String,
+) -> CommandResult<Option<Unsubscribe>> {
+    Ok(session(&state)?.vault()?.discovery().unsubscribe(&brand)?)
+}
+
+/// What a brand was seen to hold in the person's mail.
+#[tauri::command]
+#[specta::specta]
+pub async fn brand_observed(state: State<'_, AppState>, brand: String) -> CommandResult<Observed> {
+    Ok(session(&state)?.vault()?.discovery().observed(&brand)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancel_reaches_the_run_going_on_and_a_new_run_starts_afresh() {
+        let runs = Runs::default();
+        runs.cancel(); // No run: nothing to stop, and no harm.
+        let first = runs.start();
+        assert!(!first.is_cancelled());
+        runs.cancel();
+        assert!(first.is_cancelled());
+        let second = runs.start();
+        assert!(
+            !second.is_cancelled(),
+            "a cancelled run must not stop the next one"
+        );
+    }
+
+    fn form(port: &str, starttls: bool, ca_file: &str) -> ImapForm {
+        ImapForm {
+            host: "imap.example.org".into(),
+            port: port.into(),
+            user: "jane".into(),
+            password: "s3cret".into(),
+            folders: vec!["INBOX".into()],
+            starttls,
+            ca_file: ca_file.into(),
+        }
+    }
+
+    #[test]
+    fn the_imap_form_becomes_an_account_and_a_bad_port_names_its_field() {
+        let a = form("", true, " ").account().unwrap();
+        assert_eq!(
+            (a.port, a.security, a.ca_file),
+            (None, Security::StartTls, None)
+        );
+        let a = form(" 1993 ", false, "/etc/ca.pem").account().unwrap();
+        assert_eq!(a.port, Some(1993));
+        assert_eq!(a.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        for bad in ["0", "65536", "imap"] {
+            let e = form(bad, false, "").account().unwrap_err();
+            assert_eq!(
+                (e.code.as_str(), e.field.as_deref()),
+                ("input.invalid", Some("port")),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn progress_crosses_as_counts_and_bytes() {
+        let p = RunProgress {
+            summary: Summary {
+                messages: 256,
+                staged: 200,
+                ..Summary::default()
+            },
+            bytes_done: Some(4),
+            bytes_total: Some(8),
+        };
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["summary"]["messages"], 256);
+        assert_eq!(
+            (json["bytes_done"].clone(), json["bytes_total"].clone()),
+            (4.into(), 8.into())
+        );
+    }
+}
