@@ -3,7 +3,6 @@
 //! ignoring, merging, re-runs, residue and bad input.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use vrm_vault::discover::{AcceptOptions, Proposal, RunOptions, Summary};
@@ -567,7 +566,7 @@ fn a_kill_during_discovery_leaves_whole_batches_and_a_rerun_completes() {
     let _ = child.wait();
     let staged = staged_total(&dir);
     assert!(
-        staged % 500 == 0 || staged == 3000,
+        staged.is_multiple_of(500) || staged == 3000,
         "{staged} messages staged: not whole batches"
     );
     let out = vrm_ok(

@@ -128,26 +128,41 @@ pub(super) struct RunArgs {
 }
 
 /// Counts on the terminal while a run reads (numbers only: no subject or
-/// address is ever printed while reading).
+/// address is ever printed while reading); drawn by indicatif, so nothing
+/// but its own bar reaches the terminal.
 struct Counter {
     tty: bool,
-    last: u64,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Counter {
+    fn done(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 impl Progress for Counter {
     fn update(&mut self, s: &Summary, bytes: Option<(u64, u64)>) {
-        if !self.tty || s.messages == self.last {
+        if !self.tty {
             return;
         }
-        self.last = s.messages;
-        let pct = match bytes {
-            Some((done, total)) if total > 0 => format!(" ({}%)", done * 100 / total),
-            _ => String::new(),
-        };
-        eprint!(
-            "\rRead {} messages, {} for review{pct}   ",
+        let bar = self.bar.get_or_insert_with(|| {
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
+                .with_style(
+                    indicatif::ProgressStyle::with_template("{msg} {bar:30} {percent}%")
+                        .expect("a valid template"),
+                )
+        });
+        if let Some((done, total)) = bytes {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+        bar.set_message(format!(
+            "Read {} messages, {} for review",
             s.messages, s.staged
-        );
+        ));
     }
 }
 
@@ -155,7 +170,7 @@ pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
     let mut vault = ctx.unlock()?;
     let mut counter = Counter {
         tty: std::io::stderr().is_terminal(),
-        last: 0,
+        bar: None,
     };
     fn opts<'c>(run: &RunArgs, counter: &'c mut Counter) -> RunOptions<'c> {
         RunOptions {
@@ -208,9 +223,7 @@ pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
                 since: *since,
             };
             let (summary, report) = vault.discovery().imap(&account, opts(run, &mut counter))?;
-            if counter.tty && counter.last > 0 {
-                eprintln!();
-            }
+            counter.done();
             if run.json {
                 return print_json(
                     &serde_json::json!({ "summary": summary, "folders": report.folders }),
@@ -304,9 +317,7 @@ pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
             return Ok(());
         }
     };
-    if counter.tty && counter.last > 0 {
-        eprintln!();
-    }
+    counter.done();
     if json {
         return print_json(&summary);
     }

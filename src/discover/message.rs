@@ -79,13 +79,14 @@ fn headers_of(msg: &Message<'_>) -> Headers {
         mailboxes(a).for_each(&mut add);
     }
     for name in ["Delivered-To", "X-Original-To"] {
-        if let Some(raw) = msg.header_raw(name) {
-            if let Some(address) = clean_address(raw.trim().trim_matches(['<', '>'])) {
-                add(Mailbox {
-                    address,
-                    name: None,
-                });
-            }
+        if let Some(address) = msg
+            .header_raw(name)
+            .and_then(|raw| clean_address(raw.trim().trim_matches(['<', '>'])))
+        {
+            add(Mailbox {
+                address,
+                name: None,
+            });
         }
     }
     let subject = msg.subject().map(clean_text).unwrap_or_default();

@@ -447,10 +447,8 @@ pub(crate) fn name_for(domain: &str, messages: &[(String, MessageFacts)]) -> Str
     };
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, f) in messages {
-        if f.direction == Direction::Inbound {
-            if let Some(n) = f.name.as_deref() {
-                *counts.entry(n).or_default() += 1;
-            }
+        if let (Direction::Inbound, Some(n)) = (f.direction, f.name.as_deref()) {
+            *counts.entry(n).or_default() += 1;
         }
     }
     let mut names: Vec<(&str, usize)> = counts.into_iter().collect();

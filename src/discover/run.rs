@@ -212,10 +212,11 @@ impl<'v, 'p> Run<'v, 'p> {
         if self.staged.len() >= BATCH {
             self.flush()?;
         }
-        if self.summary.messages % 256 == 0 {
-            if let Some(p) = self.progress.as_mut() {
-                p.update(&self.summary, self.bytes);
-            }
+        if let (true, Some(p)) = (
+            self.summary.messages.is_multiple_of(256),
+            self.progress.as_mut(),
+        ) {
+            p.update(&self.summary, self.bytes);
         }
         Ok(())
     }
