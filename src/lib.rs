@@ -33,6 +33,7 @@
 
 pub mod brandkit;
 pub mod crypto;
+pub mod discover;
 pub mod error;
 pub mod intent;
 pub mod model;
