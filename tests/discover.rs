@@ -126,6 +126,38 @@ fn a_mailbox_becomes_proposals_by_organisational_domain() {
         "UTF-8 encoded words are decoded"
     );
     assert_eq!(p["tunes.example"].name, "Tunes");
+
+    // Orders only from markup: JSON-LD in quoted-printable HTML, Microdata
+    // in base64 HTML; three monthly receipts make a subscription.
+    let fields_of = |p: &Proposal, kind: RecordKind| -> Vec<BTreeMap<String, String>> {
+        p.records
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.fields.clone())
+            .collect()
+    };
+    let shop_orders = fields_of(shop, RecordKind::Purchase);
+    assert_eq!(shop.orders, 1);
+    assert_eq!(shop_orders[0]["item"], "Blue Kettle");
+    assert_eq!(shop_orders[0]["price"], "34.99 GBP");
+    assert_eq!(shop_orders[0]["order"], "1001");
+    assert_eq!(shop_orders[0]["store"], "Shop Ltd");
+    assert_eq!(shop_orders[0]["date"], "2026-03-02");
+    let cafe = fields_of(&p["cafe-creme.fr"], RecordKind::Purchase);
+    assert_eq!(cafe.len(), 1, "{cafe:?}");
+    assert_eq!(cafe[0]["item"], "Café moulu 1 kg");
+    assert_eq!(cafe[0]["price"], "18.50 EUR");
+    assert_eq!(cafe[0]["order"], "A17");
+    let tunes = &p["tunes.example"];
+    assert_eq!(fields_of(tunes, RecordKind::Purchase).len(), 3);
+    let subs = fields_of(tunes, RecordKind::Subscription);
+    assert_eq!(subs.len(), 1, "{subs:?}");
+    assert_eq!(subs[0]["plan"], "Tunes Premium");
+    assert_eq!(subs[0]["period"], "monthly");
+    assert_eq!(subs[0]["price"], "9.99 EUR");
+    assert_eq!(subs[0]["date"], "2026-01-05");
+    // No markup, no purchase: the newsletters and the sign-up invent none.
+    assert!(fields_of(&p["acme.com.au"], RecordKind::Purchase).is_empty());
 }
 
 #[test]
@@ -221,7 +253,8 @@ fn existing_brands_are_matched_by_domain_or_name_not_duplicated() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(shop_records.len(), 5);
+    // Five interactions and the order its markup states.
+    assert_eq!(shop_records.len(), 6);
     assert!(shop_records.iter().all(|r| r.tags == ["from-email"]));
 }
 
