@@ -99,8 +99,9 @@ pub struct Found {
 /// `partOfOrder` inside a ParcelDelivery is part of that delivery, not a
 /// second order. The same thing stated twice (same kind, item, order number
 /// and price, as a mail carrying both JSON-LD and Microdata does) is one
-/// result, with the fields either copy states. Microdata's `itemref` and
-/// `<template>` contents are not read.
+/// result, with the fields either copy states. A JSON-LD `{"@id": …}`
+/// stands for the node with that id in the same script. Microdata's
+/// `itemref` and `itemid`, and `<template>` contents, are not read.
 pub fn extract(html: &str) -> Vec<Found> {
     let html = cut_bytes(html, MAX_HTML_BYTES);
     let page = Page::read(html);
