@@ -13,7 +13,7 @@
 //! become objects whose properties are arrays), and one interpreter reads
 //! that, so JSON-LD and Microdata agree on every rule.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -99,8 +99,9 @@ pub struct Found {
 /// `partOfOrder` inside a ParcelDelivery is part of that delivery, not a
 /// second order. The same thing stated twice (same kind, item, order number
 /// and price, as a mail carrying both JSON-LD and Microdata does) is one
-/// result, with the fields either copy states. Microdata's `itemref` and
-/// `<template>` contents are not read.
+/// result, with the fields either copy states. A JSON-LD `{"@id": …}`
+/// stands for the node with that id in the same script. Microdata's
+/// `itemref` and `itemid`, and `<template>` contents, are not read.
 pub fn extract(html: &str) -> Vec<Found> {
     let html = cut_bytes(html, MAX_HTML_BYTES);
     let page = Page::read(html);
@@ -114,6 +115,9 @@ pub fn extract(html: &str) -> Vec<Found> {
             let nodes = top_nodes(&value);
             let reader = Reader::new(&nodes);
             for node in nodes {
+                if out.is_full() {
+                    break;
+                }
                 reader.read(node, &mut out);
             }
         }
@@ -153,6 +157,10 @@ const MAX_RAW_TEXT: usize = 4096;
 const MAX_LIST: usize = 100;
 /// Top-level nodes read from one script (array entries, `@graph` members).
 const MAX_NODES: usize = 500;
+/// Reads (of a value as text or a price, of a property) one script's
+/// nodes, or the page's Microdata, may take in all: far more than any
+/// real message needs.
+const MAX_STEPS: usize = 100_000;
 /// JSON values made from one page's Microdata items.
 const MAX_MICRODATA_VALUES: usize = 20_000;
 
@@ -381,8 +389,14 @@ const SELLER: [&str; 3] = ["merchant", "seller", "broker"];
 
 /// Reads nodes of one script (or of the Microdata), where `{"@id": …}`
 /// stands for the top-level node with that id.
+///
+/// References make the nodes a graph, not a tree: a node whose names are a
+/// hundred references to a node whose names are a hundred references…
+/// would be read 100³² times. So every read spends from one budget,
+/// [`MAX_STEPS`], and once it is spent everything reads as absent.
 struct Reader<'a> {
     ids: HashMap<&'a str, &'a Value>,
+    steps: Cell<usize>,
 }
 
 impl<'a> Reader<'a> {
@@ -391,7 +405,17 @@ impl<'a> Reader<'a> {
             .iter()
             .filter_map(|node| Some((node.get("@id")?.as_str()?, *node)))
             .collect();
-        Reader { ids }
+        Reader {
+            ids,
+            steps: Cell::new(MAX_STEPS),
+        }
+    }
+
+    /// Spend one step of the budget; false once it is spent.
+    fn step(&self) -> bool {
+        let left = self.steps.get();
+        self.steps.set(left.saturating_sub(1));
+        left > 0
     }
 
     /// `value`, or the node it refers to if it is only a reference. One
@@ -410,6 +434,9 @@ impl<'a> Reader<'a> {
     /// Every value of `key` in `node` (an array's entries, within
     /// [`MAX_LIST`]), references resolved.
     fn all(&self, node: &'a Value, key: &str) -> Vec<&'a Value> {
+        if !self.step() {
+            return Vec::new();
+        }
         match node.get(key) {
             Some(Value::Array(entries)) => entries
                 .iter()
@@ -428,7 +455,7 @@ impl<'a> Reader<'a> {
     /// A value as text: a string, a number, a JSON-LD `@value`, or a
     /// thing's `name`; an array's first that is one.
     fn text(&self, value: &'a Value, depth: usize) -> Option<String> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || !self.step() {
             return None;
         }
         match value {
@@ -471,7 +498,7 @@ impl<'a> Reader<'a> {
     /// A price value: a number, a string, or a PriceSpecification /
     /// MonetaryAmount (`price` or `value`, with its own currency).
     fn money(&self, value: &'a Value, depth: usize) -> Money {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || !self.step() {
             return Money::default();
         }
         match value {
@@ -1916,6 +1943,7 @@ mod tests {
             "<script type=application/ld+json>{\"a\":".repeat(60_000),
             deep_json,
             "\u{1F600}".repeat(MAX_HTML_BYTES),
+            references(),
         ];
         for page in &pages {
             let start = std::time::Instant::now();
@@ -1928,6 +1956,25 @@ mod tests {
                 &page[..40]
             );
         }
+    }
+
+    /// Nodes whose every name and price is a hundred references to the
+    /// next: read naively, 100^30 reads.
+    fn references() -> String {
+        let refs = |to: usize| {
+            let one = format!(r##"{{"@id": "#n{to}"}}"##);
+            format!("[{}]", vec![one; 100].join(","))
+        };
+        let nodes: Vec<String> = (0..30)
+            .map(|i| {
+                format!(
+                    r##"{{"@type": "Order", "@id": "#n{i}", "name": {r}, "orderNumber": {r}, "price": {r},
+                       "acceptedOffer": {r}, "seller": {r}}}"##,
+                    r = refs(i + 1)
+                )
+            })
+            .collect();
+        ld(&format!("[{}]", nodes.join(",")))
     }
 
     #[test]
