@@ -10,7 +10,7 @@
 //! digest of each Message-ID, so a second run over the same mail stages
 //! nothing twice without keeping the ids in clear.
 //!
-//! - [`message`] reads a message's headers (and, when needed, its HTML);
+//! - `message.rs` reads a message's headers (and, when needed, its HTML);
 //!   [`markup`] takes orders, invoices, deliveries and reservations from the
 //!   schema.org markup in that HTML; [`domain`] tells brands from people.
 //! - [`source`] streams files; `imap` (feature `imap`) reads a mailbox over
@@ -42,6 +42,7 @@ pub(crate) const MESSAGE_DOC: &str = "discover.message";
 pub(crate) const PROPOSAL_DOC: &str = "discover.proposal";
 /// The document kind of one IMAP folder's position (id: a keyed digest of
 /// the host, user and folder).
+#[cfg(feature = "imap")]
 pub(crate) const IMAP_DOC: &str = "discover.imap";
 
 /// Which way a message went.

@@ -1,7 +1,7 @@
 //! Reading mail from files: mbox (mboxrd and mboxo, as Thunderbird and
 //! Google Takeout write them), Maildir folders and `.eml` files. Streaming:
 //! one message at a time, each cut at [`MAX_MESSAGE_BYTES`], and lines cut
-//! at [`MAX_LINE_BYTES`], so the size of a mailbox never changes how much
+//! at `MAX_LINE_BYTES` (1 MiB), so the size of a mailbox never changes how much
 //! memory reading it takes.
 
 use std::fs::File;
