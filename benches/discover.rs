@@ -63,7 +63,7 @@ fn discover(dir: &Path, mbox: &Path) -> Summary {
     let _ = std::fs::remove_dir_all(dir);
     let (mut vault, _) = Vault::create(
         dir,
-        &SecretString::from("bench"),
+        &SecretString::from("bench passphrase"),
         KdfParams::minimum().unwrap(),
     )
     .unwrap();
@@ -203,7 +203,7 @@ fn bench_imap() {
     let dir = tmp.path().join("vault");
     let (mut vault, _) = Vault::create(
         &dir,
-        &SecretString::from("bench"),
+        &SecretString::from("bench passphrase"),
         KdfParams::minimum().unwrap(),
     )
     .unwrap();
