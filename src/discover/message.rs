@@ -126,18 +126,36 @@ fn headers_of(msg: &Message<'_>) -> Headers {
     }
 }
 
-/// The whole message parsed: its headers and its first text/html part (cut
-/// at `max_html` bytes on a character boundary).
-pub(crate) fn headers_and_html(raw: &[u8], max_html: usize) -> Option<(Headers, Option<String>)> {
-    let msg = parser().parse(raw)?;
-    if msg.headers().is_empty() {
-        return None;
+/// A message parsed once, whole: its headers now, its HTML when asked (a
+/// second parse for the body would cost as much again).
+pub(crate) struct Parsed<'x>(Message<'x>);
+
+impl<'x> Parsed<'x> {
+    /// Parse `raw`; `None` if nothing in it reads as a header.
+    pub(crate) fn new(raw: &'x [u8]) -> Option<Self> {
+        let msg = parser().parse(raw)?;
+        (!msg.headers().is_empty()).then_some(Parsed(msg))
     }
-    let html = msg.html_bodies().find_map(|part| match &part.body {
-        PartType::Html(html) => Some(cut(html, max_html).into_owned()),
-        _ => None,
-    });
-    Some((headers_of(&msg), html))
+
+    pub(crate) fn headers(&self) -> Headers {
+        headers_of(&self.0)
+    }
+
+    /// The first text/html part, cut at `max` bytes on a character boundary.
+    pub(crate) fn html(&self, max: usize) -> Option<Cow<'_, str>> {
+        self.0.html_bodies().find_map(|part| match &part.body {
+            PartType::Html(html) => Some(cut(html, max)),
+            _ => None,
+        })
+    }
+}
+
+/// The headers and the first text/html part of `raw` (the tests' way in).
+#[cfg(test)]
+pub(crate) fn headers_and_html(raw: &[u8], max_html: usize) -> Option<(Headers, Option<String>)> {
+    let p = Parsed::new(raw)?;
+    let html = p.html(max_html).map(Cow::into_owned);
+    Some((p.headers(), html))
 }
 
 fn cut(s: &str, max: usize) -> Cow<'_, str> {

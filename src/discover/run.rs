@@ -226,7 +226,9 @@ impl<'v, 'p> Run<'v, 'p> {
         raw: &[u8],
         envelope: Option<DateTime<Utc>>,
     ) -> std::result::Result<(), &'static str> {
-        let h = message::headers(raw).ok_or("unreadable")?;
+        // One parse, whole: the headers now, the HTML below if needed.
+        let parsed = message::Parsed::new(raw).ok_or("unreadable")?;
+        let h = parsed.headers();
         let from = h.from.clone().ok_or("no sender")?;
         let (direction, brand_address, brand_name, holds) = if self.is_me(&from.address) {
             let mut reason = "between your own addresses";
@@ -293,7 +295,10 @@ impl<'v, 'p> Run<'v, 'p> {
             }
         };
         let found = if h.may_have_html {
-            found_in(raw)
+            parsed
+                .html(markup::MAX_HTML_BYTES)
+                .map(|html| markup::extract(&html))
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -430,14 +435,6 @@ impl<'v, 'p> Run<'v, 'p> {
             p.update(&self.summary, self.bytes);
         }
         Ok(self.summary)
-    }
-}
-
-/// What the schema.org markup of the message's HTML says.
-fn found_in(raw: &[u8]) -> Vec<markup::Found> {
-    match message::headers_and_html(raw, markup::MAX_HTML_BYTES) {
-        Some((_, Some(html))) => markup::extract(&html),
-        _ => Vec::new(),
     }
 }
 
