@@ -71,6 +71,7 @@ cli:
 # Criterion benchmarks; figures go in BENCHMARKS.md.
 bench:
 	$(CARGO) bench --bench vault
+	$(CARGO) bench --bench discover
 
 install:
 	$(CARGO) install --locked --path .
