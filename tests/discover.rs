@@ -749,3 +749,82 @@ fn one_click_unsubscription_posts_the_rfc_8058_body_and_nothing_else() {
     assert_eq!(body, "List-Unsubscribe=One-Click");
     assert!(!credentials);
 }
+
+/// Cancels the run once it has seen `after` messages.
+struct CancelAfter {
+    after: u64,
+    cancel: vrm_vault::discover::Cancel,
+    updates: u64,
+}
+
+impl vrm_vault::discover::Progress for CancelAfter {
+    fn update(&mut self, summary: &Summary, _bytes: Option<(u64, u64)>) {
+        self.updates += 1;
+        if summary.messages >= self.after {
+            self.cancel.cancel();
+        }
+    }
+}
+
+/// A file is read on a thread of its own while the run stages: a cancel
+/// stops both, keeps whole batches only, and a re-run stages the rest.
+#[test]
+fn a_cancelled_run_stops_its_reader_and_a_rerun_stages_the_rest() {
+    let (tmp, mut vault) = new_vault();
+    let mbox = tmp.path().join("big.mbox");
+    std::fs::write(&mbox, mail_corpus::big_mbox(2600, 30)).unwrap();
+    let cancel = vrm_vault::discover::Cancel::new();
+    let mut progress = CancelAfter {
+        after: 1100,
+        cancel: cancel.clone(),
+        updates: 0,
+    };
+    let err = vault
+        .discovery()
+        .mbox(
+            std::slice::from_ref(&mbox),
+            RunOptions {
+                me: vec![ME.to_string()],
+                cancel: cancel.clone(),
+                progress: Some(&mut progress),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "cancelled", "{err}");
+    assert!(progress.updates > 0);
+    let staged: u64 = vault
+        .discovery()
+        .list()
+        .unwrap()
+        .iter()
+        .map(|p| u64::from(p.messages))
+        .sum();
+    // Stopped soon after it was asked to, with what it had staged
+    // committed (the batches, and the part batch the cancel flushed).
+    assert!((1100..1400).contains(&staged), "{staged} staged");
+
+    let s = run(&mut vault, &mbox);
+    assert_eq!(s.messages, 2600, "{s:?}");
+    assert_eq!(s.staged, 2600 - staged, "{s:?}");
+    assert_eq!(skipped(&s, "already seen"), staged, "{s:?}");
+}
+
+/// Two files in one run read as one: the same counts as each alone.
+#[test]
+fn several_files_in_one_run_count_as_each_alone() {
+    let (tmp, mut vault) = new_vault();
+    let a = tmp.path().join("a.mbox");
+    let b = tmp.path().join("b.mbox");
+    std::fs::write(&a, mail_corpus::big_mbox_part(0, 700, 20)).unwrap();
+    std::fs::write(&b, mail_corpus::big_mbox_part(700, 700, 20)).unwrap();
+    let s = vault.discovery().mbox(&[a, b], me()).unwrap();
+    assert_eq!((s.messages, s.staged), (1400, 1400), "{s:?}");
+    let staged: u64 = vault
+        .discovery()
+        .list()
+        .unwrap()
+        .iter()
+        .map(|p| u64::from(p.messages))
+        .sum();
+    assert_eq!(staged, 1400);
+}

@@ -95,6 +95,41 @@ const SIGNUP_SUBJECTS: &[&str] = &[
     "complete your registration",
 ];
 
+/// What one message says on its own, before the vault's state is
+/// consulted: its headers, and its HTML if that may hold schema.org markup
+/// (read only if the message is staged).
+pub(crate) struct Reading {
+    headers: Headers,
+    markup_html: Option<String>,
+}
+
+impl Reading {
+    /// The bytes it holds beyond its headers.
+    fn extra_bytes(&self) -> usize {
+        self.markup_html.as_ref().map_or(0, String::len)
+    }
+}
+
+/// Read one message: one parse, whole (the headers, then the HTML from the
+/// same parse). Needs nothing of the run, so it can run on another thread
+/// while the run stages the messages before it.
+fn read_message(raw: &[u8]) -> std::result::Result<Reading, &'static str> {
+    let parsed = message::Parsed::new(raw).ok_or("unreadable")?;
+    let headers = parsed.headers();
+    let markup_html = if headers.may_have_html {
+        parsed
+            .html(markup::MAX_HTML_BYTES)
+            .filter(|html| markup::may_have_markup(html))
+            .map(std::borrow::Cow::into_owned)
+    } else {
+        None
+    };
+    Ok(Reading {
+        headers,
+        markup_html,
+    })
+}
+
 pub(crate) struct Run<'v, 'p> {
     vault: &'v mut Vault,
     digester: Digester,
@@ -197,6 +232,17 @@ impl<'v, 'p> Run<'v, 'p> {
         truncated: bool,
         envelope: Option<DateTime<Utc>>,
     ) -> Result<()> {
+        self.take(read_message(raw), truncated, envelope)
+    }
+
+    /// Judge one message already read (by [`read_message`], maybe on
+    /// another thread) and stage it if it is a brand's.
+    fn take(
+        &mut self,
+        reading: std::result::Result<Reading, &'static str>,
+        truncated: bool,
+        envelope: Option<DateTime<Utc>>,
+    ) -> Result<()> {
         if self.cancel.is_cancelled() {
             self.flush()?;
             return Err(Error::Cancelled);
@@ -205,7 +251,7 @@ impl<'v, 'p> Run<'v, 'p> {
         if truncated {
             self.summary.truncated += 1;
         }
-        let out = self.judge(raw, envelope);
+        let out = reading.and_then(|r| self.judge(r, envelope));
         if let Err(reason) = out {
             self.skip(reason);
         }
@@ -223,12 +269,13 @@ impl<'v, 'p> Run<'v, 'p> {
 
     fn judge(
         &mut self,
-        raw: &[u8],
+        reading: Reading,
         envelope: Option<DateTime<Utc>>,
     ) -> std::result::Result<(), &'static str> {
-        // One parse, whole: the headers now, the HTML below if needed.
-        let parsed = message::Parsed::new(raw).ok_or("unreadable")?;
-        let h = parsed.headers();
+        let Reading {
+            headers: h,
+            markup_html,
+        } = reading;
         let from = h.from.clone().ok_or("no sender")?;
         let (direction, brand_address, brand_name, holds) = if self.is_me(&from.address) {
             let mut reason = "between your own addresses";
@@ -294,14 +341,9 @@ impl<'v, 'p> Run<'v, 'p> {
                 id
             }
         };
-        let found = if h.may_have_html {
-            parsed
-                .html(markup::MAX_HTML_BYTES)
-                .map(|html| markup::extract(&html))
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        let found = markup_html
+            .map(|html| markup::read_all(&html))
+            .unwrap_or_default();
         let lower = h.subject.to_lowercase();
         let signup = direction == Direction::Inbound
             && !h.bulk
@@ -438,15 +480,80 @@ impl<'v, 'p> Run<'v, 'p> {
     }
 }
 
-impl MessageSink for Run<'_, '_> {
-    fn message(&mut self, msg: RawMessage<'_>) -> Result<()> {
-        Run::message(self, msg.bytes, msg.truncated, msg.envelope_date)
-    }
-    fn progress(&mut self, done: u64, total: u64) {
+impl Run<'_, '_> {
+    fn bytes_read(&mut self, done: u64, total: u64) {
         self.bytes = Some((done, total));
         if let Some(p) = self.progress.as_mut() {
             p.update(&self.summary, self.bytes);
         }
+    }
+}
+
+/// How many chunks of read messages may wait for the run: enough that the
+/// reader goes on while the run commits a batch ([`BATCH`] messages), few
+/// enough that memory stays flat (a reading holds no body, only headers
+/// and at most [`READ_CHUNK_BYTES`] of HTML a chunk).
+const READ_AHEAD: usize = BATCH / READ_CHUNK + 1;
+
+/// Messages passed from the reading thread at a time: one hand-over per
+/// message would cost a wake-up each.
+const READ_CHUNK: usize = 32;
+/// The most HTML in one chunk (it is passed on with the message when it
+/// may hold markup), so what waits in the channel stays small whatever
+/// the mail.
+const READ_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// What the reading thread hands the run.
+// Nearly every item is a message: boxing them to shrink the rare byte
+// count would cost an allocation each for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Read {
+    Message {
+        reading: std::result::Result<Reading, &'static str>,
+        truncated: bool,
+        envelope: Option<DateTime<Utc>>,
+    },
+    Bytes(u64, u64),
+}
+
+/// The reading thread's sink: parse each message there and pass on what
+/// it says, a chunk at a time.
+struct Reader {
+    to_run: std::sync::mpsc::SyncSender<Vec<Read>>,
+    chunk: Vec<Read>,
+    chunk_bytes: usize,
+}
+
+impl Reader {
+    /// Hand over what is read so far. An error means the run stopped (an
+    /// error of its own, or cancelled): the reader stops too, and the
+    /// run's own error is the one reported.
+    fn pass(&mut self) -> Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(READ_CHUNK));
+        self.chunk_bytes = 0;
+        self.to_run.send(chunk).map_err(|_| Error::Cancelled)
+    }
+}
+
+impl MessageSink for Reader {
+    fn message(&mut self, msg: RawMessage<'_>) -> Result<()> {
+        let reading = read_message(msg.bytes);
+        self.chunk_bytes += reading.as_ref().map_or(0, Reading::extra_bytes);
+        self.chunk.push(Read::Message {
+            reading,
+            truncated: msg.truncated,
+            envelope: msg.envelope_date,
+        });
+        if self.chunk.len() >= READ_CHUNK || self.chunk_bytes >= READ_CHUNK_BYTES {
+            self.pass()?;
+        }
+        Ok(())
+    }
+    fn progress(&mut self, done: u64, total: u64) {
+        self.chunk.push(Read::Bytes(done, total));
     }
 }
 
@@ -498,13 +605,54 @@ impl Discovery<'_> {
             }
         }
         let mut run = Run::new(self.vault, opts)?;
-        for p in paths {
-            match kind {
-                FileSource::Mbox => source::read_mbox(p, &mut run)?,
-                FileSource::Maildir => source::read_maildir(p, &mut run)?,
-                FileSource::Eml => source::read_eml(p, &mut run)?,
+        // Two stages, two threads: reading and parsing (most of the work,
+        // needing nothing of the vault) beside judging and staging (the
+        // vault's writes), so a run costs little more than the parse.
+        std::thread::scope(|scope| {
+            let (to_run, from_reader) = std::sync::mpsc::sync_channel(READ_AHEAD);
+            let reader = scope.spawn(move || -> Result<()> {
+                let mut sink = Reader {
+                    to_run,
+                    chunk: Vec::with_capacity(READ_CHUNK),
+                    chunk_bytes: 0,
+                };
+                for p in paths {
+                    match kind {
+                        FileSource::Mbox => source::read_mbox(p, &mut sink)?,
+                        FileSource::Maildir => source::read_maildir(p, &mut sink)?,
+                        FileSource::Eml => source::read_eml(p, &mut sink)?,
+                    }
+                }
+                sink.pass()
+            });
+            let mut staged = Ok(());
+            'chunks: for chunk in &from_reader {
+                for read in chunk {
+                    staged = match read {
+                        Read::Message {
+                            reading,
+                            truncated,
+                            envelope,
+                        } => run.take(reading, truncated, envelope),
+                        Read::Bytes(done, total) => {
+                            run.bytes_read(done, total);
+                            Ok(())
+                        }
+                    };
+                    if staged.is_err() {
+                        break 'chunks;
+                    }
+                }
             }
-        }
+            // Closing the channel stops the reader at its next message.
+            drop(from_reader);
+            let read = reader.join().unwrap_or_else(|_| {
+                Err(Error::MailSource(
+                    "reading the mail stopped unexpectedly".to_string(),
+                ))
+            });
+            staged.and(read)
+        })?;
         run.finish()
     }
 }
