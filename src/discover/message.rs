@@ -50,7 +50,8 @@ fn parser() -> MessageParser {
 }
 
 /// The headers of `raw` (a whole message or its header block); `None` if
-/// nothing in it reads as a header.
+/// nothing in it reads as a header. (IMAP fetches the headers first.)
+#[cfg(any(test, feature = "imap"))]
 pub(crate) fn headers(raw: &[u8]) -> Option<Headers> {
     let msg = parser().parse_headers(raw)?;
     if msg.headers().is_empty() {

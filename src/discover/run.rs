@@ -130,6 +130,42 @@ fn read_message(raw: &[u8]) -> std::result::Result<Reading, &'static str> {
     })
 }
 
+/// Read `raw` as a run does, then its markup, and check the promises the
+/// rest of discovery relies on (clean, bounded text; plausible, lower-case
+/// addresses; bounded lists); panics when one is broken. The fuzz target's
+/// way in (`fuzz/fuzz_targets/message.rs`), not an API.
+#[doc(hidden)]
+pub fn check_message(raw: &[u8]) {
+    let Ok(reading) = read_message(raw) else {
+        return;
+    };
+    let h = &reading.headers;
+    let clean = |s: &str| {
+        s.chars().count() <= 200
+            && !s.chars().any(crate::model::text::is_hidden)
+            && s.trim() == s
+            && !s.contains("  ")
+    };
+    assert!(clean(&h.subject), "subject {:?}", h.subject);
+    let mailboxes = h.from.iter().chain(&h.recipients);
+    for m in mailboxes {
+        assert_eq!(
+            message::clean_address(&m.address).as_deref(),
+            Some(m.address.as_str())
+        );
+        assert!(m.name.as_deref().is_none_or(|n| clean(n) && !n.is_empty()));
+    }
+    assert!(h.recipients.len() <= 100);
+    for id in [&h.message_id, &h.thread_root].into_iter().flatten() {
+        assert!(!id.is_empty() && id.len() <= 998);
+    }
+    if let Some(html) = &reading.markup_html {
+        assert!(html.len() <= markup::MAX_HTML_BYTES);
+        assert!(markup::may_have_markup(html));
+        assert!(markup::read_all(html).len() <= markup::MAX_FOUND);
+    }
+}
+
 pub(crate) struct Run<'v, 'p> {
     vault: &'v mut Vault,
     digester: Digester,
@@ -225,7 +261,9 @@ impl<'v, 'p> Run<'v, 'p> {
         Ok(d)
     }
 
-    /// Judge one message and stage it if it is a brand's.
+    /// Judge one message and stage it if it is a brand's (read here: IMAP
+    /// fetches one message at a time and has no file to read ahead in).
+    #[cfg(feature = "imap")]
     pub(crate) fn message(
         &mut self,
         raw: &[u8],
@@ -768,5 +806,40 @@ mod imap_run {
             };
             Ok((run.finish()?, report))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// What the fuzz target checks, over header-shaped bytes.
+        #[test]
+        fn any_message_keeps_its_promises(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("(From|To|Cc|Subject|Message-ID|References|Content-Type): [ -~\\t\u{80}-\u{300}]{0,80}").unwrap(),
+                    proptest::string::string_regex("[ -~]{0,60}").unwrap(),
+                ],
+                0..30,
+            )
+        ) {
+            check_message(lines.join("\r\n").as_bytes());
+        }
+    }
+
+    #[test]
+    fn a_brand_mail_with_markup_keeps_its_promises() {
+        let raw = b"From: Shop <Orders@Shop.Example>\r\nTo: jane@example.org\r\n\
+Subject:   Your   order\r\nMessage-ID: <1@shop.example>\r\nDate: Tue, 3 Mar 2026 10:00:00 +0000\r\n\
+Content-Type: text/html\r\n\r\n<script type=\"application/ld+json\">{\"@type\": \"Order\", \"orderNumber\": \"7\"}</script>";
+        check_message(raw);
+        let r = read_message(raw).unwrap();
+        assert_eq!(r.headers.subject, "Your order");
+        assert_eq!(r.headers.from.unwrap().address, "orders@shop.example");
+        assert!(r.markup_html.is_some());
     }
 }

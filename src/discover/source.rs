@@ -84,7 +84,29 @@ fn not_maildir(dir: &Path) -> Error {
 pub fn read_mbox(path: &Path, sink: &mut dyn MessageSink) -> Result<()> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    read_mbox_from(
+        BufReader::with_capacity(256 * 1024, file),
+        total,
+        path,
+        sink,
+    )
+}
+
+/// Read every message of an mbox held in memory: the fuzz target's way in
+/// (`fuzz/fuzz_targets/message.rs`), not an API.
+#[doc(hidden)]
+pub fn read_mbox_bytes(bytes: &[u8], sink: &mut dyn MessageSink) -> Result<()> {
+    read_mbox_from(bytes, bytes.len() as u64, Path::new("(bytes)"), sink)
+}
+
+/// Read the mbox `reader` gives (`total` bytes long; `path` names it in
+/// errors).
+fn read_mbox_from(
+    mut reader: impl BufRead,
+    total: u64,
+    path: &Path,
+    sink: &mut dyn MessageSink,
+) -> Result<()> {
     let mut line = Vec::with_capacity(4096);
     let mut msg: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut truncated = false;
