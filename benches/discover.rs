@@ -263,6 +263,7 @@ fn bench_imap() {
         security: vrm_vault::discover::imap::Security::Tls,
         ca_file: Some(d.ca_file().to_path_buf()),
         since: None,
+        timeout: None,
     };
     let run = |vault: &mut Vault| {
         let t = Instant::now();

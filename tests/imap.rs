@@ -39,6 +39,7 @@ fn account(d: &Dovecot, security: Security) -> ImapAccount {
         security,
         ca_file: Some(d.ca_file().to_path_buf()),
         since: None,
+        timeout: None,
     }
 }
 
@@ -494,6 +495,7 @@ fn fake_account(port: u16) -> ImapAccount {
         security: Security::StartTls,
         ca_file: None,
         since: None,
+        timeout: None,
     }
 }
 
@@ -573,4 +575,48 @@ fn garbage_or_a_closed_connection_is_an_imap_error() {
         matches!(&e, Error::Imap(t) if t.contains("cannot connect")),
         "{e:?}"
     );
+}
+
+/// A server that accepts and then says nothing (a dead one, or a filter
+/// that swallows the connection): the run gives up after the timeout with
+/// an IMAP error, before the greeting and after it, and never hangs.
+#[test]
+fn a_server_that_stops_answering_times_out() {
+    let mut account = fake_account(0);
+    account.timeout = Some(Duration::from_millis(300));
+
+    // Silent from the start: no greeting.
+    let (port, server) = fake_server(|_, recv| {
+        // Waits for a line the client never sends, until it gives up.
+        recv();
+    });
+    account.port = Some(port);
+    let started = std::time::Instant::now();
+    let e = fetch(&account, &BTreeMap::new(), &mut Recorder::default()).unwrap_err();
+    assert!(
+        matches!(&e, Error::Imap(t) if t.contains("stopped answering")),
+        "{e:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    server.join().unwrap();
+
+    // Greets, then never answers CAPABILITY.
+    let (port, server) = fake_server(|send, recv| {
+        send("* OK fake IMAP ready\r\n");
+        recv();
+        recv();
+    });
+    account.port = Some(port);
+    let e = fetch(&account, &BTreeMap::new(), &mut Recorder::default()).unwrap_err();
+    assert!(
+        matches!(&e, Error::Imap(t) if t.contains("stopped answering")),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), "imap.failed");
+    server.join().unwrap();
+
+    // Too short a timeout is refused before connecting.
+    account.timeout = Some(Duration::ZERO);
+    let e = fetch(&account, &BTreeMap::new(), &mut Recorder::default()).unwrap_err();
+    assert_eq!(e.field(), Some("timeout"));
 }

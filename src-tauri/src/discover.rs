@@ -278,6 +278,7 @@ impl ImapForm {
             },
             ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
             since: None,
+            timeout: None,
         })
     }
 }

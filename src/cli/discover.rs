@@ -65,6 +65,9 @@ pub(super) enum DiscoverCommand {
         /// Only mail received on or after this day
         #[arg(long, value_parser = parse_day, value_name = "DATE")]
         since: Option<NaiveDate>,
+        /// Give up when the server does not answer for this long
+        #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout: u64,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -201,6 +204,7 @@ pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
             starttls,
             ca_file,
             since,
+            timeout,
             run,
         } => {
             let password = read_secret(
@@ -221,6 +225,7 @@ pub(super) fn discover(ctx: &Ctx<'_>, cmd: &DiscoverCommand) -> CliResult {
                 },
                 ca_file: ca_file.clone(),
                 since: *since,
+                timeout: Some(std::time::Duration::from_secs(*timeout)),
             };
             let (summary, report) = vault.discovery().imap(&account, opts(run, &mut counter))?;
             counter.done();

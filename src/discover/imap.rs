@@ -55,7 +55,7 @@ const BODY_GROUP_BYTES: u64 = 16 * 1024 * 1024;
 /// Messages delivered between two checkpoints within a folder.
 const CHECKPOINT_EVERY: usize = 500;
 /// Connecting, and every read and write on the socket.
-const TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest response line outside literals (a `SEARCH` of a large
 /// folder is one line: 16 MiB holds about two million UIDs).
 const MAX_LINE: usize = 16 * 1024 * 1024;
@@ -110,6 +110,9 @@ pub struct ImapAccount {
     /// Only messages received on or after this day (`SEARCH SINCE`, the
     /// server's internal date).
     pub since: Option<chrono::NaiveDate>,
+    /// How long to wait for the server to connect, and then for each of
+    /// its answers; `None` for 30 s.
+    pub timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ImapAccount {
@@ -123,6 +126,7 @@ impl fmt::Debug for ImapAccount {
             .field("security", &self.security)
             .field("ca_file", &self.ca_file)
             .field("since", &self.since)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -246,6 +250,12 @@ fn check_account(account: &ImapAccount) -> Result<Vec<(String, Vec<u8>)>> {
     }
     if forbidden(account.user.as_bytes()) {
         return Err(Error::invalid_field("user", "contains a line break or NUL"));
+    }
+    if account
+        .timeout
+        .is_some_and(|t| t < Duration::from_millis(100))
+    {
+        return Err(Error::invalid_field("timeout", "at least 0.1 s"));
     }
     if forbidden(account.password.expose_secret().as_bytes()) {
         return Err(Error::invalid_field(
@@ -407,7 +417,7 @@ fn connect(account: &ImapAccount, tls: Arc<ClientConfig>) -> Result<Session> {
     let port = account.port.unwrap_or(account.security.default_port());
     let server_name = ServerName::try_from(host.to_string())
         .map_err(|_| Error::invalid_field("host", "not a host name or IP address"))?;
-    let tcp = connect_tcp(host, port)?;
+    let tcp = connect_tcp(host, port, account.timeout.unwrap_or(DEFAULT_TIMEOUT))?;
     let (mut conn, greeting) = match account.security {
         Security::Tls => {
             let mut conn = Conn::new(tls_handshake(tcp, host, server_name, tls)?);
@@ -448,17 +458,17 @@ fn connect(account: &ImapAccount, tls: Arc<ClientConfig>) -> Result<Session> {
     Ok(Session { conn })
 }
 
-fn connect_tcp(host: &str, port: u16) -> Result<TcpStream> {
+fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
     let addrs = (host, port)
         .to_socket_addrs()
         .map_err(|e| Error::Imap(format!("cannot resolve {host}: {e}")))?;
     let mut last: Option<io::Error> = None;
     for addr in addrs {
-        match TcpStream::connect_timeout(&addr, TIMEOUT) {
+        match TcpStream::connect_timeout(&addr, timeout) {
             Ok(tcp) => {
                 let setup = tcp
-                    .set_read_timeout(Some(TIMEOUT))
-                    .and_then(|()| tcp.set_write_timeout(Some(TIMEOUT)))
+                    .set_read_timeout(Some(timeout))
+                    .and_then(|()| tcp.set_write_timeout(Some(timeout)))
                     .and_then(|()| tcp.set_nodelay(true));
                 setup.map_err(|e| Error::Imap(format!("{host}:{port}: {e}")))?;
                 return Ok(tcp);
@@ -469,7 +479,7 @@ fn connect_tcp(host: &str, port: u16) -> Result<TcpStream> {
     Err(Error::Imap(match last {
         Some(e) if is_timeout(&e) => format!(
             "cannot connect to {host}:{port}: no answer within {} s",
-            TIMEOUT.as_secs()
+            timeout.as_secs_f64()
         ),
         Some(e) => format!("cannot connect to {host}:{port}: {e}"),
         None => format!("cannot resolve {host}"),
@@ -508,10 +518,7 @@ fn is_timeout(e: &io::Error) -> bool {
 
 fn net_error(e: &io::Error) -> Error {
     if is_timeout(e) {
-        Error::Imap(format!(
-            "the server did not answer within {} s",
-            TIMEOUT.as_secs()
-        ))
+        Error::Imap("the server stopped answering (nothing within the timeout)".into())
     } else if e.kind() == io::ErrorKind::UnexpectedEof {
         Error::Imap("the server closed the connection".into())
     } else {
@@ -1428,6 +1435,7 @@ mod tests {
             security: Security::Tls,
             ca_file: None,
             since: None,
+            timeout: None,
         };
         let e = fetch(&account, &BTreeMap::new(), &mut NoSink).unwrap_err();
         assert_eq!(e.field(), Some("password"));
