@@ -308,16 +308,8 @@ impl Discovery<'_> {
                     },
                     (None, None) => {
                         let brand = Brand {
-                            id: BrandId::random(),
-                            name: free_name(&brands, &p.name, &p.domain),
                             domain: Some(p.domain.clone()),
-                            contact: None,
-                            notes: None,
-                            age_recipient: None,
-                            did: None,
-                            inbox: None,
-                            created_at: now,
-                            updated_at: now,
+                            ..Brand::new(free_name(&brands, &p.name, &p.domain), now)
                         };
                         batch.add_brand(&brand)?;
                         brands.push(brand.clone());

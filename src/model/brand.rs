@@ -40,6 +40,24 @@ pub struct Brand {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Brand {
+    /// A new brand (a fresh random id) with only a name, made at `now`.
+    pub fn new(name: impl Into<String>, now: DateTime<Utc>) -> Self {
+        Brand {
+            id: BrandId::random(),
+            name: name.into(),
+            domain: None,
+            contact: None,
+            notes: None,
+            age_recipient: None,
+            did: None,
+            inbox: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// What the person supplies to add a brand, or to change one (`None` leaves a
 /// value as it is, `Some("")` clears it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -133,18 +133,7 @@ impl Vault {
     /// brands another process added a moment ago.
     pub fn add_brand(&mut self, input: &BrandInput) -> Result<Brand> {
         let now = Utc::now();
-        let mut brand = Brand {
-            id: BrandId::random(),
-            name: String::new(),
-            domain: None,
-            contact: None,
-            notes: None,
-            age_recipient: None,
-            did: None,
-            inbox: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let mut brand = Brand::new(String::new(), now);
         if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
             return Err(Error::invalid_field("name", "a brand needs a name"));
         }
