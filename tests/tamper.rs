@@ -275,3 +275,89 @@ fn a_row_the_index_lost_reads_as_damage_not_as_a_silently_missing_record() {
         .unwrap_err();
     assert_eq!(err.code(), "vault.corrupt", "{err}");
 }
+
+/// Issue 13, 1: whoever can write the file once could plant schema objects
+/// that run inside the vault's own statements (a trigger that puts a
+/// deleted record back, one that undoes a revocation). Any object the vault
+/// did not make refuses to open, named, and the file is left as it was.
+#[test]
+fn a_planted_trigger_view_index_or_table_refuses_to_open_and_changes_nothing() {
+    let cases: [(&str, &str, &str); 6] = [
+        (
+            "CREATE TRIGGER k AFTER DELETE ON records BEGIN
+                 INSERT INTO records VALUES (old.id, old.brand_id, old.version, old.body);
+             END;",
+            "trigger k on records",
+            "a trigger that resurrects deleted records",
+        ),
+        (
+            "CREATE TRIGGER undo AFTER UPDATE ON documents BEGIN
+                 UPDATE documents SET body = old.body, version = old.version
+                 WHERE kind = old.kind AND id = old.id;
+             END;",
+            "trigger undo on documents",
+            "a trigger that undoes revocations",
+        ),
+        (
+            "CREATE VIEW v AS SELECT id FROM records;",
+            "view v",
+            "a view",
+        ),
+        (
+            "CREATE INDEX spy ON records(version);",
+            "index spy on records",
+            "an index",
+        ),
+        ("CREATE TABLE stash (x BLOB);", "table stash", "a table"),
+        (
+            "DROP INDEX records_by_brand;
+             CREATE INDEX records_by_brand ON records(brand_id, version);",
+            "index records_by_brand on records was changed",
+            "an index of ours made again differently",
+        ),
+    ];
+    for (sql, named, what) in cases {
+        let (tmp, mut vault) = new_vault();
+        let dir = vault_dir(&tmp);
+        note(&mut vault, "x");
+        drop(vault);
+        raw_sql(&dir, sql);
+        let before = std::fs::read(dir.join("vault.db")).unwrap();
+        let err = Vault::open(&dir)
+            .and_then(|l| l.unlock(&pass()))
+            .expect_err(what);
+        assert_eq!(err.code(), "vault.corrupt", "{what}: {err}");
+        assert!(err.to_string().contains(named), "{what}: {err}");
+        assert_eq!(
+            std::fs::read(dir.join("vault.db")).unwrap(),
+            before,
+            "{what}: the file changed"
+        );
+    }
+}
+
+/// A trigger that got in anyway (planted while the vault was open, so the
+/// check at open never saw it) does not run: the vault's connections run
+/// no trigger at all.
+#[test]
+fn a_trigger_planted_while_open_does_not_run() {
+    let (tmp, mut vault) = new_vault();
+    let dir = vault_dir(&tmp);
+    let a = note(&mut vault, "record A");
+    raw_sql(
+        &dir,
+        "CREATE TRIGGER k AFTER DELETE ON records BEGIN
+             INSERT INTO records VALUES (old.id, old.brand_id, old.version, old.body);
+         END;",
+    );
+    vault.delete_record(&a).unwrap();
+    let conn = rusqlite::Connection::open(dir.join("vault.db")).unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM records WHERE id = ?1",
+            [a.as_ref()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "the trigger ran and put the record back");
+}

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
+use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -41,11 +42,25 @@ pub fn open(path: &Path, create: bool) -> Result<Connection> {
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // The schema is data in the file, and whoever can write the file can
+    // add to it: no function called from it, no trigger or view run (the
+    // vault has none of its own), no writing to it ourselves.
+    // `check_schema` then refuses a file with any object we did not make.
+    conn.pragma_update(None, "trusted_schema", "OFF")?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
     Ok(conn)
 }
 
 /// Create the tables of a new vault.
 pub fn create_schema(conn: &Connection) -> Result<()> {
+    create_v1(conn)?;
+    migrate(conn)
+}
+
+/// The tables of schema version 1 (the first step of every vault).
+fn create_v1(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "BEGIN;
          CREATE TABLE vault_header (
@@ -68,7 +83,7 @@ pub fn create_schema(conn: &Connection) -> Result<()> {
          PRAGMA user_version = 1;
          COMMIT;",
     )?;
-    migrate(conn)
+    Ok(())
 }
 
 /// The schema version stored in the file.
@@ -110,94 +125,66 @@ pub fn migrate(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// A column as `PRAGMA table_info` describes it: name, declared type, and
-/// place in the primary key (0: not in it).
-type Column = (&'static str, &'static str, i64);
+/// One object of the schema as `sqlite_master` lists it: type, name, the
+/// table it belongs to, and the SQL that made it (none for the indexes
+/// SQLite makes itself).
+type SchemaObject = (String, String, String, Option<String>);
 
-/// The tables of a schema version, with their columns in order, as
-/// [`create_schema`] and [`migrate`] make them.
-fn expected_tables(version: i64) -> Vec<(&'static str, Vec<Column>)> {
-    let mut tables = vec![
-        (
-            "brands",
-            vec![
-                ("id", "TEXT", 1),
-                ("version", "INTEGER", 0),
-                ("body", "BLOB", 0),
-            ],
-        ),
-        (
-            "records",
-            vec![
-                ("id", "TEXT", 1),
-                ("brand_id", "TEXT", 0),
-                ("version", "INTEGER", 0),
-                ("body", "BLOB", 0),
-            ],
-        ),
-        (
-            "vault_header",
-            vec![
-                ("id", "INTEGER", 1),
-                ("body", "BLOB", 0),
-                ("digest", "BLOB", 0),
-            ],
-        ),
-    ];
-    if version >= 2 {
-        tables.push((
-            "audit_log",
-            vec![("seq", "INTEGER", 1), ("body", "BLOB", 0)],
-        ));
-        tables.push((
-            "documents",
-            vec![
-                ("kind", "TEXT", 1),
-                ("id", "TEXT", 2),
-                ("brand_id", "TEXT", 0),
-                ("version", "INTEGER", 0),
-                ("body", "BLOB", 0),
-            ],
-        ));
-    }
-    tables.sort();
-    tables
+fn schema_objects(conn: &Connection) -> Result<Vec<SchemaObject>> {
+    let mut rows = conn
+        .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master")?
+        .query_map([], |r| {
+            let sql = match r.get_ref(3)? {
+                ValueRef::Null => None,
+                _ => Some(text_col(r, 3)?),
+            };
+            Ok((text_col(r, 0)?, text_col(r, 1)?, text_col(r, 2)?, sql))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.sort();
+    Ok(rows)
 }
 
-/// Check that the file holds exactly the tables of its schema `version`,
-/// with their columns. The schema is text in the file's first page: damage
-/// there (a renamed column, a type that no longer makes `seq` the row id)
-/// must read as damage now, not as a failing or wrong query later.
+/// The schema objects of `version`, exactly as [`create_schema`] and
+/// [`migrate`] make them: made again in memory, so there is one source.
+fn expected_objects(version: i64) -> Result<Vec<SchemaObject>> {
+    let conn = Connection::open_in_memory()?;
+    create_v1(&conn)?;
+    if version >= 2 {
+        migrate(&conn)?;
+    }
+    schema_objects(&conn)
+}
+
+/// Check that the file holds exactly the schema objects of its `version`:
+/// every table, index, trigger and view in `sqlite_master`, with the SQL
+/// that made it. The schema is text in the file, and whoever can write the
+/// file can add to it: a trigger that puts a deleted row back, or undoes a
+/// revocation, would run inside our own statements. Anything unexpected
+/// (or missing, or changed) is damage, said at open, before any write.
 pub fn check_schema(conn: &Connection, version: i64) -> Result<()> {
     let damaged = |what: String| Error::Corrupt(format!("the vault's schema is damaged: {what}"));
-    let expected = expected_tables(version);
-    let tables = conn
-        .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name",
-        )?
-        .query_map([], |r| text_col(r, 0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
-    let want: Vec<&str> = expected.iter().map(|(t, _)| *t).collect();
-    if tables != want {
-        return Err(damaged(format!(
-            "tables {tables:?}, expected {want:?} for schema version {version}"
-        )));
-    }
-    for (table, columns) in expected {
-        let found = conn
-            .prepare("SELECT name, type, pk FROM pragma_table_info(?1)")?
-            .query_map([table], |r| {
-                Ok((text_col(r, 0)?, text_col(r, 1)?, version_col(r, 2)?))
-            })?
-            .collect::<rusqlite::Result<Vec<(String, String, i64)>>>()?;
-        let same = found.len() == columns.len()
-            && found
-                .iter()
-                .zip(&columns)
-                .all(|(f, c)| f.0 == c.0 && f.1 == c.1 && f.2 == c.2);
-        if !same {
-            return Err(damaged(format!("table {table} has columns {found:?}")));
+    let found = schema_objects(conn)?;
+    let expected = expected_objects(version)?;
+    let describe = |o: &SchemaObject| {
+        if o.0 == o.2 || o.1 == o.2 {
+            format!("{} {}", o.0, o.1)
+        } else {
+            format!("{} {} on {}", o.0, o.1, o.2)
         }
+    };
+    for o in &found {
+        match expected.iter().find(|e| e.0 == o.0 && e.1 == o.1) {
+            None => return Err(damaged(format!("an unexpected {}", describe(o)))),
+            Some(e) if e != o => return Err(damaged(format!("the {} was changed", describe(o)))),
+            Some(_) => {}
+        }
+    }
+    if let Some(missing) = expected.iter().find(|e| !found.contains(e)) {
+        return Err(damaged(format!(
+            "the {} is missing (schema version {version})",
+            describe(missing)
+        )));
     }
     Ok(())
 }
