@@ -158,10 +158,11 @@ pub const KDF_MIN_M_KIB: u32 = 64 * 1024;
 pub const KDF_MIN_T: u32 = 3;
 /// Largest memory calibration will choose, KiB (256 MiB).
 const KDF_MAX_M_KIB: u32 = 256 * 1024;
-/// Largest memory or pass count accepted from a vault header, so a damaged or
-/// hostile header cannot make unlocking allocate gigabytes or run for hours.
-const KDF_LIMIT_M_KIB: u32 = 4 * 1024 * 1024;
-const KDF_LIMIT_T: u32 = 1000;
+/// Most passes calibration will choose.
+const KDF_MAX_T: u32 = 64;
+/// Most lanes accepted (calibration uses one; lanes share the memory, so
+/// they add no work, but there is no reason for more).
+const KDF_MAX_P: u32 = 4;
 
 /// Argon2id parameters, stored in the vault header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,7 +213,7 @@ impl KdfParams {
             scale /= 2.0;
         }
         params.t = ((KDF_MIN_T as f64) * scale).floor().max(KDF_MIN_T as f64) as u32;
-        params.t = params.t.min(64);
+        params.t = params.t.min(KDF_MAX_T);
         Ok(params)
     }
 
@@ -224,8 +225,10 @@ impl KdfParams {
         if self.m_kib < KDF_MIN_M_KIB || self.t < KDF_MIN_T || self.p == 0 {
             return Err(bad("are below the minimum"));
         }
-        if self.m_kib > KDF_LIMIT_M_KIB || self.t > KDF_LIMIT_T || self.p > 16 {
-            return Err(bad("are implausibly large"));
+        // Nothing beyond what calibration ever chooses: an edited header
+        // must not make unlocking allocate gigabytes or run for hours.
+        if self.m_kib > KDF_MAX_M_KIB || self.t > KDF_MAX_T || self.p > KDF_MAX_P {
+            return Err(bad("are beyond what this app ever chooses"));
         }
         argon2::Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN))
             .map_err(|_| bad("are not valid Argon2 parameters"))
@@ -471,6 +474,35 @@ mod tests {
         let mut p = KdfParams::minimum().unwrap();
         p.m_kib = u32::MAX;
         assert!(derive_kek(&SecretString::from("x"), &p).is_err());
+    }
+
+    /// Issue 13, 7: the ceiling is calibration's own, not 4 GiB and 1,000
+    /// passes.
+    #[test]
+    fn kdf_refuses_anything_beyond_what_calibration_chooses() {
+        let x = SecretString::from("x");
+        for (m_kib, t, p) in [
+            (KDF_MAX_M_KIB * 2, KDF_MIN_T, 1),
+            (KDF_MIN_M_KIB, KDF_MAX_T + 1, 1),
+            (KDF_MIN_M_KIB, KDF_MIN_T, KDF_MAX_P + 1),
+        ] {
+            let params = KdfParams {
+                m_kib,
+                t,
+                p,
+                ..KdfParams::minimum().unwrap()
+            };
+            // Refused by the check that runs before Argon2 is set up.
+            assert!(matches!(params.check(), Err(Error::Corrupt(_))));
+            let err = derive_kek(&x, &params).unwrap_err();
+            assert!(matches!(err, Error::Corrupt(_)), "{m_kib} {t} {p}: {err}");
+        }
+        let top = KdfParams {
+            m_kib: KDF_MAX_M_KIB,
+            t: KDF_MIN_T,
+            ..KdfParams::minimum().unwrap()
+        };
+        assert!(top.check().is_ok());
     }
 
     #[test]
