@@ -235,6 +235,11 @@ pub enum Error {
     #[error("{0}")]
     Replay(String),
 
+    /// A different document with this id was received before: not a
+    /// repeat, and not to be taken for one.
+    #[error("{0}")]
+    IdTaken(String),
+
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
@@ -304,6 +309,7 @@ impl Error {
             Error::BundleWrongKey(_) => "bundle.wrong_key",
             Error::TooLarge { .. } | Error::FileTooLarge { .. } => "input.too_large",
             Error::Replay(_) => "intake.replay",
+            Error::IdTaken(_) => "intake.id_taken",
             Error::Random => "crypto.random",
             Error::ProposalNotFound(_) => "discover.not_found",
             Error::MailSource(_) => "discover.bad_source",

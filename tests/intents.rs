@@ -323,11 +323,31 @@ fn the_intake_refuses_tampered_expired_replayed_and_wrongly_signed_documents() {
     );
     assert!(stored_intents(&intake).is_empty(), "nothing bad was stored");
 
-    // Good, then the same again: a replay.
-    assert_eq!(post(&intake.url, &good_bytes).0, 201);
+    // Good, then the same again: a replay, 409 with the held document's
+    // digest.
+    let (status, body) = post(&intake.url, &good_bytes);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["digest"], brandkit::document_digest(&good_bytes));
     let (status, body) = post(&intake.url, &good_bytes);
     assert_eq!(status, 409, "{body}");
+    assert_eq!(body["digest"], brandkit::document_digest(&good_bytes));
     assert_eq!(stored_intents(&intake).len(), 1);
+
+    // Another key's document with the same id (a brand that saw the intent,
+    // posting first under its id): not a replay, never 409.
+    let squatter = proof::issue_credential(
+        "IntentRequest",
+        &SigningKey::generate().unwrap(),
+        intent_id,
+        now,
+        Some(now + Duration::days(1)),
+        subject.clone(),
+    )
+    .unwrap();
+    let (status, body) = post(&intake.url, &serde_json::to_vec(&squatter).unwrap());
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "intake.id_taken");
+    assert!(body.get("digest").is_none(), "{body}");
 
     // A withdrawal signed by another key is refused; by the intent's key, stored.
     let other = SigningKey::generate().unwrap();
@@ -775,7 +795,22 @@ struct ScriptedInbox {
     hits: Arc<AtomicUsize>,
 }
 
+/// What a scripted inbox's 409 says it holds.
+#[derive(Clone, Copy)]
+enum Held {
+    /// The digest of the body it was sent (as `brand-kit serve` answers).
+    ThisDocument,
+    /// The digest of another document with the same id.
+    Another,
+    /// No digest at all (an inbox of another make).
+    NoDigest,
+}
+
 fn scripted_inbox(answers: &[u16]) -> ScriptedInbox {
+    scripted_inbox_holding(answers, Held::ThisDocument)
+}
+
+fn scripted_inbox_holding(answers: &[u16], held: Held) -> ScriptedInbox {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     let hits = Arc::new(AtomicUsize::new(0));
@@ -801,7 +836,18 @@ fn scripted_inbox(answers: &[u16]) -> ScriptedInbox {
             let _ = reader.read_exact(&mut body);
             let n = counter.fetch_add(1, Ordering::SeqCst);
             let status = answers.get(n).copied().unwrap_or(599);
-            let text = format!("{{\"code\":\"scripted\",\"message\":\"answer {status}\"}}");
+            let digest = match held {
+                Held::ThisDocument => brandkit::document_digest(&body),
+                Held::Another => brandkit::document_digest(b"another document"),
+                Held::NoDigest => String::new(),
+            };
+            let text = if status == 409 && !digest.is_empty() {
+                format!(
+                    "{{\"code\":\"scripted\",\"message\":\"answer {status}\",\"digest\":\"{digest}\"}}"
+                )
+            } else {
+                format!("{{\"code\":\"scripted\",\"message\":\"answer {status}\"}}")
+            };
             let _ = write!(
                 stream,
                 "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
@@ -902,6 +948,23 @@ fn a_409_from_the_inbox_is_recorded_as_delivered() {
     );
     assert_eq!(round[0].reason.as_deref(), Some(intent::ALREADY_HELD));
     assert_eq!(intent.status(Utc::now(), 0), IntentStatus::Sent);
+}
+
+/// Issue 13, 5: a 409 is "delivered" only for the very document sent. A
+/// brand that saw an intent could post its own signed document with the
+/// same id to another brand first; that brand's 409 must not read as the
+/// person's intent delivered.
+#[test]
+fn a_409_for_another_document_or_without_a_digest_is_a_failure_not_a_delivery() {
+    for held in [Held::Another, Held::NoDigest] {
+        let mut w = world();
+        let inbox = scripted_inbox_holding(&[409, 201], held);
+        let (round, _) = send_to_inbox(&mut w, &inbox.url);
+        assert_eq!(inbox.hits.load(Ordering::SeqCst), 1, "a 409 is final");
+        assert_eq!(round[0].status, DeliveryStatus::Failed, "{round:?}");
+        let reason = round[0].reason.clone().unwrap_or_default();
+        assert!(reason.contains("does not hold this document"), "{reason}");
+    }
 }
 
 #[test]

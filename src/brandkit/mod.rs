@@ -259,6 +259,26 @@ fn replay(kind: &str, name: &str) -> Error {
     Error::Replay(format!("{kind} {name} was received before"))
 }
 
+/// What a second document under a name already held is: a replay if it is
+/// the very same bytes, else a different document claiming the id (which
+/// must not read as "delivered" to its sender: it could be a brand that
+/// saw an intent posting its own document of that id to another first).
+#[cfg(feature = "intake")]
+fn held_already(path: &std::path::Path, body: &[u8], kind: &str, name: &str) -> Error {
+    match crate::proof::read_foreign_file(path) {
+        Ok(held) if held == body => replay(kind, name),
+        Ok(_) => Error::IdTaken(format!(
+            "a different {kind} with the id {name} was received before"
+        )),
+        Err(e) => e,
+    }
+}
+
+/// The SHA-256 of a document, as the intake names what it holds (hex).
+pub fn document_digest(body: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(ring::digest::digest(&ring::digest::SHA256, body).as_ref())
+}
+
 /// Largest document the intake takes.
 pub const MAX_INTAKE_BYTES: usize = 1024 * 1024;
 
@@ -289,6 +309,11 @@ pub struct IntakeAnswer {
     pub code: String,
     /// For a human.
     pub message: String,
+    /// The SHA-256 (hex) of the document it holds, when it stored it (201)
+    /// or held these very bytes already (409): a sender trusts a 409 as
+    /// "delivered" only if this is the digest of what it sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 #[cfg(feature = "intake")]
@@ -338,6 +363,7 @@ impl Intake {
             status,
             code: code.to_string(),
             message,
+            digest: None,
         };
         if request.url() != "/" && request.url() != "/intents" {
             return answer(404, "not_found", "post intents to / or /intents".into());
@@ -365,21 +391,24 @@ impl Intake {
             );
         }
         match self.take(&body) {
-            Ok(r) => answer(201, "stored", format!("{} {} stored", r.kind, r.id)),
+            Ok(r) => IntakeAnswer {
+                digest: Some(document_digest(&body)),
+                ..answer(201, "stored", format!("{} {} stored", r.kind, r.id))
+            },
+            // 409 only for these very bytes, held already.
+            Err(e @ Error::Replay(_)) => IntakeAnswer {
+                digest: Some(document_digest(&body)),
+                ..answer(409, "replay", e.to_string())
+            },
             Err(e) => {
                 let status = match e.code() {
                     "document.expired" => 410,
-                    "intake.replay" => 409,
+                    "intake.id_taken" => 422,
                     "document.bad_signature" | "document.unknown_signer" => 422,
                     "io" | "vault.database" => 500,
                     _ => 400,
                 };
-                let code = if e.code() == "intake.replay" {
-                    "replay"
-                } else {
-                    e.code()
-                };
-                answer(status, code, e.to_string())
+                answer(status, e.code(), e.to_string())
             }
         }
     }
@@ -410,7 +439,7 @@ impl Intake {
         let folder = self.dir.join(folder);
         let path = folder.join(format!("{name}.json"));
         if path.exists() {
-            return Err(replay(&received.kind, &name));
+            return Err(held_already(&path, body, &received.kind, &name));
         }
         // Written whole to a temporary file beside it, synced, then renamed
         // into place (and the rename synced): a write that fails (or a
@@ -421,7 +450,9 @@ impl Intake {
         let already = |e: &Error| matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists);
         match write_file(OutFile::new_only(&path), FileMode::Private, body) {
             Ok(()) => {}
-            Err(e) if already(&e) => return Err(replay(&received.kind, &name)),
+            Err(e) if already(&e) => {
+                return Err(held_already(&path, body, &received.kind, &name));
+            }
             Err(e) => return Err(e),
         }
         Ok(received)

@@ -20,10 +20,10 @@ use super::{DELIVERY_ATTEMPTS, DELIVERY_TIMEOUT};
 pub enum Posted {
     /// It stored it (2xx).
     Stored,
-    /// It answered 409: it holds a document of this id already (a
-    /// `vrm brand-kit serve` intake answers a replay so). Typically an
-    /// earlier attempt reached it but its answer did not reach us (a
-    /// timeout), so the document is delivered.
+    /// It answered 409 with the digest of this very document: it holds it
+    /// already (a `vrm brand-kit serve` intake answers a replay so).
+    /// Typically an earlier attempt reached it but its answer did not reach
+    /// us (a timeout), so the document is delivered.
     AlreadyHeld,
 }
 
@@ -31,8 +31,9 @@ pub enum Posted {
 pub const ALREADY_HELD: &str = "already held by the inbox (it answered 409 to a repeat)";
 
 /// Post a document to an inbox: [`DELIVERY_ATTEMPTS`] tries with backoff;
-/// a 5xx or a network error is tried again; a 409 means the inbox holds it
-/// already ([`Posted::AlreadyHeld`]); any other 4xx is final (the brand
+/// a 5xx or a network error is tried again; a 409 whose `digest` is this
+/// document's means the inbox holds it already ([`Posted::AlreadyHeld`]),
+/// any other 409 is a refusal; any other 4xx is final (the brand
 /// refused it) and is the `Err`, with the inbox's answer.
 ///
 /// Without the `http` feature, nothing is posted: the `Err` says so.
@@ -72,15 +73,22 @@ pub(super) fn post_with_retries(url: &str, body: &[u8]) -> std::result::Result<P
                 if (200..300).contains(&status) {
                     return Ok(Posted::Stored);
                 }
-                if status == 409 {
-                    return Ok(Posted::AlreadyHeld);
-                }
                 let text = resp
                     .body_mut()
                     .with_config()
                     .limit(4096)
                     .read_to_string()
                     .unwrap_or_default();
+                if status == 409 {
+                    // Delivered only if what it holds is what we sent: a
+                    // 409 for another document of this id (one a third
+                    // party posted first) is a refusal, not a delivery.
+                    return held_digest_matches(&text, body)
+                        .then_some(Posted::AlreadyHeld)
+                        .ok_or_else(|| {
+                            "the inbox answered 409 but does not hold this document (another document with its id, or no digest to show it)".to_string()
+                        });
+                }
                 let text: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
                 last = format!(
                     "the inbox answered {status}{}",
@@ -98,6 +106,15 @@ pub(super) fn post_with_retries(url: &str, body: &[u8]) -> std::result::Result<P
         }
     }
     Err(last)
+}
+
+/// Whether a 409 answer's `digest` is the SHA-256 of `sent`.
+#[cfg(feature = "http")]
+fn held_digest_matches(answer: &str, sent: &[u8]) -> bool {
+    let digest = serde_json::from_str::<serde_json::Value>(answer)
+        .ok()
+        .and_then(|v| v.get("digest")?.as_str().map(str::to_owned));
+    digest.is_some_and(|d| d.eq_ignore_ascii_case(&crate::brandkit::document_digest(sent)))
 }
 
 pub(super) fn check_inbox(url: &str) -> Result<()> {
