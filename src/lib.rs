@@ -52,6 +52,7 @@ pub use model::{Brand, BrandInput, NewRecord, Record, RecordFilter, RecordKind, 
 pub use vault::audit::Audit;
 pub use vault::brands::BrandPage;
 pub use vault::features::{Discovery, Intents, Rights, Shares, Terms};
+pub use vault::health::{DamagedDocument, Health};
 pub use vault::index::{Hit, SearchItem};
 pub use vault::{LockedVault, Vault};
 

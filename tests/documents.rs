@@ -170,6 +170,21 @@ fn a_share_row_copied_over_another_is_detected_and_the_rest_stays_usable() {
                 &b[..8]
             )));
     }
+    // `vrm status` says it in its report too, text and JSON (issue 13, 3).
+    vrm(&dir)
+        .args(["status"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("health:   1 damaged document(s)"));
+    let out = vrm(&dir).args(["status", "--json"]).output().unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        status["health"]["damaged_documents"],
+        serde_json::json!([{ "kind": "share", "id": b.to_string() }])
+    );
+    assert_eq!(status["health"]["damaged_records"], serde_json::json!([]));
+    assert_eq!(status["health"]["wal_residue_pending"], false);
+    assert!(status["records"].is_number(), "the counts are still there: {status}");
 }
 
 #[test]

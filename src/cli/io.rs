@@ -207,38 +207,62 @@ pub(super) fn warn_wal_residue(vault: &Vault) {
 /// are left out of their lists; say that they are there.
 pub(super) fn warn_damaged_documents(vault: &Vault) -> CliResult {
     let damaged = vault.damaged_documents()?;
-    if !damaged.is_empty() {
-        let names: Vec<String> = damaged
+    warn_left_out(
+        "document(s)",
+        damaged
             .iter()
-            .map(|(kind, id)| format!("{kind} {}", short(id)))
-            .collect();
-        errln!(
-            "warning: {} document(s) are damaged or were tampered with and are left out: {}",
-            damaged.len(),
-            names.join(", ")
-        );
-    }
+            .map(|(kind, id)| format!("{kind} {}", short(id))),
+    );
     Ok(())
 }
 
 pub(super) fn warn_damaged(vault: &mut Vault) -> CliResult {
-    let brands = vault.damaged_brands()?;
-    if !brands.is_empty() {
-        errln!(
-            "warning: {} brand(s) are damaged or were tampered with and are left out: {}",
-            brands.len(),
-            brands.join(", ")
-        );
-    }
-    let damaged = vault.damaged_records()?;
-    if !damaged.is_empty() {
-        errln!(
-            "warning: {} record(s) are damaged or were tampered with and are left out: {}",
-            damaged.len(),
-            damaged.join(", ")
-        );
-    }
+    warn_left_out(
+        "brand(s)",
+        vault.damaged_brands()?.iter().map(ToString::to_string),
+    );
+    warn_left_out(
+        "record(s)",
+        vault.damaged_records()?.iter().map(ToString::to_string),
+    );
     Ok(())
+}
+
+/// Everything a health report says is wrong, as warnings.
+pub(super) fn warn_health(health: &vrm_vault::Health) {
+    warn_left_out(
+        "brand(s)",
+        health.damaged_brands.iter().map(ToString::to_string),
+    );
+    warn_left_out(
+        "record(s)",
+        health.damaged_records.iter().map(ToString::to_string),
+    );
+    warn_left_out(
+        "document(s)",
+        health
+            .damaged_documents
+            .iter()
+            .map(|d| format!("{} {}", d.kind, short(&d.id))),
+    );
+    if health.wal_residue_pending {
+        errln!(
+            "warning: old pages of something deleted or replaced are still in the vault's WAL, \
+             because another program is reading the vault; they leave when it stops"
+        );
+    }
+}
+
+/// "N <what> are damaged … left out: a, b", if there are any.
+fn warn_left_out(what: &str, names: impl Iterator<Item = String>) {
+    let names: Vec<String> = names.collect();
+    if !names.is_empty() {
+        errln!(
+            "warning: {} {what} are damaged or were tampered with and are left out: {}",
+            names.len(),
+            names.join(", ")
+        );
+    }
 }
 
 pub(super) fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {

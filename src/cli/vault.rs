@@ -1,9 +1,9 @@
 //! `vrm init|status`: a new vault and its recovery code; what a vault holds.
 
-use super::io::{CliResult, Ctx, print_json, warn_damaged, warn_damaged_documents};
+use super::io::{CliResult, Ctx, print_json, warn_health};
 use super::out::{errln, outln};
-use vrm_vault::Vault;
 use vrm_vault::crypto::RecoveryCode;
+use vrm_vault::{Health, Vault};
 
 pub(super) fn show_recovery_code(code: &RecoveryCode) {
     errln!();
@@ -32,11 +32,11 @@ pub(super) fn init(ctx: &Ctx<'_>) -> CliResult {
 pub(super) fn status(ctx: &Ctx<'_>, json: bool) -> CliResult {
     let mut vault = ctx.unlock()?;
     let info = vault.info()?;
-    warn_damaged(&mut vault)?;
-    warn_damaged_documents(&vault)?;
+    let health = vault.health()?;
     if json {
-        return print_json(&info);
+        return print_json(&Status { info, health });
     }
+    warn_health(&health);
     outln!("vault:    {}", info.dir.display());
     outln!("created:  {}", info.created_at.format("%Y-%m-%d %H:%M UTC"));
     outln!("brands:   {}", info.brands);
@@ -46,5 +46,31 @@ pub(super) fn status(ctx: &Ctx<'_>, json: bool) -> CliResult {
         info.kdf_m_kib / 1024,
         info.kdf_t
     );
+    if health.is_healthy() {
+        outln!("health:   no damage found");
+    } else {
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (health.damaged_brands.len(), "brand(s)"),
+            (health.damaged_records.len(), "record(s)"),
+            (health.damaged_documents.len(), "document(s)"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} damaged {what}"));
+            }
+        }
+        if health.wal_residue_pending {
+            parts.push("old pages waiting in the WAL".into());
+        }
+        outln!("health:   {}", parts.join(", "));
+    }
     Ok(())
+}
+
+/// `vrm status --json`: the counts and parameters, and what is wrong.
+#[derive(serde::Serialize)]
+struct Status {
+    #[serde(flatten)]
+    info: vrm_vault::vault::VaultInfo,
+    health: Health,
 }

@@ -13,6 +13,7 @@ pub mod documents;
 pub mod features;
 pub mod fs;
 mod header;
+pub mod health;
 pub mod identity;
 pub mod index;
 pub mod records;
