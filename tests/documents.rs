@@ -5,12 +5,13 @@
 use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
+use std::collections::BTreeMap;
 use vrm_vault::brandkit::{self, BrandKey};
 use vrm_vault::rights::Right;
 use vrm_vault::share::ShareRequest;
 use vrm_vault::terms::Template;
 use vrm_vault::terms::agreement::Decision;
-use vrm_vault::{BrandInput, Error, ShareId, TermsVersionId};
+use vrm_vault::{BrandInput, Error, NewRecord, RecordKind, ShareId, TermsVersionId};
 
 use crate::util::*;
 
@@ -184,7 +185,10 @@ fn a_share_row_copied_over_another_is_detected_and_the_rest_stays_usable() {
     );
     assert_eq!(status["health"]["damaged_records"], serde_json::json!([]));
     assert_eq!(status["health"]["wal_residue_pending"], false);
-    assert!(status["records"].is_number(), "the counts are still there: {status}");
+    assert!(
+        status["records"].is_number(),
+        "the counts are still there: {status}"
+    );
 }
 
 #[test]
@@ -426,4 +430,50 @@ fn a_new_only_output_never_replaces_a_file_and_records_nothing() {
         .revoke(&id, None, OutFile::replace(&theirs))
         .unwrap();
     assert_ne!(std::fs::read(&theirs).unwrap(), b"someone else's file");
+}
+
+/// Issue 13, 7: the log outlives what it tells of, so it keeps counts and
+/// kinds, never the person's own text: a custom field's name shared from a
+/// record, then deleted with its brand, is in no entry.
+#[test]
+fn the_log_keeps_no_custom_field_name_of_a_shared_then_deleted_record() {
+    let mut w = world();
+    let custom = "my-private-diagnosis-field";
+    let record = w
+        .vault
+        .add_record(&NewRecord {
+            kind: RecordKind::Note,
+            brand: Some(w.brand.clone()),
+            fields: BTreeMap::from([
+                ("text".to_string(), "x".to_string()),
+                (custom.to_string(), "y".to_string()),
+            ]),
+            tags: vec![],
+        })
+        .unwrap()
+        .id;
+    let out = w.tmp.path().join("share.age");
+    w.vault
+        .shares()
+        .create(
+            &ShareRequest {
+                brand: w.brand.clone(),
+                records: vec![record.to_string()],
+                fields: vec![],
+                purpose: "care".into(),
+                expires_at: Utc::now() + Duration::days(30),
+                terms: None,
+            },
+            &out,
+        )
+        .unwrap();
+    vrm_vault::delete_brand(&mut w.vault, &w.brand).unwrap();
+    let (entries, _) = w.vault.audit().entries().unwrap();
+    assert!(
+        entries.iter().any(|e| e.summary.contains("2 field(s)")),
+        "{entries:?}"
+    );
+    for e in &entries {
+        assert!(!e.summary.contains(custom), "{e:?}");
+    }
 }

@@ -465,10 +465,12 @@ impl Shares<'_> {
             AuditAction::ShareCreated,
             Some(&brand.id),
             Some(&share.id),
+            // Counts, not the fields' names: a custom field's name is the
+            // person's own text, and the log outlives the record.
             format!(
-                "shared {} record(s) ({}) until {}",
+                "shared {} record(s), {} field(s), until {}",
                 share.items.len(),
-                share.field_names().join(", "),
+                share.field_names().len(),
                 share.expires_at.format("%Y-%m-%d")
             ),
         )?;
