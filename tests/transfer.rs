@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use vrm_vault::transfer::{self, BackupKey, BackupTo};
 use vrm_vault::{BrandInput, NewRecord, RecordFilter, RecordKind, Vault};
 
@@ -316,6 +316,70 @@ fn a_damaged_backup_is_refused_and_no_vault_is_left_behind() {
     let err = transfer::read_backup(&backup, &BackupKey::Passphrase(SecretString::from("x")))
         .unwrap_err();
     assert_eq!(err.code(), "backup.unreadable");
+}
+
+/// Issue 13, 7: a backup's age header is held to a bundle's limits: a
+/// passphrase file demanding a huge scrypt work factor, or a header with
+/// more stanzas than any file of ours has, is refused before any work.
+#[test]
+fn a_backup_asking_for_excessive_scrypt_work_or_too_many_stanzas_is_refused() {
+    let (tmp, mut vault) = new_vault();
+    fill(&mut vault);
+    let backup = tmp.path().join("vault.age");
+    transfer::export(
+        &mut vault,
+        &backup,
+        &BackupTo::Passphrase(SecretString::from("backup passphrase")),
+    )
+    .unwrap();
+    let bytes = std::fs::read(&backup).unwrap();
+    // "-> scrypt SALT N": the work factor is the stanza line's last word.
+    let text_end = bytes.windows(4).position(|w| w == b"\n---").unwrap();
+    let header = String::from_utf8(bytes[..text_end].to_vec()).unwrap();
+    let line = header
+        .lines()
+        .find(|l| l.starts_with("-> scrypt "))
+        .unwrap();
+    let (head, n) = line.rsplit_once(' ').unwrap();
+    assert!(n.parse::<u8>().unwrap() <= 20, "{line}");
+    let hostile = header.replacen(line, &format!("{head} 40"), 1);
+    let mut edited = hostile.into_bytes();
+    edited.extend_from_slice(&bytes[text_end..]);
+    std::fs::write(&backup, &edited).unwrap();
+    let err = transfer::read_backup(
+        &backup,
+        &BackupKey::Passphrase(SecretString::from("backup passphrase")),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "backup.unreadable", "{err}");
+    assert!(err.to_string().contains("work factor 40"), "{err}");
+
+    // 40 stanzas: more than a bundle may have.
+    let identity = tmp.path().join("me.key");
+    let keys: Vec<String> = (0..40)
+        .map(|_| vrm_vault::crypto::bundle::AgeIdentity::generate().recipient())
+        .collect();
+    let key = vrm_vault::crypto::bundle::AgeIdentity::generate();
+    std::fs::write(&identity, key.to_secret_string().expose_secret()).unwrap();
+    let mut recipients: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mine = key.recipient();
+    recipients.push(&mine);
+    let many = vrm_vault::crypto::bundle::encrypt(b"{}", &recipients);
+    // Our own encrypt refuses that many; the age crate does not.
+    assert!(many.is_err());
+    let parsed: Vec<age::x25519::Recipient> =
+        recipients.iter().map(|r| r.parse().unwrap()).collect();
+    let mut out = Vec::new();
+    let mut w = age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
+        .unwrap()
+        .wrap_output(&mut out)
+        .unwrap();
+    std::io::Write::write_all(&mut w, b"{}").unwrap();
+    w.finish().unwrap();
+    std::fs::write(&backup, &out).unwrap();
+    let err = transfer::read_backup(&backup, &BackupKey::IdentityFile(identity)).unwrap_err();
+    assert_eq!(err.code(), "backup.unreadable", "{err}");
+    assert!(err.to_string().contains("stanzas"), "{err}");
 }
 
 #[test]

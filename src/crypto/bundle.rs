@@ -356,6 +356,21 @@ pub fn decrypt_file(
     decrypt(&bytes, key, limits)
 }
 
+/// An age file being read from `reader` (binary, not armored), its header
+/// first read and checked under `limits` as [`decrypt`] checks a bundle's:
+/// bounded size, at most `max_stanzas` stanzas, well-formed lines. For files
+/// too big to hold whole (a backup); the payload is then streamed.
+pub(crate) fn checked_decryptor<R: BufRead>(
+    mut reader: R,
+    limits: &OpenLimits,
+) -> Result<age::Decryptor<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>> {
+    let header = scan_header(&mut reader, limits.max_stanzas)?;
+    age::Decryptor::new_buffered(std::io::Cursor::new(header).chain(reader)).map_err(|e| match e {
+        age::DecryptError::InvalidHeader => Error::Bundle("the age header is malformed".into()),
+        other => Error::Bundle(format!("the age header cannot be read ({other})")),
+    })
+}
+
 /// Read the header up to and including its `---` MAC line, counting the
 /// stanzas, so age only ever parses a header of bounded size and stanza count.
 fn scan_header(reader: &mut impl BufRead, max_stanzas: usize) -> Result<Vec<u8>> {

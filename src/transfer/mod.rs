@@ -796,8 +796,19 @@ pub fn read_backup(path: &Path, key: &BackupKey) -> Result<Zeroizing<String>> {
             "the file is larger than the 1 GiB limit".into(),
         ));
     }
-    let decryptor = age::Decryptor::new(BufReader::new(file.take(MAX_BACKUP_BYTES)))
-        .map_err(|e| Error::Backup(format!("not an age file ({e})")))?;
+    // The same header limits as a bundle's (size, stanza count, scrypt work
+    // factor), so a hostile backup cannot make a restore burn memory or time
+    // before any key matches.
+    let limits = crate::crypto::bundle::OpenLimits::default();
+    let decryptor = crate::crypto::bundle::checked_decryptor(
+        BufReader::new(file.take(MAX_BACKUP_BYTES)),
+        &limits,
+    )
+    .map_err(|e| match e {
+        Error::Bundle(why) => Error::Backup(format!("not a readable age file: {why}")),
+        e @ Error::TooLarge { .. } => Error::Backup(e.to_string()),
+        other => other,
+    })?;
     let reader = match key {
         BackupKey::Passphrase(p) => {
             if !decryptor.is_scrypt() {
@@ -806,8 +817,9 @@ pub fn read_backup(path: &Path, key: &BackupKey) -> Result<Zeroizing<String>> {
                         .into(),
                 ));
             }
-            let identity =
+            let mut identity =
                 age::scrypt::Identity::new(AgeSecret::from(p.expose_secret().to_string()));
+            identity.set_max_work_factor(limits.max_scrypt_work_factor);
             decryptor.decrypt(std::iter::once(&identity as &dyn age::Identity))
         }
         BackupKey::IdentityFile(f) => {
@@ -827,9 +839,15 @@ pub fn read_backup(path: &Path, key: &BackupKey) -> Result<Zeroizing<String>> {
         age::DecryptError::NoMatchingKeys | age::DecryptError::DecryptionFailed => {
             Error::BackupWrongKey
         }
+        age::DecryptError::ExcessiveWork { required, .. } => Error::Backup(format!(
+            "its passphrase protection asks for scrypt work factor {required}, above the {} this program accepts",
+            limits.max_scrypt_work_factor
+        )),
         other => Error::Backup(other.to_string()),
     })?;
-    let mut plain = Zeroizing::new(Vec::new());
+    // The plaintext is shorter than the file: with room for all of it, the
+    // buffer never grows, so no reallocation leaves a copy behind unwiped.
+    let mut plain = Zeroizing::new(Vec::with_capacity(usize::try_from(len).unwrap_or(0)));
     reader
         .take(MAX_BACKUP_BYTES + 1)
         .read_to_end(&mut plain)
