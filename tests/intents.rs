@@ -129,7 +129,15 @@ fn the_whole_exchange_across_processes() {
             "acme",
         ],
     );
-    vrm_ok(&dir, &["intent", "send", &id]);
+    // A proxy in the environment is not used silently (issue 13, 5): this
+    // one does not exist, and the intent still reaches the intake.
+    vrm(&dir)
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .args(["intent", "send", &id])
+        .assert()
+        .success();
     let stored = stored_intents(&intake);
     assert_eq!(stored.len(), 1, "the intake stored the intent");
     let intent: Value = serde_json::from_slice(&std::fs::read(&stored[0]).unwrap()).unwrap();

@@ -265,7 +265,7 @@ pub(crate) fn parse_unsubscribe(raw: &str, post: &str) -> Option<Unsubscribe> {
                 u.https = Some(url.to_string());
             }
             // Plain http only to this machine (nothing crosses a wire).
-            "http" if u.https.is_none() && is_loopback(&url) => {
+            "http" if u.https.is_none() && crate::model::is_loopback_url(&url) => {
                 u.https = Some(url.to_string());
             }
             _ => {}
@@ -276,16 +276,6 @@ pub(crate) fn parse_unsubscribe(raw: &str, post: &str) -> Option<Unsubscribe> {
             .split(';')
             .any(|p| p.trim().eq_ignore_ascii_case("List-Unsubscribe=One-Click"));
     (u.mailto.is_some() || u.https.is_some()).then_some(u)
-}
-
-/// A URL whose host is this machine.
-pub(crate) fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
 }
 
 #[cfg(test)]

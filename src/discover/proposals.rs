@@ -262,6 +262,8 @@ impl Discovery<'_> {
             .timeout_global(Some(std::time::Duration::from_secs(15)))
             .http_status_as_error(false)
             .max_redirects(0)
+            // Never a proxy from the environment, silently.
+            .proxy(None)
             .build()
             .into();
         let resp = agent

@@ -56,6 +56,9 @@ pub(super) fn post_with_retries(url: &str, body: &[u8]) -> std::result::Result<P
         .timeout_global(Some(DELIVERY_TIMEOUT))
         .http_status_as_error(false)
         .max_redirects(0)
+        // Never a proxy from the environment, silently: the document goes
+        // where the brand's inbox says, or nowhere.
+        .proxy(None)
         .build()
         .into();
     let mut last = String::new();
@@ -117,13 +120,15 @@ fn held_digest_matches(answer: &str, sent: &[u8]) -> bool {
     digest.is_some_and(|d| d.eq_ignore_ascii_case(&crate::brandkit::document_digest(sent)))
 }
 
+/// Checked again when sending: a brand kept from before the rule (or an
+/// imported one) may hold a plain-http inbox on the network.
 pub(super) fn check_inbox(url: &str) -> Result<()> {
-    if crate::model::is_http_url(url) {
+    if crate::model::is_inbox_url(url) {
         Ok(())
     } else {
         Err(Error::invalid_field(
             "inbox",
-            format!("{url:?} is not an http(s) URL"),
+            format!("{url:?}: {}", crate::model::INBOX_RULE),
         ))
     }
 }

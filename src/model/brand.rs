@@ -5,7 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BrandId, check_text, is_http_url};
+use super::{BrandId, INBOX_RULE, check_text, is_inbox_url};
 use crate::error::{Error, Result};
 
 /// A company the person has a relationship with.
@@ -195,13 +195,10 @@ fn check_did(v: &str) -> Result<String> {
 }
 
 fn check_inbox(v: &str) -> Result<String> {
-    if is_http_url(v) {
+    if is_inbox_url(v) {
         Ok(v.to_string())
     } else {
-        Err(Error::invalid_field(
-            "inbox",
-            "the inbox must be an http:// or https:// URL",
-        ))
+        Err(Error::invalid_field("inbox", INBOX_RULE))
     }
 }
 
@@ -256,6 +253,39 @@ mod tests {
         };
         clear.apply_to(&mut b).unwrap();
         assert_eq!(b.domain, None, "an empty value clears");
+    }
+
+    /// Issue 13, 5: an inbox is https, or plain http only to this machine.
+    #[test]
+    fn an_inbox_is_https_or_loopback_http() {
+        let b = Brand::new("Acme", Utc::now());
+        for ok in [
+            "https://acme.example/intents",
+            "http://127.0.0.1:8700/",
+            "http://localhost:8700/intents",
+            "http://[::1]:8700/",
+        ] {
+            let input = BrandInput {
+                inbox: Some(ok.into()),
+                ..Default::default()
+            };
+            assert!(input.apply_to(&mut b.clone()).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://acme.example/intents",
+            "http://10.0.0.5:8700/",
+            "http://192.168.1.2/",
+            "http://127.0.0.1.example.com/",
+            "ftp://127.0.0.1/",
+        ] {
+            let input = BrandInput {
+                inbox: Some(bad.into()),
+                ..Default::default()
+            };
+            let err = input.apply_to(&mut b.clone()).unwrap_err();
+            assert_eq!(err.field(), Some("inbox"), "{bad}");
+            assert!(err.to_string().contains("https://"), "{bad}: {err}");
+        }
     }
 
     #[test]

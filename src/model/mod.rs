@@ -65,6 +65,26 @@ pub(crate) fn is_http_url(v: &str) -> bool {
         && url::Url::parse(v).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
 }
 
+/// What an inbox URL must be, as the person is told.
+pub(crate) const INBOX_RULE: &str =
+    "the inbox must be an https:// URL (http:// only to this machine: localhost, 127.0.0.1 or ::1)";
+
+/// An inbox URL we post to: `https://`, or `http://` only to this machine
+/// (localhost, 127.0.0.0/8, ::1), where there is no network to read it on.
+pub(crate) fn is_inbox_url(v: &str) -> bool {
+    is_http_url(v) && url::Url::parse(v).is_ok_and(|u| u.scheme() == "https" || is_loopback_url(&u))
+}
+
+/// Whether `url` names this machine: `localhost` or a loopback address.
+pub(crate) fn is_loopback_url(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 /// Helpers the model's tests share.
 #[cfg(test)]
 pub(crate) mod test_util {
