@@ -15,6 +15,7 @@ pub mod fs;
 mod header;
 pub mod identity;
 pub mod index;
+pub mod paging;
 pub mod records;
 pub mod search;
 pub mod session;
