@@ -33,6 +33,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{BrandId, RecordKind, Unsubscribe};
 
+#[cfg(feature = "http")]
+pub use proposals::OneClickTarget;
 pub use run::{Cancel, Progress, RunOptions};
 
 /// The document kind of one staged message (id: the keyed digest of its
