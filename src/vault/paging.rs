@@ -36,7 +36,7 @@ impl Vault {
     ///
     /// Only the page's records are cloned (or, before anything decrypted
     /// every record, opened): the matches are ordered as references, and
-    /// only as far as the page needs (see [`select_page`]).
+    /// only as far as the page needs (see `select_page`).
     pub fn list_records_page(
         &mut self,
         filter: &RecordFilter,
