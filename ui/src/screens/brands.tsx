@@ -130,6 +130,10 @@ function BrandView(props: { id: string; from?: "discover"; ctx: Ctx }) {
   const [brand, setBrand] = useState<Brand | null>(null);
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setBrand(null);
+    setError(null);
+  }, [props.id]);
   // The brand comes with each page of its timeline (a brand from a heavy
   // mailbox can have hundreds of thousands of records: a page at a time).
   const timeline = usePaged(
