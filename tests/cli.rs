@@ -309,6 +309,59 @@ fn record_edit_and_delete_from_the_command_line() {
 }
 
 #[test]
+fn record_list_limit_and_offset_list_one_page_and_say_of_how_many() {
+    let (_tmp, dir, _) = cli_vault();
+    for day in 1..=5 {
+        vrm_ok(
+            &dir,
+            &[
+                "record",
+                "add",
+                "--kind",
+                "note",
+                "--field",
+                &format!("text=n{day}"),
+                "--field",
+                &format!("date=2026-01-0{day}"),
+            ],
+        );
+    }
+    let texts = |v: serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["fields"]["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let out = vrm(&dir)
+        .args(["record", "list", "--limit", "2", "--offset", "1", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let page: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(texts(page), ["n4", "n3"], "newest first, from the second");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "records 2–3 of 5\n");
+    let all = stdout_json(&dir, &["record", "list", "--json"]);
+    assert_eq!(texts(all).len(), 5, "without --limit, every record");
+    let past = vrm(&dir)
+        .args(["record", "list", "--limit", "2", "--offset", "9"])
+        .output()
+        .unwrap();
+    assert!(past.status.success() && past.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&past.stderr).contains("no records from 10 (of 5)"));
+    let zero = vrm(&dir)
+        .args(["record", "list", "--limit", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(zero.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("a page holds 1 to 500"));
+    vrm(&dir)
+        .args(["record", "list", "--offset", "2"])
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn a_tampered_row_is_reported_and_the_rest_still_lists() {
     let (_tmp, dir, _) = cli_vault();
     let a = vrm_ok(

@@ -19,11 +19,12 @@ macro_rules! app_commands {
             commands::activity,
             commands::kind_specs,
             commands::brands_list,
-            commands::brand_page,
+            commands::brand_timeline,
             commands::brand_add,
             commands::brand_update,
             commands::brand_delete,
             commands::records_list,
+            commands::records_page,
             commands::record_get,
             commands::record_add,
             commands::record_update,
@@ -78,6 +79,7 @@ macro_rules! app_commands {
             discover::discover_ignore,
             discover::discover_merge,
             discover::brand_unsubscribe,
+            discover::brand_unsubscribe_one_click,
             discover::brand_observed,
         ]
     };

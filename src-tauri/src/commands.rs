@@ -12,13 +12,13 @@ use tauri::ipc::Channel;
 use tauri_plugin_dialog::DialogExt;
 
 use vrm_vault::crypto::RecoveryCode;
-use vrm_vault::model::{KindSpec, kind_specs as core_kind_specs};
+use vrm_vault::model::{KindSpec, Page, PageRequest, kind_specs as core_kind_specs};
 use vrm_vault::transfer::{self, BackupTo, ExportSummary, ImportSummary};
 use vrm_vault::vault::VaultInfo;
 use vrm_vault::vault::session::{Session, SessionStatus};
 use vrm_vault::vault::settings::{Settings, SettingsForm};
 use vrm_vault::{
-    Brand, BrandInput, BrandPage, NewRecord, Record, RecordFilter, RecordPatch, SearchItem,
+    Brand, BrandInput, BrandTimeline, NewRecord, Record, RecordFilter, RecordPatch, SearchItem,
 };
 
 use crate::AppState;
@@ -133,10 +133,17 @@ pub async fn brands_list(state: State<'_, AppState>) -> CommandResult<Vec<Brand>
     Ok(session(&state)?.vault()?.brands()?)
 }
 
+/// A brand and one page of its timeline, newest first, with the count of
+/// its records (a brand brought in from a heavy mailbox can have hundreds of
+/// thousands: they are never all sent).
 #[tauri::command]
 #[specta::specta]
-pub async fn brand_page(state: State<'_, AppState>, id: String) -> CommandResult<BrandPage> {
-    Ok(session(&state)?.vault()?.brand_page(&id)?)
+pub async fn brand_timeline(
+    state: State<'_, AppState>,
+    id: String,
+    page: PageRequest,
+) -> CommandResult<BrandTimeline> {
+    Ok(session(&state)?.vault()?.brand_timeline(&id, page)?)
 }
 
 #[tauri::command]
@@ -168,6 +175,18 @@ pub async fn records_list(
     filter: RecordFilter,
 ) -> CommandResult<Vec<Record>> {
     Ok(session(&state)?.vault()?.list_records(&filter)?)
+}
+
+/// One page of the records matching `filter`, newest first, with how many
+/// match in all.
+#[tauri::command]
+#[specta::specta]
+pub async fn records_page(
+    state: State<'_, AppState>,
+    filter: RecordFilter,
+    page: PageRequest,
+) -> CommandResult<Page<Record>> {
+    Ok(session(&state)?.vault()?.list_records_page(&filter, page)?)
 }
 
 #[tauri::command]

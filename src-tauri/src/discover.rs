@@ -402,6 +402,33 @@ pub async fn brand_unsubscribe(
     Ok(session(&state)?.vault()?.discovery().unsubscribe(&brand)?)
 }
 
+/// Leave a brand's mailing list with one click (RFC 8058), when its mail
+/// offered it: a POST to the address the vault kept from that mail (the
+/// page gives only the brand, never an address). Returns the status the
+/// server answered; a refusal or no answer is an error to show.
+#[tauri::command]
+#[specta::specta]
+pub async fn brand_unsubscribe_one_click(
+    state: State<'_, AppState>,
+    brand: String,
+) -> CommandResult<u16> {
+    one_click(&state, &brand).await
+}
+
+/// The address is read under the session's lock; the POST (network I/O, up
+/// to the core's 15 s timeout) runs on a blocking thread without it, so
+/// neither the page's other calls nor locking wait for a slow server.
+async fn one_click(state: &AppState, brand: &str) -> CommandResult<u16> {
+    let target = session(state)?
+        .vault()?
+        .discovery()
+        .one_click_target(brand)?;
+    tauri::async_runtime::spawn_blocking(move || target.post())
+        .await
+        .map_err(|_| CommandError::new("app.internal", "the unsubscription stopped unexpectedly"))?
+        .map_err(CommandError::from)
+}
+
 /// What a brand was seen to hold in the person's mail.
 #[tauri::command]
 #[specta::specta]
@@ -458,6 +485,148 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// A vault whose mail offered one-click unsubscription to `url`, as the
+    /// app holds it, and the folder it lives in (removed by the caller).
+    fn state_with_one_click(name: &str, url: &str) -> (AppState, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("vrm-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mbox = dir.join("lists.mbox");
+        let mail = format!(
+            "From news@lists.example Mon Mar  2 09:00:00 2026\n\
+             From: Lists <news@lists.example>\n\
+             To: jane@example.org\n\
+             Subject: Weekly\n\
+             Date: Mon, 02 Mar 2026 09:00:00 +0000\n\
+             Message-ID: <w1@lists.example>\n\
+             List-Unsubscribe: <{url}>, <mailto:leave@lists.example>\n\
+             List-Unsubscribe-Post: List-Unsubscribe=One-Click\n\
+             Content-Type: text/plain\n\
+             \n\
+             News.\n"
+        );
+        std::fs::write(&mbox, mail).unwrap();
+        let mut session = vrm_vault::vault::session::Session::new(&dir.join("vault"), 0);
+        session.set_kdf_target(std::time::Duration::ZERO);
+        session
+            .create(&SecretString::from("a passphrase for the test"))
+            .unwrap();
+        let vault = session.vault().unwrap();
+        let opts = RunOptions {
+            me: vec!["jane@example.org".into()],
+            ..Default::default()
+        };
+        vault.discovery().mbox(&[mbox], opts).unwrap();
+        vault
+            .discovery()
+            .accept(&[], true, AcceptOptions::default())
+            .unwrap();
+        vault
+            .add_brand(&vrm_vault::BrandInput::named("Plain"))
+            .unwrap();
+        let state = AppState {
+            session: Mutex::new(session),
+            discover: Runs::default(),
+            settings_path: dir.join("settings.json"),
+            dialog_override: None,
+            dialog_dir: None,
+            started: std::time::Instant::now(),
+            startup_trace: std::sync::atomic::AtomicBool::new(false),
+        };
+        (state, dir)
+    }
+
+    #[test]
+    fn one_click_posts_to_the_kept_address_without_holding_the_session() {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (state, dir) =
+            state_with_one_click("one-click", &format!("http://127.0.0.1:{port}/u/xyz"));
+        let lists = session(&state)
+            .unwrap()
+            .vault()
+            .unwrap()
+            .brand("Lists")
+            .unwrap();
+        let (status, (head, body, session_free)) = std::thread::scope(|s| {
+            let server = s.spawn(|| {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let (mut head, mut len) = (String::new(), 0);
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                    head.push_str(&line);
+                }
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).unwrap();
+                // The request is in flight: the session is free meanwhile.
+                let session_free = state.session.try_lock().is_ok();
+                conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .unwrap();
+                (head, String::from_utf8(body).unwrap(), session_free)
+            });
+            let status = tauri::async_runtime::block_on(one_click(&state, &lists.id));
+            (status, server.join().unwrap())
+        });
+        assert_eq!(status, Ok(200));
+        assert!(head.starts_with("POST /u/xyz HTTP/1.1\r\n"), "{head}");
+        assert_eq!(body, "List-Unsubscribe=One-Click");
+        let head = head.to_ascii_lowercase();
+        assert!(!head.contains("\ncookie:") && !head.contains("\nauthorization:"));
+        assert!(session_free, "the POST ran without the session's lock");
+
+        // A brand whose mail gave no one-click address, and no brand: the
+        // core's errors, by code and field; nothing is posted.
+        let plain = tauri::async_runtime::block_on(one_click(&state, "Plain")).unwrap_err();
+        assert_eq!(
+            (plain.code.as_str(), plain.field.as_deref()),
+            ("input.invalid", Some("brand"))
+        );
+        let none = tauri::async_runtime::block_on(one_click(&state, "Nobody")).unwrap_err();
+        assert_eq!(none.code, "brand.not_found");
+        drop(state);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_refused_one_click_is_an_error_with_the_servers_answer() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (state, dir) = state_with_one_click(
+            "one-click-refused",
+            &format!("http://127.0.0.1:{port}/gone"),
+        );
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            // The whole request (its body ends it), so closing resets nothing.
+            let (mut got, mut buf) = (Vec::new(), [0u8; 4096]);
+            while !got.ends_with(b"One-Click") {
+                let n = conn.read(&mut buf).unwrap();
+                assert!(n > 0, "the request ended early");
+                got.extend_from_slice(&buf[..n]);
+            }
+            conn.write_all(b"HTTP/1.1 410 Gone\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .unwrap();
+        });
+        let e = tauri::async_runtime::block_on(one_click(&state, "Lists")).unwrap_err();
+        server.join().unwrap();
+        assert_eq!(e.code, "input.invalid");
+        assert!(e.message.contains("answered 410"), "{}", e.message);
+        drop(state);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

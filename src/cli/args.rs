@@ -281,6 +281,12 @@ pub(super) enum RecordCommand {
     List {
         #[command(flatten)]
         filter: FilterArgs,
+        /// Only this many (1 to 500), from --offset; says how many match in all
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Skip this many first (with --limit)
+        #[arg(long, value_name = "N", requires = "limit")]
+        offset: Option<usize>,
         /// Print JSON
         #[arg(long)]
         json: bool,

@@ -9,6 +9,7 @@ use super::io::{
     CliResult, Ctx, Failure, confirm, print_json, short, warn_damaged, warn_wal_residue,
 };
 use super::out::{errln, outln};
+use vrm_vault::model::{Page, PageRequest};
 use vrm_vault::{BrandId, NewRecord, Record, RecordFilter, RecordPatch, SearchItem, Vault};
 
 pub(super) fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
@@ -133,7 +134,12 @@ pub(super) fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
             let r = vault.add_record(&new)?;
             outln!("{}", r.id);
         }
-        RecordCommand::List { filter, json } => {
+        RecordCommand::List {
+            filter,
+            limit,
+            offset,
+            json,
+        } => {
             let filter = RecordFilter::from(FilterArgs {
                 brand: filter.brand.clone(),
                 kind: filter.kind,
@@ -141,12 +147,25 @@ pub(super) fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
                 since: filter.since,
                 until: filter.until,
             });
-            let records = vault.list_records(&filter)?;
+            let records = match limit {
+                None => vault.list_records(&filter)?,
+                Some(limit) => {
+                    let page = vault.list_records_page(
+                        &filter,
+                        PageRequest {
+                            offset: offset.unwrap_or(0),
+                            limit: *limit,
+                        },
+                    )?;
+                    errln!("{}", page_note(&page));
+                    page.items
+                }
+            };
             warn_damaged(&mut vault)?;
             if *json {
                 return print_json(&records);
             }
-            if records.is_empty() {
+            if records.is_empty() && limit.is_none() {
                 errln!("No records. Add one: vrm record add --kind note --field text=…");
             }
             let names = brand_names(&mut vault)?;
@@ -295,5 +314,22 @@ pub(super) fn record_line(r: &Record, brands: &BTreeMap<BrandId, String>) -> Str
         brand,
         summary.join("  "),
         tags
+    )
+}
+
+/// What part of the matches a page is: "records 201–400 of 1000".
+fn page_note(page: &Page<Record>) -> String {
+    if page.items.is_empty() {
+        return format!(
+            "no records from {} (of {})",
+            page.offset.saturating_add(1),
+            page.total
+        );
+    }
+    format!(
+        "records {}–{} of {}",
+        page.offset.saturating_add(1),
+        page.offset.saturating_add(page.items.len()),
+        page.total
     )
 }

@@ -33,6 +33,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{BrandId, RecordKind, Unsubscribe};
 
+#[cfg(feature = "http")]
+pub use proposals::OneClickTarget;
 #[doc(hidden)]
 pub use run::check_message;
 pub use run::{Cancel, Progress, RunOptions};

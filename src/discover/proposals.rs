@@ -246,39 +246,29 @@ impl Discovery<'_> {
     /// `List-Unsubscribe=One-Click` to the https target its mail gave,
     /// without cookies or credentials, following no redirect. Only when its
     /// mail offered one-click; returns the status the server answered.
+    /// ([`Discovery::one_click_target`], then [`OneClickTarget::post`].)
     #[cfg(feature = "http")]
     pub fn unsubscribe_one_click(&mut self, brand: &str) -> Result<u16> {
-        let target = self
-            .unsubscribe(brand)?
+        self.one_click_target(brand)?.post()
+    }
+
+    /// Where a one-click unsubscription from `brand` goes: the target its
+    /// mail gave, when it offered one-click (else an [`Error::Invalid`]
+    /// about `brand`). Posting it needs no vault, so the app posts without
+    /// holding the session (a slow server must not keep the vault from
+    /// locking).
+    #[cfg(feature = "http")]
+    pub fn one_click_target(&mut self, brand: &str) -> Result<OneClickTarget> {
+        self.unsubscribe(brand)?
             .filter(|u| u.one_click)
             .and_then(|u| u.https)
+            .map(|url| OneClickTarget { url })
             .ok_or_else(|| {
                 Error::invalid_field(
                     "brand",
                     "this brand's mail does not offer one-click unsubscription; use its link or address",
                 )
-            })?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(15)))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            // Never a proxy from the environment, silently.
-            .proxy(None)
-            .build()
-            .into();
-        let resp = agent
-            .post(&target)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .send("List-Unsubscribe=One-Click")
-            .map_err(|e| Error::invalid(format!("cannot reach the unsubscribe address: {e}")))?;
-        let status = resp.status().as_u16();
-        if (200..300).contains(&status) {
-            Ok(status)
-        } else {
-            Err(Error::invalid(format!(
-                "the unsubscribe address answered {status}; use its link instead"
-            )))
-        }
+            })
     }
 
     /// What a brand was seen to hold, from the person's mail.
@@ -735,6 +725,54 @@ fn recurring(
         }
     }
     out
+}
+
+/// A brand's RFC 8058 one-click unsubscription address, as its mail gave it
+/// and the vault kept it: made only by [`Discovery::one_click_target`], so
+/// a shell cannot post to an address of its own. Its `Debug` leaves the
+/// address out (it often carries a token naming the person).
+#[cfg(feature = "http")]
+#[derive(Clone)]
+pub struct OneClickTarget {
+    url: String,
+}
+
+#[cfg(feature = "http")]
+impl std::fmt::Debug for OneClickTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneClickTarget").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "http")]
+impl OneClickTarget {
+    /// POST `List-Unsubscribe=One-Click` to it, without cookies or
+    /// credentials, following no redirect, giving up after 15 seconds.
+    /// Returns the status the server answered (2xx); any other answer, or
+    /// none, is an [`Error::Invalid`].
+    pub fn post(&self) -> Result<u16> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(15)))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            // Never a proxy from the environment, silently.
+            .proxy(None)
+            .build()
+            .into();
+        let resp = agent
+            .post(&self.url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send("List-Unsubscribe=One-Click")
+            .map_err(|e| Error::invalid(format!("cannot reach the unsubscribe address: {e}")))?;
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            Ok(status)
+        } else {
+            Err(Error::invalid(format!(
+                "the unsubscribe address answered {status}; use its link instead"
+            )))
+        }
+    }
 }
 
 #[cfg(test)]

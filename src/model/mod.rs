@@ -12,6 +12,7 @@ pub mod ids;
 mod kinds;
 pub mod money;
 mod observed;
+mod page;
 mod record;
 pub mod text;
 
@@ -28,6 +29,7 @@ pub use kinds::{
 };
 pub(crate) use observed::OBSERVED_DOC;
 pub use observed::{Observed, ObservedItem, Unsubscribe};
+pub use page::{MAX_PAGE_LIMIT, Page, PageRequest};
 pub(crate) use record::RecordView;
 pub use record::{NewRecord, Record, RecordFilter, RecordPatch};
 

@@ -111,6 +111,11 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
         self.live == 0
     }
 
+    /// The key of every document, in insertion order.
+    pub(super) fn keys(&self) -> impl Iterator<Item = &K> {
+        self.docs.iter().filter_map(|d| d.key.as_ref())
+    }
+
     fn compact(&mut self) {
         let mut text = Zeroizing::new(Vec::with_capacity(self.text.len()));
         let mut docs = Vec::with_capacity(self.live);

@@ -16,6 +16,7 @@ mod header;
 pub mod health;
 pub mod identity;
 pub mod index;
+pub mod paging;
 pub mod records;
 pub mod search;
 pub mod session;

@@ -193,6 +193,27 @@ def test_import_names_the_bad_line_imports_nothing_then_imports_all(app):
     app.click("nav-brands")
     app.wait_text("Kettle Shop")
 
+    # Long lists come a page at a time: 200 rows and the count, then more.
+    app.click("nav-records")
+    app.el("record-list")
+    assert app.el("records-showing").text == "Showing 200 of 300"
+    assert len(app.all("record-row")) == 200
+    app.click("records-more")
+    app.wait_text("Showing all 300")
+    assert len(app.all("record-row")) == 300
+    assert not app.all("records-more")
+    # The brand's timeline too, and deleting it counts every record.
+    app.click("nav-brands")
+    app.click_text("Kettle Shop")
+    app.el("timeline")
+    assert app.el("timeline-showing").text == "Showing 200 of 300"
+    assert len(app.all("record-row")) == 200
+    app.click("timeline-more")
+    app.wait_text("Showing all 300")
+    assert len(app.all("record-row")) == 300
+    app.click("brand-delete")
+    assert app.el("brand-delete").text == "Delete Kettle Shop and 300 record(s) for good?"
+
 
 
 def test_a_screenshot_of_a_still_page_comes_at_once(app):

@@ -4,8 +4,12 @@ newsletter with List-Unsubscribe and one-click, a bank's welcome, a friend
 on gmail), chosen through the file dialog (which answers `mail.mbox` in the
 test's dialog folder, see conftest.py), run, reviewed, two proposals
 accepted; the brand's timeline, its unsubscribe offer, and what mail showed
-on the exposure map."""
+on the exposure map. Then one-click unsubscription from the brand's page,
+received by a small HTTP server on loopback (the only place the core posts
+over plain http)."""
 
+import http.server
+import threading
 import time
 
 from test_app import create_vault
@@ -150,3 +154,70 @@ def test_bring_in_from_email_accept_and_see_it(app):
     assert seen == ["Seen in mail 2026-03-02 – 2026-03-05", "Seen in mail 2026-03-02 – 2026-03-04"], seen
     assert "email" in row.text
     assert not app.all("exposure-revoke-email"), "nothing shared, nothing to revoke"
+
+
+class _Unsubscribes(http.server.BaseHTTPRequestHandler):
+    """Records each request (method, path, body, whether it carried a
+    cookie or credentials) and answers 200."""
+
+    seen = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        credentials = "Cookie" in self.headers or "Authorization" in self.headers
+        self.seen.append(("POST", self.path, body, credentials))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self):
+        self.seen.append(("GET", self.path, "", False))
+        self.send_response(405)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_one_click_unsubscribe_from_the_brand_page(app):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unsubscribes)
+    _Unsubscribes.seen = []
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        news = "Daily Brew News <news@email.dailybrew.com>"
+        unsubscribe = [
+            ("List-Unsubscribe", f"<mailto:leave@dailybrew.com>, <http://127.0.0.1:{port}/u/e2e-token>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ("Precedence", "bulk"),
+        ]
+        (app.files / "mail.mbox").write_text(mbox([
+            message(news, TO, "This week: the perfect pour-over", "Mon, 02 Mar 2026 07:00:00 +0000",
+                    "brew-1@email.dailybrew.com", extra=unsubscribe),
+        ]))
+        create_vault(app)
+        app.click("brands-discover")
+        app.click("discover-choose-mbox-files")
+        app.wait_attr("discover-paths", "value", str(app.files / "mail.mbox"))
+        app.type("discover-me", ME)
+        app.click("discover-start")
+        app.el("discover-summary", timeout=60)
+        app.click("accept-dailybrew.com")
+        app.el("brand-page")
+        assert app.el("unsubscribe-https").text == f"http://127.0.0.1:{port}/u/e2e-token"
+
+        # Asked in the page first: nothing is sent until confirmed.
+        app.click("unsubscribe-start")
+        assert f"Ask 127.0.0.1:{port} to take you off" in app.el("unsubscribe-confirm").text
+        app.click("unsubscribe-cancel")
+        app.gone("unsubscribe-confirm")
+        assert _Unsubscribes.seen == []
+        app.click("unsubscribe-start")
+        app.click("unsubscribe-send")
+        done = app.el("unsubscribe-done", timeout=30).text
+        assert "accepted the request (HTTP 200)" in done, done
+        assert _Unsubscribes.seen == [("POST", "/u/e2e-token", "List-Unsubscribe=One-Click", False)]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -23,11 +23,21 @@ export const commands = {
 	activity: () => __TAURI_INVOKE<null>("activity"),
 	kindSpecs: () => __TAURI_INVOKE<KindSpec[]>("kind_specs"),
 	brandsList: () => __TAURI_INVOKE<Brand[]>("brands_list"),
-	brandPage: (id: string) => __TAURI_INVOKE<BrandPage>("brand_page", { id }),
+	/**
+	 *  A brand and one page of its timeline, newest first, with the count of
+	 *  its records (a brand brought in from a heavy mailbox can have hundreds of
+	 *  thousands: they are never all sent).
+	 */
+	brandTimeline: (id: string, page: PageRequest) => __TAURI_INVOKE<BrandTimeline>("brand_timeline", { id, page }),
 	brandAdd: (input: BrandInput) => __TAURI_INVOKE<Brand>("brand_add", { input }),
 	brandUpdate: (id: string, input: BrandInput) => __TAURI_INVOKE<Brand>("brand_update", { id, input }),
 	brandDelete: (id: string) => __TAURI_INVOKE<number>("brand_delete", { id }),
 	recordsList: (filter: RecordFilter) => __TAURI_INVOKE<Record[]>("records_list", { filter }),
+	/**
+	 *  One page of the records matching `filter`, newest first, with how many
+	 *  match in all.
+	 */
+	recordsPage: (filter: RecordFilter, page: PageRequest) => __TAURI_INVOKE<Page<Record>>("records_page", { filter, page }),
 	recordGet: (id: string) => __TAURI_INVOKE<Record>("record_get", { id }),
 	recordAdd: (record: NewRecord) => __TAURI_INVOKE<Record>("record_add", { record }),
 	recordUpdate: (id: string, patch: RecordPatch) => __TAURI_INVOKE<Record>("record_update", { id, patch }),
@@ -157,6 +167,13 @@ export const commands = {
 	 *  did not.
 	 */
 	brandUnsubscribe: (brand: string) => __TAURI_INVOKE<Unsubscribe | null>("brand_unsubscribe", { brand }),
+	/**
+	 *  Leave a brand's mailing list with one click (RFC 8058), when its mail
+	 *  offered it: a POST to the address the vault kept from that mail (the
+	 *  page gives only the brand, never an address). Returns the status the
+	 *  server answered; a refusal or no answer is an error to show.
+	 */
+	brandUnsubscribeOneClick: (brand: string) => __TAURI_INVOKE<number>("brand_unsubscribe_one_click", { brand }),
 	/**  What a brand was seen to hold in the person's mail. */
 	brandObserved: (brand: string) => __TAURI_INVOKE<Observed>("brand_observed", { brand }),
 };
@@ -338,14 +355,6 @@ export type BrandInput = {
 	inbox: string | null,
 };
 
-/**  A brand with its whole timeline of records, newest first. */
-export type BrandPage = {
-	/**  The brand. */
-	brand: Brand,
-	/**  Its records across every kind and channel, newest first. */
-	records: Record[],
-};
-
 /**  A brand's standing with the person's terms: its latest answer. */
 export type BrandTermsStatus = {
 	/**  The brand. */
@@ -354,6 +363,20 @@ export type BrandTermsStatus = {
 	latest: Agreement | null,
 	/**  Every answer, newest first (refusals are kept too). */
 	history: Agreement[],
+};
+
+/**
+ *  A brand with one page of its timeline (newest first) and the number of
+ *  its records: [`Vault::brand_page`] a page at a time.
+ */
+export type BrandTimeline = {
+	/**  The brand. */
+	brand: Brand,
+	/**
+	 *  One page of its records across every kind and channel, newest
+	 *  first; `total` counts them all.
+	 */
+	records: Page<Record>,
 };
 
 /**  The contact rules one brand broke. */
@@ -939,6 +962,38 @@ export type OfferView = {
 	can_accept: boolean,
 	/**  It may be declined now: still open. */
 	can_decline: boolean,
+};
+
+/**  One page of a list, and how long the whole list is. */
+export type Page<T> = {
+	/**  The items of this page, in the list's order. */
+	items: T[],
+	/**  Where this page starts in the whole list (as asked). */
+	offset: number,
+	/**
+	 *  The most items the page could hold (the limit asked for, lowered to
+	 *  [`MAX_PAGE_LIMIT`]).
+	 */
+	limit: number,
+	/**  How many items the whole list has (every match, not only this page). */
+	total: number,
+};
+
+/**
+ *  Which slice of a list: `limit` items from `offset` (0-based), in the
+ *  list's own order.
+ */
+export type PageRequest = {
+	/**
+	 *  How many items of the list to skip. Past the end, the page is empty
+	 *  (and still says how many there are).
+	 */
+	offset: number,
+	/**
+	 *  How many items at most: 1 to [`MAX_PAGE_LIMIT`], a larger number is
+	 *  lowered to it.
+	 */
+	limit: number,
 };
 
 /**  One proposed brand, with what would enter the vault on acceptance. */

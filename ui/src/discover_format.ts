@@ -171,3 +171,26 @@ export function mailtoParts(url: string): { address: string; subject: string | n
 export function hasUnsubscribe(u: Unsubscribe | null | undefined): u is Unsubscribe {
   return !!u && (!!u.mailto || !!u.https);
 }
+
+/** The host a URL goes to, to say where a request goes; the text itself
+ *  when it is not a URL. */
+export function urlHost(url: string): string {
+  try {
+    return new URL(url).host || url;
+  } catch {
+    return url;
+  }
+}
+
+/** What the person confirms before a one-click unsubscription (RFC 8058). */
+export function oneClickConfirmText(url: string): string {
+  return (
+    `Ask ${urlHost(url)} to take you off this mailing list? The app sends it one request, ` +
+    "with no cookie and nothing but what its own address carries."
+  );
+}
+
+/** A one-click unsubscription the list's server accepted with `status`. */
+export function oneClickDoneText(status: number): string {
+  return `Done: the list's server accepted the request (HTTP ${status}). Its mail may take a few days to stop.`;
+}

@@ -10,6 +10,8 @@ import {
   imapFolderLines,
   mailtoParts,
   observedText,
+  oneClickConfirmText,
+  oneClickDoneText,
   pathList,
   progressBar,
   progressText,
@@ -18,6 +20,7 @@ import {
   recordsByThread,
   skippedLines,
   summaryText,
+  urlHost,
 } from "../src/discover_format";
 
 const summary = (over: Partial<Summary> = {}): Summary => ({
@@ -131,5 +134,16 @@ describe("what mail showed", () => {
     expect(hasUnsubscribe(null)).toBe(false);
     expect(hasUnsubscribe({ one_click: true })).toBe(false);
     expect(hasUnsubscribe({ https: "https://x.example/u", one_click: true })).toBe(true);
+  });
+
+  it("says where a one-click unsubscription goes, and that it went", () => {
+    expect(urlHost("https://lists.example/u/abc?t=1")).toBe("lists.example");
+    expect(urlHost("http://127.0.0.1:8025/u")).toBe("127.0.0.1:8025");
+    expect(urlHost("not a url")).toBe("not a url");
+    expect(oneClickConfirmText("https://lists.example/u/abc")).toContain("Ask lists.example to take you off");
+    expect(oneClickConfirmText("https://lists.example/u/abc")).not.toContain("/u/abc");
+    expect(oneClickDoneText(202)).toBe(
+      "Done: the list's server accepted the request (HTTP 202). Its mail may take a few days to stop.",
+    );
   });
 });

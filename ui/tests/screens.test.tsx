@@ -686,3 +686,101 @@ describe("Bring in from email", () => {
     expect((await find<HTMLInputElement>("[data-testid=imap-password]")).value).toBe("");
   });
 });
+
+describe("Long lists, a page at a time", () => {
+  const rec = (i: number): Record => ({
+    id: `r${i}`, kind: "note", brand: "b1", fields: { text: `Note ${i}` }, tags: [],
+    created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
+  });
+  const pageOf = (total: number) => (a: { [k: string]: unknown }) => {
+    const { offset, limit } = a.page as { offset: number; limit: number };
+    const items = [];
+    for (let i = offset; i < Math.min(total, offset + limit); i++) items.push(rec(i));
+    return { items, offset, limit, total };
+  };
+  const rows = () => root.querySelectorAll("[data-testid=record-row]").length;
+
+  it("lists the first 200 records with the total, and loads more until all are shown", async () => {
+    answers = { records_page: pageOf(450) };
+    render(<RecordsScreen ctx={ctx()} />, root);
+    await find("[data-testid=record-list]");
+    expect(rows()).toBe(200);
+    expect((await find("[data-testid=records-showing]")).textContent).toBe("Showing 200 of 450");
+    await click("[data-testid=records-more]");
+    expect(rows()).toBe(400);
+    await click("[data-testid=records-more]");
+    expect(rows()).toBe(450);
+    expect((await find("[data-testid=records-showing]")).textContent).toBe("Showing all 450");
+    expect(root.querySelector("[data-testid=records-more]")).toBeNull();
+    const filter = { brand: null, kind: null, tags: [], since: null, until: null };
+    expect(called("records_page")).toEqual([0, 200, 400].map((offset) => ({ filter, page: { offset, limit: 200 } })));
+  });
+
+  it("shows a brand's timeline a page at a time, and counts all its records when deleting", async () => {
+    answers = {
+      brand_timeline: (a) => ({ brand: acme, records: pageOf(1_000_000)(a) }),
+      brand_observed: () => ({ holdings: [] }),
+      brand_unsubscribe: () => null,
+    };
+    render(<BrandsScreen brandId="b1" ctx={ctx()} />, root);
+    await find("[data-testid=timeline]");
+    expect(rows()).toBe(200);
+    expect((await find("[data-testid=timeline-showing]")).textContent).toBe("Showing 200 of 1,000,000");
+    await click("[data-testid=timeline-more]");
+    expect(rows()).toBe(400);
+    expect(called("brand_timeline")).toEqual([
+      { id: "b1", page: { offset: 0, limit: 200 } },
+      { id: "b1", page: { offset: 200, limit: 200 } },
+    ]);
+    await click("[data-testid=brand-delete]");
+    expect((await find("[data-testid=brand-delete]")).textContent).toBe("Delete Acme and 1,000,000 record(s) for good?");
+  });
+});
+
+describe("One-click unsubscription", () => {
+  let answer: () => unknown;
+  beforeEach(() => {
+    answer = () => 200;
+    answers = {
+      brand_timeline: () => ({ brand: acme, records: { items: [], offset: 0, limit: 200, total: 0 } }),
+      brand_observed: () => ({ holdings: [] }),
+      brand_unsubscribe: () => ({ mailto: "mailto:leave@lists.example", https: "https://lists.example/u/1", one_click: true }),
+      brand_unsubscribe_one_click: () => answer(),
+    };
+  });
+
+  it("asks in the page first, then sends only the brand and shows that it was done", async () => {
+    render(<BrandsScreen brandId="b1" ctx={ctx()} />, root);
+    await click("[data-testid=unsubscribe-start]");
+    expect((await find("[data-testid=unsubscribe-confirm]")).textContent).toContain("Ask lists.example to take you off");
+    expect(called("brand_unsubscribe_one_click")).toEqual([]);
+    await click("[data-testid=unsubscribe-cancel]");
+    expect(root.querySelector("[data-testid=unsubscribe-confirm]")).toBeNull();
+    await click("[data-testid=unsubscribe-start]");
+    await click("[data-testid=unsubscribe-send]");
+    expect(called("brand_unsubscribe_one_click")).toEqual([{ brand: "b1" }]);
+    expect((await find("[data-testid=unsubscribe-done]")).textContent).toContain("accepted the request (HTTP 200)");
+    expect(root.querySelector("[data-testid=unsubscribe-start]")).toBeNull();
+  });
+
+  it("shows the core's message when the server refuses, and lets the person try again", async () => {
+    answer = () => {
+      throw { code: "input.invalid", field: null, message: "the unsubscribe address answered 410; use its link instead" };
+    };
+    render(<BrandsScreen brandId="b1" ctx={ctx()} />, root);
+    await click("[data-testid=unsubscribe-start]");
+    await click("[data-testid=unsubscribe-send]");
+    expect((await find("[data-testid=unsubscribe-error]")).textContent).toBe(
+      "the unsubscribe address answered 410; use its link instead",
+    );
+    await click("[data-testid=unsubscribe-retry]");
+    await find("[data-testid=unsubscribe-confirm]");
+  });
+
+  it("offers no button when the mail did not offer one-click", async () => {
+    answers.brand_unsubscribe = () => ({ https: "https://lists.example/u/1", one_click: false });
+    render(<BrandsScreen brandId="b1" ctx={ctx()} />, root);
+    await find("[data-testid=unsubscribe-https]");
+    expect(root.querySelector("[data-testid=unsubscribe-start]")).toBeNull();
+  });
+});

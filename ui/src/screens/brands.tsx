@@ -2,14 +2,21 @@
 // timeline across channels.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import type { Brand, BrandInput, BrandPage, Observed, Unsubscribe } from "../bindings";
+import type { Brand, BrandInput, Observed, Unsubscribe } from "../bindings";
 import { errorText, placeError, sameNames, type PlacedError } from "../format";
 import type { Ctx } from "../ctx";
 import { ConfirmButton } from "../components/confirm_button";
 import { RecordRow } from "../components/record_row";
+import { ShowMore, usePaged } from "../components/paged_list";
 import { FieldMessage } from "../components/field_message";
 import { copyText } from "../components/letter";
-import { daySpan, hasUnsubscribe, mailtoParts } from "../discover_format";
+import {
+  daySpan,
+  hasUnsubscribe,
+  mailtoParts,
+  oneClickConfirmText,
+  oneClickDoneText,
+} from "../discover_format";
 
 const DETAILS: { key: keyof BrandInput; label: string; placeholder?: string }[] = [
   { key: "name", label: "Name" },
@@ -120,14 +127,28 @@ export function BrandsScreen(props: { brandId?: string; from?: "discover"; ctx: 
 
 function BrandView(props: { id: string; from?: "discover"; ctx: Ctx }) {
   const { ctx } = props;
-  const [page, setPage] = useState<BrandPage | null>(null);
+  const [brand, setBrand] = useState<Brand | null>(null);
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const load = () => api.brandPage(props.id).then(setPage).catch((e) => setError(errorText(e)));
-  useEffect(() => void load(), [props.id]);
-  if (error) return <p class="error" role="alert">{error}</p>;
-  if (!page) return <p aria-busy="true">Loading…</p>;
-  const b = page.brand;
+  useEffect(() => {
+    setBrand(null);
+    setError(null);
+  }, [props.id]);
+  // The brand comes with each page of its timeline (a brand from a heavy
+  // mailbox can have hundreds of thousands of records: a page at a time).
+  const timeline = usePaged(
+    (page) =>
+      api.brandTimeline(props.id, page).then((t) => {
+        setBrand(t.brand);
+        return t.records;
+      }),
+    [props.id],
+  );
+  const failed = error ?? (timeline.error ? errorText(timeline.error) : null);
+  if (failed && !brand) return <p class="error" role="alert">{failed}</p>;
+  if (!brand || !timeline.listed) return <p aria-busy="true">Loading…</p>;
+  const b = brand;
+  const records = timeline.listed;
   const remove = async () => {
     try {
       await api.brandDelete(b.id);
@@ -148,9 +169,10 @@ function BrandView(props: { id: string; from?: "discover"; ctx: Ctx }) {
           </button>
         )}
       </div>
+      {failed && <p class="error" role="alert">{failed}</p>}
       {editing ? (
         <BrandForm brand={b} onCancel={() => setEditing(false)}
-          onSaved={async () => { setEditing(false); await ctx.refreshBrands(); await load(); }} />
+          onSaved={async () => { setEditing(false); await ctx.refreshBrands(); timeline.reload(); }} />
       ) : (
         <div class="card">
           <div class="row spread">
@@ -158,7 +180,7 @@ function BrandView(props: { id: string; from?: "discover"; ctx: Ctx }) {
             <div class="row">
               <button class="secondary" onClick={() => setEditing(true)}>Edit</button>
               <ConfirmButton label="Delete" testid="brand-delete" onConfirm={remove}
-                confirm={`Delete ${b.name} and ${page.records.length} record(s) for good?`} />
+                confirm={`Delete ${b.name} and ${records.total.toLocaleString("en")} record(s) for good?`} />
             </div>
           </div>
           <dl>
@@ -173,14 +195,17 @@ function BrandView(props: { id: string; from?: "discover"; ctx: Ctx }) {
       )}
       <FromMail brandId={b.id} />
       <h2>Timeline</h2>
-      {page.records.length === 0 ? (
+      {records.items.length === 0 ? (
         <p class="empty">Nothing with {b.name} yet. Add a purchase, an account or a call with “New record”.</p>
       ) : (
-        <ul class="list timeline" data-testid="timeline">
-          {page.records.map((r) => (
-            <RecordRow record={r} brands={ctx.brands} onOpen={() => ctx.go({ screen: "records", recordId: r.id })} />
-          ))}
-        </ul>
+        <>
+          <ul class="list timeline" data-testid="timeline">
+            {records.items.map((r) => (
+              <RecordRow record={r} brands={ctx.brands} onOpen={() => ctx.go({ screen: "records", recordId: r.id })} />
+            ))}
+          </ul>
+          <ShowMore paged={timeline} testid="timeline" />
+        </>
       )}
     </div>
   );
@@ -213,7 +238,7 @@ function FromMail(props: { brandId: string }) {
           ))}
         </dl>
       )}
-      {hasUnsubscribe(unsubscribe) && <UnsubscribeOffer offer={unsubscribe} />}
+      {hasUnsubscribe(unsubscribe) && <UnsubscribeOffer brandId={props.brandId} offer={unsubscribe} />}
     </div>
   );
 }
@@ -232,7 +257,7 @@ function CopyButton(props: { text: string; testid: string }) {
   );
 }
 
-function UnsubscribeOffer(props: { offer: Unsubscribe }) {
+function UnsubscribeOffer(props: { brandId: string; offer: Unsubscribe }) {
   const u = props.offer;
   const mail = u.mailto ? mailtoParts(u.mailto) : null;
   return (
@@ -253,6 +278,59 @@ function UnsubscribeOffer(props: { offer: Unsubscribe }) {
           {u.one_click && <span class="badge" data-testid="unsubscribe-one-click">one-click</span>}
         </p>
       )}
+      {u.one_click && u.https && <OneClick brandId={props.brandId} url={u.https} />}
     </div>
   );
+}
+
+/** RFC 8058 one-click unsubscription: asked for here, confirmed, then sent
+ *  by the app (the command takes the brand, and posts to the address the
+ *  vault kept from its mail; `url` is only shown). */
+function OneClick(props: { brandId: string; url: string }) {
+  const [step, setStep] = useState<"offer" | "confirm" | "sending" | "done" | "failed">("offer");
+  const [message, setMessage] = useState("");
+  useEffect(() => setStep("offer"), [props.brandId]);
+  const send = async () => {
+    setStep("sending");
+    try {
+      setMessage(oneClickDoneText(await api.brandUnsubscribeOneClick(props.brandId)));
+      setStep("done");
+    } catch (e) {
+      setMessage(errorText(e));
+      setStep("failed");
+    }
+  };
+  switch (step) {
+    case "offer":
+      return (
+        <p>
+          <button type="button" data-testid="unsubscribe-start" onClick={() => setStep("confirm")}>Unsubscribe</button>
+        </p>
+      );
+    case "confirm":
+      return (
+        <div class="confirm" role="group" aria-label="Confirm unsubscribing" data-testid="unsubscribe-confirm">
+          <p>{oneClickConfirmText(props.url)}</p>
+          <div class="row">
+            <button type="button" data-testid="unsubscribe-send" onClick={send}>Yes, unsubscribe</button>
+            <button type="button" class="secondary" data-testid="unsubscribe-cancel" onClick={() => setStep("offer")}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      );
+    case "sending":
+      return <p aria-busy="true" data-testid="unsubscribe-sending">Asking the list to unsubscribe you…</p>;
+    case "done":
+      return <p class="notice" role="status" data-testid="unsubscribe-done">{message}</p>;
+    case "failed":
+      return (
+        <div>
+          <p class="error" role="alert" data-testid="unsubscribe-error">{message}</p>
+          <button type="button" class="secondary" data-testid="unsubscribe-retry" onClick={() => setStep("confirm")}>
+            Try again
+          </button>
+        </div>
+      );
+  }
 }

@@ -6,18 +6,21 @@ import { errorText, formFields, newRecordFrom, patchFrom, placeError, sameNames,
 import { FieldMessage } from "../components/field_message";
 import { ConfirmButton } from "../components/confirm_button";
 import { RecordRow } from "../components/record_row";
+import { ShowMore, usePaged } from "../components/paged_list";
 import type { Ctx } from "../ctx";
 
 export function RecordsScreen(props: { recordId?: string; ctx: Ctx }) {
+  if (props.recordId) return <RecordEditor id={props.recordId} ctx={props.ctx} />;
+  return <RecordList ctx={props.ctx} />;
+}
+
+/** The records of one kind (or all), newest first, a page at a time. */
+function RecordList(props: { ctx: Ctx }) {
   const { ctx } = props;
   const [kind, setKind] = useState<RecordKind | null>(null);
-  const [records, setRecords] = useState<Record[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    if (props.recordId) return;
-    api.recordsList({ ...emptyFilter, kind }).then(setRecords).catch((e) => setError(errorText(e)));
-  }, [kind, props.recordId]);
-  if (props.recordId) return <RecordEditor id={props.recordId} ctx={ctx} />;
+  const paged = usePaged((page) => api.recordsPage({ ...emptyFilter, kind }, page), [kind]);
+  const records = paged.listed?.items ?? null;
+  const error = paged.error ? errorText(paged.error) : null;
   return (
     <div>
       <div class="row spread">
@@ -35,18 +38,21 @@ export function RecordsScreen(props: { recordId?: string; ctx: Ctx }) {
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       {records === null ? (
-        <p aria-busy="true">Loading…</p>
+        !error && <p aria-busy="true">Loading…</p>
       ) : records.length === 0 ? (
         <div class="empty">
           <p>No {kind ?? ""} records yet.</p>
           <p class="muted">Press Ctrl+N to add one: a personal fact, an account, a purchase, or a call you just had.</p>
         </div>
       ) : (
-        <ul class="list" data-testid="record-list">
-          {records.map((r) => (
-            <RecordRow record={r} brands={ctx.brands} onOpen={() => ctx.go({ screen: "records", recordId: r.id })} />
-          ))}
-        </ul>
+        <>
+          <ul class="list" data-testid="record-list">
+            {records.map((r) => (
+              <RecordRow record={r} brands={ctx.brands} onOpen={() => ctx.go({ screen: "records", recordId: r.id })} />
+            ))}
+          </ul>
+          <ShowMore paged={paged} testid="records" />
+        </>
       )}
     </div>
   );
