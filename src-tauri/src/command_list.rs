@@ -16,6 +16,7 @@ macro_rules! app_commands {
             commands::vault_lock,
             commands::vault_change_passphrase,
             commands::vault_info,
+            commands::vault_health,
             commands::activity,
             commands::kind_specs,
             commands::brands_list,

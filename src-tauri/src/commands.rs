@@ -18,7 +18,7 @@ use vrm_vault::vault::VaultInfo;
 use vrm_vault::vault::session::{Session, SessionStatus};
 use vrm_vault::vault::settings::{Settings, SettingsForm};
 use vrm_vault::{
-    Brand, BrandInput, BrandTimeline, NewRecord, Record, RecordFilter, RecordPatch, SearchItem,
+    Brand, BrandInput, BrandTimeline, Health, NewRecord, Record, RecordFilter, RecordPatch, SearchItem,
 };
 
 use crate::AppState;
@@ -102,6 +102,13 @@ pub async fn vault_change_passphrase(
 #[specta::specta]
 pub async fn vault_info(state: State<'_, AppState>) -> CommandResult<VaultInfo> {
     Ok(session(&state)?.vault()?.info()?)
+}
+
+/// What is wrong with the vault (damaged rows, WAL residue), for the banner.
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_health(state: State<'_, AppState>) -> CommandResult<Health> {
+    Ok(session(&state)?.vault()?.health()?)
 }
 
 /// The person typed or clicked: postpone the auto-lock (or learn that it

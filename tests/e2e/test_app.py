@@ -238,3 +238,37 @@ def test_a_screenshot_of_a_still_page_comes_at_once(app):
         shots.append((app.tmp / f"still-{i}.png").read_bytes())
     assert shots[0].startswith(b"\x89PNG\r\n\x1a\n")
     assert shots[0] == shots[1], "the paint App.screenshot makes shows nothing"
+
+
+def test_a_tampered_record_is_shown_in_a_banner_not_silently_dropped(app, vrm, monkeypatch):
+    """Issue 13, 3: a row that fails its integrity check is left out of the
+    lists, and the app says so in a banner, with the id, instead of letting
+    it vanish from view."""
+    import sqlite3
+
+    app.stop()
+    vault = app.tmp / "vault"
+    monkeypatch.setenv("VRM_PASSPHRASE", PASS)
+    vrm("--vault", vault, "--kdf-target-ms", "0", "init")
+    vrm("--vault", vault, "record", "add", "--kind", "note", "--field", "text=first note")
+    vrm("--vault", vault, "record", "add", "--kind", "note", "--field", "text=second note")
+    # Another row's ciphertext copied over the second: it no longer opens.
+    db = sqlite3.connect(vault / "vault.db")
+    ids = [r[0] for r in db.execute("SELECT id FROM records ORDER BY id")]
+    db.execute("UPDATE records SET body = (SELECT body FROM records WHERE id = ?) WHERE id = ?", (ids[0], ids[1]))
+    db.commit()
+    db.close()
+
+    left = vrm("--vault", vault, "record", "list", "--json")
+    survivor = "first note" if "first note" in left else "second note"
+    assert ("first note" in left) != ("second note" in left), left
+
+    app.start()
+    unlock(app)
+    banner = app.el("health-banner", timeout=30)
+    assert "1 damaged record" in banner.text, banner.text
+    app.driver.execute_script("arguments[0].open = true;", banner.find_element(By.TAG_NAME, "details"))
+    assert ids[1] in app.el("health-details").text
+    # The rest is still there.
+    app.click("nav-records")
+    app.wait_text(survivor)

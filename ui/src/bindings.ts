@@ -14,6 +14,8 @@ export const commands = {
 	vaultLock: () => __TAURI_INVOKE<null>("vault_lock"),
 	vaultChangePassphrase: (current: string, newPassphrase: string) => __TAURI_INVOKE<null>("vault_change_passphrase", { current, newPassphrase }),
 	vaultInfo: () => __TAURI_INVOKE<VaultInfo>("vault_info"),
+	/**  What is wrong with the vault (damaged rows, WAL residue), for the banner. */
+	vaultHealth: () => __TAURI_INVOKE<Health>("vault_health"),
 	/**
 	 *  The person typed or clicked: postpone the auto-lock (or learn that it
 	 *  already locked: `vault.locked`). While a discovery run holds the session
@@ -505,6 +507,14 @@ export type ContactRules = {
 	cross_offers_allowed: boolean,
 };
 
+/**  A document row that fails to authenticate, as stored. */
+export type DamagedDocument = {
+	/**  Its kind (`share`, `terms.version`, `discover.message`…). */
+	kind: string,
+	/**  Its id. */
+	id: string,
+};
+
 /**  What a brand answered. */
 export type Decision = 
 /**  The brand accepts the terms as they are. */
@@ -589,6 +599,22 @@ export type FileChoice =
 "rights-request-out" | 
 /**  A folder for the revocations of "revoke everywhere". */
 "revocations-folder";
+
+/**  What is wrong with a vault now; all empty and `false` when nothing is. */
+export type Health = {
+	/**  Brands whose rows fail to authenticate (damaged or tampered with). */
+	damaged_brands: BrandId[],
+	/**  Records whose rows fail to authenticate. */
+	damaged_records: RecordId[],
+	/**  Documents whose rows fail to authenticate. */
+	damaged_documents: DamagedDocument[],
+	/**
+	 *  Old pages of something deleted or replaced may still be in the WAL,
+	 *  because another program was reading the vault
+	 *  ([`Vault::wal_residue_pending`]).
+	 */
+	wal_residue_pending: boolean,
+};
 
 /**  Who holds one data item. */
 export type Holder = {

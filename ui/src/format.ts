@@ -1,7 +1,7 @@
 // Formatting: how errors, notices and records are shown, and how what is
 // typed into a record form becomes a call. No rules about the data live
 // here; the core checks every value. Dates: dates.ts; keys: keys.ts.
-import type { CommandError, KindSpec, NewRecord, Record, RecordKind, RecordPatch } from "./bindings";
+import type { CommandError, Health, KindSpec, NewRecord, Record, RecordKind, RecordPatch } from "./bindings";
 
 /** What to tell the person for an error, by its stable code. */
 export function errorText(e: unknown): string {
@@ -131,4 +131,17 @@ export function formFields(spec: KindSpec | undefined, record?: Record): string[
   const known = spec ? spec.fields.map((f) => f.name) : [];
   const extra = record ? Object.keys(record.fields).filter((k) => !known.includes(k)) : [];
   return [...known, ...extra];
+}
+
+/** What a health report says is wrong, in one line; null when nothing is. */
+export function healthSummary(h: Health): string | null {
+  const parts: string[] = [];
+  const count = (n: number, one: string) => {
+    if (n > 0) parts.push(`${n} ${one}${n === 1 ? "" : "s"}`);
+  };
+  count(h.damaged_brands.length, "damaged brand");
+  count(h.damaged_records.length, "damaged record");
+  count(h.damaged_documents.length, "damaged document");
+  if (h.wal_residue_pending) parts.push("old pages still in the write-ahead log");
+  return parts.length === 0 ? null : parts.join(", ");
 }

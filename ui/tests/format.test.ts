@@ -3,6 +3,7 @@ import type { Record } from "../src/bindings";
 import {
   autoLockError,
   errorText,
+  healthSummary,
   lockNotice,
   newRecordFrom,
   parseTags,
@@ -152,5 +153,22 @@ describe("locking", () => {
       text: "disk full; nothing was changed",
     });
     expect(autoLockError({ code: "input.invalid", field: "other", message: "x" }).field).toBeNull();
+  });
+});
+
+describe("healthSummary", () => {
+  const none = { damaged_brands: [], damaged_records: [], damaged_documents: [], wal_residue_pending: false };
+  it("says nothing when nothing is wrong", () => {
+    expect(healthSummary(none)).toBeNull();
+  });
+  it("counts each kind of damage and the WAL", () => {
+    expect(
+      healthSummary({
+        ...none,
+        damaged_records: ["a", "b"],
+        damaged_documents: [{ kind: "share", id: "s" }],
+        wal_residue_pending: true,
+      }),
+    ).toBe("2 damaged records, 1 damaged document, old pages still in the write-ahead log");
   });
 });

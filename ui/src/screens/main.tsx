@@ -4,6 +4,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Brand, KindSpec } from "../bindings";
+import { HealthBanner } from "../components/health_banner";
 import { errorText } from "../format";
 import { shortcutFor } from "../keys";
 import type { Ctx, View } from "../ctx";
@@ -111,6 +112,7 @@ export function Main(props: { onLock: () => void }) {
           </button>
           <button class="secondary" onClick={props.onLock} data-testid="lock" title="Ctrl+L">Lock</button>
         </header>
+        <HealthBanner refresh={brands} />
         {notice && <p class="notice" role="status">{notice}</p>}
         {error && <p class="error" role="alert">{error}</p>}
         <section class="page">{body}</section>
