@@ -35,9 +35,15 @@ impl Drop for Intake {
 }
 
 fn intake(dir: &Path) -> Intake {
+    intake_with(dir, &[])
+}
+
+fn intake_with(dir: &Path, more: &[&str]) -> Intake {
     let bin = assert_cmd::cargo::cargo_bin("vrm");
     let mut child = Std::new(bin)
-        .args(["brand-kit", "serve", "--addr", "127.0.0.1:0", "--dir"])
+        .args(["brand-kit", "serve", "--addr", "127.0.0.1:0"])
+        .args(more)
+        .arg("--dir")
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -1485,4 +1491,121 @@ fn an_intake_that_dies_while_writing_leaves_no_stored_intent_so_the_resend_is_ta
         left.len() + 1,
         "and leaves no new temporary file"
     );
+}
+
+/// Issue 13, 5: one client that sends its headers (`Content-Length:
+/// 100000`) and then nothing, one that stops half way through its head and
+/// one that says nothing at all used to hold the intake for good; now each
+/// holds one worker until the request timeout (answered 408), and honest
+/// senders at the same time are served.
+#[test]
+fn stalled_clients_get_408_and_honest_senders_at_the_same_time_are_served() {
+    use std::net::TcpStream;
+    let tmp = tempfile::tempdir().unwrap();
+    let intake = intake_with(&tmp.path().join("intake"), &["--request-timeout", "3"]);
+    let addr = intake
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let stalled: Vec<TcpStream> = [
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"a\":",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Le",
+        "",
+    ]
+    .iter()
+    .map(|start| {
+        let mut c = TcpStream::connect(&addr).unwrap();
+        c.write_all(start.as_bytes()).unwrap();
+        c
+    })
+    .collect();
+    let senders: Vec<_> = (0..6)
+        .map(|_| {
+            let url = intake.url.clone();
+            std::thread::spawn(move || {
+                let key = SigningKey::generate().unwrap();
+                let id = uuid::Uuid::new_v4();
+                let now = Utc::now();
+                let doc = proof::issue_credential(
+                    "IntentRequest",
+                    &key,
+                    id,
+                    now,
+                    Some(now + Duration::days(1)),
+                    json!({ "intentId": format!("urn:uuid:{id}"), "category": "lunch", "description": "x" }),
+                )
+                .unwrap();
+                // A bounded wait: the intake of before never answered.
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(std::time::Duration::from_secs(20)))
+                    .build()
+                    .into();
+                agent
+                    .post(&url)
+                    .send(&serde_json::to_vec(&doc).unwrap())
+                    .map(|r| r.status().as_u16())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    for s in senders {
+        assert_eq!(s.join().unwrap(), Ok(201));
+    }
+    assert_eq!(stored_intents(&intake).len(), 6);
+    for mut c in stalled {
+        c.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+        assert!(answer.contains("\"code\":\"timeout\""), "{answer:?}");
+    }
+}
+
+/// What the intake's HTTP side refuses before reading any body.
+#[test]
+fn the_intake_refuses_requests_it_cannot_bound() {
+    use std::net::TcpStream;
+    let tmp = tempfile::tempdir().unwrap();
+    let intake = intake(&tmp.path().join("intake"));
+    let addr = intake
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let ask = |request: &str| {
+        let mut c = TcpStream::connect(&addr).unwrap();
+        c.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        // The intake may answer (and stop reading) before all is sent.
+        let _ = c.write_all(request.as_bytes());
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+        answer
+    };
+    let long_head = format!("POST / HTTP/1.1\r\nX-Pad: {}\r\n\r\n", "a".repeat(20_000));
+    for (request, status) in [
+        ("POST / HTTP/1.1\r\nHost: x\r\n\r\n", "411"),
+        (
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "411",
+        ),
+        ("GET / HTTP/1.1\r\nHost: x\r\n\r\n", "405"),
+        (
+            "POST /elsewhere HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}",
+            "404",
+        ),
+        ("POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", "413"),
+        (long_head.as_str(), "431"),
+        ("\x16\x03\x01 not http at all\r\n\r\n", "400"),
+    ] {
+        let answer = ask(request);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{request:.40?}: {answer:?}"
+        );
+    }
+    assert!(stored_intents(&intake).is_empty());
 }

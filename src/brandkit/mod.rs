@@ -25,6 +25,11 @@ use crate::terms::{Clauses, diff};
 #[cfg(feature = "intake")]
 use crate::vault::fs::{FileMode, OutFile, write_file};
 
+#[cfg(feature = "intake")]
+mod intake;
+#[cfg(feature = "intake")]
+pub use intake::DEFAULT_REQUEST_TIMEOUT;
+
 const SEED_PREFIX: &str = "# vrm-signing-seed: ";
 
 /// A brand's keys: an age identity to receive bundles, and a signing key.
@@ -288,8 +293,9 @@ pub const MAX_INTAKE_BYTES: usize = 1024 * 1024;
 /// already seen) and stores it in its folder; anything else gets a 4xx and is
 /// not stored. (Feature `intake`.)
 pub struct Intake {
-    server: tiny_http::Server,
+    listener: std::net::TcpListener,
     dir: std::path::PathBuf,
+    request_timeout: std::time::Duration,
 }
 
 #[cfg(feature = "intake")]
@@ -325,79 +331,46 @@ impl Intake {
             let d = dir.join(sub);
             std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
         }
-        let server = tiny_http::Server::http(addr)
+        let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| Error::invalid_field("addr", format!("cannot listen on {addr}: {e}")))?;
         Ok(Intake {
-            server,
+            listener,
             dir: dir.to_path_buf(),
+            request_timeout: intake::DEFAULT_REQUEST_TIMEOUT,
         })
+    }
+
+    /// How long one request may take, from its accept to its last body byte
+    /// (at least 0.1 s); a client slower than that is answered 408.
+    pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.request_timeout = timeout.max(std::time::Duration::from_millis(100));
+        self
     }
 
     /// The address it listens on.
     pub fn local_addr(&self) -> String {
-        match self.server.server_addr() {
-            tiny_http::ListenAddr::IP(a) => a.to_string(),
-            #[allow(unreachable_patterns)]
-            _ => String::new(),
-        }
+        self.listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
     }
 
-    /// Answer requests until the process ends; `log` sees each answer.
-    pub fn run(&self, mut log: impl FnMut(&IntakeAnswer)) {
-        for mut request in self.server.incoming_requests() {
-            let answer = self.handle(&mut request);
-            log(&answer);
-            let body = serde_json::to_vec(&answer).unwrap_or_default();
-            let header =
-                tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
-                    .expect("a static header is valid");
-            let response = tiny_http::Response::from_data(body)
-                .with_status_code(answer.status)
-                .with_header(header);
-            let _ = request.respond(response);
-        }
-    }
-
-    fn handle(&self, request: &mut tiny_http::Request) -> IntakeAnswer {
+    /// The answer to a posted document's bytes.
+    fn answer_post(&self, body: &[u8]) -> IntakeAnswer {
         let answer = |status: u16, code: &str, message: String| IntakeAnswer {
             status,
             code: code.to_string(),
             message,
             digest: None,
         };
-        if request.url() != "/" && request.url() != "/intents" {
-            return answer(404, "not_found", "post intents to / or /intents".into());
-        }
-        if *request.method() != tiny_http::Method::Post {
-            return answer(405, "method_not_allowed", "only POST is taken".into());
-        }
-        let mut body = Vec::new();
-        let read = std::io::Read::read_to_end(
-            &mut std::io::Read::take(request.as_reader(), MAX_INTAKE_BYTES as u64 + 1),
-            &mut body,
-        );
-        if read.is_err() {
-            return answer(
-                400,
-                "unreadable",
-                "the request body could not be read".into(),
-            );
-        }
-        if body.len() > MAX_INTAKE_BYTES {
-            return answer(
-                413,
-                "input.too_large",
-                format!("at most {MAX_INTAKE_BYTES} bytes"),
-            );
-        }
-        match self.take(&body) {
+        match self.take(body) {
             Ok(r) => IntakeAnswer {
-                digest: Some(document_digest(&body)),
+                digest: Some(document_digest(body)),
                 ..answer(201, "stored", format!("{} {} stored", r.kind, r.id))
             },
             // 409 only for these very bytes, held already.
             Err(e @ Error::Replay(_)) => IntakeAnswer {
-                digest: Some(document_digest(&body)),
+                digest: Some(document_digest(body)),
                 ..answer(409, "replay", e.to_string())
             },
             Err(e) => {

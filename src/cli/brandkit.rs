@@ -65,6 +65,9 @@ pub(super) enum BrandKitCommand {
         /// The folder to store received intents in
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
+        /// Answer 408 to a request not fully received within this long
+        #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        request_timeout: u64,
     },
     /// Answer an intent with a signed Offer
     Offer(OfferArgs),
@@ -146,7 +149,11 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
                 out.display()
             );
         }
-        BrandKitCommand::Serve { addr, dir } => return serve(addr, dir),
+        BrandKitCommand::Serve {
+            addr,
+            dir,
+            request_timeout,
+        } => return serve(addr, dir, *request_timeout),
         BrandKitCommand::Offer(args) => return brand_offer(args),
         BrandKitCommand::Ack {
             revocation,
@@ -226,8 +233,9 @@ pub(super) fn brand_offer(a: &OfferArgs) -> CliResult {
     Ok(())
 }
 
-pub(super) fn serve(addr: &str, dir: &Path) -> CliResult {
-    let intake = Intake::bind(addr, dir)?;
+pub(super) fn serve(addr: &str, dir: &Path, request_timeout: u64) -> CliResult {
+    let intake = Intake::bind(addr, dir)?
+        .with_request_timeout(std::time::Duration::from_secs(request_timeout));
     let local = intake.local_addr();
     if !local.starts_with("127.") && !local.starts_with("[::1]") {
         errln!("warning: listening on {local}, which is not a loopback address");
