@@ -69,3 +69,57 @@ pub use vault::{LockedVault, Vault};
 pub fn delete_brand(vault: &mut Vault, id_or_name: &str) -> Result<usize> {
     vault.delete_brand_with(id_or_name, &[intent::forget_brand])
 }
+
+/// Who a `did:key` is to the person, as far as the vault knows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "is", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Signer {
+    /// A brand in the vault: its `did` is this key.
+    Brand {
+        /// The brand's id.
+        id: model::BrandId,
+        /// Its name.
+        name: String,
+    },
+    /// The person: their pairwise key for a brand.
+    You {
+        /// The brand the key is for.
+        brand: model::BrandId,
+        /// Its name.
+        name: String,
+    },
+    /// The person: the key of one of their intents.
+    YourIntent {
+        /// The intent's id.
+        intent: String,
+    },
+    /// A key the vault does not know.
+    Unknown,
+}
+
+/// Who signed with `did`: a known brand, the person (a pairwise key, an
+/// intent's key), or an unknown key (`vrm verify` says which).
+pub fn signer_of(vault: &mut Vault, did: &str) -> Result<Signer> {
+    if let Some(b) = vault
+        .brands()?
+        .into_iter()
+        .find(|b| b.did.as_deref() == Some(did))
+    {
+        return Ok(Signer::Brand {
+            id: b.id,
+            name: b.name,
+        });
+    }
+    if let Some(brand) = vault.pairwise_owner(did)? {
+        let name = vault.brand(&brand).map(|b| b.name).unwrap_or_default();
+        return Ok(Signer::You {
+            brand: model::BrandId::from(brand.as_str()),
+            name,
+        });
+    }
+    if let Some(intent) = intent::intent_of_did(vault, did)? {
+        return Ok(Signer::YourIntent { intent });
+    }
+    Ok(Signer::Unknown)
+}

@@ -124,7 +124,9 @@ fn terms_are_answered_by_the_brand_and_kept_per_brand() {
         .success()
         .stdout(predicate::str::contains(
             "valid PersonalTerms signed by did:key:z6Mk",
-        ));
+        ))
+        // Whose key it is (issue 13, 7): the person's own, for Acme.
+        .stdout(predicate::str::contains("signer:      you (your key for Acme"));
     let text = std::fs::read_to_string(&terms_file).unwrap();
     let tampered = tmp.path().join("tampered.json");
     std::fs::write(
@@ -153,6 +155,21 @@ fn terms_are_answered_by_the_brand_and_kept_per_brand() {
         ],
     );
     vrm_ok(&dir, &["terms", "import", p(&counter)]);
+    // The brand's answer: signed by a brand in the vault; without the
+    // vault, by a key nobody here knows.
+    vrm(&dir)
+        .args(["verify", p(&counter)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(a brand in your vault)"));
+    let verified = json(&dir, &["verify", p(&counter), "--json"]);
+    assert_eq!(verified["signer_is"]["is"], "brand", "{verified}");
+    assert_eq!(verified["kind"], "TermsAgreement", "{verified}");
+    vrm(&tmp.path().join("no-vault-here"))
+        .args(["verify", p(&counter)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("an unknown key (there is no vault here"));
     let accept = tmp.path().join("accept.json");
     vrm_ok(
         &dir,

@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 use super::io::{CliResult, Ctx, Failure, print_json};
 use super::out::outln;
-use vrm_vault::{BrandId, Error, proof};
+use vrm_vault::{BrandId, Error, Signer, Vault, proof};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
@@ -68,7 +68,7 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
     Ok(())
 }
 
-pub(super) fn verify(file: &Path, json: bool) -> CliResult {
+pub(super) fn verify(ctx: &Ctx<'_>, file: &Path, json: bool) -> CliResult {
     let bytes = proof::read_foreign_file(file)?;
     let doc = proof::parse_document(&bytes)?;
     let vc = match proof::verify_credential(&doc, Utc::now()) {
@@ -94,10 +94,42 @@ pub(super) fn verify(file: &Path, json: bool) -> CliResult {
         }
         Err(e) => return Err(e.into()),
     };
+    // Who the signer is to the person: only with their vault to compare
+    // with (no vault here: an unknown key, and said so).
+    let known = if Vault::exists(&ctx.dir) {
+        let mut vault = ctx.unlock()?;
+        Some(vrm_vault::signer_of(&mut vault, &vc.signer)?)
+    } else {
+        None
+    };
     if json {
-        return print_json(&vc);
+        #[derive(serde::Serialize)]
+        struct Verified<'a> {
+            #[serde(flatten)]
+            vc: &'a vrm_vault::proof::VerifiedCredential,
+            signer_is: &'a Signer,
+        }
+        return print_json(&Verified {
+            vc: &vc,
+            signer_is: known.as_ref().unwrap_or(&Signer::Unknown),
+        });
     }
     outln!("valid {} signed by {}", vc.kind, vc.signer);
+    outln!(
+        "  signer:      {}",
+        match &known {
+            Some(Signer::Brand { name, .. }) => format!("{name} (a brand in your vault)"),
+            Some(Signer::You { name, .. }) => format!("you (your key for {name})"),
+            Some(Signer::YourIntent { intent }) => {
+                format!(
+                    "you (the key of your intent {})",
+                    &intent[..intent.len().min(8)]
+                )
+            }
+            Some(_) => "an unknown key (not a brand in your vault, not yours)".to_string(),
+            None => "an unknown key (there is no vault here to compare with)".to_string(),
+        }
+    );
     outln!("  id:          {}", vc.id);
     outln!("  valid from:  {}", vc.valid_from.to_rfc3339());
     if let Some(u) = vc.valid_until {

@@ -228,7 +228,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Rights(cmd)) => rights::rights(&ctx, cmd),
         Some(Command::Contact(cmd)) => rights::contact(&ctx, cmd),
         Some(Command::Audit(cmd)) => audit::audit(&ctx, cmd),
-        Some(Command::Verify { file, json }) => audit::verify(file, *json),
+        Some(Command::Verify { file, json }) => audit::verify(&ctx, file, *json),
         Some(Command::Intent(cmd)) => intents::intent_cmd(&ctx, cmd),
         Some(Command::Discover(cmd)) => discover::discover(&ctx, cmd),
         Some(Command::Offer(cmd)) => intents::offer_cmd(&ctx, cmd),

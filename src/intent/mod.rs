@@ -44,7 +44,7 @@ pub use domain::{
     Delivery, DeliveryStatus, Intent, IntentForm, IntentInput, IntentStatus, IntentView, Offer,
     OfferDecision, OfferView, end_of_day,
 };
-pub(crate) use stored::forget_brand;
+pub(crate) use stored::{forget_brand, intent_of_did};
 
 pub use crate::model::money::{Decimal, parse_amount, parse_currency};
 

@@ -797,3 +797,12 @@ pub(crate) fn forget_brand(vault: &Vault, tx: &rusqlite::Connection, brand_id: &
     }
     Ok(())
 }
+
+/// The id of the person's intent whose own key is `did`, if any.
+pub(crate) fn intent_of_did(vault: &Vault, did: &str) -> Result<Option<String>> {
+    let (intents, _) = vault.docs::<Intent>(INTENT_KIND)?;
+    Ok(intents
+        .into_iter()
+        .find(|i| i.did == did)
+        .map(|i| i.id.to_string()))
+}

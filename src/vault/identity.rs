@@ -79,6 +79,21 @@ impl Vault {
         }
     }
 
+    /// The brand whose pairwise key of the person's is `did`, if any.
+    pub(crate) fn pairwise_owner(&self, did: &str) -> Result<Option<String>> {
+        for row in store::docs_of_kind(self.conn(), KIND)? {
+            if !row.id.starts_with("pairwise:") {
+                continue;
+            }
+            if let Ok(stored) = self.open_doc::<StoredKey>(&row)
+                && stored.public == did
+            {
+                return Ok(row.brand_id.clone());
+            }
+        }
+        Ok(None)
+    }
+
     /// The person's own age identity (created on first use), to which every
     /// bundle is also encrypted.
     pub(crate) fn person_age_identity(&self, conn: &Connection) -> Result<AgeIdentity> {
