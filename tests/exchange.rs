@@ -126,7 +126,9 @@ fn terms_are_answered_by_the_brand_and_kept_per_brand() {
             "valid PersonalTerms signed by did:key:z6Mk",
         ))
         // Whose key it is (issue 13, 7): the person's own, for Acme.
-        .stdout(predicate::str::contains("signer:      you (your key for Acme"));
+        .stdout(predicate::str::contains(
+            "signer:      you (your key for Acme",
+        ));
     let text = std::fs::read_to_string(&terms_file).unwrap();
     let tampered = tmp.path().join("tampered.json");
     std::fs::write(
@@ -169,7 +171,9 @@ fn terms_are_answered_by_the_brand_and_kept_per_brand() {
         .args(["verify", p(&counter)])
         .assert()
         .success()
-        .stdout(predicate::str::contains("an unknown key (there is no vault here"));
+        .stdout(predicate::str::contains(
+            "not known (there is no vault here",
+        ));
     let accept = tmp.path().join("accept.json");
     vrm_ok(
         &dir,

@@ -94,40 +94,46 @@ pub(super) fn verify(ctx: &Ctx<'_>, file: &Path, json: bool) -> CliResult {
         }
         Err(e) => return Err(e.into()),
     };
-    // Who the signer is to the person: only with their vault to compare
-    // with (no vault here: an unknown key, and said so).
-    let known = if Vault::exists(&ctx.dir) {
-        let mut vault = ctx.unlock()?;
-        Some(vrm_vault::signer_of(&mut vault, &vc.signer)?)
+    // Who the signer is to the person, when their vault can be opened to
+    // compare with; the document's validity does not depend on it.
+    let compared: Result<Signer, String> = if !Vault::exists(&ctx.dir) {
+        Err("there is no vault here to compare with".into())
     } else {
-        None
+        match ctx.unlock() {
+            Ok(mut vault) => Ok(vrm_vault::signer_of(&mut vault, &vc.signer)?),
+            Err(Failure::Core(e)) => Err(format!("the vault could not be opened to compare: {e}")),
+            Err(Failure::Usage(why) | Failure::Other(why)) => {
+                Err(format!("the vault could not be opened to compare: {why}"))
+            }
+        }
     };
     if json {
         #[derive(serde::Serialize)]
         struct Verified<'a> {
             #[serde(flatten)]
             vc: &'a vrm_vault::proof::VerifiedCredential,
-            signer_is: &'a Signer,
+            /// `null` when the vault could not be compared with.
+            signer_is: Option<&'a Signer>,
         }
         return print_json(&Verified {
             vc: &vc,
-            signer_is: known.as_ref().unwrap_or(&Signer::Unknown),
+            signer_is: compared.as_ref().ok(),
         });
     }
     outln!("valid {} signed by {}", vc.kind, vc.signer);
     outln!(
         "  signer:      {}",
-        match &known {
-            Some(Signer::Brand { name, .. }) => format!("{name} (a brand in your vault)"),
-            Some(Signer::You { name, .. }) => format!("you (your key for {name})"),
-            Some(Signer::YourIntent { intent }) => {
+        match &compared {
+            Ok(Signer::Brand { name, .. }) => format!("{name} (a brand in your vault)"),
+            Ok(Signer::You { name, .. }) => format!("you (your key for {name})"),
+            Ok(Signer::YourIntent { intent }) => {
                 format!(
                     "you (the key of your intent {})",
                     &intent[..intent.len().min(8)]
                 )
             }
-            Some(_) => "an unknown key (not a brand in your vault, not yours)".to_string(),
-            None => "an unknown key (there is no vault here to compare with)".to_string(),
+            Ok(_) => "an unknown key (not a brand in your vault, not yours)".to_string(),
+            Err(why) => format!("not known ({why})"),
         }
     );
     outln!("  id:          {}", vc.id);
