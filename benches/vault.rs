@@ -1219,6 +1219,7 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
     let mut times = Vec::with_capacity(qs.len());
     let mut naive_times = Vec::with_capacity(qs.len());
     let mut total_hits = 0;
+    let mut slowest: Vec<(Duration, &str, usize)> = Vec::new();
     for q in &qs {
         let start = Instant::now();
         let hits = vault.search(q, &filter).unwrap();
@@ -1228,6 +1229,14 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
         naive_times.push(start.elapsed());
         assert_eq!(record_hits(&hits), expected, "query {q:?}");
         total_hits += expected;
+        slowest.push((times[times.len() - 1], q.as_str(), expected));
+    }
+    // With VRM_BENCH_VERBOSE: the queries behind the tail.
+    if std::env::var_os("VRM_BENCH_VERBOSE").is_some() {
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+        for (t, q, n) in slowest.iter().take(15) {
+            println!("  slow query {q:?}: {:.2} ms, {n} record hits", ms(*t));
+        }
     }
     times.sort();
     naive_times.sort();
