@@ -28,6 +28,19 @@
 //!
 //! `VRM_BENCH_ONLY=insert|search|unlock|verify|share|memory` runs only the
 //! named sections.
+//!
+//! Size and mix: `VRM_BENCH_RECORDS=N` (default 100,000, which `make bench`
+//! runs) and `VRM_BENCH_MIX=mailbox` (default `mixed`): the records discovery
+//! accepts from a heavy mailbox (mostly email interactions, some purchases,
+//! subscriptions and accounts, across 1,500 brands of uneven size; see
+//! `gen_mailbox_record`). The labels above then name the size and mix
+//! (`search 1M mailbox: ...`). With `VRM_BENCH_VAULT=DIR` the search and
+//! unlock sections keep their vault too (`DIR`, its plaintext twin in
+//! `DIR.plain.db`), so a large one is made once, e.g.
+//! `VRM_BENCH_RECORDS=1000000 VRM_BENCH_MIX=mailbox VRM_BENCH_VAULT=/tmp/v1m
+//! VRM_BENCH_ONLY=unlock cargo bench --bench vault`; one `DIR` is for one
+//! size and mix. The memory section then also times the first full
+//! `list_records` and `brand_page` of the largest brand.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
@@ -44,11 +57,89 @@ use vrm_vault::{
     Brand, BrandId, BrandInput, Hit, Record, RecordFilter, RecordId, RecordKind, Vault,
 };
 
-const N_RECORDS: usize = 100_000;
+/// Records in the default run (`make bench`); `VRM_BENCH_RECORDS` changes it.
+const DEFAULT_RECORDS: usize = 100_000;
 const N_BRANDS: usize = 40;
+/// Brands of the `mailbox` mix: a heavy mailbox yields a few hundred to a
+/// couple of thousand senders.
+const MAILBOX_BRANDS: usize = 1_500;
 const PASSPHRASE: &str = "bench passphrase";
 /// Samples per criterion benchmark (criterion's minimum).
 const SAMPLES: usize = 10;
+
+// ---- size and mix of the data set -------------------------------------------
+
+/// Which records the data set holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mix {
+    /// Every kind, 40 brands, as typed in and imported (the default).
+    Mixed,
+    /// What discovery accepts from a heavy mailbox: mostly `interaction`
+    /// records of channel email, some purchases, subscriptions and
+    /// accounts, all tagged `from-email`, across 1,500 brands of very
+    /// uneven size.
+    Mailbox,
+}
+
+/// The run's size and mix, from `VRM_BENCH_RECORDS` (default 100,000) and
+/// `VRM_BENCH_MIX` (`mixed`, the default, or `mailbox`).
+struct Config {
+    records: usize,
+    mix: Mix,
+    /// How figures are labelled: `100k`, `1M mailbox`...
+    label: String,
+}
+
+fn config() -> &'static Config {
+    static CONFIG: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let records = match std::env::var("VRM_BENCH_RECORDS") {
+            Ok(n) => n
+                .trim()
+                .replace('_', "")
+                .parse()
+                .expect("VRM_BENCH_RECORDS is a number of records"),
+            Err(_) => DEFAULT_RECORDS,
+        };
+        let mix = match std::env::var("VRM_BENCH_MIX").as_deref().map(str::trim) {
+            Err(_) | Ok("") | Ok("mixed") => Mix::Mixed,
+            Ok("mailbox") => Mix::Mailbox,
+            Ok(other) => panic!("VRM_BENCH_MIX is mixed or mailbox, not {other:?}"),
+        };
+        let size = if records >= 1_000_000 && records % 1_000_000 == 0 {
+            format!("{}M", records / 1_000_000)
+        } else if records % 1_000 == 0 {
+            format!("{}k", records / 1_000)
+        } else {
+            records.to_string()
+        };
+        let label = match mix {
+            Mix::Mixed => size,
+            Mix::Mailbox => format!("{size} mailbox"),
+        };
+        Config {
+            records,
+            mix,
+            label,
+        }
+    })
+}
+
+fn n_records() -> usize {
+    config().records
+}
+
+fn n_brands() -> usize {
+    match config().mix {
+        Mix::Mixed => N_BRANDS,
+        Mix::Mailbox => MAILBOX_BRANDS,
+    }
+}
+
+/// `label` with the run's size and mix in it, for criterion's group names.
+fn group_name(section: &str) -> String {
+    format!("{section}_{}", config().label.replace(' ', "_"))
+}
 
 // ---- deterministic data ----------------------------------------------------
 
@@ -434,6 +525,9 @@ fn gen_record(rng: &mut Rng, i: usize, brands: &[Brand]) -> Record {
 }
 
 fn brand_inputs() -> Vec<BrandInput> {
+    if config().mix == Mix::Mailbox {
+        return mailbox_brand_inputs();
+    }
     (0..N_BRANDS)
         .map(|i| {
             let first = BRAND_FIRST[i % BRAND_FIRST.len()];
@@ -447,6 +541,181 @@ fn brand_inputs() -> Vec<BrandInput> {
             b
         })
         .collect()
+}
+
+// ---- the mailbox mix -----------------------------------------------------------
+
+/// With BRAND_FIRST, 50 first words for 1,500 distinct senders.
+const MAILBOX_FIRST: &[&str] = &[
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin",
+    "Litware",
+    "Adatum",
+    "Proseware",
+    "Wingtip",
+    "Lucerne",
+    "Margie",
+    "Fourth",
+    "Coho",
+    "Alpine",
+    "Blue",
+    "Humongous",
+    "Southridge",
+    "Trey",
+    "Woodgrove",
+    "Relecloud",
+    "Consolidated",
+    "Lamna",
+    "Datum",
+    "Graphic",
+    "Munson",
+    "Bellows",
+    "Kestrel",
+    "Ostrich",
+    "Pelican",
+    "Quill",
+    "Rookery",
+];
+const MAILBOX_SECOND: &[&str] = &[
+    "Outfitters",
+    "Telecom",
+    "Energy",
+    "Bank",
+    "Airways",
+    "Books",
+    "Pharmacy",
+    "Market",
+    "Insurance",
+    "Motors",
+    "Games",
+    "Music",
+    "Travel",
+    "Hotels",
+    "Foods",
+    "Fitness",
+    "Media",
+    "Cloud",
+    "Software",
+    "Fashion",
+    "Shoes",
+    "Garden",
+    "Pets",
+    "Toys",
+    "Wine",
+    "Coffee",
+    "Tickets",
+    "Rail",
+    "Delivery",
+    "Cinema",
+];
+const SENDERS: &[&str] = &["news", "noreply", "orders", "info", "support", "hello"];
+
+fn mailbox_brand_inputs() -> Vec<BrandInput> {
+    let firsts: Vec<&str> = BRAND_FIRST.iter().chain(MAILBOX_FIRST).copied().collect();
+    (0..MAILBOX_BRANDS)
+        .map(|i| {
+            let first = firsts[i % firsts.len()];
+            let second = MAILBOX_SECOND[i / firsts.len()];
+            // As discovery names a brand: its display name and its
+            // organisational domain.
+            let mut b = BrandInput::named(format!("{first} {second}"));
+            b.domain = Some(format!(
+                "{}{}.example.com",
+                first.to_lowercase(),
+                second.to_lowercase()
+            ));
+            b
+        })
+        .collect()
+}
+
+/// One record as discovery accepts it from a heavy mailbox
+/// (`discover::proposals`): 88% interactions (channel email, the subject as
+/// summary), 7% purchases from order markup, 2.5% subscriptions, 2.5%
+/// accounts; every one filed under its brand and tagged `from-email`. A few
+/// senders send most of the mail: the brand is a cubed uniform pick, so the
+/// largest of 1,500 brands has about 9% of the records.
+fn gen_mailbox_record(rng: &mut Rng, i: usize, brands: &[Brand]) -> Record {
+    let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let b = ((u * u * u) * brands.len() as f64) as usize;
+    let brand = &brands[b.min(brands.len() - 1)];
+    let domain = brand.domain.as_deref().unwrap_or("example.com");
+    let roll = rng.below(1000);
+    let kind = match roll {
+        0..880 => RecordKind::Interaction,
+        880..950 => RecordKind::Purchase,
+        950..975 => RecordKind::Subscription,
+        _ => RecordKind::Account,
+    };
+    let mut f: BTreeMap<String, String> = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        f.insert(k.to_string(), v);
+    };
+    match kind {
+        RecordKind::Interaction => {
+            let outbound = rng.chance(8);
+            put("channel", "email".into());
+            put(
+                "direction",
+                if outbound { "outbound" } else { "inbound" }.into(),
+            );
+            put("date", date(rng));
+            let words = 3 + rng.below(8);
+            let mut subject = sentence(rng, words);
+            if rng.chance(10) {
+                subject.push_str(&format!(" ORD-{:06}", rng.below(1_000_000)));
+            }
+            put("summary", subject);
+            let purpose = match (outbound, rng.chance(65)) {
+                (true, _) => "support",
+                (false, true) => "marketing",
+                (false, false) => "service",
+            };
+            put("purpose", purpose.into());
+            put("contact", format!("{}@{domain}", rng.pick(SENDERS)));
+        }
+        RecordKind::Purchase => {
+            put("item", rng.pick(ITEMS).into());
+            put("date", date(rng));
+            put("price", price(rng));
+            if rng.chance(90) {
+                put("order", format!("ORD-{:06}", rng.below(1_000_000)));
+            }
+            if rng.chance(50) {
+                put("store", brand.name.clone());
+            }
+        }
+        RecordKind::Subscription => {
+            put("plan", rng.pick(PLANS).into());
+            put("price", price(rng));
+            put("period", rng.pick(PERIODS).into());
+            put("date", date(rng));
+            put("renews", date(rng));
+        }
+        _ => {
+            let name = rng.pick(FIRST_NAMES);
+            put(
+                "email",
+                format!("{name}.{}@mail.example.org", rng.below(100)),
+            );
+            put("date", date(rng));
+        }
+    }
+    // Accepted over five years, whatever the number of records.
+    let base: DateTime<Utc> = Utc.with_ymd_and_hms(2020, 1, 1, 9, 0, 0).unwrap();
+    let step = 157_000_000 / n_records().max(1) as i64;
+    let created_at = base + chrono::Duration::seconds(i as i64 * step + rng.below(60) as i64);
+    Record {
+        id: RecordId::random(),
+        kind,
+        brand: Some(brand.id.clone()),
+        fields: f,
+        tags: vec!["from-email".to_string()],
+        created_at,
+        updated_at: created_at,
+    }
 }
 
 /// The data set shared by every benchmark: brands and records, generated once.
@@ -476,8 +745,11 @@ impl Dataset {
             .collect();
         drop(v);
         let mut rng = Rng(0x5eed_1234);
-        let records: Vec<Record> = (0..N_RECORDS)
-            .map(|i| gen_record(&mut rng, i, &brands))
+        let records: Vec<Record> = (0..n_records())
+            .map(|i| match config().mix {
+                Mix::Mixed => gen_record(&mut rng, i, &brands),
+                Mix::Mailbox => gen_mailbox_record(&mut rng, i, &brands),
+            })
             .collect();
         // Every generated record passes the checks an import applies, unchanged.
         for r in &records {
@@ -561,6 +833,73 @@ fn fresh_plain(path: &Path, data: &Dataset) -> PlaintextStore {
 /// same cached prepared statement; the body is the JSON itself.
 fn plain_insert(store: &PlaintextStore, data: &Dataset) {
     store.insert_records(&data.records).unwrap();
+}
+
+/// The encrypted vault and its plaintext twin that the search, unlock and
+/// memory sections read. With `VRM_BENCH_VAULT=DIR` they are kept, in `DIR`
+/// and `DIR.plain.db`, and made only when missing (a 1M-record vault takes
+/// minutes to make); otherwise they live in a temporary folder.
+struct Stores {
+    dir: std::path::PathBuf,
+    plain_db: std::path::PathBuf,
+    /// Whether this run made the vault (and so holds the data set).
+    made: bool,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Stores {
+    fn get(data: &mut Option<Dataset>) -> Stores {
+        let (dir, plain_db, tmp) = match std::env::var_os("VRM_BENCH_VAULT") {
+            Some(d) => {
+                let dir = std::path::PathBuf::from(&d);
+                let mut plain = d;
+                plain.push(".plain.db");
+                (dir, std::path::PathBuf::from(plain), None)
+            }
+            None => {
+                let tmp = tempfile::tempdir().unwrap();
+                (
+                    tmp.path().join("vault"),
+                    tmp.path().join("plain.db"),
+                    Some(tmp),
+                )
+            }
+        };
+        let mut made = false;
+        if !Vault::exists(&dir) {
+            let data = dataset(data);
+            let (mut vault, records) = fresh_vault(&dir, data);
+            let start = Instant::now();
+            encrypted_insert(&mut vault, &records);
+            println!(
+                "made the {} vault in {} ({:.1} s to insert)",
+                config().label,
+                dir.display(),
+                start.elapsed().as_secs_f64()
+            );
+            made = true;
+        }
+        if !plain_db.exists() {
+            // Its own ids, but the same generator: the same rows otherwise.
+            let data = dataset(data);
+            plain_insert(&fresh_plain(&plain_db, data), data);
+        }
+        Stores {
+            dir,
+            plain_db,
+            made,
+            _tmp: tmp,
+        }
+    }
+}
+
+/// The data set, generated on first use (a kept vault needs none).
+fn dataset(data: &mut Option<Dataset>) -> &Dataset {
+    data.get_or_insert_with(|| {
+        let d = Dataset::generate();
+        d.describe();
+        d
+    })
 }
 
 // ---- statistics ----------------------------------------------------------------
@@ -698,7 +1037,7 @@ fn bench_insert(c: &mut Criterion, data: &Dataset) {
     // (encrypted, plaintext) per pair, per criterion benchmark.
     let mut pairs_enc: Vec<(Duration, Duration)> = Vec::new();
     let mut pairs_plain: Vec<(Duration, Duration)> = Vec::new();
-    let mut g = slow_group(c, "insert_100k");
+    let mut g = slow_group(c, &group_name("insert"));
     for (name, pairs) in [
         ("encrypted", &mut pairs_enc),
         ("plaintext", &mut pairs_plain),
@@ -740,9 +1079,10 @@ fn bench_insert(c: &mut Criterion, data: &Dataset) {
     let ratio = ratios[ratios.len() / 2];
     let (e, p) = (median(&enc), median(&plain));
     println!(
-        "insert 100k: encrypted {:.0} ms, plaintext {:.0} ms, ratio {ratio:.2}x \
+        "insert {}: encrypted {:.0} ms, plaintext {:.0} ms, ratio {ratio:.2}x \
          (medians of {} fresh databases each, run in pairs; ratio of medians {:.2}x, \
          per-pair ratios {:.2}x..{:.2}x; goal <= 1.25x: {}; {})",
+        config().label,
         ms(e),
         ms(p),
         pairs.len(),
@@ -858,7 +1198,11 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
     let filter = RecordFilter::default();
     vault.prepare_search().unwrap();
     let records = vault.list_records(&filter).unwrap();
-    assert_eq!(records.len(), N_RECORDS);
+    assert_eq!(
+        records.len(),
+        n_records(),
+        "the vault holds another number of records than VRM_BENCH_RECORDS"
+    );
     let brand_names: HashMap<BrandId, String> = vault
         .brands()
         .unwrap()
@@ -875,6 +1219,7 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
     let mut times = Vec::with_capacity(qs.len());
     let mut naive_times = Vec::with_capacity(qs.len());
     let mut total_hits = 0;
+    let mut slowest: Vec<(Duration, &str, usize)> = Vec::new();
     for q in &qs {
         let start = Instant::now();
         let hits = vault.search(q, &filter).unwrap();
@@ -884,6 +1229,14 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
         naive_times.push(start.elapsed());
         assert_eq!(record_hits(&hits), expected, "query {q:?}");
         total_hits += expected;
+        slowest.push((times[times.len() - 1], q.as_str(), expected));
+    }
+    // With VRM_BENCH_VERBOSE: the queries behind the tail.
+    if std::env::var_os("VRM_BENCH_VERBOSE").is_some() {
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+        for (t, q, n) in slowest.iter().take(15) {
+            println!("  slow query {q:?}: {:.2} ms, {n} record hits", ms(*t));
+        }
     }
     times.sort();
     naive_times.sort();
@@ -897,9 +1250,10 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
         percentile(&naive_times, 95.0),
     );
     println!(
-        "search 100k: {} queries (mean {} record hits): p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; \
+        "search {}: {} queries (mean {} record hits): p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms; \
          naive scan p50 {:.1} ms, p95 {:.1} ms; ratio naive/index p50 {:.0}x, p95 {:.0}x \
          (goal p95 <= 15 ms: {}; {})",
+        config().label,
         qs.len(),
         total_hits / qs.len(),
         ms(p50),
@@ -932,8 +1286,9 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
         let m = median(measured(&t));
         let n = median(&nt);
         println!(
-            "search 100k common term {common:?} ({expected} of {} records match): median {:.1} ms, \
+            "search {} common term {common:?} ({expected} of {} records match): median {:.1} ms, \
              max {:.1} ms; naive scan {:.1} ms; ratio naive/index {:.1}x (goal <= 50 ms: {})",
+            config().label,
             records.len(),
             ms(m),
             ms(*measured(&t).iter().max().unwrap()),
@@ -943,7 +1298,7 @@ fn bench_search(c: &mut Criterion, vault: &mut Vault) {
         );
     }
 
-    let mut g = c.benchmark_group("search_100k");
+    let mut g = c.benchmark_group(group_name("search"));
     g.sample_size(SAMPLES)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
@@ -961,7 +1316,7 @@ fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path)
     let mut searchable = Vec::new();
     let mut plain = Vec::new();
     let mut plain_parsed = Vec::new();
-    let mut g = slow_group(c, "unlock_100k");
+    let mut g = slow_group(c, &group_name("unlock"));
     g.bench_function("open_unlock_prepare_search", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -988,7 +1343,11 @@ fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path)
                 let store = PlaintextStore::open(plain_db).unwrap();
                 let (brands, rows) = store.read_all().unwrap();
                 let t = start.elapsed();
-                assert_eq!((brands.len(), rows.len()), (N_BRANDS, N_RECORDS));
+                assert_eq!(
+                    (brands.len(), rows.len()),
+                    (n_brands(), n_records()),
+                    "the plaintext twin holds another data set than VRM_BENCH_RECORDS/MIX"
+                );
                 // Not part of the baseline: how long parsing the JSON adds.
                 let parse_start = Instant::now();
                 let parsed: Vec<Record> = rows
@@ -1012,16 +1371,21 @@ fn bench_unlock(c: &mut Criterion, dir: &Path, kek: &SecretKey, plain_db: &Path)
     let s = median(measured(&searchable));
     let p = median(measured(&plain));
     let pp = median(measured(&plain_parsed));
+    let ratio_parsed = s.as_secs_f64() / pp.as_secs_f64();
     println!(
-        "unlock 100k (KDF excluded): open+unlock {:.1} ms; open+unlock+prepare_search {:.1} ms \
-         (goal <= 300 ms: {}); plaintext open+read all rows {:.1} ms (open+read+JSON parse of every row {:.1} ms); \
-         ratio searchable/plaintext {:.1}x; {}",
+        "unlock {} (KDF excluded): open+unlock {:.1} ms; open+unlock+prepare_search {:.1} ms \
+         (goal <= 300 ms at 100k: {}); plaintext open+read all rows {:.1} ms (open+read+JSON parse of every row {:.1} ms); \
+         ratio searchable/plaintext read {:.2}x, searchable/plaintext read+parse {:.2}x \
+         (goal <= 1.5x: {}); {}",
+        config().label,
         ms(ou),
         ms(s),
         verdict(s <= Duration::from_millis(300)),
         ms(p),
         ms(pp),
         s.as_secs_f64() / p.as_secs_f64(),
+        ratio_parsed,
+        verdict(ratio_parsed <= 1.5),
         wait.report(),
     );
 }
@@ -1217,31 +1581,22 @@ fn unlock_to_searchable(dir: &Path, kek: &SecretKey) -> Vault {
     vault
 }
 
-fn bench_memory() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = match std::env::var_os("VRM_BENCH_VAULT") {
-        Some(d) => std::path::PathBuf::from(d),
-        None => tmp.path().join("vault"),
-    };
-    if !Vault::exists(&dir) {
-        let data = Dataset::generate();
-        let (mut vault, records) = fresh_vault(&dir, &data);
-        encrypted_insert(&mut vault, &records);
-        println!("memory: created the 100k vault in {}", dir.display());
-        // Measure in a fresh process: this one now holds the data set.
-        if std::env::var_os("VRM_BENCH_VAULT").is_some() {
-            println!("memory: run again to measure");
-            return;
-        }
+fn bench_memory(data: &mut Option<Dataset>) {
+    let stores = Stores::get(data);
+    // Measure in a fresh process: this one now holds the data set.
+    if stores.made && std::env::var_os("VRM_BENCH_VAULT").is_some() {
+        println!("memory: run again to measure");
+        return;
     }
-    let locked = Vault::open(&dir).unwrap();
+    let dir = &stores.dir;
+    let locked = Vault::open(dir).unwrap();
     let kek = locked.derive_kek(&SecretString::from(PASSPHRASE)).unwrap();
     drop(locked);
     // Argon2 has freed its 64 MiB by now, but it raised the high-water mark:
     // that is why the figure of interest is VmRSS, with VmHWM for reference.
     let (rss0, hwm0) = rss_kib();
     let start = Instant::now();
-    let mut vault = unlock_to_searchable(&dir, &kek);
+    let mut vault = unlock_to_searchable(dir, &kek);
     let took = start.elapsed();
     let (rss1, hwm1) = rss_kib();
     let hits = vault.search("refund", &RecordFilter::default()).unwrap();
@@ -1255,18 +1610,35 @@ fn bench_memory() {
         .map(|r| serde_json::to_vec(r).unwrap().len())
         .sum();
     let n = list.len();
+    // The brand with the most records: the heaviest page the app shows.
+    let mut per_brand: HashMap<&BrandId, usize> = HashMap::new();
+    for r in &list {
+        if let Some(b) = &r.brand {
+            *per_brand.entry(b).or_default() += 1;
+        }
+    }
+    let largest = per_brand
+        .iter()
+        .max_by_key(|(id, n)| (**n, std::cmp::Reverse(*id)))
+        .map(|(id, n)| (id.to_string(), *n));
+    drop(per_brand);
+    let start = Instant::now();
+    black_box(vault.list_records(&RecordFilter::default()).unwrap());
+    let list_again = start.elapsed();
     drop(list);
     println!(
-        "memory 100k: before unlock VmRSS {:.1} MiB (VmHWM {:.1}); searchable after {:.0} ms: \
-         VmRSS {:.1} MiB (+{:.1} MiB; VmHWM {:.1}); after one search ({} hits) VmRSS {:.1} MiB; \
+        "memory {}: before unlock VmRSS {:.1} MiB (VmHWM {:.1}); searchable after {:.0} ms: \
+         VmRSS {:.1} MiB (+{:.1} MiB; VmHWM {:.1}; goal VmRSS <= 300 MB: {}); after one search ({} hits) VmRSS {:.1} MiB; \
          after the first list_records ({} records, {:.0} ms) VmRSS {:.1} MiB (+{:.1} MiB over before unlock; VmHWM {:.1}); \
-         records' plaintext (JSON) {:.1} MiB",
+         a second list_records {:.0} ms; records' plaintext (JSON) {:.1} MiB",
+        config().label,
         mib(rss0),
         mib(hwm0),
         ms(took),
         mib(rss1),
         mib(rss1.saturating_sub(rss0)),
         mib(hwm1),
+        verdict(rss1 * 1024 <= 300_000_000),
         hits.len(),
         mib(rss2),
         n,
@@ -1274,7 +1646,36 @@ fn bench_memory() {
         mib(rss3),
         mib(rss3.saturating_sub(rss0)),
         mib(hwm3),
+        ms(list_again),
         plain as f64 / (1024.0 * 1024.0),
+    );
+    let Some((brand, size)) = largest else {
+        drop(vault);
+        return;
+    };
+    // The brand page, with the records already decrypted (as after a list)...
+    let mut warm = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let page = vault.brand_page(&brand).unwrap();
+        warm.push(start.elapsed());
+        assert_eq!(page.records.len(), size);
+    }
+    drop(vault);
+    // ...and as the first thing after unlocking, when it decrypts them all.
+    let mut vault = unlock_to_searchable(dir, &kek);
+    let start = Instant::now();
+    black_box(vault.brand_page(&brand).unwrap());
+    let cold = start.elapsed();
+    let (rss4, hwm4) = rss_kib();
+    println!(
+        "memory {}: brand_page of the largest brand ({size} records): first after unlock {:.0} ms \
+         (VmRSS then {:.1} MiB, VmHWM {:.1}); after a list_records median of 3 {:.0} ms",
+        config().label,
+        ms(cold),
+        mib(rss4),
+        mib(hwm4),
+        ms(median(&warm)),
     );
     drop(vault);
 }
@@ -1293,36 +1694,29 @@ fn wanted(section: &str) -> bool {
 }
 
 fn main() {
+    let mut data: Option<Dataset> = None;
     if std::env::var("VRM_BENCH_ONLY").is_ok_and(|s| s.trim() == "memory") {
-        bench_memory();
+        bench_memory(&mut data);
         return;
     }
     let mut c = Criterion::default().configure_from_args();
     let started = Instant::now();
     println!(
-        "machine: {} CPUs, load average {} at start",
+        "machine: {} CPUs, load average {} at start; {} records, mix {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load_average()
+        load_average(),
+        n_records(),
+        config().label,
     );
-    let data = Dataset::generate();
-    data.describe();
 
     if wanted("insert") {
-        bench_insert(&mut c, &data);
+        bench_insert(&mut c, dataset(&mut data));
     }
 
     if wanted("search") || wanted("unlock") {
-        // One 100k vault (and its plaintext twin) for search and unlock.
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("vault");
-        let (mut vault, records) = fresh_vault(&dir, &data);
-        encrypted_insert(&mut vault, &records);
-        drop(records);
-        drop(vault);
-        let plain_db = tmp.path().join("plain.db");
-        plain_insert(&fresh_plain(&plain_db, &data), &data);
-
-        let locked = Vault::open(&dir).unwrap();
+        // One vault (and its plaintext twin) for search and unlock.
+        let stores = Stores::get(&mut data);
+        let locked = Vault::open(&stores.dir).unwrap();
         // The KDF runs once, outside every timing.
         let kek = locked.derive_kek(&SecretString::from(PASSPHRASE)).unwrap();
         if wanted("search") {
@@ -1332,7 +1726,7 @@ fn main() {
             drop(locked);
         }
         if wanted("unlock") {
-            bench_unlock(&mut c, &dir, &kek, &plain_db);
+            bench_unlock(&mut c, &stores.dir, &kek, &stores.plain_db);
         }
     }
 
@@ -1340,7 +1734,7 @@ fn main() {
         bench_verify(&mut c);
     }
     if wanted("share") {
-        bench_share(&mut c, &data);
+        bench_share(&mut c, dataset(&mut data));
     }
 
     c.final_summary();

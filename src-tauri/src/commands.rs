@@ -18,7 +18,8 @@ use vrm_vault::vault::VaultInfo;
 use vrm_vault::vault::session::{Session, SessionStatus};
 use vrm_vault::vault::settings::{Settings, SettingsForm};
 use vrm_vault::{
-    Brand, BrandInput, BrandTimeline, Health, NewRecord, Record, RecordFilter, RecordPatch, SearchItem,
+    Brand, BrandInput, BrandTimeline, Health, NewRecord, Record, RecordFilter, RecordPatch,
+    SearchItem,
 };
 
 use crate::AppState;

@@ -1,19 +1,25 @@
 //! In-memory full-text search over decrypted values.
 //!
 //! Every document (a brand, or a record with its brand's name) is lowercased
-//! into one contiguous buffer, documents separated by NUL. A query is split
-//! into words; every word must occur (as a substring) in the document. The
-//! longest word is found with a SIMD substring search over the whole buffer,
-//! and each candidate document is then checked for the other words. The
-//! buffer holds plaintext, so it is zeroized when dropped and a removed
-//! document's bytes are wiped at once.
+//! and split at whitespace into tokens. Each distinct token is kept once, in
+//! one contiguous buffer (tokens separated by NUL), with the ascending list
+//! of the documents that hold it. A query is split into words; every word
+//! must occur (as a substring) in the document. A word without whitespace
+//! occurs in a document exactly when it occurs in one of its tokens, so
+//! each word is found with a SIMD substring search over the distinct tokens
+//! only (a few MB, where the documents' text of a 1M-record vault is over
+//! 100 MB), and the documents of the tokens it is in are intersected. The
+//! buffer holds plaintext, so it is zeroized when dropped, and a token no
+//! document holds any more is wiped at once.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use hashbrown::{DefaultHashBuilder, HashTable};
 use memchr::memmem;
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -22,16 +28,26 @@ use crate::model::{Brand, BrandId, Record, RecordFilter, RecordId, RecordKind};
 
 /// A search index over documents identified by `K`.
 pub struct SearchIndex<K> {
-    text: Zeroizing<Vec<u8>>,
-    docs: Vec<Doc<K>>,
+    /// Every distinct token once, each followed by NUL; in token order.
+    vocab: Zeroizing<Vec<u8>>,
+    tokens: Vec<Token>,
+    /// Token ids by their text (hashed from `vocab`: no second copy of it).
+    lookup: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    /// By slot, in insertion order; `None` once removed.
+    docs: Vec<Option<K>>,
     live: usize,
+    /// The document being added, lowercased: reused, wiped when it grows.
+    scratch: Zeroizing<Vec<u8>>,
 }
 
 #[derive(Debug)]
-struct Doc<K> {
+struct Token {
     start: usize,
-    end: usize,
-    key: Option<K>,
+    len: usize,
+    /// Slots of the documents holding it, ascending, each once. Empty once
+    /// every one is removed (its text is wiped then).
+    docs: Vec<u32>,
 }
 
 /// Counts only: the buffer is plaintext.
@@ -39,7 +55,8 @@ impl<K> std::fmt::Debug for SearchIndex<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SearchIndex")
             .field("documents", &self.live)
-            .field("bytes", &self.text.len())
+            .field("tokens", &self.tokens.len())
+            .field("bytes", &self.vocab.len())
             .finish_non_exhaustive()
     }
 }
@@ -50,55 +67,151 @@ impl<K: Clone + PartialEq> Default for SearchIndex<K> {
     }
 }
 
+/// Whitespace as `str::split_whitespace` sees it, for ASCII text.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// Call `f` with each token (maximal run without whitespace) of `text`, a
+/// lowercased document.
+fn for_each_token(text: &[u8], mut f: impl FnMut(&[u8])) {
+    if text.is_ascii() {
+        for t in text.split(|b| is_ascii_space(*b)) {
+            if !t.is_empty() {
+                f(t);
+            }
+        }
+    } else {
+        match std::str::from_utf8(text) {
+            Ok(s) => s.split_whitespace().for_each(|t| f(t.as_bytes())),
+            // Never: the text was built from `str`s. Kept whole rather than lost.
+            Err(_) => f(text),
+        }
+    }
+}
+
 impl<K: Clone + PartialEq> SearchIndex<K> {
     /// An empty index.
     pub fn new() -> Self {
         SearchIndex {
-            text: Zeroizing::new(Vec::new()),
+            vocab: Zeroizing::new(Vec::new()),
+            tokens: Vec::new(),
+            lookup: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
             docs: Vec::new(),
             live: 0,
+            scratch: Zeroizing::new(Vec::new()),
         }
     }
 
     /// Add a document made of `parts` (each is lowercased and searched as one
     /// text; parts are joined by a space). Returns its slot.
     pub fn add<'a>(&mut self, key: K, parts: impl IntoIterator<Item = &'a str>) -> usize {
-        let parts: Vec<&str> = parts.into_iter().collect();
-        let needed = parts.iter().map(|p| lowercase_len(p) + 1).sum::<usize>() + 1;
-        reserve_wiping(&mut self.text, needed);
-        let start = self.text.len();
+        let slot = self.docs.len();
+        // Slots are u32 to halve the lists; 4 billion documents is far past
+        // what a vault holds.
+        let slot32 = u32::try_from(slot).expect("fewer than 2^32 documents");
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
         for (i, part) in parts.into_iter().enumerate() {
+            reserve_wiping(&mut scratch, lowercase_len(part) + 1);
             if i > 0 {
-                self.text.push(b' ');
+                scratch.push(b' ');
             }
-            push_lowercase(&mut self.text, part);
+            push_lowercase(&mut scratch, part);
         }
-        let end = self.text.len();
-        self.text.push(0);
-        self.docs.push(Doc {
-            start,
-            end,
-            key: Some(key),
-        });
+        for_each_token(&scratch, |t| self.add_token(t, slot32));
+        // Wiped now: it held this document's plaintext.
+        scratch.fill(0);
+        scratch.clear();
+        self.scratch = scratch;
+        self.docs.push(Some(key));
         self.live += 1;
-        self.docs.len() - 1
+        slot
     }
 
-    /// Remove every document with this key, wiping its text.
+    fn token_text(&self, id: u32) -> &[u8] {
+        let t = &self.tokens[id as usize];
+        &self.vocab[t.start..t.start + t.len]
+    }
+
+    fn add_token(&mut self, text: &[u8], slot: u32) {
+        let hash = self.hasher.hash_one(text);
+        let (vocab, tokens) = (&self.vocab, &self.tokens);
+        let found = self.lookup.find(hash, |&id| {
+            let t = &tokens[id as usize];
+            &vocab[t.start..t.start + t.len] == text
+        });
+        if let Some(&id) = found {
+            let docs = &mut self.tokens[id as usize].docs;
+            if docs.last() != Some(&slot) {
+                docs.push(slot);
+            }
+            return;
+        }
+        let id = u32::try_from(self.tokens.len()).expect("fewer than 2^32 tokens");
+        reserve_wiping(&mut self.vocab, text.len() + 1);
+        let start = self.vocab.len();
+        self.vocab.extend_from_slice(text);
+        self.vocab.push(0);
+        self.tokens.push(Token {
+            start,
+            len: text.len(),
+            docs: vec![slot],
+        });
+        let (vocab, tokens, hasher) = (&self.vocab, &self.tokens, &self.hasher);
+        self.lookup.insert_unique(hash, id, |&id| {
+            let t = &tokens[id as usize];
+            hasher.hash_one(&vocab[t.start..t.start + t.len])
+        });
+    }
+
+    /// Remove every document with this key, wiping the tokens no other
+    /// document holds.
     pub fn remove<Q: ?Sized>(&mut self, key: &Q)
     where
         K: PartialEq<Q>,
     {
-        for doc in self.docs.iter_mut() {
-            if doc.key.as_ref().is_some_and(|k| k == key) {
-                doc.key = None;
-                self.text[doc.start..doc.end].fill(0);
+        let mut gone = Vec::new();
+        for (slot, doc) in self.docs.iter_mut().enumerate() {
+            if doc.as_ref().is_some_and(|k| k == key) {
+                *doc = None;
                 self.live -= 1;
+                gone.push(slot as u32);
+            }
+        }
+        if gone.is_empty() {
+            return;
+        }
+        for id in 0..self.tokens.len() {
+            let t = &mut self.tokens[id];
+            let before = t.docs.len();
+            if before == 0 {
+                continue;
+            }
+            for slot in &gone {
+                if let Ok(i) = t.docs.binary_search(slot) {
+                    t.docs.remove(i);
+                }
+            }
+            if t.docs.is_empty() {
+                t.docs = Vec::new();
+                self.forget_token(id as u32);
             }
         }
         if self.docs.len() > 64 && self.live * 2 < self.docs.len() {
             self.compact();
         }
+    }
+
+    /// Wipe a token no document holds and take it out of the lookup.
+    fn forget_token(&mut self, id: u32) {
+        let hash = self.hasher.hash_one(self.token_text(id));
+        if let Ok(entry) = self.lookup.find_entry(hash, |&x| x == id) {
+            entry.remove();
+        }
+        let t = &self.tokens[id as usize];
+        self.vocab[t.start..t.start + t.len].fill(0);
     }
 
     /// Number of documents.
@@ -113,91 +226,231 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
 
     /// The key of every document, in insertion order.
     pub(super) fn keys(&self) -> impl Iterator<Item = &K> {
-        self.docs.iter().filter_map(|d| d.key.as_ref())
+        self.docs.iter().filter_map(Option::as_ref)
     }
 
+    /// Renumber the live documents and drop the wiped tokens.
     fn compact(&mut self) {
-        let mut text = Zeroizing::new(Vec::with_capacity(self.text.len()));
+        let mut renumber = vec![u32::MAX; self.docs.len()];
         let mut docs = Vec::with_capacity(self.live);
-        for doc in self.docs.drain(..) {
-            if let Some(key) = doc.key {
-                let start = text.len();
-                text.extend_from_slice(&self.text[doc.start..doc.end]);
-                let end = text.len();
-                text.push(0);
-                docs.push(Doc {
-                    start,
-                    end,
-                    key: Some(key),
-                });
+        for (slot, doc) in self.docs.drain(..).enumerate() {
+            if let Some(key) = doc {
+                renumber[slot] = docs.len() as u32;
+                docs.push(Some(key));
             }
         }
-        self.text = text;
         self.docs = docs;
+        let mut vocab = Zeroizing::new(Vec::with_capacity(self.vocab.len()));
+        let mut tokens = Vec::new();
+        for t in self.tokens.drain(..) {
+            if t.docs.is_empty() {
+                continue;
+            }
+            let start = vocab.len();
+            vocab.extend_from_slice(&self.vocab[t.start..t.start + t.len]);
+            vocab.push(0);
+            tokens.push(Token {
+                start,
+                len: t.len,
+                docs: t.docs.iter().map(|&s| renumber[s as usize]).collect(),
+            });
+        }
+        self.vocab = vocab;
+        self.tokens = tokens;
+        self.lookup.clear();
+        for id in 0..self.tokens.len() {
+            let hash = self.hasher.hash_one(self.token_text(id as u32));
+            let (vocab, tokens, hasher) = (&self.vocab, &self.tokens, &self.hasher);
+            self.lookup.insert_unique(hash, id as u32, |&x| {
+                let t = &tokens[x as usize];
+                hasher.hash_one(&vocab[t.start..t.start + t.len])
+            });
+        }
+    }
+
+    /// The documents holding `word`: those of every token it occurs in.
+    fn documents_with(&self, word: &[u8]) -> Slots<'_> {
+        let finder = memmem::Finder::new(word);
+        let mut found: Vec<&[u32]> = Vec::new();
+        let mut total = 0;
+        let mut pos = 0;
+        let mut t = 0;
+        while pos < self.vocab.len() {
+            let Some(at) = finder.find(&self.vocab[pos..]) else {
+                break;
+            };
+            let at = pos + at;
+            // A word has no NUL, so the match lies inside one token.
+            t = token_at(&self.tokens, t, at);
+            let token = &self.tokens[t];
+            pos = token.start + token.len + 1;
+            if !token.docs.is_empty() {
+                total += token.docs.len();
+                found.push(&token.docs);
+            }
+        }
+        match found.len() {
+            0 => Slots::List(Vec::new()),
+            1 => Slots::Borrowed(found[0]),
+            // Many documents: a bitmap, cheaper than merging the lists.
+            _ if total * 16 > self.docs.len() => {
+                let mut bits = vec![0u64; self.docs.len().div_ceil(64)];
+                for list in found {
+                    for &s in list {
+                        bits[s as usize / 64] |= 1u64 << (s % 64);
+                    }
+                }
+                Slots::Bits(bits, total)
+            }
+            _ => {
+                let mut all: Vec<u32> = Vec::with_capacity(total);
+                for list in found {
+                    all.extend_from_slice(list);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Slots::List(all)
+            }
+        }
     }
 
     /// Keys of the documents containing every word of `query`, in insertion
     /// order. An empty query matches nothing.
     pub fn search(&self, query: &str) -> Vec<K> {
+        self.search_slots(query)
+            .into_iter()
+            .filter_map(|slot| self.get(slot).cloned())
+            .collect()
+    }
+
+    /// The key of the document in `slot`, unless it was removed.
+    pub fn get(&self, slot: u32) -> Option<&K> {
+        self.docs.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Slots of the documents containing every word of `query`, ascending
+    /// (insertion order); [`SearchIndex::get`] gives their keys. An empty
+    /// query matches nothing.
+    pub fn search_slots(&self, query: &str) -> Vec<u32> {
         let mut words: Vec<Zeroizing<Vec<u8>>> = Vec::new();
         for word in query.split_whitespace() {
             let mut w = Zeroizing::new(Vec::with_capacity(lowercase_len(word)));
             push_lowercase(&mut w, word);
-            if !w.is_empty() && !words.iter().any(|x| **x == *w) {
-                words.push(w);
-            }
+            // push_lowercase turns NUL into a space: split there too.
+            for_each_token(&w, |part| {
+                if !words.iter().any(|x| **x == *part) {
+                    words.push(Zeroizing::new(part.to_vec()));
+                }
+            });
         }
         if words.is_empty() {
             return Vec::new();
         }
-        // The longest word is usually the rarest: scan for it, check the rest.
-        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
-        let first = memmem::Finder::new(&words[0][..]);
-        let rest: Vec<memmem::Finder<'_>> = words[1..]
-            .iter()
-            .map(|w| memmem::Finder::new(&w[..]))
-            .collect();
-
-        let mut hits = Vec::new();
-        let text = &self.text[..];
-        let mut pos = 0;
-        // Matches come in text order, so each one's document is at or after
-        // the previous one's: gallop forward from there rather than binary
-        // search all documents (a common word hits nearly every document).
-        let mut i = 0;
-        while pos < text.len() {
-            let Some(found) = first.find(&text[pos..]) else {
-                break;
-            };
-            let at = pos + found;
-            // The document holding `at`: the last one starting at or before it.
-            i = doc_at(&self.docs, i, at);
-            let doc = &self.docs[i];
-            pos = doc.end + 1;
-            let Some(key) = &doc.key else { continue };
-            if at + words[0].len() > doc.end {
-                continue;
+        let mut sets: Vec<Slots<'_>> = Vec::with_capacity(words.len());
+        for w in &words {
+            let set = self.documents_with(w);
+            if set.is_empty() {
+                return Vec::new();
             }
-            let body = &text[doc.start..doc.end];
-            if rest.iter().all(|f| f.find(body).is_some()) {
-                hits.push(key.clone());
-            }
+            sets.push(set);
         }
+        // Walk the smallest set and look each of its documents up in the rest.
+        sets.sort_by_key(Slots::size);
+        let rest = sets.split_off(1);
+        let first = sets.pop().expect("one set per word");
+        let mut cursors = vec![0usize; rest.len()];
+        let mut hits = Vec::new();
+        first.for_each(|slot| {
+            let all = rest
+                .iter()
+                .zip(cursors.iter_mut())
+                .all(|(set, at)| set.contains(slot, at));
+            if all && self.get(slot).is_some() {
+                hits.push(slot);
+            }
+        });
         hits
     }
 }
 
-/// Index of the last document starting at or before `at`, given that it is
-/// not before `from` (documents are sorted by start; the first starts at 0).
-fn doc_at<K>(docs: &[Doc<K>], from: usize, at: usize) -> usize {
+/// The documents a word occurs in.
+enum Slots<'a> {
+    Borrowed(&'a [u32]),
+    List(Vec<u32>),
+    /// A bitmap over slots, with an upper bound of how many are set.
+    Bits(Vec<u64>, usize),
+}
+
+impl Slots<'_> {
+    fn size(&self) -> usize {
+        match self {
+            Slots::Borrowed(l) => l.len(),
+            Slots::List(l) => l.len(),
+            Slots::Bits(_, n) => *n,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.size() == 0
+    }
+
+    /// Each slot, ascending.
+    fn for_each(&self, mut f: impl FnMut(u32)) {
+        match self {
+            Slots::Borrowed(l) => l.iter().for_each(|&s| f(s)),
+            Slots::List(l) => l.iter().for_each(|&s| f(s)),
+            Slots::Bits(bits, _) => {
+                for (i, &word) in bits.iter().enumerate() {
+                    let mut w = word;
+                    while w != 0 {
+                        let b = w.trailing_zeros();
+                        f(i as u32 * 64 + b);
+                        w &= w - 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `slot` is in the set, given ascending calls: `at` is where
+    /// the previous call left off in a list.
+    fn contains(&self, slot: u32, at: &mut usize) -> bool {
+        let list = match self {
+            Slots::Borrowed(l) => *l,
+            Slots::List(l) => l.as_slice(),
+            Slots::Bits(bits, _) => {
+                return bits
+                    .get(slot as usize / 64)
+                    .is_some_and(|w| w & (1u64 << (slot % 64)) != 0);
+            }
+        };
+        *at += gallop(&list[(*at).min(list.len())..], |&s| s < slot);
+        list.get(*at) == Some(&slot)
+    }
+}
+
+/// How many elements at the start of `list` satisfy `before` (which holds
+/// for a prefix): galloping, as the answer is usually near the start.
+fn gallop<T>(list: &[T], before: impl Fn(&T) -> bool) -> usize {
     let mut step = 1;
-    let mut lo = from;
-    while lo + step < docs.len() && docs[lo + step].start <= at {
+    let mut lo = 0;
+    while lo < list.len() && before(&list[lo]) {
         lo += step;
         step *= 2;
     }
-    let hi = (lo + step).min(docs.len());
-    lo + docs[lo..hi].partition_point(|d| d.start <= at) - 1
+    let from = lo.saturating_sub(step / 2).min(list.len());
+    let to = lo.min(list.len());
+    // The answer is in [from, to] (0 when the first fails).
+    if from == to {
+        return from;
+    }
+    from + list[from..to].partition_point(&before)
+}
+
+/// Index of the token holding vocabulary offset `at`, given that it is not
+/// before `from` (tokens are in vocabulary order; the first starts at 0).
+fn token_at(tokens: &[Token], from: usize, at: usize) -> usize {
+    (from + gallop(&tokens[from..], |t| t.start <= at)).saturating_sub(1)
 }
 
 /// Bytes the lowercase form of `s` takes.
@@ -346,10 +599,10 @@ impl IndexKey {
         }
     }
 
-    pub(super) fn into_hit(self) -> Hit {
+    pub(super) fn hit(&self) -> Hit {
         match self {
-            IndexKey::Brand(id) => Hit::Brand(id),
-            IndexKey::Record { id, .. } => Hit::Record(id),
+            IndexKey::Brand(id) => Hit::Brand(id.clone()),
+            IndexKey::Record { id, .. } => Hit::Record(id.clone()),
         }
     }
 }
@@ -370,6 +623,66 @@ impl PartialEq<Hit> for IndexKey {
 pub(super) enum HitOrder<'a> {
     Brand(Option<String>, &'a str),
     Record(Reverse<NaiveDate>, Reverse<DateTime<Utc>>, &'a str),
+}
+
+/// Hits in search order ([`HitOrder`]): brands by name, then records newest
+/// first. Records sort on their date and creation time packed into one
+/// integer, their ids compared only between equal ones, and only the hits'
+/// ids are copied: a query matching a million records must not clone and
+/// compare a million keys.
+pub(super) fn ordered_hits(
+    index: &SearchIndex<IndexKey>,
+    slots: &[u32],
+    brands: &BTreeMap<BrandId, Brand>,
+) -> Vec<Hit> {
+    let mut brand_keys: Vec<&IndexKey> = Vec::new();
+    let mut keyed: Vec<(u128, &IndexKey)> = Vec::with_capacity(slots.len());
+    for key in slots.iter().filter_map(|&s| index.get(s)) {
+        match key {
+            IndexKey::Brand(_) => brand_keys.push(key),
+            IndexKey::Record { .. } => keyed.push((key.newest_first_rank(), key)),
+        }
+    }
+    brand_keys.sort_unstable_by(|a, b| a.order(brands).cmp(&b.order(brands)));
+    keyed.sort_unstable_by_key(|&(rank, _)| rank);
+    let mut from = 0;
+    while from < keyed.len() {
+        let rank = keyed[from].0;
+        // Runs of equal ranks are short: a scan, not a binary search of the rest.
+        let to = from
+            + keyed[from..]
+                .iter()
+                .take_while(|&&(r, _)| r == rank)
+                .count();
+        if to - from > 1 {
+            keyed[from..to].sort_unstable_by(|a, b| a.1.order(brands).cmp(&b.1.order(brands)));
+        }
+        from = to;
+    }
+    brand_keys
+        .into_iter()
+        .chain(keyed.into_iter().map(|(_, k)| k))
+        .map(IndexKey::hit)
+        .collect()
+}
+
+impl IndexKey {
+    /// A record's place newest first (date, then creation time, both
+    /// descending) as one integer; a brand's is 0.
+    fn newest_first_rank(&self) -> u128 {
+        let IndexKey::Record {
+            date, created_at, ..
+        } = self
+        else {
+            return 0;
+        };
+        // Each part flipped into an unsigned that orders as it does, then
+        // complemented: larger (newer) first.
+        let d = (date.num_days_from_ce() as u32) ^ (1 << 31);
+        let s = (created_at.timestamp() as u64) ^ (1 << 63);
+        let n = created_at.timestamp_subsec_nanos();
+        (u128::from(!d) << 96) | (u128::from(!s) << 32) | u128::from(!n)
+    }
 }
 
 /// What search finds a brand by: every field it has.
@@ -467,9 +780,11 @@ mod tests {
         let mut ix = SearchIndex::new();
         let mut last_capacity = 0;
         for i in 0..500 {
-            ix.add(i, ["Grüße aus MÜNCHEN", "ΣΊΣΥΦΟΣ", "plain ascii text"]);
-            let cap = ix.text.capacity();
-            assert!(cap >= ix.text.len());
+            // A new token each time, so the buffer keeps growing.
+            let n = format!("n{i}");
+            ix.add(i, ["Grüße aus MÜNCHEN", "ΣΊΣΥΦΟΣ", "plain ascii text", &n]);
+            let cap = ix.vocab.capacity();
+            assert!(cap >= ix.vocab.len());
             if cap != last_capacity {
                 assert!(
                     cap >= last_capacity * 2 || last_capacity == 0,
@@ -493,8 +808,32 @@ mod tests {
         let mut ix = index(&["secret canary", "other"]);
         ix.remove(&0);
         assert!(ix.search("canary").is_empty());
-        assert!(memmem::find(&ix.text, b"canary").is_none(), "text is wiped");
+        assert!(
+            memmem::find(&ix.vocab, b"canary").is_none(),
+            "text is wiped"
+        );
+        assert!(
+            memmem::find(&ix.vocab, b"secret").is_none(),
+            "text is wiped"
+        );
+        assert_eq!(ix.search("other"), vec![1]);
         assert_eq!(ix.len(), 1);
+    }
+
+    #[test]
+    fn a_token_stays_while_a_document_holds_it() {
+        let mut ix = index(&["secret canary", "canary two", "tab\there\u{a0}nbsp"]);
+        ix.remove(&0);
+        assert_eq!(ix.search("canary"), vec![1]);
+        assert!(
+            memmem::find(&ix.vocab, b"secret").is_none(),
+            "text is wiped"
+        );
+        assert!(memmem::find(&ix.vocab, b"canary").is_some());
+        // Words match inside tokens, never across whitespace of any kind.
+        assert_eq!(ix.search("nbsp TAB"), vec![2]);
+        assert!(ix.search("tabhere").is_empty());
+        assert_eq!(ix.search("ere bs"), vec![2]);
     }
 
     #[test]

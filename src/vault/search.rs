@@ -7,7 +7,9 @@ use super::Vault;
 use crate::error::{Error, Result};
 use crate::model::{RecordFilter, RecordId, RecordView};
 use crate::vault::brands::BrandPage;
-use crate::vault::index::{Hit, IndexKey, SearchIndex, SearchItem, index_brand, index_record};
+use crate::vault::index::{
+    Hit, IndexKey, SearchIndex, SearchItem, index_brand, index_record, ordered_hits,
+};
 use crate::vault::store::{self, Table};
 impl Vault {
     /// Build the search index now (it is otherwise built on first search).
@@ -118,20 +120,19 @@ impl Vault {
         }
         let cache = &self.records;
         let index = cache.index.as_ref().expect("built");
-        let mut found: Vec<IndexKey> = index.search(query);
+        let mut found = index.search_slots(query);
         if only_records {
-            found.retain(|key| key.matches(filter, brand_id.as_deref(), cache.by_id.as_ref()));
+            found.retain(|&slot| {
+                index.get(slot).is_some_and(|key| {
+                    key.matches(filter, brand_id.as_deref(), cache.by_id.as_ref())
+                })
+            });
         }
         // Brands first (by name), then records newest first. Records carry
-        // their sort key in the index, so ordering even 100k hits needs no
-        // lookups. Keys end with the id, so an unstable sort is deterministic.
+        // their sort key in the index, so ordering even 1M hits needs no
+        // lookups.
         let brands = self.brands.as_ref().expect("loaded");
-        found.sort_unstable_by(|a, b| match (a, b) {
-            (IndexKey::Brand(_), IndexKey::Record { .. }) => std::cmp::Ordering::Less,
-            (IndexKey::Record { .. }, IndexKey::Brand(_)) => std::cmp::Ordering::Greater,
-            _ => a.order(brands).cmp(&b.order(brands)),
-        });
-        Ok(found.into_iter().map(IndexKey::into_hit).collect())
+        Ok(ordered_hits(index, &found, brands))
     }
 
     /// [`Vault::search`] with each hit's brand or record.
