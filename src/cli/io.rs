@@ -253,7 +253,7 @@ pub(super) fn warn_health(health: &vrm_vault::Health) {
     }
 }
 
-/// "N <what> are damaged … left out: a, b", if there are any.
+/// "N `what` are damaged … left out: a, b", if there are any.
 fn warn_left_out(what: &str, names: impl Iterator<Item = String>) {
     let names: Vec<String> = names.collect();
     if !names.is_empty() {
