@@ -31,6 +31,7 @@ macro_rules! app_commands {
             commands::record_update,
             commands::record_delete,
             commands::search,
+            commands::search_page,
             commands::choose_import_file,
             commands::choose_export_file,
             commands::import_file,

@@ -235,6 +235,20 @@ pub async fn search(
     Ok(session(&state)?.vault()?.search_items(&query, &filter)?)
 }
 
+/// One page of the search's items, and how many match in all.
+#[tauri::command]
+#[specta::specta]
+pub async fn search_page(
+    state: State<'_, AppState>,
+    query: String,
+    filter: RecordFilter,
+    page: PageRequest,
+) -> CommandResult<Page<SearchItem>> {
+    Ok(session(&state)?
+        .vault()?
+        .search_page(&query, &filter, page)?)
+}
+
 /// Show a file dialog and give the chosen path (`None` when cancelled).
 /// Under test (`VRM_E2E_DIALOG_PATH`) the dialog is not shown and the
 /// override path is the answer.

@@ -160,7 +160,11 @@ impl Vault {
 /// itself is sorted: O(n + limit log limit), even for the last page. `cmp`
 /// must be a total order (the record orders end with the id, which is
 /// unique), so the unstable selections give the same page every time.
-fn select_page<T>(list: &mut [T], page: PageRequest, cmp: impl Fn(&T, &T) -> Ordering) -> &[T] {
+pub(super) fn select_page<T>(
+    list: &mut [T],
+    page: PageRequest,
+    cmp: impl Fn(&T, &T) -> Ordering,
+) -> &[T] {
     let end = page.end(list.len());
     let start = page.offset.min(end);
     if start == end {
@@ -190,6 +194,7 @@ mod tests {
     use super::*;
     use crate::crypto::KdfParams;
     use crate::model::{BrandInput, MAX_PAGE_LIMIT, NewRecord, RecordKind};
+    use crate::vault::index::SearchItem;
 
     fn new_vault(dir: &Path) -> Vault {
         Vault::create(
@@ -522,6 +527,59 @@ mod tests {
             );
             assert_eq!(a, b);
         }
+    }
+
+    /// A search a page at a time gives the whole search's items, in its
+    /// order, with the same total, whatever the page size; brands (which
+    /// come first) included, and with a filter.
+    #[test]
+    fn search_pages_join_up_to_the_whole_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = sample(dir.path());
+        v.add_brand(&BrandInput::named("Acme Extra")).unwrap();
+        let key = |it: &SearchItem| match it {
+            SearchItem::Brand { brand } => format!("b{}", brand.id),
+            SearchItem::Record { record } => format!("r{}", record.id),
+        };
+        for (query, filter) in [
+            ("x", RecordFilter::default()),
+            ("acme", RecordFilter::default()),
+            (
+                "x",
+                RecordFilter {
+                    kind: Some(RecordKind::Note),
+                    ..Default::default()
+                },
+            ),
+            ("nothing-matches-this", RecordFilter::default()),
+        ] {
+            let whole: Vec<String> = v
+                .search_items(query, &filter)
+                .unwrap()
+                .iter()
+                .map(key)
+                .collect();
+            for limit in [1, 7, 25, MAX_PAGE_LIMIT] {
+                let mut joined = Vec::new();
+                let mut offset = 0;
+                loop {
+                    let p = v.search_page(query, &filter, page(offset, limit)).unwrap();
+                    assert_eq!(p.total, whole.len(), "{query} {limit}");
+                    if p.items.is_empty() {
+                        break;
+                    }
+                    offset += p.items.len();
+                    joined.extend(p.items.iter().map(key));
+                }
+                assert_eq!(joined, whole, "{query} by {limit}");
+            }
+        }
+        assert_eq!(
+            v.search_page("x", &RecordFilter::default(), page(0, 0))
+                .unwrap_err()
+                .field(),
+            Some("limit")
+        );
     }
 
     proptest! {

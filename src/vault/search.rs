@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use super::Vault;
 use crate::error::{Error, Result};
-use crate::model::{RecordFilter, RecordId, RecordView};
+use crate::model::{Page, PageRequest, RecordFilter, RecordId, RecordView};
 use crate::vault::brands::BrandPage;
 use crate::vault::index::{
     Hit, IndexKey, SearchIndex, SearchItem, index_brand, index_record, ordered_hits,
+    ordered_hits_page,
 };
 use crate::vault::store::{self, Table};
 impl Vault {
@@ -108,6 +109,18 @@ impl Vault {
     /// brand's name. Narrow with `filter` (brand, kind, tags, dates; a kind
     /// or brand filter leaves brands out of the hits).
     pub fn search(&mut self, query: &str, filter: &RecordFilter) -> Result<Vec<Hit>> {
+        let found = self.search_slots(query, filter)?;
+        let index = self.records.index.as_ref().expect("built");
+        // Brands first (by name), then records newest first. Records carry
+        // their sort key in the index, so ordering even 1M hits needs no
+        // lookups.
+        let brands = self.brands.as_ref().expect("loaded");
+        Ok(ordered_hits(index, &found, brands))
+    }
+
+    /// The index slots of what matches `query` and `filter`, in no order;
+    /// the index is built and the brands loaded after it.
+    fn search_slots(&mut self, query: &str, filter: &RecordFilter) -> Result<Vec<u32>> {
         let brand_id = match filter.brand.as_deref() {
             Some(b) => Some(self.brand(b)?.id),
             None => None,
@@ -128,11 +141,41 @@ impl Vault {
                 })
             });
         }
-        // Brands first (by name), then records newest first. Records carry
-        // their sort key in the index, so ordering even 1M hits needs no
-        // lookups.
+        Ok(found)
+    }
+
+    /// One page of [`Vault::search_items`]: the same hits in the same
+    /// order, only `page` of them opened, with the count of all. What a
+    /// screen asks for: a query matching a million records costs the
+    /// matching and one selection, not a million hits sorted and opened.
+    pub fn search_page(
+        &mut self,
+        query: &str,
+        filter: &RecordFilter,
+        page: PageRequest,
+    ) -> Result<Page<SearchItem>> {
+        let page = page.checked()?;
+        let found = self.search_slots(query, filter)?;
+        let index = self.records.index.as_ref().expect("built");
         let brands = self.brands.as_ref().expect("loaded");
-        Ok(ordered_hits(index, &found, brands))
+        let (hits, total) = ordered_hits_page(index, &found, brands, page);
+        let mut items = Vec::with_capacity(hits.len());
+        for hit in hits {
+            items.push(match hit {
+                Hit::Brand(id) => SearchItem::Brand {
+                    brand: self.brand(&id)?,
+                },
+                Hit::Record(id) => SearchItem::Record {
+                    record: self.record(&id)?,
+                },
+            });
+        }
+        Ok(Page {
+            items,
+            offset: page.offset,
+            limit: page.limit,
+            total,
+        })
     }
 
     /// [`Vault::search`] with each hit's brand or record.

@@ -45,6 +45,8 @@ export const commands = {
 	recordUpdate: (id: string, patch: RecordPatch) => __TAURI_INVOKE<Record>("record_update", { id, patch }),
 	recordDelete: (id: string) => __TAURI_INVOKE<null>("record_delete", { id }),
 	search: (query: string, filter: RecordFilter) => __TAURI_INVOKE<SearchItem[]>("search", { query, filter }),
+	/**  One page of the search's items, and how many match in all. */
+	searchPage: (query: string, filter: RecordFilter, page: PageRequest) => __TAURI_INVOKE<Page<SearchItem>>("search_page", { query, filter, page }),
 	/**  Ask for a file to import (JSON or CSV). `None` when cancelled. */
 	chooseImportFile: () => __TAURI_INVOKE<string | null>("choose_import_file"),
 	/**  Ask where to save a backup. `None` when cancelled. */

@@ -26,6 +26,7 @@ import { ShareScreen } from "../src/screens/share";
 import { SettingsScreen } from "../src/screens/settings";
 import { SharesScreen } from "../src/screens/shares";
 import { TermsScreen } from "../src/screens/terms";
+import { SearchResults } from "../src/screens/search";
 import { addDays, today } from "../src/dates";
 
 const flush = async () => {
@@ -784,3 +785,31 @@ describe("One-click unsubscription", () => {
     expect(root.querySelector("[data-testid=unsubscribe-start]")).toBeNull();
   });
 });
+
+describe("Search", () => {
+  const note = (i: number): Record => ({
+    id: `r${i}`, kind: "note", brand: null, fields: { text: `note ${i}` }, tags: [],
+    created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
+  });
+  it("shows the first page and the count, and loads the next page on Show more", async () => {
+    answers.search_page = (a) => {
+      const page = a.page as { offset: number; limit: number };
+      const all = [
+        { type: "brand", brand: acme },
+        ...Array.from({ length: 300 }, (_, i) => ({ type: "record", record: note(i) })),
+      ];
+      return { items: all.slice(page.offset, page.offset + page.limit), offset: page.offset, limit: page.limit, total: 301 };
+    };
+    render(<SearchResults query="note" ctx={ctx()} />, root);
+    expect((await find("[data-testid=search-showing]")).textContent).toBe("Showing 200 of 301");
+    expect(root.querySelectorAll("[data-testid=search-brand]").length).toBe(1);
+    await click("[data-testid=search-more]");
+    expect((await find("[data-testid=search-showing]")).textContent).toBe("Showing all 301");
+    expect(called("search_page").map((a) => a.page)).toEqual([
+      { offset: 0, limit: 200 },
+      { offset: 200, limit: 200 },
+    ]);
+    expect(called("search_page")[0].query).toBe("note");
+  });
+});
+
