@@ -29,6 +29,7 @@ pub use kinds::{
 };
 pub(crate) use observed::OBSERVED_DOC;
 pub use observed::{Observed, ObservedItem, Unsubscribe};
+pub(crate) use page::select_page;
 pub use page::{MAX_PAGE_LIMIT, Page, PageRequest};
 pub(crate) use record::RecordView;
 pub use record::{NewRecord, Record, RecordFilter, RecordPatch};

@@ -245,15 +245,9 @@ impl<'v> Plan<'v> {
         let now = Utc::now();
         let mut brand = Brand {
             id: BrandId::from(""),
-            name: String::new(),
-            domain: None,
-            contact: None,
-            notes: None,
-            age_recipient: None,
-            did: None,
-            inbox: None,
             created_at: b.created_at.unwrap_or(now),
             updated_at: b.updated_at.unwrap_or(now),
+            ..Brand::new(String::new(), now)
         };
         let input = BrandInput {
             name: Some(b.name),

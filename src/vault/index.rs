@@ -705,7 +705,7 @@ pub(super) fn ordered_hits_page(
             a.0.cmp(&b.0)
                 .then_with(|| a.1.order(brands).cmp(&b.1.order(brands)))
         };
-        let chosen = super::paging::select_page(&mut keyed, records, cmp);
+        let chosen = crate::model::select_page(&mut keyed, records, cmp);
         hits.extend(chosen.iter().map(|(_, k)| k.hit()));
     }
     (hits, total)

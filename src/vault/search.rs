@@ -159,17 +159,7 @@ impl Vault {
         let index = self.records.index.as_ref().expect("built");
         let brands = self.brands.as_ref().expect("loaded");
         let (hits, total) = ordered_hits_page(index, &found, brands, page);
-        let mut items = Vec::with_capacity(hits.len());
-        for hit in hits {
-            items.push(match hit {
-                Hit::Brand(id) => SearchItem::Brand {
-                    brand: self.brand(&id)?,
-                },
-                Hit::Record(id) => SearchItem::Record {
-                    record: self.record(&id)?,
-                },
-            });
-        }
+        let items = self.open_hits(hits)?;
         Ok(Page {
             items,
             offset: page.offset,
@@ -186,6 +176,11 @@ impl Vault {
         if hits.iter().filter(|h| matches!(h, Hit::Record(_))).count() > 64 {
             self.load_records()?;
         }
+        self.open_hits(hits)
+    }
+
+    /// Each hit's brand or record.
+    fn open_hits(&mut self, hits: Vec<Hit>) -> Result<Vec<SearchItem>> {
         let mut items = Vec::with_capacity(hits.len());
         for hit in hits {
             items.push(match hit {
