@@ -162,6 +162,15 @@ pub enum Error {
     #[error("the activity log is broken: {0}")]
     AuditBroken(String),
 
+    /// The vault as a whole is not the one its manifest or this machine
+    /// last saw (an older copy, a removed manifest, a changed header): it
+    /// reads, but writes wait until the person accepts it as it is.
+    #[error(
+        "{0}; nothing was changed. See `vrm integrity`, and run `vrm integrity accept` \
+         if you restored this copy on purpose"
+    )]
+    IntegrityHold(String),
+
     /// No terms version with this id.
     #[error("no terms version {0}")]
     TermsNotFound(String),
@@ -296,6 +305,7 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Database(_) => "vault.database",
             Error::AuditBroken(_) => "audit.broken",
+            Error::IntegrityHold(_) => "vault.integrity_hold",
             Error::TermsNotFound(_) => "terms.not_found",
             Error::ShareNotFound(_) => "share.not_found",
             Error::RequestNotFound(_) => "rights.not_found",

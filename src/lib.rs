@@ -54,6 +54,7 @@ pub use vault::brands::BrandPage;
 pub use vault::features::{Discovery, Intents, Rights, Shares, Terms};
 pub use vault::health::{DamagedDocument, Health};
 pub use vault::index::{Hit, SearchItem};
+pub use vault::manifest::{Integrity, RowFinding, RowProblem, VaultProblem};
 pub use vault::paging::BrandTimeline;
 pub use vault::{LockedVault, Vault};
 

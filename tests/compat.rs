@@ -20,6 +20,7 @@ fn a_vault_written_by_the_first_release_still_opens_with_its_data() {
     let tmp = fixture();
     let mut vault = Vault::open(tmp.path())
         .unwrap()
+        .keep_seen_in(Some(tmp.path().join("seen")))
         .unlock(&SecretString::from(FIXTURE_PASS))
         .unwrap();
     let brands = vault.brands().unwrap();
@@ -65,6 +66,7 @@ fn the_first_release_vault_refuses_a_wrong_passphrase_without_writing() {
     let before = snapshot(tmp.path());
     let err = Vault::open(tmp.path())
         .unwrap()
+        .keep_seen_in(Some(tmp.path().join("seen")))
         .unlock(&SecretString::from("fixture passphrase v2"))
         .unwrap_err();
     assert_eq!(err.code(), "vault.wrong_passphrase");
@@ -76,6 +78,7 @@ fn a_first_release_vault_is_upgraded_in_place_and_gains_terms_shares_and_the_log
     let tmp = fixture();
     let mut vault = Vault::open(tmp.path())
         .unwrap()
+        .keep_seen_in(Some(tmp.path().join("seen")))
         .unlock(&SecretString::from(FIXTURE_PASS))
         .unwrap();
     let t = vrm_vault::terms::Template::SdBase;
@@ -94,7 +97,30 @@ fn a_first_release_vault_is_upgraded_in_place_and_gains_terms_shares_and_the_log
     // And it opens again with everything in it.
     let mut vault = Vault::open(tmp.path())
         .unwrap()
+        .keep_seen_in(Some(tmp.path().join("seen")))
         .unlock(&SecretString::from(FIXTURE_PASS))
         .unwrap();
     assert_eq!(vault.terms().versions().unwrap().len(), 1);
+    // It gained a sealed manifest over the rows it had, which agrees with
+    // them, and its header now says so: removing the manifest is noticed.
+    let integrity = vault.integrity().unwrap();
+    assert!(integrity.is_intact(), "{integrity:?}");
+    drop(vault);
+    let conn = rusqlite::Connection::open(tmp.path().join("vault.db")).unwrap();
+    let header: Vec<u8> = conn
+        .query_row("SELECT body FROM vault_header", [], |r| r.get(0))
+        .unwrap();
+    let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
+    assert_eq!(header["format_version"], 2);
+    conn.execute("DELETE FROM manifest_root", []).unwrap();
+    drop(conn);
+    let vault = Vault::open(tmp.path())
+        .unwrap()
+        .keep_seen_in(None)
+        .unlock(&SecretString::from(FIXTURE_PASS))
+        .unwrap();
+    assert_eq!(
+        vault.integrity().unwrap().problems,
+        vec![vrm_vault::VaultProblem::ManifestMissing]
+    );
 }

@@ -57,6 +57,7 @@ fn spawn_vrm(dir: &Path, args: &[&str]) -> Child {
         .arg(dir)
         .args(args)
         .env("VRM_PASSPHRASE", PASS)
+        .env("XDG_CONFIG_HOME", crate::util::config_home(dir))
         .env_remove("VRM_VAULT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -191,12 +192,18 @@ fn base() -> Base {
 /// Open the vault after a crash and check everything that does not depend
 /// on the workload; return its records and the number of log entries.
 fn check_after(dir: &Path, kek: &SecretKey, what: &str) -> (BTreeMap<String, Content>, u64) {
+    // With the state the killed process last recorded: a commit it made is
+    // in the file, so the file is never older than what it recorded.
     let mut vault = Vault::open(dir)
+        .map(|l| l.keep_seen_in(Some(crate::util::seen_dir(dir))))
         .and_then(|l| l.unlock_with_kek(kek))
         .unwrap_or_else(|e| panic!("{what}: the vault does not open after the kill: {e}"));
     vault
         .check_integrity()
         .unwrap_or_else(|e| panic!("{what}: {e}"));
+    // The manifest agrees with every row: no write landed without its entry.
+    let integrity = vault.integrity().unwrap();
+    assert!(integrity.is_intact(), "{what}: {integrity:?}");
     assert_eq!(
         vault.damaged_records().unwrap(),
         Vec::<String>::new(),

@@ -72,6 +72,22 @@ pub fn raw_sql(dir: &Path, sql: &str) {
     conn.execute_batch(sql).unwrap();
 }
 
+/// The config folder `vrm` uses for the vault in `dir` (`dir` + `.config`,
+/// beside it): the last state seen of the vault (and the settings) stay
+/// with the test's vault, not in the user's config folder, and copies of
+/// one vault in several folders do not see each other's state.
+pub fn config_home(dir: &Path) -> PathBuf {
+    let mut s = dir.as_os_str().to_owned();
+    s.push(".config");
+    s.into()
+}
+
+/// Where `vrm` keeps the last state seen of the vault in `dir`
+/// (for [`vrm_vault::LockedVault::keep_seen_in`]).
+pub fn seen_dir(dir: &Path) -> PathBuf {
+    config_home(dir).join("vrm-vault").join("seen")
+}
+
 /// The `vrm` binary with a vault folder and passphrase set.
 pub fn vrm(dir: &Path) -> assert_cmd::Command {
     assert_cmd::Command::from_std(vrm_process(dir))
@@ -84,6 +100,7 @@ pub fn vrm_process(dir: &Path) -> std::process::Command {
         .arg(dir)
         .arg("--kdf-target-ms")
         .arg("0")
+        .env("XDG_CONFIG_HOME", config_home(dir))
         .env("VRM_PASSPHRASE", PASS)
         .env_remove("VRM_VAULT")
         .env_remove("VRM_NEW_PASSPHRASE")

@@ -477,7 +477,7 @@ impl Shares<'_> {
         write_file(out, FileMode::Private, &sealed)?;
         if let Err(e) = tx.commit() {
             let _ = std::fs::remove_file(out.path);
-            return Err(e.into());
+            return Err(e);
         }
         Ok(share)
     }
@@ -581,7 +581,7 @@ impl Shares<'_> {
         write_file(out, FileMode::Private, &bytes)?;
         if let Err(e) = tx.commit() {
             let _ = std::fs::remove_file(out.path);
-            return Err(e.into());
+            return Err(e);
         }
         // The old version's page images leave the WAL (as for records).
         self.vault.purge_wal()?;

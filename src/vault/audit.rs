@@ -309,6 +309,9 @@ impl Audit<'_> {
             entries.push(entry);
         }
         let count = entries.len() as u64;
+        // The manifest knows how many entries the log had and whether it
+        // had a head: wiping both is not an empty log.
+        self.vault.check_log_against_manifest(count)?;
         if head.count != count || head.last != last {
             return Err(Error::AuditBroken(format!(
                 "the log ends at entry {count}, but its head says {}: entries were removed",
@@ -378,7 +381,7 @@ mod tests {
         for victim in 1..=3 {
             let (_d, mut v) = vault();
             three(&mut v);
-            v.conn()
+            v.outside_conn()
                 .execute("DELETE FROM audit_log WHERE seq = ?1", [victim])
                 .unwrap();
             let err = v.audit().verify().unwrap_err();
@@ -390,7 +393,7 @@ mod tests {
     fn altering_or_swapping_entries_is_detected() {
         let (_d, mut v) = vault();
         three(&mut v);
-        v.conn()
+        v.outside_conn()
             .execute(
                 "UPDATE audit_log SET body = (SELECT body FROM audit_log WHERE seq = 1) WHERE seq = 2",
                 [],
@@ -405,7 +408,7 @@ mod tests {
             .query_row("SELECT body FROM audit_log WHERE seq = 3", [], |r| r.get(0))
             .unwrap();
         body[20] ^= 1;
-        v.conn()
+        v.outside_conn()
             .execute("UPDATE audit_log SET body = ?1 WHERE seq = 3", [body])
             .unwrap();
         assert!(matches!(v.audit().verify(), Err(Error::AuditBroken(_))));

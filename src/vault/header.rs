@@ -10,7 +10,8 @@ use crate::crypto::{self, Cipher, KEY_LEN, KdfParams, RecoveryCode, SecretKey};
 use crate::error::{Error, Result};
 
 pub(super) const FORMAT: &str = "vrm-vault";
-pub(super) const FORMAT_VERSION: u32 = 1;
+/// 2: the vault has a sealed manifest (`manifest.rs`), which must be there.
+pub(super) const FORMAT_VERSION: u32 = 2;
 pub(super) const CHECK_PLAINTEXT: &[u8] = b"vrm-vault check value v1";
 
 /// The vault header: everything needed to unlock, stored as JSON beside its
@@ -62,8 +63,13 @@ impl Header {
         format!("vrm-vault v1 wrap {what}\0{}", self.vault_id).into_bytes()
     }
 
+    /// Bound to the format, so a header edited to an older format (one
+    /// without a manifest) no longer opens.
     pub(super) fn check_aad(&self) -> Vec<u8> {
-        format!("vrm-vault v1 check\0{}", self.vault_id).into_bytes()
+        match self.format_version {
+            1 => format!("vrm-vault v1 check\0{}", self.vault_id).into_bytes(),
+            v => format!("vrm-vault v{v} check\0{}", self.vault_id).into_bytes(),
+        }
     }
 
     pub(super) fn set_passphrase(

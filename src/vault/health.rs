@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::Vault;
+use super::manifest::Integrity;
 use crate::error::Result;
 use crate::model::{BrandId, RecordId};
 
@@ -32,6 +33,10 @@ pub struct Health {
     /// because another program was reading the vault
     /// ([`Vault::wal_residue_pending`]).
     pub wal_residue_pending: bool,
+    /// What the sealed manifest says: problems with the vault as a whole
+    /// (an older copy, a changed header) and rows deleted, added or put
+    /// back behind the vault's back ([`Vault::integrity`]).
+    pub integrity: Integrity,
 }
 
 impl Health {
@@ -41,6 +46,7 @@ impl Health {
             && self.damaged_records.is_empty()
             && self.damaged_documents.is_empty()
             && !self.wal_residue_pending
+            && self.integrity.is_intact()
     }
 }
 
@@ -57,6 +63,7 @@ impl Vault {
                 .map(|(kind, id)| DamagedDocument { kind, id })
                 .collect(),
             wal_residue_pending: self.wal_residue_pending(),
+            integrity: self.integrity()?,
         })
     }
 }

@@ -16,6 +16,7 @@ mod header;
 pub mod health;
 pub mod identity;
 pub mod index;
+pub mod manifest;
 pub mod paging;
 pub mod records;
 pub mod search;
@@ -62,12 +63,20 @@ pub struct LockedVault {
     dir: PathBuf,
     conn: Connection,
     header: Header,
+    seen_dir: Option<PathBuf>,
 }
 
 impl LockedVault {
     /// The vault folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Keep the last state seen of this vault in `dir` instead of the
+    /// per-user config folder (tests; a portable install); `None` keeps none.
+    pub fn keep_seen_in(mut self, dir: Option<PathBuf>) -> Self {
+        self.seen_dir = dir;
+        self
     }
 
     /// Run the passphrase KDF (the slow part of unlocking).
@@ -128,18 +137,35 @@ impl LockedVault {
         }
         // Schema changes happen only once the passphrase is proven.
         store::migrate(&self.conn)?;
-        Ok(Vault {
-            data_version: store::data_version(&self.conn)?,
+        let mut conn = self.conn;
+        let pending = manifest::track(&mut conn)?;
+        let had_manifest = self.header.format_version >= 2;
+        let mut state = manifest::State::new(Cipher::new(&vault_key.derive(b"manifest")), pending);
+        state.seen_dir = self.seen_dir;
+        let mut vault = Vault {
+            data_version: store::data_version(&conn)?,
             dir: self.dir,
-            conn: self.conn,
+            conn,
             header: self.header,
             vault_key,
             data,
+            manifest: state,
             brands: None,
             damaged_brands: Vec::new(),
             records: RecordCache::default(),
             wal_residue: Default::default(),
-        })
+        };
+        vault.check_manifest_at_unlock(had_manifest)?;
+        if !had_manifest {
+            // The header now says a manifest exists (its check value is
+            // sealed for this format), so a manifest removed later is
+            // missed by no one.
+            let mut header = vault.header.clone();
+            header.format_version = FORMAT_VERSION;
+            header.check = b64(&vault.data.seal(&header.check_aad(), CHECK_PLAINTEXT)?);
+            vault.write_header(header)?;
+        }
+        Ok(vault)
     }
 }
 
@@ -213,6 +239,8 @@ pub struct Vault {
     header: Header,
     vault_key: SecretKey,
     data: Cipher,
+    /// The sealed manifest over every row (`manifest.rs`).
+    manifest: manifest::State,
     brands: Option<BTreeMap<BrandId, Brand>>,
     damaged_brands: Vec<BrandId>,
     records: RecordCache,
@@ -311,9 +339,12 @@ impl Vault {
         let built = (|| {
             std::fs::File::create_new(&tmp).map_err(|e| Error::io(&tmp, e))?;
             make_private_file(&tmp)?;
-            let conn = store::open(&tmp, true)?;
+            let mut conn = store::open(&tmp, true)?;
             store::create_schema(&conn)?;
             store::write_header(&conn, &body, &digest)?;
+            let pending = manifest::track(&mut conn)?;
+            let manifest =
+                manifest::State::new(Cipher::new(&vault_key.derive(b"manifest")), pending);
             let mut vault = Vault {
                 dir: dir.to_path_buf(),
                 data_version: store::data_version(&conn)?,
@@ -321,6 +352,7 @@ impl Vault {
                 header,
                 vault_key,
                 data,
+                manifest,
                 brands: Some(BTreeMap::new()),
                 damaged_brands: Vec::new(),
                 records: RecordCache {
@@ -330,6 +362,9 @@ impl Vault {
                 },
                 wal_residue: Default::default(),
             };
+            let tx = store::write_tx(&vault.conn)?;
+            vault.start_manifest(&tx, 0)?;
+            tx.commit()?;
             let out = populate(&mut vault)?;
             // Fold the WAL into the file, so the file alone is the vault.
             vault.conn.pragma_update(None, "journal_mode", "DELETE")?;
@@ -355,7 +390,11 @@ impl Vault {
         }
         sync_dir(dir);
         vault.conn = store::open(&db, false)?;
+        vault.manifest.retrack(&mut vault.conn)?;
         vault.data_version = store::data_version(&vault.conn)?;
+        if let Ok(root) = vault.read_root(&vault.conn) {
+            vault.note_seen(&root);
+        }
         Ok((vault, code, out))
     }
 
@@ -392,6 +431,7 @@ impl Vault {
             dir: dir.to_path_buf(),
             conn,
             header,
+            seen_dir: manifest::default_seen_dir(),
         })
     }
 
@@ -438,9 +478,20 @@ impl Vault {
         self.write_header(header)
     }
 
+    /// Replace the recovery code (the old one stops working): for a code
+    /// that may have been seen. The caller shows the new one once.
+    pub fn new_recovery_code(&mut self) -> Result<RecoveryCode> {
+        let mut header = self.header.clone();
+        let code = header.set_recovery(&self.vault_key)?;
+        self.write_header(header)?;
+        Ok(code)
+    }
+
     fn write_header(&mut self, header: Header) -> Result<()> {
         let (body, digest) = header.encode()?;
-        store::write_header(&self.conn, &body, &digest)?;
+        let tx = self.write_tx()?;
+        store::write_header(&tx, &body, &digest)?;
+        tx.commit()?;
         // The old wrap must not linger in the WAL once it is replaced.
         self.purge_wal()?;
         self.header = header;
@@ -541,8 +592,11 @@ impl Vault {
 
     /// Begin a write transaction holding the write lock from the start (see
     /// [`store::write_tx`]): what it reads stays true until it commits.
-    pub(crate) fn write_tx(&self) -> Result<rusqlite::Transaction<'_>> {
-        store::write_tx(&self.conn)
+    pub(crate) fn write_tx(&self) -> Result<WriteTx<'_>> {
+        Ok(WriteTx {
+            tx: store::write_tx(&self.conn)?,
+            vault: self,
+        })
     }
 
     /// Forget what was decrypted if another process wrote to the vault since
@@ -577,7 +631,11 @@ impl Vault {
             .refresh_if_changed()
             .and_then(|()| write(self))
             .and_then(|v| {
+                let root = self.seal_manifest(&self.conn)?;
                 self.conn.execute_batch("COMMIT")?;
+                if let Some(root) = root {
+                    self.note_seen(&root);
+                }
                 Ok(v)
             });
         if out.is_err() {
@@ -595,6 +653,42 @@ impl Vault {
     /// or closed again.
     pub fn wal_residue_pending(&self) -> bool {
         self.wal_residue.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// A write transaction of the vault: its [`WriteTx::commit`] writes the
+/// manifest's entry for what changed first, in the same transaction.
+/// Dropped without committing, it rolls back.
+pub(crate) struct WriteTx<'v> {
+    tx: rusqlite::Transaction<'v>,
+    vault: &'v Vault,
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl WriteTx<'_> {
+    /// Seal the manifest's entry, then commit.
+    pub(crate) fn commit(self) -> Result<()> {
+        let root = self.vault.seal_manifest(&self.tx)?;
+        self.tx.commit()?;
+        if let Some(root) = root {
+            self.vault.note_seen(&root);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Vault {
+    /// A connection of its own to the vault's file, without the vault's
+    /// hooks: what malware or a sync peer writing the file would use.
+    pub(crate) fn outside_conn(&self) -> Connection {
+        Connection::open(self.dir.join(DB_FILE)).unwrap()
     }
 }
 
@@ -724,7 +818,7 @@ mod tests {
         }
         // Damage one row's ciphertext behind the vault's back.
         let victim = ids[8].clone();
-        v.conn
+        v.outside_conn()
             .execute(
                 "UPDATE records SET body = CAST(substr(body, 1, 20) \
                  || CASE WHEN substr(body, 21, 1) = X'00' THEN X'01' ELSE X'00' END \

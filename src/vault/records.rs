@@ -122,7 +122,9 @@ impl Vault {
             record.brand.as_deref(),
             &record,
         )?;
-        store::insert_record(&self.conn, &row)?;
+        let tx = self.write_tx()?;
+        store::insert_record(&tx, &row)?;
+        tx.commit()?;
         self.cache_record(&record);
         Ok(record)
     }

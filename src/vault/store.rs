@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use crate::error::{Error, Result};
 
 /// Schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// One stored row, still sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +93,11 @@ pub fn schema_version(conn: &Connection) -> Result<i64> {
 
 /// Bring an older schema up to [`SCHEMA_VERSION`]. Refuses newer ones.
 pub fn migrate(conn: &Connection) -> Result<()> {
+    migrate_to(conn, SCHEMA_VERSION)
+}
+
+/// Bring an older schema up to `target` (a version this build knows).
+fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
     let found = schema_version(conn)?;
     if found > SCHEMA_VERSION {
         return Err(Error::NewerSchema {
@@ -102,7 +107,7 @@ pub fn migrate(conn: &Connection) -> Result<()> {
     }
     // Each step runs in its own transaction that also bumps user_version,
     // so a crash between steps leaves a consistent, resumable file.
-    if found < 2 {
+    if found < 2 && target >= 2 {
         conn.execute_batch(
             "BEGIN;
              CREATE TABLE documents (
@@ -119,6 +124,23 @@ pub fn migrate(conn: &Connection) -> Result<()> {
                  body BLOB NOT NULL
              );
              PRAGMA user_version = 2;
+             COMMIT;",
+        )?;
+    }
+    if found < 3 && target >= 3 {
+        // The sealed manifest (`vault/manifest.rs`): its root, and the log
+        // of what each transaction changed since its last snapshot.
+        conn.execute_batch(
+            "BEGIN;
+             CREATE TABLE manifest_root (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 body BLOB NOT NULL
+             );
+             CREATE TABLE manifest_log (
+                 seq INTEGER PRIMARY KEY NOT NULL,
+                 body BLOB NOT NULL
+             );
+             PRAGMA user_version = 3;
              COMMIT;",
         )?;
     }
@@ -150,9 +172,7 @@ fn schema_objects(conn: &Connection) -> Result<Vec<SchemaObject>> {
 fn expected_objects(version: i64) -> Result<Vec<SchemaObject>> {
     let conn = Connection::open_in_memory()?;
     create_v1(&conn)?;
-    if version >= 2 {
-        migrate(&conn)?;
-    }
+    migrate_to(&conn, version)?;
     schema_objects(&conn)
 }
 
@@ -692,6 +712,86 @@ pub fn audit_rows(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>> {
         .query_map([], |r| Ok((r.get(0)?, blob_col(r, 1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+// ---- the sealed manifest (vault/manifest.rs) ------------------------------
+
+/// The manifest's sealed root, if there is one.
+pub fn manifest_root(conn: &Connection) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row("SELECT body FROM manifest_root WHERE id = 1", [], |r| {
+            blob_col(r, 0)
+        })
+        .optional()?)
+}
+
+/// Write (or replace) the manifest's root.
+pub fn write_manifest_root(conn: &Connection, body: &[u8]) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO manifest_root (id, body) VALUES (1, ?1)
+         ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+    )?
+    .execute([body])?;
+    Ok(())
+}
+
+/// Append one sealed entry to the manifest's log.
+pub fn insert_manifest_entry(conn: &Connection, seq: u64, body: &[u8]) -> Result<()> {
+    conn.prepare_cached("INSERT INTO manifest_log (seq, body) VALUES (?1, ?2)")?
+        .execute(params![seq as i64, body])?;
+    Ok(())
+}
+
+/// Remove the log's entries before `seq` (folded into a snapshot).
+pub fn delete_manifest_before(conn: &Connection, seq: u64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM manifest_log WHERE seq < ?1")?
+        .execute([seq as i64])?;
+    Ok(())
+}
+
+/// The log's entries, oldest first, each handed to `each` as read.
+pub fn for_each_manifest_entry(
+    conn: &Connection,
+    mut each: impl FnMut(i64, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached("SELECT seq, body FROM manifest_log ORDER BY seq")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let seq = version_col(r, 0)?;
+        each(seq, blob_ref(r.get_ref(1)?))?;
+    }
+    Ok(())
+}
+
+/// The log's lowest and highest sequence numbers and its number of entries.
+pub fn manifest_range(conn: &Connection) -> Result<(Option<i64>, Option<i64>, i64)> {
+    Ok(conn.query_row(
+        "SELECT min(seq), max(seq), count(*) FROM manifest_log",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
+/// Every row's key and version, as stored, of the tables the manifest
+/// covers: `(table, key, version)` with a document's key `kind\0id` and an
+/// activity-log entry's its sequence number (version 1).
+pub fn row_versions(conn: &Connection, mut each: impl FnMut(&str, String, i64)) -> Result<()> {
+    for (table, sql) in [
+        ("brands", "SELECT id, version FROM brands"),
+        ("records", "SELECT id, version FROM records"),
+        (
+            "documents",
+            "SELECT kind || char(0) || id, version FROM documents",
+        ),
+        ("audit_log", "SELECT seq, 1 FROM audit_log"),
+    ] {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            each(table, text_col(r, 0)?, version_col(r, 1)?);
+        }
+    }
+    Ok(())
 }
 
 /// SQLite's count of commits by *other* connections (other processes: the
