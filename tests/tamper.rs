@@ -361,3 +361,113 @@ fn a_trigger_planted_while_open_does_not_run() {
         .unwrap();
     assert_eq!(left, 0, "the trigger ran and put the record back");
 }
+
+/// The sealed manifest, through `vrm`: a row deleted behind the vault's
+/// back is named by `vrm status` and `vrm integrity check`; the rest reads.
+#[test]
+fn a_record_deleted_by_sql_is_named_by_status_and_integrity_check() {
+    let (_tmp, dir, _code) = cli_vault();
+    let gone = vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=gone"],
+    );
+    let kept = vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=kept"],
+    );
+    vrm_ok(&dir, &["integrity", "check"]);
+    raw_sql(&dir, &format!("DELETE FROM records WHERE id = '{gone}'"));
+
+    let status = vrm(&dir).arg("status").output().unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&status.stdout),
+        String::from_utf8_lossy(&status.stderr),
+    );
+    assert!(out.contains("1 row(s) differ from the manifest"), "{out}");
+    assert!(err.contains(&format!("records {gone} is missing")), "{err}");
+    let check = vrm(&dir).args(["integrity", "check"]).output().unwrap();
+    assert!(!check.status.success());
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains(&format!("records {gone} is missing")),
+        "{check:?}"
+    );
+    let json = vrm(&dir)
+        .args(["integrity", "check", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["rows"][0]["id"], gone.as_str());
+    assert_eq!(report["rows"][0]["problem"]["kind"], "missing");
+    // The other record reads as before, and the vault still writes.
+    assert!(vrm_ok(&dir, &["record", "show", &kept]).contains("kept"));
+    vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=more"],
+    );
+}
+
+/// An older copy of the whole file put in place is a rollback: it reads,
+/// refuses to write, and `vrm integrity accept` takes it as it is.
+#[test]
+fn an_older_copy_put_in_place_is_a_rollback_until_accepted_through_vrm() {
+    let (tmp, dir, _code) = cli_vault();
+    vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=one"],
+    );
+    let copy = tmp.path().join("copy.db");
+    std::fs::copy(dir.join("vault.db"), &copy).unwrap();
+    vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=two"],
+    );
+    std::fs::copy(&copy, dir.join("vault.db")).unwrap();
+    let before = snapshot(&dir);
+
+    let add = vrm(&dir)
+        .args(["record", "add", "--kind", "note", "--field", "text=three"])
+        .output()
+        .unwrap();
+    assert!(!add.status.success());
+    let err = String::from_utf8_lossy(&add.stderr);
+    assert!(err.contains("older copy"), "{err}");
+    assert!(err.contains("vrm integrity accept"), "{err}");
+    assert_eq!(snapshot(&dir), before, "a refused write changes nothing");
+    assert!(
+        vrm_ok(&dir, &["record", "list"]).contains("one"),
+        "it reads"
+    );
+    let check = vrm(&dir).args(["integrity", "check"]).output().unwrap();
+    assert!(!check.status.success());
+
+    vrm_ok(&dir, &["integrity", "accept"]);
+    vrm_ok(
+        &dir,
+        &["record", "add", "--kind", "note", "--field", "text=three"],
+    );
+    vrm_ok(&dir, &["integrity", "check"]);
+}
+
+#[test]
+fn a_new_recovery_code_replaces_the_old_one() {
+    let (tmp, dir, old) = cli_vault();
+    let new = vrm_ok(&dir, &["recovery-code", "new"]);
+    assert_ne!(new, old);
+    let recover = |code: &str| {
+        let file = tmp.path().join("code.txt");
+        std::fs::write(&file, code).unwrap();
+        vrm(&dir)
+            .args(["recover", "--recovery-code-file"])
+            .arg(&file)
+            .env("VRM_NEW_PASSPHRASE", "a new passphrase")
+            .output()
+            .unwrap()
+    };
+    let with_old = recover(&old);
+    assert!(!with_old.status.success());
+    assert!(
+        String::from_utf8_lossy(&with_old.stderr).contains("recovery code"),
+        "{with_old:?}"
+    );
+    assert!(recover(&new).status.success());
+}

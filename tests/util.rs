@@ -15,8 +15,10 @@ pub fn pass() -> SecretString {
 /// A new vault in a fresh temp folder, with the minimum (fast) KDF.
 pub fn new_vault() -> (tempfile::TempDir, Vault) {
     let tmp = tempfile::tempdir().unwrap();
-    let (vault, _code) =
+    let (mut vault, _code) =
         Vault::create(&vault_dir(&tmp), &pass(), KdfParams::minimum().unwrap()).unwrap();
+    // Where `vrm` on this folder keeps it too (see `config_home`).
+    vault.keep_seen_in(Some(seen_dir(&vault_dir(&tmp))));
     (tmp, vault)
 }
 
@@ -25,7 +27,11 @@ pub fn vault_dir(tmp: &tempfile::TempDir) -> PathBuf {
 }
 
 pub fn reopen(dir: &Path) -> Vault {
-    Vault::open(dir).unwrap().unlock(&pass()).unwrap()
+    Vault::open(dir)
+        .unwrap()
+        .keep_seen_in(Some(seen_dir(dir)))
+        .unlock(&pass())
+        .unwrap()
 }
 
 /// Every file in the folder, with its bytes.

@@ -17,6 +17,7 @@ macro_rules! app_commands {
             commands::vault_change_passphrase,
             commands::vault_info,
             commands::vault_health,
+            commands::vault_accept_integrity,
             commands::activity,
             commands::kind_specs,
             commands::brands_list,

@@ -112,6 +112,18 @@ pub async fn vault_health(state: State<'_, AppState>) -> CommandResult<Health> {
     Ok(session(&state)?.vault()?.health()?)
 }
 
+/// Accept the vault as it is now (the banner's button, once the person has
+/// read what differs from its manifest): writing works again. Returns the
+/// health afterwards.
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_accept_integrity(state: State<'_, AppState>) -> CommandResult<Health> {
+    let mut session = session(&state)?;
+    let vault = session.vault()?;
+    vault.accept_integrity()?;
+    Ok(vault.health()?)
+}
+
 /// The person typed or clicked: postpone the auto-lock (or learn that it
 /// already locked: `vault.locked`). While a discovery run holds the session
 /// there is nothing to postpone (the run counts as activity when it ends),

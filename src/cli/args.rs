@@ -14,6 +14,7 @@ use super::io::{parse_day, parse_field};
 use super::rights::{ContactCommand, RightsCommand};
 use super::share::{ExposureCommand, ShareCommand};
 use super::terms::TermsCommand;
+use super::vault::{IntegrityCommand, RecoveryCodeCommand};
 
 /// Your own encrypted vault of relationship data with companies.
 #[derive(Debug, Parser)]
@@ -67,6 +68,12 @@ pub(super) enum Command {
         #[arg(long, value_name = "FILE")]
         new_passphrase_file: Option<PathBuf>,
     },
+    /// Replace the recovery code while unlocked (for a code that may have been seen)
+    #[command(subcommand, name = "recovery-code")]
+    RecoveryCode(RecoveryCodeCommand),
+    /// The vault as a whole: rows deleted, added or put back behind its back; older copies
+    #[command(subcommand)]
+    Integrity(IntegrityCommand),
     /// Brands: the companies you deal with
     #[command(subcommand)]
     Brand(BrandCommand),

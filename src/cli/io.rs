@@ -245,6 +245,12 @@ pub(super) fn warn_health(health: &vrm_vault::Health) {
             .iter()
             .map(|d| format!("{} {}", d.kind, short(&d.id))),
     );
+    for p in &health.integrity.problems {
+        errln!("warning: {p}; the vault will not write until you run `vrm integrity accept`");
+    }
+    for r in &health.integrity.rows {
+        errln!("warning: {r}");
+    }
     if health.wal_residue_pending {
         errln!(
             "warning: old pages of something deleted or replaced are still in the vault's WAL, \

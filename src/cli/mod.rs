@@ -220,6 +220,8 @@ fn dispatch(cli: Cli) -> CliResult {
             show_recovery_code(&new_code);
             Ok(())
         }
+        Some(Command::RecoveryCode(cmd)) => vault::recovery_code(&ctx, cmd),
+        Some(Command::Integrity(cmd)) => vault::integrity(&ctx, cmd),
         Some(Command::Brand(cmd)) => brand(&ctx, cmd),
         Some(Command::Record(cmd)) => record(&ctx, cmd),
         Some(Command::Terms(cmd)) => terms::terms(&ctx, cmd),

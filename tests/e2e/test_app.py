@@ -272,3 +272,35 @@ def test_a_tampered_record_is_shown_in_a_banner_not_silently_dropped(app, vrm, m
     # The rest is still there.
     app.click("nav-records")
     app.wait_text(survivor)
+
+
+def test_an_older_copy_of_the_vault_is_shown_and_kept_only_on_purpose(app, vrm, monkeypatch):
+    """Issue 13, 2 and 3: an older copy of the whole vault put in place is
+    reported in the banner with a button to keep it; until then nothing is
+    written; once kept, the banner goes and writing works."""
+    import shutil
+
+    app.stop()
+    vault = app.tmp / "vault"
+    monkeypatch.setenv("VRM_PASSPHRASE", PASS)
+    # The state last seen of the vault, shared by `vrm` and the app.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(app.tmp / "config"))
+    vrm("--vault", vault, "--kdf-target-ms", "0", "init")
+    vrm("--vault", vault, "record", "add", "--kind", "note", "--field", "text=first note")
+    shutil.copy(vault / "vault.db", app.tmp / "copy.db")
+    vrm("--vault", vault, "record", "add", "--kind", "note", "--field", "text=second note")
+    shutil.copy(app.tmp / "copy.db", vault / "vault.db")
+
+    app.start()
+    unlock(app)
+    banner = app.el("health-banner", timeout=30)
+    assert "older copy" in banner.text, banner.text
+    app.click("nav-records")
+    app.wait_text("first note")
+    app.click("health-accept")
+    app.click("health-accept-confirm")
+    app.wait_no_text("older copy", timeout=30)
+    assert not app.all("health-banner")
+    app.stop()
+    vrm("--vault", vault, "record", "add", "--kind", "note", "--field", "text=third note")
+    assert "intact" in vrm("--vault", vault, "integrity", "check")

@@ -17,6 +17,12 @@ export const commands = {
 	/**  What is wrong with the vault (damaged rows, WAL residue), for the banner. */
 	vaultHealth: () => __TAURI_INVOKE<Health>("vault_health"),
 	/**
+	 *  Accept the vault as it is now (the banner's button, once the person has
+	 *  read what differs from its manifest): writing works again. Returns the
+	 *  health afterwards.
+	 */
+	vaultAcceptIntegrity: () => __TAURI_INVOKE<Health>("vault_accept_integrity"),
+	/**
 	 *  The person typed or clicked: postpone the auto-lock (or learn that it
 	 *  already locked: `vault.locked`). While a discovery run holds the session
 	 *  there is nothing to postpone (the run counts as activity when it ends),
@@ -616,6 +622,12 @@ export type Health = {
 	 *  ([`Vault::wal_residue_pending`]).
 	 */
 	wal_residue_pending: boolean,
+	/**
+	 *  What the sealed manifest says: problems with the vault as a whole
+	 *  (an older copy, a changed header) and rows deleted, added or put
+	 *  back behind the vault's back ([`Vault::integrity`]).
+	 */
+	integrity: Integrity,
 };
 
 /**  Who holds one data item. */
@@ -697,6 +709,20 @@ export type ImportSummary = {
 	records_added: number,
 	/**  Records skipped because a record with the same id is already there. */
 	records_skipped: number,
+};
+
+/**
+ *  What the manifest says about the vault: problems with the whole, and
+ *  rows that differ from it.
+ */
+export type Integrity = {
+	/**
+	 *  Problems with the vault as a whole; writes wait for
+	 *  [`Vault::accept_integrity`].
+	 */
+	problems: VaultProblem[],
+	/**  Rows that differ from the manifest. */
+	rows: RowFinding[],
 };
 
 /**  An intent as the vault keeps it. */
@@ -1300,6 +1326,44 @@ export type RightsRequestView = {
 	overdue: boolean,
 };
 
+/**  One row that does not match the manifest. */
+export type RowFinding = {
+	/**  `brands`, `records`, `documents` or `audit_log`. */
+	table: string,
+	/**  The row's id (a document's `kind/id`, an activity-log entry's number). */
+	id: string,
+	/**  What is wrong. */
+	problem: RowProblem,
+};
+
+/**  How a row differs from the manifest. */
+export type RowProblem = 
+/**
+ *  The manifest lists it; the file does not have it (deleted behind the
+ *  vault's back).
+ */
+{ kind: "missing" } | 
+/**
+ *  The file has it; the manifest does not (added behind its back, or
+ *  put back after a delete).
+ */
+{ kind: "added" } | 
+/**
+ *  An older version than the one last written (put back from an
+ *  earlier copy of the file).
+ */
+{ kind: "rolled_back"; 
+/**  The version in the file. */
+found: number; 
+/**  The version the manifest lists. */
+expected: number } | 
+/**  A version the vault never wrote. */
+{ kind: "unexpected"; 
+/**  The version in the file. */
+found: number; 
+/**  The version the manifest lists. */
+expected: number };
+
 /**
  *  How a run is going, as the page shows it: the counts so far, and the
  *  bytes read of the current file when the source knows them.
@@ -1649,6 +1713,39 @@ export type VaultInfo = {
 	/**  Argon2id passes. */
 	kdf_t: number,
 };
+
+/**
+ *  What is wrong with the vault as a whole. While any is there, the vault
+ *  reads but does not write, until the person accepts it as it is.
+ */
+export type VaultProblem = 
+/**
+ *  The file is older than the one last seen on this machine (its
+ *  counter is lower): an earlier copy was put in its place.
+ */
+{ kind: "rolled_back"; 
+/**  The file's counter. */
+found: number; 
+/**  The counter last seen on this machine. */
+seen: number } | 
+/**
+ *  The file has the counter last seen but not the same history: another
+ *  copy of the vault, written separately.
+ */
+{ kind: "forked"; 
+/**  The counter both share. */
+counter: number } | 
+/**  The manifest is missing from a vault that had one. */
+{ kind: "manifest_missing" } | 
+/**  The manifest fails to authenticate or is incomplete. */
+{ kind: "manifest_damaged"; 
+/**  What fails. */
+reason: string } | 
+/**
+ *  The header (KDF parameters, wrapped keys) is not the one the
+ *  manifest vouches for.
+ */
+{ kind: "header_changed" };
 
 /**  A contact that broke the person's contact rules. */
 export type Violation = {

@@ -1,7 +1,7 @@
 // Formatting: how errors, notices and records are shown, and how what is
 // typed into a record form becomes a call. No rules about the data live
 // here; the core checks every value. Dates: dates.ts; keys: keys.ts.
-import type { CommandError, Health, KindSpec, NewRecord, Record, RecordKind, RecordPatch } from "./bindings";
+import type { CommandError, Health, KindSpec, NewRecord, Record, RecordKind, RecordPatch, RowFinding, VaultProblem } from "./bindings";
 
 /** What to tell the person for an error, by its stable code. */
 export function errorText(e: unknown): string {
@@ -134,6 +134,37 @@ export function formFields(spec: KindSpec | undefined, record?: Record): string[
 }
 
 /** What a health report says is wrong, in one line; null when nothing is. */
+/** A problem with the vault as a whole, in words. */
+export function vaultProblemText(p: VaultProblem): string {
+  switch (p.kind) {
+    case "rolled_back":
+      return `this is an older copy of the vault than the one last opened here (counter ${p.found}, ${p.seen} seen)`;
+    case "forked":
+      return `this is another copy of the vault than the one last opened here (counter ${p.counter})`;
+    case "manifest_missing":
+      return "the vault's manifest is missing";
+    case "manifest_damaged":
+      return `the vault's manifest is damaged: ${p.reason}`;
+    case "header_changed":
+      return "the vault header (key wraps, KDF parameters) was changed outside VRM Vault";
+  }
+}
+
+/** One row that differs from the manifest, in words. */
+export function rowFindingText(r: RowFinding): string {
+  const what = `${r.table} ${r.id}`;
+  switch (r.problem.kind) {
+    case "missing":
+      return `${what} is missing (deleted outside VRM Vault)`;
+    case "added":
+      return `${what} was added outside VRM Vault`;
+    case "rolled_back":
+      return `${what} was put back to an older version (${r.problem.found}; the last written is ${r.problem.expected})`;
+    case "unexpected":
+      return `${what} has version ${r.problem.found}, which VRM Vault never wrote`;
+  }
+}
+
 export function healthSummary(h: Health): string | null {
   const parts: string[] = [];
   const count = (n: number, one: string) => {
@@ -143,5 +174,7 @@ export function healthSummary(h: Health): string | null {
   count(h.damaged_records.length, "damaged record");
   count(h.damaged_documents.length, "damaged document");
   if (h.wal_residue_pending) parts.push("old pages still in the write-ahead log");
+  for (const p of h.integrity.problems) parts.push(vaultProblemText(p));
+  count(h.integrity.rows.length, "row that differs from the vault's manifest");
   return parts.length === 0 ? null : parts.join(", ");
 }

@@ -4,6 +4,7 @@ import {
   autoLockError,
   errorText,
   healthSummary,
+  rowFindingText,
   lockNotice,
   newRecordFrom,
   parseTags,
@@ -157,7 +158,13 @@ describe("locking", () => {
 });
 
 describe("healthSummary", () => {
-  const none = { damaged_brands: [], damaged_records: [], damaged_documents: [], wal_residue_pending: false };
+  const none = {
+    damaged_brands: [],
+    damaged_records: [],
+    damaged_documents: [],
+    wal_residue_pending: false,
+    integrity: { problems: [], rows: [] },
+  };
   it("says nothing when nothing is wrong", () => {
     expect(healthSummary(none)).toBeNull();
   });
@@ -170,5 +177,22 @@ describe("healthSummary", () => {
         wal_residue_pending: true,
       }),
     ).toBe("2 damaged records, 1 damaged document, old pages still in the write-ahead log");
+  });
+  it("says what the manifest found", () => {
+    expect(
+      healthSummary({
+        ...none,
+        integrity: {
+          problems: [{ kind: "rolled_back", found: 3, seen: 9 }],
+          rows: [{ table: "records", id: "r1", problem: { kind: "missing" } }],
+        },
+      }),
+    ).toBe(
+      "this is an older copy of the vault than the one last opened here (counter 3, 9 seen), " +
+        "1 row that differs from the vault's manifest",
+    );
+    expect(rowFindingText({ table: "records", id: "r1", problem: { kind: "rolled_back", found: 1, expected: 2 } })).toBe(
+      "records r1 was put back to an older version (1; the last written is 2)",
+    );
   });
 });
