@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use secrecy::SecretString;
 use vrm_vault::crypto::SecretKey;
 use vrm_vault::{BrandId, NewRecord, RecordFilter, RecordKind, Vault};
 
@@ -655,5 +656,77 @@ fn killed_imports_are_all_or_nothing_and_acknowledged_edits_survive_sigkill() {
          {edit_killed} killed in flight: its change there after the kill \
          {in_flight_applied}, not there {in_flight_not_applied}]",
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// `vrm rekey` killed at random moments: the vault is always either the old
+/// one (the old passphrase opens it) or the new one (only the new one
+/// does), with every record, the log and the manifest whole.
+#[test]
+fn killed_rekeys_leave_either_the_old_or_the_new_vault_whole() {
+    let trials = env_number("VRM_CRASH_TRIALS", 12).div_ceil(2);
+    let seed = seed_from("VRM_CRASH_SEED");
+    println!("crash rekey: {trials} trials, seed {seed} (replay with VRM_CRASH_SEED={seed})");
+    let mut rng = Rng::new(seed);
+    let base = base();
+    let work = tempfile::tempdir().unwrap();
+    let new_pass_file = work.path().join("new-pass");
+    std::fs::write(&new_pass_file, "the rekeyed passphrase").unwrap();
+    let new_pass = SecretString::from("the rekeyed passphrase");
+    // A vault big enough for the rekey's transaction to take a while.
+    let full = work.path().join("full");
+    copy_dir(&base.dir, &full);
+    let (file, _) = import_file(work.path(), false);
+    let (ended, _) = run_to_end(&full, &["import", file.to_str().unwrap()]);
+    assert!(ended.success, "{}", ended.stderr);
+    let (records, _) = check_after(&full, &base.kek, "the full vault");
+    let rekey = [
+        "--kdf-target-ms",
+        "0",
+        "rekey",
+        "--new-passphrase-file",
+        new_pass_file.to_str().unwrap(),
+    ];
+    let calibrate = work.path().join("calibrate");
+    copy_dir(&full, &calibrate);
+    let (ended, took) = run_to_end(&calibrate, &rekey);
+    assert!(ended.success, "{}", ended.stderr);
+    let (mut old_opened, mut new_opened) = (0, 0);
+    for t in 0..trials {
+        let dir = work.path().join(format!("rekey-{t}"));
+        copy_dir(&full, &dir);
+        let at = Duration::from_secs_f64(took.as_secs_f64() * rng.between(0.0, 1.2));
+        let what = format!(
+            "trial {t} (rekey, kill {:.1} ms after the start)",
+            at.as_secs_f64() * 1e3
+        );
+        kill_at(spawn_vrm(&dir, &rekey), KillAt::After(at));
+        let locked = || Vault::open(&dir).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let old = locked().derive_kek(&pass()).unwrap();
+        let kek = match locked().unlock_with_kek(&old) {
+            Ok(_) => {
+                old_opened += 1;
+                old
+            }
+            Err(vrm_vault::Error::WrongPassphrase) => {
+                new_opened += 1;
+                let new = locked().derive_kek(&new_pass).unwrap();
+                assert!(
+                    locked().unlock_with_kek(&new).is_ok(),
+                    "{what}: neither opens"
+                );
+                new
+            }
+            Err(e) => panic!("{what}: {e}"),
+        };
+        let (after, _) = check_after(&dir, &kek, &what);
+        let mut after = after;
+        after.retain(|_, c| c.2.values().all(|v| v != "after the crash"));
+        assert_eq!(after, records, "{what}: the records differ");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    println!(
+        "crash rekey: {trials} trials: the old vault {old_opened} times, the new one {new_opened} times (the rekey took {:.0} ms)",
+        took.as_secs_f64() * 1e3
     );
 }

@@ -68,6 +68,13 @@ pub(super) enum Command {
         #[arg(long, value_name = "FILE")]
         new_passphrase_file: Option<PathBuf>,
     },
+    /// Make a new vault key and seal everything again under it (a new passphrase
+    /// and a new recovery code; old copies of the header open nothing written since)
+    Rekey {
+        /// Read the new passphrase from this file (else $VRM_NEW_PASSPHRASE, else a prompt)
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
     /// Replace the recovery code while unlocked (for a code that may have been seen)
     #[command(subcommand, name = "recovery-code")]
     RecoveryCode(RecoveryCodeCommand),

@@ -220,6 +220,23 @@ fn dispatch(cli: Cli) -> CliResult {
             show_recovery_code(&new_code);
             Ok(())
         }
+        Some(Command::Rekey {
+            new_passphrase_file,
+        }) => {
+            let mut vault = ctx.unlock()?;
+            let new = new_secret(
+                new_passphrase_file.as_deref(),
+                "VRM_NEW_PASSPHRASE",
+                "New passphrase (may be the same): ",
+            )?;
+            let code = vault.rekey(&new, ctx.kdf()?)?;
+            errln!(
+                "The vault has a new key; everything was sealed again under it. \
+                 Your old recovery code no longer works; this is the new one."
+            );
+            show_recovery_code(&code);
+            Ok(())
+        }
         Some(Command::RecoveryCode(cmd)) => vault::recovery_code(&ctx, cmd),
         Some(Command::Integrity(cmd)) => vault::integrity(&ctx, cmd),
         Some(Command::Brand(cmd)) => brand(&ctx, cmd),

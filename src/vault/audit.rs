@@ -144,7 +144,7 @@ pub struct AuditLog {
     pub report: AuditReport,
 }
 
-fn entry_aad(seq: u64) -> Vec<u8> {
+pub(super) fn entry_aad(seq: u64) -> Vec<u8> {
     format!("vrm-vault/1\0audit_log\0{seq}").into_bytes()
 }
 

@@ -7,7 +7,6 @@ use serde::Serialize;
 use super::Vault;
 use super::audit::AuditAction;
 use super::store::{self, Table};
-use crate::crypto::Digester;
 use crate::error::Result;
 use crate::model::{Brand, Record};
 
@@ -90,11 +89,6 @@ impl Vault {
         let out = self.in_write_tx(|vault| changes(&mut Batch { vault }))?;
         self.forget_caches();
         Ok(out)
-    }
-
-    /// A keyed digester for one purpose (see [`Digester`]).
-    pub(crate) fn digester(&self, purpose: &[u8]) -> Digester {
-        Digester::new(&self.vault_key.derive(purpose))
     }
 
     /// The ids of every document of a kind (none is opened).

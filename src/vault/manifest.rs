@@ -416,6 +416,11 @@ impl State {
         }
     }
 
+    /// Seal with another key from now on (a rekey).
+    pub(crate) fn set_cipher(&mut self, cipher: Cipher) {
+        self.cipher = cipher;
+    }
+
     /// Track a new connection (the vault's was replaced).
     pub(crate) fn retrack(&mut self, conn: &mut Connection) -> Result<()> {
         self.pending = track(conn)?;
@@ -942,7 +947,7 @@ impl Vault {
         self.force_seen(root);
     }
 
-    fn force_seen(&self, root: &Root) {
+    pub(crate) fn force_seen(&self, root: &Root) {
         let Some(path) = self.seen_path() else {
             return;
         };

@@ -19,6 +19,7 @@ pub mod index;
 pub mod manifest;
 pub mod paging;
 pub mod records;
+mod rekey;
 pub mod search;
 pub mod session;
 pub mod settings;

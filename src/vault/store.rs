@@ -714,6 +714,82 @@ pub fn audit_rows(conn: &Connection) -> Result<Vec<(i64, Vec<u8>)>> {
     Ok(rows)
 }
 
+// ---- every sealed row, for a rekey (vault/rekey.rs) ----------------------
+
+/// One sealed row of any table, by its rowid, with what its associated
+/// data binds.
+#[derive(Debug)]
+pub struct AnyRow {
+    /// SQLite's rowid (for the update).
+    pub rowid: i64,
+    /// A document's kind; empty elsewhere.
+    pub kind: String,
+    /// Its id (an activity-log entry's sequence number).
+    pub id: String,
+    /// Its version (1 for an activity-log entry).
+    pub version: i64,
+    /// Its brand, for records and documents.
+    pub brand_id: Option<String>,
+    /// `nonce ‖ ciphertext ‖ tag`.
+    pub body: Vec<u8>,
+}
+
+/// The tables of sealed rows, each with the columns its rows bind.
+pub const SEALED_TABLES: [&str; 4] = ["brands", "records", "documents", "audit_log"];
+
+/// Up to `limit` rows of `table` (one of [`SEALED_TABLES`]) after `rowid`,
+/// in rowid order.
+pub fn sealed_rows_after(
+    conn: &Connection,
+    table: &str,
+    rowid: i64,
+    limit: usize,
+) -> Result<Vec<AnyRow>> {
+    let sql = match table {
+        "brands" => {
+            "SELECT rowid, '', id, version, NULL, body FROM brands \
+             WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        }
+        "records" => {
+            "SELECT rowid, '', id, version, brand_id, body FROM records \
+             WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        }
+        "documents" => {
+            "SELECT rowid, kind, id, version, brand_id, body FROM documents \
+             WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        }
+        "audit_log" => {
+            "SELECT rowid, '', seq, 1, NULL, body FROM audit_log \
+             WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        }
+        other => return Err(Error::Database(format!("no sealed table {other}"))),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map(params![rowid, limit as i64], |r| {
+            Ok(AnyRow {
+                rowid: r.get(0)?,
+                kind: text_col(r, 1)?,
+                id: text_col(r, 2)?,
+                version: version_col(r, 3)?,
+                brand_id: opt_text_col(r, 4)?,
+                body: blob_col(r, 5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Replace one row's sealed body (same version: a rekey).
+pub fn set_body(conn: &Connection, table: &str, rowid: i64, body: &[u8]) -> Result<()> {
+    if !SEALED_TABLES.contains(&table) {
+        return Err(Error::Database(format!("no sealed table {table}")));
+    }
+    conn.prepare_cached(&format!("UPDATE {table} SET body = ?1 WHERE rowid = ?2"))?
+        .execute(params![body, rowid])?;
+    Ok(())
+}
+
 // ---- the sealed manifest (vault/manifest.rs) ------------------------------
 
 /// The manifest's sealed root, if there is one.

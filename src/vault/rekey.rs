@@ -1,0 +1,343 @@
+//! A new vault key: every row sealed again under it, in one transaction.
+//!
+//! Changing the passphrase only re-wraps the vault key, so an old copy of
+//! the header with the old passphrase still unwraps it and opens everything
+//! written since. A rekey makes a new key, seals every row, document and
+//! log entry again (the same versions, so the manifest's history holds),
+//! writes a header with the key wrapped under the passphrase and a new
+//! recovery code, and starts the manifest again under the new key. It is
+//! one SQLite transaction: a crash at any point leaves either the old vault
+//! or the new one, each whole and openable with its own header.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::header::{CHECK_PLAINTEXT, b64, unb64};
+use super::store::{self, SEALED_TABLES, Table};
+use super::{Vault, check_new_passphrase};
+use crate::crypto::{Cipher, Digester, KEY_LEN, KdfParams, RecoveryCode, SecretKey};
+use crate::error::{Error, Result};
+use secrecy::SecretString;
+
+/// The digest keys of a vault that was rekeyed: kept digests (discovery's
+/// Message-ID digests, which name staged messages) cannot be computed again
+/// without what they digest, so their keys outlive the vault key they were
+/// derived from.
+pub(super) const DIGEST_KEYS_KIND: &str = "vault.digest-keys";
+const DIGEST_KEYS_ID: &str = "keys";
+
+/// The purposes keyed digests are made for (see [`Vault::digester`]).
+const DIGEST_PURPOSES: [&str; 1] = ["discovery"];
+
+#[derive(Serialize, Deserialize)]
+struct DigestKeys {
+    /// Purpose → key, base64.
+    keys: BTreeMap<String, String>,
+}
+
+impl Drop for DigestKeys {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.keys.values_mut().for_each(Zeroize::zeroize);
+    }
+}
+
+/// Rows re-sealed per read.
+const BATCH: usize = 2000;
+
+impl Vault {
+    /// A keyed digester for one purpose (see [`Digester`]): from the vault
+    /// key, or from the key kept when the vault was rekeyed.
+    pub(crate) fn digester(&self, purpose: &[u8]) -> Digester {
+        Digester::new(&self.digester_key(purpose))
+    }
+
+    /// Make a new vault key and seal everything again under it, wrapped
+    /// under `passphrase` (with `kdf`) and a new recovery code, which is
+    /// returned (the old code, and an old copy of the header with the old
+    /// passphrase, open nothing written from now on). Refused while the
+    /// vault differs from its manifest or a row fails to open: sealing
+    /// again would make the differences look like the vault's own.
+    pub fn rekey(&mut self, passphrase: &SecretString, kdf: KdfParams) -> Result<RecoveryCode> {
+        check_new_passphrase(passphrase)?;
+        let integrity = self.integrity()?;
+        if let Some(p) = integrity.problems.first() {
+            return Err(Error::IntegrityHold(p.to_string()));
+        }
+        if let Some(row) = integrity.rows.first() {
+            return Err(Error::IntegrityHold(format!(
+                "{row} (and {} more); a new key would seal that in",
+                integrity.rows.len() - 1
+            )));
+        }
+        let root = self
+            .read_root(&self.conn)
+            .map_err(|p| Error::IntegrityHold(p.to_string()))?;
+
+        let new_key = SecretKey::generate()?;
+        let new_data = Cipher::new(&new_key.derive(b"row data"));
+        let mut header = self.header.clone();
+        header.set_passphrase(&new_key, passphrase, kdf)?;
+        let code = header.set_recovery(&new_key)?;
+        header.check = b64(&new_data.seal(&header.check_aad(), CHECK_PLAINTEXT)?);
+        let (header_body, header_digest) = header.encode()?;
+
+        // The digest keys in use now, kept under the new key.
+        let digest_keys = DigestKeys {
+            keys: DIGEST_PURPOSES
+                .iter()
+                .map(|p| {
+                    let key = self.digester_key(p.as_bytes());
+                    (p.to_string(), b64(key.expose_secret_bytes()))
+                })
+                .collect(),
+        };
+
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let resealed = self.reseal_all(&new_data);
+        if let Err(e) = resealed {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        // From here on, the new key seals (the digest keys, the header's
+        // place in the manifest, the manifest itself).
+        let old = self.swap_keys(new_key);
+        let done = (|| {
+            let tx = &self.conn;
+            if store::doc(tx, DIGEST_KEYS_KIND, DIGEST_KEYS_ID)?.is_some() {
+                self.replace_doc(tx, DIGEST_KEYS_KIND, DIGEST_KEYS_ID, &digest_keys)?;
+            } else {
+                self.insert_doc(tx, DIGEST_KEYS_KIND, DIGEST_KEYS_ID, None, &digest_keys)?;
+            }
+            store::write_header(tx, &header_body, &header_digest)?;
+            // The manifest starts again under the new key, over the rows
+            // just checked against the old one, its counter going on.
+            let new_root = self.start_manifest(tx, root.counter)?;
+            tx.execute_batch("COMMIT")?;
+            Ok(new_root)
+        })();
+        match done {
+            Ok(new_root) => {
+                self.header = header;
+                self.force_seen(&new_root);
+                // Nothing sealed under the old key stays in the WAL.
+                self.purge_wal()?;
+                self.forget_caches();
+                Ok(code)
+            }
+            Err(e) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                self.swap_keys(old);
+                Err(e)
+            }
+        }
+    }
+
+    /// Inside the rekey's transaction: every sealed row opened with the
+    /// current key and sealed with `new_data`, under the same associated
+    /// data.
+    fn reseal_all(&self, new_data: &Cipher) -> Result<()> {
+        let tx = &self.conn;
+        for table in SEALED_TABLES {
+            let mut after = 0;
+            loop {
+                let rows = store::sealed_rows_after(tx, table, after, BATCH)?;
+                let Some(last) = rows.last() else { break };
+                after = last.rowid;
+                for row in &rows {
+                    let aad = match table {
+                        "brands" => Self::aad(Table::Brands, &row.id, row.version, None),
+                        "records" => Self::aad(
+                            Table::Records,
+                            &row.id,
+                            row.version,
+                            row.brand_id.as_deref(),
+                        ),
+                        "documents" => {
+                            Self::doc_aad(&row.kind, &row.id, row.version, row.brand_id.as_deref())
+                        }
+                        _ => super::audit::entry_aad(row.id.parse().unwrap_or(0)),
+                    };
+                    let plain = self.data.open(&aad, &row.body).ok_or_else(|| {
+                        Error::IntegrityHold(format!(
+                            "{table} {} fails to open; delete or restore it before a rekey",
+                            if row.kind.is_empty() {
+                                row.id.clone()
+                            } else {
+                                format!("{}/{}", row.kind, row.id)
+                            }
+                        ))
+                    })?;
+                    store::set_body(tx, table, row.rowid, &new_data.seal(&aad, &plain)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The key behind [`Vault::digester`] for `purpose`.
+    fn digester_key(&self, purpose: &[u8]) -> SecretKey {
+        let kept = std::str::from_utf8(purpose).ok().and_then(|p| {
+            let keys: DigestKeys = self
+                .exact_doc(DIGEST_KEYS_KIND, DIGEST_KEYS_ID)
+                .ok()
+                .flatten()?;
+            let bytes = Zeroizing::new(unb64(keys.keys.get(p)?, "digest key").ok()?);
+            let array: [u8; KEY_LEN] = bytes.as_slice().try_into().ok()?;
+            Some(SecretKey::from_bytes(Zeroizing::new(array)))
+        });
+        kept.unwrap_or_else(|| self.vault_key.derive(purpose))
+    }
+
+    /// Put `key` in place of the vault key (and the keys derived from it);
+    /// returns the old one.
+    fn swap_keys(&mut self, key: SecretKey) -> SecretKey {
+        self.data = Cipher::new(&key.derive(b"row data"));
+        self.manifest
+            .set_cipher(Cipher::new(&key.derive(b"manifest")));
+        std::mem::replace(&mut self.vault_key, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use rusqlite::Connection;
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::crypto::KdfParams;
+    use crate::model::{BrandInput, NewRecord, RecordFilter, RecordKind};
+    use crate::vault::DB_FILE;
+    use crate::vault::audit::AuditAction;
+    use crate::vault::manifest::VaultProblem;
+
+    fn note(v: &mut Vault, text: &str) {
+        v.add_record(&NewRecord {
+            kind: RecordKind::Note,
+            brand: None,
+            fields: BTreeMap::from([("text".to_string(), text.to_string())]),
+            tags: vec![],
+        })
+        .unwrap();
+    }
+
+    fn texts(v: &mut Vault) -> Vec<String> {
+        let mut t: Vec<String> = v
+            .list_records(&RecordFilter::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.fields["text"].clone())
+            .collect();
+        t.sort();
+        t
+    }
+
+    #[test]
+    fn a_rekey_keeps_everything_and_an_old_header_opens_nothing_written_after() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let old_pass = SecretString::from("the old passphrase");
+        let (mut v, old_code) =
+            Vault::create(&dir, &old_pass, KdfParams::minimum().unwrap()).unwrap();
+        v.add_brand(&BrandInput::named("Acme")).unwrap();
+        note(&mut v, "before");
+        v.audit()
+            .log(AuditAction::Exported, None, None, "one")
+            .unwrap();
+        let digest = v.digester(b"discovery").hex(&[b"<id@example.com>"], 32);
+        let outside = Connection::open(dir.join(DB_FILE)).unwrap();
+        let (old_header, old_digest) = store::read_header(&outside).unwrap();
+
+        let new_pass = SecretString::from("the new passphrase");
+        let new_code = v.rekey(&new_pass, KdfParams::minimum().unwrap()).unwrap();
+        note(&mut v, "after");
+        assert_eq!(texts(&mut v), ["after", "before"]);
+        assert_eq!(
+            v.digester(b"discovery").hex(&[b"<id@example.com>"], 32),
+            digest,
+            "kept digests still match"
+        );
+        drop(v);
+
+        let mut v = Vault::open(&dir).unwrap().unlock(&new_pass).unwrap();
+        assert_eq!(texts(&mut v), ["after", "before"]);
+        assert_eq!(v.brands().unwrap()[0].name, "Acme");
+        assert_eq!(v.audit().verify().unwrap().entries, 1);
+        assert!(v.integrity().unwrap().is_intact());
+        assert!(v.health().unwrap().is_healthy());
+        drop(v);
+        assert!(matches!(
+            Vault::open(&dir).unwrap().unlock(&old_pass),
+            Err(Error::WrongPassphrase)
+        ));
+        assert!(matches!(
+            Vault::open(&dir)
+                .unwrap()
+                .recover(&old_code, &old_pass, KdfParams::minimum().unwrap()),
+            Err(Error::WrongRecoveryCode)
+        ));
+
+        // An old copy of the header with the old passphrase: the old key
+        // opens nothing sealed since.
+        store::write_header(&outside, &old_header, &old_digest).unwrap();
+        drop(outside);
+        // It unwraps the old key, which opens none of the rows, and the
+        // manifest (sealed under the new key) says the vault is not whole.
+        let mut v = Vault::open(&dir).unwrap().unlock(&old_pass).unwrap();
+        assert!(texts(&mut v).is_empty());
+        assert_eq!(v.damaged_records().unwrap().len(), 2);
+        assert!(v.brands().unwrap().is_empty());
+        assert!(matches!(
+            v.integrity().unwrap().problems[..],
+            [VaultProblem::ManifestDamaged { .. }, ..]
+        ));
+        assert!(v.audit().verify().is_err());
+    }
+
+    #[test]
+    fn the_new_recovery_code_of_a_rekey_opens_the_vault() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let pass = SecretString::from("the old passphrase");
+        let (mut v, _) = Vault::create(&dir, &pass, KdfParams::minimum().unwrap()).unwrap();
+        note(&mut v, "kept");
+        let code = v.rekey(&pass, KdfParams::minimum().unwrap()).unwrap();
+        drop(v);
+        let (mut v, _) = Vault::open(&dir)
+            .unwrap()
+            .recover(
+                &code,
+                &SecretString::from("a third passphrase"),
+                KdfParams::minimum().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(texts(&mut v), ["kept"]);
+    }
+
+    #[test]
+    fn a_rekey_is_refused_while_rows_differ_from_the_manifest_and_changes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let pass = SecretString::from("the old passphrase");
+        let (mut v, _) = Vault::create(&dir, &pass, KdfParams::minimum().unwrap()).unwrap();
+        note(&mut v, "one");
+        note(&mut v, "two");
+        v.outside_conn()
+            .execute(
+                "DELETE FROM records WHERE rowid = (SELECT min(rowid) FROM records)",
+                [],
+            )
+            .unwrap();
+        let before = std::fs::read(dir.join(DB_FILE)).unwrap();
+        let err = v.rekey(&pass, KdfParams::minimum().unwrap()).unwrap_err();
+        assert_eq!(err.code(), "vault.integrity_hold", "{err}");
+        assert!(err.to_string().contains("is missing"), "{err}");
+        assert_eq!(std::fs::read(dir.join(DB_FILE)).unwrap(), before);
+    }
+}
