@@ -15,6 +15,8 @@ macro_rules! app_commands {
             commands::vault_recover,
             commands::vault_lock,
             commands::vault_change_passphrase,
+            commands::vault_rekey,
+            commands::vault_new_recovery_code,
             commands::vault_info,
             commands::vault_health,
             commands::vault_accept_integrity,

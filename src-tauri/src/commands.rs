@@ -99,6 +99,30 @@ pub async fn vault_change_passphrase(
     Ok(session(&state)?.change_passphrase(&secret(current), &secret(new_passphrase))?)
 }
 
+/// A new vault key, everything sealed again under it; returns the new
+/// recovery code (shown once).
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_rekey(
+    state: State<'_, AppState>,
+    current: String,
+    new_passphrase: String,
+) -> CommandResult<String> {
+    let code = session(&state)?.rekey(&secret(current), &secret(new_passphrase))?;
+    Ok(code.expose_secret().to_string())
+}
+
+/// A new recovery code (the old one stops working; shown once).
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_new_recovery_code(
+    state: State<'_, AppState>,
+    current: String,
+) -> CommandResult<String> {
+    let code = session(&state)?.new_recovery_code(&secret(current))?;
+    Ok(code.expose_secret().to_string())
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn vault_info(state: State<'_, AppState>) -> CommandResult<VaultInfo> {

@@ -255,7 +255,7 @@ mod tests {
         let (old_header, old_digest) = store::read_header(&outside).unwrap();
 
         let new_pass = SecretString::from("the new passphrase");
-        let new_code = v.rekey(&new_pass, KdfParams::minimum().unwrap()).unwrap();
+        let _new_code = v.rekey(&new_pass, KdfParams::minimum().unwrap()).unwrap();
         note(&mut v, "after");
         assert_eq!(texts(&mut v), ["after", "before"]);
         assert_eq!(

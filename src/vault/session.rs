@@ -118,6 +118,28 @@ impl Session {
         self.vault()?.change_passphrase(new_passphrase, kdf)
     }
 
+    /// A new vault key with everything sealed again under it (see
+    /// [`Vault::rekey`]), after proving the current passphrase; returns the
+    /// new recovery code.
+    pub fn rekey(
+        &mut self,
+        current: &SecretString,
+        new_passphrase: &SecretString,
+    ) -> Result<RecoveryCode> {
+        self.vault()?;
+        Vault::open(&self.dir)?.unlock(current)?;
+        let kdf = KdfParams::calibrate(self.kdf_target)?;
+        self.vault()?.rekey(new_passphrase, kdf)
+    }
+
+    /// A new recovery code, after proving the current passphrase (the old
+    /// code stops working).
+    pub fn new_recovery_code(&mut self, current: &SecretString) -> Result<RecoveryCode> {
+        self.vault()?;
+        Vault::open(&self.dir)?.unlock(current)?;
+        self.vault()?.new_recovery_code()
+    }
+
     /// Lock: drop the vault, which zeroizes its keys and cached values.
     pub fn lock(&mut self) {
         self.vault = None;

@@ -304,3 +304,33 @@ def test_an_older_copy_of_the_vault_is_shown_and_kept_only_on_purpose(app, vrm, 
     app.stop()
     vrm("--vault", vault, "record", "add", "--kind", "note", "--field", "text=third note")
     assert "intact" in vrm("--vault", vault, "integrity", "check")
+
+
+def test_a_new_vault_key_from_settings_shows_a_new_recovery_code_and_opens_with_the_new_passphrase(app):
+    """Issue 13, 6: Settings makes a new vault key (everything sealed again)
+    and a new recovery code, shown once; the vault then opens with the new
+    passphrase only."""
+    old_code = create_vault(app)
+    add_record(app, "note", {"text": "sealed twice"})
+    app.click("nav-settings")
+    app.type("rekey-current", PASS)
+    app.type("rekey-new", "a brand new passphrase")
+    app.type("rekey-again", "a brand new passphrase")
+    app.click("rekey-submit")
+    code = app.el("new-recovery-code", timeout=90).text
+    assert len(code.split("-")) == 8 and code != old_code, code
+    app.click("new-recovery-code-done")
+    # Only a new recovery code, with the passphrase proven.
+    app.type("rekey-current", "a brand new passphrase")
+    app.click("recovery-code-new")
+    again = app.el("new-recovery-code", timeout=90).text
+    assert again not in (code, old_code)
+    app.click("new-recovery-code-done")
+    body = app.driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.CONTROL, "l")
+    app.el("unlock-form")
+    unlock(app)
+    assert "Wrong passphrase" in app.el("unlock-error", timeout=60).text
+    unlock(app, "a brand new passphrase")
+    app.click("nav-records")
+    app.wait_text("sealed twice")

@@ -13,6 +13,13 @@ export const commands = {
 	vaultRecover: (code: string, newPassphrase: string) => __TAURI_INVOKE<string>("vault_recover", { code, newPassphrase }),
 	vaultLock: () => __TAURI_INVOKE<null>("vault_lock"),
 	vaultChangePassphrase: (current: string, newPassphrase: string) => __TAURI_INVOKE<null>("vault_change_passphrase", { current, newPassphrase }),
+	/**
+	 *  A new vault key, everything sealed again under it; returns the new
+	 *  recovery code (shown once).
+	 */
+	vaultRekey: (current: string, newPassphrase: string) => __TAURI_INVOKE<string>("vault_rekey", { current, newPassphrase }),
+	/**  A new recovery code (the old one stops working; shown once). */
+	vaultNewRecoveryCode: (current: string) => __TAURI_INVOKE<string>("vault_new_recovery_code", { current }),
 	vaultInfo: () => __TAURI_INVOKE<VaultInfo>("vault_info"),
 	/**  What is wrong with the vault (damaged rows, WAL residue), for the banner. */
 	vaultHealth: () => __TAURI_INVOKE<Health>("vault_health"),

@@ -55,7 +55,78 @@ export function SettingsScreen(props: { ctx: Ctx }) {
         </div>
       )}
       <ChangePassphrase ctx={props.ctx} />
+      <NewKeys ctx={props.ctx} />
     </div>
+  );
+}
+
+/** A new vault key (everything sealed again), or only a new recovery code:
+ *  for when an old copy of the vault or the code may have been seen. The
+ *  new recovery code is shown once, here. */
+function NewKeys(props: { ctx: Ctx }) {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [again, setAgain] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [code, setCode] = useState<string | null>(null);
+  const run = async (what: "rekey" | "code") => {
+    setError(null);
+    if (what === "rekey" && next !== again) {
+      setError("The two new passphrases differ.");
+      return;
+    }
+    setBusy(true);
+    try {
+      const shown = what === "rekey" ? await api.vaultRekey(current, next) : await api.vaultNewRecoveryCode(current);
+      setCurrent("");
+      setNext("");
+      setAgain("");
+      setCode(shown);
+      props.ctx.notify(what === "rekey" ? "The vault has a new key." : "The recovery code was replaced.");
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (code) {
+    return (
+      <div class="card">
+        <h2>Your new recovery code</h2>
+        <p>The old one no longer works. Write this one down and keep it somewhere safe: it is shown only now.</p>
+        <p class="recovery-code" data-testid="new-recovery-code">{code}</p>
+        <button onClick={() => setCode(null)} data-testid="new-recovery-code-done">I have saved it</button>
+      </div>
+    );
+  }
+  return (
+    <form class="card form" onSubmit={(e) => { e.preventDefault(); void run("rekey"); }}>
+      <h2>New keys</h2>
+      <p>
+        A new vault key seals everything again: an old copy of the vault with your old passphrase then opens nothing
+        written since. You get a new recovery code either way.
+      </p>
+      <label>
+        Current passphrase
+        <input type="password" autocomplete="current-password" value={current} data-testid="rekey-current"
+          onInput={(e) => setCurrent(e.currentTarget.value)} required />
+      </label>
+      <label>
+        New passphrase (may be the same)
+        <input type="password" autocomplete="new-password" value={next} data-testid="rekey-new"
+          onInput={(e) => setNext(e.currentTarget.value)} />
+      </label>
+      <label>
+        The same again
+        <input type="password" autocomplete="new-password" value={again} data-testid="rekey-again"
+          onInput={(e) => setAgain(e.currentTarget.value)} />
+      </label>
+      {error && <p class="error" role="alert">{error}</p>}
+      <button type="submit" disabled={busy} data-testid="rekey-submit">{busy ? "Working…" : "Make a new vault key"}</button>{" "}
+      <button type="button" disabled={busy || current === ""} data-testid="recovery-code-new"
+        onClick={() => void run("code")}>Only a new recovery code</button>
+    </form>
   );
 }
 
