@@ -521,3 +521,244 @@ fn random_byte_flips_are_harmless_or_reported_never_silent_or_a_panic() {
         failures.join("\n")
     );
 }
+
+/// A row of the file as SQLite holds it: its table, its key as the
+/// manifest names it, its version, and every column (to put it back).
+#[derive(Debug, Clone)]
+struct FileRow {
+    table: &'static str,
+    key: String,
+    version: i64,
+    columns: Vec<(String, rusqlite::types::Value)>,
+}
+
+fn file_rows(db: &Path) -> Vec<FileRow> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    for (table, key_sql, version_col) in [
+        ("brands", "id", "version"),
+        ("records", "id", "version"),
+        ("documents", "kind || '/' || id", "version"),
+        ("audit_log", "seq", "1"),
+    ] {
+        let mut stmt = conn
+            .prepare(&format!("SELECT {key_sql}, {version_col}, * FROM {table}"))
+            .unwrap();
+        let names: Vec<String> = stmt
+            .column_names()
+            .into_iter()
+            .skip(2)
+            .map(|s| s.to_string())
+            .collect();
+        let rows = stmt
+            .query_map([], |r| {
+                let key: rusqlite::types::Value = r.get(0)?;
+                let key = match key {
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Integer(n) => n.to_string(),
+                    other => format!("{other:?}"),
+                };
+                let mut columns = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    columns.push((name.clone(), r.get::<_, rusqlite::types::Value>(i + 2)?));
+                }
+                Ok(FileRow {
+                    table,
+                    key,
+                    version: r.get(1)?,
+                    columns,
+                })
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        out.extend(rows);
+    }
+    out
+}
+
+fn where_key(row: &FileRow) -> (String, Vec<rusqlite::types::Value>) {
+    let get = |name: &str| {
+        row.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    match row.table {
+        "documents" => ("kind = ?1 AND id = ?2".into(), vec![get("kind"), get("id")]),
+        "audit_log" => ("seq = ?1".into(), vec![get("seq")]),
+        _ => ("id = ?1".into(), vec![get("id")]),
+    }
+}
+
+fn put_row(conn: &rusqlite::Connection, row: &FileRow) {
+    let (cond, params) = where_key(row);
+    conn.execute(
+        &format!("DELETE FROM {} WHERE {cond}", row.table),
+        rusqlite::params_from_iter(params),
+    )
+    .unwrap();
+    let names: Vec<&str> = row.columns.iter().map(|(n, _)| n.as_str()).collect();
+    let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    conn.execute(
+        &format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            row.table,
+            names.join(", "),
+            marks.join(", ")
+        ),
+        rusqlite::params_from_iter(row.columns.iter().map(|(_, v)| v.clone())),
+    )
+    .unwrap();
+}
+
+/// Whole rows deleted, rows put back to an earlier version from an earlier
+/// copy of the file, and deleted rows put back, by SQL on the closed file:
+/// every one is named by the manifest (table, id and what happened), and
+/// nothing else is. Short form: `VRM_ROW_TRIALS` trials, 60 unless set;
+/// the long form is in BENCHMARKS.md.
+#[test]
+fn rows_deleted_or_put_back_by_sql_are_all_named_by_the_manifest() {
+    let trials = env_number("VRM_ROW_TRIALS", 60);
+    let seed = seed_from("VRM_FLIP_SEED");
+    println!("rows: {trials} trials, seed {seed} (replay with VRM_FLIP_SEED={seed})");
+    let mut rng = Rng::new(seed);
+    let (tmp, kek, _) = build();
+    let dir = vault_dir(&tmp);
+    let earlier = file_rows(&dir.join("vault.db"));
+    // A later state: records edited and deleted, a brand renamed, the log
+    // (and so its head) longer.
+    let mut vault = Vault::open(&dir)
+        .unwrap()
+        .keep_seen_in(None)
+        .unlock_with_kek(&kek)
+        .unwrap();
+    let ids: Vec<RecordId> = vault
+        .list_records(&RecordFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    for id in ids.iter().take(40).skip(20) {
+        let patch = vrm_vault::RecordPatch {
+            add_tags: vec!["edited".into()],
+            ..Default::default()
+        };
+        vault.update_record(id, &patch).unwrap();
+    }
+    for id in ids.iter().skip(100) {
+        vault.delete_record(id).unwrap();
+    }
+    vault
+        .update_brand("Globex", &BrandInput::named("Globex Corp"))
+        .unwrap();
+    drop(vault);
+    let pristine = std::fs::read(dir.join("vault.db")).unwrap();
+    let now = file_rows(&dir.join("vault.db"));
+
+    enum Change {
+        Delete(FileRow),
+        RollBack(FileRow, i64),
+        PutBack(FileRow),
+    }
+    let mut deletes = Vec::new();
+    let mut rollbacks = Vec::new();
+    let mut putbacks = Vec::new();
+    for row in &now {
+        deletes.push(row.clone());
+        if let Some(old) = earlier
+            .iter()
+            .find(|e| e.table == row.table && e.key == row.key && e.version != row.version)
+        {
+            rollbacks.push((old.clone(), row.version));
+        }
+    }
+    for old in &earlier {
+        if !now.iter().any(|r| r.table == old.table && r.key == old.key) {
+            putbacks.push(old.clone());
+        }
+    }
+    assert!(!rollbacks.is_empty() && !putbacks.is_empty());
+    assert!(rollbacks.iter().any(|(r, _)| r.table == "documents"));
+
+    let work = tempfile::tempdir().unwrap();
+    let mut named: BTreeMap<String, u64> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for t in 0..trials {
+        let change = match rng.below(3) {
+            0 => Change::Delete(deletes[rng.below(deletes.len() as u64) as usize].clone()),
+            1 => {
+                let (row, v) = rollbacks[rng.below(rollbacks.len() as u64) as usize].clone();
+                Change::RollBack(row, v)
+            }
+            _ => Change::PutBack(putbacks[rng.below(putbacks.len() as u64) as usize].clone()),
+        };
+        let copy = work.path().join(format!("rows-{t}"));
+        std::fs::create_dir_all(&copy).unwrap();
+        std::fs::write(copy.join("vault.db"), &pristine).unwrap();
+        let conn = rusqlite::Connection::open(copy.join("vault.db")).unwrap();
+        // Whoever edits the file need not keep its references.
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        let (row, want) = match &change {
+            Change::Delete(row) => {
+                let (cond, params) = where_key(row);
+                conn.execute(
+                    &format!("DELETE FROM {} WHERE {cond}", row.table),
+                    rusqlite::params_from_iter(params),
+                )
+                .unwrap();
+                (row, vrm_vault::RowProblem::Missing)
+            }
+            Change::RollBack(row, expected) => {
+                put_row(&conn, row);
+                (
+                    row,
+                    vrm_vault::RowProblem::RolledBack {
+                        found: row.version,
+                        expected: *expected,
+                    },
+                )
+            }
+            Change::PutBack(row) => {
+                put_row(&conn, row);
+                (row, vrm_vault::RowProblem::Added)
+            }
+        };
+        drop(conn);
+        let what = format!("trial {t}: {} {} -> {want:?}", row.table, row.key);
+        let found = Vault::open(&copy)
+            .map(|l| l.keep_seen_in(None))
+            .and_then(|l| l.unlock_with_kek(&kek))
+            .and_then(|v| v.integrity());
+        match found {
+            Ok(i)
+                if i.problems.is_empty()
+                    && i.rows.len() == 1
+                    && i.rows[0].table == row.table
+                    && i.rows[0].id == row.key
+                    && i.rows[0].problem == want =>
+            {
+                let kind = format!("{} {:?}", row.table, want)
+                    .split([' ', '{'])
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                *named.entry(kind).or_default() += 1;
+            }
+            other => failures.push(format!("{what}: {other:?}")),
+        }
+        let _ = std::fs::remove_dir_all(&copy);
+    }
+    println!(
+        "rows: {trials} trials, {} named exactly, {} not: {named:?}",
+        trials as usize - failures.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {trials} not named (seed {seed}):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
