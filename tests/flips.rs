@@ -544,12 +544,7 @@ fn file_rows(db: &Path) -> Vec<FileRow> {
         let mut stmt = conn
             .prepare(&format!("SELECT {key_sql}, {version_col}, * FROM {table}"))
             .unwrap();
-        let names: Vec<String> = stmt
-            .column_names()
-            .into_iter()
-            .skip(2)
-            .map(|s| s.to_string())
-            .collect();
+        let names: Vec<String> = stmt.column_names().skip(2).map(|s| s.to_string()).collect();
         let rows = stmt
             .query_map([], |r| {
                 let key: rusqlite::types::Value = r.get(0)?;
