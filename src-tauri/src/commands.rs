@@ -2,7 +2,6 @@
 //! `async` so that slow work (the passphrase KDF, imports) runs off the UI
 //! thread.
 
-use std::path::PathBuf;
 use std::sync::MutexGuard;
 
 use secrecy::SecretString;
@@ -24,6 +23,7 @@ use vrm_vault::{
 
 use crate::AppState;
 use crate::error::{CommandError, CommandResult};
+use crate::files::{Chosen, Purpose, chosen, confirm_recipient, picked_paths};
 
 /// The session, for the length of one command. Takes the state itself, so a
 /// command that runs on a thread of its own (`discover::discover_files`)
@@ -285,23 +285,19 @@ pub async fn search_page(
         .search_page(&query, &filter, page)?)
 }
 
-/// Show a file dialog and give the chosen path (`None` when cancelled).
-/// Under test (`VRM_E2E_DIALOG_PATH`) the dialog is not shown and the
-/// override path is the answer.
+/// Show a file dialog; its answer, kept under a single-use token for
+/// `purpose` (`None` when cancelled). Under test (`VRM_E2E_DIALOG_PATH`)
+/// the dialog is not shown and the override path is the answer.
 pub(crate) fn ask_path(
     state: &State<'_, AppState>,
+    purpose: Purpose,
     show: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath>,
-) -> CommandResult<Option<String>> {
-    if let Some(p) = &state.dialog_override {
-        return Ok(Some(p.display().to_string()));
-    }
-    match show() {
-        None => Ok(None),
-        Some(p) => p
-            .into_path()
-            .map(|p| Some(p.display().to_string()))
-            .map_err(|e| CommandError::new("app.dialog", e.to_string())),
-    }
+) -> CommandResult<Option<Chosen>> {
+    let picked = match &state.dialog_override {
+        Some(p) => Ok(vec![p.clone()]),
+        None => picked_paths(show().map(|p| vec![p])),
+    };
+    chosen(state, purpose, picked)
 }
 
 /// Ask for a file to import (JSON or CSV). `None` when cancelled.
@@ -310,8 +306,8 @@ pub(crate) fn ask_path(
 pub async fn choose_import_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-) -> CommandResult<Option<String>> {
-    ask_path(&state, || {
+) -> CommandResult<Option<Chosen>> {
+    ask_path(&state, Purpose::ImportRecords, || {
         app.dialog()
             .file()
             .set_title("Import records")
@@ -326,8 +322,8 @@ pub async fn choose_import_file(
 pub async fn choose_export_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-) -> CommandResult<Option<String>> {
-    ask_path(&state, || {
+) -> CommandResult<Option<Chosen>> {
+    ask_path(&state, Purpose::BackupOut, || {
         app.dialog()
             .file()
             .set_title("Save an encrypted backup")
@@ -350,36 +346,48 @@ pub struct ImportProgress {
 #[specta::specta]
 pub async fn import_file(
     state: State<'_, AppState>,
-    path: String,
+    file: String,
     on_progress: Channel<ImportProgress>,
 ) -> CommandResult<ImportSummary> {
+    let path = state.choices.take_one(&file, Purpose::ImportRecords)?;
     let mut session = session(&state)?;
     let mut progress = |done, total| {
         let _ = on_progress.send(ImportProgress { done, total });
     };
     Ok(transfer::import_file(
         session.vault()?,
-        &PathBuf::from(path),
+        &path,
         &mut progress,
     )?)
 }
 
-/// Export to an age recipient, or to a passphrase when `recipient` is empty.
+/// Export to an age recipient, or to a passphrase when `recipient` is
+/// empty, into the file a save dialog answered (`file`, its token). A
+/// recipient not used in this run is first confirmed in a native dialog.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_backup(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
-    path: String,
+    file: String,
     recipient: Option<String>,
     passphrase: Option<String>,
 ) -> CommandResult<ExportSummary> {
+    let path = state.choices.take_one(&file, Purpose::BackupOut)?;
     let to = BackupTo::recipient_or_passphrase(recipient, passphrase.map(secret))?;
+    let recipients = match &to {
+        BackupTo::Recipients(r) => r.clone(),
+        _ => Vec::new(),
+    };
+    for r in &recipients {
+        confirm_recipient(&app, &state, r)?;
+    }
     let mut session = session(&state)?;
-    Ok(transfer::export(
-        session.vault()?,
-        &PathBuf::from(path),
-        &to,
-    )?)
+    let summary = transfer::export(session.vault()?, &path, &to)?;
+    for r in &recipients {
+        state.recipients.remember(r);
+    }
+    Ok(summary)
 }
 
 #[tauri::command]

@@ -10,7 +10,6 @@
 //! counts only: no subject or address is logged or sent besides the
 //! proposals themselves.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +28,7 @@ use vrm_vault::vault::features::Discovery;
 use crate::AppState;
 use crate::commands::session;
 use crate::error::{CommandError, CommandResult};
+use crate::files::{Choices, Chosen, Purpose, chosen, picked_paths};
 use crate::relations::dialog_answer;
 
 /// The cancel flag of the run going on (if any), outside the session's
@@ -57,9 +57,9 @@ impl Runs {
     }
 }
 
-/// Which kind of mail files a run reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
-#[serde(rename_all = "lowercase")]
+/// Which kind of mail files a run reads (what the dialog was asked for
+/// says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {
     /// mbox files (Thunderbird, Google Takeout, `mbox` exports).
     Mbox,
@@ -70,7 +70,7 @@ pub enum MailKind {
 }
 
 /// What the person is asked to choose for a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, specta::Type)]
 #[serde(rename_all = "kebab-case")]
 pub enum MailChoice {
     /// One or more mbox files.
@@ -99,17 +99,32 @@ impl MailChoice {
     }
 }
 
-/// Ask the person for the mail to read. Empty when cancelled.
+impl MailChoice {
+    /// The kind of mail files this choice reads (none: the CA file).
+    fn kind(self) -> Option<MailKind> {
+        match self {
+            MailChoice::MboxFiles => Some(MailKind::Mbox),
+            MailChoice::MaildirFolder => Some(MailKind::Maildir),
+            MailChoice::EmlFiles | MailChoice::EmlFolder => Some(MailKind::Eml),
+            MailChoice::ImapCaFile => None,
+        }
+    }
+}
+
+/// Ask the person for the mail to read (or the IMAP server's CA file): a
+/// single-use token for the answer, good for `choice` alone, and the names
+/// to show. `None` when cancelled.
 #[tauri::command]
 #[specta::specta]
 pub async fn discover_choose(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     choice: MailChoice,
-) -> CommandResult<Vec<String>> {
+) -> CommandResult<Option<Chosen>> {
     let (title, folder, name) = choice.dialog();
+    let purpose = Purpose::Mail(choice);
     if let Some(p) = dialog_answer(&state, Some(name)) {
-        return Ok(vec![p.display().to_string()]);
+        return chosen(&state, purpose, Ok(vec![p]));
     }
     let mut dialog = app.dialog().file().set_title(title);
     let picked = if folder {
@@ -119,33 +134,14 @@ pub async fn discover_choose(
             MailChoice::EmlFiles => dialog = dialog.add_filter("email message", &["eml"]),
             MailChoice::ImapCaFile => {
                 dialog = dialog.add_filter("PEM certificate", &["pem", "crt"]);
-                return one(dialog.blocking_pick_file());
+                let one = dialog.blocking_pick_file().map(|p| vec![p]);
+                return chosen(&state, purpose, picked_paths(one));
             }
             _ => {}
         }
         dialog.blocking_pick_files()
     };
-    picked
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| {
-            p.into_path()
-                .map(|p| p.display().to_string())
-                .map_err(|e| CommandError::new("app.dialog", e.to_string()))
-        })
-        .collect()
-}
-
-/// A single file chosen, as a list (empty when cancelled).
-fn one(picked: Option<tauri_plugin_dialog::FilePath>) -> CommandResult<Vec<String>> {
-    picked
-        .into_iter()
-        .map(|p| {
-            p.into_path()
-                .map(|p| p.display().to_string())
-                .map_err(|e| CommandError::new("app.dialog", e.to_string()))
-        })
-        .collect()
+    chosen(&state, purpose, picked_paths(picked))
 }
 
 /// How a run is going, as the page shows it: the counts so far, and the
@@ -204,7 +200,8 @@ async fn run<T: Send + 'static>(
     .map_err(|_| CommandError::new("app.internal", "the run stopped unexpectedly"))?
 }
 
-/// Read mail files and stage what they show as proposals. `me`: the
+/// Read the mail files chosen (`files`: the token of `discover_choose`,
+/// which also says their kind) and stage what they show as proposals. `me`: the
 /// person's own addresses (the emails of their profile records count too).
 /// Stopped by `discover_cancel` with the error `cancelled`; what was staged
 /// before stays.
@@ -212,12 +209,18 @@ async fn run<T: Send + 'static>(
 #[specta::specta]
 pub async fn discover_files(
     app: tauri::AppHandle,
-    kind: MailKind,
-    paths: Vec<String>,
+    state: State<'_, AppState>,
+    files: String,
     me: Vec<String>,
     on_progress: Channel<RunProgress>,
 ) -> CommandResult<Summary> {
-    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let (kind, paths) =
+        state
+            .choices
+            .take_with(&files, std::time::Instant::now(), |p| match p {
+                Purpose::Mail(choice) => choice.kind(),
+                _ => None,
+            })?;
     run(app, me, on_progress, move |discovery, opts| match kind {
         MailKind::Mbox => discovery.mbox(&paths, opts),
         MailKind::Maildir => discovery.maildir(&paths, opts),
@@ -227,8 +230,9 @@ pub async fn discover_files(
 }
 
 /// An IMAP account as the form has it: the port as typed (empty for the
-/// usual one), folders as a list (empty for INBOX), the CA file's path
-/// (empty for the public roots). No `Debug`: it holds the password.
+/// usual one), folders as a list (empty for INBOX), the CA file as the
+/// token `discover_choose` gave for `imap-ca-file` (empty for the public
+/// roots). No `Debug`: it holds the password.
 #[derive(Deserialize, specta::Type)]
 pub struct ImapForm {
     /// The server's host name.
@@ -243,13 +247,13 @@ pub struct ImapForm {
     pub folders: Vec<String>,
     /// STARTTLS on a plain connection rather than TLS from the first byte.
     pub starttls: bool,
-    /// A PEM file of the only certificates to trust; empty for the public
-    /// roots.
+    /// A PEM file of the only certificates to trust, as the token of its
+    /// dialog's answer; empty for the public roots.
     pub ca_file: String,
 }
 
 impl ImapForm {
-    fn account(self) -> CommandResult<ImapAccount> {
+    fn account(self, choices: &Choices) -> CommandResult<ImapAccount> {
         let port = match self.port.trim() {
             "" => None,
             typed => Some(
@@ -264,7 +268,10 @@ impl ImapForm {
                     })?,
             ),
         };
-        let ca_file = self.ca_file.trim();
+        let ca_file = match self.ca_file.trim() {
+            "" => None,
+            token => Some(choices.take_one(token, Purpose::Mail(MailChoice::ImapCaFile))?),
+        };
         Ok(ImapAccount {
             host: self.host,
             port,
@@ -276,7 +283,7 @@ impl ImapForm {
             } else {
                 Security::Tls
             },
-            ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+            ca_file,
             since: None,
             timeout: None,
         })
@@ -309,11 +316,12 @@ pub struct ImapRead {
 #[specta::specta]
 pub async fn discover_imap(
     app: tauri::AppHandle,
+    state: State<'_, AppState>,
     account: ImapForm,
     me: Vec<String>,
     on_progress: Channel<RunProgress>,
 ) -> CommandResult<ImapRead> {
-    let account = account.account()?;
+    let account = account.account(&state.choices)?;
     let (summary, report) = run(app, me, on_progress, move |discovery, opts| {
         discovery.imap(&account, opts)
     })
@@ -439,6 +447,7 @@ pub async fn brand_observed(state: State<'_, AppState>, brand: String) -> Comman
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn cancel_reaches_the_run_going_on_and_a_new_run_starts_afresh() {
@@ -469,22 +478,53 @@ mod tests {
 
     #[test]
     fn the_imap_form_becomes_an_account_and_a_bad_port_names_its_field() {
-        let a = form("", true, " ").account().unwrap();
+        let choices = Choices::default();
+        let a = form("", true, " ").account(&choices).unwrap();
         assert_eq!(
             (a.port, a.security, a.ca_file),
             (None, Security::StartTls, None)
         );
-        let a = form(" 1993 ", false, "/etc/ca.pem").account().unwrap();
+        let ca = choices
+            .issue(
+                Purpose::Mail(MailChoice::ImapCaFile),
+                vec!["/etc/ca.pem".into()],
+            )
+            .unwrap()
+            .unwrap();
+        let a = form(" 1993 ", false, &ca.token).account(&choices).unwrap();
         assert_eq!(a.port, Some(1993));
         assert_eq!(a.ca_file, Some(PathBuf::from("/etc/ca.pem")));
         for bad in ["0", "65536", "imap"] {
-            let e = form(bad, false, "").account().unwrap_err();
+            let e = form(bad, false, "").account(&choices).unwrap_err();
             assert_eq!(
                 (e.code.as_str(), e.field.as_deref()),
                 ("input.invalid", Some("port")),
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_ca_file_path_from_the_page_is_refused() {
+        let choices = Choices::default();
+        // A path, not a token; then a token for mail, not for a CA file.
+        let e = form("", false, "/etc/ca.pem")
+            .account(&choices)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "file.not_chosen");
+        let mbox = choices
+            .issue(
+                Purpose::Mail(MailChoice::MboxFiles),
+                vec!["/m/a.mbox".into()],
+            )
+            .unwrap()
+            .unwrap();
+        let e = form("", false, &mbox.token)
+            .account(&choices)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "file.wrong_purpose");
     }
 
     /// A vault whose mail offered one-click unsubscription to `url`, as the
@@ -532,6 +572,9 @@ mod tests {
             settings_path: dir.join("settings.json"),
             dialog_override: None,
             dialog_dir: None,
+            choices: crate::files::Choices::default(),
+            recipients: crate::files::Recipients::default(),
+            confirm_override: None,
             started: std::time::Instant::now(),
             startup_trace: std::sync::atomic::AtomicBool::new(false),
         };

@@ -7,7 +7,7 @@
 //! `async`, deliver on a blocking thread without holding the session (so
 //! idle and screen locking still lock), and the UI shows a busy state.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
@@ -19,6 +19,7 @@ use vrm_vault::intent::{
 use crate::AppState;
 use crate::commands::{ask_path, session};
 use crate::error::{CommandError, CommandResult};
+use crate::files::{Chosen, Purpose};
 
 #[tauri::command]
 #[specta::specta]
@@ -45,7 +46,7 @@ pub async fn intent_create(
 }
 
 /// Send an intent to its brands' inboxes, and also a file per brand into
-/// `out_dir` when given. Returns this round's deliveries.
+/// the folder a dialog answered when `out_dir` (its token) is given. Returns this round's deliveries.
 #[tauri::command]
 #[specta::specta]
 pub async fn intent_send(
@@ -53,8 +54,9 @@ pub async fn intent_send(
     id: String,
     out_dir: Option<String>,
 ) -> CommandResult<Vec<Delivery>> {
+    let out = out_folder(&state, out_dir)?;
     let outbox = session(&state)?.vault()?.intents().prepare_send(&id)?;
-    deliver_and_record(&state, outbox, out_dir).await
+    deliver_and_record(&state, outbox, out).await
 }
 
 /// Withdraw an intent: a signed withdrawal to the brands it reached.
@@ -65,11 +67,19 @@ pub async fn intent_withdraw(
     id: String,
     out_dir: Option<String>,
 ) -> CommandResult<Vec<Delivery>> {
+    let out = out_folder(&state, out_dir)?;
     let outbox = session(&state)?
         .vault()?
         .intents()
         .prepare_withdrawal(&id)?;
-    deliver_and_record(&state, outbox, out_dir).await
+    deliver_and_record(&state, outbox, out).await
+}
+
+/// The folder a dialog answered for the files to hand over, from its token.
+fn out_folder(state: &AppState, token: Option<String>) -> CommandResult<Option<PathBuf>> {
+    Ok(token
+        .map(|t| state.choices.take_one(&t, Purpose::IntentFolder))
+        .transpose()?)
 }
 
 /// Deliver without holding the session (HTTP can take a while per brand,
@@ -77,9 +87,8 @@ pub async fn intent_withdraw(
 async fn deliver_and_record(
     state: &State<'_, AppState>,
     outbox: Outbox,
-    out_dir: Option<String>,
+    out: Option<PathBuf>,
 ) -> CommandResult<Vec<Delivery>> {
-    let out = out_dir.map(PathBuf::from);
     let (outbox, round) = tauri::async_runtime::spawn_blocking(move || {
         let round = outbox.deliver(out.as_deref(), true);
         (outbox, round)
@@ -108,26 +117,28 @@ pub async fn offers_list(
 /// Import an offer file (a signed Offer, plain JSON or an age file).
 #[tauri::command]
 #[specta::specta]
-pub async fn offer_import(state: State<'_, AppState>, path: String) -> CommandResult<OfferView> {
+pub async fn offer_import(state: State<'_, AppState>, file: String) -> CommandResult<OfferView> {
+    let path = state.choices.take_one(&file, Purpose::OfferIn)?;
     Ok(session(&state)?
         .vault()?
         .intents()
-        .import_offer_file(Path::new(&path))?)
+        .import_offer_file(&path)?)
 }
 
-/// Accept an offer and write the signed acceptance (JSON) to `path`, for the
-/// brand.
+/// Accept an offer and write the signed acceptance (JSON) for the brand to
+/// the file a save dialog answered (`file`, its token).
 #[tauri::command]
 #[specta::specta]
 pub async fn offer_accept(
     state: State<'_, AppState>,
     id: String,
-    path: String,
+    file: String,
 ) -> CommandResult<Offer> {
+    let path = state.choices.take_one(&file, Purpose::AcceptanceOut)?;
     Ok(session(&state)?
         .vault()?
         .intents()
-        .accept_offer_to(&id, Path::new(&path))?)
+        .accept_offer_to(&id, &path)?)
 }
 
 /// Decline an offer.
@@ -143,8 +154,8 @@ pub async fn offer_decline(state: State<'_, AppState>, id: String) -> CommandRes
 pub async fn choose_offer_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-) -> CommandResult<Option<String>> {
-    ask_path(&state, || {
+) -> CommandResult<Option<Chosen>> {
+    ask_path(&state, Purpose::OfferIn, || {
         app.dialog()
             .file()
             .set_title("Import a brand's offer")
@@ -159,8 +170,8 @@ pub async fn choose_offer_file(
 pub async fn choose_acceptance_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-) -> CommandResult<Option<String>> {
-    ask_path(&state, || {
+) -> CommandResult<Option<Chosen>> {
+    ask_path(&state, Purpose::AcceptanceOut, || {
         app.dialog()
             .file()
             .set_title("Save the signed acceptance for the brand")
@@ -177,8 +188,8 @@ pub async fn choose_acceptance_file(
 pub async fn choose_intent_folder(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-) -> CommandResult<Option<String>> {
-    ask_path(&state, || {
+) -> CommandResult<Option<Chosen>> {
+    ask_path(&state, Purpose::IntentFolder, || {
         app.dialog()
             .file()
             .set_title("Choose a folder for the files to hand over")

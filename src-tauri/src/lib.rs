@@ -9,6 +9,7 @@ mod command_list;
 mod commands;
 mod discover;
 mod error;
+mod files;
 mod idle;
 mod intents;
 mod lock_signals;
@@ -38,6 +39,14 @@ pub struct AppState {
     /// fixed name per kind of file in this folder, or the folder itself, so a
     /// test controls several paths (see `relations::FileChoice`).
     dialog_dir: Option<PathBuf>,
+    /// The dialogs' answers, by the single-use tokens the page holds for
+    /// them: no command takes a path from the page (`files.rs`).
+    choices: files::Choices,
+    /// The age recipients the person confirmed a backup to in this run.
+    recipients: files::Recipients,
+    /// When set (end-to-end tests, `VRM_E2E_CONFIRM` = `yes` or `no`), the
+    /// answer to the native confirmation of a new backup recipient.
+    confirm_override: Option<bool>,
     /// When the process started, for VRM_STARTUP_TRACE (start-up figures).
     started: std::time::Instant,
     startup_trace: std::sync::atomic::AtomicBool,
@@ -94,6 +103,9 @@ pub fn run() {
         settings_path,
         dialog_override: std::env::var_os("VRM_E2E_DIALOG_PATH").map(PathBuf::from),
         dialog_dir: std::env::var_os("VRM_E2E_DIALOG_DIR").map(PathBuf::from),
+        choices: files::Choices::default(),
+        recipients: files::Recipients::default(),
+        confirm_override: std::env::var("VRM_E2E_CONFIRM").ok().map(|v| v == "yes"),
         started,
         startup_trace: std::sync::atomic::AtomicBool::new(
             std::env::var_os("VRM_STARTUP_TRACE").is_some(),

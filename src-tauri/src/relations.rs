@@ -2,9 +2,10 @@
 //! exposure, data-rights requests, contact-rule violations and the activity
 //! log. As in `commands`: the state and the arguments, one core call, the
 //! error mapped. Files the brand receives or sends are chosen with
-//! [`choose_file`]; the commands read or write exactly the path given.
+//! [`choose_file`], which hands the page a single-use token for the dialog's
+//! answer (`files.rs`); the commands take the token, never a path.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use tauri::State;
@@ -22,13 +23,14 @@ use vrm_vault::vault::fs::OutFile;
 
 use crate::AppState;
 use crate::commands::session;
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
+use crate::files::{Chosen, Purpose, chosen, picked_paths};
 
 // ---- choosing files --------------------------------------------------------
 
 /// Which file the person is asked for; each has its title, filter and
 /// suggested name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, specta::Type)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileChoice {
     /// Where to save signed terms for a brand.
@@ -107,17 +109,19 @@ pub(crate) fn dialog_answer(state: &AppState, name: Option<&str>) -> Option<Path
     }
 }
 
-/// Ask the person for a file or folder. `None` when cancelled.
+/// Ask the person for a file or folder: a token for the answer, good once
+/// for `choice` alone, and its name to show. `None` when cancelled.
 #[tauri::command]
 #[specta::specta]
 pub async fn choose_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     choice: FileChoice,
-) -> CommandResult<Option<String>> {
+) -> CommandResult<Option<Chosen>> {
     let (ask, title, name) = choice.dialog();
+    let purpose = Purpose::File(choice);
     if let Some(p) = dialog_answer(&state, name) {
-        return Ok(Some(p.display().to_string()));
+        return chosen(&state, purpose, Ok(vec![p]));
     }
     let mut dialog = app.dialog().file().set_title(title);
     if let Some(n) = name {
@@ -136,13 +140,12 @@ pub async fn choose_file(
         Ask::Open => dialog.blocking_pick_file(),
         Ask::Folder => dialog.blocking_pick_folder(),
     };
-    match picked {
-        None => Ok(None),
-        Some(p) => p
-            .into_path()
-            .map(|p| Some(p.display().to_string()))
-            .map_err(|e| CommandError::new("app.dialog", e.to_string())),
-    }
+    chosen(&state, purpose, picked_paths(picked.map(|p| vec![p])))
+}
+
+/// The path of a token `choose_file` issued for `choice`.
+fn chosen_path(state: &AppState, token: &str, choice: FileChoice) -> CommandResult<PathBuf> {
+    Ok(state.choices.take_one(token, Purpose::File(choice))?)
 }
 
 /// The person's calendar day, for deadlines.
@@ -183,28 +186,32 @@ pub async fn terms_versions(state: State<'_, AppState>) -> CommandResult<Vec<Ter
     Ok(session(&state)?.vault()?.terms().versions()?)
 }
 
-/// Sign a version for a brand and write it to `path`.
+/// Sign a version for a brand and write it to the file chosen for
+/// `terms-out` (`file`: its token).
 #[tauri::command]
 #[specta::specta]
 pub async fn terms_export(
     state: State<'_, AppState>,
     version: String,
     brand: String,
-    path: String,
+    file: String,
 ) -> CommandResult<TermsRef> {
+    let path = chosen_path(&state, &file, FileChoice::TermsOut)?;
     Ok(session(&state)?
         .vault()?
         .terms()
-        .issue_to(&version, &brand, Path::new(&path))?)
+        .issue_to(&version, &brand, &path)?)
 }
 
+/// Import the brand's answer chosen for `answer-in` (`file`: its token).
 #[tauri::command]
 #[specta::specta]
-pub async fn terms_import(state: State<'_, AppState>, path: String) -> CommandResult<Agreement> {
+pub async fn terms_import(state: State<'_, AppState>, file: String) -> CommandResult<Agreement> {
+    let path = chosen_path(&state, &file, FileChoice::AnswerIn)?;
     Ok(session(&state)?
         .vault()?
         .terms()
-        .import_agreement_file(Path::new(&path))?)
+        .import_agreement_file(&path)?)
 }
 
 #[tauri::command]
@@ -215,18 +222,17 @@ pub async fn terms_status(state: State<'_, AppState>) -> CommandResult<Vec<Brand
 
 // ---- shares and exposure ---------------------------------------------------
 
-/// Share records with a brand; the encrypted bundle is written to `path`.
+/// Share records with a brand; the encrypted bundle is written to the file
+/// chosen for `share-out` (`file`: its token).
 #[tauri::command]
 #[specta::specta]
 pub async fn share_create(
     state: State<'_, AppState>,
     request: ShareRequest,
-    path: String,
+    file: String,
 ) -> CommandResult<Share> {
-    Ok(session(&state)?
-        .vault()?
-        .shares()
-        .create(&request, Path::new(&path))?)
+    let path = chosen_path(&state, &file, FileChoice::ShareOut)?;
+    Ok(session(&state)?.vault()?.shares().create(&request, &path)?)
 }
 
 #[tauri::command]
@@ -238,28 +244,33 @@ pub async fn shares_list(
     Ok(session(&state)?.vault()?.shares().list(brand.as_deref())?)
 }
 
-/// Revoke a share; the signed revocation is written to `path`.
+/// Revoke a share; the signed revocation is written to the file chosen for
+/// `revocation-out` (`file`: its token).
 #[tauri::command]
 #[specta::specta]
 pub async fn share_revoke(
     state: State<'_, AppState>,
     id: String,
     reason: Option<String>,
-    path: String,
+    file: String,
 ) -> CommandResult<Share> {
+    let path = chosen_path(&state, &file, FileChoice::RevocationOut)?;
     Ok(session(&state)?
         .vault()?
         .shares()
-        .revoke(&id, reason.as_deref(), Path::new(&path))?)
+        .revoke(&id, reason.as_deref(), &path)?)
 }
 
+/// Import the acknowledgment chosen for `acknowledgment-in` (`file`: its
+/// token).
 #[tauri::command]
 #[specta::specta]
-pub async fn share_import_ack(state: State<'_, AppState>, path: String) -> CommandResult<Share> {
+pub async fn share_import_ack(state: State<'_, AppState>, file: String) -> CommandResult<Share> {
+    let path = chosen_path(&state, &file, FileChoice::AcknowledgmentIn)?;
     Ok(session(&state)?
         .vault()?
         .shares()
-        .import_acknowledgment_file(Path::new(&path))?)
+        .import_acknowledgment_file(&path)?)
 }
 
 #[tauri::command]
@@ -268,18 +279,20 @@ pub async fn exposure(state: State<'_, AppState>) -> CommandResult<Vec<ExposureI
     Ok(session(&state)?.vault()?.shares().exposure()?)
 }
 
-/// Revoke every live share of a data item; one revocation per share in `dir`.
+/// Revoke every live share of a data item; one revocation per share in the
+/// folder chosen for `revocations-folder` (`folder`: its token).
 #[tauri::command]
 #[specta::specta]
 pub async fn exposure_revoke_item(
     state: State<'_, AppState>,
     item: String,
-    dir: String,
+    folder: String,
 ) -> CommandResult<Vec<Written>> {
+    let dir = chosen_path(&state, &folder, FileChoice::RevocationsFolder)?;
     Ok(session(&state)?
         .vault()?
         .shares()
-        .revoke_item(&item, Path::new(&dir))?)
+        .revoke_item(&item, &dir)?)
 }
 
 // ---- data-rights requests --------------------------------------------------
@@ -290,7 +303,8 @@ pub async fn rights_kinds() -> CommandResult<Vec<RightInfo>> {
     Ok(rights::right_infos())
 }
 
-/// Make a request; with `path`, the signed request is written there too.
+/// Make a request; with `file` (a token of `rights-request-out`), the
+/// signed request is written to the file chosen too.
 #[tauri::command]
 #[specta::specta]
 pub async fn rights_create(
@@ -299,14 +313,17 @@ pub async fn rights_create(
     right: Right,
     sent_on: chrono::NaiveDate,
     details: Option<String>,
-    path: Option<String>,
+    file: Option<String>,
 ) -> CommandResult<NewRightsRequest> {
+    let path = file
+        .map(|t| chosen_path(&state, &t, FileChoice::RightsRequestOut))
+        .transpose()?;
     Ok(session(&state)?.vault()?.rights().create_to(
         &brand,
         right,
         sent_on,
         details.as_deref(),
-        path.as_deref().map(|p| OutFile::from(Path::new(p))),
+        path.as_deref().map(OutFile::from),
     )?)
 }
 

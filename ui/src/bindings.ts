@@ -61,12 +61,16 @@ export const commands = {
 	/**  One page of the search's items, and how many match in all. */
 	searchPage: (query: string, filter: RecordFilter, page: PageRequest) => __TAURI_INVOKE<Page<SearchItem>>("search_page", { query, filter, page }),
 	/**  Ask for a file to import (JSON or CSV). `None` when cancelled. */
-	chooseImportFile: () => __TAURI_INVOKE<string | null>("choose_import_file"),
+	chooseImportFile: () => __TAURI_INVOKE<Chosen | null>("choose_import_file"),
 	/**  Ask where to save a backup. `None` when cancelled. */
-	chooseExportFile: () => __TAURI_INVOKE<string | null>("choose_export_file"),
-	importFile: (path: string, onProgress: Channel<ImportProgress>) => __TAURI_INVOKE<ImportSummary>("import_file", { path, onProgress }),
-	/**  Export to an age recipient, or to a passphrase when `recipient` is empty. */
-	exportBackup: (path: string, recipient: string | null, passphrase: string | null) => __TAURI_INVOKE<ExportSummary>("export_backup", { path, recipient, passphrase }),
+	chooseExportFile: () => __TAURI_INVOKE<Chosen | null>("choose_export_file"),
+	importFile: (file: string, onProgress: Channel<ImportProgress>) => __TAURI_INVOKE<ImportSummary>("import_file", { file, onProgress }),
+	/**
+	 *  Export to an age recipient, or to a passphrase when `recipient` is
+	 *  empty, into the file a save dialog answered (`file`, its token). A
+	 *  recipient not used in this run is first confirmed in a native dialog.
+	 */
+	exportBackup: (file: string, recipient: string | null, passphrase: string | null) => __TAURI_INVOKE<ExportSummary>("export_backup", { file, recipient, passphrase }),
 	settingsGet: () => __TAURI_INVOKE<Settings>("settings_get"),
 	/**
 	 *  Save the Settings screen's form, as typed, and apply it; returns the
@@ -74,8 +78,11 @@ export const commands = {
 	 *  error names its field.
 	 */
 	settingsSet: (form: SettingsForm) => __TAURI_INVOKE<Settings>("settings_set", { form }),
-	/**  Ask the person for a file or folder. `None` when cancelled. */
-	chooseFile: (choice: FileChoice) => __TAURI_INVOKE<string | null>("choose_file", { choice }),
+	/**
+	 *  Ask the person for a file or folder: a token for the answer, good once
+	 *  for `choice` alone, and its name to show. `None` when cancelled.
+	 */
+	chooseFile: (choice: FileChoice) => __TAURI_INVOKE<Chosen | null>("choose_file", { choice }),
 	termsOptions: () => __TAURI_INVOKE<TermsOptions>("terms_options"),
 	/**
 	 *  The text the editor's terms would have, and what the core would refuse
@@ -88,22 +95,42 @@ export const commands = {
 	 */
 	termsCreate: (form: TermsForm) => __TAURI_INVOKE<TermsVersion>("terms_create", { form }),
 	termsVersions: () => __TAURI_INVOKE<TermsVersion[]>("terms_versions"),
-	/**  Sign a version for a brand and write it to `path`. */
-	termsExport: (version: string, brand: string, path: string) => __TAURI_INVOKE<TermsRef>("terms_export", { version, brand, path }),
-	termsImport: (path: string) => __TAURI_INVOKE<Agreement>("terms_import", { path }),
+	/**
+	 *  Sign a version for a brand and write it to the file chosen for
+	 *  `terms-out` (`file`: its token).
+	 */
+	termsExport: (version: string, brand: string, file: string) => __TAURI_INVOKE<TermsRef>("terms_export", { version, brand, file }),
+	/**  Import the brand's answer chosen for `answer-in` (`file`: its token). */
+	termsImport: (file: string) => __TAURI_INVOKE<Agreement>("terms_import", { file }),
 	termsStatus: () => __TAURI_INVOKE<BrandTermsStatus[]>("terms_status"),
-	/**  Share records with a brand; the encrypted bundle is written to `path`. */
-	shareCreate: (request: ShareRequest, path: string) => __TAURI_INVOKE<Share>("share_create", { request, path }),
+	/**
+	 *  Share records with a brand; the encrypted bundle is written to the file
+	 *  chosen for `share-out` (`file`: its token).
+	 */
+	shareCreate: (request: ShareRequest, file: string) => __TAURI_INVOKE<Share>("share_create", { request, file }),
 	sharesList: (brand: string | null) => __TAURI_INVOKE<ShareView[]>("shares_list", { brand }),
-	/**  Revoke a share; the signed revocation is written to `path`. */
-	shareRevoke: (id: string, reason: string | null, path: string) => __TAURI_INVOKE<Share>("share_revoke", { id, reason, path }),
-	shareImportAck: (path: string) => __TAURI_INVOKE<Share>("share_import_ack", { path }),
+	/**
+	 *  Revoke a share; the signed revocation is written to the file chosen for
+	 *  `revocation-out` (`file`: its token).
+	 */
+	shareRevoke: (id: string, reason: string | null, file: string) => __TAURI_INVOKE<Share>("share_revoke", { id, reason, file }),
+	/**
+	 *  Import the acknowledgment chosen for `acknowledgment-in` (`file`: its
+	 *  token).
+	 */
+	shareImportAck: (file: string) => __TAURI_INVOKE<Share>("share_import_ack", { file }),
 	exposure: () => __TAURI_INVOKE<ExposureItem[]>("exposure"),
-	/**  Revoke every live share of a data item; one revocation per share in `dir`. */
-	exposureRevokeItem: (item: string, dir: string) => __TAURI_INVOKE<Written[]>("exposure_revoke_item", { item, dir }),
+	/**
+	 *  Revoke every live share of a data item; one revocation per share in the
+	 *  folder chosen for `revocations-folder` (`folder`: its token).
+	 */
+	exposureRevokeItem: (item: string, folder: string) => __TAURI_INVOKE<Written[]>("exposure_revoke_item", { item, folder }),
 	rightsKinds: () => __TAURI_INVOKE<RightInfo[]>("rights_kinds"),
-	/**  Make a request; with `path`, the signed request is written there too. */
-	rightsCreate: (brand: string, right: Right, sentOn: string, details: string | null, path: string | null) => __TAURI_INVOKE<NewRightsRequest>("rights_create", { brand, right, sentOn, details, path }),
+	/**
+	 *  Make a request; with `file` (a token of `rights-request-out`), the
+	 *  signed request is written to the file chosen too.
+	 */
+	rightsCreate: (brand: string, right: Right, sentOn: string, details: string | null, file: string | null) => __TAURI_INVOKE<NewRightsRequest>("rights_create", { brand, right, sentOn, details, file }),
 	/**  Every request with its clock as of today. */
 	rightsList: () => __TAURI_INVOKE<RightsRequestView[]>("rights_list"),
 	rightsUpdate: (id: string, status: RequestStatus | null, reason: string | null, extended: boolean | null) => __TAURI_INVOKE<RightsRequest>("rights_update", { id, status, reason, extended }),
@@ -123,7 +150,7 @@ export const commands = {
 	intentCreate: (input: IntentInput) => __TAURI_INVOKE<Intent>("intent_create", { input }),
 	/**
 	 *  Send an intent to its brands' inboxes, and also a file per brand into
-	 *  `out_dir` when given. Returns this round's deliveries.
+	 *  the folder a dialog answered when `out_dir` (its token) is given. Returns this round's deliveries.
 	 */
 	intentSend: (id: string, outDir: string | null) => __TAURI_INVOKE<Delivery[]>("intent_send", { id, outDir }),
 	/**  Withdraw an intent: a signed withdrawal to the brands it reached. */
@@ -131,32 +158,37 @@ export const commands = {
 	/**  Offers, of one intent or all, cheapest first within a currency. */
 	offersList: (intent: string | null) => __TAURI_INVOKE<OfferView[]>("offers_list", { intent }),
 	/**  Import an offer file (a signed Offer, plain JSON or an age file). */
-	offerImport: (path: string) => __TAURI_INVOKE<OfferView>("offer_import", { path }),
+	offerImport: (file: string) => __TAURI_INVOKE<OfferView>("offer_import", { file }),
 	/**
-	 *  Accept an offer and write the signed acceptance (JSON) to `path`, for the
-	 *  brand.
+	 *  Accept an offer and write the signed acceptance (JSON) for the brand to
+	 *  the file a save dialog answered (`file`, its token).
 	 */
-	offerAccept: (id: string, path: string) => __TAURI_INVOKE<Offer>("offer_accept", { id, path }),
+	offerAccept: (id: string, file: string) => __TAURI_INVOKE<Offer>("offer_accept", { id, file }),
 	/**  Decline an offer. */
 	offerDecline: (id: string) => __TAURI_INVOKE<Offer>("offer_decline", { id }),
 	/**  Ask for an offer file to import. `None` when cancelled. */
-	chooseOfferFile: () => __TAURI_INVOKE<string | null>("choose_offer_file"),
+	chooseOfferFile: () => __TAURI_INVOKE<Chosen | null>("choose_offer_file"),
 	/**  Ask where to save a signed acceptance. `None` when cancelled. */
-	chooseAcceptanceFile: () => __TAURI_INVOKE<string | null>("choose_acceptance_file"),
+	chooseAcceptanceFile: () => __TAURI_INVOKE<Chosen | null>("choose_acceptance_file"),
 	/**
 	 *  Ask for a folder to also write the intent (or withdrawal) files into, one
 	 *  per brand, to hand over. `None` when cancelled.
 	 */
-	chooseIntentFolder: () => __TAURI_INVOKE<string | null>("choose_intent_folder"),
-	/**  Ask the person for the mail to read. Empty when cancelled. */
-	discoverChoose: (choice: MailChoice) => __TAURI_INVOKE<string[]>("discover_choose", { choice }),
+	chooseIntentFolder: () => __TAURI_INVOKE<Chosen | null>("choose_intent_folder"),
 	/**
-	 *  Read mail files and stage what they show as proposals. `me`: the
+	 *  Ask the person for the mail to read (or the IMAP server's CA file): a
+	 *  single-use token for the answer, good for `choice` alone, and the names
+	 *  to show. `None` when cancelled.
+	 */
+	discoverChoose: (choice: MailChoice) => __TAURI_INVOKE<Chosen | null>("discover_choose", { choice }),
+	/**
+	 *  Read the mail files chosen (`files`: the token of `discover_choose`,
+	 *  which also says their kind) and stage what they show as proposals. `me`: the
 	 *  person's own addresses (the emails of their profile records count too).
 	 *  Stopped by `discover_cancel` with the error `cancelled`; what was staged
 	 *  before stays.
 	 */
-	discoverFiles: (kind: MailKind, paths: string[], me: string[], onProgress: Channel<RunProgress>) => __TAURI_INVOKE<Summary>("discover_files", { kind, paths, me, onProgress }),
+	discoverFiles: (files: string, me: string[], onProgress: Channel<RunProgress>) => __TAURI_INVOKE<Summary>("discover_files", { files, me, onProgress }),
 	/**
 	 *  Read an IMAP account's folders (read-only, only what earlier runs did
 	 *  not read) and stage what they show, as `discover_files` does.
@@ -416,6 +448,17 @@ export type ChannelOption = {
 	label: string,
 };
 
+/**
+ *  A dialog's answer as the page holds it: the token to give the command,
+ *  and the name to show (file names only, never the folders above them).
+ */
+export type Chosen = {
+	/**  Single use, for the purpose the dialog asked for. */
+	token: string,
+	/**  The file's name (names, comma-separated, for several). */
+	name: string,
+};
+
 /**  One clause that differs between two sets of terms. */
 export type ClauseChange = {
 	/**
@@ -669,8 +712,9 @@ export type ImapFolderRead = {
 
 /**
  *  An IMAP account as the form has it: the port as typed (empty for the
- *  usual one), folders as a list (empty for INBOX), the CA file's path
- *  (empty for the public roots). No `Debug`: it holds the password.
+ *  usual one), folders as a list (empty for INBOX), the CA file as the
+ *  token `discover_choose` gave for `imap-ca-file` (empty for the public
+ *  roots). No `Debug`: it holds the password.
  */
 export type ImapForm = {
 	/**  The server's host name. */
@@ -686,8 +730,8 @@ export type ImapForm = {
 	/**  STARTTLS on a plain connection rather than TLS from the first byte. */
 	starttls: boolean,
 	/**
-	 *  A PEM file of the only certificates to trust; empty for the public
-	 *  roots.
+	 *  A PEM file of the only certificates to trust, as the token of its
+	 *  dialog's answer; empty for the public roots.
 	 */
 	ca_file: string,
 };
@@ -872,15 +916,6 @@ export type MailChoice =
 "eml-folder" | 
 /**  The PEM file of a private CA, for an IMAP server. */
 "imap-ca-file";
-
-/**  Which kind of mail files a run reads. */
-export type MailKind = 
-/**  mbox files (Thunderbird, Google Takeout, `mbox` exports). */
-"mbox" | 
-/**  Maildir folders (`cur`, `new`, `tmp`). */
-"maildir" | 
-/**  `.eml` files, or folders of them. */
-"eml";
 
 /**  What the person supplies to add a record. */
 export type NewRecord = {

@@ -18,14 +18,6 @@ export function addressList(text: string): string[] {
     .filter((a) => a.length > 0);
 }
 
-/** Paths typed one per line → each one (the core checks them: `paths`). */
-export function pathList(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
-}
-
 /** IMAP folders typed as "INBOX, Sent Items" → each one (names may hold
  *  spaces; the core checks them: `folders`). */
 export function folderList(text: string): string[] {

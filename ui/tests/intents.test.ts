@@ -253,14 +253,14 @@ beforeEach(() => {
       case "offers_list":
         return offers;
       case "choose_offer_file":
-        return "/tmp/offer.json";
+        return { token: "t-offer", name: "offer.json" };
       case "offer_import":
         offers = [offer("o2", "26.00", "EUR", { cheapest: false, above_cheapest: "7.00" }), offer("o9", "19.00", "EUR", { verified: false, brand_name: null, can_accept: false, unverified_reason: "signed by did:key:z6MkStranger, which is not the did:key of any brand of yours" })];
         offers[1].offer.signer = "did:key:z6MkStranger";
         intents[0] = { ...intents[0], status: "has-offers", offers: 2 };
         return offers[0];
       case "choose_acceptance_file":
-        return "/tmp/acceptance.json";
+        return { token: "t-acc", name: "acceptance.json" };
       case "intent_withdraw":
         intents[0] = {
           ...intents[0], status: "withdrawn", is_live: false, can_resend: false, can_withdraw: false,
@@ -338,7 +338,7 @@ describe("the Intents screen", () => {
 
     // Import through the dialog; both offers, cheapest first as the core says.
     await click("[data-testid=offer-import]");
-    expect(called("offer_import")[0].args).toEqual({ path: "/tmp/offer.json" });
+    expect(called("offer_import")[0].args).toEqual({ file: "t-offer" });
     await find("[data-testid=offer-card]");
     const cards = [...root.querySelectorAll("[data-testid=offer-card]")];
     expect(cards).toHaveLength(2);
@@ -349,12 +349,12 @@ describe("the Intents screen", () => {
     expect(cards[1].querySelector("[data-testid=offer-accept]")).toBeNull();
     expect(root.querySelector("[data-testid=intent-status]")!.textContent).toBe("2 offers received");
 
-    // Accept: the save dialog's path goes to the core.
+    // Accept: the token of the save dialog's answer goes to the core.
     (cards[0].querySelector("[data-testid=offer-accept]") as HTMLElement).click();
     await flush();
     await find("[data-testid=intent-result]");
-    expect(called("offer_accept")[0].args).toEqual({ id: "o2", path: "/tmp/acceptance.json" });
-    expect(root.querySelector("[data-testid=intent-result]")!.textContent).toContain("/tmp/acceptance.json");
+    expect(called("offer_accept")[0].args).toEqual({ id: "o2", file: "t-acc" });
+    expect(root.querySelector("[data-testid=intent-result]")!.textContent).toContain("acceptance.json");
     expect(root.querySelector("[data-testid=intent-status]")!.textContent).toBe("Accepted");
     expect(root.querySelector("[data-testid=offer-decision]")!.textContent).toBe("Accepted");
 

@@ -162,7 +162,7 @@ describe("Rights", () => {
     );
     await flush();
     expect(called("rights_create")).toEqual([
-      { brand: "b1", right: "gdpr-access", sentOn: "2026-01-02", details: "customer 42", path: null },
+      { brand: "b1", right: "gdpr-access", sentOn: "2026-01-02", details: "customer 42", file: null },
     ]);
     expect(called("choose_file")).toEqual([]);
     expect((await find("[data-testid=rights-letter]")).textContent).toContain("under Article 15");
@@ -182,7 +182,7 @@ describe("Share", () => {
     answers = {
       records_list: () => records,
       terms_versions: () => [],
-      choose_file: () => "/tmp/out/share.age",
+      choose_file: () => ({ token: "t-share", name: "share.age" }),
       share_create: () => ({
         id: "s1", brand: "b1", purpose: "delivery", created_at: "2026-01-01T00:00:00Z", expires_at: "2026-06-30T23:59:59Z",
         items: [{ record: "r1", reference: "x", kind: "profile", fields: ["email"] }], terms: null, erasure_days: 30,
@@ -202,10 +202,10 @@ describe("Share", () => {
     expect(called("share_create")).toEqual([
       {
         request: { brand: "b1", records: ["r1"], fields: ["email"], purpose: "delivery", expires_at: `${until}T23:59:59Z`, terms: null },
-        path: "/tmp/out/share.age",
+        file: "t-share",
       },
     ]);
-    expect((await find("[data-testid=share-result]")).textContent).toContain("/tmp/out/share.age");
+    expect((await find("[data-testid=share-result]")).textContent).toContain("share.age");
   });
 
   it("does nothing when the dialog is cancelled", async () => {
@@ -225,7 +225,7 @@ describe("Share", () => {
     answers = {
       records_list: () => records,
       terms_versions: () => [],
-      choose_file: () => "/tmp/out/share.age",
+      choose_file: () => ({ token: "t-share", name: "share.age" }),
       share_create: () => {
         throw error;
       },
@@ -266,7 +266,7 @@ describe("Shares", () => {
     let current: ShareView = live;
     answers = {
       shares_list: () => [current],
-      choose_file: (a) => (a.choice === "revocation-out" ? "/tmp/revocation.json" : "/tmp/ack.json"),
+      choose_file: (a) => ({ token: a.choice === "revocation-out" ? "t-rev" : "t-ack", name: "x.json" }),
       share_revoke: () => ((current = { ...live, share: revoked, status: "revoked", can_revoke: false }), revoked),
       share_import_ack: () => {
         const erased = { ...revoked, acknowledgment: { id: "k", erased_at: "2026-02-02T00:00:00Z", received_at: "2026-02-03T00:00:00Z", document: "{}" } };
@@ -281,13 +281,13 @@ describe("Shares", () => {
     await click("[data-testid=share-revoke-confirm]");
     expect(called("share_revoke")).toEqual([]); // the first click only arms it
     await click("[data-testid=share-revoke-confirm]");
-    expect(called("share_revoke")).toEqual([{ id: "s1", reason: "moved away", path: "/tmp/revocation.json" }]);
+    expect(called("share_revoke")).toEqual([{ id: "s1", reason: "moved away", file: "t-rev" }]);
     await flush();
     expect((await find("[data-testid=share-status]")).textContent).toBe("Revoked, awaiting erasure");
     expect((await find("[data-testid=share-erase-by]")).textContent).toBe("2026-03-03");
 
     await click("[data-testid=shares-import-ack]");
-    expect(called("share_import_ack")).toEqual([{ path: "/tmp/ack.json" }]);
+    expect(called("share_import_ack")).toEqual([{ file: "t-ack" }]);
     await flush();
     expect((await find("[data-testid=share-row]")).dataset.status).toBe("erased");
     expect(root.querySelector("[data-testid=share-revoke]")).toBeNull();
@@ -309,7 +309,7 @@ describe("Exposure", () => {
     let current = items;
     answers = {
       exposure: () => current,
-      choose_file: () => "/tmp/revocations",
+      choose_file: () => ({ token: "t-dir", name: "revocations" }),
       exposure_revoke_item: () => {
         current = [];
         return [{ share: {}, path: "/tmp/revocations/revocation-s1.json" }];
@@ -323,7 +323,7 @@ describe("Exposure", () => {
     await click("[data-testid=exposure-revoke-email]");
     await click("[data-testid=exposure-revoke-email]");
     expect(called("choose_file")).toEqual([{ choice: "revocations-folder" }]);
-    expect(called("exposure_revoke_item")).toEqual([{ item: "email", dir: "/tmp/revocations" }]);
+    expect(called("exposure_revoke_item")).toEqual([{ item: "email", folder: "t-dir" }]);
     expect((await find("[data-testid=exposure-result]")).textContent).toContain("revocation-s1.json");
     await find("[data-testid=exposure-empty]");
   });
@@ -602,7 +602,7 @@ describe("Bring in from email", () => {
     const went: unknown[] = [];
     answers = {
       discover_list: () => waiting,
-      discover_choose: () => ["/mail/Inbox.mbox"],
+      discover_choose: () => ({ token: "t-mail", name: "Inbox.mbox" }),
       discover_files: () => {
         waiting = [shop];
         return { messages: 5, staged: 3, skipped: { "personal correspondent": 2 }, truncated: 0,
@@ -618,13 +618,12 @@ describe("Bring in from email", () => {
     render(<DiscoverScreen ctx={{ ...ctx(), go: (v) => void went.push(v) }} />, root);
     await find("[data-testid=discover-none]");
     await click("[data-testid=discover-choose-mbox-files]");
-    expect((await find<HTMLTextAreaElement>("[data-testid=discover-paths]")).value).toBe("/mail/Inbox.mbox");
+    expect((await find("[data-testid=discover-paths]")).textContent).toBe("Chosen: Inbox.mbox");
     await type("[data-testid=discover-me]", "ana@example.org, ana@work.example");
     (await find<HTMLFormElement>("[data-testid=discover-form]")).requestSubmit();
     await flush();
     const run = called("discover_files")[0];
-    expect(run.kind).toBe("mbox");
-    expect(run.paths).toEqual(["/mail/Inbox.mbox"]);
+    expect(run.files).toEqual("t-mail");
     expect(run.me).toEqual(["ana@example.org", "ana@work.example"]);
     expect((await find("[data-testid=discover-summary]")).textContent).toContain("personal correspondent: 2");
     const card = await find("[data-testid=proposal]");
@@ -646,7 +645,6 @@ describe("Bring in from email", () => {
       },
     };
     render(<DiscoverScreen ctx={ctx()} />, root);
-    await type("[data-testid=discover-paths]", "/mail/Inbox.mbox");
     await type("[data-testid=discover-me]", "nope");
     (await find<HTMLFormElement>("[data-testid=discover-form]")).requestSubmit();
     await flush();

@@ -5,7 +5,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import type { ImapForm, ImapRead, MailChoice, MailKind, Proposal, RunProgress, Summary } from "../bindings";
+import type { Chosen, ImapForm, ImapRead, MailChoice, Proposal, RunProgress, Summary } from "../bindings";
 import { FieldMessage } from "../components/field_message";
 import type { Ctx } from "../ctx";
 import {
@@ -17,7 +17,6 @@ import {
   daySpan,
   folderList,
   imapFolderLines,
-  pathList,
   progressBar,
   progressText,
   proposalCounts,
@@ -28,6 +27,8 @@ import {
 } from "../discover_format";
 import { errorText, placeError, sameNames, type PlacedError } from "../format";
 
+// The tabs of mail files; the kind the core reads comes with the dialog's answer.
+type MailKind = "mbox" | "maildir" | "eml";
 const SOURCES: { kind: MailKind; label: string; choices: { choice: MailChoice; label: string }[]; hint: string }[] = [
   {
     kind: "mbox",
@@ -63,7 +64,9 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
   const [kind, setKind] = useState<Source>("mbox");
   const [imap, setImap] = useState(EMPTY_IMAP);
   const [imapRead, setImapRead] = useState<ImapRead | null>(null);
-  const [paths, setPaths] = useState("");
+  // The dialogs' answers: a token for the command, a name to show.
+  const [files, setFiles] = useState<Chosen | null>(null);
+  const [caFile, setCaFile] = useState<Chosen | null>(null);
   const [me, setMe] = useState("");
   const [progress, setProgress] = useState<RunProgress | null>(null);
   const [running, setRunning] = useState(false);
@@ -87,8 +90,8 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
     setError(null);
     try {
       const picked = await api.discoverChoose(choice);
-      if (picked.length && choice === "imap-ca-file") setImap({ ...imap, ca_file: picked[0] });
-      else if (picked.length) setPaths(picked.join("\n"));
+      if (picked && choice === "imap-ca-file") setCaFile(picked);
+      else if (picked) setFiles(picked);
     } catch (e) {
       setError(placeError<Field>(e, () => null));
     }
@@ -106,13 +109,17 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
       const onProgress = new Channel<RunProgress>();
       onProgress.onmessage = setProgress;
       if (kind === "imap") {
-        const account: ImapForm = { ...imap, folders: folderList(imap.folders) };
+        const account: ImapForm = { ...imap, folders: folderList(imap.folders), ca_file: caFile?.token ?? "" };
+        // A token is good once: the next run chooses again.
+        setCaFile(null);
         const read = await api.discoverImap(account, addressList(me), onProgress);
         setImap({ ...imap, password: "" });
         setImapRead(read);
         setSummary(read.summary);
       } else {
-        setSummary(await api.discoverFiles(kind, pathList(paths), addressList(me), onProgress));
+        // A token is good once: the next run chooses again.
+        setFiles(null);
+        setSummary(await api.discoverFiles(files?.token ?? "", addressList(me), onProgress));
       }
     } catch (err) {
       if ((err as { code?: string }).code === "cancelled") setCancelled(true);
@@ -147,7 +154,7 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
           {SOURCES.map((s) => (
             <label class="check">
               <input type="radio" name="mail-kind" checked={kind === s.kind} disabled={running}
-                data-testid={`discover-kind-${s.kind}`} onChange={() => setKind(s.kind)} />
+                data-testid={`discover-kind-${s.kind}`} onChange={() => (setKind(s.kind), setFiles(null))} />
               {s.label}
             </label>
           ))}
@@ -168,12 +175,10 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
                 </button>
               ))}
             </div>
-            <label>
-              Files or folders, one per line (chosen above, or typed)
-              <textarea rows={2} value={paths} disabled={running} data-testid="discover-paths"
-                placeholder="/home/you/Mail/Inbox.mbox" onInput={(e) => setPaths(e.currentTarget.value)} />
-              <FieldMessage error={error} field="paths" testid="discover-error-paths" />
-            </label>
+            <p data-testid="discover-paths">
+              {files ? `Chosen: ${files.name}` : "Nothing chosen yet."}
+            </p>
+            <FieldMessage error={error} field="paths" testid="discover-error-paths" />
           </>
         ) : (
           <div data-testid="imap-form">
@@ -201,7 +206,17 @@ export function DiscoverScreen(props: { ctx: Ctx }) {
               <FieldMessage error={error} field="folders" testid="imap-error-folders" />
             </label>
             <div class="row">
-              {imapInput("ca_file", "The server's CA certificate, if private (PEM file)")}
+              <label>
+                The server's CA certificate, if private (PEM file)
+                <output data-testid="imap-ca_file">{caFile ? caFile.name : "none: the public roots"}</output>
+                <FieldMessage error={error} field="ca_file" testid="imap-error-ca_file" />
+              </label>
+              {caFile && (
+                <button type="button" class="secondary" disabled={running} onClick={() => setCaFile(null)}
+                  data-testid="imap-ca-file-clear">
+                  Clear
+                </button>
+              )}
               <button type="button" class="secondary" disabled={running} onClick={() => void choose("imap-ca-file")}
                 data-testid="discover-choose-imap-ca-file">
                 Choose…

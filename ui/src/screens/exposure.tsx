@@ -23,9 +23,9 @@ export function ExposureScreen(props: { ctx: Ctx }) {
     setError(null);
     setResult(null);
     try {
-      const dir = await api.chooseFile("revocations-folder");
-      if (!dir) return;
-      const written = await api.exposureRevokeItem(item, dir);
+      const folder = await api.chooseFile("revocations-folder");
+      if (!folder) return;
+      const written = await api.exposureRevokeItem(item, folder.token);
       setResult([
         `Revoked ${written.length} share(s) holding ${item}. Send each brand its revocation:`,
         ...written.map((w) => w.path),

@@ -86,11 +86,11 @@ function ImportOffer(props: { onImported: (v: OfferView) => void; disabled?: boo
   const [error, setError] = useState<string | null>(null);
   const run = async () => {
     setError(null);
-    const path = await api.chooseOfferFile().catch((e) => (setError(errorText(e)), null));
-    if (!path) return;
+    const chosen = await api.chooseOfferFile().catch((e) => (setError(errorText(e)), null));
+    if (!chosen) return;
     setBusy(true);
     try {
-      props.onImported(await api.offerImport(path));
+      props.onImported(await api.offerImport(chosen.token));
     } catch (e) {
       setError(`The offer was not imported. ${errorText(e)}`);
     } finally {
@@ -147,8 +147,9 @@ function ComposeIntent(props: { ctx: Ctx }) {
     setErrors({});
     let outDir: string | null = null;
     if (toFolder) {
-      outDir = await api.chooseIntentFolder().catch((err) => (setError(errorText(err)), null));
-      if (!outDir) return;
+      const folder = await api.chooseIntentFolder().catch((err) => (setError(errorText(err)), null));
+      if (!folder) return;
+      outDir = folder.token;
     }
     setBusy("Making the intent…");
     try {
@@ -317,12 +318,12 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
     });
   const accept = async (offerId: string) => {
     setError(null);
-    const path = await api.chooseAcceptanceFile().catch((e) => (setError(errorText(e)), null));
-    if (!path) return;
+    const chosen = await api.chooseAcceptanceFile().catch((e) => (setError(errorText(e)), null));
+    if (!chosen) return;
     await act("Accepting…", async () => {
-      const o = await api.offerAccept(offerId, path);
+      const o = await api.offerAccept(offerId, chosen.token);
       ctx.notify(`Accepted ${o.price} ${o.currency}.`);
-      return `Accepted. Send the signed acceptance in ${path} to the brand.`;
+      return `Accepted. Send the signed acceptance in ${chosen.name} to the brand.`;
     });
   };
   const decline = (offerId: string) =>

@@ -89,13 +89,14 @@ function NewRequest(props: { ctx: Ctx; kinds: RightInfo[]; onMade: (m: NewRights
     e.preventDefault();
     setError(null);
     try {
-      let path: string | null = null;
+      let file: string | null = null;
       if (saveSigned) {
-        path = await api.chooseFile("rights-request-out");
-        if (!path) return;
+        const chosen = await api.chooseFile("rights-request-out");
+        if (!chosen) return;
+        file = chosen.token;
       }
       setBusy(true);
-      const m = await api.rightsCreate(brand, right, sentOn, details.trim() || null, path);
+      const m = await api.rightsCreate(brand, right, sentOn, details.trim() || null, file);
       setDetails("");
       props.onMade(m);
     } catch (err) {

@@ -49,14 +49,14 @@ export function ShareScreen(props: { ctx: Ctx }) {
     setError(null);
     setResult(null);
     try {
-      const path = await api.chooseFile("share-out");
-      if (!path) return;
+      const chosen = await api.chooseFile("share-out");
+      if (!chosen) return;
       setBusy(true);
-      const s = await api.shareCreate(shareRequestFrom({ ...form, fields: form.fields.filter((f) => names.includes(f)) }), path);
+      const s = await api.shareCreate(shareRequestFrom({ ...form, fields: form.fields.filter((f) => names.includes(f)) }), chosen.token);
       const fields = [...new Set(s.items.flatMap((i) => i.fields))].sort().join(", ");
       setResult(
         `Shared ${s.items.length} record(s) (${fields}) with ${brand?.name ?? "the brand"} until ${dayOf(s.expires_at)}. ` +
-          `The encrypted file is at ${path}: send it to them.`,
+          `The encrypted file is ${chosen.name}: send it to them.`,
       );
       ctx.notify("Shared.");
       setForm({ ...form, records: [], fields: [] });

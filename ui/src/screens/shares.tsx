@@ -22,9 +22,9 @@ export function SharesScreen(props: { ctx: Ctx }) {
     setError(null);
     setResult(null);
     try {
-      const path = await api.chooseFile("acknowledgment-in");
-      if (!path) return;
-      const s = await api.shareImportAck(path);
+      const chosen = await api.chooseFile("acknowledgment-in");
+      if (!chosen) return;
+      const s = await api.shareImportAck(chosen.token);
       const name = ctx.brands.find((b) => b.id === s.brand)?.name ?? "The brand";
       setResult(`${name} confirmed it erased the data on ${dayOf(s.acknowledgment?.erased_at)}.`);
       await load();
@@ -74,11 +74,11 @@ function ShareRow(props: {
   const fields = [...new Set(s.items.flatMap((i) => i.fields))].sort();
   const revoke = async () => {
     try {
-      const path = await api.chooseFile("revocation-out");
-      if (!path) return;
-      const r = await api.shareRevoke(s.id, reason.trim() || null, path);
+      const chosen = await api.chooseFile("revocation-out");
+      if (!chosen) return;
+      const r = await api.shareRevoke(s.id, reason.trim() || null, chosen.token);
       props.onResult(
-        `Revoked. The revocation is at ${path}: send it to ${props.view.brand_name}, who must erase the data by ` +
+        `Revoked. The revocation is ${chosen.name}: send it to ${props.view.brand_name}, who must erase the data by ` +
           `${dayOf(r.revocation?.erase_by)}.`,
       );
       setRevoking(false);

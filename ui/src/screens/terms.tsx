@@ -310,11 +310,11 @@ function ExportCard(props: { versions: TermsVersion[]; ctx: Ctx; onDone: () => v
     setError(null);
     setResult(null);
     try {
-      const path = await api.chooseFile("terms-out");
-      if (!path) return;
-      const ref = await api.termsExport(version, brand, path);
+      const chosen = await api.chooseFile("terms-out");
+      if (!chosen) return;
+      const ref = await api.termsExport(version, brand, chosen.token);
       const name = ctx.brands.find((b) => b.id === brand)?.name ?? "the brand";
-      setResult(`Signed for ${name} and saved to ${path}. Send it to them; import their answer below.`);
+      setResult(`Signed for ${name} and saved to ${chosen.name}. Send it to them; import their answer below.`);
       ctx.notify(`Terms ${ref.id} saved.`);
       props.onDone();
     } catch (err) {
@@ -381,9 +381,9 @@ function AnswersCard(props: { status: BrandTermsStatus[]; versions: TermsVersion
     setError(null);
     setResult(null);
     try {
-      const path = await api.chooseFile("answer-in");
-      if (!path) return;
-      const a = await api.termsImport(path);
+      const chosen = await api.chooseFile("answer-in");
+      if (!chosen) return;
+      const a = await api.termsImport(chosen.token);
       const name = props.ctx.brands.find((b) => b.id === a.brand)?.name ?? "The brand";
       setResult(`${name}: ${decisionLabel(a.decision).toLowerCase()}.`);
       props.onImported();

@@ -25,14 +25,14 @@ function ImportCard(props: { ctx: Ctx }) {
   const run = async () => {
     setError(null);
     setResult(null);
-    const path = await api.chooseImportFile().catch((e) => (setError(errorText(e)), null));
-    if (!path) return;
+    const chosen = await api.chooseImportFile().catch((e) => (setError(errorText(e)), null));
+    if (!chosen) return;
     setBusy(true);
     setProgress({ done: 0, total: 0 });
     try {
       const onProgress = new Channel<ImportProgress>();
       onProgress.onmessage = setProgress;
-      const s = await api.importFile(path, onProgress);
+      const s = await api.importFile(chosen.token, onProgress);
       await props.ctx.refreshBrands();
       setResult(`Imported ${s.records_added} record(s) and ${s.brands_added} new brand(s)` +
         (s.records_skipped ? `; ${s.records_skipped} were already here.` : "."));
@@ -77,14 +77,14 @@ function ExportCard(props: { ctx: Ctx }) {
       setError("The two passphrases differ.");
       return;
     }
-    const path = await api.chooseExportFile().catch((err) => (setError(errorText(err)), null));
-    if (!path) return;
+    const chosen = await api.chooseExportFile().catch((err) => (setError(errorText(err)), null));
+    if (!chosen) return;
     setBusy(true);
     try {
-      const s = await api.exportBackup(path, mode === "recipient" ? recipient : null, mode === "passphrase" ? pass : null);
+      const s = await api.exportBackup(chosen.token, mode === "recipient" ? recipient : null, mode === "passphrase" ? pass : null);
       setPass("");
       setAgain("");
-      setResult(`Saved ${s.records} record(s) and ${s.brands} brand(s) to ${path}.`);
+      setResult(`Saved ${s.records} record(s) and ${s.brands} brand(s) to ${chosen.name}.`);
       props.ctx.notify("Backup saved.");
     } catch (err) {
       setError(errorText(err));
