@@ -5,7 +5,10 @@ binary, `restart` ends that session and starts the app again on the same
 vault. The file dialogs answer VRM_E2E_DIALOG_PATH (a path the test picks);
 those of `choose_file` answer a fixed name per kind of file in
 VRM_E2E_DIALOG_DIR (`app.files`), or that folder itself when a folder is
-asked for. `vrm` is the command-line binary, to play the brand.
+asked for. The page gets a single-use token for each answer, never the
+path (see src-tauri/src/files.rs); VRM_E2E_CONFIRM (`yes` or `no`) answers
+the native confirmation of a backup to a new age recipient. `vrm` is the
+command-line binary, to play the brand.
 """
 
 import os
