@@ -133,3 +133,21 @@ def test_a_backup_to_a_new_recipient_refused_in_the_native_dialog_is_not_written
                   code="export.not_confirmed")
     assert RECIPIENT in err["message"]
     assert not (app.tmp / "backup.age").exists()
+
+
+def test_a_save_dialog_answer_that_is_a_link_is_not_written_through(app):
+    # The dialog answers a symbolic link to another file: the backup is
+    # refused, and neither the link nor the file it points to changes.
+    victim = app.tmp / "bashrc"
+    victim.write_text("echo hello\n")
+    link = app.tmp / "link.age"
+    link.symlink_to(victim)
+    app.stop()
+    app.env["VRM_E2E_DIALOG_PATH"] = str(link)
+    app.start()
+    create_vault(app)
+    save = invoke(app, "choose_export_file", {})["ok"]
+    err = refused(app, "export_backup", {"file": save["token"], "recipient": None,
+                                         "passphrase": "a backup passphrase"}, code="input.invalid")
+    assert "symbolic link" in err["message"], err
+    assert link.is_symlink() and victim.read_text() == "echo hello\n"
