@@ -37,6 +37,8 @@ pub mod discover;
 pub mod error;
 pub mod intent;
 pub mod model;
+#[cfg(feature = "http")]
+pub(crate) mod net;
 pub mod proof;
 pub mod rights;
 pub mod share;

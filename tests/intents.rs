@@ -1609,3 +1609,45 @@ fn the_intake_refuses_requests_it_cannot_bound() {
     }
     assert!(stored_intents(&intake).is_empty());
 }
+
+/// Issue 13, 5: an inbox on a private or link-local address is not posted
+/// to (not even tried) unless the person allows it for that brand; an
+/// import never brings the allowance.
+#[test]
+fn an_inbox_on_a_private_address_is_refused_unless_allowed_for_the_brand() {
+    for url in [
+        "https://10.255.255.1/inbox",
+        "https://169.254.169.254/latest",
+        "https://[fd00::1]/inbox",
+    ] {
+        let mut w = world();
+        let started = std::time::Instant::now();
+        let (round, _) = send_to_inbox(&mut w, url);
+        assert_eq!(round[0].status, DeliveryStatus::Failed, "{url}: {round:?}");
+        let reason = round[0].reason.clone().unwrap_or_default();
+        assert!(
+            reason.contains("private or local network"),
+            "{url}: {reason}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{url}: refused at once, not tried"
+        );
+    }
+    // Allowed for the brand: the rule lets it through (here to this
+    // machine's own inbox, which is reached either way).
+    let mut w = world();
+    w.vault
+        .update_brand(
+            &w.brand,
+            &BrandInput {
+                allow_private_inbox: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(w.vault.brand(&w.brand).unwrap().allow_private_inbox);
+    let inbox = scripted_inbox(&[201]);
+    let (round, _) = send_to_inbox(&mut w, &inbox.url);
+    assert_eq!(round[0].status, DeliveryStatus::Sent, "{round:?}");
+}

@@ -208,6 +208,10 @@ pub(super) struct BrandFields {
     /// Their inbox URL
     #[arg(long)]
     pub(super) inbox: Option<String>,
+    /// Whether their inbox may be on your own network (a private or
+    /// link-local address); otherwise only public addresses and this machine
+    #[arg(long, value_name = "yes|no", value_parser = clap::builder::BoolishValueParser::new())]
+    pub(super) allow_private_inbox: Option<bool>,
 }
 
 impl BrandFields {
@@ -220,6 +224,7 @@ impl BrandFields {
             age_recipient: self.age_recipient,
             did: self.did,
             inbox: self.inbox,
+            allow_private_inbox: self.allow_private_inbox,
         }
     }
 }

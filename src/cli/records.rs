@@ -62,6 +62,9 @@ pub(super) fn brand(ctx: &Ctx<'_>, cmd: &BrandCommand) -> CliResult {
                     outln!("  {:<15} {v}", format!("{label}:"));
                 }
             }
+            if b.allow_private_inbox {
+                outln!("  {:<15} yes", "private inbox:");
+            }
             outln!("  added:          {}", b.created_at.format("%Y-%m-%d"));
             outln!();
             if records.is_empty() {
@@ -113,6 +116,7 @@ pub(super) fn clone_fields(f: &BrandFields) -> BrandFields {
         age_recipient: f.age_recipient.clone(),
         did: f.did.clone(),
         inbox: f.inbox.clone(),
+        allow_private_inbox: f.allow_private_inbox,
     }
 }
 

@@ -751,14 +751,8 @@ impl OneClickTarget {
     /// Returns the status the server answered (2xx); any other answer, or
     /// none, is an [`Error::Invalid`].
     pub fn post(&self) -> Result<u16> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(15)))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            // Never a proxy from the environment, silently.
-            .proxy(None)
-            .build()
-            .into();
+        // An address from a mail: never one on the person's own network.
+        let agent = crate::net::agent(std::time::Duration::from_secs(15), false);
         let resp = agent
             .post(&self.url)
             .header("Content-Type", "application/x-www-form-urlencoded")
@@ -779,6 +773,20 @@ impl OneClickTarget {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// Issue 13, 5: an unsubscribe address from a mail never reaches the
+    /// person's own network.
+    #[cfg(feature = "http")]
+    #[test]
+    fn a_one_click_address_on_a_private_network_is_not_posted_to() {
+        for url in ["https://192.168.1.1/unsubscribe", "https://[fe80::1]/u"] {
+            let err = OneClickTarget { url: url.into() }.post().unwrap_err();
+            assert!(
+                err.to_string().contains("private or local network"),
+                "{url}: {err}"
+            );
+        }
+    }
 
     fn facts(name: Option<&str>, day: u32) -> (String, MessageFacts) {
         (

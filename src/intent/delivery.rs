@@ -37,30 +37,34 @@ pub const ALREADY_HELD: &str = "already held by the inbox (it answered 409 to a 
 /// refused it) and is the `Err`, with the inbox's answer.
 ///
 /// Without the `http` feature, nothing is posted: the `Err` says so.
-pub fn post_document(url: &str, body: &[u8]) -> std::result::Result<Posted, String> {
+///
+/// `allow_private`: the brand's inbox may be on the person's own network (a
+/// private or link-local address); else only public addresses and this
+/// machine are reached.
+pub fn post_document(
+    url: &str,
+    body: &[u8],
+    allow_private: bool,
+) -> std::result::Result<Posted, String> {
     #[cfg(not(feature = "http"))]
     {
-        let _ = (url, body);
+        let _ = (url, body, allow_private);
         Err(
             "this build of VRM Vault cannot post to an inbox (built without its `http` feature)"
                 .into(),
         )
     }
     #[cfg(feature = "http")]
-    post_with_retries(url, body)
+    post_with_retries(url, body, allow_private)
 }
 
 #[cfg(feature = "http")]
-pub(super) fn post_with_retries(url: &str, body: &[u8]) -> std::result::Result<Posted, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(DELIVERY_TIMEOUT))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        // Never a proxy from the environment, silently: the document goes
-        // where the brand's inbox says, or nowhere.
-        .proxy(None)
-        .build()
-        .into();
+pub(super) fn post_with_retries(
+    url: &str,
+    body: &[u8],
+    allow_private: bool,
+) -> std::result::Result<Posted, String> {
+    let agent = crate::net::agent(DELIVERY_TIMEOUT, allow_private);
     let mut last = String::new();
     for attempt in 0..DELIVERY_ATTEMPTS {
         if attempt > 0 {
@@ -105,6 +109,10 @@ pub(super) fn post_with_retries(url: &str, body: &[u8]) -> std::result::Result<P
                     return Err(last);
                 }
             }
+            // Refused by the address rule: trying again changes nothing.
+            Err(ureq::Error::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(format!("not sent: {e}"));
+            }
             Err(e) => last = format!("cannot reach the inbox: {e}"),
         }
     }
@@ -139,6 +147,8 @@ pub(super) struct Addressee {
     pub(super) brand: BrandId,
     pub(super) name: String,
     pub(super) inbox: Option<String>,
+    /// Its inbox may be on the person's own network.
+    pub(super) allow_private: bool,
     /// Its inbox took this document already.
     pub(super) posted: bool,
 }
@@ -212,9 +222,9 @@ impl Outbox {
                         at: Utc::now(),
                     });
                 } else {
-                    let result = check_inbox(url)
-                        .map_err(|e| e.to_string())
-                        .and_then(|_| post_document(url, self.document.as_bytes()));
+                    let result = check_inbox(url).map_err(|e| e.to_string()).and_then(|_| {
+                        post_document(url, self.document.as_bytes(), brand.allow_private)
+                    });
                     let (status, reason) = match result {
                         Ok(Posted::Stored) => (DeliveryStatus::Sent, None),
                         Ok(Posted::AlreadyHeld) => {

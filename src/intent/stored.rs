@@ -366,6 +366,7 @@ impl Intents<'_> {
                 brand: brand.id,
                 name: brand.name,
                 inbox: brand.inbox,
+                allow_private: brand.allow_private_inbox,
                 posted,
             });
         }

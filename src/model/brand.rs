@@ -34,6 +34,11 @@ pub struct Brand {
     /// Where the brand receives documents (an http(s) URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inbox: Option<String>,
+    /// Its inbox may be on the person's own network (a private or
+    /// link-local address); without this, only public addresses and this
+    /// machine are reached.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_private_inbox: bool,
     /// When the brand was added.
     pub created_at: DateTime<Utc>,
     /// When the brand was last changed.
@@ -52,6 +57,7 @@ impl Brand {
             age_recipient: None,
             did: None,
             inbox: None,
+            allow_private_inbox: false,
             created_at: now,
             updated_at: now,
         }
@@ -77,6 +83,9 @@ pub struct BrandInput {
     pub did: Option<String>,
     /// Inbox URL.
     pub inbox: Option<String>,
+    /// Whether the inbox may be on the person's own network.
+    #[serde(default)]
+    pub allow_private_inbox: Option<bool>,
 }
 
 impl BrandInput {
@@ -107,6 +116,9 @@ impl BrandInput {
         )?;
         set_optional(&mut brand.did, &self.did, check_did)?;
         set_optional(&mut brand.inbox, &self.inbox, check_inbox)?;
+        if let Some(allow) = self.allow_private_inbox {
+            brand.allow_private_inbox = allow;
+        }
         Ok(())
     }
 }
@@ -219,6 +231,7 @@ mod tests {
             age_recipient: None,
             did: None,
             inbox: None,
+            allow_private_inbox: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
@@ -299,6 +312,7 @@ mod tests {
             age_recipient: None,
             did: None,
             inbox: None,
+            allow_private_inbox: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

@@ -257,6 +257,9 @@ impl<'v> Plan<'v> {
             age_recipient: b.age_recipient,
             did: b.did,
             inbox: b.inbox,
+            // An allowance to reach the person's own network is given in
+            // this vault, never taken from a file.
+            allow_private_inbox: None,
         };
         if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
             return Err(self.bad(line, "a brand needs a name"));

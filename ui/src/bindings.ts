@@ -374,6 +374,12 @@ export type Brand = {
 	did?: string | null,
 	/**  Where the brand receives documents (an http(s) URL). */
 	inbox?: string | null,
+	/**
+	 *  Its inbox may be on the person's own network (a private or
+	 *  link-local address); without this, only public addresses and this
+	 *  machine are reached.
+	 */
+	allow_private_inbox?: boolean,
 	/**  When the brand was added. */
 	created_at: string,
 	/**  When the brand was last changed. */
@@ -402,6 +408,8 @@ export type BrandInput = {
 	did: string | null,
 	/**  Inbox URL. */
 	inbox: string | null,
+	/**  Whether the inbox may be on the person's own network. */
+	allow_private_inbox?: boolean | null,
 };
 
 /**  A brand's standing with the person's terms: its latest answer. */

@@ -34,6 +34,7 @@ function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel
     for (const d of DETAILS) v[d.key] = (props.brand?.[d.key as keyof Brand] as string | undefined) ?? "";
     return v;
   });
+  const [allowPrivate, setAllowPrivate] = useState(props.brand?.allow_private_inbox ?? false);
   const [error, setError] = useState<PlacedError | null>(null);
   const save = async (e: Event) => {
     e.preventDefault();
@@ -45,6 +46,7 @@ function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel
       age_recipient: values.age_recipient ?? null,
       did: values.did ?? null,
       inbox: values.inbox ?? null,
+      allow_private_inbox: allowPrivate,
     };
     try {
       props.onSaved(props.brand ? await api.brandUpdate(props.brand.id, input) : await api.brandAdd(input));
@@ -63,6 +65,12 @@ function BrandForm(props: { brand?: Brand; onSaved: (b: Brand) => void; onCancel
           <FieldMessage error={error} field={d.key} testid={`brand-error-${d.key}`} />
         </label>
       ))}
+      <label class="check">
+        <input type="checkbox" checked={allowPrivate} data-testid="brand-allow-private-inbox"
+          onChange={(e) => setAllowPrivate(e.currentTarget.checked)} />
+        The inbox is on my own network (a private address); otherwise only addresses on the internet and this computer
+        are reached
+      </label>
       {error && error.field === null && <p class="error" role="alert" data-testid="brand-error">{error.text}</p>}
       <div class="row">
         <button type="submit" data-testid="brand-save">Save</button>
