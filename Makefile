@@ -61,7 +61,7 @@ test-deb: deb
 # the crash and byte-flip harnesses, and ten minutes of each fuzz target.
 test-long: test test-deb
 	VRM_CRASH_TRIALS=200 $(CARGO) test --release --locked --test integration crash -- --nocapture
-	VRM_FLIP_TRIALS=1000 $(CARGO) test --release --locked --test integration flips -- --nocapture
+	VRM_FLIP_TRIALS=1000 VRM_ROW_TRIALS=1000 $(CARGO) test --release --locked --test integration flips -- --nocapture
 	bash fuzz/run.sh
 
 # The command line alone: make cli ARGS="record list"
