@@ -28,6 +28,7 @@ use vrm_vault::vault::features::Discovery;
 use crate::AppState;
 use crate::commands::session;
 use crate::error::{CommandError, CommandResult};
+pub use crate::files::MailChoice;
 use crate::files::{Choices, Chosen, Purpose, chosen, picked_paths};
 use crate::relations::dialog_answer;
 
@@ -67,22 +68,6 @@ pub enum MailKind {
     Maildir,
     /// `.eml` files, or folders of them.
     Eml,
-}
-
-/// What the person is asked to choose for a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, specta::Type)]
-#[serde(rename_all = "kebab-case")]
-pub enum MailChoice {
-    /// One or more mbox files.
-    MboxFiles,
-    /// A Maildir folder.
-    MaildirFolder,
-    /// One or more `.eml` files.
-    EmlFiles,
-    /// A folder of `.eml` files.
-    EmlFolder,
-    /// The PEM file of a private CA, for an IMAP server.
-    ImapCaFile,
 }
 
 impl MailChoice {

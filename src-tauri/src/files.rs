@@ -16,12 +16,50 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
-use crate::discover::MailChoice;
 use crate::error::{CommandError, CommandResult};
-use crate::relations::FileChoice;
+
+// The dialogs' purposes are declared here, their titles and filters
+// beside the commands that show them (`relations.rs`, `discover.rs`).
+
+/// Which file the person is asked for; each has its title, filter and
+/// suggested name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileChoice {
+    /// Where to save signed terms for a brand.
+    TermsOut,
+    /// A brand's signed answer to the person's terms.
+    AnswerIn,
+    /// Where to save an encrypted share bundle.
+    ShareOut,
+    /// Where to save a share's revocation.
+    RevocationOut,
+    /// A brand's signed acknowledgment of erasure.
+    AcknowledgmentIn,
+    /// Where to save a signed data-rights request.
+    RightsRequestOut,
+    /// A folder for the revocations of "revoke everywhere".
+    RevocationsFolder,
+}
+
+/// What the person is asked to choose for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailChoice {
+    /// One or more mbox files.
+    MboxFiles,
+    /// A Maildir folder.
+    MaildirFolder,
+    /// One or more `.eml` files.
+    EmlFiles,
+    /// A folder of `.eml` files.
+    EmlFolder,
+    /// The PEM file of a private CA, for an IMAP server.
+    ImapCaFile,
+}
 
 /// How long a dialog's answer may wait for the command that uses it.
 pub const TOKEN_TTL: Duration = Duration::from_secs(10 * 60);

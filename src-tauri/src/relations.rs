@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
@@ -24,30 +23,10 @@ use vrm_vault::vault::fs::OutFile;
 use crate::AppState;
 use crate::commands::session;
 use crate::error::CommandResult;
+pub use crate::files::FileChoice;
 use crate::files::{Chosen, Purpose, chosen, picked_paths};
 
 // ---- choosing files --------------------------------------------------------
-
-/// Which file the person is asked for; each has its title, filter and
-/// suggested name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, specta::Type)]
-#[serde(rename_all = "kebab-case")]
-pub enum FileChoice {
-    /// Where to save signed terms for a brand.
-    TermsOut,
-    /// A brand's signed answer to the person's terms.
-    AnswerIn,
-    /// Where to save an encrypted share bundle.
-    ShareOut,
-    /// Where to save a share's revocation.
-    RevocationOut,
-    /// A brand's signed acknowledgment of erasure.
-    AcknowledgmentIn,
-    /// Where to save a signed data-rights request.
-    RightsRequestOut,
-    /// A folder for the revocations of "revoke everywhere".
-    RevocationsFolder,
-}
 
 enum Ask {
     Save,
