@@ -16,7 +16,7 @@
 //! - Every row change is seen by SQLite's preupdate hook, whatever code made
 //!   it, and a commit hook refuses to commit a change no entry covers: the
 //!   entry is written in the same transaction as the rows
-//!   ([`Vault::seal_manifest`]), or nothing is.
+//!   (`Vault::seal_manifest`), or nothing is.
 //! - At unlock the root, the header's digest and the log's extent are
 //!   checked (cheap); the full comparison of every row against the replayed
 //!   manifest runs with the vault's health ([`Vault::integrity`]).
