@@ -107,24 +107,33 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
     /// Add a document made of `parts` (each is lowercased and searched as one
     /// text; parts are joined by a space). Returns its slot.
     pub fn add<'a>(&mut self, key: K, parts: impl IntoIterator<Item = &'a str>) -> usize {
-        let slot = self.docs.len();
-        // Slots are u32 to halve the lists; 4 billion documents is far past
-        // what a vault holds.
-        let slot32 = u32::try_from(slot).expect("fewer than 2^32 documents");
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        for (i, part) in parts.into_iter().enumerate() {
-            reserve_wiping(&mut scratch, lowercase_len(part) + 1);
-            if i > 0 {
-                scratch.push(b' ');
-            }
-            push_lowercase(&mut scratch, part);
-        }
-        for_each_token(&scratch, |t| self.add_token(t, slot32));
+        push_document(&mut scratch, parts);
+        let slot = self.add_lowered(key, &scratch);
         // Wiped now: it held this document's plaintext.
         scratch.fill(0);
         scratch.clear();
         self.scratch = scratch;
+        slot
+    }
+
+    /// Add every document of a batch lowered elsewhere (by
+    /// [`LoweredDocs::push`], as [`SearchIndex::add`] would), in order.
+    pub(super) fn add_batch(&mut self, batch: LoweredDocs<K>) {
+        let LoweredDocs { text, docs } = batch;
+        for (key, range) in docs {
+            self.add_lowered(key, &text[range]);
+        }
+    }
+
+    /// Add a document whose text is lowercased already. Returns its slot.
+    fn add_lowered(&mut self, key: K, text: &[u8]) -> usize {
+        let slot = self.docs.len();
+        // Slots are u32 to halve the lists; 4 billion documents is far past
+        // what a vault holds.
+        let slot32 = u32::try_from(slot).expect("fewer than 2^32 documents");
+        for_each_token(text, |t| self.add_token(t, slot32));
         self.docs.push(Some(key));
         self.live += 1;
         slot
@@ -474,6 +483,42 @@ fn reserve_wiping(buf: &mut Zeroizing<Vec<u8>>, extra: usize) {
         let mut bigger = Zeroizing::new(Vec::with_capacity(need.max(buf.capacity() * 2)));
         bigger.extend_from_slice(buf);
         *buf = bigger;
+    }
+}
+
+/// Documents lowercased for [`SearchIndex::add_batch`] away from the index:
+/// on another thread while the index is being built. The text is
+/// plaintext, so it is wiped when the batch drops.
+pub(super) struct LoweredDocs<K> {
+    text: Zeroizing<Vec<u8>>,
+    docs: Vec<(K, std::ops::Range<usize>)>,
+}
+
+impl<K> LoweredDocs<K> {
+    pub(super) fn new() -> Self {
+        LoweredDocs {
+            text: Zeroizing::new(Vec::new()),
+            docs: Vec::new(),
+        }
+    }
+
+    /// Lower a document made of `parts`, as [`SearchIndex::add`] does.
+    pub(super) fn push<'a>(&mut self, key: K, parts: impl IntoIterator<Item = &'a str>) {
+        let start = self.text.len();
+        push_document(&mut self.text, parts);
+        self.docs.push((key, start..self.text.len()));
+    }
+}
+
+/// Append the lowercase form of `parts`, joined by a space, growing `out`
+/// only by [`reserve_wiping`].
+fn push_document<'a>(out: &mut Zeroizing<Vec<u8>>, parts: impl IntoIterator<Item = &'a str>) {
+    for (i, part) in parts.into_iter().enumerate() {
+        reserve_wiping(out, lowercase_len(part) + 1);
+        if i > 0 {
+            out.push(b' ');
+        }
+        push_lowercase(out, part);
     }
 }
 
