@@ -25,7 +25,7 @@ pub enum Error {
     /// The vault file is damaged: truncated, not a vault, or its header or a
     /// structure fails its integrity check.
     #[error("the vault is damaged: {0}")]
-    Corrupt(String),
+    Damaged(String),
 
     /// One row failed authentication: its ciphertext was altered or moved from
     /// another row. The rest of the vault is still readable.
@@ -285,7 +285,7 @@ impl Error {
         match self {
             Error::WrongPassphrase => "vault.wrong_passphrase",
             Error::WrongRecoveryCode => "vault.wrong_recovery_code",
-            Error::Corrupt(_) => "vault.corrupt",
+            Error::Damaged(_) => "vault.damaged",
             Error::Tampered { .. } => "vault.tampered",
             Error::NewerSchema { .. } => "vault.newer_schema",
             Error::VaultNotFound(_) => "vault.not_found",
@@ -416,13 +416,13 @@ impl From<rusqlite::Error> for Error {
         use rusqlite::ffi::ErrorCode;
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
-                Error::Corrupt("the database file is damaged or truncated".into())
+                Error::Damaged("the database file is damaged or truncated".into())
             }
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => Error::Busy,
             // A schema format number SQLite does not know: a damaged header
             // field of the file (we only ever write format 4).
             _ if e.to_string().contains("unsupported file format") => {
-                Error::Corrupt("the database file's header is damaged".into())
+                Error::Damaged("the database file's header is damaged".into())
             }
             // SQLite messages name tables and constraints, never bound values,
             // so they are safe to show.

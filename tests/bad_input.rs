@@ -274,7 +274,7 @@ fn clean(e: &Error) -> Result<(), TestCaseError> {
     prop_assert!(
         !matches!(
             code,
-            "vault.database" | "io" | "vault.corrupt" | "vault.tampered" | "crypto.random"
+            "vault.database" | "io" | "vault.damaged" | "vault.tampered" | "crypto.random"
         ),
         "internal error code {} for foreign input: {}",
         code,

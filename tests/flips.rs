@@ -229,7 +229,7 @@ fn read_all(vault: &mut Vault, errors: &mut Vec<(String, Error)>) -> Reading {
 
 /// Codes that say "this is damaged" (the ones a flipped byte may give).
 const CLEAR: [&str; 4] = [
-    "vault.corrupt",
+    "vault.damaged",
     "vault.tampered",
     "vault.newer_schema",
     "audit.broken",
@@ -456,7 +456,7 @@ fn trial(dir: &Path, kek: &SecretKey, original: &Reading) -> Result<(Outcome, St
                 "{missing} record(s) replaced by a row reported damaged"
             ));
         }
-        let outcome = if errors.iter().any(|(_, e)| e.code() == "vault.corrupt") {
+        let outcome = if errors.iter().any(|(_, e)| e.code() == "vault.damaged") {
             Outcome::ReadRefused
         } else {
             Outcome::Reported

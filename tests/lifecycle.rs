@@ -63,8 +63,8 @@ fn a_damaged_header_is_corruption_not_a_wrong_passphrase() {
         "UPDATE vault_header SET body = CAST(replace(CAST(body AS TEXT), '\"t\":3', '\"t\":4') AS BLOB)",
     );
     let err = Vault::open(&dir).unwrap_err();
-    assert!(matches!(err, Error::Corrupt(_)), "{err:?}");
-    assert_eq!(err.code(), "vault.corrupt");
+    assert!(matches!(err, Error::Damaged(_)), "{err:?}");
+    assert_eq!(err.code(), "vault.damaged");
 }
 
 #[test]
@@ -154,7 +154,7 @@ fn a_file_that_is_not_a_vault_is_corrupt() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("vault.db"), vec![b'x'; 8192]).unwrap();
     let err = Vault::open(tmp.path()).unwrap_err();
-    assert_eq!(err.code(), "vault.corrupt", "{err}");
+    assert_eq!(err.code(), "vault.damaged", "{err}");
 }
 
 #[cfg(unix)]

@@ -150,7 +150,7 @@ fn a_truncated_vault_file_gives_a_clear_error_not_a_panic() {
                 v.list_records(&RecordFilter::default()).map(|_| ())
             });
         let err = result.expect_err(&format!("a file cut to {keep} bytes must not open cleanly"));
-        assert_eq!(err.code(), "vault.corrupt", "cut to {keep} bytes: {err}");
+        assert_eq!(err.code(), "vault.damaged", "cut to {keep} bytes: {err}");
     }
 }
 
@@ -231,7 +231,7 @@ fn a_damaged_schema_or_file_header_refuses_to_open_as_damage() {
         let err = Vault::open(&dir)
             .and_then(|l| l.unlock(&pass()))
             .expect_err(what);
-        assert_eq!(err.code(), "vault.corrupt", "{what}: {err}");
+        assert_eq!(err.code(), "vault.damaged", "{what}: {err}");
     }
 }
 
@@ -266,14 +266,14 @@ fn a_row_the_index_lost_reads_as_damage_not_as_a_silently_missing_record() {
 
     let mut vault = reopen(&dir);
     let err = vault.list_records(&RecordFilter::default()).unwrap_err();
-    assert_eq!(err.code(), "vault.corrupt", "{err}");
+    assert_eq!(err.code(), "vault.damaged", "{err}");
     assert!(err.to_string().contains("records table"), "{err}");
     // Also when searching builds the index straight from the rows.
     let mut vault = reopen(&dir);
     let err = vault
         .search("record", &RecordFilter::default())
         .unwrap_err();
-    assert_eq!(err.code(), "vault.corrupt", "{err}");
+    assert_eq!(err.code(), "vault.damaged", "{err}");
 }
 
 /// Issue 13, 1: whoever can write the file once could plant schema objects
@@ -326,7 +326,7 @@ fn a_planted_trigger_view_index_or_table_refuses_to_open_and_changes_nothing() {
         let err = Vault::open(&dir)
             .and_then(|l| l.unlock(&pass()))
             .expect_err(what);
-        assert_eq!(err.code(), "vault.corrupt", "{what}: {err}");
+        assert_eq!(err.code(), "vault.damaged", "{what}: {err}");
         assert!(err.to_string().contains(named), "{what}: {err}");
         assert_eq!(
             std::fs::read(dir.join("vault.db")).unwrap(),

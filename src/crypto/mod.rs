@@ -218,7 +218,7 @@ impl KdfParams {
     }
 
     fn check(&self) -> Result<argon2::Params> {
-        let bad = |why: &str| Error::Corrupt(format!("the key-derivation parameters {why}"));
+        let bad = |why: &str| Error::Damaged(format!("the key-derivation parameters {why}"));
         if self.algorithm != "argon2id" {
             return Err(bad("name an unknown algorithm"));
         }
@@ -237,9 +237,9 @@ impl KdfParams {
     fn salt_bytes(&self) -> Result<Vec<u8>> {
         let salt = data_encoding::BASE64
             .decode(self.salt.as_bytes())
-            .map_err(|_| Error::Corrupt("the key-derivation salt is not base64".into()))?;
+            .map_err(|_| Error::Damaged("the key-derivation salt is not base64".into()))?;
         if salt.len() < 16 {
-            return Err(Error::Corrupt(
+            return Err(Error::Damaged(
                 "the key-derivation salt is too short".into(),
             ));
         }
@@ -466,7 +466,7 @@ mod tests {
         p.m_kib = 1024;
         assert!(matches!(
             derive_kek(&SecretString::from("x"), &p),
-            Err(Error::Corrupt(_))
+            Err(Error::Damaged(_))
         ));
         let mut p = KdfParams::minimum().unwrap();
         p.t = 2;
@@ -493,9 +493,9 @@ mod tests {
                 ..KdfParams::minimum().unwrap()
             };
             // Refused by the check that runs before Argon2 is set up.
-            assert!(matches!(params.check(), Err(Error::Corrupt(_))));
+            assert!(matches!(params.check(), Err(Error::Damaged(_))));
             let err = derive_kek(&x, &params).unwrap_err();
-            assert!(matches!(err, Error::Corrupt(_)), "{m_kib} {t} {p}: {err}");
+            assert!(matches!(err, Error::Damaged(_)), "{m_kib} {t} {p}: {err}");
         }
         let top = KdfParams {
             m_kib: KDF_MAX_M_KIB,

@@ -49,17 +49,17 @@ impl std::fmt::Debug for IntentKeys {
 impl Intents<'_> {
     fn intent_keys(&self, intent_id: &str) -> Result<(SigningKey, AgeIdentity)> {
         let row = store::doc(self.vault.conn(), INTENT_KEY_KIND, intent_id)?
-            .ok_or_else(|| Error::Corrupt(format!("the keys of intent {intent_id} are missing")))?;
+            .ok_or_else(|| Error::Damaged(format!("the keys of intent {intent_id} are missing")))?;
         let keys: IntentKeys = self.vault.open_doc(&row)?;
         let seed = zeroize::Zeroizing::new(
             data_encoding::HEXLOWER
                 .decode(keys.seed.as_bytes())
-                .map_err(|_| Error::Corrupt("a stored intent key is malformed".into()))?,
+                .map_err(|_| Error::Damaged("a stored intent key is malformed".into()))?,
         );
         let seed: &[u8; 32] = seed
             .as_slice()
             .try_into()
-            .map_err(|_| Error::Corrupt("a stored intent key is malformed".into()))?;
+            .map_err(|_| Error::Damaged("a stored intent key is malformed".into()))?;
         Ok((SigningKey::from_seed(seed), AgeIdentity::parse(&keys.age)?))
     }
 
@@ -596,7 +596,7 @@ impl Intents<'_> {
         self.offers(Some(&intent.id))?
             .into_iter()
             .find(|v| v.offer.id == id)
-            .ok_or_else(|| Error::Corrupt(format!("offer {id} is missing once imported")))
+            .ok_or_else(|| Error::Damaged(format!("offer {id} is missing once imported")))
     }
 
     /// Offers (of one intent, or all), cheapest first within a currency.

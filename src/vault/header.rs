@@ -41,14 +41,14 @@ impl Header {
     pub(super) fn decode(body: &[u8], digest: &[u8]) -> Result<Self> {
         // The digest is over public data: it detects damage, not forgery.
         if crypto::sha256(body).as_slice() != digest {
-            return Err(Error::Corrupt(
+            return Err(Error::Damaged(
                 "the vault header fails its integrity check".into(),
             ));
         }
         let header: Header = serde_json::from_slice(body)
-            .map_err(|_| Error::Corrupt("the vault header cannot be parsed".into()))?;
+            .map_err(|_| Error::Damaged("the vault header cannot be parsed".into()))?;
         if header.format != FORMAT {
-            return Err(Error::Corrupt("this is not a VRM Vault file".into()));
+            return Err(Error::Damaged("this is not a VRM Vault file".into()));
         }
         if header.format_version > FORMAT_VERSION {
             return Err(Error::NewerSchema {
@@ -105,7 +105,7 @@ pub(super) fn b64(bytes: &[u8]) -> String {
 pub(super) fn unb64(s: &str, what: &str) -> Result<Vec<u8>> {
     data_encoding::BASE64
         .decode(s.as_bytes())
-        .map_err(|_| Error::Corrupt(format!("the vault header's {what} is not base64")))
+        .map_err(|_| Error::Damaged(format!("the vault header's {what} is not base64")))
 }
 
 pub(super) fn unwrap_key(
@@ -121,6 +121,6 @@ pub(super) fn unwrap_key(
     let bytes: [u8; KEY_LEN] = opened
         .as_slice()
         .try_into()
-        .map_err(|_| Error::Corrupt(format!("the {what} has the wrong length")))?;
+        .map_err(|_| Error::Damaged(format!("the {what} has the wrong length")))?;
     Ok(Some(SecretKey::from_bytes(Zeroizing::new(bytes))))
 }

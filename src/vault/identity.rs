@@ -53,12 +53,12 @@ impl Vault {
             let stored: StoredKey = self.open_doc(&row)?;
             let seed = data_encoding::HEXLOWER
                 .decode(stored.secret.as_bytes())
-                .map_err(|_| Error::Corrupt("a stored signing key is malformed".into()))?;
+                .map_err(|_| Error::Damaged("a stored signing key is malformed".into()))?;
             let seed = Zeroizing::new(seed);
             let seed: &[u8; 32] = seed
                 .as_slice()
                 .try_into()
-                .map_err(|_| Error::Corrupt("a stored signing key is malformed".into()))?;
+                .map_err(|_| Error::Damaged("a stored signing key is malformed".into()))?;
             return Ok(SigningKey::from_seed(seed));
         }
         let key = SigningKey::generate()?;

@@ -693,7 +693,7 @@ impl Vault {
                 return Ok(());
             }
             if seq != expected_seq {
-                return Err(Error::Corrupt(format!(
+                return Err(Error::Damaged(format!(
                     "entry {expected_seq} of its log is missing"
                 )));
             }
@@ -702,12 +702,12 @@ impl Vault {
                 .cipher
                 .open(&State::entry_aad(seq), sealed)
                 .ok_or_else(|| {
-                    Error::Corrupt(format!("entry {seq} of its log fails to authenticate"))
+                    Error::Damaged(format!("entry {seq} of its log fails to authenticate"))
                 })?;
             let kind = apply_entry(&plain, &mut state)
-                .ok_or_else(|| Error::Corrupt(format!("entry {seq} of its log cannot be read")))?;
+                .ok_or_else(|| Error::Damaged(format!("entry {seq} of its log cannot be read")))?;
             if seq == root.first && kind != KIND_SNAPSHOT {
-                return Err(Error::Corrupt(format!(
+                return Err(Error::Damaged(format!(
                     "entry {seq} of its log should be a snapshot"
                 )));
             }
@@ -716,7 +716,7 @@ impl Vault {
             Ok(())
         })
         .map_err(|e| match e {
-            Error::Corrupt(reason) => damaged(reason),
+            Error::Damaged(reason) => damaged(reason),
             other => damaged(other.to_string()),
         })?;
         if expected_seq != root.counter + 1 {
@@ -1268,7 +1268,7 @@ mod tests {
             .unwrap()
             .unlock(&SecretString::from(PASS))
             .unwrap_err();
-        assert_eq!(err.code(), "vault.corrupt", "{err}");
+        assert_eq!(err.code(), "vault.damaged", "{err}");
     }
 
     fn note_id(v: &mut Vault) -> String {

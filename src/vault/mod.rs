@@ -131,7 +131,7 @@ impl LockedVault {
         match data.open(&self.header.check_aad(), &check) {
             Some(v) if v.as_slice() == CHECK_PLAINTEXT => {}
             _ => {
-                return Err(Error::Corrupt(
+                return Err(Error::Damaged(
                     "the vault key does not match this vault's data (check value fails)".into(),
                 ));
             }
@@ -408,7 +408,7 @@ impl Vault {
             _ => Error::io(&db, e),
         })?;
         if meta.len() < 512 {
-            return Err(Error::Corrupt(format!(
+            return Err(Error::Damaged(format!(
                 "{} is truncated ({} bytes)",
                 db.display(),
                 meta.len()
@@ -417,7 +417,7 @@ impl Vault {
         let conn = store::open(&db, false)?;
         let version = store::schema_version(&conn)?;
         if version == 0 {
-            return Err(Error::Corrupt("this is not a VRM Vault file".into()));
+            return Err(Error::Damaged("this is not a VRM Vault file".into()));
         }
         if version > store::SCHEMA_VERSION {
             return Err(Error::NewerSchema {

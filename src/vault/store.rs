@@ -183,7 +183,7 @@ fn expected_objects(version: i64) -> Result<Vec<SchemaObject>> {
 /// revocation, would run inside our own statements. Anything unexpected
 /// (or missing, or changed) is damage, said at open, before any write.
 pub fn check_schema(conn: &Connection, version: i64) -> Result<()> {
-    let damaged = |what: String| Error::Corrupt(format!("the vault's schema is damaged: {what}"));
+    let damaged = |what: String| Error::Damaged(format!("in its schema, {what}"));
     let found = schema_objects(conn)?;
     let expected = expected_objects(version)?;
     let describe = |o: &SchemaObject| {
@@ -218,10 +218,10 @@ pub fn read_header(conn: &Connection) -> Result<(Vec<u8>, Vec<u8>)> {
     )
     .optional()
     .map_err(|e| match Error::from(e) {
-        Error::Database(_) => Error::Corrupt("the vault header cannot be read".into()),
+        Error::Database(_) => Error::Damaged("the vault header cannot be read".into()),
         other => other,
     })?
-    .ok_or_else(|| Error::Corrupt("the vault header is missing".into()))
+    .ok_or_else(|| Error::Damaged("the vault header is missing".into()))
 }
 
 /// Write (or replace) the vault header.
@@ -348,7 +348,7 @@ fn check_counts(
     let in_table = count("NOT INDEXED")?;
     let in_index = count(&format!("INDEXED BY sqlite_autoindex_{table}_1"))?;
     if distinct != read || in_table != read || in_index != read {
-        return Err(Error::Corrupt(format!(
+        return Err(Error::Damaged(format!(
             "the {table} table's structure is damaged: {read} rows read ({distinct} distinct), \
              {in_table} in the table, {in_index} in its index"
         )));
@@ -906,7 +906,7 @@ pub fn quick_check(conn: &Connection) -> Result<()> {
     if result == "ok" {
         Ok(())
     } else {
-        Err(Error::Corrupt(format!(
+        Err(Error::Damaged(format!(
             "SQLite integrity check failed: {result}"
         )))
     }

@@ -13,11 +13,17 @@ export function errorText(e: unknown): string {
       return "That recovery code does not open this vault.";
     case "vault.locked":
       return "The vault is locked.";
-    case "vault.corrupt":
-      return `The vault file is damaged: ${err.message ?? ""}`;
+    case "vault.damaged":
+      // The core's message already says "the vault is damaged: <what>".
+      return sentence(err.message ?? "The vault file is damaged.");
     default:
       return err?.message ?? String(e);
   }
+}
+
+/** `text` with its first letter upper case. */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** An error as a form shows it: beside the form's own `field`, or in the

@@ -87,6 +87,13 @@ describe("errors", () => {
     expect(errorText({ code: "vault.wrong_passphrase", message: "wrong passphrase" })).toMatch(/Wrong passphrase/);
     expect(errorText({ code: "import.bad_row", message: "a.csv:4: bad" })).toBe("a.csv:4: bad");
   });
+
+  it("says a damaged vault is damaged once", () => {
+    const message = "the vault is damaged: unexpected trigger k in the vault file";
+    expect(errorText({ code: "vault.damaged", message })).toBe(
+      "The vault is damaged: unexpected trigger k in the vault file",
+    );
+  });
 });
 
 describe("placing errors", () => {
