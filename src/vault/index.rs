@@ -36,6 +36,9 @@ pub struct SearchIndex<K> {
     hasher: DefaultHashBuilder,
     /// By slot, in insertion order; `None` once removed.
     docs: Vec<Option<K>>,
+    /// By slot, each document's [`DocRank::rank`] (0 once removed): ordering
+    /// many hits reads this dense array, not a key (a cache miss) per hit.
+    ranks: Vec<u128>,
     live: usize,
     /// The document being added, lowercased: reused, wiped when it grows.
     scratch: Zeroizing<Vec<u8>>,
@@ -61,7 +64,15 @@ impl<K> std::fmt::Debug for SearchIndex<K> {
     }
 }
 
-impl<K: Clone + PartialEq> Default for SearchIndex<K> {
+/// Where a document's hits go in search order, as one integer: ascending,
+/// equal ranks ordered by the full key. 0 is "not ranked": such a document
+/// (a brand) is looked at by its key.
+pub trait DocRank {
+    /// This document's rank.
+    fn rank(&self) -> u128;
+}
+
+impl<K: Clone + PartialEq + DocRank> Default for SearchIndex<K> {
     fn default() -> Self {
         Self::new()
     }
@@ -90,7 +101,7 @@ fn for_each_token(text: &[u8], mut f: impl FnMut(&[u8])) {
     }
 }
 
-impl<K: Clone + PartialEq> SearchIndex<K> {
+impl<K: Clone + PartialEq + DocRank> SearchIndex<K> {
     /// An empty index.
     pub fn new() -> Self {
         SearchIndex {
@@ -99,6 +110,7 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
             lookup: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             docs: Vec::new(),
+            ranks: Vec::new(),
             live: 0,
             scratch: Zeroizing::new(Vec::new()),
         }
@@ -134,6 +146,7 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
         // what a vault holds.
         let slot32 = u32::try_from(slot).expect("fewer than 2^32 documents");
         for_each_token(text, |t| self.add_token(t, slot32));
+        self.ranks.push(key.rank());
         self.docs.push(Some(key));
         self.live += 1;
         slot
@@ -185,6 +198,7 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
         for (slot, doc) in self.docs.iter_mut().enumerate() {
             if doc.as_ref().is_some_and(|k| k == key) {
                 *doc = None;
+                self.ranks[slot] = 0;
                 self.live -= 1;
                 gone.push(slot as u32);
             }
@@ -242,13 +256,16 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
     fn compact(&mut self) {
         let mut renumber = vec![u32::MAX; self.docs.len()];
         let mut docs = Vec::with_capacity(self.live);
+        let mut ranks = Vec::with_capacity(self.live);
         for (slot, doc) in self.docs.drain(..).enumerate() {
             if let Some(key) = doc {
                 renumber[slot] = docs.len() as u32;
+                ranks.push(self.ranks[slot]);
                 docs.push(Some(key));
             }
         }
         self.docs = docs;
+        self.ranks = ranks;
         let mut vocab = Zeroizing::new(Vec::with_capacity(self.vocab.len()));
         let mut tokens = Vec::new();
         for t in self.tokens.drain(..) {
@@ -332,6 +349,11 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
             .collect()
     }
 
+    /// The [`DocRank::rank`] of the document in `slot` (0 once removed).
+    pub fn rank(&self, slot: u32) -> u128 {
+        self.ranks.get(slot as usize).copied().unwrap_or(0)
+    }
+
     /// The key of the document in `slot`, unless it was removed.
     pub fn get(&self, slot: u32) -> Option<&K> {
         self.docs.get(slot as usize).and_then(Option::as_ref)
@@ -368,13 +390,16 @@ impl<K: Clone + PartialEq> SearchIndex<K> {
         let rest = sets.split_off(1);
         let first = sets.pop().expect("one set per word");
         let mut cursors = vec![0usize; rest.len()];
-        let mut hits = Vec::new();
+        let mut hits = Vec::with_capacity(first.size().min(self.live));
+        // Looking each document up costs a cache miss per hit (a million
+        // hits: tens of ms); it only matters once one was removed.
+        let none_removed = self.live == self.docs.len();
         first.for_each(|slot| {
             let all = rest
                 .iter()
                 .zip(cursors.iter_mut())
                 .all(|(set, at)| set.contains(slot, at));
-            if all && self.get(slot).is_some() {
+            if all && (none_removed || self.get(slot).is_some()) {
                 hits.push(slot);
             }
         });
@@ -680,15 +705,7 @@ pub(super) fn ordered_hits(
     slots: &[u32],
     brands: &BTreeMap<BrandId, Brand>,
 ) -> Vec<Hit> {
-    let mut brand_keys: Vec<&IndexKey> = Vec::new();
-    let mut keyed: Vec<(u128, &IndexKey)> = Vec::with_capacity(slots.len());
-    for key in slots.iter().filter_map(|&s| index.get(s)) {
-        match key {
-            IndexKey::Brand(_) => brand_keys.push(key),
-            IndexKey::Record { .. } => keyed.push((key.newest_first_rank(), key)),
-        }
-    }
-    brand_keys.sort_unstable_by(|a, b| a.order(brands).cmp(&b.order(brands)));
+    let (brand_keys, mut keyed) = ranked(index, slots, brands);
     keyed.sort_unstable_by_key(|&(rank, _)| rank);
     let mut from = 0;
     while from < keyed.len() {
@@ -700,15 +717,54 @@ pub(super) fn ordered_hits(
                 .take_while(|&&(r, _)| r == rank)
                 .count();
         if to - from > 1 {
-            keyed[from..to].sort_unstable_by(|a, b| a.1.order(brands).cmp(&b.1.order(brands)));
+            keyed[from..to].sort_unstable_by(|a, b| by_key(index, brands, a.1, b.1));
         }
         from = to;
     }
     brand_keys
         .into_iter()
-        .chain(keyed.into_iter().map(|(_, k)| k))
         .map(IndexKey::hit)
+        .chain(
+            keyed
+                .into_iter()
+                .filter_map(|(_, s)| index.get(s).map(IndexKey::hit)),
+        )
         .collect()
+}
+
+/// The brands among `slots`, in order, and every record's slot with its
+/// rank (unordered). Ranks come from the index's dense array; only a slot
+/// ranked 0 (a brand, or a record that packs to 0) has its key read.
+fn ranked<'a>(
+    index: &'a SearchIndex<IndexKey>,
+    slots: &[u32],
+    brands: &BTreeMap<BrandId, Brand>,
+) -> (Vec<&'a IndexKey>, Vec<(u128, u32)>) {
+    let mut brand_keys: Vec<&IndexKey> = Vec::new();
+    let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(slots.len());
+    for &slot in slots {
+        match index.rank(slot) {
+            0 => match index.get(slot) {
+                Some(key @ IndexKey::Brand(_)) => brand_keys.push(key),
+                Some(IndexKey::Record { .. }) => keyed.push((0, slot)),
+                None => {}
+            },
+            rank => keyed.push((rank, slot)),
+        }
+    }
+    brand_keys.sort_unstable_by(|a, b| a.order(brands).cmp(&b.order(brands)));
+    (brand_keys, keyed)
+}
+
+/// Two slots in the full search order, for records of equal rank.
+fn by_key(
+    index: &SearchIndex<IndexKey>,
+    brands: &BTreeMap<BrandId, Brand>,
+    a: u32,
+    b: u32,
+) -> std::cmp::Ordering {
+    let order = |s| index.get(s).map(|k| k.order(brands));
+    order(a).cmp(&order(b))
 }
 
 /// One page of [`ordered_hits`]' order, and how many hits there are in
@@ -721,16 +777,8 @@ pub(super) fn ordered_hits_page(
     brands: &BTreeMap<BrandId, Brand>,
     page: crate::model::PageRequest,
 ) -> (Vec<Hit>, usize) {
-    let mut brand_keys: Vec<&IndexKey> = Vec::new();
-    let mut keyed: Vec<(u128, &IndexKey)> = Vec::with_capacity(slots.len());
-    for key in slots.iter().filter_map(|&s| index.get(s)) {
-        match key {
-            IndexKey::Brand(_) => brand_keys.push(key),
-            IndexKey::Record { .. } => keyed.push((key.newest_first_rank(), key)),
-        }
-    }
+    let (brand_keys, mut keyed) = ranked(index, slots, brands);
     let total = brand_keys.len() + keyed.len();
-    brand_keys.sort_unstable_by(|a, b| a.order(brands).cmp(&b.order(brands)));
     let end = page.end(total);
     let start = page.offset.min(end);
     let nb = brand_keys.len();
@@ -746,14 +794,25 @@ pub(super) fn ordered_hits_page(
         };
         // The rank, then the full order on a tie: a total order, as
         // select_page needs.
-        let cmp = |a: &(u128, &IndexKey), b: &(u128, &IndexKey)| {
-            a.0.cmp(&b.0)
-                .then_with(|| a.1.order(brands).cmp(&b.1.order(brands)))
+        let cmp = |a: &(u128, u32), b: &(u128, u32)| {
+            a.0.cmp(&b.0).then_with(|| by_key(index, brands, a.1, b.1))
         };
         let chosen = crate::model::select_page(&mut keyed, records, cmp);
-        hits.extend(chosen.iter().map(|(_, k)| k.hit()));
+        hits.extend(
+            chosen
+                .iter()
+                .filter_map(|&(_, s)| index.get(s).map(IndexKey::hit)),
+        );
     }
     (hits, total)
+}
+
+impl DocRank for IndexKey {
+    /// A record's place newest first (date, then creation time, both
+    /// descending) as one integer; a brand's is 0.
+    fn rank(&self) -> u128 {
+        self.newest_first_rank()
+    }
 }
 
 impl IndexKey {
@@ -838,6 +897,43 @@ pub(super) fn newest_first(a: &CachedRecord, b: &CachedRecord) -> std::cmp::Orde
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Tests index plain numbers: the rank is the number, plus one (0 is
+    /// "not ranked").
+    impl DocRank for usize {
+        fn rank(&self) -> u128 {
+            *self as u128 + 1
+        }
+    }
+
+    #[test]
+    fn ranks_stay_beside_their_documents_through_removal_and_compaction() {
+        let mut ix = SearchIndex::new();
+        for i in 0..200usize {
+            ix.add(i, [format!("doc{i} common").as_str()]);
+        }
+        // Remove three in four: the index compacts (slots renumbered).
+        for i in (0..200usize).filter(|i| i % 4 != 0) {
+            ix.remove(&i);
+        }
+        assert!(ix.docs.len() < 200, "compacted");
+        for slot in 0..ix.docs.len() as u32 {
+            assert_eq!(ix.rank(slot), ix.get(slot).map_or(0, DocRank::rank));
+        }
+        let found = ix.search_slots("common");
+        assert_eq!(found.len(), 50);
+        assert!(
+            found
+                .iter()
+                .all(|&s| ix.rank(s) == *ix.get(s).unwrap() as u128 + 1)
+        );
+        // One more removed: its slot ranks 0, or the index compacted again.
+        ix.remove(&0usize);
+        for slot in 0..ix.docs.len() as u32 {
+            assert_eq!(ix.rank(slot), ix.get(slot).map_or(0, DocRank::rank));
+        }
+        assert_eq!(ix.search_slots("common").len(), 49);
+    }
 
     fn index(docs: &[&str]) -> SearchIndex<usize> {
         let mut ix = SearchIndex::new();
