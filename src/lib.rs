@@ -42,6 +42,7 @@ pub(crate) mod net;
 pub mod proof;
 pub mod rights;
 pub mod share;
+pub mod sync;
 pub mod terms;
 pub mod transfer;
 pub mod vault;
