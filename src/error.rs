@@ -27,6 +27,25 @@ pub enum Error {
     #[error("the vault is damaged: {0}")]
     Damaged(String),
 
+    /// A sync object read from the store was refused: nothing of it was
+    /// applied.
+    #[error("sync object {object} was refused: {reason}")]
+    SyncRefused {
+        /// The object's name in the store.
+        object: String,
+        /// Why.
+        reason: crate::sync::object::Refusal,
+    },
+
+    /// A sync object by this name is already in the store; objects are
+    /// never replaced.
+    #[error("sync object {0} is already in the store")]
+    SyncObjectExists(String),
+
+    /// This vault has no sync set up yet.
+    #[error("sync is not set up for this vault (run `vrm sync setup --target DIR`)")]
+    SyncNotSetUp,
+
     /// One row failed authentication: its ciphertext was altered or moved from
     /// another row. The rest of the vault is still readable.
     #[error("{table} {id} is damaged or was tampered with (its ciphertext does not authenticate)")]
@@ -287,6 +306,9 @@ impl Error {
             Error::WrongRecoveryCode => "vault.wrong_recovery_code",
             Error::Damaged(_) => "vault.damaged",
             Error::Tampered { .. } => "vault.tampered",
+            Error::SyncRefused { .. } => "sync.refused",
+            Error::SyncObjectExists(_) => "sync.object_exists",
+            Error::SyncNotSetUp => "sync.not_set_up",
             Error::NewerSchema { .. } => "vault.newer_schema",
             Error::VaultNotFound(_) => "vault.not_found",
             Error::VaultExists(_) => "vault.exists",

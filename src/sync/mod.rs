@@ -1,8 +1,21 @@
 //! Sync across the person's devices, end to end encrypted, over storage
 //! they already have (a folder a file-sync tool replicates, an S3 bucket).
 //!
-//! Groundwork so far: the order of changes across devices ([`hlc`]) and
-//! the sealed, signed objects devices write to the store ([`object`]).
+//! - [`hlc`]: the order of changes across devices, which no wall clock
+//!   (behind, or a year ahead) can stop.
+//! - [`object`]: what a device writes to the store: sealed under the sync
+//!   key, signed by the device, never rewritten; and why one is refused.
+//! - [`merge`]: a row as fields, merged field by field, the later edit of a
+//!   field winning and the other kept in the row's history; deletes final.
+//! - [`target`]: the store (a folder so far).
+//! - [`engine`]: `vault.sync()`: this device, the vault's devices, and a
+//!   sync (capture what changed here, pull the others' objects, push).
+//!
+//! Not yet: invitations, revocation with a rekey, snapshots and
+//! compaction, an S3 store, the command line and the app.
 
+pub mod engine;
 pub mod hlc;
+pub mod merge;
 pub mod object;
+pub mod target;

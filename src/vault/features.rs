@@ -61,3 +61,11 @@ feature_handle!(
     discovery,
     "discovery from mail"
 );
+feature_handle!(
+    /// Sync across the person's devices: this device's identity, the
+    /// devices of the vault, and pushing and pulling sealed changes
+    /// (implemented in [`crate::sync`]).
+    Syncing,
+    sync,
+    "sync across devices"
+);

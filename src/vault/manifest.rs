@@ -57,6 +57,7 @@ pub(crate) enum Tracked {
     Records,
     Documents,
     AuditLog,
+    SyncRows,
 }
 
 impl Tracked {
@@ -66,6 +67,7 @@ impl Tracked {
             "records" => Tracked::Records,
             "documents" => Tracked::Documents,
             "audit_log" => Tracked::AuditLog,
+            "sync_rows" => Tracked::SyncRows,
             _ => return None,
         })
     }
@@ -76,6 +78,7 @@ impl Tracked {
             Tracked::Records => 2,
             Tracked::Documents => 3,
             Tracked::AuditLog => 4,
+            Tracked::SyncRows => 5,
         }
     }
 
@@ -85,6 +88,7 @@ impl Tracked {
             2 => Tracked::Records,
             3 => Tracked::Documents,
             4 => Tracked::AuditLog,
+            5 => Tracked::SyncRows,
             _ => return None,
         })
     }
@@ -96,6 +100,7 @@ impl Tracked {
             Tracked::Records => "records",
             Tracked::Documents => "documents",
             Tracked::AuditLog => "audit_log",
+            Tracked::SyncRows => "sync_rows",
         }
     }
 
@@ -115,6 +120,7 @@ impl Tracked {
             Tracked::Records => Some((text(0)?, int(2)?)),
             Tracked::Documents => Some((format!("{}\0{}", text(0)?, text(1)?), int(3)?)),
             Tracked::AuditLog => Some((text(0)?, 1)),
+            Tracked::SyncRows => Some((format!("{}\0{}", text(0)?, text(1)?), int(2)?)),
         }
     }
 }
@@ -521,7 +527,7 @@ fn apply_entry(plain: &[u8], state: &mut Expected) -> Option<u8> {
 /// A row's key as a person reads it (a document's `kind/id`).
 fn shown_key(table: Tracked, key: &str) -> String {
     match table {
-        Tracked::Documents => key.replacen('\0', "/", 1),
+        Tracked::Documents | Tracked::SyncRows => key.replacen('\0', "/", 1),
         _ => key.to_string(),
     }
 }

@@ -24,6 +24,7 @@ pub mod search;
 pub mod session;
 pub mod settings;
 pub(crate) mod store;
+pub(crate) mod sync_rows;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

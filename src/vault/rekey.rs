@@ -160,6 +160,7 @@ impl Vault {
                         "documents" => {
                             Self::doc_aad(&row.kind, &row.id, row.version, row.brand_id.as_deref())
                         }
+                        "sync_rows" => Self::sync_row_aad_of(row),
                         _ => super::audit::entry_aad(row.id.parse().unwrap_or(0)),
                     };
                     let plain = self.data.open(&aad, &row.body).ok_or_else(|| {

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use crate::error::{Error, Result};
 
 /// Schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// One stored row, still sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +141,25 @@ fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
                  body BLOB NOT NULL
              );
              PRAGMA user_version = 3;
+             COMMIT;",
+        )?;
+    }
+    if found < 4 && target >= 4 {
+        // Sync's state of each row it has seen (`vault/sync_rows.rs`): the
+        // clock of each of its fields, sealed. `version` counts the state's
+        // own writes (what the manifest follows); `row_version` is the
+        // version of the row it describes, 0 once the row was deleted.
+        conn.execute_batch(
+            "BEGIN;
+             CREATE TABLE sync_rows (
+                 tbl TEXT NOT NULL,
+                 key TEXT NOT NULL,
+                 version INTEGER NOT NULL,
+                 row_version INTEGER NOT NULL,
+                 body BLOB NOT NULL,
+                 PRIMARY KEY (tbl, key)
+             );
+             PRAGMA user_version = 4;
              COMMIT;",
         )?;
     }
@@ -730,12 +749,14 @@ pub struct AnyRow {
     pub version: i64,
     /// Its brand, for records and documents.
     pub brand_id: Option<String>,
+    /// For a sync state, the version of the row it describes; 0 elsewhere.
+    pub row_version: i64,
     /// `nonce ‖ ciphertext ‖ tag`.
     pub body: Vec<u8>,
 }
 
 /// The tables of sealed rows, each with the columns its rows bind.
-pub const SEALED_TABLES: [&str; 4] = ["brands", "records", "documents", "audit_log"];
+pub const SEALED_TABLES: [&str; 5] = ["brands", "records", "documents", "audit_log", "sync_rows"];
 
 /// Up to `limit` rows of `table` (one of [`SEALED_TABLES`]) after `rowid`,
 /// in rowid order.
@@ -747,19 +768,23 @@ pub fn sealed_rows_after(
 ) -> Result<Vec<AnyRow>> {
     let sql = match table {
         "brands" => {
-            "SELECT rowid, '', id, version, NULL, body FROM brands \
+            "SELECT rowid, '', id, version, NULL, body, 0 FROM brands \
              WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
         }
         "records" => {
-            "SELECT rowid, '', id, version, brand_id, body FROM records \
+            "SELECT rowid, '', id, version, brand_id, body, 0 FROM records \
              WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
         }
         "documents" => {
-            "SELECT rowid, kind, id, version, brand_id, body FROM documents \
+            "SELECT rowid, kind, id, version, brand_id, body, 0 FROM documents \
              WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
         }
         "audit_log" => {
-            "SELECT rowid, '', seq, 1, NULL, body FROM audit_log \
+            "SELECT rowid, '', seq, 1, NULL, body, 0 FROM audit_log \
+             WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        }
+        "sync_rows" => {
+            "SELECT rowid, tbl, key, version, NULL, body, row_version FROM sync_rows \
              WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
         }
         other => return Err(Error::Database(format!("no sealed table {other}"))),
@@ -774,6 +799,7 @@ pub fn sealed_rows_after(
                 version: version_col(r, 3)?,
                 brand_id: opt_text_col(r, 4)?,
                 body: blob_col(r, 5)?,
+                row_version: version_col(r, 6)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -860,6 +886,10 @@ pub fn row_versions(conn: &Connection, mut each: impl FnMut(&str, String, i64)) 
             "SELECT kind || char(0) || id, version FROM documents",
         ),
         ("audit_log", "SELECT seq, 1 FROM audit_log"),
+        (
+            "sync_rows",
+            "SELECT tbl || char(0) || key, version FROM sync_rows",
+        ),
     ] {
         let mut stmt = conn.prepare_cached(sql)?;
         let mut rows = stmt.query([])?;
@@ -972,4 +1002,96 @@ mod tests {
             Err(Error::NewerSchema { found: 99, .. })
         ));
     }
+}
+
+// ---- sync's state of each row (vault/sync_rows.rs) ------------------------
+
+/// One row sync has to look at: its table, key (a document's `kind\0id`),
+/// its version now (0: gone) and the version sync last saw (`None`: never).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncCandidate {
+    /// `brands`, `records` or `documents`.
+    pub table: String,
+    /// The row's key.
+    pub key: String,
+    /// Its version now, 0 once deleted.
+    pub version: i64,
+    /// The version sync's state describes, if it has one.
+    pub seen: Option<i64>,
+}
+
+/// Every row whose version differs from the one sync last saw: new rows,
+/// edited rows, and rows deleted since (a state whose row is gone).
+/// Reads keys and versions only. Documents whose kind begins with `sync.`
+/// are this device's own and not listed, nor is the head of its activity
+/// log (each device keeps its own log).
+pub fn sync_candidates(conn: &Connection) -> Result<Vec<SyncCandidate>> {
+    let sql = "
+        SELECT 'brands', b.id, b.version, s.row_version FROM brands b
+          LEFT JOIN sync_rows s ON s.tbl = 'brands' AND s.key = b.id
+         WHERE s.row_version IS NOT b.version
+        UNION ALL
+        SELECT 'records', r.id, r.version, s.row_version FROM records r
+          LEFT JOIN sync_rows s ON s.tbl = 'records' AND s.key = r.id
+         WHERE s.row_version IS NOT r.version
+        UNION ALL
+        SELECT 'documents', d.kind || char(0) || d.id, d.version, s.row_version FROM documents d
+          LEFT JOIN sync_rows s ON s.tbl = 'documents' AND s.key = d.kind || char(0) || d.id
+         WHERE s.row_version IS NOT d.version AND substr(d.kind, 1, 5) != 'sync.'
+           AND d.kind != 'audit-head'
+        UNION ALL
+        SELECT s.tbl, s.key, 0, s.row_version FROM sync_rows s
+         WHERE s.row_version != 0 AND CASE s.tbl
+           WHEN 'brands' THEN NOT EXISTS (SELECT 1 FROM brands WHERE id = s.key)
+           WHEN 'records' THEN NOT EXISTS (SELECT 1 FROM records WHERE id = s.key)
+           WHEN 'documents' THEN NOT EXISTS (SELECT 1 FROM documents
+                WHERE kind = substr(s.key, 1, instr(s.key, char(0)) - 1)
+                  AND id = substr(s.key, instr(s.key, char(0)) + 1))
+           ELSE 0 END";
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(SyncCandidate {
+                table: text_col(r, 0)?,
+                key: text_col(r, 1)?,
+                version: version_col(r, 2)?,
+                seen: match r.get_ref(3)? {
+                    ValueRef::Null => None,
+                    _ => Some(version_col(r, 3)?),
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Sync's sealed state of one row: `(version, row_version, body)`.
+pub fn sync_row(conn: &Connection, table: &str, key: &str) -> Result<Option<(i64, i64, Vec<u8>)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT version, row_version, body FROM sync_rows WHERE tbl = ?1 AND key = ?2",
+        )?
+        .query_row([table, key], |r| {
+            Ok((version_col(r, 0)?, version_col(r, 1)?, blob_col(r, 2)?))
+        })
+        .optional()?)
+}
+
+/// Write sync's state of one row at `version` (the state's previous
+/// version + 1, or 1).
+pub fn put_sync_row(
+    conn: &Connection,
+    table: &str,
+    key: &str,
+    version: i64,
+    row_version: i64,
+    body: &[u8],
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_rows (tbl, key, version, row_version, body) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(tbl, key) DO UPDATE SET version = excluded.version,
+             row_version = excluded.row_version, body = excluded.body",
+    )?
+    .execute(params![table, key, version, row_version, body])?;
+    Ok(())
 }

@@ -1,0 +1,782 @@
+//! Pushing and pulling changes: `vault.sync()`.
+//!
+//! A sync is three steps, each its own transaction:
+//! 1. **Capture**: every row whose version moved since sync last saw it is
+//!    compared field by field with its clock; edited fields get a new stamp
+//!    and the row joins this device's outbox.
+//! 2. **Pull**: each other device's objects are applied in its sequence
+//!    order, one object per transaction together with the note of how far
+//!    that device was applied, so an object is applied once, whole, or not
+//!    at all (a kill in between repeats it, and applying a state twice
+//!    changes nothing). An object that is refused stops that device's
+//!    pull and is reported; an object that is missing (a file-sync tool has
+//!    not delivered it yet) makes the device wait; the others go on.
+//! 3. **Push**: the outbox's rows, each as its whole state, sealed and
+//!    signed into the device's next object. The outbox is emptied only
+//!    after the store has the object; an object found already there (a push
+//!    killed after writing it) is passed over and the rows sent again.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use zeroize::{Zeroize, Zeroizing};
+
+use super::hlc::Hlc;
+use super::merge::{RowClock, RowState, Stamp, flatten, unflatten};
+use super::object::{
+    DeviceId, DeviceKey, MAX_BODY_LEN, ObjectHeader, ObjectKind, open_object, parse_object_name,
+    seal_object,
+};
+use super::target::Target;
+use crate::crypto::did::SigningKey;
+use crate::error::{Error, Result};
+use crate::vault::features::Syncing;
+use crate::vault::sync_rows::SyncWrite;
+
+/// This device's own state (never synced: its kind begins with `sync.`).
+const LOCAL_KIND: &str = "sync.local";
+const LOCAL_ID: &str = "this";
+/// The vault's devices, synced: each device's public key.
+pub(crate) const DEVICE_KIND: &str = "device";
+/// Values that lost a merge, per row, synced.
+pub(crate) const HISTORY_KIND: &str = "history";
+
+#[derive(Serialize, Deserialize)]
+struct LocalState {
+    device: String,
+    /// The signing key's seed, base64 (sealed like every document).
+    seed: String,
+    hlc: Hlc,
+    next_seq: u64,
+    /// Per other device, the last of its objects applied here.
+    applied: BTreeMap<String, u64>,
+    /// Rows captured and not yet in an object the store holds.
+    outbox: BTreeSet<(String, String)>,
+}
+
+impl Drop for LocalState {
+    fn drop(&mut self) {
+        self.seed.zeroize();
+    }
+}
+
+impl LocalState {
+    fn device_id(&self) -> Result<DeviceId> {
+        DeviceId::parse(&self.device).ok_or_else(|| Error::Damaged("this device's sync id".into()))
+    }
+
+    fn signer(&self) -> Result<SigningKey> {
+        use data_encoding::BASE64;
+        let seed = Zeroizing::new(
+            BASE64
+                .decode(self.seed.as_bytes())
+                .map_err(|_| Error::Damaged("this device's sync key".into()))?,
+        );
+        let seed: &[u8; 32] = seed
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Damaged("this device's sync key".into()))?;
+        Ok(SigningKey::from_seed(seed))
+    }
+
+    fn to_json(&self) -> Result<Value> {
+        serde_json::to_value(self).map_err(|e| Error::Database(e.to_string()))
+    }
+}
+
+/// A device of the vault, as every device knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// The device's id (32 hex digits).
+    pub id: String,
+    /// A name the person gave it.
+    pub name: String,
+    /// Its Ed25519 public key, base64.
+    pub public: String,
+    /// Set once revoked: its objects after this one are refused.
+    pub revoked_after: Option<u64>,
+}
+
+/// A device made by another (see [`Syncing::enroll_device`]), to be taken
+/// up by the new device with [`Syncing::adopt_device`].
+pub struct Enrollment {
+    /// The new device's id.
+    pub device: DeviceId,
+    /// Its signing key's seed.
+    pub seed: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Enrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrollment")
+            .field("device", &self.device)
+            .field("seed", &"[redacted]")
+            .finish()
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Objects written to the store.
+    pub pushed: usize,
+    /// Rows they carried.
+    pub rows_sent: usize,
+    /// Objects of other devices applied.
+    pub pulled: usize,
+    /// Rows those changed here.
+    pub rows_changed: usize,
+    /// Values that lost to a later edit of the same field and were kept in
+    /// the row's history.
+    pub conflicts_kept: usize,
+    /// Devices whose next object is not in the store yet while a later one
+    /// is: they are waited for.
+    pub waiting: Vec<String>,
+    /// Objects refused, with why; nothing of them was applied.
+    pub refused: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChangesBody {
+    rows: Vec<SentRow>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SentRow {
+    table: String,
+    key: String,
+    state: RowState,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    data_encoding::BASE64.encode(bytes)
+}
+
+impl Syncing<'_> {
+    fn local(&self) -> Result<Option<LocalState>> {
+        self.vault.exact_doc(LOCAL_KIND, LOCAL_ID)
+    }
+
+    fn local_or_err(&self) -> Result<LocalState> {
+        self.local()?.ok_or(Error::SyncNotSetUp)
+    }
+
+    /// This device's id, once it has one.
+    pub fn device_id(&self) -> Result<Option<DeviceId>> {
+        self.local()?.map(|l| l.device_id()).transpose()
+    }
+
+    /// The vault's devices, revoked ones included.
+    pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        let (mut devices, _damaged): (Vec<DeviceInfo>, _) = self.vault.docs(DEVICE_KIND)?;
+        devices.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(devices)
+    }
+
+    fn device_key(devices: &[DeviceInfo], id: DeviceId) -> Option<DeviceKey> {
+        let d = devices.iter().find(|d| d.id == id.to_string())?;
+        let public = data_encoding::BASE64.decode(d.public.as_bytes()).ok()?;
+        Some(DeviceKey {
+            public: public.try_into().ok()?,
+            revoked_after: d.revoked_after,
+        })
+    }
+
+    /// Makes this vault's copy a device of its own, named `name` (the first
+    /// device of a vault). Does nothing if it is one already.
+    pub fn init_device(&mut self, name: &str) -> Result<DeviceId> {
+        if let Some(id) = self.device_id()? {
+            return Ok(id);
+        }
+        let enrollment = self.enroll_device(name)?;
+        self.adopt_device(&enrollment)?;
+        Ok(enrollment.device)
+    }
+
+    /// Adds a new device to the vault's devices, making its key here: what
+    /// an invitation carries to the device.
+    pub fn enroll_device(&mut self, name: &str) -> Result<Enrollment> {
+        let device = DeviceId::generate()?;
+        let key = SigningKey::generate()?;
+        let info = DeviceInfo {
+            id: device.to_string(),
+            name: check_device_name(name)?,
+            public: b64(&key.public_key()),
+            revoked_after: None,
+        };
+        let value = serde_json::to_value(&info).map_err(|e| Error::Database(e.to_string()))?;
+        self.vault
+            .write_sync(&[], &[(DEVICE_KIND, device.to_string(), value)])?;
+        Ok(Enrollment {
+            device,
+            seed: Zeroizing::new(*key.seed()),
+        })
+    }
+
+    /// Makes this copy of the vault the enrolled device. A copy of another
+    /// device's vault (what a join starts from) carries that device's
+    /// state: the new device starts where it was, with that device's
+    /// objects up to the copy counted as applied, and an empty outbox (the
+    /// other device sends what it had not sent yet).
+    pub fn adopt_device(&mut self, enrollment: &Enrollment) -> Result<()> {
+        let listed = self
+            .devices()?
+            .into_iter()
+            .any(|d| d.id == enrollment.device.to_string() && d.revoked_after.is_none());
+        if !listed {
+            return Err(Error::invalid(
+                "this vault does not list the enrolled device (or it was revoked)",
+            ));
+        }
+        let (hlc, applied) = match self.local()? {
+            Some(l) if l.device == enrollment.device.to_string() => {
+                return Err(Error::invalid("this vault is that device already"));
+            }
+            Some(l) => {
+                let mut applied = l.applied.clone();
+                applied.insert(l.device.clone(), l.next_seq - 1);
+                (l.hlc, applied)
+            }
+            None => (Hlc::ZERO, BTreeMap::new()),
+        };
+        let local = LocalState {
+            device: enrollment.device.to_string(),
+            seed: b64(enrollment.seed.as_slice()),
+            hlc,
+            next_seq: 1,
+            applied,
+            outbox: BTreeSet::new(),
+        };
+        self.vault
+            .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])
+    }
+
+    /// Stamps what changed here since the last sync and puts it in the
+    /// outbox (step 1). Returns how many rows.
+    pub fn capture(&mut self, now_ms: u64) -> Result<usize> {
+        let mut local = self.local_or_err()?;
+        let device = local.device_id()?;
+        let candidates = self.vault.sync_candidates()?;
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        local.hlc = local.hlc.tick(now_ms);
+        let stamp = Stamp::new(local.hlc, device);
+        let mut writes = Vec::new();
+        let mut captured = 0;
+        for c in candidates {
+            let mut clock = self.clock(&c.table, &c.key)?;
+            let current = self
+                .vault
+                .row_json(&c.table, &c.key)?
+                .map(|(_, v)| flatten(&v));
+            if clock.capture(current.as_ref(), stamp) {
+                local.outbox.insert((c.table.clone(), c.key.clone()));
+                captured += 1;
+            }
+            writes.push(SyncWrite {
+                table: c.table,
+                key: c.key,
+                row: None,
+                state: encode_clock(&clock)?,
+            });
+        }
+        self.vault
+            .write_sync(&writes, &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
+        Ok(captured)
+    }
+
+    fn clock(&self, table: &str, key: &str) -> Result<RowClock> {
+        match self.vault.sync_state(table, key)? {
+            Some((_, plain)) => postcard::from_bytes(&plain).map_err(|_| Error::Tampered {
+                table: "sync_rows",
+                id: format!("{table}/{}", key.replacen('\0', "/", 1)),
+            }),
+            None => Ok(RowClock::default()),
+        }
+    }
+
+    /// Captures, pulls and pushes (see the module's comment). `now_ms` is
+    /// the wall clock, passed so tests can set it.
+    pub fn sync_with(&mut self, target: &dyn Target, now_ms: u64) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        self.capture(now_ms)?;
+        self.pull(target, now_ms, &mut report)?;
+        // What the pull merged may have changed rows this device has to
+        // pass on (a merged row's state is already stamped; capture only
+        // notes rows it wrote).
+        self.capture(now_ms)?;
+        self.push(target, now_ms, &mut report)?;
+        Ok(report)
+    }
+
+    fn pull(&mut self, target: &dyn Target, now_ms: u64, report: &mut SyncReport) -> Result<()> {
+        let me = self.local_or_err()?.device_id()?;
+        let mut by_device: BTreeMap<DeviceId, BTreeSet<u64>> = BTreeMap::new();
+        for name in target.list()? {
+            if let Some((device, seq)) = parse_object_name(&name)
+                && device != me
+            {
+                by_device.entry(device).or_default().insert(seq);
+            }
+        }
+        let cipher = self.vault.sync_cipher();
+        for (device, seqs) in by_device {
+            let devices = self.devices()?;
+            loop {
+                let local = self.local_or_err()?;
+                let next = local.applied.get(&device.to_string()).copied().unwrap_or(0) + 1;
+                let name = super::object::object_name(device, next);
+                if !seqs.contains(&next) {
+                    if seqs.range(next..).next().is_some() {
+                        report.waiting.push(device.to_string());
+                    }
+                    break;
+                }
+                let Some(bytes) = target.get(&name)? else {
+                    report.waiting.push(device.to_string());
+                    break;
+                };
+                let opened = open_object(&name, &bytes, &cipher, |d| Self::device_key(&devices, d));
+                let (header, body) = match opened {
+                    Ok(o) => o,
+                    Err(reason) => {
+                        report.refused.push(format!("{name}: {reason}"));
+                        break;
+                    }
+                };
+                let rows: ChangesBody = match postcard::from_bytes(&body) {
+                    Ok(r) if header.kind == ObjectKind::Changes => r,
+                    _ => {
+                        report
+                            .refused
+                            .push(format!("{name}: its body is not a set of changes"));
+                        break;
+                    }
+                };
+                match self.apply(local, device, &header, rows, now_ms) {
+                    Ok((changed, kept)) => {
+                        report.pulled += 1;
+                        report.rows_changed += changed;
+                        report.conflicts_kept += kept;
+                    }
+                    Err(Error::Invalid { reason, .. }) => {
+                        // A row that cannot be written yet (its brand is in
+                        // an object not delivered) or at all: this device's
+                        // objects wait, the vault is unchanged.
+                        report.refused.push(format!("{name}: {reason}"));
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one object's rows, with the note that it was applied, in one
+    /// transaction. Returns the rows changed and the values kept in history.
+    fn apply(
+        &mut self,
+        mut local: LocalState,
+        device: DeviceId,
+        header: &ObjectHeader,
+        body: ChangesBody,
+        now_ms: u64,
+    ) -> Result<(usize, usize)> {
+        local.hlc = local.hlc.observe(header.hlc, now_ms);
+        local.applied.insert(device.to_string(), header.seq);
+        let mut writes = Vec::new();
+        let mut docs: Vec<(&str, String, Value)> = Vec::new();
+        let mut changed = 0;
+        let mut kept = 0;
+        for row in body.rows {
+            if !matches!(row.table.as_str(), "brands" | "records" | "documents")
+                || row.table == "documents" && row.key.starts_with("sync.")
+            {
+                continue;
+            }
+            let mut clock = self.clock(&row.table, &row.key)?;
+            let current = self
+                .vault
+                .row_json(&row.table, &row.key)?
+                .map(|(_, v)| flatten(&v));
+            let merged = clock.merge(current.as_ref(), &row.state);
+            let is_history = row.table == "documents" && row.key.starts_with("history\0");
+            if !merged.lost.is_empty() && !is_history {
+                kept += merged.lost.len();
+                docs.push(self.history_with(
+                    &row.table,
+                    &row.key,
+                    &merged.lost,
+                    &docs,
+                    Stamp::new(local.hlc, device),
+                )?);
+            }
+            if merged.changed {
+                changed += 1;
+            }
+            writes.push(SyncWrite {
+                table: row.table,
+                key: row.key,
+                row: merged.changed.then(|| merged.row.as_ref().map(unflatten)),
+                state: encode_clock(&clock)?,
+            });
+        }
+        docs.push((LOCAL_KIND, LOCAL_ID.into(), local.to_json()?));
+        self.vault.write_sync(&writes, &docs)?;
+        Ok((changed, kept))
+    }
+
+    /// The history document of a row with `lost` added.
+    fn history_with(
+        &self,
+        table: &str,
+        key: &str,
+        lost: &[(String, Option<String>)],
+        pending: &[(&str, String, Value)],
+        stamp: Stamp,
+    ) -> Result<(&'static str, String, Value)> {
+        let id = format!("{table}/{}", key.replacen('\0', "/", 1));
+        let mut doc = match pending
+            .iter()
+            .rev()
+            .find(|(k, i, _)| *k == HISTORY_KIND && *i == id)
+        {
+            Some((_, _, v)) => v.clone(),
+            None => self
+                .vault
+                .exact_doc::<Value>(HISTORY_KIND, &id)?
+                .unwrap_or_else(|| serde_json::json!({ "entries": {} })),
+        };
+        if let Some(Value::Object(entries)) = doc.get_mut("entries") {
+            for (n, (field, value)) in lost.iter().enumerate() {
+                let entry_id = format!(
+                    "{:016x}{:08x}-{}-{n}",
+                    stamp.hlc.ms,
+                    stamp.hlc.count,
+                    DeviceId(stamp.device)
+                );
+                entries.insert(
+                    entry_id,
+                    serde_json::json!({ "field": field, "value": value }),
+                );
+            }
+        }
+        Ok((HISTORY_KIND, id, doc))
+    }
+
+    fn push(&mut self, target: &dyn Target, now_ms: u64, report: &mut SyncReport) -> Result<()> {
+        let mut local = self.local_or_err()?;
+        if local.outbox.is_empty() {
+            return Ok(());
+        }
+        let device = local.device_id()?;
+        let signer = local.signer()?;
+        let cipher = self.vault.sync_cipher();
+        let mut rows = Vec::new();
+        for (table, key) in &local.outbox {
+            let clock = self.clock(table, key)?;
+            let current = self.vault.row_json(table, key)?.map(|(_, v)| flatten(&v));
+            rows.push(SentRow {
+                table: table.clone(),
+                key: key.clone(),
+                state: clock.state(current.as_ref()),
+            });
+        }
+        let sent = rows.len();
+        for chunk in chunks(rows)? {
+            let body = Zeroizing::new(
+                postcard::to_allocvec(&ChangesBody { rows: chunk })
+                    .map_err(|e| Error::Database(e.to_string()))?,
+            );
+            loop {
+                local.hlc = local.hlc.tick(now_ms);
+                let header = ObjectHeader {
+                    kind: ObjectKind::Changes,
+                    device,
+                    seq: local.next_seq,
+                    hlc: local.hlc,
+                };
+                let object = seal_object(&header, &body, &cipher, &signer)?;
+                local.next_seq += 1;
+                match target.put_new(&header.name(), &object) {
+                    Ok(()) => break,
+                    // Written by a push that was stopped before it noted
+                    // it: pass over it, its rows go again.
+                    Err(Error::SyncObjectExists(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            report.pushed += 1;
+        }
+        report.rows_sent += sent;
+        local.outbox.clear();
+        self.vault
+            .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])
+    }
+}
+
+fn check_device_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid_field(
+            "name",
+            "a device needs a name of 1 to 100 characters",
+        ));
+    }
+    if name.chars().any(crate::model::text::is_hidden) {
+        return Err(Error::invalid_field(
+            "name",
+            "a device name cannot contain control characters or invisible formatting",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn encode_clock(clock: &RowClock) -> Result<Zeroizing<Vec<u8>>> {
+    postcard::to_allocvec(clock)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::Database(e.to_string()))
+}
+
+/// The rows split into bodies that each fit in one object.
+fn chunks(rows: Vec<SentRow>) -> Result<Vec<Vec<SentRow>>> {
+    let mut out = vec![Vec::new()];
+    let mut size = 0;
+    for row in rows {
+        let len = postcard::experimental::serialized_size(&row)
+            .map_err(|e| Error::Database(e.to_string()))?;
+        if len + 16 > MAX_BODY_LEN {
+            return Err(Error::invalid(format!(
+                "{} {} is too large to sync",
+                row.table,
+                row.key.replacen('\0', "/", 1)
+            )));
+        }
+        if size + len + 16 > MAX_BODY_LEN {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += len;
+        out.last_mut().expect("one chunk at least").push(row);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::crypto::KdfParams;
+    use crate::model::{BrandInput, NewRecord, RecordFilter, RecordKind, RecordPatch};
+    use crate::sync::target::FolderTarget;
+    use crate::vault::Vault;
+
+    const PASS: &str = "test passphrase";
+
+    fn open(dir: &Path) -> Vault {
+        Vault::open(dir)
+            .unwrap()
+            .unlock(&SecretString::from(PASS))
+            .unwrap()
+    }
+
+    /// Two devices of one vault (the second a copy of the first, as a
+    /// join makes it), and a folder as their store.
+    struct Pair {
+        _dirs: tempfile::TempDir,
+        a: Vault,
+        b: Vault,
+        store: FolderTarget,
+    }
+
+    fn pair() -> Pair {
+        let dirs = tempfile::tempdir().unwrap();
+        let (a_dir, b_dir, store) = (
+            dirs.path().join("a"),
+            dirs.path().join("b"),
+            dirs.path().join("store"),
+        );
+        std::fs::create_dir(&store).unwrap();
+        let (mut a, _) = Vault::create(
+            &a_dir,
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        a.add_brand(&BrandInput::named("Acme")).unwrap();
+        a.sync().init_device("laptop").unwrap();
+        let enrollment = a.sync().enroll_device("desktop").unwrap();
+        drop(a);
+        copy_dir(&a_dir, &b_dir);
+        let a = open(&a_dir);
+        let mut b = open(&b_dir);
+        b.sync().adopt_device(&enrollment).unwrap();
+        Pair {
+            _dirs: dirs,
+            a,
+            b,
+            store: FolderTarget::new(&store).unwrap(),
+        }
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+
+    fn purchase(v: &mut Vault, item: &str) -> String {
+        v.add_record(&NewRecord {
+            kind: RecordKind::Purchase,
+            brand: Some("Acme".into()),
+            fields: BTreeMap::from([
+                ("item".to_string(), item.to_string()),
+                ("date".to_string(), "2026-01-02".to_string()),
+            ]),
+            tags: vec![],
+        })
+        .unwrap()
+        .id
+        .to_string()
+    }
+
+    fn set(v: &mut Vault, id: &str, field: &str, value: &str) {
+        v.update_record(
+            id,
+            &RecordPatch {
+                set: BTreeMap::from([(field.to_string(), value.to_string())]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_edit_on_one_device_appears_on_the_other_and_nothing_twice() {
+        let mut p = pair();
+        let id = purchase(&mut p.a, "kettle");
+        let r = p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        assert_eq!(r.pushed, 1);
+        let r = p.b.sync().sync_with(&p.store, 2_000).unwrap();
+        assert_eq!((r.pulled, r.refused.len()), (1, 0), "{r:?}");
+        assert_eq!(p.b.record(&id).unwrap().fields["item"], "kettle");
+        // B's first push carries the rows it had from the copy, stamped by
+        // B; they change nothing on A.
+        let r = p.a.sync().sync_with(&p.store, 3_000).unwrap();
+        assert_eq!(
+            (r.rows_changed, r.conflicts_kept, r.pushed),
+            (0, 0, 0),
+            "{r:?}"
+        );
+        // Nothing new: nothing pulled, nothing pushed, on either side.
+        for v in [&mut p.b, &mut p.a] {
+            let r = v.sync().sync_with(&p.store, 4_000).unwrap();
+            assert_eq!((r.pulled, r.pushed), (0, 0), "{r:?}");
+        }
+        // The store holds sealed bytes only.
+        for name in p.store.list().unwrap() {
+            let bytes = p.store.get(&name).unwrap().unwrap();
+            assert!(!bytes.windows(6).any(|w| w == b"kettle"));
+        }
+    }
+
+    #[test]
+    fn concurrent_edits_of_different_fields_merge_and_the_same_field_keeps_the_loser() {
+        let mut p = pair();
+        let id = purchase(&mut p.a, "kettle");
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        p.b.sync().sync_with(&p.store, 1_001).unwrap();
+
+        set(&mut p.a, &id, "item", "steel kettle");
+        set(&mut p.a, &id, "merchant", "Acme Ltd");
+        set(&mut p.b, &id, "price", "20.00");
+        set(&mut p.b, &id, "merchant", "Acme Inc");
+        // A's clock is ahead: its merchant wins everywhere.
+        p.b.sync().sync_with(&p.store, 2_000).unwrap();
+        p.a.sync().sync_with(&p.store, 9_000).unwrap();
+        let r = p.b.sync().sync_with(&p.store, 3_000).unwrap();
+        assert_eq!(r.refused, Vec::<String>::new());
+
+        let on_a = p.a.record(&id).unwrap();
+        let on_b = p.b.record(&id).unwrap();
+        assert_eq!(on_a.fields, on_b.fields);
+        assert_eq!(on_a.fields["item"], "steel kettle");
+        assert_eq!(on_a.fields["price"], "20.00");
+        assert_eq!(on_a.fields["merchant"], "Acme Ltd");
+        // B's merchant is kept in the record's history, on both devices.
+        for v in [&mut p.a, &mut p.b] {
+            let history: Value = v
+                .exact_doc(HISTORY_KIND, &format!("records/{id}"))
+                .unwrap()
+                .expect("a history");
+            assert!(history.to_string().contains("Acme Inc"), "{history}");
+        }
+    }
+
+    #[test]
+    fn a_delete_reaches_the_other_device_and_an_edit_does_not_bring_it_back() {
+        let mut p = pair();
+        let id = purchase(&mut p.a, "kettle");
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        p.b.sync().sync_with(&p.store, 1_001).unwrap();
+        p.a.delete_record(&id).unwrap();
+        set(&mut p.b, &id, "item", "edited after the delete");
+        p.a.sync().sync_with(&p.store, 2_000).unwrap();
+        p.b.sync().sync_with(&p.store, 5_000).unwrap();
+        p.a.sync().sync_with(&p.store, 6_000).unwrap();
+        assert!(p.b.record(&id).is_err());
+        assert!(p.a.record(&id).is_err());
+        assert_eq!(p.a.list_records(&RecordFilter::default()).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn an_altered_or_foreign_object_is_refused_and_changes_nothing() {
+        let mut p = pair();
+        purchase(&mut p.a, "kettle");
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        let name = p.store.list().unwrap().pop().unwrap();
+        let path = p.store.describe();
+        let file = Path::new(&path).join(&name);
+        let mut bytes = std::fs::read(&file).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::remove_file(&file).unwrap();
+        std::fs::write(&file, &bytes).unwrap();
+        let before = p.b.list_records(&RecordFilter::default()).unwrap();
+        let r = p.b.sync().sync_with(&p.store, 2_000).unwrap();
+        assert_eq!(r.pulled, 0);
+        assert_eq!(r.refused.len(), 1, "{r:?}");
+        assert!(r.refused[0].contains("signature"), "{r:?}");
+        assert_eq!(p.b.list_records(&RecordFilter::default()).unwrap(), before);
+    }
+
+    #[test]
+    fn a_push_stopped_after_writing_its_object_is_sent_again_under_the_next_number() {
+        let mut p = pair();
+        let id = purchase(&mut p.a, "kettle");
+        // As if an earlier push wrote object 1 and was killed before noting
+        // it: the store has an object under A's first name.
+        let me = p.a.sync().device_id().unwrap().unwrap();
+        p.store
+            .put_new(
+                &super::super::object::object_name(me, 1),
+                b"left by a killed push",
+            )
+            .unwrap();
+        let r = p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        assert_eq!(r.pushed, 1);
+        let r = p.b.sync().sync_with(&p.store, 2_000).unwrap();
+        // Object 1 is refused (not an object), and B waits on it.
+        assert_eq!(r.refused.len(), 1, "{r:?}");
+        assert!(p.b.record(&id).is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! Where sync objects are kept: a store that can list names, read an
+//! object and write a new one (never replace one). A folder replicated by a
+//! file-sync tool is one; an S3 bucket is another.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::object::{MAX_OBJECT_LEN, parse_object_name};
+use crate::error::{Error, Result};
+use crate::vault::fs::{FileMode, OutFile, write_file};
+
+/// A store of sync objects.
+pub trait Target {
+    /// The names of the objects of the store (`devices/<id>/<seq>`), in no
+    /// order. Anything else in the store (a file-sync tool's temporary
+    /// files, its conflict copies) is not an object and not listed.
+    fn list(&self) -> Result<Vec<String>>;
+
+    /// One object's bytes, or `None` if it is not there (yet). A store
+    /// object larger than [`MAX_OBJECT_LEN`] is read only that far, so the
+    /// reader refuses it without holding it all.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Writes a new object. Fails with [`Error::SyncObjectExists`] if
+    /// there is one by that name: an object is never replaced.
+    fn put_new(&self, name: &str, bytes: &[u8]) -> Result<()>;
+
+    /// Removes an object (after a snapshot replaces it).
+    fn remove(&self, name: &str) -> Result<()>;
+
+    /// What the store is, for a person: a folder's path, a bucket's URL.
+    fn describe(&self) -> String;
+}
+
+/// A folder as the store: each object a file at its name under the folder.
+#[derive(Debug, Clone)]
+pub struct FolderTarget {
+    root: PathBuf,
+}
+
+impl FolderTarget {
+    /// The store in `root`, which must be a folder that exists.
+    pub fn new(root: &Path) -> Result<Self> {
+        let meta = std::fs::symlink_metadata(root).map_err(|e| Error::io(root, e))?;
+        if !meta.is_dir() {
+            return Err(Error::invalid(format!(
+                "the sync folder {} is not a folder",
+                root.display()
+            )));
+        }
+        Ok(FolderTarget {
+            root: root.to_path_buf(),
+        })
+    }
+
+    fn path(&self, name: &str) -> Result<PathBuf> {
+        // Only names of objects: no other path is ever made from a name.
+        if parse_object_name(name).is_none() {
+            return Err(Error::invalid(format!(
+                "not a sync object's name: {name:?}"
+            )));
+        }
+        Ok(self.root.join(name))
+    }
+}
+
+impl Target for FolderTarget {
+    fn list(&self) -> Result<Vec<String>> {
+        let devices = self.root.join("devices");
+        let entries = match std::fs::read_dir(&devices) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(&devices, e)),
+        };
+        let mut names = Vec::new();
+        for device in entries {
+            let device = device.map_err(|e| Error::io(&devices, e))?;
+            // A link is not followed: the store is the folder, not what
+            // a link in it points to.
+            if !device
+                .file_type()
+                .map_err(|e| Error::io(&devices, e))?
+                .is_dir()
+            {
+                continue;
+            }
+            let Some(device_name) = device.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let dir = device.path();
+            for object in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+                let object = object.map_err(|e| Error::io(&dir, e))?;
+                if !object
+                    .file_type()
+                    .map_err(|e| Error::io(&dir, e))?
+                    .is_file()
+                {
+                    continue;
+                }
+                let Some(file) = object.file_name().to_str().map(str::to_string) else {
+                    continue;
+                };
+                let name = format!("devices/{device_name}/{file}");
+                if parse_object_name(&name).is_some() {
+                    names.push(name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.path(name)?;
+        let file = match open_no_follow(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let mut bytes = Vec::new();
+        file.take(MAX_OBJECT_LEN as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(Some(bytes))
+    }
+
+    fn put_new(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.path(name)?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        write_file(OutFile::new_only(&path), FileMode::Private, bytes).map_err(|e| match e {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                Error::SyncObjectExists(name.to_string())
+            }
+            other => other,
+        })
+    }
+
+    fn remove(&self, name: &str) -> Result<()> {
+        let path = self.path(name)?;
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+}
+
+/// Opens a file for reading, refusing a symbolic link.
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+    #[cfg(not(unix))]
+    {
+        if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+            return Err(std::io::Error::other("a symbolic link"));
+        }
+        std::fs::File::open(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::object::{DeviceId, object_name};
+
+    #[test]
+    fn a_folder_lists_its_objects_only_and_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = FolderTarget::new(dir.path()).unwrap();
+        assert_eq!(t.list().unwrap(), Vec::<String>::new());
+        let name = object_name(DeviceId([1; 16]), 1);
+        t.put_new(&name, b"one").unwrap();
+        assert!(matches!(
+            t.put_new(&name, b"two"),
+            Err(Error::SyncObjectExists(_))
+        ));
+        assert_eq!(t.get(&name).unwrap().as_deref(), Some(&b"one"[..]));
+        // What a file-sync tool leaves beside objects is not an object.
+        let device_dir = dir
+            .path()
+            .join("devices")
+            .join(DeviceId([1; 16]).to_string());
+        std::fs::write(device_dir.join("0000000000000001.sync-conflict-1"), b"x").unwrap();
+        std::fs::write(device_dir.join(".syncthing.tmp"), b"x").unwrap();
+        std::fs::create_dir(dir.path().join("devices").join("not-a-device")).unwrap();
+        assert_eq!(t.list().unwrap(), vec![name.clone()]);
+        assert_eq!(t.get(&object_name(DeviceId([1; 16]), 2)).unwrap(), None);
+        assert!(t.get("../../etc/passwd").is_err());
+        t.remove(&name).unwrap();
+        assert_eq!(t.list().unwrap(), Vec::<String>::new());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_in_the_store_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(outside.path(), b"secret").unwrap();
+        let t = FolderTarget::new(dir.path()).unwrap();
+        let name = object_name(DeviceId([2; 16]), 1);
+        let path = dir.path().join(&name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(outside.path(), &path).unwrap();
+        assert!(t.get(&name).is_err());
+        assert!(t.list().unwrap().is_empty());
+    }
+}
