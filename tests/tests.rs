@@ -60,3 +60,5 @@ mod discover;
 mod mail_corpus;
 // Every command's output, normalised, against tests/golden/cli.txt (VRM_GOLDEN_UPDATE=1 rewrites it).
 mod golden;
+// Sync between two devices over a folder: invitation, join, merges, history, deletes, refusals.
+mod sync;

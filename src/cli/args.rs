@@ -13,6 +13,7 @@ use super::intents::{IntentCommand, OfferCommand};
 use super::io::{parse_day, parse_field};
 use super::rights::{ContactCommand, RightsCommand};
 use super::share::{ExposureCommand, ShareCommand};
+use super::sync::{DeviceCommand, SyncCommand};
 use super::terms::TermsCommand;
 use super::vault::{IntegrityCommand, RecoveryCodeCommand};
 
@@ -166,6 +167,17 @@ pub(super) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sync this vault with your other devices: push what changed here, pull theirs
+    Sync {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<SyncCommand>,
+    },
+    /// Your devices of this vault: list, invite a new one, join from an invitation
+    #[command(subcommand)]
+    Device(DeviceCommand),
     /// The brand's side: keys, open bundles, answer terms, acknowledge erasure
     #[command(subcommand, name = "brand-kit")]
     BrandKit(BrandKitCommand),
@@ -352,6 +364,22 @@ pub(super) enum RecordCommand {
         /// Ids or unique id prefixes
         #[arg(required = true)]
         ids: Vec<String>,
+    },
+    /// Values of this record that lost to a later edit on another device, numbered
+    History {
+        /// Id or unique id prefix
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a value from the record's history back (see `vrm record history`)
+    Restore {
+        /// Id or unique id prefix
+        id: String,
+        /// The number `vrm record history` gives it
+        #[arg(long, value_name = "N")]
+        version: usize,
     },
 }
 

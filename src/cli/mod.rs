@@ -26,6 +26,7 @@ mod out;
 mod records;
 mod rights;
 mod share;
+mod sync;
 mod terms;
 mod usage;
 mod vault;
@@ -252,6 +253,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Discover(cmd)) => discover::discover(&ctx, cmd),
         Some(Command::Offer(cmd)) => intents::offer_cmd(&ctx, cmd),
         Some(Command::BrandKit(cmd)) => brandkit::brand_kit(cmd),
+        Some(Command::Sync { json, command }) => sync::sync(&ctx, command.as_ref(), *json),
+        Some(Command::Device(cmd)) => sync::device(&ctx, cmd, cli.vault.is_some()),
         Some(Command::Search {
             query,
             brand,

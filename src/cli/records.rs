@@ -229,6 +229,33 @@ pub(super) fn record(ctx: &Ctx<'_>, cmd: &RecordCommand) -> CliResult {
             let r = vault.update_record(id, &patch)?;
             errln!("Updated {}.", short(&r.id));
         }
+        RecordCommand::History { id, json } => {
+            let history = vault.sync().history(id)?;
+            if *json {
+                return print_json(&history);
+            }
+            if history.is_empty() {
+                outln!("Record {id} has no values set aside by a merge.");
+            }
+            for e in history {
+                let at = chrono::DateTime::from_timestamp_millis(e.at_ms as i64)
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default();
+                outln!(
+                    "{:>3}  {at}  {} = {}",
+                    e.version,
+                    vrm_vault::model::text::line(&e.field),
+                    vrm_vault::model::text::line(e.value.as_deref().unwrap_or("(absent)"))
+                );
+            }
+        }
+        RecordCommand::Restore { id, version } => {
+            let r = vault.sync().restore(id, *version)?;
+            errln!(
+                "Put value {version} of the history back into record {}.",
+                r.id
+            );
+        }
         RecordCommand::Delete { ids } => {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             let deleted = vault.delete_records(&ids)?;

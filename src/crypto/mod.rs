@@ -340,6 +340,50 @@ impl RecoveryCode {
     }
 }
 
+/// A one-time code for an invitation: a recovery code's shape (160 random
+/// bits in groups of four), said aloud or typed on the new device, never
+/// written in the invitation file.
+pub struct OneTimeCode(RecoveryCode);
+
+impl OneTimeCode {
+    /// A fresh random code.
+    pub fn generate() -> Result<Self> {
+        RecoveryCode::generate().map(OneTimeCode)
+    }
+
+    /// Parse a code as typed: case, spaces and dashes do not matter.
+    pub fn parse(typed: &str) -> Result<Self> {
+        RecoveryCode::parse(typed).map(OneTimeCode).map_err(|_| {
+            Error::invalid_field(
+                "code",
+                "that is not an invitation code (expected 32 letters and digits in groups of four)",
+            )
+        })
+    }
+
+    /// The code as shown to the person, once.
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The key an invitation is sealed under, for the invitation's `salt`.
+    pub(crate) fn key(&self, salt: &[u8]) -> Result<SecretKey> {
+        let normal: Zeroizing<String> = Zeroizing::new(self.0.expose_secret().replace('-', ""));
+        let bytes = Zeroizing::new(
+            data_encoding::BASE32_NOPAD
+                .decode(normal.as_bytes())
+                .map_err(|_| Error::invalid_field("code", "bad invitation code"))?,
+        );
+        Ok(hkdf_sha256(&bytes, salt, b"vrm-vault v1 invitation"))
+    }
+}
+
+impl fmt::Debug for OneTimeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OneTimeCode(***)")
+    }
+}
+
 impl fmt::Debug for RecoveryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RecoveryCode(***)")

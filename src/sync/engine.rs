@@ -28,31 +28,37 @@ use super::object::{
     DeviceId, DeviceKey, MAX_BODY_LEN, ObjectHeader, ObjectKind, open_object, parse_object_name,
     seal_object,
 };
-use super::target::Target;
+use super::target::{Target, TargetSpec};
 use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
 use crate::vault::features::Syncing;
 use crate::vault::sync_rows::SyncWrite;
 
 /// This device's own state (never synced: its kind begins with `sync.`).
-const LOCAL_KIND: &str = "sync.local";
-const LOCAL_ID: &str = "this";
+pub(super) const LOCAL_KIND: &str = "sync.local";
+pub(super) const LOCAL_ID: &str = "this";
 /// The vault's devices, synced: each device's public key.
 pub(crate) const DEVICE_KIND: &str = "device";
 /// Values that lost a merge, per row, synced.
 pub(crate) const HISTORY_KIND: &str = "history";
 
 #[derive(Serialize, Deserialize)]
-struct LocalState {
-    device: String,
+pub(super) struct LocalState {
+    pub(super) device: String,
     /// The signing key's seed, base64 (sealed like every document).
     seed: String,
-    hlc: Hlc,
-    next_seq: u64,
+    pub(super) hlc: Hlc,
+    pub(super) next_seq: u64,
     /// Per other device, the last of its objects applied here.
     applied: BTreeMap<String, u64>,
     /// Rows captured and not yet in an object the store holds.
-    outbox: BTreeSet<(String, String)>,
+    pub(super) outbox: BTreeSet<(String, String)>,
+    /// Where this device syncs to.
+    #[serde(default)]
+    pub(super) target: Option<TargetSpec>,
+    /// When this device last synced (its wall clock, ms).
+    #[serde(default)]
+    pub(super) last_sync_ms: Option<u64>,
 }
 
 impl Drop for LocalState {
@@ -62,7 +68,7 @@ impl Drop for LocalState {
 }
 
 impl LocalState {
-    fn device_id(&self) -> Result<DeviceId> {
+    pub(super) fn device_id(&self) -> Result<DeviceId> {
         DeviceId::parse(&self.device).ok_or_else(|| Error::Damaged("this device's sync id".into()))
     }
 
@@ -80,7 +86,7 @@ impl LocalState {
         Ok(SigningKey::from_seed(seed))
     }
 
-    fn to_json(&self) -> Result<Value> {
+    pub(super) fn to_json(&self) -> Result<Value> {
         serde_json::to_value(self).map_err(|e| Error::Database(e.to_string()))
     }
 }
@@ -96,6 +102,10 @@ pub struct DeviceInfo {
     pub public: String,
     /// Set once revoked: its objects after this one are refused.
     pub revoked_after: Option<u64>,
+    /// Set by the device itself when it joined (an invited device that
+    /// never joined has not).
+    #[serde(default)]
+    pub joined: bool,
 }
 
 /// A device made by another (see [`Syncing::enroll_device`]), to be taken
@@ -137,28 +147,28 @@ pub struct SyncReport {
     pub refused: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct ChangesBody {
     rows: Vec<SentRow>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct SentRow {
     table: String,
     key: String,
     state: RowState,
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(super) fn b64(bytes: &[u8]) -> String {
     data_encoding::BASE64.encode(bytes)
 }
 
 impl Syncing<'_> {
-    fn local(&self) -> Result<Option<LocalState>> {
+    pub(super) fn local(&self) -> Result<Option<LocalState>> {
         self.vault.exact_doc(LOCAL_KIND, LOCAL_ID)
     }
 
-    fn local_or_err(&self) -> Result<LocalState> {
+    pub(super) fn local_or_err(&self) -> Result<LocalState> {
         self.local()?.ok_or(Error::SyncNotSetUp)
     }
 
@@ -204,6 +214,7 @@ impl Syncing<'_> {
             name: check_device_name(name)?,
             public: b64(&key.public_key()),
             revoked_after: None,
+            joined: false,
         };
         let value = serde_json::to_value(&info).map_err(|e| Error::Database(e.to_string()))?;
         self.vault
@@ -247,6 +258,8 @@ impl Syncing<'_> {
             next_seq: 1,
             applied,
             outbox: BTreeSet::new(),
+            target: None,
+            last_sync_ms: None,
         };
         self.vault
             .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])
@@ -267,10 +280,9 @@ impl Syncing<'_> {
         let mut captured = 0;
         for c in candidates {
             let mut clock = self.clock(&c.table, &c.key)?;
-            let current = self
-                .vault
-                .row_json(&c.table, &c.key)?
-                .map(|(_, v)| flatten(&v));
+            let read = self.vault.row_json(&c.table, &c.key)?;
+            let read_version = read.as_ref().map_or(0, |r| r.0);
+            let current = read.map(|(_, v)| flatten(&v));
             if clock.capture(current.as_ref(), stamp) {
                 local.outbox.insert((c.table.clone(), c.key.clone()));
                 captured += 1;
@@ -279,6 +291,7 @@ impl Syncing<'_> {
                 table: c.table,
                 key: c.key,
                 row: None,
+                read_version,
                 state: encode_clock(&clock)?,
             });
         }
@@ -300,6 +313,9 @@ impl Syncing<'_> {
     /// Captures, pulls and pushes (see the module's comment). `now_ms` is
     /// the wall clock, passed so tests can set it.
     pub fn sync_with(&mut self, target: &dyn Target, now_ms: u64) -> Result<SyncReport> {
+        // This device's state (its sequence, its outbox) is read and
+        // written back by each step: one run at a time.
+        let _lock = self.vault.sync_lock()?;
         let mut report = SyncReport::default();
         self.capture(now_ms)?;
         self.pull(target, now_ms, &mut report)?;
@@ -308,6 +324,10 @@ impl Syncing<'_> {
         // notes rows it wrote).
         self.capture(now_ms)?;
         self.push(target, now_ms, &mut report)?;
+        let mut local = self.local_or_err()?;
+        local.last_sync_ms = Some(now_ms);
+        self.vault
+            .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
         Ok(report)
     }
 
@@ -322,7 +342,36 @@ impl Syncing<'_> {
             }
         }
         let cipher = self.vault.sync_cipher();
-        for (device, seqs) in by_device {
+        // Passes over the devices until one applies nothing: a device's key
+        // may arrive in another device's object (an invited device's, in
+        // its inviter's), so an object refused as from an unknown device in
+        // one pass may open in the next. What the last pass could not
+        // apply is reported.
+        loop {
+            let mut pass = SyncReport::default();
+            self.pull_pass(target, &by_device, &cipher, now_ms, &mut pass)?;
+            report.pulled += pass.pulled;
+            report.rows_changed += pass.rows_changed;
+            report.conflicts_kept += pass.conflicts_kept;
+            if pass.pulled == 0 {
+                report.waiting = pass.waiting;
+                report.refused = pass.refused;
+                return Ok(());
+            }
+        }
+    }
+
+    fn pull_pass(
+        &mut self,
+        target: &dyn Target,
+        by_device: &BTreeMap<DeviceId, BTreeSet<u64>>,
+        cipher: &crate::crypto::Cipher,
+        now_ms: u64,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let target_objects = by_device;
+        for (device, seqs) in target_objects {
+            let device = *device;
             let devices = self.devices()?;
             loop {
                 let local = self.local_or_err()?;
@@ -338,7 +387,7 @@ impl Syncing<'_> {
                     report.waiting.push(device.to_string());
                     break;
                 };
-                let opened = open_object(&name, &bytes, &cipher, |d| Self::device_key(&devices, d));
+                let opened = open_object(&name, &bytes, cipher, |d| Self::device_key(&devices, d));
                 let (header, body) = match opened {
                     Ok(o) => o,
                     Err(reason) => {
@@ -355,7 +404,7 @@ impl Syncing<'_> {
                         break;
                     }
                 };
-                match self.apply(local, device, &header, rows, now_ms) {
+                match self.apply_retrying(local, device, &header, rows, now_ms) {
                     Ok((changed, kept)) => {
                         report.pulled += 1;
                         report.rows_changed += changed;
@@ -375,6 +424,28 @@ impl Syncing<'_> {
         Ok(())
     }
 
+    /// [`Self::apply`], again (up to three times) if a row it merges was
+    /// written meanwhile by another process.
+    fn apply_retrying(
+        &mut self,
+        mut local: LocalState,
+        device: DeviceId,
+        header: &ObjectHeader,
+        body: ChangesBody,
+        now_ms: u64,
+    ) -> Result<(usize, usize)> {
+        let mut tries = 0;
+        loop {
+            match self.apply(local, device, header, body.clone(), now_ms) {
+                Err(Error::Busy) if tries < 3 => {
+                    tries += 1;
+                    local = self.local_or_err()?;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Applies one object's rows, with the note that it was applied, in one
     /// transaction. Returns the rows changed and the values kept in history.
     fn apply(
@@ -387,6 +458,7 @@ impl Syncing<'_> {
     ) -> Result<(usize, usize)> {
         local.hlc = local.hlc.observe(header.hlc, now_ms);
         local.applied.insert(device.to_string(), header.seq);
+        let me = local.device_id()?;
         let mut writes = Vec::new();
         let mut docs: Vec<(&str, String, Value)> = Vec::new();
         let mut changed = 0;
@@ -398,21 +470,21 @@ impl Syncing<'_> {
                 continue;
             }
             let mut clock = self.clock(&row.table, &row.key)?;
-            let current = self
-                .vault
-                .row_json(&row.table, &row.key)?
-                .map(|(_, v)| flatten(&v));
+            let read = self.vault.row_json(&row.table, &row.key)?;
+            let read_version = read.as_ref().map_or(0, |r| r.0);
+            let current = read.map(|(_, v)| flatten(&v));
             let merged = clock.merge(current.as_ref(), &row.state);
-            let is_history = row.table == "documents" && row.key.starts_with("history\0");
-            if !merged.lost.is_empty() && !is_history {
+            // A record's or a brand's values are kept; a document's are
+            // its feature's state (an answer, a device's note), not the
+            // person's edits.
+            if !merged.lost.is_empty() && row.table != "documents" {
                 kept += merged.lost.len();
-                docs.push(self.history_with(
+                docs.extend(Self::history_docs(
                     &row.table,
                     &row.key,
                     &merged.lost,
-                    &docs,
-                    Stamp::new(local.hlc, device),
-                )?);
+                    Stamp::new(local.hlc, me),
+                ));
             }
             if merged.changed {
                 changed += 1;
@@ -421,6 +493,7 @@ impl Syncing<'_> {
                 table: row.table,
                 key: row.key,
                 row: merged.changed.then(|| merged.row.as_ref().map(unflatten)),
+                read_version,
                 state: encode_clock(&clock)?,
             });
         }
@@ -429,42 +502,33 @@ impl Syncing<'_> {
         Ok((changed, kept))
     }
 
-    /// The history document of a row with `lost` added.
-    fn history_with(
-        &self,
+    /// The documents that keep `lost` in a row's history: one per value,
+    /// never rewritten, so two devices adding to one row's history never
+    /// edit the same document.
+    fn history_docs(
         table: &str,
         key: &str,
         lost: &[(String, Option<String>)],
-        pending: &[(&str, String, Value)],
         stamp: Stamp,
-    ) -> Result<(&'static str, String, Value)> {
-        let id = format!("{table}/{}", key.replacen('\0', "/", 1));
-        let mut doc = match pending
-            .iter()
-            .rev()
-            .find(|(k, i, _)| *k == HISTORY_KIND && *i == id)
-        {
-            Some((_, _, v)) => v.clone(),
-            None => self
-                .vault
-                .exact_doc::<Value>(HISTORY_KIND, &id)?
-                .unwrap_or_else(|| serde_json::json!({ "entries": {} })),
-        };
-        if let Some(Value::Object(entries)) = doc.get_mut("entries") {
-            for (n, (field, value)) in lost.iter().enumerate() {
-                let entry_id = format!(
-                    "{:016x}{:08x}-{}-{n}",
+    ) -> Vec<(&'static str, String, Value)> {
+        lost.iter()
+            .enumerate()
+            .map(|(n, (field, value))| {
+                let id = format!(
+                    "{table}/{}/{:016x}{:08x}-{}-{n}",
+                    key.replacen('\0', "/", 1),
                     stamp.hlc.ms,
                     stamp.hlc.count,
                     DeviceId(stamp.device)
                 );
-                entries.insert(
-                    entry_id,
-                    serde_json::json!({ "field": field, "value": value }),
-                );
-            }
-        }
-        Ok((HISTORY_KIND, id, doc))
+                let doc = serde_json::json!({
+                    "field": field,
+                    "value": value,
+                    "at_ms": stamp.hlc.ms,
+                });
+                (HISTORY_KIND, id, doc)
+            })
+            .collect()
     }
 
     fn push(&mut self, target: &dyn Target, now_ms: u64, report: &mut SyncReport) -> Result<()> {
@@ -714,11 +778,14 @@ mod tests {
         assert_eq!(on_a.fields["merchant"], "Acme Ltd");
         // B's merchant is kept in the record's history, on both devices.
         for v in [&mut p.a, &mut p.b] {
-            let history: Value = v
-                .exact_doc(HISTORY_KIND, &format!("records/{id}"))
-                .unwrap()
-                .expect("a history");
-            assert!(history.to_string().contains("Acme Inc"), "{history}");
+            let history = v.sync().history(&id).unwrap();
+            assert!(
+                history
+                    .iter()
+                    .any(|e| e.field == "fields/merchant"
+                        && e.value.as_deref() == Some("\"Acme Inc\"")),
+                "{history:?}"
+            );
         }
     }
 

@@ -5,6 +5,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use super::object::{MAX_OBJECT_LEN, parse_object_name};
 use crate::error::{Error, Result};
 use crate::vault::fs::{FileMode, OutFile, write_file};
@@ -30,6 +32,34 @@ pub trait Target {
 
     /// What the store is, for a person: a folder's path, a bucket's URL.
     fn describe(&self) -> String;
+}
+
+/// Where a device syncs to, as kept (sealed) in the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TargetSpec {
+    /// A folder (which a file-sync tool may replicate).
+    Folder {
+        /// The folder.
+        path: PathBuf,
+    },
+}
+
+impl TargetSpec {
+    /// The store it names, checked to be there.
+    pub fn open(&self) -> Result<Box<dyn Target>> {
+        match self {
+            TargetSpec::Folder { path } => Ok(Box::new(FolderTarget::new(path)?)),
+        }
+    }
+
+    /// The target as a person reads it.
+    pub fn describe(&self) -> String {
+        match self {
+            TargetSpec::Folder { path } => format!("folder {}", path.display()),
+        }
+    }
 }
 
 /// A folder as the store: each object a file at its name under the folder.

@@ -23,6 +23,9 @@ pub struct ExportedDocument {
     pub value: serde_json::Value,
 }
 
+/// Documents that open, with their ids, and the ids of those that do not.
+pub(crate) type DocsWithIds<T> = (Vec<(String, T)>, Vec<String>);
+
 impl Vault {
     pub(super) fn doc_aad(kind: &str, id: &str, version: i64, brand_id: Option<&str>) -> Vec<u8> {
         let mut aad = Vec::with_capacity(80);
@@ -120,6 +123,23 @@ impl Vault {
         for row in store::docs_of_kind(&self.conn, kind)? {
             match self.open_doc(&row) {
                 Ok(v) => good.push(v),
+                Err(Error::Tampered { .. }) => damaged.push(row.id),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((good, damaged))
+    }
+
+    /// [`Vault::docs`] with each document's id.
+    pub(crate) fn docs_with_ids<T: for<'de> Deserialize<'de>>(
+        &self,
+        kind: &str,
+    ) -> Result<DocsWithIds<T>> {
+        let mut good = Vec::new();
+        let mut damaged = Vec::new();
+        for row in store::docs_of_kind(&self.conn, kind)? {
+            match self.open_doc(&row) {
+                Ok(v) => good.push((row.id, v)),
                 Err(Error::Tampered { .. }) => damaged.push(row.id),
                 Err(e) => return Err(e),
             }

@@ -16,6 +16,7 @@ mod header;
 pub mod health;
 pub mod identity;
 pub mod index;
+pub(crate) mod invitation;
 pub mod manifest;
 pub mod paging;
 pub mod records;
@@ -303,13 +304,24 @@ impl Vault {
         kdf: KdfParams,
         populate: impl FnOnce(&mut Vault) -> Result<T>,
     ) -> Result<(Vault, RecoveryCode, T)> {
+        Self::create_with_key(dir, passphrase, kdf, SecretKey::generate()?, populate)
+    }
+
+    /// [`Vault::create_with`] under a vault key given (another device's of
+    /// the same vault, from an invitation) instead of a new one.
+    pub(crate) fn create_with_key<T>(
+        dir: &Path,
+        passphrase: &SecretString,
+        kdf: KdfParams,
+        vault_key: SecretKey,
+        populate: impl FnOnce(&mut Vault) -> Result<T>,
+    ) -> Result<(Vault, RecoveryCode, T)> {
         check_new_passphrase(passphrase)?;
         let db = dir.join(DB_FILE);
         if db.exists() {
             return Err(Error::VaultExists(dir.to_path_buf()));
         }
         prepare_vault_dir(dir)?;
-        let vault_key = SecretKey::generate()?;
         let mut header = Header {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,

@@ -1044,9 +1044,6 @@ pub fn sync_candidates(conn: &Connection) -> Result<Vec<SyncCandidate>> {
          WHERE s.row_version != 0 AND CASE s.tbl
            WHEN 'brands' THEN NOT EXISTS (SELECT 1 FROM brands WHERE id = s.key)
            WHEN 'records' THEN NOT EXISTS (SELECT 1 FROM records WHERE id = s.key)
-           WHEN 'documents' THEN NOT EXISTS (SELECT 1 FROM documents
-                WHERE kind = substr(s.key, 1, instr(s.key, char(0)) - 1)
-                  AND id = substr(s.key, instr(s.key, char(0)) + 1))
            ELSE 0 END";
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt
@@ -1062,6 +1059,31 @@ pub fn sync_candidates(conn: &Connection) -> Result<Vec<SyncCandidate>> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Documents deleted since: their key is `kind\0id`, which SQLite's
+    // text functions cannot split (they stop at the NUL), so the two sets
+    // of keys are compared here.
+    let mut rows = rows;
+    let mut live = std::collections::HashSet::new();
+    let mut stmt = conn.prepare_cached("SELECT kind || char(0) || id FROM documents")?;
+    let mut q = stmt.query([])?;
+    while let Some(r) = q.next()? {
+        live.insert(text_col(r, 0)?);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, row_version FROM sync_rows WHERE tbl = 'documents' AND row_version != 0",
+    )?;
+    let mut q = stmt.query([])?;
+    while let Some(r) = q.next()? {
+        let key = text_col(r, 0)?;
+        if !live.contains(&key) {
+            rows.push(SyncCandidate {
+                table: "documents".into(),
+                key,
+                version: 0,
+                seen: Some(version_col(r, 1)?),
+            });
+        }
+    }
     Ok(rows)
 }
 

@@ -31,6 +31,11 @@ pub(crate) struct SyncWrite {
     /// The row as it is to be: `Some(Some(json))` written, `Some(None)`
     /// deleted, `None` left as it is (only the state changes).
     pub row: Option<Option<Value>>,
+    /// The row's version when it was read to make the state (0: no row).
+    /// A row written meanwhile (the app, another `vrm`) is not overwritten:
+    /// the write fails with [`Error::Busy`] and the sync tries again; a
+    /// state is kept as of that version, so the newer edit is captured next.
+    pub read_version: i64,
     /// Sync's state of the row (serialized by the feature).
     pub state: Zeroizing<Vec<u8>>,
 }
@@ -56,6 +61,31 @@ impl Vault {
     /// vault holds it (it comes from the vault key), the store never does.
     pub(crate) fn sync_cipher(&self) -> crate::crypto::Cipher {
         crate::crypto::Cipher::new(&self.vault_key.derive(b"vrm-vault/sync/1"))
+    }
+
+    /// Holds sync to one run at a time over this vault, across processes
+    /// (the app and `vrm sync`): a lock on `sync.lock` in the vault folder,
+    /// released when the guard is dropped. Waits up to 30 s for another
+    /// run, then fails with [`Error::Busy`].
+    pub(crate) fn sync_lock(&self) -> Result<std::fs::File> {
+        let path = self.dir.join("sync.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Busy),
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+            }
+        }
     }
 
     /// Rows that changed since sync last saw them (see the module's comment).
@@ -146,8 +176,13 @@ impl Vault {
             sorted.sort_by_key(|w| order(w));
             for w in sorted {
                 let row_version = match &w.row {
-                    None => vault.current_version(&w.table, &w.key)?,
-                    Some(value) => vault.write_row_json(&w.table, &w.key, value.as_ref())?,
+                    None => w.read_version,
+                    Some(value) => {
+                        if vault.current_version(&w.table, &w.key)? != w.read_version {
+                            return Err(Error::Busy);
+                        }
+                        vault.write_row_json(&w.table, &w.key, value.as_ref())?
+                    }
                 };
                 let version =
                     store::sync_row(&vault.conn, &w.table, &w.key)?.map_or(0, |s| s.0) + 1;

@@ -1,0 +1,320 @@
+//! Setting sync up: the store, inviting a device and joining with an
+//! invitation, the state of sync, and rows' history of merged-away values.
+
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::engine::{
+    DEVICE_KIND, DeviceInfo, Enrollment, HISTORY_KIND, LOCAL_ID, LOCAL_KIND, SyncReport, b64,
+};
+use super::object::{DeviceId, parse_object_name};
+use super::target::TargetSpec;
+use crate::crypto::{KdfParams, OneTimeCode, RecoveryCode};
+use crate::error::{Error, Result};
+use crate::model::RecordPatch;
+use crate::vault::Vault;
+use crate::vault::features::Syncing;
+use crate::vault::invitation::open_invitation;
+
+/// How long an invitation works by default: a day.
+pub const DEFAULT_INVITATION_MS: u64 = 24 * 3_600 * 1_000;
+
+/// Where sync stands on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    /// This device's id, once sync is set up.
+    pub device: Option<String>,
+    /// Where it syncs to.
+    pub target: Option<String>,
+    /// When it last synced (ms since the epoch, by its clock).
+    pub last_sync_ms: Option<u64>,
+    /// Rows changed here and not yet pushed.
+    pub pending_rows: usize,
+    /// The vault's devices.
+    pub devices: Vec<DeviceInfo>,
+}
+
+/// One value a merge set aside (see [`Syncing::history`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// Its number in the row's history, from 1, oldest first.
+    pub version: usize,
+    /// The field (`fields/price`, `tags`…).
+    pub field: String,
+    /// The value as JSON, or `None`: the field was absent.
+    pub value: Option<String>,
+    /// When the merge set it aside (ms, by the clock of the merge).
+    pub at_ms: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct InvitationDetails {
+    device: String,
+    seed: String,
+    inviter: DeviceInfo,
+    enrolled: DeviceInfo,
+    target: TargetSpec,
+    expires_ms: u64,
+}
+
+impl Drop for InvitationDetails {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.seed.zeroize();
+    }
+}
+
+impl Syncing<'_> {
+    /// Sets the store this device syncs to, making this vault a device
+    /// (named `device_name`) if it is not one yet. The store must exist.
+    pub fn setup(&mut self, target: TargetSpec, device_name: &str) -> Result<()> {
+        target.open()?;
+        self.init_device(device_name)?;
+        let _lock = self.vault.sync_lock()?;
+        let mut local = self.local_or_err()?;
+        local.target = Some(target);
+        self.vault
+            .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])
+    }
+
+    /// Syncs with the store set up (see [`Syncing::sync_with`]).
+    pub fn sync(&mut self, now_ms: u64) -> Result<SyncReport> {
+        let local = self.local_or_err()?;
+        let target = local.target.clone().ok_or(Error::SyncNotSetUp)?.open()?;
+        drop(local);
+        self.sync_with(target.as_ref(), now_ms)
+    }
+
+    /// Where sync stands.
+    pub fn status(&mut self) -> Result<SyncStatus> {
+        let local = self.local()?;
+        let pending = match &local {
+            Some(l) => {
+                let mut keys: std::collections::BTreeSet<(String, String)> = l.outbox.clone();
+                keys.extend(
+                    self.vault
+                        .sync_candidates()?
+                        .into_iter()
+                        .map(|c| (c.table, c.key)),
+                );
+                keys.len()
+            }
+            None => 0,
+        };
+        Ok(SyncStatus {
+            device: local.as_ref().map(|l| l.device.clone()),
+            target: local
+                .as_ref()
+                .and_then(|l| l.target.as_ref())
+                .map(TargetSpec::describe),
+            last_sync_ms: local.as_ref().and_then(|l| l.last_sync_ms),
+            pending_rows: pending,
+            devices: self.devices()?,
+        })
+    }
+
+    /// Invites a new device, named `name`: syncs, so the store holds the
+    /// whole vault, and returns the invitation's bytes and its one-time
+    /// code (to be shown once, never written in the file). It works once,
+    /// until `now_ms + valid_ms`.
+    pub fn invite(
+        &mut self,
+        name: &str,
+        valid_ms: u64,
+        now_ms: u64,
+    ) -> Result<(Vec<u8>, OneTimeCode)> {
+        let local = self.local_or_err()?;
+        let target = local.target.clone().ok_or(Error::SyncNotSetUp)?;
+        let me = local.device.clone();
+        drop(local);
+        let Enrollment { device, seed } = self.enroll_device(name)?;
+        self.sync(now_ms)?;
+        let devices = self.devices()?;
+        let find = |id: &str| {
+            devices
+                .iter()
+                .find(|d| d.id == id)
+                .cloned()
+                .ok_or_else(|| Error::Database(format!("device {id} is not listed")))
+        };
+        let details = InvitationDetails {
+            device: device.to_string(),
+            seed: b64(seed.as_slice()),
+            inviter: find(&me)?,
+            enrolled: find(&device.to_string())?,
+            target,
+            expires_ms: now_ms.saturating_add(valid_ms),
+        };
+        let details = serde_json::to_value(&details).map_err(|e| Error::Database(e.to_string()))?;
+        let code = OneTimeCode::generate()?;
+        let bytes = self.vault.seal_invitation(details, &code)?;
+        Ok((bytes, code))
+    }
+
+    /// The values merges set aside for a row (`records`, an id), oldest
+    /// first: what the same field held on another device, edited at the
+    /// same time, that lost to the later edit.
+    pub fn history(&mut self, id: &str) -> Result<Vec<HistoryEntry>> {
+        let id = self.vault.resolve_record_id(id)?;
+        let prefix = format!("records/{id}/");
+        let (docs, _damaged): (Vec<(String, Value)>, _) = self.vault.docs_with_ids(HISTORY_KIND)?;
+        let mut entries: Vec<(String, String, Option<String>, u64)> = docs
+            .into_iter()
+            .filter(|(doc_id, _)| doc_id.starts_with(&prefix))
+            .filter_map(|(doc_id, v)| {
+                Some((
+                    doc_id,
+                    v.get("field")?.as_str()?.to_string(),
+                    v.get("value").and_then(Value::as_str).map(str::to_string),
+                    v.get("at_ms").and_then(Value::as_u64).unwrap_or(0),
+                ))
+            })
+            .collect();
+        entries.sort();
+        // Both devices may set aside the same value (each when it merges the
+        // other's): it is listed once.
+        let mut seen = std::collections::BTreeSet::new();
+        entries.retain(|(_, field, value, _)| seen.insert((field.clone(), value.clone())));
+        Ok(entries
+            .into_iter()
+            .enumerate()
+            .map(|(n, (_, field, value, at_ms))| HistoryEntry {
+                version: n + 1,
+                field,
+                value,
+                at_ms,
+            })
+            .collect())
+    }
+
+    /// Puts a value from a record's history back (an edit like any other,
+    /// which syncs). Only a record's fields (`fields/…`) can be put back.
+    pub fn restore(&mut self, id: &str, version: usize) -> Result<crate::model::Record> {
+        let history = self.history(id)?;
+        let entry = history
+            .iter()
+            .find(|e| e.version == version)
+            .ok_or_else(|| {
+                Error::invalid_field(
+                    "version",
+                    format!(
+                        "record {id} has {} value(s) in its history; there is no number {version}",
+                        history.len()
+                    ),
+                )
+            })?;
+        let Some(field) = entry.field.strip_prefix("fields/") else {
+            return Err(Error::invalid_field(
+                "version",
+                format!(
+                    "{} cannot be put back from history, only a record's fields",
+                    entry.field
+                ),
+            ));
+        };
+        let mut patch = RecordPatch::default();
+        match entry.value.as_deref().map(serde_json::from_str::<Value>) {
+            Some(Ok(Value::String(v))) => {
+                patch.set.insert(field.to_string(), v);
+            }
+            None => patch.remove.push(field.to_string()),
+            _ => {
+                return Err(Error::invalid_field(
+                    "version",
+                    "that value is not a field's text",
+                ));
+            }
+        }
+        self.vault.update_record(id, &patch)
+    }
+}
+
+/// Makes a new vault in `dir` as a new device of the vault an invitation
+/// is for, opened with its one-time `code`: checks it is not expired nor
+/// used, pulls the whole vault from the store, and pushes the device's
+/// first object (which uses the invitation up). `target` overrides the
+/// invitation's store (the same folder at another path on this machine).
+/// Returns the vault, its recovery code and what the first sync did.
+pub fn join(
+    dir: &Path,
+    passphrase: &SecretString,
+    kdf: KdfParams,
+    invitation: &[u8],
+    code: &OneTimeCode,
+    target: Option<TargetSpec>,
+    now_ms: u64,
+) -> Result<(Vault, RecoveryCode, SyncReport)> {
+    let (vault_key, details) = open_invitation(invitation, code)?;
+    let details: InvitationDetails = serde_json::from_value(details)
+        .map_err(|_| Error::invalid_field("file", "that invitation cannot be read"))?;
+    if now_ms >= details.expires_ms {
+        return Err(Error::invalid_field(
+            "file",
+            "that invitation has expired; ask for a new one (`vrm device invite`)",
+        ));
+    }
+    let device = DeviceId::parse(&details.device)
+        .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
+    let target = target.unwrap_or_else(|| details.target.clone());
+    let store = target.open()?;
+    if store
+        .list()?
+        .iter()
+        .any(|n| parse_object_name(n).is_some_and(|(d, _)| d == device))
+    {
+        return Err(Error::invalid_field(
+            "file",
+            "that invitation was used already (its device has written to the store); \
+             ask for a new one",
+        ));
+    }
+    let seed = Zeroizing::new(
+        data_encoding::BASE64
+            .decode(details.seed.as_bytes())
+            .ok()
+            .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
+            .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?,
+    );
+    Vault::create_with_key(dir, passphrase, kdf, vault_key, |vault| {
+        // The two devices the invitation vouches for, so that the
+        // inviter's objects open before any has been pulled.
+        let docs = [
+            (
+                DEVICE_KIND,
+                details.inviter.id.clone(),
+                to_json(&details.inviter)?,
+            ),
+            (
+                DEVICE_KIND,
+                details.enrolled.id.clone(),
+                to_json(&details.enrolled)?,
+            ),
+        ];
+        vault.write_sync(&[], &docs)?;
+        let mut sync = vault.sync();
+        sync.adopt_device(&Enrollment { device, seed })?;
+        let mut local = sync.local_or_err()?;
+        local.target = Some(target);
+        sync.vault
+            .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
+        let mut report = sync.sync(now_ms)?;
+        // Then say it joined, stamped after all it pulled: the device's
+        // first object, which uses the invitation up.
+        let mut joined = details.enrolled.clone();
+        joined.joined = true;
+        sync.vault
+            .write_sync(&[], &[(DEVICE_KIND, joined.id.clone(), to_json(&joined)?)])?;
+        let second = sync.sync(now_ms)?;
+        report.pushed += second.pushed;
+        report.rows_sent += second.rows_sent;
+        Ok(report)
+    })
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| Error::Database(e.to_string()))
+}

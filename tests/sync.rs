@@ -1,0 +1,290 @@
+//! Sync through the `vrm` binary over a real folder: setup, an invitation
+//! and a join, edits both ways, a conflict kept in history and put back, a
+//! delete, an invitation used twice, two processes syncing at once.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{vrm, vrm_ok, vrm_process};
+
+struct Two {
+    _tmp: tempfile::TempDir,
+    a: PathBuf,
+    b: PathBuf,
+    store: PathBuf,
+    invitation: PathBuf,
+    code: PathBuf,
+}
+
+/// Device A with a brand and a record, syncing to a folder; device B
+/// joined from A's invitation.
+fn two_devices() -> Two {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, store) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("store"),
+    );
+    std::fs::create_dir(&store).unwrap();
+    vrm_ok(&a, &["init"]);
+    vrm_ok(&a, &["brand", "add", "Acme"]);
+    vrm_ok(
+        &a,
+        &[
+            "sync",
+            "setup",
+            "--target",
+            store.to_str().unwrap(),
+            "--name",
+            "laptop",
+        ],
+    );
+    let invitation = tmp.path().join("invitation.json");
+    let code = vrm_ok(
+        &a,
+        &[
+            "device",
+            "invite",
+            "--out",
+            invitation.to_str().unwrap(),
+            "--name",
+            "desktop",
+        ],
+    );
+    assert_eq!(code.len(), 39, "the code alone on stdout: {code:?}");
+    let code_file = tmp.path().join("code");
+    std::fs::write(&code_file, &code).unwrap();
+    // The code is not in the invitation.
+    let text = std::fs::read_to_string(&invitation).unwrap();
+    assert!(!text.contains(&code));
+    vrm_ok(
+        &b,
+        &[
+            "device",
+            "join",
+            invitation.to_str().unwrap(),
+            "--code-file",
+            code_file.to_str().unwrap(),
+        ],
+    );
+    Two {
+        _tmp: tmp,
+        a,
+        b,
+        store,
+        invitation,
+        code: code_file,
+    }
+}
+
+fn add_purchase(dir: &Path, item: &str) -> String {
+    vrm_ok(
+        dir,
+        &[
+            "record",
+            "add",
+            "--kind",
+            "purchase",
+            "--brand",
+            "Acme",
+            "--field",
+            &format!("item={item}"),
+            "--field",
+            "date=2026-01-02",
+        ],
+    )
+}
+
+fn field(dir: &Path, id: &str, name: &str) -> Option<String> {
+    let json: serde_json::Value =
+        serde_json::from_str(&vrm_ok(dir, &["record", "show", id, "--json"])).unwrap();
+    json["fields"][name].as_str().map(str::to_string)
+}
+
+#[test]
+fn a_joined_device_has_the_vault_and_edits_go_both_ways() {
+    let t = two_devices();
+    // B has A's brand, and both list two devices.
+    assert!(vrm_ok(&t.b, &["brand", "list"]).contains("Acme"));
+    let devices = vrm_ok(&t.b, &["device", "list"]);
+    assert!(
+        devices.contains("desktop (this device)") && devices.contains("laptop"),
+        "{devices}"
+    );
+
+    let id = add_purchase(&t.b, "kettle");
+    let out = vrm_ok(&t.b, &["sync", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["pushed"], 1, "{out}");
+    vrm_ok(&t.a, &["sync"]);
+    assert_eq!(field(&t.a, &id, "item").as_deref(), Some("kettle"));
+
+    vrm_ok(&t.a, &["record", "edit", &id, "--field", "price=20.00"]);
+    vrm_ok(&t.a, &["sync"]);
+    vrm_ok(&t.b, &["sync"]);
+    assert_eq!(field(&t.b, &id, "price").as_deref(), Some("20.00"));
+
+    // The store holds nothing readable.
+    for entry in walk(&t.store) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for needle in [&b"kettle"[..], b"Acme", b"20.00"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{entry:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_field_edited_on_both_keeps_one_and_the_other_can_be_put_back() {
+    let t = two_devices();
+    let id = add_purchase(&t.a, "kettle");
+    vrm_ok(&t.a, &["sync"]);
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.a, &["record", "edit", &id, "--field", "item=red kettle"]);
+    vrm_ok(
+        &t.b,
+        &["record", "edit", &id, "--field", "item=blue kettle"],
+    );
+    vrm_ok(&t.a, &["sync"]);
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.a, &["sync"]);
+    let on_a = field(&t.a, &id, "item").unwrap();
+    assert_eq!(Some(&on_a), field(&t.b, &id, "item").as_ref());
+    let other = if on_a == "red kettle" {
+        "blue kettle"
+    } else {
+        "red kettle"
+    };
+    // The other value is in the history, on both devices.
+    for dir in [&t.a, &t.b] {
+        let history = vrm_ok(dir, &["record", "history", &id]);
+        assert!(history.contains(other), "{history}");
+    }
+    let history: serde_json::Value =
+        serde_json::from_str(&vrm_ok(&t.a, &["record", "history", &id, "--json"])).unwrap();
+    let n = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["value"].as_str() == Some(&format!("{other:?}")))
+        .expect("the other value")["version"]
+        .as_u64()
+        .unwrap();
+    vrm_ok(
+        &t.a,
+        &["record", "restore", &id, "--version", &n.to_string()],
+    );
+    vrm_ok(&t.a, &["sync"]);
+    vrm_ok(&t.b, &["sync"]);
+    assert_eq!(field(&t.b, &id, "item").as_deref(), Some(other));
+}
+
+#[test]
+fn a_delete_reaches_the_other_device() {
+    let t = two_devices();
+    let id = add_purchase(&t.a, "kettle");
+    vrm_ok(&t.a, &["sync"]);
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.b, &["record", "delete", &id]);
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.a, &["sync"]);
+    vrm(&t.a).args(["record", "show", &id]).assert().failure();
+}
+
+#[test]
+fn an_invitation_works_once_and_a_wrong_code_opens_nothing() {
+    let t = two_devices();
+    let again = t.invitation.parent().unwrap().join("c");
+    let out = vrm(&again)
+        .args([
+            "device",
+            "join",
+            t.invitation.to_str().unwrap(),
+            "--code-file",
+            t.code.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("used already"));
+    assert!(!again.join("vault.db").exists());
+
+    let wrong = t.invitation.parent().unwrap().join("wrong");
+    std::fs::write(&wrong, "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA").unwrap();
+    let d = t.invitation.parent().unwrap().join("d");
+    let out = vrm(&d)
+        .args([
+            "device",
+            "join",
+            t.invitation.to_str().unwrap(),
+            "--code-file",
+            wrong.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not open"));
+    assert!(!d.join("vault.db").exists());
+}
+
+#[test]
+fn an_altered_object_is_refused_and_reported_and_changes_nothing() {
+    let t = two_devices();
+    let id = add_purchase(&t.a, "kettle");
+    vrm_ok(&t.a, &["sync"]);
+    let newest = walk(&t.store)
+        .into_iter()
+        .max_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap())
+        .unwrap();
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::remove_file(&newest).unwrap();
+    std::fs::write(&newest, &bytes).unwrap();
+    let out = vrm(&t.b).args(["sync"]).output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("Refused") && said.contains("signature"),
+        "{said}"
+    );
+    vrm(&t.b).args(["record", "show", &id]).assert().failure();
+}
+
+#[test]
+fn two_processes_syncing_at_once_lose_nothing() {
+    let t = two_devices();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(add_purchase(&t.a, &format!("from a {i}")));
+        ids.push(add_purchase(&t.b, &format!("from b {i}")));
+    }
+    let runs: Vec<_> = [&t.a, &t.b, &t.a, &t.b]
+        .iter()
+        .map(|d| vrm_process(d).arg("sync").spawn().unwrap())
+        .collect();
+    for mut r in runs {
+        assert!(r.wait().unwrap().success());
+    }
+    vrm_ok(&t.a, &["sync"]);
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.a, &["sync"]);
+    for id in &ids {
+        assert!(field(&t.a, id, "item").is_some(), "{id} missing on A");
+        assert!(field(&t.b, id, "item").is_some(), "{id} missing on B");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
