@@ -730,3 +730,105 @@ fn killed_rekeys_leave_either_the_old_or_the_new_vault_whole() {
         took.as_secs_f64() * 1e3
     );
 }
+
+/// Two devices of one vault syncing over a folder, each with records the
+/// other has not seen: A made with `vrm`, B joined from A's invitation.
+struct SyncPair {
+    a: PathBuf,
+    b: PathBuf,
+    ids: Vec<String>,
+}
+
+fn sync_pair(root: &Path, rng: &mut Rng) -> SyncPair {
+    let (a, b, store) = (root.join("a"), root.join("b"), root.join("store"));
+    std::fs::create_dir_all(&store).unwrap();
+    vrm_ok(&a, &["init"]);
+    vrm_ok(&a, &["brand", "add", "Acme"]);
+    vrm_ok(&a, &["sync", "setup", "--target", store.to_str().unwrap()]);
+    let invitation = root.join("invitation");
+    let code = vrm_ok(&a, &["device", "invite", "--out", invitation.to_str().unwrap()]);
+    let code_file = root.join("code");
+    std::fs::write(&code_file, code).unwrap();
+    vrm_ok(
+        &b,
+        &["device", "join", invitation.to_str().unwrap(), "--code-file", code_file.to_str().unwrap()],
+    );
+    let mut ids = Vec::new();
+    for (dir, n) in [(&a, 300), (&b, 150)] {
+        let mut vault = reopen(dir);
+        for i in 0..n {
+            let kind = if rng.below(2) == 0 {
+                RecordKind::Note
+            } else {
+                RecordKind::Purchase
+            };
+            let r = vault
+                .add_record(&new_record(kind, (i % 3 == 0).then_some("Acme"), &format!("{i}")))
+                .unwrap();
+            ids.push(r.id.to_string());
+        }
+    }
+    SyncPair { a, b, ids }
+}
+
+fn records_of(dir: &Path, what: &str) -> BTreeMap<String, Content> {
+    let vault = Vault::open(dir)
+        .map(|l| l.keep_seen_in(Some(crate::util::seen_dir(dir))))
+        .and_then(|l| l.unlock(&pass()))
+        .unwrap_or_else(|e| panic!("{what}: the vault does not open: {e}"));
+    let integrity = vault.integrity().unwrap();
+    assert!(integrity.is_intact(), "{what}: {integrity:?}");
+    let mut vault = vault;
+    vault
+        .list_records(&RecordFilter::default())
+        .unwrap()
+        .iter()
+        .map(|r| (r.id.to_string(), content(r)))
+        .collect()
+}
+
+/// `vrm sync` killed at random moments on both devices, during its push or
+/// its pull: the syncs after it complete, both devices hold every record
+/// of both, once, and each vault is whole.
+#[test]
+fn killed_syncs_lose_nothing_and_apply_nothing_twice() {
+    let trials = env_number("VRM_CRASH_TRIALS", 12).div_ceil(3);
+    let seed = seed_from("VRM_CRASH_SEED");
+    println!("crash sync: {trials} trials, seed {seed} (replay with VRM_CRASH_SEED={seed})");
+    let mut rng = Rng::new(seed);
+    let work = tempfile::tempdir().unwrap();
+    let calibrate = sync_pair(&work.path().join("calibrate"), &mut rng);
+    let (ended, took_a) = run_to_end(&calibrate.a, &["sync"]);
+    assert!(ended.success, "{}", ended.stderr);
+    let (ended, took_b) = run_to_end(&calibrate.b, &["sync"]);
+    assert!(ended.success, "{}", ended.stderr);
+    let mut killed = 0;
+    for t in 0..trials {
+        let p = sync_pair(&work.path().join(format!("sync-{t}")), &mut rng);
+        let at_a = Duration::from_secs_f64(took_a.as_secs_f64() * rng.between(0.0, 1.2));
+        let at_b = Duration::from_secs_f64(took_b.as_secs_f64() * rng.between(0.0, 1.2));
+        let what = format!(
+            "trial {t} (sync killed {:.0} ms into A's run, {:.0} ms into B's)",
+            at_a.as_secs_f64() * 1e3,
+            at_b.as_secs_f64() * 1e3
+        );
+        killed += kill_at(spawn_vrm(&p.a, &["sync"]), KillAt::After(at_a)).killed as u32;
+        killed += kill_at(spawn_vrm(&p.b, &["sync"]), KillAt::After(at_b)).killed as u32;
+        for dir in [&p.a, &p.b, &p.a] {
+            let (ended, _) = run_to_end(dir, &["sync"]);
+            assert!(ended.success, "{what}: {}", ended.stderr);
+        }
+        let on_a = records_of(&p.a, &what);
+        let on_b = records_of(&p.b, &what);
+        assert_eq!(on_a, on_b, "{what}: the devices differ");
+        let mut want = p.ids.clone();
+        want.sort();
+        assert_eq!(on_a.keys().cloned().collect::<Vec<_>>(), want, "{what}");
+        std::fs::remove_dir_all(work.path().join(format!("sync-{t}"))).unwrap();
+    }
+    println!(
+        "crash sync: {trials} trials, {killed} runs killed (a whole sync took {:.0} ms on A, {:.0} ms on B)",
+        took_a.as_secs_f64() * 1e3,
+        took_b.as_secs_f64() * 1e3
+    );
+}

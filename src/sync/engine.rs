@@ -846,4 +846,64 @@ mod tests {
         assert_eq!(r.refused.len(), 1, "{r:?}");
         assert!(p.b.record(&id).is_err());
     }
+
+    #[test]
+    fn an_object_not_delivered_yet_makes_its_device_wait_then_applies_in_order() {
+        let mut p = pair();
+        let id = purchase(&mut p.a, "kettle");
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        set(&mut p.a, &id, "item", "steel kettle");
+        p.a.sync().sync_with(&p.store, 2_000).unwrap();
+        let me = p.a.sync().device_id().unwrap().unwrap();
+        // Object 1 (the kettle) is not in the store yet; object 2 is.
+        let first = super::super::object::object_name(me, 1);
+        let held = p.store.get(&first).unwrap().unwrap();
+        p.store.remove(&first).unwrap();
+        let r = p.b.sync().sync_with(&p.store, 3_000).unwrap();
+        assert_eq!((r.pulled, r.waiting.clone()), (0, vec![me.to_string()]), "{r:?}");
+        assert!(p.b.record(&id).is_err());
+        p.store.put_new(&first, &held).unwrap();
+        let r = p.b.sync().sync_with(&p.store, 4_000).unwrap();
+        assert_eq!(r.pulled, 2, "{r:?}");
+        assert_eq!(p.b.record(&id).unwrap().fields["item"], "steel kettle");
+    }
+
+    #[test]
+    fn a_clock_a_year_ahead_or_a_day_behind_never_stops_sync_nor_reorders_edits() {
+        let mut p = pair();
+        let id = purchase(&mut p.a, "kettle");
+        let year = 365 * 24 * 3_600 * 1_000;
+        let now = 1_800_000_000_000;
+        // A's clock is a year ahead.
+        p.a.sync().sync_with(&p.store, now + year).unwrap();
+        p.b.sync().sync_with(&p.store, now - 86_400_000).unwrap();
+        set(&mut p.a, &id, "item", "edited on A");
+        p.a.sync().sync_with(&p.store, now + year + 1).unwrap();
+        p.b.sync().sync_with(&p.store, now - 86_400_000 + 5).unwrap();
+        // B, a day behind, edits after it has seen A's edit: B's is later,
+        // whatever the wall clocks say.
+        set(&mut p.b, &id, "item", "edited on B after");
+        p.b.sync().sync_with(&p.store, now - 86_400_000 + 10).unwrap();
+        p.a.sync().sync_with(&p.store, now + year + 2).unwrap();
+        for v in [&mut p.a, &mut p.b] {
+            assert_eq!(v.record(&id).unwrap().fields["item"], "edited on B after");
+        }
+    }
+
+    #[test]
+    fn a_deleted_document_is_deleted_on_the_other_device() {
+        let mut p = pair();
+        p.a.write_sync(&[], &[("test-doc", "x".into(), serde_json::json!({"a": 1}))])
+            .unwrap();
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        p.b.sync().sync_with(&p.store, 1_001).unwrap();
+        assert!(p.b.exact_doc::<Value>("test-doc", "x").unwrap().is_some());
+        let tx = p.a.write_tx().unwrap();
+        crate::vault::store::delete_doc(&tx, "test-doc", "x").unwrap();
+        tx.commit().unwrap();
+        p.a.sync().sync_with(&p.store, 2_000).unwrap();
+        p.b.sync().sync_with(&p.store, 2_001).unwrap();
+        assert!(p.b.exact_doc::<Value>("test-doc", "x").unwrap().is_none());
+        assert_eq!(p.b.sync().status().unwrap().pending_rows, 0);
+    }
 }
