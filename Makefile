@@ -62,6 +62,7 @@ test-deb: deb
 test-long: test test-deb
 	VRM_CRASH_TRIALS=200 $(CARGO) test --release --locked --test integration crash -- --nocapture
 	VRM_FLIP_TRIALS=1000 VRM_ROW_TRIALS=1000 $(CARGO) test --release --locked --test integration flips -- --nocapture
+	VRM_SYNC_CASES=200 $(CARGO) test --release --locked --lib sync::engine::tests::three
 	bash fuzz/run.sh
 
 # The command line alone: make cli ARGS="record list"

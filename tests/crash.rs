@@ -746,12 +746,21 @@ fn sync_pair(root: &Path, rng: &mut Rng) -> SyncPair {
     vrm_ok(&a, &["brand", "add", "Acme"]);
     vrm_ok(&a, &["sync", "setup", "--target", store.to_str().unwrap()]);
     let invitation = root.join("invitation");
-    let code = vrm_ok(&a, &["device", "invite", "--out", invitation.to_str().unwrap()]);
+    let code = vrm_ok(
+        &a,
+        &["device", "invite", "--out", invitation.to_str().unwrap()],
+    );
     let code_file = root.join("code");
     std::fs::write(&code_file, code).unwrap();
     vrm_ok(
         &b,
-        &["device", "join", invitation.to_str().unwrap(), "--code-file", code_file.to_str().unwrap()],
+        &[
+            "device",
+            "join",
+            invitation.to_str().unwrap(),
+            "--code-file",
+            code_file.to_str().unwrap(),
+        ],
     );
     let mut ids = Vec::new();
     for (dir, n) in [(&a, 300), (&b, 150)] {
@@ -763,7 +772,11 @@ fn sync_pair(root: &Path, rng: &mut Rng) -> SyncPair {
                 RecordKind::Purchase
             };
             let r = vault
-                .add_record(&new_record(kind, (i % 3 == 0).then_some("Acme"), &format!("{i}")))
+                .add_record(&new_record(
+                    kind,
+                    (i % 3 == 0).then_some("Acme"),
+                    &format!("{i}"),
+                ))
                 .unwrap();
             ids.push(r.id.to_string());
         }

@@ -190,6 +190,15 @@ fn a_delete_reaches_the_other_device() {
     vrm_ok(&t.b, &["sync"]);
     vrm_ok(&t.a, &["sync"]);
     vrm(&t.a).args(["record", "show", &id]).assert().failure();
+    // After a compaction the store holds one snapshot, and both go on.
+    let said = vrm_ok(&t.a, &["sync", "compact"]);
+    assert!(said.contains("snapshot"), "{said}");
+    let objects = walk(&t.store);
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let other = add_purchase(&t.b, "teapot");
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.a, &["sync"]);
+    assert_eq!(field(&t.a, &other, "item").as_deref(), Some("teapot"));
 }
 
 #[test]

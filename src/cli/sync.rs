@@ -26,6 +26,13 @@ pub(super) enum SyncCommand {
         #[arg(long, default_value = "this device")]
         name: String,
     },
+    /// Write a snapshot of the vault to the store and remove the objects it
+    /// stands for (what a deleted record held leaves the store)
+    Compact {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Where sync stands: this device, the store, the last sync, what waits
     Status {
         /// Print JSON
@@ -97,6 +104,18 @@ pub(super) fn sync(ctx: &Ctx<'_>, cmd: Option<&SyncCommand>, json: bool) -> CliR
             vault.sync().setup(spec.clone(), name)?;
             errln!("This vault syncs to {}.", spec.describe());
             errln!("Run `vrm sync` to push it there; `vrm device invite` adds a device.");
+        }
+        Some(SyncCommand::Compact { json }) => {
+            let report = vault.sync().compact_target(now_ms())?;
+            if *json {
+                return print_json(&report);
+            }
+            outln!(
+                "Wrote a snapshot of {} row(s) in {} part(s); removed {} object(s) it stands for.",
+                report.rows,
+                report.parts,
+                report.removed
+            );
         }
         Some(SyncCommand::Status { json }) => {
             let status = vault.sync().status()?;

@@ -89,6 +89,14 @@ impl Syncing<'_> {
         self.sync_with(target.as_ref(), now_ms)
     }
 
+    /// Compacts the store set up (see [`Syncing::compact`]).
+    pub fn compact_target(&mut self, now_ms: u64) -> Result<super::engine::CompactReport> {
+        let local = self.local_or_err()?;
+        let target = local.target.clone().ok_or(Error::SyncNotSetUp)?.open()?;
+        drop(local);
+        self.compact(target.as_ref(), now_ms)
+    }
+
     /// Where sync stands.
     pub fn status(&mut self) -> Result<SyncStatus> {
         let local = self.local()?;

@@ -25,9 +25,22 @@ use zeroize::{Zeroize, Zeroizing};
 use super::hlc::Hlc;
 use super::merge::{RowClock, RowState, Stamp, flatten, unflatten};
 use super::object::{
-    DeviceId, DeviceKey, MAX_BODY_LEN, ObjectHeader, ObjectKind, open_object, parse_object_name,
+    DeviceId, DeviceKey, MAX_BODY_LEN, ObjectHeader, ObjectKind, open_object, parse_name,
     seal_object,
 };
+
+/// An object asked of the store.
+enum Fetched {
+    /// Checked and opened.
+    Object(ObjectHeader, ChangesBody),
+    /// Not there (removed since it was listed).
+    Gone,
+    /// Refused, with why.
+    Refused(String),
+}
+
+/// The store's objects by device: each sequence number and its kind.
+type Listing = BTreeMap<DeviceId, BTreeMap<u64, ObjectKind>>;
 use super::target::{Target, TargetSpec};
 use crate::crypto::did::SigningKey;
 use crate::error::{Error, Result};
@@ -126,6 +139,17 @@ impl std::fmt::Debug for Enrollment {
     }
 }
 
+/// What a compaction did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CompactReport {
+    /// The snapshot's parts written.
+    pub parts: usize,
+    /// The rows it holds (tombstones included).
+    pub rows: usize,
+    /// Objects removed from the store.
+    pub removed: usize,
+}
+
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
@@ -150,6 +174,19 @@ pub struct SyncReport {
 #[derive(Clone, Serialize, Deserialize)]
 struct ChangesBody {
     rows: Vec<SentRow>,
+    /// Set on the parts of a snapshot.
+    snapshot: Option<SnapshotPart>,
+}
+
+/// What a snapshot's part says of the snapshot: which objects of each
+/// device it stands for (those up to the number given), and which part of
+/// how many this is. Its rows are every row's whole state, tombstones
+/// included.
+#[derive(Clone, Serialize, Deserialize)]
+struct SnapshotPart {
+    covers: BTreeMap<String, u64>,
+    part: u32,
+    parts: u32,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -333,12 +370,12 @@ impl Syncing<'_> {
 
     fn pull(&mut self, target: &dyn Target, now_ms: u64, report: &mut SyncReport) -> Result<()> {
         let me = self.local_or_err()?.device_id()?;
-        let mut by_device: BTreeMap<DeviceId, BTreeSet<u64>> = BTreeMap::new();
+        let mut by_device: Listing = BTreeMap::new();
         for name in target.list()? {
-            if let Some((device, seq)) = parse_object_name(&name)
+            if let Some((kind, device, seq)) = parse_name(&name)
                 && device != me
             {
-                by_device.entry(device).or_default().insert(seq);
+                by_device.entry(device).or_default().insert(seq, kind);
             }
         }
         let cipher = self.vault.sync_cipher();
@@ -364,7 +401,7 @@ impl Syncing<'_> {
     fn pull_pass(
         &mut self,
         target: &dyn Target,
-        by_device: &BTreeMap<DeviceId, BTreeSet<u64>>,
+        by_device: &Listing,
         cipher: &crate::crypto::Cipher,
         now_ms: u64,
         report: &mut SyncReport,
@@ -372,35 +409,40 @@ impl Syncing<'_> {
         let target_objects = by_device;
         for (device, seqs) in target_objects {
             let device = *device;
-            let devices = self.devices()?;
             loop {
                 let local = self.local_or_err()?;
                 let next = local.applied.get(&device.to_string()).copied().unwrap_or(0) + 1;
-                let name = super::object::object_name(device, next);
-                if !seqs.contains(&next) {
+                let Some(kind) = seqs.get(&next) else {
+                    // Not in the store: compacted into a snapshot (which
+                    // then stands for it), or not delivered yet.
+                    drop(local);
+                    if self.jump_via_snapshot(
+                        target, by_device, device, next, cipher, now_ms, report,
+                    )? {
+                        continue;
+                    }
                     if seqs.range(next..).next().is_some() {
                         report.waiting.push(device.to_string());
                     }
                     break;
-                }
-                let Some(bytes) = target.get(&name)? else {
-                    report.waiting.push(device.to_string());
-                    break;
                 };
-                let opened = open_object(&name, &bytes, cipher, |d| Self::device_key(&devices, d));
-                let (header, body) = match opened {
-                    Ok(o) => o,
-                    Err(reason) => {
-                        report.refused.push(format!("{name}: {reason}"));
+                let name = ObjectHeader {
+                    kind: *kind,
+                    device,
+                    seq: next,
+                    hlc: Hlc::ZERO,
+                }
+                .name();
+                let (header, rows) = match self.fetch(target, &name, cipher)? {
+                    Fetched::Object(h, b) => (h, b),
+                    // Removed since the listing (a compaction elsewhere):
+                    // the next sync finds the snapshot that stands for it.
+                    Fetched::Gone => {
+                        report.waiting.push(device.to_string());
                         break;
                     }
-                };
-                let rows: ChangesBody = match postcard::from_bytes(&body) {
-                    Ok(r) if header.kind == ObjectKind::Changes => r,
-                    _ => {
-                        report
-                            .refused
-                            .push(format!("{name}: its body is not a set of changes"));
+                    Fetched::Refused(why) => {
+                        report.refused.push(why);
                         break;
                     }
                 };
@@ -422,6 +464,191 @@ impl Syncing<'_> {
             }
         }
         Ok(())
+    }
+
+    /// An object of the store, checked and opened.
+    fn fetch(
+        &self,
+        target: &dyn Target,
+        name: &str,
+        cipher: &crate::crypto::Cipher,
+    ) -> Result<Fetched> {
+        let Some(bytes) = target.get(name)? else {
+            return Ok(Fetched::Gone);
+        };
+        let devices = self.devices()?;
+        let (header, body) =
+            match open_object(name, &bytes, cipher, |d| Self::device_key(&devices, d)) {
+                Ok(o) => o,
+                Err(reason) => return Ok(Fetched::Refused(format!("{name}: {reason}"))),
+            };
+        match postcard::from_bytes::<ChangesBody>(&body) {
+            Ok(b) if b.snapshot.is_some() == (header.kind == ObjectKind::Snapshot) => {
+                Ok(Fetched::Object(header, b))
+            }
+            _ => Ok(Fetched::Refused(format!(
+                "{name}: its body is not what its kind says"
+            ))),
+        }
+    }
+
+    /// When `device`'s object `next` is not in the store, finds a snapshot
+    /// that stands for it (one whose objects this device has not applied
+    /// yet) and applies its parts, in order. Says whether it did.
+    #[allow(clippy::too_many_arguments)]
+    fn jump_via_snapshot(
+        &mut self,
+        target: &dyn Target,
+        by_device: &Listing,
+        device: DeviceId,
+        next: u64,
+        cipher: &crate::crypto::Cipher,
+        now_ms: u64,
+        report: &mut SyncReport,
+    ) -> Result<bool> {
+        for (owner, objects) in by_device {
+            let applied = self
+                .local_or_err()?
+                .applied
+                .get(&owner.to_string())
+                .copied()
+                .unwrap_or(0);
+            // The owner's last snapshot: the last run of its parts.
+            let Some(last) = objects
+                .iter()
+                .rev()
+                .find(|(_, k)| **k == ObjectKind::Snapshot)
+                .map(|(s, _)| *s)
+            else {
+                continue;
+            };
+            if last <= applied {
+                continue;
+            }
+            let mut first = last;
+            while first > 1 && objects.get(&(first - 1)) == Some(&ObjectKind::Snapshot) {
+                first -= 1;
+            }
+            let name = super::object::snapshot_name(*owner, first);
+            let head = match self.fetch(target, &name, cipher)? {
+                Fetched::Object(_, b) => b,
+                Fetched::Gone => continue,
+                Fetched::Refused(why) => {
+                    report.refused.push(why);
+                    continue;
+                }
+            };
+            let Some(info) = &head.snapshot else { continue };
+            let covered = info.covers.get(&device.to_string()).copied().unwrap_or(0);
+            if info.part != 1 || covered < next {
+                continue;
+            }
+            for seq in first.max(applied + 1)..=last {
+                let name = super::object::snapshot_name(*owner, seq);
+                let (header, body) = match self.fetch(target, &name, cipher)? {
+                    Fetched::Object(h, b) => (h, b),
+                    Fetched::Gone => return Ok(seq > first),
+                    Fetched::Refused(why) => {
+                        report.refused.push(why);
+                        return Ok(seq > first);
+                    }
+                };
+                let local = self.local_or_err()?;
+                let (changed, kept) = self.apply_retrying(local, *owner, &header, body, now_ms)?;
+                report.pulled += 1;
+                report.rows_changed += changed;
+                report.conflicts_kept += kept;
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Writes a snapshot of the whole vault to the store and removes the
+    /// objects it stands for: afterwards the store holds no object with
+    /// the content of a row deleted before it (a deleted row is a
+    /// tombstone: its key, no content). Syncs first, so the snapshot holds
+    /// everything this device and the others have pushed.
+    pub fn compact(&mut self, target: &dyn Target, now_ms: u64) -> Result<CompactReport> {
+        self.sync_with(target, now_ms)?;
+        let _lock = self.vault.sync_lock()?;
+        let mut local = self.local_or_err()?;
+        let me = local.device_id()?;
+        let signer = local.signer()?;
+        let cipher = self.vault.sync_cipher();
+        let listing = target.list()?;
+        // After any part an earlier, stopped compaction left in the store.
+        let mut first = local.next_seq;
+        for name in &listing {
+            if let Some((_, d, seq)) = parse_name(name)
+                && d == me
+            {
+                first = first.max(seq + 1);
+            }
+        }
+        let mut covers = local.applied.clone();
+        covers.insert(local.device.clone(), first - 1);
+        let mut rows = Vec::new();
+        for (table, key) in self.vault.sync_keys()? {
+            let clock = self.clock(&table, &key)?;
+            let current = self.vault.row_json(&table, &key)?.map(|(_, v)| flatten(&v));
+            rows.push(SentRow {
+                table,
+                key,
+                state: clock.state(current.as_ref()),
+            });
+        }
+        let row_count = rows.len();
+        let parts = chunks(rows)?;
+        let count = u32::try_from(parts.len())
+            .map_err(|_| Error::invalid("the vault is too large for one snapshot"))?;
+        let mut seq = first;
+        for (i, chunk) in parts.into_iter().enumerate() {
+            let body = Zeroizing::new(
+                postcard::to_allocvec(&ChangesBody {
+                    rows: chunk,
+                    snapshot: Some(SnapshotPart {
+                        covers: covers.clone(),
+                        part: i as u32 + 1,
+                        parts: count,
+                    }),
+                })
+                .map_err(|e| Error::Database(e.to_string()))?,
+            );
+            local.hlc = local.hlc.tick(now_ms);
+            let header = ObjectHeader {
+                kind: ObjectKind::Snapshot,
+                device: me,
+                seq,
+                hlc: local.hlc,
+            };
+            target.put_new(
+                &header.name(),
+                &seal_object(&header, &body, &cipher, &signer)?,
+            )?;
+            seq += 1;
+        }
+        local.next_seq = seq;
+        self.vault
+            .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
+        let mut removed = 0;
+        for name in listing {
+            let Some((_, d, s)) = parse_name(&name) else {
+                continue;
+            };
+            if d == me && s >= first {
+                continue;
+            }
+            if s <= covers.get(&d.to_string()).copied().unwrap_or(0) {
+                target.remove(&name)?;
+                removed += 1;
+            }
+        }
+        Ok(CompactReport {
+            parts: count as usize,
+            rows: row_count,
+            removed,
+        })
     }
 
     /// [`Self::apply`], again (up to three times) if a row it merges was
@@ -457,8 +684,10 @@ impl Syncing<'_> {
         now_ms: u64,
     ) -> Result<(usize, usize)> {
         local.hlc = local.hlc.observe(header.hlc, now_ms);
-        local.applied.insert(device.to_string(), header.seq);
+        let applied = local.applied.entry(device.to_string()).or_default();
+        *applied = (*applied).max(header.seq);
         let me = local.device_id()?;
+        let body_snapshot = body.snapshot.clone();
         let mut writes = Vec::new();
         let mut docs: Vec<(&str, String, Value)> = Vec::new();
         let mut changed = 0;
@@ -496,6 +725,18 @@ impl Syncing<'_> {
                 read_version,
                 state: encode_clock(&clock)?,
             });
+        }
+        // The last part of a snapshot stands for the objects it covers:
+        // they need not (and, once compacted, cannot) be applied.
+        if let Some(snap) = &body_snapshot
+            && snap.part == snap.parts
+        {
+            for (d, seq) in &snap.covers {
+                if *d != local.device {
+                    let applied = local.applied.entry(d.clone()).or_default();
+                    *applied = (*applied).max(*seq);
+                }
+            }
         }
         docs.push((LOCAL_KIND, LOCAL_ID.into(), local.to_json()?));
         self.vault.write_sync(&writes, &docs)?;
@@ -552,8 +793,11 @@ impl Syncing<'_> {
         let sent = rows.len();
         for chunk in chunks(rows)? {
             let body = Zeroizing::new(
-                postcard::to_allocvec(&ChangesBody { rows: chunk })
-                    .map_err(|e| Error::Database(e.to_string()))?,
+                postcard::to_allocvec(&ChangesBody {
+                    rows: chunk,
+                    snapshot: None,
+                })
+                .map_err(|e| Error::Database(e.to_string()))?,
             );
             loop {
                 local.hlc = local.hlc.tick(now_ms);
@@ -860,7 +1104,11 @@ mod tests {
         let held = p.store.get(&first).unwrap().unwrap();
         p.store.remove(&first).unwrap();
         let r = p.b.sync().sync_with(&p.store, 3_000).unwrap();
-        assert_eq!((r.pulled, r.waiting.clone()), (0, vec![me.to_string()]), "{r:?}");
+        assert_eq!(
+            (r.pulled, r.waiting.clone()),
+            (0, vec![me.to_string()]),
+            "{r:?}"
+        );
         assert!(p.b.record(&id).is_err());
         p.store.put_new(&first, &held).unwrap();
         let r = p.b.sync().sync_with(&p.store, 4_000).unwrap();
@@ -879,11 +1127,15 @@ mod tests {
         p.b.sync().sync_with(&p.store, now - 86_400_000).unwrap();
         set(&mut p.a, &id, "item", "edited on A");
         p.a.sync().sync_with(&p.store, now + year + 1).unwrap();
-        p.b.sync().sync_with(&p.store, now - 86_400_000 + 5).unwrap();
+        p.b.sync()
+            .sync_with(&p.store, now - 86_400_000 + 5)
+            .unwrap();
         // B, a day behind, edits after it has seen A's edit: B's is later,
         // whatever the wall clocks say.
         set(&mut p.b, &id, "item", "edited on B after");
-        p.b.sync().sync_with(&p.store, now - 86_400_000 + 10).unwrap();
+        p.b.sync()
+            .sync_with(&p.store, now - 86_400_000 + 10)
+            .unwrap();
         p.a.sync().sync_with(&p.store, now + year + 2).unwrap();
         for v in [&mut p.a, &mut p.b] {
             assert_eq!(v.record(&id).unwrap().fields["item"], "edited on B after");
@@ -893,8 +1145,11 @@ mod tests {
     #[test]
     fn a_deleted_document_is_deleted_on_the_other_device() {
         let mut p = pair();
-        p.a.write_sync(&[], &[("test-doc", "x".into(), serde_json::json!({"a": 1}))])
-            .unwrap();
+        p.a.write_sync(
+            &[],
+            &[("test-doc", "x".into(), serde_json::json!({"a": 1}))],
+        )
+        .unwrap();
         p.a.sync().sync_with(&p.store, 1_000).unwrap();
         p.b.sync().sync_with(&p.store, 1_001).unwrap();
         assert!(p.b.exact_doc::<Value>("test-doc", "x").unwrap().is_some());
@@ -905,5 +1160,218 @@ mod tests {
         p.b.sync().sync_with(&p.store, 2_001).unwrap();
         assert!(p.b.exact_doc::<Value>("test-doc", "x").unwrap().is_none());
         assert_eq!(p.b.sync().status().unwrap().pending_rows, 0);
+    }
+
+    /// `n` devices of one vault: the first made, the others copies of it
+    /// enrolled from it (as joins make them).
+    fn replicas(n: usize) -> (tempfile::TempDir, Vec<Vault>, FolderTarget) {
+        let dirs = tempfile::tempdir().unwrap();
+        let store = dirs.path().join("store");
+        std::fs::create_dir(&store).unwrap();
+        let first = dirs.path().join("r0");
+        let (mut a, _) = Vault::create(
+            &first,
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        a.add_brand(&BrandInput::named("Acme")).unwrap();
+        a.sync().init_device("r0").unwrap();
+        let enrollments: Vec<Enrollment> = (1..n)
+            .map(|i| a.sync().enroll_device(&format!("r{i}")).unwrap())
+            .collect();
+        drop(a);
+        let mut vaults = vec![open(&first)];
+        for (i, e) in enrollments.iter().enumerate() {
+            let dir = dirs.path().join(format!("r{}", i + 1));
+            copy_dir(&first, &dir);
+            let mut v = open(&dir);
+            v.sync().adopt_device(e).unwrap();
+            vaults.push(v);
+        }
+        (dirs, vaults, FolderTarget::new(&store).unwrap())
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(usize),
+        Edit(usize, usize, &'static str, u8),
+        Delete(usize, usize),
+        Sync(usize, u64),
+        Compact(usize),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            2 => (0..3usize).prop_map(Op::Add),
+            5 => (0..3usize, 0..6usize, prop_oneof![Just("item"), Just("price"), Just("merchant")], any::<u8>())
+                .prop_map(|(r, i, f, v)| Op::Edit(r, i, f, v)),
+            1 => (0..3usize, 0..6usize).prop_map(|(r, i)| Op::Delete(r, i)),
+            4 => (0..3usize, 0..3u64).prop_map(|(r, skew)| Op::Sync(r, skew)),
+            1 => (0..3usize).prop_map(Op::Compact),
+        ]
+    }
+
+    proptest::proptest! {
+        // 12 cases in CI; `VRM_SYNC_CASES=200` in `make test-long`.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("VRM_SYNC_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(12),
+            ..Default::default()
+        })]
+        /// Three devices add, edit and delete records, sync and compact in
+        /// any order, with skewed clocks: once each has synced twice more, all
+        /// hold the same records, and every value a device wrote is in its
+        /// record, or in the record's history, or the record was deleted.
+        #[test]
+        fn three_devices_converge_and_keep_every_acknowledged_edit(ops in proptest::collection::vec(op(), 1..30)) {
+            let (_dirs, mut vs, store) = replicas(3);
+            let mut ids: Vec<String> = Vec::new();
+            // (record, field, value, device, pushed since)
+            let mut written: Vec<(String, String, String, usize, bool)> = Vec::new();
+            let mut deleted = BTreeSet::new();
+            let mut clock = 1_800_000_000_000u64;
+            for op in ops {
+                clock += 10;
+                match op {
+                    Op::Add(r) => ids.push(purchase(&mut vs[r], &format!("new {}", ids.len()))),
+                    Op::Edit(r, i, field, v) => {
+                        let Some(id) = ids.get(i) else { continue };
+                        if vs[r].record(id).is_err() { continue }
+                        let value = if field == "price" {
+                            format!("{v}{}.00", written.len())
+                        } else {
+                            format!("{v}-{}", written.len())
+                        };
+                        set(&mut vs[r], id, field, &value);
+                        written.push((id.clone(), field.to_string(), value, r, false));
+                    }
+                    Op::Delete(r, i) => {
+                        let Some(id) = ids.get(i) else { continue };
+                        if vs[r].delete_record(id).is_ok() {
+                            deleted.insert(id.clone());
+                        }
+                    }
+                    Op::Sync(r, skew) => {
+                        // Devices' clocks: one a day behind, one an hour ahead.
+                        let now = clock + skew * 3_600_000 - if r == 1 { 86_400_000 } else { 0 };
+                        vs[r].sync().sync_with(&store, now).unwrap();
+                        for w in written.iter_mut().filter(|w| w.3 == r) {
+                            w.4 = true;
+                        }
+                    }
+                    Op::Compact(r) => {
+                        vs[r].sync().compact(&store, clock).unwrap();
+                        for w in written.iter_mut().filter(|w| w.3 == r) {
+                            w.4 = true;
+                        }
+                    }
+                }
+            }
+            for _ in 0..2 {
+                for v in vs.iter_mut() {
+                    clock += 10;
+                    let r = v.sync().sync_with(&store, clock).unwrap();
+                    proptest::prop_assert!(r.refused.is_empty() && r.waiting.is_empty(), "{r:?}");
+                }
+            }
+            let lists: Vec<Vec<crate::model::Record>> = vs
+                .iter_mut()
+                .map(|v| v.list_records(&RecordFilter::default()).unwrap())
+                .collect();
+            let fields = |l: &Vec<crate::model::Record>| l.iter().map(|r| (r.id.to_string(), r.fields.clone())).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(fields(&lists[0]), fields(&lists[1]));
+            proptest::prop_assert_eq!(fields(&lists[1]), fields(&lists[2]));
+            for (n, (id, field, value, device, pushed)) in written.iter().enumerate() {
+                // An edit another device could have seen; one the same
+                // device overwrote later is the person's own change.
+                let overwritten_here = written[n + 1..].iter().any(|w| &w.0 == id && &w.1 == field && w.3 == *device);
+                if deleted.contains(id) || !pushed || overwritten_here {
+                    continue;
+                }
+                let now = lists[0].iter().find(|r| r.id.to_string() == *id).and_then(|r| r.fields.get(field.as_str())).cloned();
+                let json = serde_json::to_string(value).unwrap();
+                let kept = vs.iter_mut().any(|v| v.sync().history(id).unwrap().iter().any(|e| e.field == format!("fields/{field}") && e.value.as_deref() == Some(json.as_str())));
+                proptest::prop_assert!(now.as_deref() == Some(value.as_str()) || kept, "{id} {field}={value} lost");
+            }
+        }
+    }
+
+    /// Every object left in the store, opened: its body as text.
+    fn opened_store(v: &Vault, store: &FolderTarget) -> Vec<(String, String)> {
+        let cipher = v.sync_cipher();
+        store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|name| {
+                let bytes = store.get(&name).unwrap().unwrap();
+                let body = bytes[49..bytes.len() - 64].to_vec();
+                let head: [u8; 45] = bytes[..45].try_into().unwrap();
+                let plain = cipher.open(&head, &body).expect("opens");
+                (name, String::from_utf8_lossy(&plain).into_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compaction_removes_what_its_snapshot_stands_for_and_no_deleted_content_stays() {
+        let mut p = pair();
+        let gone = purchase(&mut p.a, "secret kettle");
+        let kept = purchase(&mut p.a, "teapot");
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        p.b.sync().sync_with(&p.store, 1_001).unwrap();
+        p.a.sync().sync_with(&p.store, 1_002).unwrap();
+        p.a.delete_record(&gone).unwrap();
+        p.a.sync().sync_with(&p.store, 2_000).unwrap();
+        let before = p.store.list().unwrap().len();
+        assert!(
+            opened_store(&p.a, &p.store)
+                .iter()
+                .any(|(_, b)| b.contains("secret kettle"))
+        );
+        let r = p.a.sync().compact(&p.store, 3_000).unwrap();
+        assert_eq!(r.parts, 1);
+        assert_eq!(r.removed, before, "{r:?}");
+        let left = opened_store(&p.a, &p.store);
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(left[0].0.starts_with("snapshots/"));
+        assert!(!left[0].1.contains("secret kettle"));
+        // B goes on from the snapshot: the delete reaches it, the rest stays.
+        let r = p.b.sync().sync_with(&p.store, 4_000).unwrap();
+        assert!(r.refused.is_empty() && r.waiting.is_empty(), "{r:?}");
+        assert!(p.b.record(&gone).is_err());
+        assert_eq!(p.b.record(&kept).unwrap().fields["item"], "teapot");
+        // And a later edit on either side still syncs.
+        set(&mut p.b, &kept, "price", "9.00");
+        p.b.sync().sync_with(&p.store, 5_000).unwrap();
+        p.a.sync().sync_with(&p.store, 5_001).unwrap();
+        assert_eq!(p.a.record(&kept).unwrap().fields["price"], "9.00");
+    }
+
+    #[test]
+    fn a_device_offline_through_a_compaction_catches_up_from_the_snapshot() {
+        let (_dirs, mut vs, store) = replicas(3);
+        let first = purchase(&mut vs[0], "kettle");
+        vs[0].sync().sync_with(&store, 1_000).unwrap();
+        vs[1].sync().sync_with(&store, 1_001).unwrap();
+        // Device 2 is offline from here, and edits meanwhile.
+        let offline = purchase(&mut vs[2], "made offline");
+        set(&mut vs[0], &first, "price", "5.00");
+        let second = purchase(&mut vs[0], "teapot");
+        vs[0].sync().sync_with(&store, 2_000).unwrap();
+        vs[1].sync().sync_with(&store, 2_001).unwrap();
+        vs[0].sync().compact(&store, 3_000).unwrap();
+        // Device 0's change objects are gone; device 2 never applied them.
+        let r = vs[2].sync().sync_with(&store, 4_000).unwrap();
+        assert!(r.refused.is_empty() && r.waiting.is_empty(), "{r:?}");
+        for v in [1, 0, 1] {
+            vs[v].sync().sync_with(&store, 5_000).unwrap();
+        }
+        for v in vs.iter_mut() {
+            assert_eq!(v.record(&first).unwrap().fields["price"], "5.00");
+            assert_eq!(v.record(&second).unwrap().fields["item"], "teapot");
+            assert_eq!(v.record(&offline).unwrap().fields["item"], "made offline");
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Sync objects: what a device writes to the store, sealed and signed.
 //!
 //! An object is immutable: it is written once under a name no other object
-//! has, `devices/<device>/<seq>`, and never rewritten, so a dumb store (a
+//! has, `devices/<device>/<seq>` (changes) or `snapshots/<device>/<seq>` (a
+//! part of a snapshot, in the same sequence), and never rewritten, so a dumb store (a
 //! folder a file-sync tool replicates, an S3 bucket) never holds two
 //! versions of one file to reconcile. Its layout:
 //!
@@ -113,7 +114,10 @@ pub struct ObjectHeader {
 impl ObjectHeader {
     /// The object's name in the store.
     pub fn name(&self) -> String {
-        object_name(self.device, self.seq)
+        match self.kind {
+            ObjectKind::Changes => object_name(self.device, self.seq),
+            ObjectKind::Snapshot => snapshot_name(self.device, self.seq),
+        }
     }
 
     fn encode(&self) -> [u8; HEADER_LEN] {
@@ -150,14 +154,33 @@ pub fn object_name(device: DeviceId, seq: u64) -> String {
     format!("devices/{device}/{seq:016x}")
 }
 
-/// Reads a name made by [`object_name`].
+/// The name of a device's object number `seq` when it is a snapshot's part.
+pub fn snapshot_name(device: DeviceId, seq: u64) -> String {
+    format!("snapshots/{device}/{seq:016x}")
+}
+
+/// Reads a name made by [`object_name`] or [`snapshot_name`].
 pub fn parse_object_name(name: &str) -> Option<(DeviceId, u64)> {
-    let rest = name.strip_prefix("devices/")?;
+    parse_name(name).map(|(_, d, s)| (d, s))
+}
+
+/// Reads a name made by [`object_name`] or [`snapshot_name`], with the
+/// kind of object it names.
+pub fn parse_name(name: &str) -> Option<(ObjectKind, DeviceId, u64)> {
+    let (kind, rest) = if let Some(rest) = name.strip_prefix("devices/") {
+        (ObjectKind::Changes, rest)
+    } else {
+        (ObjectKind::Snapshot, name.strip_prefix("snapshots/")?)
+    };
     let (device, seq) = rest.split_once('/')?;
     if seq.len() != 16 || !seq.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
-    Some((DeviceId::parse(device)?, u64::from_str_radix(seq, 16).ok()?))
+    Some((
+        kind,
+        DeviceId::parse(device)?,
+        u64::from_str_radix(seq, 16).ok()?,
+    ))
 }
 
 /// What the reader knows of a device that signs objects.
@@ -272,7 +295,7 @@ pub fn open_object(
     if key.revoked_after.is_some_and(|last| header.seq > last) {
         return Err(Refusal::Revoked(header.device));
     }
-    if parse_object_name(name) != Some((header.device, header.seq)) {
+    if parse_name(name) != Some((header.kind, header.device, header.seq)) {
         return Err(Refusal::Misnamed);
     }
     let body = cipher
@@ -373,6 +396,9 @@ mod tests {
         // Copied under the name of the device's next object: a replay.
         let next = object_name(f.header.device, 4);
         assert_eq!(f.open(&next, &obj), Err(Refusal::Misnamed));
+        // Or as a snapshot's part under its own number.
+        let as_snapshot = snapshot_name(f.header.device, 3);
+        assert_eq!(f.open(&as_snapshot, &obj), Err(Refusal::Misnamed));
 
         // Signed by a device the vault does not know.
         let stranger = ObjectHeader {
@@ -432,6 +458,10 @@ mod tests {
         assert_eq!(
             parse_object_name(&object_name(d, u64::MAX)),
             Some((d, u64::MAX))
+        );
+        assert_eq!(
+            parse_name(&snapshot_name(d, 7)),
+            Some((ObjectKind::Snapshot, d, 7))
         );
         for bad in [
             "devices/abab/0000000000000001",

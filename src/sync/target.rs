@@ -83,26 +83,14 @@ impl FolderTarget {
         })
     }
 
-    fn path(&self, name: &str) -> Result<PathBuf> {
-        // Only names of objects: no other path is ever made from a name.
-        if parse_object_name(name).is_none() {
-            return Err(Error::invalid(format!(
-                "not a sync object's name: {name:?}"
-            )));
-        }
-        Ok(self.root.join(name))
-    }
-}
-
-impl Target for FolderTarget {
-    fn list(&self) -> Result<Vec<String>> {
-        let devices = self.root.join("devices");
+    /// The objects under `top` (`devices` or `snapshots`), added to `names`.
+    fn list_under(&self, top: &str, names: &mut Vec<String>) -> Result<()> {
+        let devices = self.root.join(top);
         let entries = match std::fs::read_dir(&devices) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(Error::io(&devices, e)),
         };
-        let mut names = Vec::new();
         for device in entries {
             let device = device.map_err(|e| Error::io(&devices, e))?;
             // A link is not followed: the store is the folder, not what
@@ -130,11 +118,31 @@ impl Target for FolderTarget {
                 let Some(file) = object.file_name().to_str().map(str::to_string) else {
                     continue;
                 };
-                let name = format!("devices/{device_name}/{file}");
+                let name = format!("{top}/{device_name}/{file}");
                 if parse_object_name(&name).is_some() {
                     names.push(name);
                 }
             }
+        }
+        Ok(())
+    }
+
+    fn path(&self, name: &str) -> Result<PathBuf> {
+        // Only names of objects: no other path is ever made from a name.
+        if parse_object_name(name).is_none() {
+            return Err(Error::invalid(format!(
+                "not a sync object's name: {name:?}"
+            )));
+        }
+        Ok(self.root.join(name))
+    }
+}
+
+impl Target for FolderTarget {
+    fn list(&self) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for top in ["devices", "snapshots"] {
+            self.list_under(top, &mut names)?;
         }
         Ok(names)
     }

@@ -1087,6 +1087,15 @@ pub fn sync_candidates(conn: &Connection) -> Result<Vec<SyncCandidate>> {
     Ok(rows)
 }
 
+/// The table and key of every row sync keeps a state of.
+pub fn sync_row_keys(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT tbl, key FROM sync_rows ORDER BY tbl, key")?;
+    let rows = stmt
+        .query_map([], |r| Ok((text_col(r, 0)?, text_col(r, 1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// Sync's sealed state of one row: `(version, row_version, body)`.
 pub fn sync_row(conn: &Connection, table: &str, key: &str) -> Result<Option<(i64, i64, Vec<u8>)>> {
     Ok(conn

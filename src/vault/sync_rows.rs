@@ -88,6 +88,11 @@ impl Vault {
         }
     }
 
+    /// Every row sync keeps a state of (tombstones included).
+    pub(crate) fn sync_keys(&self) -> Result<Vec<(String, String)>> {
+        store::sync_row_keys(&self.conn)
+    }
+
     /// Rows that changed since sync last saw them (see the module's comment).
     pub(crate) fn sync_candidates(&self) -> Result<Vec<SyncCandidate>> {
         store::sync_candidates(&self.conn)
