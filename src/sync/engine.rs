@@ -1289,7 +1289,7 @@ mod tests {
                 if deleted.contains(id) || !pushed || overwritten_here {
                     continue;
                 }
-                let now = lists[0].iter().find(|r| r.id.to_string() == *id).and_then(|r| r.fields.get(field.as_str())).cloned();
+                let now = lists[0].iter().find(|r| r.id.as_ref() == id.as_str()).and_then(|r| r.fields.get(field.as_str())).cloned();
                 let json = serde_json::to_string(value).unwrap();
                 let kept = vs.iter_mut().any(|v| v.sync().history(id).unwrap().iter().any(|e| e.field == format!("fields/{field}") && e.value.as_deref() == Some(json.as_str())));
                 proptest::prop_assert!(now.as_deref() == Some(value.as_str()) || kept, "{id} {field}={value} lost");
