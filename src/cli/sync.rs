@@ -19,7 +19,7 @@ pub(super) enum SyncCommand {
     /// Sync to a folder (one a file-sync tool such as Syncthing replicates);
     /// this vault becomes a device of its own
     Setup {
-        /// The folder (it must exist)
+        /// The folder (made if it is not there)
         #[arg(long, value_name = "DIR")]
         target: PathBuf,
         /// What to call this device
@@ -97,6 +97,11 @@ pub(super) fn sync(ctx: &Ctx<'_>, cmd: Option<&SyncCommand>, json: bool) -> CliR
             }
         }
         Some(SyncCommand::Setup { target, name }) => {
+            // A folder that is not there yet is made.
+            if !target.exists() {
+                std::fs::create_dir_all(target)
+                    .map_err(|e| Failure::Other(format!("{}: {e}", target.display())))?;
+            }
             let spec = TargetSpec::Folder {
                 path: std::path::absolute(target)
                     .map_err(|e| Failure::Other(format!("{}: {e}", target.display())))?,

@@ -72,6 +72,10 @@ pub(super) struct LocalState {
     /// When this device last synced (its wall clock, ms).
     #[serde(default)]
     pub(super) last_sync_ms: Option<u64>,
+    /// The manifest's last entry when changes were last captured: the
+    /// next capture reads only the entries after it.
+    #[serde(default)]
+    pub(super) manifest_seen: Option<u64>,
 }
 
 impl Drop for LocalState {
@@ -277,16 +281,16 @@ impl Syncing<'_> {
                 "this vault does not list the enrolled device (or it was revoked)",
             ));
         }
-        let (hlc, applied) = match self.local()? {
+        let (hlc, applied, manifest_seen) = match self.local()? {
             Some(l) if l.device == enrollment.device.to_string() => {
                 return Err(Error::invalid("this vault is that device already"));
             }
             Some(l) => {
                 let mut applied = l.applied.clone();
                 applied.insert(l.device.clone(), l.next_seq - 1);
-                (l.hlc, applied)
+                (l.hlc, applied, l.manifest_seen)
             }
-            None => (Hlc::ZERO, BTreeMap::new()),
+            None => (Hlc::ZERO, BTreeMap::new(), None),
         };
         let local = LocalState {
             device: enrollment.device.to_string(),
@@ -297,6 +301,7 @@ impl Syncing<'_> {
             outbox: BTreeSet::new(),
             target: None,
             last_sync_ms: None,
+            manifest_seen,
         };
         self.vault
             .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])
@@ -307,10 +312,16 @@ impl Syncing<'_> {
     pub fn capture(&mut self, now_ms: u64) -> Result<usize> {
         let mut local = self.local_or_err()?;
         let device = local.device_id()?;
-        let candidates = self.vault.sync_candidates()?;
+        let (last, candidates) = self.vault.sync_candidates_since(local.manifest_seen)?;
         if candidates.is_empty() {
+            if local.manifest_seen != Some(last) {
+                local.manifest_seen = Some(last);
+                self.vault
+                    .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
+            }
             return Ok(0);
         }
+        local.manifest_seen = Some(last);
         local.hlc = local.hlc.tick(now_ms);
         let stamp = Stamp::new(local.hlc, device);
         let mut writes = Vec::new();
@@ -356,10 +367,8 @@ impl Syncing<'_> {
         let mut report = SyncReport::default();
         self.capture(now_ms)?;
         self.pull(target, now_ms, &mut report)?;
-        // What the pull merged may have changed rows this device has to
-        // pass on (a merged row's state is already stamped; capture only
-        // notes rows it wrote).
-        self.capture(now_ms)?;
+        // No second capture: a row the pull merged has its state written
+        // with it, and what this device had changed is in the outbox.
         self.push(target, now_ms, &mut report)?;
         let mut local = self.local_or_err()?;
         local.last_sync_ms = Some(now_ms);
@@ -1373,5 +1382,29 @@ mod tests {
             assert_eq!(v.record(&second).unwrap().fields["item"], "teapot");
             assert_eq!(v.record(&offline).unwrap().fields["item"], "made offline");
         }
+    }
+
+    #[test]
+    fn edits_are_found_whether_or_not_the_manifest_folded_its_log_since() {
+        let mut p = pair();
+        let id = purchase(&mut p.a, "kettle");
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        // One edit: read from the log's entries since the last capture.
+        set(&mut p.a, &id, "price", "1.00");
+        assert_eq!(p.a.sync().capture(2_000).unwrap(), 1);
+        // Many transactions: the log folds (every 20 entries in tests), so
+        // the capture compares every row instead, and finds the same.
+        for i in 0..30 {
+            purchase(&mut p.a, &format!("more {i}"));
+        }
+        set(&mut p.a, &id, "price", "2.00");
+        assert_eq!(p.a.sync().capture(3_000).unwrap(), 31);
+        p.a.sync().sync_with(&p.store, 4_000).unwrap();
+        p.b.sync().sync_with(&p.store, 4_001).unwrap();
+        assert_eq!(p.b.record(&id).unwrap().fields["price"], "2.00");
+        assert_eq!(
+            p.b.list_records(&RecordFilter::default()).unwrap().len(),
+            31
+        );
     }
 }

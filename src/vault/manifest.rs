@@ -532,10 +532,77 @@ fn shown_key(table: Tracked, key: &str) -> String {
     }
 }
 
+/// The rows an entry's plaintext lists, `(table, key, version)` (0: a
+/// delete), and whether it is a delta (not a snapshot).
+fn entry_rows(plain: &[u8]) -> Option<(bool, Vec<(Tracked, String, i64)>)> {
+    let rest = plain.strip_prefix(ENTRY_MAGIC)?;
+    let (&[format, kind], rest) = rest.split_first_chunk::<2>()?;
+    if format != ENTRY_FORMAT || !matches!(kind, KIND_SNAPSHOT | KIND_DELTA) {
+        return None;
+    }
+    let (n, mut rest) = rest.split_first_chunk::<4>()?;
+    let n = u32::from_le_bytes(*n) as usize;
+    let mut rows = Vec::with_capacity(n.min(4096));
+    for _ in 0..n {
+        let (&[code], r) = rest.split_first_chunk::<1>()?;
+        let (v, r) = r.split_first_chunk::<8>()?;
+        let (len, r) = r.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if r.len() < len {
+            return None;
+        }
+        let (key, r) = r.split_at(len);
+        rows.push((
+            Tracked::from_code(code)?,
+            std::str::from_utf8(key).ok()?.to_string(),
+            i64::from_le_bytes(*v),
+        ));
+        rest = r;
+    }
+    rest.is_empty().then_some((kind == KIND_DELTA, rows))
+}
+
 impl Vault {
     fn header_digest(conn: &Connection) -> Result<String> {
         let (body, _) = store::read_header(conn)?;
         Ok(hex(&crypto::sha256(&body)))
+    }
+
+    /// The rows written or deleted by the transactions after entry `after`
+    /// of the manifest's log (table name and key: a document's
+    /// `kind\0id`), and the log's last entry. `None` for the rows when the
+    /// log no longer holds every entry after `after` (folded into a
+    /// snapshot since, or made again): the caller compares every row then.
+    pub(crate) fn manifest_changes_since(
+        &self,
+        after: Option<u64>,
+    ) -> Result<(u64, Option<Vec<(&'static str, String)>>)> {
+        let root = self
+            .read_root(&self.conn)
+            .map_err(|p| Error::Damaged(p.to_string()))?;
+        let Some(after) = after.filter(|a| *a + 1 > root.first && *a <= root.counter) else {
+            return Ok((root.counter, None));
+        };
+        let mut rows = Vec::new();
+        let mut whole = true;
+        let mut expected = after + 1;
+        store::for_each_manifest_entry_after(&self.conn, after, |seq, sealed| {
+            let seq = u64::try_from(seq).unwrap_or(0);
+            let parsed = self
+                .manifest
+                .cipher
+                .open(&State::entry_aad(seq), sealed)
+                .and_then(|plain| entry_rows(&plain));
+            match parsed {
+                Some((true, entry)) if seq == expected => {
+                    rows.extend(entry.into_iter().map(|(t, k, _)| (t.name(), k)));
+                }
+                _ => whole = false,
+            }
+            expected = seq + 1;
+            Ok(())
+        })?;
+        Ok((root.counter, whole.then_some(rows)))
     }
 
     pub(crate) fn read_root(&self, conn: &Connection) -> std::result::Result<Root, VaultProblem> {

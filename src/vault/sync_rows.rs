@@ -88,6 +88,49 @@ impl Vault {
         }
     }
 
+    /// Rows that changed since sync last saw them, found from the
+    /// manifest's log after its entry `after` (what the last capture had
+    /// seen): only the rows those transactions wrote are looked at. When
+    /// the log no longer reaches back that far, every row is compared
+    /// ([`Vault::sync_candidates`]). Returns the log's last entry too.
+    pub(crate) fn sync_candidates_since(
+        &self,
+        after: Option<u64>,
+    ) -> Result<(u64, Vec<SyncCandidate>)> {
+        let (last, written) = self.manifest_changes_since(after)?;
+        let Some(written) = written else {
+            return Ok((last, self.sync_candidates()?));
+        };
+        let mut keys: Vec<(&str, String)> = written
+            .into_iter()
+            .filter(|(t, k)| match *t {
+                "brands" | "records" => true,
+                "documents" => !k.starts_with("sync.") && !k.starts_with("audit-head\0"),
+                _ => false,
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let mut out = Vec::new();
+        for (table, key) in keys {
+            let version = self.current_version(table, &key)?;
+            let seen = store::sync_row(&self.conn, table, &key)?.map(|s| s.1);
+            let changed = match seen {
+                None => version != 0,
+                Some(v) => v != version,
+            };
+            if changed {
+                out.push(SyncCandidate {
+                    table: table.to_string(),
+                    key,
+                    version,
+                    seen,
+                });
+            }
+        }
+        Ok((last, out))
+    }
+
     /// Every row sync keeps a state of (tombstones included).
     pub(crate) fn sync_keys(&self) -> Result<Vec<(String, String)>> {
         store::sync_row_keys(&self.conn)

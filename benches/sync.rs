@@ -1,0 +1,265 @@
+//! Sync benchmarks (issue 14), each against its baseline in the same run:
+//!
+//! - **first sync** of a vault of `VRM_BENCH_RECORDS` records (100,000 by
+//!   default) to a new device over a folder store: the push on the first
+//!   device, then the join of the second (a new vault, the pull of every
+//!   object, its first push), against copying the vault file itself;
+//! - **one edit** on one device, its push, and the pull on the other
+//!   (median of `VRM_BENCH_EDITS`, 10 by default), excluding the KDF;
+//! - **write overhead**: the bulk insert of the records into a vault that
+//!   syncs against one that does not (no capture runs on the write path:
+//!   the ratio says so), and the capture the next sync runs over them.
+//!
+//! `cargo bench --bench sync`. The KDF is the minimum (64 MiB, 3 passes);
+//! its time is measured on its own and given, as the join includes one.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use secrecy::SecretString;
+use vrm_vault::crypto::KdfParams;
+use vrm_vault::sync::devices::join;
+use vrm_vault::sync::target::TargetSpec;
+use vrm_vault::{BrandId, BrandInput, Record, RecordId, RecordKind, Vault};
+
+const PASS: &str = "correct horse battery staple";
+
+fn records(n: usize, brand: &BrandId) -> Vec<Record> {
+    let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+    (0..n)
+        .map(|i| Record {
+            id: RecordId::random(),
+            kind: RecordKind::Purchase,
+            brand: (i % 4 != 0).then(|| brand.clone()),
+            fields: BTreeMap::from([
+                (
+                    "item".to_string(),
+                    format!("order item number {i} from the shop"),
+                ),
+                ("price".to_string(), format!("{}.{:02}", i % 500, i % 100)),
+                (
+                    "date".to_string(),
+                    format!("2026-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
+                ),
+                ("order_number".to_string(), format!("ORD-{i:08}")),
+            ]),
+            tags: vec!["from-email".into()],
+            created_at: at,
+            updated_at: at,
+        })
+        .collect()
+}
+
+fn new_vault(dir: &Path) -> Vault {
+    Vault::create(
+        dir,
+        &SecretString::from(PASS),
+        KdfParams::minimum().unwrap(),
+    )
+    .unwrap()
+    .0
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn now_ms() -> u64 {
+    Utc::now().timestamp_millis() as u64
+}
+
+fn env_number(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    // `cargo test --benches` runs bench binaries with `--test`: nothing to do.
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    let n = env_number("VRM_BENCH_RECORDS", 100_000);
+    let edits = env_number("VRM_BENCH_EDITS", 10);
+    let tmp = tempfile::Builder::new()
+        .prefix("vrm-sync-bench")
+        .tempdir_in(
+            std::env::var_os("VRM_BENCH_DIR").unwrap_or_else(|| std::env::temp_dir().into()),
+        )
+        .unwrap();
+    println!(
+        "sync bench: {n} records, {} CPUs",
+        std::thread::available_parallelism().map_or(0, |p| p.get())
+    );
+
+    // The KDF alone, for reference (the join runs it once).
+    let start = Instant::now();
+    vrm_vault::crypto::derive_kek(&SecretString::from(PASS), &KdfParams::minimum().unwrap())
+        .unwrap();
+    let kdf = start.elapsed();
+
+    // Write overhead: the same bulk insert into a vault that syncs and
+    // into one that does not, alternately, three times each.
+    let (mut plain_times, mut sync_times) = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        for syncing in [false, true] {
+            let dir = tmp.path().join(format!("insert-{round}-{syncing}"));
+            let store = tmp.path().join(format!("insert-store-{round}-{syncing}"));
+            std::fs::create_dir_all(&store).unwrap();
+            let mut v = new_vault(&dir);
+            let brand = v.add_brand(&BrandInput::named("Shop")).unwrap().id;
+            if syncing {
+                v.sync()
+                    .setup(TargetSpec::Folder { path: store }, "bench")
+                    .unwrap();
+            }
+            let rs = records(n, &brand);
+            let start = Instant::now();
+            v.insert_batch(&[], &rs, &mut |_, _| {}).unwrap();
+            let took = start.elapsed();
+            if syncing {
+                sync_times.push(took)
+            } else {
+                plain_times.push(took)
+            }
+            drop(v);
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+    let (plain, syncing) = (median(plain_times), median(sync_times));
+    println!(
+        "write overhead: insert of {n} records into a syncing vault {:.0} ms, into one that does not {:.0} ms: {:.2}x (goal <= 1.3x)",
+        ms(syncing),
+        ms(plain),
+        ms(syncing) / ms(plain)
+    );
+
+    // First sync to a new device.
+    let a_dir = tmp.path().join("a");
+    let store = tmp.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    let mut a = new_vault(&a_dir);
+    let brand = a.add_brand(&BrandInput::named("Shop")).unwrap().id;
+    a.insert_batch(&[], &records(n, &brand), &mut |_, _| {})
+        .unwrap();
+    a.sync()
+        .setup(
+            TargetSpec::Folder {
+                path: store.clone(),
+            },
+            "a",
+        )
+        .unwrap();
+    let start = Instant::now();
+    let captured = a.sync().capture(now_ms()).unwrap();
+    let capture = start.elapsed();
+    let start = Instant::now();
+    let pushed = a.sync().sync(now_ms()).unwrap();
+    let push = start.elapsed();
+    let (invitation, code) = a.sync().invite("b", 3_600_000, now_ms()).unwrap();
+    let store_bytes: u64 = walk(&store)
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+
+    // The baseline: copying the vault's files (the database and its WAL)
+    // to a new folder, each synced to disk, as a file-sync tool would.
+    let start = Instant::now();
+    let copy_to = tmp.path().join("copy");
+    std::fs::create_dir_all(&copy_to).unwrap();
+    let mut db_bytes = 0;
+    for file in walk(&a_dir) {
+        let to = copy_to.join(file.file_name().unwrap());
+        db_bytes += std::fs::copy(&file, &to).unwrap();
+        std::fs::File::open(&to).unwrap().sync_all().unwrap();
+    }
+    let copy = start.elapsed();
+
+    let b_dir = tmp.path().join("b");
+    let start = Instant::now();
+    let (mut b, _, pulled) = join(
+        &b_dir,
+        &SecretString::from(PASS),
+        KdfParams::minimum().unwrap(),
+        &invitation,
+        &code,
+        None,
+        now_ms(),
+    )
+    .unwrap();
+    let joined = start.elapsed();
+    assert_eq!(b.list_records(&Default::default()).unwrap().len(), n);
+    println!(
+        "first sync: capture of {captured} rows {:.0} ms; push {:.0} ms ({} objects, {:.1} MiB in the store; the vault's files {:.1} MiB); \
+         join of the new device {:.0} ms (pull of {} objects, KDF {:.0} ms included); \
+         copying the vault's files {:.0} ms; ratio join / copy {:.1}x, (push + join) / copy {:.1}x (goal <= 3x)",
+        ms(capture),
+        ms(push),
+        pushed.pushed,
+        store_bytes as f64 / 1048576.0,
+        db_bytes as f64 / 1048576.0,
+        ms(joined),
+        pulled.pulled,
+        ms(kdf),
+        ms(copy),
+        ms(joined) / ms(copy),
+        (ms(push) + ms(joined)) / ms(copy)
+    );
+
+    // One edit, pushed by A and pulled by B.
+    a.sync().sync(now_ms()).unwrap();
+    let id = a
+        .list_records_page(&Default::default(), vrm_vault::model::PageRequest::first(1))
+        .unwrap()
+        .items[0]
+        .id
+        .to_string();
+    let mut rounds = Vec::new();
+    let mut push_only = Vec::new();
+    for i in 0..edits {
+        let start = Instant::now();
+        a.update_record(
+            &id,
+            &vrm_vault::RecordPatch {
+                set: BTreeMap::from([("price".to_string(), format!("{i}.00"))]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        a.sync().sync(now_ms()).unwrap();
+        push_only.push(start.elapsed());
+        let r = b.sync().sync(now_ms()).unwrap();
+        rounds.push(start.elapsed());
+        assert_eq!(r.rows_changed, 1);
+    }
+    assert_eq!(
+        b.record(&id).unwrap().fields["price"],
+        format!("{}.00", edits - 1)
+    );
+    println!(
+        "one edit: edit + push on A, pull on B: median {:.1} ms of {edits} (edit + push alone {:.1} ms) (goal <= 250 ms)",
+        ms(median(rounds)),
+        ms(median(push_only))
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
