@@ -532,9 +532,15 @@ fn shown_key(table: Tracked, key: &str) -> String {
     }
 }
 
-/// The rows an entry's plaintext lists, `(table, key, version)` (0: a
-/// delete), and whether it is a delta (not a snapshot).
-fn entry_rows(plain: &[u8]) -> Option<(bool, Vec<(Tracked, String, i64)>)> {
+/// One row an entry lists: table, key, version (0: a delete).
+type EntryRow = (Tracked, String, i64);
+
+/// What transactions wrote since an entry: `(table name, key)`.
+pub(crate) type WrittenRows = Vec<(&'static str, String)>;
+
+/// The rows an entry's plaintext lists, and whether it is a delta (not a
+/// snapshot).
+fn entry_rows(plain: &[u8]) -> Option<(bool, Vec<EntryRow>)> {
     let rest = plain.strip_prefix(ENTRY_MAGIC)?;
     let (&[format, kind], rest) = rest.split_first_chunk::<2>()?;
     if format != ENTRY_FORMAT || !matches!(kind, KIND_SNAPSHOT | KIND_DELTA) {
@@ -576,7 +582,7 @@ impl Vault {
     pub(crate) fn manifest_changes_since(
         &self,
         after: Option<u64>,
-    ) -> Result<(u64, Option<Vec<(&'static str, String)>>)> {
+    ) -> Result<(u64, Option<WrittenRows>)> {
         let root = self
             .read_root(&self.conn)
             .map_err(|p| Error::Damaged(p.to_string()))?;
