@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 seconds=${FUZZ_SECONDS:-600}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(document signed_document bundle import text markup message)
+[ ${#targets[@]} -eq 0 ] && targets=(document signed_document bundle import text markup message sync_object)
 # The targets make throwaway vaults; RAM is faster and spares the disk.
 export TMPDIR=${TMPDIR:-/dev/shm}
 cargo fuzz build -s none -O -a || exit 1
