@@ -164,7 +164,9 @@ fn main() {
     let start = Instant::now();
     let pushed = a.sync().sync(now_ms()).unwrap();
     let push = start.elapsed();
+    let start = Instant::now();
     let (invitation, code) = a.sync().invite("b", 3_600_000, now_ms()).unwrap();
+    let invite = start.elapsed();
     let store_bytes: u64 = walk(&store)
         .iter()
         .map(|p| std::fs::metadata(p).unwrap().len())
@@ -198,12 +200,13 @@ fn main() {
     let joined = start.elapsed();
     assert_eq!(b.list_records(&Default::default()).unwrap().len(), n);
     println!(
-        "first sync: capture of {captured} rows {:.0} ms; push {:.0} ms ({} objects, {:.1} MiB in the store; the vault's files {:.1} MiB); \
+        "first sync: capture of {captured} rows {:.0} ms; push {:.0} ms ({} objects); invitation with the image of the database {:.0} ms ({:.1} MiB in the store; the vault's files {:.1} MiB); \
          join of the new device {:.0} ms (pull of {} objects, KDF {:.0} ms included); \
          copying the vault's files {:.0} ms; ratio join / copy {:.1}x, (push + join) / copy {:.1}x (goal <= 3x)",
         ms(capture),
         ms(push),
         pushed.pushed,
+        ms(invite),
         store_bytes as f64 / 1048576.0,
         db_bytes as f64 / 1048576.0,
         ms(joined),

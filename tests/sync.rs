@@ -103,6 +103,13 @@ fn field(dir: &Path, id: &str, name: &str) -> Option<String> {
 #[test]
 fn a_joined_device_has_the_vault_and_edits_go_both_ways() {
     let t = two_devices();
+    // B started from A's image, which it then removed from the store.
+    assert!(
+        walk(&t.store)
+            .iter()
+            .all(|p| !p.to_string_lossy().contains("/images/")),
+        "the image is still in the store"
+    );
     // B has A's brand, and both list two devices.
     assert!(vrm_ok(&t.b, &["brand", "list"]).contains("Acme"));
     let devices = vrm_ok(&t.b, &["device", "list"]);
@@ -283,6 +290,49 @@ fn two_processes_syncing_at_once_lose_nothing() {
         assert!(field(&t.a, id, "item").is_some(), "{id} missing on A");
         assert!(field(&t.b, id, "item").is_some(), "{id} missing on B");
     }
+}
+
+#[test]
+fn an_invitation_whose_image_was_compacted_away_still_joins_by_pulling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, store) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("store"),
+    );
+    vrm_ok(&a, &["init"]);
+    vrm_ok(&a, &["brand", "add", "Acme"]);
+    let id = add_purchase(&a, "kettle");
+    vrm_ok(&a, &["sync", "setup", "--target", store.to_str().unwrap()]);
+    let invitation = tmp.path().join("invitation.json");
+    let code = vrm_ok(
+        &a,
+        &["device", "invite", "--out", invitation.to_str().unwrap()],
+    );
+    assert!(
+        walk(&store)
+            .iter()
+            .any(|p| p.to_string_lossy().contains("/images/"))
+    );
+    vrm_ok(&a, &["sync", "compact"]);
+    assert!(
+        !walk(&store)
+            .iter()
+            .any(|p| p.to_string_lossy().contains("/images/"))
+    );
+    let code_file = tmp.path().join("code");
+    std::fs::write(&code_file, code).unwrap();
+    vrm_ok(
+        &b,
+        &[
+            "device",
+            "join",
+            invitation.to_str().unwrap(),
+            "--code-file",
+            code_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(field(&b, &id, "item").as_deref(), Some("kettle"));
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -11,7 +11,10 @@ use zeroize::Zeroizing;
 use super::engine::{
     DEVICE_KIND, DeviceInfo, Enrollment, HISTORY_KIND, LOCAL_ID, LOCAL_KIND, SyncReport, b64,
 };
-use super::object::{DeviceId, parse_object_name};
+use super::object::{
+    DeviceId, DeviceKey, ObjectHeader, ObjectKind, open_object, parse_name, parse_object_name,
+    seal_object,
+};
 use super::target::TargetSpec;
 use crate::crypto::{KdfParams, OneTimeCode, RecoveryCode};
 use crate::error::{Error, Result};
@@ -59,7 +62,25 @@ struct InvitationDetails {
     enrolled: DeviceInfo,
     target: TargetSpec,
     expires_ms: u64,
+    /// Where the image of the inviter's database is in the store.
+    #[serde(default)]
+    image: Option<ImageRef>,
 }
+
+/// An image of the inviter's database in the store: its parts (the
+/// inviter's images `first..first + parts`), and the inviter's sync state
+/// it was taken at (what it had applied of each device, its own objects
+/// included, and its clock).
+#[derive(Clone, Serialize, Deserialize)]
+struct ImageRef {
+    first: u64,
+    parts: u64,
+    covers: std::collections::BTreeMap<String, u64>,
+    hlc: super::hlc::Hlc,
+}
+
+/// The size of an image's parts.
+const IMAGE_PART: usize = 16 * 1024 * 1024;
 
 impl Drop for InvitationDetails {
     fn drop(&mut self) {
@@ -141,6 +162,7 @@ impl Syncing<'_> {
         drop(local);
         let Enrollment { device, seed } = self.enroll_device(name)?;
         self.sync(now_ms)?;
+        let image = self.write_image(&target, now_ms)?;
         let devices = self.devices()?;
         let find = |id: &str| {
             devices
@@ -156,11 +178,70 @@ impl Syncing<'_> {
             enrolled: find(&device.to_string())?,
             target,
             expires_ms: now_ms.saturating_add(valid_ms),
+            image: Some(image),
         };
         let details = serde_json::to_value(&details).map_err(|e| Error::Database(e.to_string()))?;
         let code = OneTimeCode::generate()?;
         let bytes = self.vault.seal_invitation(details, &code)?;
         Ok((bytes, code))
+    }
+
+    /// Writes an image of this vault's database to the store, in parts,
+    /// without this device's own state: what an invited device starts from.
+    fn write_image(&mut self, target: &TargetSpec, now_ms: u64) -> Result<ImageRef> {
+        use std::io::Read;
+        let store = target.open()?;
+        let _lock = self.vault.sync_lock()?;
+        let mut local = self.local_or_err()?;
+        let me = local.device_id()?;
+        let signer = local.signer()?;
+        let cipher = self.vault.sync_cipher();
+        let mut covers = local.applied.clone();
+        covers.insert(local.device.clone(), local.next_seq - 1);
+        let hlc = local.hlc;
+        let image = self.vault.image(&[(LOCAL_KIND, LOCAL_ID)])?;
+        let mut first = 1;
+        for name in store.list()? {
+            if let Some((ObjectKind::Image, d, seq)) = parse_name(&name)
+                && d == me
+            {
+                first = first.max(seq + 1);
+            }
+        }
+        let path = image.path();
+        let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let mut seq = first;
+        loop {
+            let mut part = Zeroizing::new(Vec::with_capacity(IMAGE_PART));
+            (&mut file)
+                .take(IMAGE_PART as u64)
+                .read_to_end(&mut part)
+                .map_err(|e| Error::io(&path, e))?;
+            if part.is_empty() && seq > first {
+                break;
+            }
+            local.hlc = local.hlc.tick(now_ms);
+            let header = ObjectHeader {
+                kind: ObjectKind::Image,
+                device: me,
+                seq,
+                hlc: local.hlc,
+            };
+            store.put_new(
+                &header.name(),
+                &seal_object(&header, &part, &cipher, &signer)?,
+            )?;
+            seq += 1;
+            if part.len() < IMAGE_PART {
+                break;
+            }
+        }
+        Ok(ImageRef {
+            first,
+            parts: seq - first,
+            covers,
+            hlc,
+        })
     }
 
     /// The values merges set aside for a row (`records`, an id), oldest
@@ -287,6 +368,20 @@ pub fn join(
             .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
             .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?,
     );
+    if let Some(image) = &details.image {
+        // Without its parts (compacted away), everything is pulled instead.
+        if let Some(vault) = join_from_image(
+            dir,
+            passphrase,
+            &kdf,
+            &vault_key,
+            &details,
+            image,
+            store.as_ref(),
+        )? {
+            return finish_join(vault, &details, device, seed, target, now_ms, image);
+        }
+    }
     Vault::create_with_key(dir, passphrase, kdf, vault_key, |vault| {
         // The two devices the invitation vouches for, so that the
         // inviter's objects open before any has been pulled.
@@ -321,6 +416,108 @@ pub fn join(
         report.rows_sent += second.rows_sent;
         Ok(report)
     })
+}
+
+/// A new vault from the inviter's image, its parts checked (sealed under
+/// the vault's sync key, signed by the inviter, in order, all there).
+/// `None` if a part is not in the store.
+fn join_from_image(
+    dir: &Path,
+    passphrase: &SecretString,
+    kdf: &KdfParams,
+    vault_key: &crate::crypto::SecretKey,
+    details: &InvitationDetails,
+    image: &ImageRef,
+    store: &dyn super::target::Target,
+) -> Result<Option<(Vault, RecoveryCode)>> {
+    use std::io::Write;
+    let inviter = DeviceId::parse(&details.inviter.id)
+        .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
+    let public: [u8; 32] = data_encoding::BASE64
+        .decode(details.inviter.public.as_bytes())
+        .ok()
+        .and_then(|p| p.try_into().ok())
+        .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
+    let cipher = crate::vault::sync_rows::sync_cipher_of(vault_key);
+    let names: Vec<String> = (image.first..image.first + image.parts)
+        .map(|seq| super::object::image_name(inviter, seq))
+        .collect();
+    let listed = store.list()?;
+    if names.iter().any(|n| !listed.contains(n)) {
+        return Ok(None);
+    }
+    let key =
+        crate::crypto::SecretKey::from_bytes(Zeroizing::new(*vault_key.expose_secret_bytes()));
+    let made = Vault::create_from_image(dir, passphrase, kdf.clone(), key, |file| {
+        for name in &names {
+            let bytes = store
+                .get(name)?
+                .ok_or_else(|| Error::invalid(format!("{name} left the store during the join")))?;
+            let (header, part) = open_object(name, &bytes, &cipher, |d| {
+                (d == inviter).then_some(DeviceKey {
+                    public,
+                    revoked_after: None,
+                })
+            })
+            .map_err(|reason| Error::SyncRefused {
+                object: name.clone(),
+                reason,
+            })?;
+            if header.kind != ObjectKind::Image {
+                return Err(Error::invalid(format!("{name} is not a part of an image")));
+            }
+            file.write_all(&part).map_err(|e| Error::io(dir, e))?;
+        }
+        Ok(())
+    })?;
+    Ok(Some(made))
+}
+
+/// The rest of a join from an image: this vault becomes the enrolled
+/// device, at the inviter's state the image was taken at; then it syncs,
+/// says it joined, and removes the image from the store.
+fn finish_join(
+    (mut vault, code): (Vault, RecoveryCode),
+    details: &InvitationDetails,
+    device: DeviceId,
+    seed: Zeroizing<[u8; 32]>,
+    target: TargetSpec,
+    now_ms: u64,
+    image: &ImageRef,
+) -> Result<(Vault, RecoveryCode, SyncReport)> {
+    // What the image holds was captured by the inviter, or will be and
+    // comes by pulling: this device's captures start after it.
+    let (seen, _) = vault.manifest_changes_since(None)?;
+    let mut sync = vault.sync();
+    let local = super::engine::LocalState {
+        device: device.to_string(),
+        seed: b64(seed.as_slice()),
+        hlc: image.hlc,
+        next_seq: 1,
+        applied: image.covers.clone(),
+        outbox: Default::default(),
+        target: Some(target.clone()),
+        last_sync_ms: None,
+        manifest_seen: Some(seen),
+    };
+    sync.vault
+        .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
+    drop(local);
+    let mut report = sync.sync(now_ms)?;
+    let mut joined = details.enrolled.clone();
+    joined.joined = true;
+    sync.vault
+        .write_sync(&[], &[(DEVICE_KIND, joined.id.clone(), to_json(&joined)?)])?;
+    let second = sync.sync(now_ms)?;
+    report.pushed += second.pushed;
+    report.rows_sent += second.rows_sent;
+    // The image is used up; a failure to remove it is not the join's.
+    if let (Ok(store), Some(inviter)) = (target.open(), DeviceId::parse(&details.inviter.id)) {
+        for seq in image.first..image.first + image.parts {
+            let _ = store.remove(&super::object::image_name(inviter, seq));
+        }
+    }
+    Ok((vault, code, report))
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Value> {

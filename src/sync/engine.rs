@@ -59,11 +59,11 @@ pub(crate) const HISTORY_KIND: &str = "history";
 pub(super) struct LocalState {
     pub(super) device: String,
     /// The signing key's seed, base64 (sealed like every document).
-    seed: String,
+    pub(super) seed: String,
     pub(super) hlc: Hlc,
     pub(super) next_seq: u64,
     /// Per other device, the last of its objects applied here.
-    applied: BTreeMap<String, u64>,
+    pub(super) applied: BTreeMap<String, u64>,
     /// Rows captured and not yet in an object the store holds.
     pub(super) outbox: BTreeSet<(String, String)>,
     /// Where this device syncs to.
@@ -89,7 +89,7 @@ impl LocalState {
         DeviceId::parse(&self.device).ok_or_else(|| Error::Damaged("this device's sync id".into()))
     }
 
-    fn signer(&self) -> Result<SigningKey> {
+    pub(super) fn signer(&self) -> Result<SigningKey> {
         use data_encoding::BASE64;
         let seed = Zeroizing::new(
             BASE64
@@ -383,6 +383,7 @@ impl Syncing<'_> {
         for name in target.list()? {
             if let Some((kind, device, seq)) = parse_name(&name)
                 && device != me
+                && kind != ObjectKind::Image
             {
                 by_device.entry(device).or_default().insert(seq, kind);
             }
@@ -642,9 +643,18 @@ impl Syncing<'_> {
             .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
         let mut removed = 0;
         for name in listing {
-            let Some((_, d, s)) = parse_name(&name) else {
+            let Some((kind, d, s)) = parse_name(&name) else {
                 continue;
             };
+            // This device's images go: an invitation not used yet falls
+            // back to pulling (from this snapshot).
+            if kind == ObjectKind::Image {
+                if d == me {
+                    target.remove(&name)?;
+                    removed += 1;
+                }
+                continue;
+            }
             if d == me && s >= first {
                 continue;
             }

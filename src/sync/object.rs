@@ -78,6 +78,9 @@ pub enum ObjectKind {
     /// A part of a snapshot: the whole vault as one device saw it, which
     /// replaces the objects it covers.
     Snapshot,
+    /// A part of an image of a device's database, for a device it invited
+    /// to start from; numbered apart from the device's sequence.
+    Image,
 }
 
 impl ObjectKind {
@@ -85,6 +88,7 @@ impl ObjectKind {
         match self {
             ObjectKind::Changes => 1,
             ObjectKind::Snapshot => 2,
+            ObjectKind::Image => 3,
         }
     }
 
@@ -92,6 +96,7 @@ impl ObjectKind {
         match b {
             1 => Some(ObjectKind::Changes),
             2 => Some(ObjectKind::Snapshot),
+            3 => Some(ObjectKind::Image),
             _ => None,
         }
     }
@@ -117,6 +122,7 @@ impl ObjectHeader {
         match self.kind {
             ObjectKind::Changes => object_name(self.device, self.seq),
             ObjectKind::Snapshot => snapshot_name(self.device, self.seq),
+            ObjectKind::Image => image_name(self.device, self.seq),
         }
     }
 
@@ -159,6 +165,11 @@ pub fn snapshot_name(device: DeviceId, seq: u64) -> String {
     format!("snapshots/{device}/{seq:016x}")
 }
 
+/// The name of part `seq` of a device's images.
+pub fn image_name(device: DeviceId, seq: u64) -> String {
+    format!("images/{device}/{seq:016x}")
+}
+
 /// Reads a name made by [`object_name`] or [`snapshot_name`].
 pub fn parse_object_name(name: &str) -> Option<(DeviceId, u64)> {
     parse_name(name).map(|(_, d, s)| (d, s))
@@ -169,6 +180,8 @@ pub fn parse_object_name(name: &str) -> Option<(DeviceId, u64)> {
 pub fn parse_name(name: &str) -> Option<(ObjectKind, DeviceId, u64)> {
     let (kind, rest) = if let Some(rest) = name.strip_prefix("devices/") {
         (ObjectKind::Changes, rest)
+    } else if let Some(rest) = name.strip_prefix("images/") {
+        (ObjectKind::Image, rest)
     } else {
         (ObjectKind::Snapshot, name.strip_prefix("snapshots/")?)
     };

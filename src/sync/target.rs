@@ -83,7 +83,8 @@ impl FolderTarget {
         })
     }
 
-    /// The objects under `top` (`devices` or `snapshots`), added to `names`.
+    /// The objects under `top` (`devices`, `snapshots`, `images`), added to
+    /// `names`.
     fn list_under(&self, top: &str, names: &mut Vec<String>) -> Result<()> {
         let devices = self.root.join(top);
         let entries = match std::fs::read_dir(&devices) {
@@ -141,7 +142,7 @@ impl FolderTarget {
 impl Target for FolderTarget {
     fn list(&self) -> Result<Vec<String>> {
         let mut names = Vec::new();
-        for top in ["devices", "snapshots"] {
+        for top in ["devices", "snapshots", "images"] {
             self.list_under(top, &mut names)?;
         }
         Ok(names)

@@ -15,6 +15,7 @@ pub mod fs;
 mod header;
 pub mod health;
 pub mod identity;
+pub(crate) mod image;
 pub mod index;
 pub(crate) mod invitation;
 pub mod manifest;

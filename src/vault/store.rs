@@ -1107,6 +1107,15 @@ pub fn sync_candidates(conn: &Connection) -> Result<Vec<SyncCandidate>> {
     Ok(rows)
 }
 
+/// A consistent, compact copy of the database into a new file at `path`.
+pub fn vacuum_into(conn: &Connection, path: &Path) -> Result<()> {
+    let path = path
+        .to_str()
+        .ok_or_else(|| Error::Database("a path that is not UTF-8".into()))?;
+    conn.execute("VACUUM INTO ?1", [path])?;
+    Ok(())
+}
+
 /// The table and key of every row sync keeps a state of.
 pub fn sync_row_keys(conn: &Connection) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached("SELECT tbl, key FROM sync_rows ORDER BY tbl, key")?;

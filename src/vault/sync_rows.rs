@@ -60,7 +60,7 @@ impl Vault {
     /// The key sync objects' bodies are sealed under: every device of the
     /// vault holds it (it comes from the vault key), the store never does.
     pub(crate) fn sync_cipher(&self) -> crate::crypto::Cipher {
-        crate::crypto::Cipher::new(&self.vault_key.derive(b"vrm-vault/sync/1"))
+        sync_cipher_of(&self.vault_key)
     }
 
     /// Holds sync to one run at a time over this vault, across processes
@@ -362,6 +362,12 @@ impl Vault {
             other => Err(Error::Database(format!("sync does not carry {other}"))),
         }
     }
+}
+
+/// The sync key of a vault key (a joining device has the key before it
+/// has a vault).
+pub(crate) fn sync_cipher_of(vault_key: &crate::crypto::SecretKey) -> crate::crypto::Cipher {
+    crate::crypto::Cipher::new(&vault_key.derive(b"vrm-vault/sync/1"))
 }
 
 /// A document's key, `kind\0id`, in its two parts.
