@@ -523,3 +523,110 @@ fn finish_join(
 fn to_json<T: Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::Database(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BrandInput;
+    use crate::sync::target::Target;
+
+    const PASS: &str = "test passphrase";
+
+    fn inviter(dirs: &Path) -> (Vault, TargetSpec) {
+        let store = dirs.join("store");
+        std::fs::create_dir(&store).unwrap();
+        let (mut a, _) = Vault::create(
+            &dirs.join("a"),
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        a.add_brand(&BrandInput::named("Acme")).unwrap();
+        let target = TargetSpec::Folder { path: store };
+        a.sync().setup(target.clone(), "laptop").unwrap();
+        (a, target)
+    }
+
+    #[test]
+    fn a_joined_device_has_its_own_key_not_the_inviters() {
+        let dirs = tempfile::tempdir().unwrap();
+        let (mut a, _) = inviter(dirs.path());
+        let (bytes, code) = a
+            .sync()
+            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
+            .unwrap();
+        let (mut b, _, _) = join(
+            &dirs.path().join("b"),
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+            &bytes,
+            &code,
+            None,
+            2_000,
+        )
+        .unwrap();
+        let a_id = a.sync().device_id().unwrap().unwrap();
+        let b_id = b.sync().device_id().unwrap().unwrap();
+        assert_ne!(a_id, b_id);
+        let b_local = b.sync().local_or_err().unwrap();
+        let a_local = a.sync().local_or_err().unwrap();
+        assert_ne!(b_local.seed, a_local.seed);
+        // B's objects open on A with B's key: it signs as itself.
+        let r = a.sync().sync(3_000).unwrap();
+        assert!(r.pulled >= 1 && r.refused.is_empty(), "{r:?}");
+        assert!(
+            a.sync()
+                .devices()
+                .unwrap()
+                .iter()
+                .any(|d| d.id == b_id.to_string() && d.joined)
+        );
+    }
+
+    #[test]
+    fn an_altered_image_is_refused_and_leaves_no_vault() {
+        let dirs = tempfile::tempdir().unwrap();
+        let (mut a, target) = inviter(dirs.path());
+        let (bytes, code) = a
+            .sync()
+            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
+            .unwrap();
+        let store = target.open().unwrap();
+        let part = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .find(|n| n.starts_with("images/"))
+            .unwrap();
+        let mut object = store.get(&part).unwrap().unwrap();
+        let mid = object.len() / 2;
+        object[mid] ^= 1;
+        store.remove(&part).unwrap();
+        store.put_new(&part, &object).unwrap();
+        let b_dir = dirs.path().join("b");
+        let e = join(
+            &b_dir,
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+            &bytes,
+            &code,
+            None,
+            2_000,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "sync.refused", "{e}");
+        assert!(!b_dir.join("vault.db").exists());
+        // An expired invitation is refused before anything is made.
+        let e = join(
+            &b_dir,
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+            &bytes,
+            &code,
+            None,
+            1_000 + DEFAULT_INVITATION_MS,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("expired"), "{e}");
+    }
+}
