@@ -528,7 +528,6 @@ fn to_json<T: Serialize>(v: &T) -> Result<Value> {
 mod tests {
     use super::*;
     use crate::model::BrandInput;
-    use crate::sync::target::Target;
 
     const PASS: &str = "test passphrase";
 
