@@ -707,6 +707,12 @@ impl Syncing<'_> {
         *applied = (*applied).max(header.seq);
         let me = local.device_id()?;
         let body_snapshot = body.snapshot.clone();
+        let brands_deleted: BTreeSet<String> = body
+            .rows
+            .iter()
+            .filter(|r| r.table == "brands" && r.state.deleted.is_some())
+            .map(|r| r.key.clone())
+            .collect();
         let mut writes = Vec::new();
         let mut docs: Vec<(&str, String, Value)> = Vec::new();
         let mut changed = 0;
@@ -721,7 +727,33 @@ impl Syncing<'_> {
             let read = self.vault.row_json(&row.table, &row.key)?;
             let read_version = read.as_ref().map_or(0, |r| r.0);
             let current = read.map(|(_, v)| flatten(&v));
-            let merged = clock.merge(current.as_ref(), &row.state);
+            let mut merged = clock.merge(current.as_ref(), &row.state);
+            // Filed under a brand that was deleted (here, or in this very
+            // object): deleted with it, as a delete of the brand here would
+            // have taken it, and that delete is passed on.
+            let brand_field = match row.table.as_str() {
+                "records" => Some("brand"),
+                "documents" => Some(crate::vault::sync_rows::DOC_BRAND_FIELD),
+                _ => None,
+            };
+            let brand = merged
+                .row
+                .as_ref()
+                .zip(brand_field)
+                .and_then(|(fields, f)| fields.get(f))
+                .and_then(|text| serde_json::from_str::<String>(text).ok());
+            if let Some(b) = brand
+                && (brands_deleted.contains(&b) || self.clock("brands", &b)?.deleted.is_some())
+            {
+                local.hlc = local.hlc.tick(now_ms);
+                clock.capture(None, Stamp::new(local.hlc, me));
+                local.outbox.insert((row.table.clone(), row.key.clone()));
+                merged = super::merge::Merged {
+                    row: None,
+                    changed: current.is_some(),
+                    lost: Vec::new(),
+                };
+            }
             // A record's or a brand's values are kept; a document's are
             // its feature's state (an answer, a device's note), not the
             // person's edits.
@@ -1416,5 +1448,54 @@ mod tests {
             p.b.list_records(&RecordFilter::default()).unwrap().len(),
             31
         );
+    }
+
+    #[test]
+    fn a_brand_deleted_on_one_device_takes_what_the_other_filed_under_it_meanwhile() {
+        let mut p = pair();
+        let before = purchase(&mut p.a, "kettle");
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        p.b.sync().sync_with(&p.store, 1_001).unwrap();
+        // B files a record under Acme while A deletes Acme.
+        let meanwhile = purchase(&mut p.b, "teapot");
+        crate::delete_brand(&mut p.a, "Acme").unwrap();
+        p.a.sync().sync_with(&p.store, 2_000).unwrap();
+        let r = p.b.sync().sync_with(&p.store, 2_001).unwrap();
+        assert!(r.refused.is_empty(), "{r:?}");
+        assert!(p.b.brand("Acme").is_err());
+        assert!(p.b.record(&before).is_err() && p.b.record(&meanwhile).is_err());
+        // B's own record's delete reaches A too, which never had it.
+        p.b.sync().sync_with(&p.store, 3_000).unwrap();
+        let r = p.a.sync().sync_with(&p.store, 3_001).unwrap();
+        assert!(r.refused.is_empty(), "{r:?}");
+        assert!(p.a.record(&meanwhile).is_err());
+        assert_eq!(p.b.sync().status().unwrap().pending_rows, 0);
+    }
+
+    #[test]
+    fn a_record_filed_under_a_brand_deleted_elsewhere_is_deleted_and_never_blocks_sync() {
+        let mut p = pair();
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        p.b.sync().sync_with(&p.store, 1_001).unwrap();
+        // A deletes Acme; B, not knowing, files a record under it and
+        // pushes it before A's delete is in the store.
+        crate::delete_brand(&mut p.a, "Acme").unwrap();
+        let late = purchase(&mut p.b, "teapot");
+        let r = p.b.sync().sync_with(&p.store, 2_001).unwrap();
+        assert!(r.refused.is_empty(), "{r:?}");
+        // A receives a record under a brand it deleted: deleted, not refused.
+        let r = p.a.sync().sync_with(&p.store, 3_000).unwrap();
+        assert!(r.refused.is_empty() && r.waiting.is_empty(), "{r:?}");
+        assert!(p.a.record(&late).is_err());
+        p.b.sync().sync_with(&p.store, 3_001).unwrap();
+        assert!(p.b.record(&late).is_err());
+        // And the devices go on syncing.
+        let again = {
+            p.b.add_brand(&BrandInput::named("Other")).unwrap();
+            p.b.sync().sync_with(&p.store, 4_000).unwrap();
+            p.a.sync().sync_with(&p.store, 4_001).unwrap()
+        };
+        assert!(again.refused.is_empty(), "{again:?}");
+        assert!(p.a.brand("Other").is_ok());
     }
 }

@@ -272,6 +272,12 @@ impl Vault {
             "brands" => {
                 let current = store::row(conn, Table::Brands, key)?;
                 let Some(value) = value else {
+                    // A brand deleted on another device goes with what is
+                    // filed under it here, as a delete here would: records
+                    // or documents this device added to it meanwhile too
+                    // (they become tombstones at the next capture).
+                    store::delete_records_of_brand(conn, key)?;
+                    store::delete_docs_of_brand(conn, key)?;
                     store::delete_row(conn, Table::Brands, key)?;
                     return Ok(0);
                 };
