@@ -154,11 +154,12 @@ pub(super) fn sync(ctx: &Ctx<'_>, cmd: Option<&SyncCommand>, json: bool) -> CliR
 
 fn print_report(r: &SyncReport) {
     outln!(
-        "Pushed {} object(s) ({} row(s)); pulled {} ({} row(s) changed here, {} value(s) kept in history).",
+        "Pushed {} object(s) ({} row(s)); pulled {} ({} row(s) changed here, {} field(s) merged, {} value(s) kept in history).",
         r.pushed,
         r.rows_sent,
         r.pulled,
         r.rows_changed,
+        r.fields_merged,
         r.conflicts_kept
     );
     for d in &r.waiting {

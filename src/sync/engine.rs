@@ -165,6 +165,8 @@ pub struct SyncReport {
     pub pulled: usize,
     /// Rows those changed here.
     pub rows_changed: usize,
+    /// Fields of those rows that took another device's value.
+    pub fields_merged: usize,
     /// Values that lost to a later edit of the same field and were kept in
     /// the row's history.
     pub conflicts_kept: usize,
@@ -399,6 +401,7 @@ impl Syncing<'_> {
             self.pull_pass(target, &by_device, &cipher, now_ms, &mut pass)?;
             report.pulled += pass.pulled;
             report.rows_changed += pass.rows_changed;
+            report.fields_merged += pass.fields_merged;
             report.conflicts_kept += pass.conflicts_kept;
             if pass.pulled == 0 {
                 report.waiting = pass.waiting;
@@ -457,9 +460,10 @@ impl Syncing<'_> {
                     }
                 };
                 match self.apply_retrying(local, device, &header, rows, now_ms) {
-                    Ok((changed, kept)) => {
+                    Ok((changed, fields, kept)) => {
                         report.pulled += 1;
                         report.rows_changed += changed;
+                        report.fields_merged += fields;
                         report.conflicts_kept += kept;
                     }
                     Err(Error::Invalid { reason, .. }) => {
@@ -564,9 +568,11 @@ impl Syncing<'_> {
                     }
                 };
                 let local = self.local_or_err()?;
-                let (changed, kept) = self.apply_retrying(local, *owner, &header, body, now_ms)?;
+                let (changed, fields, kept) =
+                    self.apply_retrying(local, *owner, &header, body, now_ms)?;
                 report.pulled += 1;
                 report.rows_changed += changed;
+                report.fields_merged += fields;
                 report.conflicts_kept += kept;
             }
             return Ok(true);
@@ -679,7 +685,7 @@ impl Syncing<'_> {
         header: &ObjectHeader,
         body: ChangesBody,
         now_ms: u64,
-    ) -> Result<(usize, usize)> {
+    ) -> Result<(usize, usize, usize)> {
         let mut tries = 0;
         loop {
             match self.apply(local, device, header, body.clone(), now_ms) {
@@ -701,7 +707,7 @@ impl Syncing<'_> {
         header: &ObjectHeader,
         body: ChangesBody,
         now_ms: u64,
-    ) -> Result<(usize, usize)> {
+    ) -> Result<(usize, usize, usize)> {
         local.hlc = local.hlc.observe(header.hlc, now_ms);
         let applied = local.applied.entry(device.to_string()).or_default();
         *applied = (*applied).max(header.seq);
@@ -716,6 +722,7 @@ impl Syncing<'_> {
         let mut writes = Vec::new();
         let mut docs: Vec<(&str, String, Value)> = Vec::new();
         let mut changed = 0;
+        let mut fields = 0;
         let mut kept = 0;
         for row in body.rows {
             if !matches!(row.table.as_str(), "brands" | "records" | "documents")
@@ -751,12 +758,17 @@ impl Syncing<'_> {
                 merged = super::merge::Merged {
                     row: None,
                     changed: current.is_some(),
+                    fields: 0,
                     lost: Vec::new(),
                 };
             }
             // A record's or a brand's values are kept; a document's are
             // its feature's state (an answer, a device's note), not the
             // person's edits.
+            // When a row was changed is not a value of the person's.
+            merged
+                .lost
+                .retain(|(field, _)| !matches!(field.as_str(), "updated_at" | "created_at"));
             if !merged.lost.is_empty() && row.table != "documents" {
                 kept += merged.lost.len();
                 docs.extend(Self::history_docs(
@@ -768,6 +780,7 @@ impl Syncing<'_> {
             }
             if merged.changed {
                 changed += 1;
+                fields += merged.fields;
             }
             writes.push(SyncWrite {
                 table: row.table,
@@ -791,7 +804,7 @@ impl Syncing<'_> {
         }
         docs.push((LOCAL_KIND, LOCAL_ID.into(), local.to_json()?));
         self.vault.write_sync(&writes, &docs)?;
-        Ok((changed, kept))
+        Ok((changed, fields, kept))
     }
 
     /// The documents that keep `lost` in a row's history: one per value,
@@ -1064,6 +1077,13 @@ mod tests {
         p.a.sync().sync_with(&p.store, 9_000).unwrap();
         let r = p.b.sync().sync_with(&p.store, 3_000).unwrap();
         assert_eq!(r.refused, Vec::<String>::new());
+        // B took A's item, merchant and time of change; its merchant, the
+        // one value A's edit did not see, is kept.
+        assert_eq!(
+            (r.rows_changed, r.fields_merged, r.conflicts_kept),
+            (1, 3, 1),
+            "{r:?}"
+        );
 
         let on_a = p.a.record(&id).unwrap();
         let on_b = p.b.record(&id).unwrap();

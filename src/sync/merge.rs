@@ -7,7 +7,8 @@
 //! (a hybrid logical clock reading, then the device id): of two values the
 //! one with the later stamp wins, wherever and in whatever order they meet,
 //! so every device ends with the same row. The losing value is handed back
-//! to be kept in the row's history, never dropped.
+//! to be kept in the row's history, never dropped, unless the later edit
+//! was made by the device that wrote it (which had seen it).
 //!
 //! A device sends the whole state of a row it changed (every field with its
 //! stamp), not a diff: a device that never saw the row's creation (an
@@ -146,6 +147,8 @@ pub struct Merged {
     pub row: Option<Fields>,
     /// Whether the row must be written (or deleted).
     pub changed: bool,
+    /// How many of its fields took the other device's value.
+    pub fields: usize,
     /// Values that lost to a later edit of the same field, from either
     /// side, for the row's history (field name, value; `None`: removed).
     pub lost: Vec<(String, Option<String>)>,
@@ -222,11 +225,13 @@ impl RowClock {
             return Merged {
                 row: None,
                 changed: was_live,
+                fields: 0,
                 lost: Vec::new(),
             };
         }
         let mut row = current.cloned().unwrap_or_default();
         let mut changed = false;
+        let mut fields = 0;
         let mut lost = Vec::new();
         for (name, theirs) in &remote.fields {
             let ours = self.fields.get(name).copied();
@@ -234,14 +239,18 @@ impl RowClock {
             match ours {
                 Some((stamp, _)) if stamp == theirs.stamp => {}
                 Some((stamp, _)) if stamp > theirs.stamp => {
-                    // Ours is later: theirs is kept in history, if it differs.
-                    if theirs.value != our_value {
+                    // Ours is later: theirs is kept in history, if it
+                    // differs and another device wrote ours (a device's own
+                    // later edit saw its earlier one: nothing was lost).
+                    if theirs.value != our_value && stamp.device != theirs.stamp.device {
                         lost.push((name.clone(), theirs.value.clone()));
                     }
                 }
                 _ => {
                     if theirs.value != our_value {
-                        if ours.is_some() || our_value.is_some() {
+                        let superseded_by_writer =
+                            ours.is_some_and(|(stamp, _)| stamp.device == theirs.stamp.device);
+                        if (ours.is_some() || our_value.is_some()) && !superseded_by_writer {
                             lost.push((name.clone(), our_value));
                         }
                         match &theirs.value {
@@ -249,6 +258,7 @@ impl RowClock {
                             None => row.remove(name),
                         };
                         changed = true;
+                        fields += 1;
                     }
                     self.fields.insert(
                         name.clone(),
@@ -260,6 +270,7 @@ impl RowClock {
         Merged {
             changed: changed || current.is_none() && !row.is_empty(),
             row: Some(row),
+            fields,
             lost,
         }
     }
@@ -417,7 +428,8 @@ mod tests {
         let b_row = fields(&[("x", "1"), ("y", "2")]);
         let on_b = b.merge(Some(&b_row), &a.state(Some(&a_row)));
         assert_eq!(on_b.row, Some(a_row));
-        assert_eq!(on_b.lost, [("y".to_string(), Some("\"2\"".to_string()))]);
+        // The device that wrote y removed it: it had seen it, nothing is lost.
+        assert!(on_b.lost.is_empty(), "{:?}", on_b.lost);
     }
 
     #[test]
