@@ -33,8 +33,9 @@ pub enum Error {
     SyncRefused {
         /// The object's name in the store.
         object: String,
-        /// Why.
-        reason: crate::sync::object::Refusal,
+        /// Why (a `sync::object::Refusal`, said for a person; kept as text
+        /// so this base module does not depend on the sync feature).
+        reason: String,
     },
 
     /// A sync object by this name is already in the store; objects are

@@ -461,7 +461,7 @@ fn join_from_image(
             })
             .map_err(|reason| Error::SyncRefused {
                 object: name.clone(),
-                reason,
+                reason: reason.to_string(),
             })?;
             if header.kind != ObjectKind::Image {
                 return Err(Error::invalid(format!("{name} is not a part of an image")));
