@@ -43,6 +43,15 @@ pub enum Error {
     #[error("sync object {0} is already in the store")]
     SyncObjectExists(String),
 
+    /// The sync store could not be reached or answered what a store does
+    /// not (the reason never holds a credential).
+    #[error("the sync store {0}")]
+    SyncStore(String),
+
+    /// The sync store refused the credentials (or their rights).
+    #[error("the sync store refused access: {0}")]
+    SyncStoreDenied(String),
+
     /// This vault has no sync set up yet.
     #[error("sync is not set up for this vault (run `vrm sync setup --target DIR`)")]
     SyncNotSetUp,
@@ -310,6 +319,8 @@ impl Error {
             Error::SyncRefused { .. } => "sync.refused",
             Error::SyncObjectExists(_) => "sync.object_exists",
             Error::SyncNotSetUp => "sync.not_set_up",
+            Error::SyncStore(_) => "sync.store",
+            Error::SyncStoreDenied(_) => "sync.store_denied",
             Error::NewerSchema { .. } => "vault.newer_schema",
             Error::VaultNotFound(_) => "vault.not_found",
             Error::VaultExists(_) => "vault.exists",

@@ -62,3 +62,7 @@ mod mail_corpus;
 mod golden;
 // Sync between two devices over a folder: invitation, join, merges, history, deletes, refusals.
 mod sync;
+// A real S3-protocol server on loopback for the S3 sync tests (moto; Garage by hand).
+mod s3_server;
+// Sync through an S3 bucket: key files, invitation, compaction, refusals, bad settings.
+mod sync_s3;

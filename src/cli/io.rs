@@ -96,6 +96,7 @@ pub(super) fn read_secret(file: Option<&Path>, env: &str, prompt: &str) -> CliRe
             "VRM_NEW_PASSPHRASE" => "use --new-passphrase-file FILE or set VRM_NEW_PASSPHRASE",
             "VRM_RECOVERY_CODE" => "use --recovery-code-file FILE or set VRM_RECOVERY_CODE",
             "VRM_IMAP_PASSWORD" => "use --password-file FILE or set VRM_IMAP_PASSWORD",
+            "VRM_S3_SECRET_KEY" => "use --secret-key-file FILE or set VRM_S3_SECRET_KEY",
             _ => "use --backup-passphrase-file FILE or set VRM_BACKUP_PASSPHRASE",
         }
     )))

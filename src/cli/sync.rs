@@ -8,20 +8,34 @@ use clap::Subcommand;
 use super::io::{CliResult, Ctx, Failure, print_json, read_secret, write_private};
 use super::out::{errln, outln};
 use super::vault::show_recovery_code;
+use secrecy::ExposeSecret;
 use vrm_vault::Vault;
 use vrm_vault::crypto::OneTimeCode;
 use vrm_vault::sync::devices::{DEFAULT_INVITATION_MS, join};
 use vrm_vault::sync::engine::SyncReport;
-use vrm_vault::sync::target::TargetSpec;
+use vrm_vault::sync::target::{S3Secret, S3Settings, TargetSpec};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum SyncCommand {
-    /// Sync to a folder (one a file-sync tool such as Syncthing replicates);
-    /// this vault becomes a device of its own
+    /// Sync to a folder (one a file-sync tool such as Syncthing replicates)
+    /// or an S3-compatible bucket; this vault becomes a device of its own
     Setup {
-        /// The folder (made if it is not there)
-        #[arg(long, value_name = "DIR")]
-        target: PathBuf,
+        /// The folder (made if it is not there), or s3://BUCKET/PREFIX
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        target: String,
+        /// The S3 store's URL (https://…; http:// only to this machine or a
+        /// private address)
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        /// The region to sign for (us-east-1 if not given; `garage` for Garage)
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+        /// A file holding the S3 access key id
+        #[arg(long, value_name = "FILE")]
+        access_key_file: Option<PathBuf>,
+        /// A file holding the S3 secret key (else $VRM_S3_SECRET_KEY)
+        #[arg(long, value_name = "FILE")]
+        secret_key_file: Option<PathBuf>,
         /// What to call this device
         #[arg(long, default_value = "this device")]
         name: String,
@@ -75,6 +89,36 @@ pub(super) enum DeviceCommand {
     },
 }
 
+/// An S3 target from the command line's flags; the keys from their files.
+fn s3_target(
+    target: &str,
+    endpoint: Option<&str>,
+    region: Option<&str>,
+    access_key_file: Option<&std::path::Path>,
+    secret_key_file: Option<&std::path::Path>,
+) -> CliResult<TargetSpec> {
+    let endpoint = endpoint.ok_or_else(|| {
+        Failure::Usage("an s3:// target needs --endpoint URL (the store's address)".into())
+    })?;
+    let access_key_file = access_key_file
+        .ok_or_else(|| Failure::Usage("an s3:// target needs --access-key-file FILE".into()))?;
+    let access_key = std::fs::read_to_string(access_key_file).map_err(|e| {
+        Failure::Core(vrm_vault::Error::Io {
+            path: access_key_file.into(),
+            source: e,
+        })
+    })?;
+    let secret = read_secret(secret_key_file, "VRM_S3_SECRET_KEY", "S3 secret key: ")?;
+    let settings = S3Settings::new(
+        target,
+        endpoint,
+        region,
+        &access_key,
+        S3Secret::new(secret.expose_secret()),
+    )?;
+    Ok(TargetSpec::S3(settings))
+}
+
 fn now_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
@@ -96,16 +140,42 @@ pub(super) fn sync(ctx: &Ctx<'_>, cmd: Option<&SyncCommand>, json: bool) -> CliR
                 )));
             }
         }
-        Some(SyncCommand::Setup { target, name }) => {
-            // A folder that is not there yet is made.
-            if !target.exists() {
-                std::fs::create_dir_all(target)
-                    .map_err(|e| Failure::Other(format!("{}: {e}", target.display())))?;
-            }
-            let spec = TargetSpec::Folder {
-                path: std::path::absolute(target)
-                    .map_err(|e| Failure::Other(format!("{}: {e}", target.display())))?,
+        Some(SyncCommand::Setup {
+            target,
+            endpoint,
+            region,
+            access_key_file,
+            secret_key_file,
+            name,
+        }) => {
+            let spec = if target.starts_with("s3://") {
+                s3_target(
+                    target,
+                    endpoint.as_deref(),
+                    region.as_deref(),
+                    access_key_file.as_deref(),
+                    secret_key_file.as_deref(),
+                )?
+            } else {
+                if endpoint.is_some() || access_key_file.is_some() || secret_key_file.is_some() {
+                    return Err(Failure::Usage(
+                        "--endpoint and the key files are for an s3:// target".into(),
+                    ));
+                }
+                let target = PathBuf::from(target);
+                // A folder that is not there yet is made.
+                if !target.exists() {
+                    std::fs::create_dir_all(&target)
+                        .map_err(|e| Failure::Other(format!("{}: {e}", target.display())))?;
+                }
+                TargetSpec::Folder {
+                    path: std::path::absolute(&target)
+                        .map_err(|e| Failure::Other(format!("{}: {e}", target.display())))?,
+                }
             };
+            // Reaches the store before anything is kept: a wrong key or a
+            // missing bucket is said now, not at the first sync.
+            spec.open()?.list()?;
             vault.sync().setup(spec.clone(), name)?;
             errln!("This vault syncs to {}.", spec.describe());
             errln!("Run `vrm sync` to push it there; `vrm device invite` adds a device.");

@@ -7,18 +7,18 @@
 //!   key, signed by the device, never rewritten; and why one is refused.
 //! - [`merge`]: a row as fields, merged field by field, the later edit of a
 //!   field winning and the other kept in the row's history; deletes final.
-//! - [`target`]: the store (a folder so far).
+//! - [`target`]: the store: a folder, or an S3 bucket (`s3`, with the
+//!   `s3` feature).
 //! - [`devices`]: setting sync up, inviting a device and joining, the
 //!   state of sync, and a record's history of merged-away values.
 //! - [`engine`]: `vault.sync()`: this device, the vault's devices, and a
 //!   sync (capture what changed here, pull the others' objects, push).
-//!
-//! Not yet: revocation with a rekey, snapshots and
-//! compaction, an S3 store, the command line and the app.
 
 pub mod devices;
 pub mod engine;
 pub mod hlc;
 pub mod merge;
 pub mod object;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod target;
