@@ -194,15 +194,14 @@ fn an_object_altered_in_the_bucket_is_refused_and_changes_nothing() {
     let Some(t) = two_devices() else { return };
     let id = add_purchase(&t.a, "kettle");
     vrm_ok(&t.a, &["sync"]);
-    let (key, mut bytes) =
-        t.s3.scan()
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("alice/devices/"))
-            .max_by_key(|(k, _)| k.clone())
-            .unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0x40;
-    t.s3.put_raw(&key, &bytes);
+    // Every device's objects altered (B passes over its own).
+    for (key, mut bytes) in t.s3.scan() {
+        if key.starts_with("alice/devices/") {
+            let mid = bytes.len() / 2;
+            bytes[mid] ^= 0x40;
+            t.s3.put_raw(&key, &bytes);
+        }
+    }
     let out = vrm(&t.b).args(["sync"]).output().unwrap();
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stdout);

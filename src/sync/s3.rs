@@ -234,7 +234,8 @@ impl S3Target {
                             .read_to_end(&mut bytes)
                             .map_err(|e| Error::SyncStore(format!("{}: {e}", self.described)))?;
                     }
-                    if status == 403
+                    // AWS says 403 (RequestTimeTooSkewed), Garage 400.
+                    if matches!(status, 400 | 403)
                         && !resigned
                         && let Some(theirs) = store_time
                     {
