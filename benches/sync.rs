@@ -21,7 +21,12 @@ use chrono::{TimeZone, Utc};
 use secrecy::SecretString;
 use vrm_vault::crypto::KdfParams;
 use vrm_vault::sync::devices::join;
-use vrm_vault::sync::target::TargetSpec;
+use vrm_vault::sync::target::{S3Secret, S3Settings, TargetSpec};
+
+// The tests' S3 server on loopback.
+#[path = "../tests/s3_server.rs"]
+#[allow(dead_code)]
+mod s3_server;
 use vrm_vault::{BrandId, BrandInput, Record, RecordId, RecordKind, Vault};
 
 const PASS: &str = "correct horse battery staple";
@@ -142,22 +147,33 @@ fn main() {
         ms(syncing) / ms(plain)
     );
 
-    // First sync to a new device.
+    // First sync to a new device, over the loopback S3 server the tests
+    // use (moto; Garage with VRM_TEST_GARAGE), else a folder.
     let a_dir = tmp.path().join("a");
     let store = tmp.path().join("store");
     std::fs::create_dir_all(&store).unwrap();
+    let s3 = s3_server::S3Server::start_or_skip();
+    let spec = match &s3 {
+        Some(s3) => TargetSpec::S3(
+            S3Settings::new(
+                "s3://vault-sync/bench",
+                &s3.endpoint,
+                Some(&s3.region),
+                &s3.access_key,
+                S3Secret::new(&s3.secret_key),
+            )
+            .unwrap(),
+        ),
+        None => TargetSpec::Folder {
+            path: store.clone(),
+        },
+    };
+    println!("store: {}", spec.describe());
     let mut a = new_vault(&a_dir);
     let brand = a.add_brand(&BrandInput::named("Shop")).unwrap().id;
     a.insert_batch(&[], &records(n, &brand), &mut |_, _| {})
         .unwrap();
-    a.sync()
-        .setup(
-            TargetSpec::Folder {
-                path: store.clone(),
-            },
-            "a",
-        )
-        .unwrap();
+    a.sync().setup(spec, "a").unwrap();
     let start = Instant::now();
     let captured = a.sync().capture(now_ms()).unwrap();
     let capture = start.elapsed();
@@ -167,10 +183,13 @@ fn main() {
     let start = Instant::now();
     let (invitation, code) = a.sync().invite("b", 3_600_000, now_ms()).unwrap();
     let invite = start.elapsed();
-    let store_bytes: u64 = walk(&store)
-        .iter()
-        .map(|p| std::fs::metadata(p).unwrap().len())
-        .sum();
+    let store_bytes: u64 = match &s3 {
+        Some(s3) => s3.scan().iter().map(|(_, b)| b.len() as u64).sum(),
+        None => walk(&store)
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum(),
+    };
 
     // The baseline: copying the vault's files (the database and its WAL)
     // to a new folder, each synced to disk, as a file-sync tool would.
