@@ -52,6 +52,12 @@ pub enum Error {
     #[error("the sync store refused access: {0}")]
     SyncStoreDenied(String),
 
+    /// Another device revoked this one: it no longer syncs.
+    #[error(
+        "this device was revoked by device {0}: it no longer syncs (its vault stays readable here)"
+    )]
+    SyncDeviceRevoked(String),
+
     /// This vault has no sync set up yet.
     #[error("sync is not set up for this vault (run `vrm sync setup --target DIR`)")]
     SyncNotSetUp,
@@ -320,6 +326,7 @@ impl Error {
             Error::SyncObjectExists(_) => "sync.object_exists",
             Error::SyncNotSetUp => "sync.not_set_up",
             Error::SyncStore(_) => "sync.store",
+            Error::SyncDeviceRevoked(_) => "sync.device_revoked",
             Error::SyncStoreDenied(_) => "sync.store_denied",
             Error::NewerSchema { .. } => "vault.newer_schema",
             Error::VaultNotFound(_) => "vault.not_found",

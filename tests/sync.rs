@@ -347,3 +347,71 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_revoked_device_is_cut_off_and_a_device_invited_after_joins_under_the_new_key() {
+    let t = two_devices();
+    let b_id = {
+        let list: serde_json::Value =
+            serde_json::from_str(&vrm_ok(&t.b, &["device", "list", "--json"])).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "desktop")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let kettle = add_purchase(&t.b, "kettle");
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.a, &["sync"]);
+
+    let out = vrm_ok(&t.a, &["device", "revoke", &b_id, "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["epoch"], 1, "{out}");
+    assert_eq!(report["devices_kept"], 1, "{out}");
+    assert!(vrm_ok(&t.a, &["device", "list"]).contains("revoked after"));
+    // What B sent before is kept.
+    assert_eq!(field(&t.a, &kettle, "item").as_deref(), Some("kettle"));
+
+    // B is told, and what it wrote before it knew reaches nobody.
+    let late = add_purchase(&t.b, "late");
+    let out = vrm(&t.b).args(["sync"]).output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("this device was revoked by device"), "{said}");
+    vrm_ok(&t.a, &["sync"]);
+    vrm(&t.a).args(["record", "show", &late]).assert().failure();
+
+    // A device invited now starts from an image under the new key.
+    let c = t.a.parent().unwrap().join("c");
+    let invitation = t.a.parent().unwrap().join("c.invite");
+    let code = vrm_ok(
+        &t.a,
+        &[
+            "device",
+            "invite",
+            "--out",
+            invitation.to_str().unwrap(),
+            "--name",
+            "phone",
+        ],
+    );
+    let out = vrm(&c)
+        .args(["device", "join", invitation.to_str().unwrap()])
+        .env("VRM_INVITE_CODE", &code)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(field(&c, &kettle, "item").as_deref(), Some("kettle"));
+    let teapot = add_purchase(&c, "teapot");
+    vrm_ok(&c, &["sync"]);
+    vrm_ok(&t.a, &["sync"]);
+    assert_eq!(field(&t.a, &teapot, "item").as_deref(), Some("teapot"));
+    let _ = (&t.store, &t.invitation, &t.code);
+}

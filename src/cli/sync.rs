@@ -76,6 +76,16 @@ pub(super) enum DeviceCommand {
         #[arg(long, value_name = "HOURS", default_value_t = 24)]
         hours: u64,
     },
+    /// Revoke a device (a lost or sold laptop): its later objects are
+    /// refused, a new sync key goes to the devices kept, and the store is
+    /// compacted under it
+    Revoke {
+        /// The device's id (`vrm device list`)
+        id: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Make a new vault (--vault DIR) as a device of the vault that invited it
     Join {
         /// The invitation
@@ -238,6 +248,12 @@ fn print_report(r: &SyncReport) {
     for why in &r.refused {
         outln!("Refused: {why}");
     }
+    if r.ignored_from_revoked > 0 {
+        outln!(
+            "Passed over {} object(s) revoked devices wrote after their revocation.",
+            r.ignored_from_revoked
+        );
+    }
 }
 
 pub(super) fn device(ctx: &Ctx<'_>, cmd: &DeviceCommand, vault_given: bool) -> CliResult {
@@ -271,6 +287,28 @@ pub(super) fn device(ctx: &Ctx<'_>, cmd: &DeviceCommand, vault_given: bool) -> C
                     }
                 );
             }
+        }
+        DeviceCommand::Revoke { id, json } => {
+            let mut vault = ctx.unlock()?;
+            let report = vault.sync().revoke(id, now_ms())?;
+            if *json {
+                return print_json(&report);
+            }
+            outln!(
+                "Revoked device {}: its objects after its object {} are refused.",
+                report.device,
+                report.revoked_after
+            );
+            outln!(
+                "A new sync key (epoch {}) went to {} device(s); a snapshot of {} row(s) under it replaced {} object(s) of the store.",
+                report.epoch,
+                report.devices_kept,
+                report.compact.rows,
+                report.compact.removed
+            );
+            errln!(
+                "What the device held before stays on it; nothing written from now on opens there."
+            );
         }
         DeviceCommand::Invite { out, name, hours } => {
             super::io::check_out(out, false)?;

@@ -12,7 +12,7 @@ use super::engine::{
     DEVICE_KIND, DeviceInfo, Enrollment, HISTORY_KIND, LOCAL_ID, LOCAL_KIND, SyncReport, b64,
 };
 use super::object::{
-    DeviceId, DeviceKey, ObjectHeader, ObjectKind, open_object, parse_name, parse_object_name,
+    DeviceId, DeviceKey, ObjectHeader, ObjectKind, open_object_with, parse_name, parse_object_name,
     seal_object,
 };
 use super::target::TargetSpec;
@@ -65,6 +65,13 @@ struct InvitationDetails {
     /// Where the image of the inviter's database is in the store.
     #[serde(default)]
     image: Option<ImageRef>,
+    /// The new device's age X25519 identity.
+    #[serde(default)]
+    x25519: Option<String>,
+    /// The sync keys made by revocations (the newest is what the image and
+    /// the objects after it are sealed under).
+    #[serde(default)]
+    keys: Vec<super::engine::EpochKey>,
 }
 
 /// An image of the inviter's database in the store: its parts (the
@@ -86,6 +93,9 @@ impl Drop for InvitationDetails {
     fn drop(&mut self) {
         use zeroize::Zeroize;
         self.seed.zeroize();
+        if let Some(x) = &mut self.x25519 {
+            x.zeroize();
+        }
     }
 }
 
@@ -160,9 +170,14 @@ impl Syncing<'_> {
         let target = local.target.clone().ok_or(Error::SyncNotSetUp)?;
         let me = local.device.clone();
         drop(local);
-        let Enrollment { device, seed } = self.enroll_device(name)?;
+        let Enrollment {
+            device,
+            seed,
+            x25519,
+        } = self.enroll_device(name)?;
         self.sync(now_ms)?;
         let image = self.write_image(&target, now_ms)?;
+        let keys = self.local_or_err()?.epochs.clone();
         let devices = self.devices()?;
         let find = |id: &str| {
             devices
@@ -179,6 +194,8 @@ impl Syncing<'_> {
             target,
             expires_ms: now_ms.saturating_add(valid_ms),
             image: Some(image),
+            x25519: Some(x25519.to_string()),
+            keys,
         };
         let details = serde_json::to_value(&details).map_err(|e| Error::Database(e.to_string()))?;
         let code = OneTimeCode::generate()?;
@@ -195,7 +212,7 @@ impl Syncing<'_> {
         let mut local = self.local_or_err()?;
         let me = local.device_id()?;
         let signer = local.signer()?;
-        let cipher = self.vault.sync_cipher();
+        let cipher = self.ciphers(&local)?.write;
         let mut covers = local.applied.clone();
         covers.insert(local.device.clone(), local.next_seq - 1);
         let hlc = local.hlc;
@@ -399,9 +416,14 @@ pub fn join(
         ];
         vault.write_sync(&[], &docs)?;
         let mut sync = vault.sync();
-        sync.adopt_device(&Enrollment { device, seed })?;
+        sync.adopt_device(&Enrollment {
+            device,
+            seed,
+            x25519: enrolled_identity(&details),
+        })?;
         let mut local = sync.local_or_err()?;
         local.target = Some(target);
+        local.epochs = details.keys.clone();
         sync.vault
             .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
         let mut report = sync.sync(now_ms)?;
@@ -416,6 +438,22 @@ pub fn join(
         report.rows_sent += second.rows_sent;
         Ok(report)
     })
+}
+
+/// The enrolled device's X25519 identity, as the invitation carries it
+/// (one from before revocation existed carries none: a new one, which the
+/// device's first sync lists).
+fn enrolled_identity(details: &InvitationDetails) -> Zeroizing<String> {
+    use secrecy::ExposeSecret;
+    match &details.x25519 {
+        Some(x) => Zeroizing::new(x.clone()),
+        None => Zeroizing::new(
+            crate::crypto::bundle::AgeIdentity::generate()
+                .to_secret_string()
+                .expose_secret()
+                .to_string(),
+        ),
+    }
 }
 
 /// A new vault from the inviter's image, its parts checked (sealed under
@@ -438,7 +476,13 @@ fn join_from_image(
         .ok()
         .and_then(|p| p.try_into().ok())
         .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
-    let cipher = crate::vault::sync_rows::sync_cipher_of(vault_key);
+    let mut keys: Vec<&super::engine::EpochKey> = details.keys.iter().collect();
+    keys.sort_by(|a, b| (b.epoch, &b.granter).cmp(&(a.epoch, &a.granter)));
+    let mut ciphers = Vec::with_capacity(keys.len() + 1);
+    for key in keys {
+        ciphers.push(key.cipher()?);
+    }
+    ciphers.push(crate::vault::sync_rows::sync_cipher_of(vault_key));
     let names: Vec<String> = (image.first..image.first + image.parts)
         .map(|seq| super::object::image_name(inviter, seq))
         .collect();
@@ -453,7 +497,7 @@ fn join_from_image(
             let bytes = store
                 .get(name)?
                 .ok_or_else(|| Error::invalid(format!("{name} left the store during the join")))?;
-            let (header, part) = open_object(name, &bytes, &cipher, |d| {
+            let (header, part) = open_object_with(name, &bytes, &ciphers, |d| {
                 (d == inviter).then_some(DeviceKey {
                     public,
                     revoked_after: None,
@@ -499,6 +543,8 @@ fn finish_join(
         target: Some(target.clone()),
         last_sync_ms: None,
         manifest_seen: Some(seen),
+        x25519: Some(enrolled_identity(details).to_string()),
+        epochs: details.keys.clone(),
     };
     sync.vault
         .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;

@@ -25,7 +25,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::hlc::Hlc;
 use super::merge::{RowClock, RowState, Stamp, flatten, unflatten};
 use super::object::{
-    DeviceId, DeviceKey, MAX_BODY_LEN, ObjectHeader, ObjectKind, open_object, parse_name,
+    DeviceId, DeviceKey, MAX_BODY_LEN, ObjectHeader, ObjectKind, open_object_with, parse_name,
     seal_object,
 };
 
@@ -76,12 +76,69 @@ pub(super) struct LocalState {
     /// next capture reads only the entries after it.
     #[serde(default)]
     pub(super) manifest_seen: Option<u64>,
+    /// This device's age X25519 identity (`AGE-SECRET-KEY-1…`): what a
+    /// new sync key is sealed to when another device is revoked. A device
+    /// made before revocation existed makes one at its next sync.
+    #[serde(default)]
+    pub(super) x25519: Option<String>,
+    /// The sync keys made by revocations, as this device was given them.
+    #[serde(default)]
+    pub(super) epochs: Vec<EpochKey>,
 }
 
 impl Drop for LocalState {
     fn drop(&mut self) {
         self.seed.zeroize();
+        if let Some(x) = &mut self.x25519 {
+            x.zeroize();
+        }
     }
+}
+
+/// A sync key made when a device was revoked: epoch 1 for the first
+/// revocation, and so on (epoch 0 is the key derived from the vault key).
+/// Two devices revoking at once may each make one of the same epoch: the
+/// one of the larger device id is written with.
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct EpochKey {
+    pub(super) epoch: u64,
+    /// The device that made it.
+    pub(super) granter: String,
+    /// The key, base64.
+    pub(super) key: String,
+    /// The devices it was sealed to.
+    pub(super) recipients: Vec<String>,
+}
+
+impl Drop for EpochKey {
+    fn drop(&mut self) {
+        self.key.zeroize();
+    }
+}
+
+impl EpochKey {
+    pub(super) fn cipher(&self) -> Result<crate::crypto::Cipher> {
+        let bytes = Zeroizing::new(
+            data_encoding::BASE64
+                .decode(self.key.as_bytes())
+                .map_err(|_| Error::Damaged("a sync key".into()))?,
+        );
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Damaged("a sync key".into()))?;
+        Ok(crate::crypto::Cipher::new(
+            &crate::crypto::SecretKey::from_bytes(Zeroizing::new(key)),
+        ))
+    }
+}
+
+/// The sync keys a device writes and reads with.
+pub(super) struct SyncCiphers {
+    /// The newest: what this device seals its objects under.
+    pub(super) write: crate::crypto::Cipher,
+    /// Every key it holds, newest first (the derived key last).
+    pub(super) read: Vec<crate::crypto::Cipher>,
 }
 
 impl LocalState {
@@ -123,6 +180,10 @@ pub struct DeviceInfo {
     /// never joined has not).
     #[serde(default)]
     pub joined: bool,
+    /// Its age X25519 recipient (`age1…`): a new sync key made when another
+    /// device is revoked is sealed to it.
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 /// A device made by another (see [`Syncing::enroll_device`]), to be taken
@@ -132,6 +193,8 @@ pub struct Enrollment {
     pub device: DeviceId,
     /// Its signing key's seed.
     pub seed: Zeroizing<[u8; 32]>,
+    /// Its age X25519 identity (`AGE-SECRET-KEY-1…`).
+    pub x25519: Zeroizing<String>,
 }
 
 impl std::fmt::Debug for Enrollment {
@@ -139,6 +202,7 @@ impl std::fmt::Debug for Enrollment {
         f.debug_struct("Enrollment")
             .field("device", &self.device)
             .field("seed", &"[redacted]")
+            .field("x25519", &"[redacted]")
             .finish()
     }
 }
@@ -175,6 +239,10 @@ pub struct SyncReport {
     pub waiting: Vec<String>,
     /// Objects refused, with why; nothing of them was applied.
     pub refused: Vec<String>,
+    /// Objects a revoked device wrote after its revocation: passed over
+    /// unread (and removed by the next compaction).
+    #[serde(default)]
+    pub ignored_from_revoked: usize,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -227,7 +295,33 @@ impl Syncing<'_> {
         Ok(devices)
     }
 
-    fn device_key(devices: &[DeviceInfo], id: DeviceId) -> Option<DeviceKey> {
+    /// The sync keys this device holds: the newest to write with, all to
+    /// read with.
+    pub(super) fn ciphers(&self, local: &LocalState) -> Result<SyncCiphers> {
+        let mut epochs: Vec<&EpochKey> = local.epochs.iter().collect();
+        epochs.sort_by(|a, b| (b.epoch, &b.granter).cmp(&(a.epoch, &a.granter)));
+        let mut read = Vec::with_capacity(epochs.len() + 1);
+        for e in &epochs {
+            read.push(e.cipher()?);
+        }
+        read.push(self.vault.sync_cipher());
+        let write = match epochs.first() {
+            Some(e) => e.cipher()?,
+            None => self.vault.sync_cipher(),
+        };
+        Ok(SyncCiphers { write, read })
+    }
+
+    /// The revoked devices, each with the last of its objects accepted.
+    fn revoked_after(&self) -> Result<BTreeMap<DeviceId, u64>> {
+        Ok(self
+            .devices()?
+            .into_iter()
+            .filter_map(|d| Some((DeviceId::parse(&d.id)?, d.revoked_after?)))
+            .collect())
+    }
+
+    pub(super) fn device_key(devices: &[DeviceInfo], id: DeviceId) -> Option<DeviceKey> {
         let d = devices.iter().find(|d| d.id == id.to_string())?;
         let public = data_encoding::BASE64.decode(d.public.as_bytes()).ok()?;
         Some(DeviceKey {
@@ -250,14 +344,17 @@ impl Syncing<'_> {
     /// Adds a new device to the vault's devices, making its key here: what
     /// an invitation carries to the device.
     pub fn enroll_device(&mut self, name: &str) -> Result<Enrollment> {
+        use secrecy::ExposeSecret;
         let device = DeviceId::generate()?;
         let key = SigningKey::generate()?;
+        let identity = crate::crypto::bundle::AgeIdentity::generate();
         let info = DeviceInfo {
             id: device.to_string(),
             name: check_device_name(name)?,
             public: b64(&key.public_key()),
             revoked_after: None,
             joined: false,
+            recipient: Some(identity.recipient()),
         };
         let value = serde_json::to_value(&info).map_err(|e| Error::Database(e.to_string()))?;
         self.vault
@@ -265,6 +362,7 @@ impl Syncing<'_> {
         Ok(Enrollment {
             device,
             seed: Zeroizing::new(*key.seed()),
+            x25519: Zeroizing::new(identity.to_secret_string().expose_secret().to_string()),
         })
     }
 
@@ -283,16 +381,16 @@ impl Syncing<'_> {
                 "this vault does not list the enrolled device (or it was revoked)",
             ));
         }
-        let (hlc, applied, manifest_seen) = match self.local()? {
+        let (hlc, applied, manifest_seen, epochs) = match self.local()? {
             Some(l) if l.device == enrollment.device.to_string() => {
                 return Err(Error::invalid("this vault is that device already"));
             }
             Some(l) => {
                 let mut applied = l.applied.clone();
                 applied.insert(l.device.clone(), l.next_seq - 1);
-                (l.hlc, applied, l.manifest_seen)
+                (l.hlc, applied, l.manifest_seen, l.epochs.clone())
             }
-            None => (Hlc::ZERO, BTreeMap::new(), None),
+            None => (Hlc::ZERO, BTreeMap::new(), None, Vec::new()),
         };
         let local = LocalState {
             device: enrollment.device.to_string(),
@@ -304,6 +402,8 @@ impl Syncing<'_> {
             target: None,
             last_sync_ms: None,
             manifest_seen,
+            x25519: Some(enrollment.x25519.to_string()),
+            epochs,
         };
         self.vault
             .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])
@@ -367,8 +467,12 @@ impl Syncing<'_> {
         // written back by each step: one run at a time.
         let _lock = self.vault.sync_lock()?;
         let mut report = SyncReport::default();
+        let mut local = self.local_or_err()?;
+        self.ensure_recipient(&mut local)?;
+        drop(local);
         self.capture(now_ms)?;
         self.pull(target, now_ms, &mut report)?;
+        self.rotate_if_needed(target, now_ms)?;
         // No second capture: a row the pull merged has its state written
         // with it, and what this device had changed is in the outbox.
         self.push(target, now_ms, &mut report)?;
@@ -381,16 +485,25 @@ impl Syncing<'_> {
 
     fn pull(&mut self, target: &dyn Target, now_ms: u64, report: &mut SyncReport) -> Result<()> {
         let me = self.local_or_err()?.device_id()?;
+        let listing = target.list()?;
+        let revoked = self.revoked_after()?;
         let mut by_device: Listing = BTreeMap::new();
-        for name in target.list()? {
-            if let Some((kind, device, seq)) = parse_name(&name)
+        for name in &listing {
+            if let Some((kind, device, seq)) = parse_name(name)
                 && device != me
-                && kind != ObjectKind::Image
+                && !matches!(kind, ObjectKind::Image | ObjectKind::Keys)
             {
+                if revoked.get(&device).is_some_and(|last| seq > *last) {
+                    report.ignored_from_revoked += 1;
+                    continue;
+                }
                 by_device.entry(device).or_default().insert(seq, kind);
             }
         }
-        let cipher = self.vault.sync_cipher();
+        // Keys made by revocations first: the objects after one are
+        // sealed under its key.
+        self.learn_keys(target, &listing, report)?;
+        let cipher = self.ciphers(&self.local_or_err()?)?;
         // Passes over the devices until one applies nothing: a device's key
         // may arrive in another device's object (an invited device's, in
         // its inviter's), so an object refused as from an unknown device in
@@ -405,7 +518,7 @@ impl Syncing<'_> {
             report.conflicts_kept += pass.conflicts_kept;
             if pass.pulled == 0 {
                 report.waiting = pass.waiting;
-                report.refused = pass.refused;
+                report.refused.extend(pass.refused);
                 return Ok(());
             }
         }
@@ -415,7 +528,7 @@ impl Syncing<'_> {
         &mut self,
         target: &dyn Target,
         by_device: &Listing,
-        cipher: &crate::crypto::Cipher,
+        cipher: &SyncCiphers,
         now_ms: u64,
         report: &mut SyncReport,
     ) -> Result<()> {
@@ -481,21 +594,17 @@ impl Syncing<'_> {
     }
 
     /// An object of the store, checked and opened.
-    fn fetch(
-        &self,
-        target: &dyn Target,
-        name: &str,
-        cipher: &crate::crypto::Cipher,
-    ) -> Result<Fetched> {
+    fn fetch(&self, target: &dyn Target, name: &str, cipher: &SyncCiphers) -> Result<Fetched> {
         let Some(bytes) = target.get(name)? else {
             return Ok(Fetched::Gone);
         };
         let devices = self.devices()?;
-        let (header, body) =
-            match open_object(name, &bytes, cipher, |d| Self::device_key(&devices, d)) {
-                Ok(o) => o,
-                Err(reason) => return Ok(Fetched::Refused(format!("{name}: {reason}"))),
-            };
+        let (header, body) = match open_object_with(name, &bytes, &cipher.read, |d| {
+            Self::device_key(&devices, d)
+        }) {
+            Ok(o) => o,
+            Err(reason) => return Ok(Fetched::Refused(format!("{name}: {reason}"))),
+        };
         match postcard::from_bytes::<ChangesBody>(&body) {
             Ok(b) if b.snapshot.is_some() == (header.kind == ObjectKind::Snapshot) => {
                 Ok(Fetched::Object(header, b))
@@ -516,7 +625,7 @@ impl Syncing<'_> {
         by_device: &Listing,
         device: DeviceId,
         next: u64,
-        cipher: &crate::crypto::Cipher,
+        cipher: &SyncCiphers,
         now_ms: u64,
         report: &mut SyncReport,
     ) -> Result<bool> {
@@ -591,7 +700,8 @@ impl Syncing<'_> {
         let mut local = self.local_or_err()?;
         let me = local.device_id()?;
         let signer = local.signer()?;
-        let cipher = self.vault.sync_cipher();
+        let cipher = self.ciphers(&local)?.write;
+        let revoked = self.revoked_after()?;
         let listing = target.list()?;
         // After any part an earlier, stopped compaction left in the store.
         let mut first = local.next_seq;
@@ -652,6 +762,11 @@ impl Syncing<'_> {
             let Some((kind, d, s)) = parse_name(&name) else {
                 continue;
             };
+            // Keys made by revocations stay: a device offline through
+            // this compaction needs them to open the snapshot.
+            if kind == ObjectKind::Keys {
+                continue;
+            }
             // This device's images go: an invitation not used yet falls
             // back to pulling (from this snapshot).
             if kind == ObjectKind::Image {
@@ -662,6 +777,13 @@ impl Syncing<'_> {
                 continue;
             }
             if d == me && s >= first {
+                continue;
+            }
+            // A revoked device's objects after its revocation: never to
+            // be applied anywhere.
+            if revoked.get(&d).is_some_and(|last| s > *last) {
+                target.remove(&name)?;
+                removed += 1;
                 continue;
             }
             if s <= covers.get(&d.to_string()).copied().unwrap_or(0) {
@@ -836,6 +958,11 @@ impl Syncing<'_> {
             .collect()
     }
 
+    #[cfg(test)]
+    pub(super) fn push_for_test(&mut self, target: &dyn Target, now_ms: u64) -> Result<()> {
+        self.push(target, now_ms, &mut SyncReport::default())
+    }
+
     fn push(&mut self, target: &dyn Target, now_ms: u64, report: &mut SyncReport) -> Result<()> {
         let mut local = self.local_or_err()?;
         if local.outbox.is_empty() {
@@ -843,7 +970,7 @@ impl Syncing<'_> {
         }
         let device = local.device_id()?;
         let signer = local.signer()?;
-        let cipher = self.vault.sync_cipher();
+        let cipher = self.ciphers(&local)?.write;
         let mut rows = Vec::new();
         for (table, key) in &local.outbox {
             let clock = self.clock(table, key)?;
@@ -1160,6 +1287,117 @@ mod tests {
         // Object 1 is refused (not an object), and B waits on it.
         assert_eq!(r.refused.len(), 1, "{r:?}");
         assert!(p.b.record(&id).is_err());
+    }
+
+    #[test]
+    fn a_revoked_device_reads_nothing_written_after_and_its_later_objects_are_refused() {
+        let (dirs, mut vs, store) = replicas(3);
+        let store_dir = dirs.path().join("store");
+        for (i, v) in vs.iter_mut().enumerate() {
+            v.sync()
+                .setup(
+                    TargetSpec::Folder {
+                        path: store_dir.clone(),
+                    },
+                    &format!("r{i}"),
+                )
+                .unwrap();
+        }
+        let kettle = purchase(&mut vs[0], "kettle");
+        for round in 0..2 {
+            for v in vs.iter_mut() {
+                let r = v.sync().sync(1_000 + round).unwrap();
+                assert!(r.refused.is_empty(), "{r:?}");
+            }
+        }
+        assert_eq!(vs[2].record(&kettle).unwrap().fields["item"], "kettle");
+        let c = vs[2].sync().device_id().unwrap().unwrap().to_string();
+
+        let r = vs[0].sync().revoke(&c, 2_000).unwrap();
+        assert_eq!((r.epoch, r.devices_kept), (1, 2), "{r:?}");
+        assert!(vs[0].sync().revoke(&c, 2_001).is_err(), "revoked twice");
+        let me = vs[0].sync().device_id().unwrap().unwrap().to_string();
+        assert!(vs[0].sync().revoke(&me, 2_001).is_err(), "itself");
+
+        // B takes up the new key, and edits go on between A and B.
+        let r = vs[1].sync().sync(3_000).unwrap();
+        assert!(r.refused.is_empty(), "{r:?}");
+        let teapot = purchase(&mut vs[1], "teapot");
+        vs[1].sync().sync(3_001).unwrap();
+        let r = vs[0].sync().sync(3_002).unwrap();
+        assert!(r.refused.is_empty(), "{r:?}");
+        assert_eq!(vs[0].record(&teapot).unwrap().fields["item"], "teapot");
+
+        // C is told, and reads nothing new. What it wrote before it knew
+        // is passed over by the others.
+        let stolen = purchase(&mut vs[2], "stolen");
+        let c_store = FolderTarget::new(&store_dir).unwrap();
+        let r = vs[2].sync().capture(4_000).and_then(|_| {
+            // What it would push were it not told first: its object, under
+            // the key it has, signed by it.
+            vs[2].sync().push_for_test(&c_store, 4_000)
+        });
+        r.unwrap();
+        let err = vs[2].sync().sync(4_000).unwrap_err();
+        assert_eq!(err.code(), "sync.device_revoked", "{err}");
+        assert!(vs[2].record(&teapot).is_err());
+        for v in vs.iter_mut().take(2) {
+            let r = v.sync().sync(4_001).unwrap();
+            assert!(r.ignored_from_revoked >= 1 && r.refused.is_empty(), "{r:?}");
+            assert!(v.record(&stolen).is_err());
+            assert!(
+                v.sync()
+                    .devices()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d.id == c && d.revoked_after.is_some())
+            );
+        }
+
+        // Nothing A or B wrote that is in the store opens with the key C
+        // holds (keys/ holds only what is sealed to A and B).
+        let old = vs[2].sync_cipher();
+        let devices = vs[0].sync().devices().unwrap();
+        let mut checked = 0;
+        for name in store.list().unwrap() {
+            let (kind, d, _) = parse_name(&name).unwrap();
+            if d.to_string() == c || kind == ObjectKind::Keys {
+                continue;
+            }
+            let bytes = store.get(&name).unwrap().unwrap();
+            let opened = open_object_with(&name, &bytes, std::slice::from_ref(&old), |d| {
+                Syncing::device_key(&devices, d)
+            });
+            assert_eq!(
+                opened.err(),
+                Some(super::super::object::Refusal::Foreign),
+                "{name}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 2, "{checked}");
+
+        // A later edit on B still reaches A, under the new key.
+        set(&mut vs[1], &kettle, "price", "5.00");
+        vs[1].sync().sync(5_000).unwrap();
+        vs[0].sync().sync(5_001).unwrap();
+        assert_eq!(vs[0].record(&kettle).unwrap().fields["price"], "5.00");
+
+        // A compaction removes what C wrote after its revocation.
+        let last = vs[0]
+            .sync()
+            .devices()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.id == c)
+            .unwrap()
+            .revoked_after
+            .unwrap();
+        vs[0].sync().compact_target(6_000).unwrap();
+        assert!(store.list().unwrap().iter().all(|n| {
+            let (_, d, seq) = parse_name(n).unwrap();
+            d.to_string() != c || seq <= last
+        }));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //!   field winning and the other kept in the row's history; deletes final.
 //! - [`target`]: the store: a folder, or an S3 bucket (`s3`, with the
 //!   `s3` feature).
+//! - [`revoke`]: revoking a device: its later objects refused, a new sync
+//!   key sealed to the devices kept, the store compacted under it.
 //! - [`devices`]: setting sync up, inviting a device and joining, the
 //!   state of sync, and a record's history of merged-away values.
 //! - [`engine`]: `vault.sync()`: this device, the vault's devices, and a
@@ -19,6 +21,7 @@ pub mod engine;
 pub mod hlc;
 pub mod merge;
 pub mod object;
+pub mod revoke;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod target;

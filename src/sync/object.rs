@@ -81,6 +81,9 @@ pub enum ObjectKind {
     /// A part of an image of a device's database, for a device it invited
     /// to start from; numbered apart from the device's sequence.
     Image,
+    /// A new sync key, made when a device was revoked, sealed to each
+    /// device kept (`sync::revoke`); numbered by the key's epoch.
+    Keys,
 }
 
 impl ObjectKind {
@@ -89,6 +92,7 @@ impl ObjectKind {
             ObjectKind::Changes => 1,
             ObjectKind::Snapshot => 2,
             ObjectKind::Image => 3,
+            ObjectKind::Keys => 4,
         }
     }
 
@@ -97,6 +101,7 @@ impl ObjectKind {
             1 => Some(ObjectKind::Changes),
             2 => Some(ObjectKind::Snapshot),
             3 => Some(ObjectKind::Image),
+            4 => Some(ObjectKind::Keys),
             _ => None,
         }
     }
@@ -123,6 +128,7 @@ impl ObjectHeader {
             ObjectKind::Changes => object_name(self.device, self.seq),
             ObjectKind::Snapshot => snapshot_name(self.device, self.seq),
             ObjectKind::Image => image_name(self.device, self.seq),
+            ObjectKind::Keys => keys_name(self.device, self.seq),
         }
     }
 
@@ -170,6 +176,11 @@ pub fn image_name(device: DeviceId, seq: u64) -> String {
     format!("images/{device}/{seq:016x}")
 }
 
+/// The name of the key a device made for `epoch` (see [`ObjectKind::Keys`]).
+pub fn keys_name(device: DeviceId, epoch: u64) -> String {
+    format!("keys/{device}/{epoch:016x}")
+}
+
 /// Reads a name made by [`object_name`] or [`snapshot_name`].
 pub fn parse_object_name(name: &str) -> Option<(DeviceId, u64)> {
     parse_name(name).map(|(_, d, s)| (d, s))
@@ -182,6 +193,8 @@ pub fn parse_name(name: &str) -> Option<(ObjectKind, DeviceId, u64)> {
         (ObjectKind::Changes, rest)
     } else if let Some(rest) = name.strip_prefix("images/") {
         (ObjectKind::Image, rest)
+    } else if let Some(rest) = name.strip_prefix("keys/") {
+        (ObjectKind::Keys, rest)
     } else {
         (ObjectKind::Snapshot, name.strip_prefix("snapshots/")?)
     };
@@ -235,8 +248,11 @@ pub enum Refusal {
     /// Its name is not the one its header gives: copied or replayed.
     #[error("it is stored under another object's name (copied or replayed)")]
     Misnamed,
-    /// The body does not open under this vault's sync key: another vault's.
-    #[error("it does not open with this vault's sync key (another vault's object)")]
+    /// The body does not open under any sync key this device holds:
+    /// another vault's, or sealed under a key this device was not given.
+    #[error(
+        "it does not open with this vault's sync keys (another vault's object, or a key this device was not given)"
+    )]
     Foreign,
 }
 
@@ -278,6 +294,18 @@ pub fn open_object(
     cipher: &Cipher,
     device_key: impl FnOnce(DeviceId) -> Option<DeviceKey>,
 ) -> Result<(ObjectHeader, Zeroizing<Vec<u8>>), Refusal> {
+    open_object_with(name, bytes, std::slice::from_ref(cipher), device_key)
+}
+
+/// [`open_object`] with any of several sync keys (the newest first): a
+/// vault that revoked a device has a key for each revocation, and objects
+/// written before one stay sealed under the key of their time.
+pub fn open_object_with(
+    name: &str,
+    bytes: &[u8],
+    ciphers: &[Cipher],
+    device_key: impl FnOnce(DeviceId) -> Option<DeviceKey>,
+) -> Result<(ObjectHeader, Zeroizing<Vec<u8>>), Refusal> {
     if bytes.len() > MAX_OBJECT_LEN {
         return Err(Refusal::TooLarge);
     }
@@ -311,8 +339,9 @@ pub fn open_object(
     if parse_name(name) != Some((header.kind, header.device, header.seq)) {
         return Err(Refusal::Misnamed);
     }
-    let body = cipher
-        .open(&bytes[..HEADER_LEN], &bytes[HEADER_LEN + 4..signed_len])
+    let body = ciphers
+        .iter()
+        .find_map(|c| c.open(&bytes[..HEADER_LEN], &bytes[HEADER_LEN + 4..signed_len]))
         .ok_or(Refusal::Foreign)?;
     Ok((header, body))
 }

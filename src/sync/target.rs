@@ -289,7 +289,7 @@ impl FolderTarget {
         })
     }
 
-    /// The objects under `top` (`devices`, `snapshots`, `images`), added to
+    /// The objects under `top` (`devices`, `snapshots`, `images`, `keys`), added to
     /// `names`.
     fn list_under(&self, top: &str, names: &mut Vec<String>) -> Result<()> {
         let devices = self.root.join(top);
@@ -348,7 +348,7 @@ impl FolderTarget {
 impl Target for FolderTarget {
     fn list(&self) -> Result<Vec<String>> {
         let mut names = Vec::new();
-        for top in ["devices", "snapshots", "images"] {
+        for top in ["devices", "snapshots", "images", "keys"] {
             self.list_under(top, &mut names)?;
         }
         Ok(names)
