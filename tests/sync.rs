@@ -415,3 +415,31 @@ fn a_revoked_device_is_cut_off_and_a_device_invited_after_joins_under_the_new_ke
     assert_eq!(field(&t.a, &teapot, "item").as_deref(), Some("teapot"));
     let _ = (&t.store, &t.invitation, &t.code);
 }
+
+#[test]
+fn the_activity_log_shows_the_other_devices_entries_with_their_names() {
+    let t = two_devices();
+    let id = add_purchase(&t.b, "kettle");
+    vrm_ok(&t.b, &["record", "delete", &id]);
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.a, &["sync"]);
+    let log = vrm_ok(&t.a, &["audit", "list"]);
+    assert!(
+        log.lines()
+            .any(|l| l.contains("desktop") && l.contains("record-deleted")),
+        "{log}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&vrm_ok(&t.a, &["audit", "list", "--json"])).unwrap();
+    let deleted: Vec<&serde_json::Value> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "record-deleted")
+        .collect();
+    assert_eq!(deleted.len(), 1, "{json}");
+    assert_eq!(deleted[0]["device_name"], "desktop");
+    // Each device's own chain still verifies.
+    vrm_ok(&t.a, &["audit", "verify"]);
+    vrm_ok(&t.b, &["audit", "verify"]);
+}

@@ -12,7 +12,7 @@ use vrm_vault::{BrandId, Error, Signer, Vault, proof};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
-    /// The activity log, oldest first
+    /// The activity log, oldest first (every device's, when the vault syncs)
     List {
         /// Print JSON
         #[arg(long)]
@@ -26,7 +26,8 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
     let mut vault = ctx.unlock()?;
     match cmd {
         AuditCommand::List { json } => {
-            let (entries, _) = vault.audit().entries()?;
+            // Every device's entries when the vault syncs (`sync::log`).
+            let entries = vault.sync().log()?;
             if *json {
                 return print_json(&entries);
             }
@@ -35,7 +36,9 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
                 .into_iter()
                 .map(|b| (b.id, b.name))
                 .collect();
-            for e in entries {
+            let several = entries.iter().any(|e| e.device.is_some());
+            for logged in entries {
+                let e = &logged.entry;
                 let brand = e
                     .brand
                     .as_ref()
@@ -46,8 +49,18 @@ pub(super) fn audit(ctx: &Ctx<'_>, cmd: &AuditCommand) -> CliResult {
                             .unwrap_or_else(|| "(deleted brand)".into())
                     })
                     .unwrap_or_default();
+                let device = if several {
+                    format!(
+                        "{:<16} ",
+                        vrm_vault::model::text::line(
+                            logged.device_name.as_deref().unwrap_or("this device")
+                        )
+                    )
+                } else {
+                    String::new()
+                };
                 outln!(
-                    "{:>5}  {}  {:<21} {:<20} {}",
+                    "{:>5}  {}  {device}{:<21} {:<20} {}",
                     e.seq,
                     e.at.format("%Y-%m-%d %H:%M:%S"),
                     e.action.as_str(),

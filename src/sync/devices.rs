@@ -532,6 +532,9 @@ fn finish_join(
     // What the image holds was captured by the inviter, or will be and
     // comes by pulling: this device's captures start after it.
     let (seen, _) = vault.manifest_changes_since(None)?;
+    // The image's log is the inviter's: its entries are shown from the
+    // inviter's copies, and this device's own follow them.
+    let log_base = vault.audit().verify().map_or(0, |r| r.entries);
     let mut sync = vault.sync();
     let local = super::engine::LocalState {
         device: device.to_string(),
@@ -545,6 +548,8 @@ fn finish_join(
         manifest_seen: Some(seen),
         x25519: Some(enrolled_identity(details).to_string()),
         epochs: details.keys.clone(),
+        log_base,
+        log_published: log_base,
     };
     sync.vault
         .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;

@@ -84,6 +84,13 @@ pub(super) struct LocalState {
     /// The sync keys made by revocations, as this device was given them.
     #[serde(default)]
     pub(super) epochs: Vec<EpochKey>,
+    /// The entries of this device's log that came with the copy it started
+    /// from (its inviter's; `sync::log`).
+    #[serde(default)]
+    pub(super) log_base: u64,
+    /// The last entry of this device's log copied for the others.
+    #[serde(default)]
+    pub(super) log_published: u64,
 }
 
 impl Drop for LocalState {
@@ -381,6 +388,7 @@ impl Syncing<'_> {
                 "this vault does not list the enrolled device (or it was revoked)",
             ));
         }
+        let log_base = self.vault.audit().verify().map_or(0, |r| r.entries);
         let (hlc, applied, manifest_seen, epochs) = match self.local()? {
             Some(l) if l.device == enrollment.device.to_string() => {
                 return Err(Error::invalid("this vault is that device already"));
@@ -404,6 +412,8 @@ impl Syncing<'_> {
             manifest_seen,
             x25519: Some(enrollment.x25519.to_string()),
             epochs,
+            log_base,
+            log_published: log_base,
         };
         self.vault
             .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])
@@ -469,6 +479,7 @@ impl Syncing<'_> {
         let mut report = SyncReport::default();
         let mut local = self.local_or_err()?;
         self.ensure_recipient(&mut local)?;
+        self.publish_log(&mut local)?;
         drop(local);
         self.capture(now_ms)?;
         self.pull(target, now_ms, &mut report)?;
@@ -1398,6 +1409,41 @@ mod tests {
             let (_, d, seq) = parse_name(n).unwrap();
             d.to_string() != c || seq <= last
         }));
+    }
+
+    #[test]
+    fn the_log_shows_every_devices_entries_once_each_in_its_own_chain() {
+        use crate::vault::audit::AuditAction;
+        let mut p = pair();
+        p.a.audit()
+            .log(AuditAction::Exported, None, None, "exported on A")
+            .unwrap();
+        p.a.sync().sync_with(&p.store, 1_000).unwrap();
+        p.b.sync().sync_with(&p.store, 1_001).unwrap();
+        p.b.audit()
+            .log(AuditAction::Imported, None, None, "imported on B")
+            .unwrap();
+        p.b.sync().sync_with(&p.store, 1_002).unwrap();
+        p.a.sync().sync_with(&p.store, 1_003).unwrap();
+        let a_id = p.a.sync().device_id().unwrap().unwrap().to_string();
+        let b_id = p.b.sync().device_id().unwrap().unwrap().to_string();
+        let on_a = p.a.sync().log().unwrap();
+        let on_b = p.b.sync().log().unwrap();
+        let find = |log: &[super::super::log::DeviceLogEntry], what: &str| {
+            let hits: Vec<_> = log.iter().filter(|e| e.entry.summary == what).collect();
+            assert_eq!(hits.len(), 1, "{what}: {log:?}");
+            hits[0].device.clone()
+        };
+        assert_eq!(find(&on_a, "exported on A"), None);
+        assert_eq!(find(&on_a, "imported on B"), Some(b_id));
+        assert_eq!(find(&on_b, "exported on A"), Some(a_id));
+        assert_eq!(find(&on_b, "imported on B"), None);
+        // B's copy of A's log before it joined is shown once, as A's.
+        assert_eq!(on_b.len(), on_a.len(), "{on_a:?} {on_b:?}");
+        assert!(on_b.iter().filter(|e| e.device.is_none()).count() as u64 >= 1);
+        // Each device's own chain still checks.
+        p.a.audit().verify().unwrap();
+        p.b.audit().verify().unwrap();
     }
 
     #[test]

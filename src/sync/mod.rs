@@ -9,6 +9,8 @@
 //!   field winning and the other kept in the row's history; deletes final.
 //! - [`target`]: the store: a folder, or an S3 bucket (`s3`, with the
 //!   `s3` feature).
+//! - [`log`]: the activity log of every device: each keeps its chain and
+//!   copies its new entries for the others at each sync.
 //! - [`revoke`]: revoking a device: its later objects refused, a new sync
 //!   key sealed to the devices kept, the store compacted under it.
 //! - [`devices`]: setting sync up, inviting a device and joining, the
@@ -19,6 +21,7 @@
 pub mod devices;
 pub mod engine;
 pub mod hlc;
+pub mod log;
 pub mod merge;
 pub mod object;
 pub mod revoke;
