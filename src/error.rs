@@ -308,6 +308,22 @@ pub enum Error {
     #[error("the IMAP server refused the user name or password")]
     ImapLogin,
 
+    /// A Nostr relay could not be reached, broke the protocol or dropped
+    /// the connection. Per relay: the others are still used.
+    #[error("relay {relay}: {reason}")]
+    Relay {
+        /// The relay's URL.
+        relay: String,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// An event from a relay was refused: a bad signature, an id that is not
+    /// its hash, too large, outside what was asked for, a credential in it
+    /// that does not verify or does not match the event.
+    #[error("refused event: {0}")]
+    RelayEvent(String),
+
     /// The operation was cancelled by the person; what was committed before
     /// stays.
     #[error("cancelled")]
@@ -366,6 +382,8 @@ impl Error {
             Error::MailSource(_) => "discover.bad_source",
             Error::Imap(_) => "imap.failed",
             Error::ImapLogin => "imap.login",
+            Error::Relay { .. } => "relay.failed",
+            Error::RelayEvent(_) => "relay.bad_event",
             Error::Cancelled => "cancelled",
         }
     }

@@ -40,6 +40,7 @@ pub mod model;
 #[cfg(feature = "http")]
 pub(crate) mod net;
 pub mod proof;
+pub mod relay;
 pub mod rights;
 pub mod share;
 pub mod sync;
@@ -54,7 +55,7 @@ pub use model::{
 pub use model::{Brand, BrandInput, NewRecord, Record, RecordFilter, RecordKind, RecordPatch};
 pub use vault::audit::Audit;
 pub use vault::brands::BrandPage;
-pub use vault::features::{Discovery, Intents, Rights, Shares, Syncing, Terms};
+pub use vault::features::{Discovery, Intents, Relays, Rights, Shares, Syncing, Terms};
 pub use vault::health::{DamagedDocument, Health};
 pub use vault::index::{Hit, SearchItem};
 pub use vault::manifest::{Integrity, RowFinding, RowProblem, VaultProblem};

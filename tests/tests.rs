@@ -66,3 +66,7 @@ mod sync;
 mod s3_server;
 // Sync through an S3 bucket: key files, invitation, compaction, refusals, bad settings.
 mod sync_s3;
+// A real Nostr relay on loopback for the relay tests (nostr-relay from PyPI; nostr-rs-relay by hand).
+mod relay_server;
+// Intents over a relay: broadcast, a seller watching and answering, offers fetched, acceptance and withdrawal back.
+mod relays;

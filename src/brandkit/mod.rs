@@ -22,11 +22,12 @@ use crate::proof::{self, VerifiedCredential};
 use crate::share::{DELETION_ACKNOWLEDGMENT, SHARE_GRANT, SHARE_REVOCATION};
 use crate::terms::agreement::{Decision, PERSONAL_TERMS, TERMS_AGREEMENT};
 use crate::terms::{Clauses, diff};
-#[cfg(feature = "intake")]
 use crate::vault::fs::{FileMode, OutFile, write_file};
 
 #[cfg(feature = "intake")]
 mod intake;
+#[cfg(feature = "relays")]
+pub mod market;
 #[cfg(feature = "intake")]
 pub use intake::DEFAULT_REQUEST_TIMEOUT;
 
@@ -388,48 +389,55 @@ impl Intake {
 
     /// Verify and store one document (the intake's rules, without HTTP).
     pub fn take(&self, body: &[u8]) -> Result<crate::intent::Received> {
-        let (received, _) = crate::intent::check_received(body, Utc::now())?;
-        let intent_file = self
-            .dir
-            .join("intents")
-            .join(format!("{}.json", received.intent));
-        let (folder, name) = if received.kind == crate::intent::INTENT_REQUEST {
-            ("intents", received.intent.clone())
-        } else {
-            // A withdrawal must come from the intent's own key.
-            let stored = std::fs::read(&intent_file).map_err(|_| {
-                Error::invalid("a withdrawal of an intent this intake never received")
-            })?;
-            // It was verified when stored; its signer is all we need now.
-            let original = proof::verify(&proof::parse_document(&stored)?)?;
-            if original.signer != received.signer {
-                return Err(Error::UnknownSigner(
-                    "the withdrawal is not signed by the intent's key".into(),
-                ));
-            }
-            ("withdrawals", received.id.clone())
-        };
-        let folder = self.dir.join(folder);
-        let path = folder.join(format!("{name}.json"));
-        if path.exists() {
+        store_received(&self.dir, body)
+    }
+}
+
+/// Verify one document an intent's sender sent (an `IntentRequest` or its
+/// `IntentWithdrawal`) and store it in `dir` as the intake does: intents in
+/// `dir/intents/<intent>.json`, withdrawals (signed by the intent's own key)
+/// in `dir/withdrawals/<id>.json`; a replay of one held already is refused
+/// ([`Error::Replay`]), and a different document under a held id too.
+pub fn store_received(dir: &std::path::Path, body: &[u8]) -> Result<crate::intent::Received> {
+    let (received, _) = crate::intent::check_received(body, Utc::now())?;
+    let intent_file = dir
+        .join("intents")
+        .join(format!("{}.json", received.intent));
+    let (folder, name) = if received.kind == crate::intent::INTENT_REQUEST {
+        ("intents", received.intent.clone())
+    } else {
+        // A withdrawal must come from the intent's own key.
+        let stored = std::fs::read(&intent_file)
+            .map_err(|_| Error::invalid("a withdrawal of an intent this intake never received"))?;
+        // It was verified when stored; its signer is all we need now.
+        let original = proof::verify(&proof::parse_document(&stored)?)?;
+        if original.signer != received.signer {
+            return Err(Error::UnknownSigner(
+                "the withdrawal is not signed by the intent's key".into(),
+            ));
+        }
+        ("withdrawals", received.id.clone())
+    };
+    let folder = dir.join(folder);
+    let path = folder.join(format!("{name}.json"));
+    if path.exists() {
+        return Err(held_already(&path, body, &received.kind, &name));
+    }
+    // Written whole to a temporary file beside it, synced, then renamed
+    // into place (and the rename synced): a write that fails (or a
+    // crash) leaves at most a `.vrm-out-*.part` file, which is not
+    // `<id>.json`, so a resend is not mistaken for a replay of an intent
+    // never fully stored. New only: of two copies of one id arriving at
+    // once, one is stored and the other is a replay.
+    let already = |e: &Error| matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists);
+    match write_file(OutFile::new_only(&path), FileMode::Private, body) {
+        Ok(()) => {}
+        Err(e) if already(&e) => {
             return Err(held_already(&path, body, &received.kind, &name));
         }
-        // Written whole to a temporary file beside it, synced, then renamed
-        // into place (and the rename synced): a write that fails (or a
-        // crash) leaves at most a `.vrm-out-*.part` file, which is not
-        // `<id>.json`, so a resend is not mistaken for a replay of an intent
-        // never fully stored. New only: of two copies of one id arriving at
-        // once, one is stored and the other is a replay.
-        let already = |e: &Error| matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists);
-        match write_file(OutFile::new_only(&path), FileMode::Private, body) {
-            Ok(()) => {}
-            Err(e) if already(&e) => {
-                return Err(held_already(&path, body, &received.kind, &name));
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(received)
+        Err(e) => return Err(e),
     }
+    Ok(received)
 }
 
 #[cfg(test)]

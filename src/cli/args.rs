@@ -11,6 +11,7 @@ use super::brandkit::BrandKitCommand;
 use super::discover::DiscoverCommand;
 use super::intents::{IntentCommand, OfferCommand};
 use super::io::{parse_day, parse_field};
+use super::relays::RelayCommand;
 use super::rights::{ContactCommand, RightsCommand};
 use super::share::{ExposureCommand, ShareCommand};
 use super::sync::{DeviceCommand, SyncCommand};
@@ -156,6 +157,9 @@ pub(super) enum Command {
     /// Intentcasting: say what you want, signed, to the brands you choose
     #[command(subcommand)]
     Intent(IntentCommand),
+    /// Nostr relays where your intents are broadcast and offers fetched
+    #[command(subcommand)]
+    Relay(RelayCommand),
     /// Offers brands made in answer to your intents
     #[command(subcommand)]
     Offer(OfferCommand),

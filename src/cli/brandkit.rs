@@ -15,6 +15,7 @@ use super::out::{errln, outln};
 use vrm_vault::brandkit::{self, BrandKey, Intake};
 use vrm_vault::crypto::bundle;
 use vrm_vault::intent::{self};
+use vrm_vault::relay::RelayUrl;
 use vrm_vault::terms::agreement::Decision;
 use vrm_vault::{Error, proof};
 
@@ -71,6 +72,45 @@ pub(super) enum BrandKitCommand {
     },
     /// Answer an intent with a signed Offer
     Offer(OfferArgs),
+    /// Watch Nostr relays for intents; stores each that verifies, as serve does
+    Watch {
+        /// A relay to watch (repeatable, at least one)
+        #[arg(long = "relay", value_name = "URL", required = true)]
+        relays: Vec<String>,
+        /// Only intents in this category (repeatable); none: every intent
+        #[arg(long = "category", value_name = "CATEGORY")]
+        categories: Vec<String>,
+        /// Only intents near this geohash (as coarse as the intents give it)
+        #[arg(long, value_name = "GEOHASH")]
+        geohash: Option<String>,
+        /// The folder to store intents in (intents/, withdrawals/, market/)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Read what the relays hold now, then stop (else: watch until Ctrl-C)
+        #[arg(long)]
+        once: bool,
+        /// Give each relay this long to answer
+        #[arg(long, value_name = "SECONDS", default_value_t = super::relays::DEFAULT_RELAY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+        /// One line of JSON per event
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch the acceptances and declines of your offers sent back over relays
+    Decisions {
+        /// The brand's key file
+        #[arg(long, value_name = "FILE")]
+        identity: PathBuf,
+        /// A relay to read (repeatable, at least one)
+        #[arg(long = "relay", value_name = "URL", required = true)]
+        relays: Vec<String>,
+        /// Only those sent after this (7d: a week ago, or a date)
+        #[arg(long, value_parser = parse_instant)]
+        since: Option<DateTime<Utc>>,
+        /// Give each relay this long to answer
+        #[arg(long, value_name = "SECONDS", default_value_t = super::relays::DEFAULT_RELAY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+    },
     /// Acknowledge a revocation with a signed DeletionAcknowledgment
     Ack {
         /// The ShareRevocation file
@@ -155,6 +195,47 @@ pub(super) fn brand_kit(cmd: &BrandKitCommand) -> CliResult {
             request_timeout,
         } => return serve(addr, dir, *request_timeout),
         BrandKitCommand::Offer(args) => return brand_offer(args),
+        BrandKitCommand::Watch {
+            relays,
+            categories,
+            geohash,
+            out,
+            once,
+            timeout,
+            json,
+        } => {
+            return super::relays::watch(
+                relays,
+                categories,
+                geohash.as_deref(),
+                out,
+                *once,
+                *timeout,
+                *json,
+            );
+        }
+        BrandKitCommand::Decisions {
+            identity,
+            relays,
+            since,
+            timeout,
+        } => {
+            let key = brand_key(identity)?;
+            let relays: Vec<RelayUrl> = relays
+                .iter()
+                .map(|r| RelayUrl::parse(r))
+                .collect::<Result<_, _>>()?;
+            let (docs, problems) = brandkit::market::fetch_decisions(
+                &key,
+                &relays,
+                since.unwrap_or(DateTime::UNIX_EPOCH),
+                super::relays::timeout(*timeout),
+            );
+            for (relay, why) in &problems {
+                errln!("warning: {relay}: {why}");
+            }
+            print_json(&docs)?;
+        }
         BrandKitCommand::Ack {
             revocation,
             identity,
@@ -197,39 +278,86 @@ pub(super) struct OfferArgs {
     #[arg(long, value_parser = parse_expiry)]
     pub valid_until: Option<DateTime<Utc>>,
     /// Encrypt it to the intent's reply-to recipient (an age file)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "relays")]
     pub encrypt: bool,
-    /// Where to write it
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    /// The name to sign as (sellerName): shown to the person as claimed, not verified
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Send it over this relay (repeatable), gift wrapped to the intent's relay key
+    #[arg(long = "relay", value_name = "URL")]
+    pub relays: Vec<String>,
+    /// Give each relay this long to answer
+    #[arg(long, value_name = "SECONDS", default_value_t = super::relays::DEFAULT_RELAY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub timeout: u64,
+    /// Where to write it (needed unless sent over relays)
+    #[arg(long, value_name = "FILE", required_unless_present = "relays")]
+    pub out: Option<PathBuf>,
     /// Replace FILE if it exists
     #[arg(long)]
     pub force: bool,
 }
 
 pub(super) fn brand_offer(a: &OfferArgs) -> CliResult {
-    check_out(&a.out, a.force)?;
+    if let Some(out) = &a.out {
+        check_out(out, a.force)?;
+    }
+    let relays: Vec<RelayUrl> = a
+        .relays
+        .iter()
+        .map(|r| RelayUrl::parse(r))
+        .collect::<Result<_, _>>()?;
     let key = brand_key(&a.identity)?;
-    let (doc, reply_to) = intent::make_offer(
-        &proof::read_foreign_file(&a.intent)?,
+    let intent_bytes = proof::read_foreign_file(&a.intent)?;
+    let (doc, reply_to) = intent::make_offer_as(
+        &intent_bytes,
         &key.signing,
+        a.name.as_deref(),
         &a.price,
         &a.currency,
         a.description.as_deref(),
         a.valid_until,
         Utc::now(),
     )?;
+    if !relays.is_empty() {
+        let intent_doc = proof::parse_document(&intent_bytes)?;
+        // The listing it answers, when watch noted it beside the intent.
+        let listing = a
+            .intent
+            .parent()
+            .and_then(|p| p.parent())
+            .zip(
+                intent_doc
+                    .get("id")
+                    .and_then(|v| v.as_str())
+                    .and_then(|id| id.strip_prefix("urn:uuid:")),
+            )
+            .and_then(|(dir, id)| brandkit::market::noted_listing(dir, id))
+            .map(|n| n.event_id);
+        let sent = brandkit::market::send_offer(
+            &key,
+            &intent_doc,
+            &doc,
+            listing.as_deref(),
+            &relays,
+            super::relays::timeout(a.timeout),
+        )?;
+        errln!("Offer sent, gift wrapped to the intent's relay key:");
+        super::relays::report_publish("offer", &sent)?;
+    }
+    let Some(out) = &a.out else {
+        return Ok(());
+    };
     if a.encrypt {
         let to = reply_to.ok_or_else(|| {
             Failure::Other("the intent has no reply-to recipient to encrypt to".into())
         })?;
         let plain = serde_json::to_vec_pretty(&doc).map_err(|e| Failure::Other(e.to_string()))?;
         let sealed = bundle::encrypt(&plain, &[to])?;
-        write_out(&a.out, &sealed, a.force)?;
+        write_out(out, &sealed, a.force)?;
     } else {
-        write_json(&a.out, &doc, a.force)?;
+        write_json(out, &doc, a.force)?;
     }
-    errln!("Wrote the offer to {}.", a.out.display());
+    errln!("Wrote the offer to {}.", out.display());
     Ok(())
 }
 

@@ -6,12 +6,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::Subcommand;
 
 use super::io::{
-    CliResult, Ctx, Failure, check_out, day, out_dir, out_file, parse_day, parse_expiry,
-    print_json, short, write_json,
+    CliResult, Ctx, Failure, check_out, day, offer_line, out_dir, out_file, parse_day,
+    parse_expiry, print_json, short, write_json,
 };
 use super::out::{errln, outln};
 use vrm_vault::Error;
-use vrm_vault::intent::{self, DeliveryStatus, IntentInput, OfferView};
+use vrm_vault::intent::{self, DeliveryStatus, IntentInput};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum IntentCommand {
@@ -77,7 +77,27 @@ pub(super) enum IntentCommand {
         #[arg(long)]
         no_http: bool,
     },
-    /// Withdraw it: a signed withdrawal to the brands it reached
+    /// Broadcast it to Nostr relays, where any seller may answer: a listing
+    /// signed by the intent's own relay key, offers come back encrypted to it
+    Broadcast {
+        /// Id or unique id prefix
+        id: String,
+        /// To this relay (repeatable); none: to every relay of yours (vrm relay add)
+        #[arg(long = "relay", value_name = "URL")]
+        relays: Vec<String>,
+        /// A coarse location sellers may filter on: a geohash, as coarse as you
+        /// choose (u0 is a region, u09t a city, at most 7 characters); never finer
+        #[arg(long, value_name = "GEOHASH")]
+        geohash: Option<String>,
+        /// Give each relay this long to answer
+        #[arg(long, value_name = "SECONDS", default_value_t = super::relays::DEFAULT_RELAY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=120))]
+        timeout: u64,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw it: a signed withdrawal to the brands it reached, and, if it
+    /// was broadcast, a deletion request to the relays
     Withdraw {
         /// Id or unique id prefix
         id: String,
@@ -107,16 +127,32 @@ pub(super) enum OfferCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Accept an offer: writes a signed acceptance for the brand
+    /// Accept an offer: a signed acceptance, written for the brand (--out), or,
+    /// for an offer that came over relays, sent back to the seller encrypted
     Accept {
         /// Id or unique id prefix
         id: String,
-        /// Where to write the acceptance
+        /// Where to write the acceptance (needed unless the offer came over relays)
         #[arg(long, value_name = "FILE")]
-        out: PathBuf,
+        out: Option<PathBuf>,
         /// Replace FILE if it exists
         #[arg(long)]
         force: bool,
+    },
+    /// Fetch offers for your broadcast intents from relays, and import them
+    Fetch {
+        /// Only this intent's
+        #[arg(long)]
+        intent: Option<String>,
+        /// From this relay (repeatable); none: from every relay of yours
+        #[arg(long = "relay", value_name = "URL")]
+        relays: Vec<String>,
+        /// Give each relay this long to answer
+        #[arg(long, value_name = "SECONDS", default_value_t = super::relays::DEFAULT_RELAY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=120))]
+        timeout: u64,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Decline an offer
     Decline {
@@ -132,6 +168,16 @@ pub(super) enum OfferCommand {
 }
 
 pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
+    if let IntentCommand::Broadcast {
+        id,
+        relays,
+        geohash,
+        timeout,
+        json,
+    } = cmd
+    {
+        return super::relays::broadcast(ctx, id, relays, geohash.as_deref(), *timeout, *json);
+    }
     let mut vault = ctx.unlock()?;
     match cmd {
         IntentCommand::Create {
@@ -263,6 +309,7 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             let round = vault.intents().send(&intent.id, out.as_deref(), !no_http)?;
             report_round(&mut vault, &round)?;
         }
+        IntentCommand::Broadcast { .. } => unreachable!("handled above"),
         IntentCommand::Withdraw { id, out, no_http } => {
             if let Some(d) = out {
                 out_dir(d)?;
@@ -272,6 +319,11 @@ pub(super) fn intent_cmd(ctx: &Ctx<'_>, cmd: &IntentCommand) -> CliResult {
             for d in &round {
                 print_delivery(&mut vault, d)?;
             }
+            super::relays::broadcast_deletion(
+                &mut vault,
+                id,
+                super::relays::DEFAULT_RELAY_TIMEOUT_SECS,
+            )?;
             // A brand with no delivery that went through has not heard of it.
             let mut untold: Vec<&str> = round
                 .iter()
@@ -328,21 +380,6 @@ pub(super) fn report_round(vault: &mut vrm_vault::Vault, round: &[intent::Delive
     }
 }
 
-pub(super) fn offer_line(v: &OfferView) -> String {
-    format!(
-        "{}  {:>10} {}  {:<20} {:<10} {}{}",
-        short(&v.offer.id),
-        v.offer.price,
-        v.offer.currency,
-        v.brand_name
-            .clone()
-            .unwrap_or_else(|| format!("UNVERIFIED {}", v.offer.signer)),
-        format!("{:?}", v.offer.decision).to_lowercase(),
-        v.offer.description.clone().unwrap_or_default(),
-        if v.expired { "  (expired)" } else { "" }
-    )
-}
-
 pub(super) fn offer_files(path: &Path) -> CliResult<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -362,6 +399,15 @@ pub(super) fn offer_files(path: &Path) -> CliResult<Vec<PathBuf>> {
 }
 
 pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
+    if let OfferCommand::Fetch {
+        intent,
+        relays,
+        timeout,
+        json,
+    } = cmd
+    {
+        return super::relays::fetch(ctx, intent.as_deref(), relays, *timeout, *json);
+    }
     let mut vault = ctx.unlock()?;
     match cmd {
         OfferCommand::Import { path } => {
@@ -416,7 +462,34 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                 );
             }
         }
+        OfferCommand::Fetch { .. } => unreachable!("handled above"),
         OfferCommand::Accept { id, out, force } => {
+            let market = vault.intents().offer(id)?.market.is_some();
+            let Some(out) = out.as_ref().filter(|_| !market) else {
+                if !market {
+                    return Err(Failure::Other(
+                        "say where to write the acceptance for the brand: --out FILE".into(),
+                    ));
+                }
+                // Over relays: the acceptance goes back to the seller.
+                let (offer, doc) = vault.intents().accept_offer(id)?;
+                if let Some(out) = out {
+                    write_json(out, &doc, *force)?;
+                }
+                errln!(
+                    "Accepted {} {}; sending the signed acceptance to the seller:",
+                    offer.price,
+                    offer.currency
+                );
+                let relays: Vec<_> = vault.relays().list()?.into_iter().map(|r| r.url).collect();
+                let sent = vault.intents().send_decision(
+                    &offer.id,
+                    &doc,
+                    &relays,
+                    super::relays::timeout(super::relays::DEFAULT_RELAY_TIMEOUT_SECS),
+                )?;
+                return super::relays::report_publish("acceptance", &sent.unwrap_or_default());
+            };
             check_out(out, *force)?;
             let offer = vault.intents().accept_offer_to(id, out_file(out, *force))?;
             errln!(

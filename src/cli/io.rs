@@ -348,6 +348,23 @@ pub(super) fn parse_field(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// One offer, one line: id, price, who (or UNVERIFIED and the key),
+/// decision, what.
+pub(super) fn offer_line(v: &vrm_vault::intent::OfferView) -> String {
+    format!(
+        "{}  {:>10} {}  {:<20} {:<10} {}{}",
+        short(&v.offer.id),
+        v.offer.price,
+        v.offer.currency,
+        v.brand_name
+            .clone()
+            .unwrap_or_else(|| format!("UNVERIFIED {}", v.offer.signer)),
+        format!("{:?}", v.offer.decision).to_lowercase(),
+        v.offer.description.clone().unwrap_or_default(),
+        if v.expired { "  (expired)" } else { "" }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

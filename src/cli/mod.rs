@@ -24,6 +24,7 @@ mod intents;
 mod io;
 mod out;
 mod records;
+mod relays;
 mod rights;
 mod share;
 mod sync;
@@ -252,6 +253,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Intent(cmd)) => intents::intent_cmd(&ctx, cmd),
         Some(Command::Discover(cmd)) => discover::discover(&ctx, cmd),
         Some(Command::Offer(cmd)) => intents::offer_cmd(&ctx, cmd),
+        Some(Command::Relay(cmd)) => relays::relay_cmd(&ctx, cmd),
         Some(Command::BrandKit(cmd)) => brandkit::brand_kit(cmd),
         Some(Command::Sync { json, command }) => sync::sync(&ctx, command.as_ref(), *json),
         Some(Command::Device(cmd)) => sync::device(&ctx, cmd, cli.vault.is_some()),

@@ -72,6 +72,32 @@ pub fn make_offer(
     valid_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(Value, Option<String>)> {
+    make_offer_as(
+        intent_bytes,
+        key,
+        None,
+        price,
+        currency,
+        description,
+        valid_until,
+        now,
+    )
+}
+
+/// [`make_offer`], saying the seller's name (`sellerName`): on an open
+/// market the person does not know the seller yet, and sees the name marked
+/// as claimed, not verified.
+#[allow(clippy::too_many_arguments)]
+pub fn make_offer_as(
+    intent_bytes: &[u8],
+    key: &SigningKey,
+    seller_name: Option<&str>,
+    price: &str,
+    currency: &str,
+    description: Option<&str>,
+    valid_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(Value, Option<String>)> {
     let doc = proof::parse_document(intent_bytes)?;
     let vc = proof::verify_credential(&doc, now)?;
     if vc.kind != INTENT_REQUEST {
@@ -96,6 +122,15 @@ pub fn make_offer(
     });
     if let Some(d) = description.map(str::trim).filter(|d| !d.is_empty()) {
         subject["description"] = json!(d);
+    }
+    if let Some(n) = seller_name.map(str::trim).filter(|n| !n.is_empty()) {
+        if n.chars().count() > 100 {
+            return Err(Error::invalid_field(
+                "name",
+                "the name may be at most 100 characters",
+            ));
+        }
+        subject["sellerName"] = json!(n);
     }
     let offer =
         proof::issue_credential(OFFER, key, uuid::Uuid::new_v4(), secs(now), until, subject)?;

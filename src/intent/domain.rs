@@ -128,6 +128,59 @@ pub struct Intent {
     pub withdrawal: Option<String>,
     /// The offer accepted, if any.
     pub accepted_offer: Option<OfferId>,
+    /// The intent's relay key (secp256k1, x-only, hex), which its credential
+    /// names as where offers go; none for intents made before intents could
+    /// be broadcast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_key: Option<String>,
+    /// Its listing and, once withdrawn, its deletion request, as published
+    /// to relays, newest last.
+    #[serde(default)]
+    pub broadcasts: Vec<Broadcast>,
+}
+
+/// What a broadcast published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub enum BroadcastKind {
+    /// The intent's listing.
+    Listing,
+    /// The deletion request of the listing, with the signed withdrawal.
+    Deletion,
+}
+
+/// One round of publishing an intent's event to relays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct Broadcast {
+    /// What was published.
+    pub kind: BroadcastKind,
+    /// The event's id (hex).
+    pub event_id: String,
+    /// The coarse location it carried, if any.
+    pub geohash: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Each relay's outcome.
+    pub relays: Vec<crate::relay::Publish>,
+    /// The event (JSON), kept so a retry publishes the very same one.
+    /// (Vault-side bookkeeping; the app does not show it.)
+    #[cfg_attr(feature = "ts", specta(skip))]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub event: String,
+}
+
+/// Where an offer that came over relays came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct MarketSource {
+    /// The seller's relay key (hex): where an acceptance goes.
+    pub seller_key: String,
+    /// The relays it was found on.
+    pub relays: Vec<crate::relay::RelayUrl>,
+    /// The name the seller claims in its offer, if any: unverified.
+    pub claimed_name: Option<String>,
 }
 
 /// Where an intent stands.
@@ -226,6 +279,10 @@ pub struct Offer {
     pub decided_at: Option<DateTime<Utc>>,
     /// The signed offer as received (JSON).
     pub document: String,
+    /// Set when it came over relays, answering a broadcast intent: on an
+    /// open market, a seller the person does not know yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<MarketSource>,
 }
 
 /// An offer with the brand's name and whether it still stands, for lists.
@@ -462,10 +519,20 @@ pub(super) fn unverified_reason(offer: &Offer, known: Option<&Brand>) -> Option<
             "signed by {}, a brand of yours this intent was not sent to",
             b.name
         ),
-        None => format!(
-            "signed by {}, which is not the did:key of any brand of yours",
-            offer.signer
-        ),
+        None => match &offer.market {
+            Some(m) => format!(
+                "a seller on the open market you do not know yet: signed by {}{}",
+                offer.signer,
+                m.claimed_name
+                    .as_deref()
+                    .map(|n| format!(", which says it is \"{n}\" (unverified)"))
+                    .unwrap_or_default()
+            ),
+            None => format!(
+                "signed by {}, which is not the did:key of any brand of yours",
+                offer.signer
+            ),
+        },
     })
 }
 
@@ -488,6 +555,7 @@ impl Intent {
             .deliveries
             .iter()
             .any(|d| d.status == DeliveryStatus::Sent)
+            || self.is_broadcast()
         {
             IntentStatus::Sent
         } else {
@@ -515,15 +583,24 @@ impl Intent {
     pub fn can_withdraw(&self) -> bool {
         self.withdrawn_at.is_none()
     }
+
+    /// Whether a relay holds its listing.
+    pub fn is_broadcast(&self) -> bool {
+        self.broadcasts.iter().any(|b| {
+            b.kind == BroadcastKind::Listing && b.relays.iter().any(|r| r.status.is_accepted())
+        })
+    }
 }
 
 impl Offer {
     /// Whether it may be accepted at `now`, answering `intent`: open,
     /// signed by a brand the intent was sent to, unexpired, and the intent
-    /// live. [`Intents::accept_offer`](crate::Intents::accept_offer) refuses every other.
+    /// live. An offer that came over relays may be accepted from a seller the
+    /// person does not know (shown unverified): on an open market most are
+    /// new. [`Intents::accept_offer`](crate::Intents::accept_offer) refuses every other.
     pub fn can_accept(&self, intent: &Intent, now: DateTime<Utc>) -> bool {
         self.decision == OfferDecision::Open
-            && self.brand.is_some()
+            && (self.brand.is_some() || self.market.is_some())
             && !self.is_expired(now)
             && intent.is_live(now)
     }

@@ -34,16 +34,20 @@ pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 mod brand;
 mod delivery;
 mod domain;
+mod listing;
+mod market;
 mod stored;
 
-pub use brand::{Received, check_received, make_offer};
+pub use brand::{Received, check_received, make_offer, make_offer_as};
 #[cfg(feature = "http")]
 pub use delivery::post_document;
 pub use delivery::{ALREADY_HELD, Outbox, Posted};
 pub use domain::{
-    Delivery, DeliveryStatus, Intent, IntentForm, IntentInput, IntentStatus, IntentView, Offer,
-    OfferDecision, OfferView, end_of_day,
+    Broadcast, BroadcastKind, Delivery, DeliveryStatus, Intent, IntentForm, IntentInput,
+    IntentStatus, IntentView, MarketSource, Offer, OfferDecision, OfferView, end_of_day,
 };
+pub use listing::{MarketIntent, check_intent_event, intent_event};
+pub use market::{MarketFetch, RefusedEvent};
 pub(crate) use stored::{forget_brand, intent_of_did};
 
 pub use crate::model::money::{Decimal, parse_amount, parse_currency};
@@ -358,6 +362,8 @@ mod tests {
             withdrawal_deliveries: vec![],
             withdrawal: None,
             accepted_offer: None,
+            relay_key: None,
+            broadcasts: Vec::new(),
         }
     }
 
@@ -429,6 +435,7 @@ mod tests {
             received_at: at("2026-05-11T08:00:00Z"),
             decision: OfferDecision::Open,
             decided_at: None,
+            market: None,
             document: "{}".into(),
         }
     }

@@ -24,8 +24,8 @@ use crate::vault::store;
 
 use super::delivery::{Addressee, Outbox};
 use super::domain::{
-    Delivery, DeliveryStatus, Intent, IntentInput, IntentView, Offer, OfferDecision, OfferView,
-    checked, secs, unverified_reason,
+    Delivery, DeliveryStatus, Intent, IntentInput, IntentView, MarketSource, Offer, OfferDecision,
+    OfferView, checked, secs, unverified_reason,
 };
 use super::{
     INTENT_KEY_KIND, INTENT_KIND, INTENT_REQUEST, INTENT_WITHDRAWAL, OFFER, OFFER_ACCEPTANCE,
@@ -38,6 +38,10 @@ pub(super) struct IntentKeys {
     seed: String,
     /// `AGE-SECRET-KEY-1…`.
     age: String,
+    /// The relay key's secret (secp256k1, hex); none for intents made
+    /// before intents could be broadcast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nostr: Option<String>,
 }
 
 impl std::fmt::Debug for IntentKeys {
@@ -61,6 +65,18 @@ impl Intents<'_> {
             .try_into()
             .map_err(|_| Error::Damaged("a stored intent key is malformed".into()))?;
         Ok((SigningKey::from_seed(seed), AgeIdentity::parse(&keys.age)?))
+    }
+
+    /// The intent's relay key, if it has one (intents made before intents
+    /// could be broadcast do not).
+    pub(super) fn relay_keys(&self, intent_id: &str) -> Result<Option<nostr::prelude::Keys>> {
+        let row = store::doc(self.vault.conn(), INTENT_KEY_KIND, intent_id)?
+            .ok_or_else(|| Error::Damaged(format!("the keys of intent {intent_id} are missing")))?;
+        let keys: IntentKeys = self.vault.open_doc(&row)?;
+        keys.nostr
+            .as_deref()
+            .map(crate::relay::market::keys_from_hex)
+            .transpose()
     }
 
     /// Make an intent: signed by a fresh key of its own, with a fresh reply-to
@@ -100,11 +116,15 @@ impl Intents<'_> {
         let id = IntentId::random();
         let key = SigningKey::generate()?;
         let reply = AgeIdentity::generate();
+        // Its own relay key too: a broadcast is signed by it and offers are
+        // wrapped to it, so two intents cannot be linked by key.
+        let relay_keys = nostr::prelude::Keys::generate();
+        let relay_key = relay_keys.public_key().to_hex();
         let mut subject = json!({
             "intentId": format!("urn:uuid:{id}"),
             "category": input.category,
             "description": input.description,
-            "replyTo": { "ageRecipient": reply.recipient() },
+            "replyTo": { "ageRecipient": reply.recipient(), "nostrPubkey": relay_key },
         });
         if let Some(q) = input.quantity {
             subject["quantity"] = json!(q);
@@ -160,6 +180,8 @@ impl Intents<'_> {
             withdrawal_deliveries: Vec::new(),
             withdrawal: None,
             accepted_offer: None,
+            relay_key: Some(relay_key),
+            broadcasts: Vec::new(),
             input,
         };
         let keys = IntentKeys {
@@ -168,6 +190,7 @@ impl Intents<'_> {
                 use secrecy::ExposeSecret;
                 reply.to_secret_string().expose_secret().to_string()
             },
+            nostr: Some(relay_keys.secret_key().to_secret_hex()),
         };
         let tx = self.vault.write_tx()?;
         self.vault
@@ -475,6 +498,16 @@ impl Intents<'_> {
     /// the person's own and live, the offer unexpired. A signer that is not a
     /// known brand's `did:key` is kept as unverified.
     pub fn import_offer(&mut self, bytes: &[u8]) -> Result<OfferView> {
+        self.import_offer_from(bytes, None)
+    }
+
+    /// [`Intents::import_offer`], for an offer that came over relays: it must
+    /// answer `source.0`, the intent whose key its gift wrap opened with.
+    pub(super) fn import_offer_from(
+        &mut self,
+        bytes: &[u8],
+        source: Option<(&str, MarketSource)>,
+    ) -> Result<OfferView> {
         let now = Utc::now();
         let plain: zeroize::Zeroizing<Vec<u8>> = if bytes.starts_with(b"age-encryption.org/")
             || bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
@@ -515,6 +548,13 @@ impl Intents<'_> {
                 ));
             }
         };
+        if let Some((expected, _)) = &source
+            && *expected != intent.id
+        {
+            return Err(Error::invalid(
+                "the offer answers another intent than the one its gift wrap was addressed to",
+            ));
+        }
         // Present, it must be the intent's key: a null or a number is not
         // "no one".
         if vc
@@ -569,6 +609,17 @@ impl Intents<'_> {
             decision: OfferDecision::Open,
             decided_at: None,
             document: serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?,
+            market: source.map(|(_, mut m)| {
+                m.claimed_name = s("sellerName").map(|n| {
+                    n.chars()
+                        .filter(|c| !c.is_control())
+                        .take(100)
+                        .collect::<String>()
+                        .trim()
+                        .to_string()
+                });
+                m
+            }),
         };
         // Kept with the known brand that signed it, addressed or not, so it
         // goes when that brand is deleted.
@@ -587,6 +638,7 @@ impl Intents<'_> {
                 match (&brand, &known) {
                     (Some(_), _) => "signed by a brand it was sent to",
                     (None, Some(_)) => "unverified: a known brand it was not sent to",
+                    (None, None) if offer.market.is_some() => "a seller on the open market",
                     (None, None) => "unverified signer",
                 }
             ),
@@ -658,7 +710,8 @@ impl Intents<'_> {
         Ok(views)
     }
 
-    fn offer(&self, id: &str) -> Result<Offer> {
+    /// One offer by id or unique prefix.
+    pub fn offer(&self, id: &str) -> Result<Offer> {
         self.vault.doc_by_id(OFFER_KIND, id, |id| {
             Error::invalid(format!("no offer {id}"))
         })
@@ -696,7 +749,9 @@ impl Intents<'_> {
             return Err(Error::invalid("this offer was decided already"));
         }
         if decision == OfferDecision::Accepted {
-            if offer.brand.is_none() {
+            // Over relays, a seller the person does not know may be
+            // accepted: they see it is unverified.
+            if offer.brand.is_none() && offer.market.is_none() {
                 let known = self.vault.brand_by_did(&offer.signer).ok();
                 let why = unverified_reason(&offer, known.as_ref()).unwrap_or_default();
                 return Err(Error::UnknownSigner(format!(

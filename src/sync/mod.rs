@@ -27,4 +27,5 @@ pub mod object;
 pub mod revoke;
 #[cfg(feature = "s3")]
 pub mod s3;
+pub mod store;
 pub mod target;

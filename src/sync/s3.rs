@@ -19,7 +19,7 @@ use rusty_s3::actions::ListObjectsV2;
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use super::object::{MAX_OBJECT_LEN, parse_object_name};
-use super::target::{S3Settings, Target};
+use super::store::{S3Settings, Target};
 use crate::error::{Error, Result};
 
 /// How long a signed request stays valid.
@@ -429,7 +429,7 @@ mod tests {
             "http://127.0.0.1:9",
             None,
             "k",
-            crate::sync::target::S3Secret::new("s"),
+            crate::sync::store::S3Secret::new("s"),
         )
         .unwrap();
         let t = S3Target::new(&settings).unwrap();

@@ -69,3 +69,10 @@ feature_handle!(
     sync,
     "sync across devices"
 );
+feature_handle!(
+    /// The person's Nostr relays, where intents are broadcast and offers
+    /// fetched (implemented in [`crate::relay`]).
+    Relays,
+    relays,
+    "Nostr relays"
+);

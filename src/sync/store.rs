@@ -1,0 +1,228 @@
+//! What a store of sync objects is ([`Target`]: list, read, write new,
+//! never replace), and the settings of an S3-compatible one. The stores
+//! themselves are in `target.rs` (a folder, and which store a device uses)
+//! and `s3.rs` (a bucket); both build on this, neither on the other.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A store of sync objects.
+pub trait Target {
+    /// The names of the objects of the store (`devices/<id>/<seq>`), in no
+    /// order. Anything else in the store (a file-sync tool's temporary
+    /// files, its conflict copies) is not an object and not listed.
+    fn list(&self) -> Result<Vec<String>>;
+
+    /// One object's bytes, or `None` if it is not there (yet). A store
+    /// object larger than [`MAX_OBJECT_LEN`] is read only that far, so the
+    /// reader refuses it without holding it all.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Writes a new object. Fails with [`Error::SyncObjectExists`] if
+    /// there is one by that name: an object is never replaced.
+    fn put_new(&self, name: &str, bytes: &[u8]) -> Result<()>;
+
+    /// Removes an object (after a snapshot replaces it).
+    fn remove(&self, name: &str) -> Result<()>;
+
+    /// What the store is, for a person: a folder's path, a bucket's URL.
+    fn describe(&self) -> String;
+}
+
+/// Where in an S3-compatible store, and the credentials to reach it (kept
+/// sealed in the vault, and in an invitation under its one-time code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Settings {
+    /// The store's URL (`https://s3.eu-west-1.amazonaws.com`,
+    /// `http://127.0.0.1:3900`).
+    pub endpoint: String,
+    /// The bucket (made beforehand).
+    pub bucket: String,
+    /// Where in the bucket, without slashes at its ends; empty for the
+    /// bucket's root.
+    pub prefix: String,
+    /// The region to sign for (`garage` for Garage, `us-east-1` for most
+    /// others).
+    pub region: String,
+    /// The access key's id.
+    pub access_key: String,
+    /// The secret key.
+    pub secret_key: S3Secret,
+}
+
+/// An S3 secret key: printed as stars, wiped from memory when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Secret(zeroize::Zeroizing<String>);
+
+impl Serialize for S3Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for S3Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(S3Secret(zeroize::Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
+impl S3Secret {
+    /// The secret key, trimmed of the line end a key file has.
+    pub fn new(secret: &str) -> Self {
+        S3Secret(zeroize::Zeroizing::new(secret.trim().to_string()))
+    }
+
+    /// The key itself: for signing requests only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for S3Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("S3Secret(****)")
+    }
+}
+
+impl S3Settings {
+    /// Settings from `s3://BUCKET/PREFIX` and the rest, checked.
+    pub fn new(
+        target: &str,
+        endpoint: &str,
+        region: Option<&str>,
+        access_key: &str,
+        secret_key: S3Secret,
+    ) -> Result<Self> {
+        let rest = target.strip_prefix("s3://").ok_or_else(|| {
+            Error::invalid(format!(
+                "an S3 target is s3://BUCKET/PREFIX, not {target:?}"
+            ))
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let settings = S3Settings {
+            endpoint: endpoint.trim().trim_end_matches('/').to_string(),
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            region: region.unwrap_or("us-east-1").trim().to_string(),
+            access_key: access_key.trim().to_string(),
+            secret_key,
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Checks what a person typed (or an invitation carried).
+    pub fn check(&self) -> Result<()> {
+        self.endpoint_url()?;
+        let b = self.bucket.as_bytes();
+        let bucket_ok = (3..=63).contains(&b.len())
+            && b.iter()
+                .all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-'))
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric();
+        if !bucket_ok {
+            return Err(Error::invalid(format!(
+                "{:?} is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)",
+                self.bucket
+            )));
+        }
+        let prefix_ok = self.prefix.len() <= 200
+            && self.prefix.split('/').all(|part| {
+                self.prefix.is_empty()
+                    || (!part.is_empty()
+                        && part != "."
+                        && part != ".."
+                        && part
+                            .bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')))
+            });
+        if !prefix_ok {
+            return Err(Error::invalid(format!(
+                "{:?} is not a prefix in a bucket (letters, digits, '-', '_', '.', parts joined by '/')",
+                self.prefix
+            )));
+        }
+        if self.region.is_empty()
+            || self.region.len() > 64
+            || !self
+                .region
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        {
+            return Err(Error::invalid(format!(
+                "{:?} is not a region name",
+                self.region
+            )));
+        }
+        if self.access_key.is_empty() || self.access_key.chars().any(char::is_control) {
+            return Err(Error::invalid("the S3 access key is empty or not one line"));
+        }
+        let secret = self.secret_key.expose();
+        if secret.is_empty() || secret.chars().any(char::is_control) {
+            return Err(Error::invalid("the S3 secret key is empty or not one line"));
+        }
+        Ok(())
+    }
+
+    /// The endpoint as a URL: https, or plain http to this machine or a
+    /// private address (a store at home), where a signed request and
+    /// sealed bytes crossing a network one trusts are what was chosen.
+    pub fn endpoint_url(&self) -> Result<url::Url> {
+        let url = url::Url::parse(&self.endpoint)
+            .map_err(|_| Error::invalid(format!("{:?} is not a URL", self.endpoint)))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid(
+                "the endpoint URL holds a user name or password; give keys with --access-key-file and --secret-key-file",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::invalid("the endpoint URL has a query or fragment"));
+        }
+        match url.scheme() {
+            "https" => Ok(url),
+            "http" => {
+                let local = match url.host() {
+                    Some(url::Host::Domain(d)) => d == "localhost",
+                    Some(url::Host::Ipv4(ip)) => {
+                        ip.is_loopback() || ip.is_private() || ip.is_link_local()
+                    }
+                    Some(url::Host::Ipv6(ip)) => {
+                        ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00
+                    }
+                    None => false,
+                };
+                if local {
+                    Ok(url)
+                } else {
+                    Err(Error::invalid(format!(
+                        "{} is plain http to another network: use https (plain http is for this machine or a private address)",
+                        self.endpoint
+                    )))
+                }
+            }
+            other => Err(Error::invalid(format!(
+                "an S3 endpoint is https://… or http://…, not {other}:"
+            ))),
+        }
+    }
+
+    /// `prefix/`, or nothing: what every object's key starts with.
+    pub fn key_prefix(&self) -> String {
+        if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        }
+    }
+
+    /// The store as a person reads it (no key).
+    pub fn describe(&self) -> String {
+        let prefix = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", self.prefix)
+        };
+        format!("s3://{}{prefix} at {}", self.bucket, self.endpoint)
+    }
+}

@@ -1,0 +1,397 @@
+//! Intents on the open market, across processes and a real relay: the
+//! person's `vrm` broadcasts an intent to a Nostr relay on loopback, a
+//! seller's `vrm brand-kit watch` takes it, `brand-kit offer --relay`
+//! answers in a gift wrap, `vrm offer fetch` imports it, the acceptance goes
+//! back the same way, and a withdrawal reaches the seller as a deletion
+//! request. Relays that misbehave (forged events, events outside the filter,
+//! a dropped connection, a silent relay) are played by a small WebSocket
+//! server here.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag};
+use serde_json::Value;
+
+use crate::relay_server::RelayServer;
+use crate::util::*;
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// A person's vault with PDC-INTENT terms and one relay, and an intent
+/// (a bicycle, budget 300 EUR, a week); returns (temp, dir, intent id).
+fn person_with_intent(relay: &str) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let (tmp, dir, _) = cli_vault();
+    vrm_ok(&dir, &["terms", "new", "--template", "PDC-INTENT"]);
+    vrm_ok(&dir, &["relay", "add", relay]);
+    let id = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "create",
+            "--category",
+            "Bicycle",
+            "--description",
+            "A city bike, 54 cm frame",
+            "--budget-max",
+            "300",
+            "--currency",
+            "EUR",
+            "--expires",
+            "7d",
+        ],
+    );
+    (tmp, dir, id)
+}
+
+fn seller_key(dir: &Path) -> std::path::PathBuf {
+    let key = dir.join("seller.key");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("vrm"))
+        .args(["brand-kit", "keygen", "--out", p(&key)])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    key
+}
+
+/// `vrm brand-kit …` (no vault), expecting success; stdout.
+fn kit_ok(args: &[&str]) -> String {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("vrm"))
+        .arg("brand-kit")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "vrm brand-kit {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json_lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn relay_urls_are_checked_and_kept_once() {
+    let (_tmp, dir, _) = cli_vault();
+    for bad in [
+        "http://relay.example.com",
+        "ws://relay.example.com",
+        "wss://u:p@relay.example.com",
+    ] {
+        vrm(&dir)
+            .args(["relay", "add", bad])
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains("relay URL"));
+    }
+    vrm_ok(&dir, &["relay", "add", "wss://relay.example.com/"]);
+    vrm(&dir)
+        .args(["relay", "add", "wss://Relay.Example.com"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("already"));
+    assert_eq!(vrm_ok(&dir, &["relay", "list"]), "wss://relay.example.com");
+    vrm_ok(&dir, &["relay", "remove", "wss://relay.example.com"]);
+    assert_eq!(vrm_ok(&dir, &["relay", "list"]), "");
+    vrm(&dir)
+        .args(["relay", "remove", "wss://relay.example.com"])
+        .assert()
+        .failure();
+}
+
+#[test]
+fn an_intent_goes_to_a_real_relay_a_seller_answers_and_the_acceptance_goes_back() {
+    let Some(relay) = RelayServer::start_or_skip() else {
+        return;
+    };
+    eprintln!("relay: {}", relay.name);
+    let (tmp, dir, id) = person_with_intent(&relay.url);
+
+    // Broadcast, with a coarse location.
+    let out = vrm_ok(
+        &dir,
+        &["intent", "broadcast", &id, "--geohash", "U09TV", "--json"],
+    );
+    let b: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(b["relays"][0]["status"], "accepted", "{b}");
+    assert_eq!(b["geohash"], "u09tv");
+    let shown: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["intent", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["broadcasts"].as_array().unwrap().len(), 1);
+    let list = vrm_ok(&dir, &["intent", "list"]);
+    assert!(list.contains("sent"), "{list}");
+
+    // The seller watches by category and a coarser geohash: the intent is
+    // there, checked and stored as the intake stores it.
+    let seller = tmp.path().join("seller");
+    let key = seller_key(tmp.path());
+    let watched = json_lines(&kit_ok(&[
+        "watch",
+        "--relay",
+        &relay.url,
+        "--category",
+        "bicycle",
+        "--geohash",
+        "u09",
+        "--out",
+        p(&seller),
+        "--once",
+        "--json",
+    ]));
+    assert_eq!(watched.len(), 1, "{watched:?}");
+    assert_eq!(watched[0]["outcome"], "stored", "{watched:?}");
+    assert_eq!(watched[0]["intent"], id.as_str());
+    let intent_file = seller.join("intents").join(format!("{id}.json"));
+    assert!(intent_file.is_file());
+    // A finer geohash than the person gave matches nothing.
+    let finer = json_lines(&kit_ok(&[
+        "watch",
+        "--relay",
+        &relay.url,
+        "--geohash",
+        "u09tvw",
+        "--out",
+        p(&tmp.path().join("finer")),
+        "--once",
+        "--json",
+    ]));
+    assert!(finer.is_empty(), "{finer:?}");
+    // Watching again: held already, not stored twice.
+    let again = json_lines(&kit_ok(&[
+        "watch",
+        "--relay",
+        &relay.url,
+        "--out",
+        p(&seller),
+        "--once",
+        "--json",
+    ]));
+    assert_eq!(again[0]["outcome"], "duplicate", "{again:?}");
+
+    // The seller answers over the relay.
+    kit_ok(&[
+        "offer",
+        p(&intent_file),
+        "--identity",
+        p(&key),
+        "--price",
+        "249.90",
+        "--currency",
+        "EUR",
+        "--description",
+        "Gazelle, 54 cm",
+        "--name",
+        "Velo Shop",
+        "--relay",
+        &relay.url,
+    ]);
+    let fetched: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["offer", "fetch", "--json"])).unwrap();
+    assert_eq!(
+        fetched["imported"].as_array().unwrap().len(),
+        1,
+        "{fetched}"
+    );
+    let offer = &fetched["imported"][0];
+    assert_eq!(offer["verified"], false);
+    assert_eq!(offer["can_accept"], true);
+    assert_eq!(offer["offer"]["market"]["claimed_name"], "Velo Shop");
+    assert!(
+        offer["unverified_reason"]
+            .as_str()
+            .unwrap()
+            .contains("open market"),
+        "{offer}"
+    );
+    let offer_id = offer["offer"]["id"].as_str().unwrap().to_string();
+    // Fetched again: nothing twice.
+    let again: Value = serde_json::from_str(&vrm_ok(&dir, &["offer", "fetch", "--json"])).unwrap();
+    assert_eq!(again["imported"].as_array().unwrap().len(), 0);
+    assert_eq!(again["duplicates"], 1);
+
+    // Accepted: the signed acceptance goes back to the seller's relay key.
+    vrm_ok(&dir, &["offer", "accept", &offer_id]);
+    let decisions: Value = serde_json::from_str(&kit_ok(&[
+        "decisions",
+        "--identity",
+        p(&key),
+        "--relay",
+        &relay.url,
+    ]))
+    .unwrap();
+    let decisions = decisions.as_array().unwrap();
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert!(
+        decisions[0]["type"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "OfferAcceptance")
+    );
+    assert_eq!(
+        decisions[0]["credentialSubject"]["offerId"],
+        format!("urn:uuid:{offer_id}").as_str()
+    );
+}
+
+#[test]
+fn a_withdrawal_reaches_the_seller_as_a_deletion_request_with_the_signed_withdrawal() {
+    let Some(relay) = RelayServer::start_or_skip() else {
+        return;
+    };
+    let (tmp, dir, id) = person_with_intent(&relay.url);
+    vrm_ok(&dir, &["intent", "broadcast", &id]);
+    let seller = tmp.path().join("seller");
+    kit_ok(&[
+        "watch",
+        "--relay",
+        &relay.url,
+        "--out",
+        p(&seller),
+        "--once",
+    ]);
+    vrm_ok(&dir, &["intent", "withdraw", &id]);
+    let shown: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["intent", "show", &id, "--json"])).unwrap();
+    let kinds: Vec<&str> = shown["broadcasts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["listing", "deletion"]);
+    let watched = json_lines(&kit_ok(&[
+        "watch",
+        "--relay",
+        &relay.url,
+        "--out",
+        p(&seller),
+        "--once",
+        "--json",
+    ]));
+    assert!(
+        watched
+            .iter()
+            .any(|w| w["outcome"] == "withdrawn" && w["intent"] == id.as_str()),
+        "{watched:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(seller.join("withdrawals"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // Nothing more to broadcast for a withdrawn intent.
+    vrm(&dir)
+        .args(["intent", "broadcast", &id])
+        .assert()
+        .failure();
+}
+
+#[test]
+fn a_relay_that_is_down_is_reported_and_the_broadcast_can_be_retried() {
+    let Some(relay) = RelayServer::start_or_skip() else {
+        return;
+    };
+    let (_tmp, dir, id) = person_with_intent(&relay.url);
+    let dead = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("ws://127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    // Only the dead relay: nothing took it; an error that says it can be retried.
+    vrm(&dir)
+        .args([
+            "intent",
+            "broadcast",
+            &id,
+            "--relay",
+            &dead,
+            "--timeout",
+            "2",
+        ])
+        .assert()
+        .failure()
+        .stdout(predicates::str::contains("unreachable"))
+        .stderr(predicates::str::contains("retried"));
+    // Both: one took it, one is reported.
+    let out = vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "broadcast",
+            &id,
+            "--relay",
+            &dead,
+            "--relay",
+            &relay.url,
+            "--json",
+            "--timeout",
+            "2",
+        ],
+    );
+    let b: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(b["relays"][0]["status"], "unreachable");
+    assert_eq!(b["relays"][1]["status"], "accepted");
+    // The retry sent the very same event.
+    let shown: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["intent", "show", &id, "--json"])).unwrap();
+    let ids: Vec<&str> = shown["broadcasts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["event_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1]);
+    // Fetching offers with one relay down still reads the other.
+    vrm_ok(&dir, &["relay", "add", &dead]);
+    let fetched: Value = serde_json::from_str(&vrm_ok(
+        &dir,
+        &["offer", "fetch", "--json", "--timeout", "2"],
+    ))
+    .unwrap();
+    assert_eq!(fetched["failed"].as_array().unwrap().len(), 1, "{fetched}");
+}
+
+#[test]
+fn an_intent_made_before_relay_keys_and_a_stranger_relay_event_are_refused() {
+    // An event on a real relay from someone else, of the intent kind but
+    // holding no intent: the seller refuses it and stores nothing.
+    let Some(relay) = RelayServer::start_or_skip() else {
+        return;
+    };
+    let keys = Keys::generate();
+    let junk = EventBuilder::new(Kind::Custom(30402), "not a credential")
+        .tags([Tag::hashtag("intentcasting")])
+        .finalize(&keys)
+        .unwrap();
+    let relay_url = vrm_vault::relay::RelayUrl::parse(&relay.url).unwrap();
+    let sent = vrm_vault::relay::publish_all(&[relay_url], &junk, Duration::from_secs(5));
+    assert!(sent[0].status.is_accepted(), "{sent:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let seller = tmp.path().join("seller");
+    let watched = json_lines(&kit_ok(&[
+        "watch",
+        "--relay",
+        &relay.url,
+        "--out",
+        p(&seller),
+        "--once",
+        "--json",
+    ]));
+    assert_eq!(watched.len(), 1);
+    assert_eq!(watched[0]["outcome"], "refused", "{watched:?}");
+    assert!(
+        !seller.join("intents").exists()
+            || std::fs::read_dir(seller.join("intents")).unwrap().count() == 0
+    );
+}
