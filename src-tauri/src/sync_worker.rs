@@ -160,10 +160,18 @@ impl SyncWorker {
             .clone()
     }
 
+    /// Hand the thread `msg`. No thread, or one that ended (it ends when
+    /// it finds the session locked: the idle time ran out), is a locked
+    /// vault.
     fn send(&self, msg: Msg) -> CommandResult<()> {
-        match self.running().as_ref() {
-            Some(r) => r.tx.send(msg).map_err(|_| gone()),
-            None => Err(vrm_vault::Error::Locked.into()),
+        let sent = match self.running().as_ref() {
+            Some(r) => r.tx.send(msg).is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            Err(vrm_vault::Error::Locked.into())
         }
     }
 
