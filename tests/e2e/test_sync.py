@@ -8,12 +8,17 @@ first. Both apps' dialogs answer in one shared folder (`files`): the
 folder `sync` in it is the store, `vault-invitation.json` the invitation.
 VRM_SYNC_INTERVAL_SECS makes the background sync come every few seconds."""
 
+import json
+import os
+import subprocess
+
 import pytest
 from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import App
-from test_app import add_record, create_vault
+from conftest import CLI, App
+from test_app import add_record, create_vault, unlock
 
 B_PASS = "a passphrase for the desktop"
 
@@ -83,6 +88,22 @@ def shows_no_more(app, needle, nav="records", timeout=90):
     WebDriverWait(app.driver, timeout, poll_frequency=1).until(look)
 
 
+def vrm_on(app, passphrase, *args):
+    """`vrm` on an instance's vault (its config folder too), as its owner."""
+    env = {**os.environ, "VRM_VAULT": app.env["VRM_VAULT"], "VRM_PASSPHRASE": passphrase,
+           "XDG_CONFIG_HOME": app.env["XDG_CONFIG_HOME"]}
+    done = subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, f"vrm {' '.join(map(str, args))}: {done.stderr}"
+    return done.stdout
+
+
+def sync_now(app):
+    """Sync from the panel, and wait until that sync is over."""
+    app.click("nav-settings")
+    app.click("sync-now")
+    WebDriverWait(app.driver, 60).until(lambda d: app.el("sync-now").text == "Sync now")
+
+
 def test_two_apps_joined_by_an_invitation_see_each_others_edits(two):
     a, b = two
     files = a.files
@@ -130,6 +151,38 @@ def test_two_apps_joined_by_an_invitation_see_each_others_edits(two):
     a.click("record-save")
     a.wait_text("Saved.")
     shows(b, "Edited on the laptop after the join")
+
+    # The same field edited on both at once: B locked (its sync stops) and
+    # edited with `vrm` meanwhile, after A's edit was synced; B's edit, stamped
+    # later, wins on both, and A's is kept in the record's history, where A
+    # puts it back from the record's page.
+    b.click("lock")
+    b.el("unlock-form")
+    a.click("nav-records")
+    a.click_text("after the join")
+    a.type("field-text", "Kept on the laptop")
+    a.click("record-save")
+    a.wait_text("Saved.")
+    sync_now(a)
+    listed = json.loads(vrm_on(b, B_PASS, "record", "list", "--json"))
+    rid = next(r["id"] for r in listed if r["fields"].get("text") == "Edited on the laptop after the join")
+    vrm_on(b, B_PASS, "record", "edit", rid, "--field", "text=Won on the desktop")
+    unlock(b, B_PASS)
+    b.el("nav-brands")
+    shows(a, "Won on the desktop")
+    shows(a, "value(s) in its history", nav="settings")
+    a.click("nav-records")
+    a.click_text("Won on the desktop")
+
+    def kept(_):
+        found = [e for e in a.all("history-entry") if "text: Kept on the laptop" in e.text]
+        return found[0] if found else False
+
+    entry = WebDriverWait(a.driver, 15).until(kept)
+    entry.find_element(By.CSS_SELECTOR, "[data-testid='history-restore']").click()
+    a.wait_text("The value was put back.")
+    assert a.el("field-text").get_attribute("value") == "Kept on the laptop"
+    shows(b, "Kept on the laptop")
 
     # And one in B appears in A; a deletion in B (logged) shows in A's
     # activity under B's name.
