@@ -86,6 +86,16 @@ macro_rules! app_commands {
             discover::brand_unsubscribe,
             discover::brand_unsubscribe_one_click,
             discover::brand_observed,
+            syncing::sync_status,
+            syncing::sync_now,
+            syncing::sync_setup_folder,
+            syncing::device_invite,
+            syncing::device_join,
+            syncing::devices_list,
+            syncing::device_revoke,
+            syncing::record_history,
+            syncing::record_restore,
+            syncing::activity_log,
         ]
     };
 }

@@ -56,26 +56,38 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<SessionStat
 
 #[tauri::command]
 #[specta::specta]
-pub async fn vault_create(state: State<'_, AppState>, passphrase: String) -> CommandResult<String> {
+pub async fn vault_create(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> CommandResult<String> {
     let code = session(&state)?.create(&secret(passphrase))?;
+    state.sync.start(&app)?;
     Ok(code.expose_secret().to_string())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn vault_unlock(state: State<'_, AppState>, passphrase: String) -> CommandResult<()> {
-    Ok(session(&state)?.unlock(&secret(passphrase))?)
+pub async fn vault_unlock(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> CommandResult<()> {
+    session(&state)?.unlock(&secret(passphrase))?;
+    state.sync.start(&app)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn vault_recover(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     code: String,
     new_passphrase: String,
 ) -> CommandResult<String> {
     let code = RecoveryCode::parse(&code)?;
     let new_code = session(&state)?.recover(&code, &secret(new_passphrase))?;
+    state.sync.start(&app)?;
     Ok(new_code.expose_secret().to_string())
 }
 
@@ -85,6 +97,7 @@ pub async fn vault_lock(state: State<'_, AppState>) -> CommandResult<()> {
     // A discovery run holds the session: stop it, so locking does not wait
     // for the run to end.
     state.discover.cancel();
+    state.sync.stop();
     session(&state)?.lock();
     Ok(())
 }
@@ -104,11 +117,18 @@ pub async fn vault_change_passphrase(
 #[tauri::command]
 #[specta::specta]
 pub async fn vault_rekey(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     current: String,
     new_passphrase: String,
 ) -> CommandResult<String> {
-    let code = session(&state)?.rekey(&secret(current), &secret(new_passphrase))?;
+    // The sync thread's handle holds the old key: it must write nothing
+    // once the key changes. It is started again on the new one.
+    state.sync.stop_and_wait();
+    let rekeyed = session(&state)?.rekey(&secret(current), &secret(new_passphrase));
+    let started = state.sync.start(&app);
+    let code = rekeyed?;
+    started?;
     Ok(code.expose_secret().to_string())
 }
 

@@ -560,6 +560,7 @@ mod tests {
             choices: crate::files::Choices::default(),
             recipients: crate::files::Recipients::default(),
             confirm_override: None,
+            sync: crate::sync_worker::SyncWorker::default(),
             started: std::time::Instant::now(),
             startup_trace: std::sync::atomic::AtomicBool::new(false),
         };

@@ -43,6 +43,13 @@ pub enum FileChoice {
     RightsRequestOut,
     /// A folder for the revocations of "revoke everywhere".
     RevocationsFolder,
+    /// The folder this vault syncs through (one a file-sync tool
+    /// replicates).
+    SyncFolder,
+    /// Where to save an invitation for a new device.
+    InvitationOut,
+    /// An invitation to join a vault as a new device.
+    InvitationIn,
 }
 
 /// What the person is asked to choose for a run.
@@ -396,6 +403,9 @@ mod tests {
         let all = [
             Purpose::File(FileChoice::ShareOut),
             Purpose::File(FileChoice::RevocationsFolder),
+            Purpose::File(FileChoice::SyncFolder),
+            Purpose::File(FileChoice::InvitationOut),
+            Purpose::File(FileChoice::InvitationIn),
             Purpose::Mail(MailChoice::MboxFiles),
             Purpose::Mail(MailChoice::ImapCaFile),
             Purpose::ImportRecords,

@@ -21,6 +21,7 @@ pub fn watch(app: AppHandle) {
                 Err(_) => false,
             };
             if locked {
+                state.sync.stop();
                 let _ = app.emit(LOCKED_EVENT, "idle");
             }
         }
@@ -33,6 +34,7 @@ pub fn lock_now(app: &AppHandle, reason: &str) {
     // A discovery run holds the session: stop it first, so locking does not
     // wait for the run to end.
     state.discover.cancel();
+    state.sync.stop();
     if let Ok(mut session) = state.session.lock() {
         session.lock();
     }

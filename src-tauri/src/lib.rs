@@ -14,6 +14,8 @@ mod idle;
 mod intents;
 mod lock_signals;
 mod relations;
+mod sync_worker;
+mod syncing;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -47,6 +49,9 @@ pub struct AppState {
     /// When set (end-to-end tests, `VRM_E2E_CONFIRM` = `yes` or `no`), the
     /// answer to the native confirmation of a new backup recipient.
     confirm_override: Option<bool>,
+    /// Sync in the background while the vault is unlocked
+    /// (`sync_worker.rs`): a thread with its own vault handle.
+    sync: sync_worker::SyncWorker,
     /// When the process started, for VRM_STARTUP_TRACE (start-up figures).
     started: std::time::Instant,
     startup_trace: std::sync::atomic::AtomicBool,
@@ -106,6 +111,7 @@ pub fn run() {
         choices: files::Choices::default(),
         recipients: files::Recipients::default(),
         confirm_override: std::env::var("VRM_E2E_CONFIRM").ok().map(|v| v == "yes"),
+        sync: sync_worker::SyncWorker::default(),
         started,
         startup_trace: std::sync::atomic::AtomicBool::new(
             std::env::var_os("VRM_STARTUP_TRACE").is_some(),

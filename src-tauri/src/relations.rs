@@ -72,6 +72,23 @@ impl FileChoice {
             FileChoice::RevocationsFolder => {
                 (Ask::Folder, "Choose a folder for the revocations", None)
             }
+            // Named only for end-to-end tests (a folder of that name in
+            // VRM_E2E_DIALOG_DIR): a dialog for a folder suggests none.
+            FileChoice::SyncFolder => (
+                Ask::Folder,
+                "Choose the folder to sync through",
+                Some("sync"),
+            ),
+            FileChoice::InvitationOut => (
+                Ask::Save,
+                "Save the invitation for your new device",
+                Some("vault-invitation.json"),
+            ),
+            FileChoice::InvitationIn => (
+                Ask::Open,
+                "Open the invitation from your other device",
+                Some("vault-invitation.json"),
+            ),
         }
     }
 }
@@ -103,7 +120,7 @@ pub async fn choose_file(
         return chosen(&state, purpose, Ok(vec![p]));
     }
     let mut dialog = app.dialog().file().set_title(title);
-    if let Some(n) = name {
+    if let Some(n) = name.filter(|_| !matches!(ask, Ask::Folder)) {
         let (label, ext) = if n.ends_with(".age") {
             ("age file", "age")
         } else {
@@ -123,7 +140,11 @@ pub async fn choose_file(
 }
 
 /// The path of a token `choose_file` issued for `choice`.
-fn chosen_path(state: &AppState, token: &str, choice: FileChoice) -> CommandResult<PathBuf> {
+pub(crate) fn chosen_path(
+    state: &AppState,
+    token: &str,
+    choice: FileChoice,
+) -> CommandResult<PathBuf> {
     Ok(state.choices.take_one(token, Purpose::File(choice))?)
 }
 

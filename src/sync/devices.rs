@@ -28,6 +28,7 @@ pub const DEFAULT_INVITATION_MS: u64 = 24 * 3_600 * 1_000;
 
 /// Where sync stands on this device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct SyncStatus {
     /// This device's id, once sync is set up.
     pub device: Option<String>,
@@ -39,10 +40,38 @@ pub struct SyncStatus {
     pub pending_rows: usize,
     /// The vault's devices.
     pub devices: Vec<DeviceInfo>,
+    /// The records whose history holds values merges set aside (edits of
+    /// the same field on two devices: the later kept, the other here).
+    pub conflicts: Vec<RecordConflicts>,
+}
+
+/// A record with values merges set aside (see [`Syncing::history`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct RecordConflicts {
+    /// The record's id.
+    pub record: String,
+    /// How many values its history holds.
+    pub values: usize,
+}
+
+/// A device of the vault as a screen lists it: whether it is this one, and
+/// whether it can be revoked from here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
+pub struct DeviceView {
+    /// The device.
+    #[serde(flatten)]
+    pub device: DeviceInfo,
+    /// It is the device this vault is.
+    pub this_device: bool,
+    /// It can be revoked from here: another device, not revoked yet.
+    pub can_revoke: bool,
 }
 
 /// One value a merge set aside (see [`Syncing::history`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct HistoryEntry {
     /// Its number in the row's history, from 1, oldest first.
     pub version: usize,
@@ -52,6 +81,9 @@ pub struct HistoryEntry {
     pub value: Option<String>,
     /// When the merge set it aside (ms, by the clock of the merge).
     pub at_ms: u64,
+    /// Whether [`Syncing::restore`] can put it back: a record's field
+    /// whose value is text, or was absent.
+    pub can_restore: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -153,7 +185,81 @@ impl Syncing<'_> {
             last_sync_ms: local.as_ref().and_then(|l| l.last_sync_ms),
             pending_rows: pending,
             devices: self.devices()?,
+            conflicts: self.conflicts()?,
         })
+    }
+
+    /// Whether this device syncs somewhere (a store is set up).
+    pub fn is_set_up(&self) -> Result<bool> {
+        Ok(self.local()?.is_some_and(|l| l.target.is_some()))
+    }
+
+    /// The vault's devices as a screen lists them (see [`DeviceView`]).
+    pub fn device_views(&self) -> Result<Vec<DeviceView>> {
+        let me = self.local()?.map(|l| l.device.clone());
+        Ok(self
+            .devices()?
+            .into_iter()
+            .map(|device| {
+                let this_device = me.as_deref() == Some(device.id.as_str());
+                let can_revoke = !this_device && device.revoked_after.is_none();
+                DeviceView {
+                    device,
+                    this_device,
+                    can_revoke,
+                }
+            })
+            .collect())
+    }
+
+    /// [`Syncing::invite`], the invitation written to `out` (readable by
+    /// its owner only; a file there is replaced, as a save dialog that
+    /// asked allows). Returns the one-time code, to be shown once.
+    pub fn invite_to(
+        &mut self,
+        name: &str,
+        valid_ms: u64,
+        now_ms: u64,
+        out: &Path,
+    ) -> Result<OneTimeCode> {
+        let (bytes, code) = self.invite(name, valid_ms, now_ms)?;
+        crate::vault::fs::write_file(
+            crate::vault::fs::OutFile::replace(out),
+            crate::vault::fs::FileMode::Private,
+            &bytes,
+        )?;
+        Ok(code)
+    }
+
+    /// The records whose history holds values, each once, by id.
+    fn conflicts(&self) -> Result<Vec<RecordConflicts>> {
+        let (docs, _damaged): (Vec<(String, Value)>, _) = self.vault.docs_with_ids(HISTORY_KIND)?;
+        let mut kept: std::collections::BTreeMap<
+            String,
+            std::collections::BTreeSet<(String, Option<String>)>,
+        > = Default::default();
+        for (doc_id, v) in docs {
+            let Some((record, _)) = doc_id
+                .strip_prefix("records/")
+                .and_then(|rest| rest.split_once('/'))
+            else {
+                continue;
+            };
+            let Some(field) = v.get("field").and_then(Value::as_str) else {
+                continue;
+            };
+            let value = v.get("value").and_then(Value::as_str).map(str::to_string);
+            kept.entry(record.to_string())
+                .or_default()
+                .insert((field.to_string(), value));
+        }
+        Ok(kept
+            .into_iter()
+            .map(|(record, values)| RecordConflicts {
+                record,
+                values: values.len(),
+            })
+            .collect())
     }
 
     /// Invites a new device, named `name`: syncs, so the store holds the
@@ -290,6 +396,7 @@ impl Syncing<'_> {
             .enumerate()
             .map(|(n, (_, field, value, at_ms))| HistoryEntry {
                 version: n + 1,
+                can_restore: restorable(&field, value.as_deref()),
                 field,
                 value,
                 at_ms,
@@ -337,6 +444,28 @@ impl Syncing<'_> {
         }
         self.vault.update_record(id, &patch)
     }
+}
+
+/// Whether a value of a row's history can be put back: a record's field
+/// (`fields/…`) whose value was text (a JSON string) or absent.
+fn restorable(field: &str, value: Option<&str>) -> bool {
+    field.starts_with("fields/")
+        && value.is_none_or(|v| matches!(serde_json::from_str(v), Ok(Value::String(_))))
+}
+
+/// [`join`] with the invitation read from the file `invitation` (bounded
+/// in size) and the code as typed: what the app's first-run screen does.
+pub fn join_file(
+    dir: &Path,
+    passphrase: &SecretString,
+    kdf: KdfParams,
+    invitation: &Path,
+    code: &str,
+    now_ms: u64,
+) -> Result<(Vault, RecoveryCode, SyncReport)> {
+    let code = OneTimeCode::parse(code)?;
+    let bytes = crate::proof::read_foreign_file(invitation)?;
+    join(dir, passphrase, kdf, &bytes, &code, None, now_ms)
 }
 
 /// Makes a new vault in `dir` as a new device of the vault an invitation
@@ -631,6 +760,90 @@ mod tests {
                 .iter()
                 .any(|d| d.id == b_id.to_string() && d.joined)
         );
+    }
+
+    #[test]
+    fn an_invitation_written_to_a_file_joins_from_that_file() {
+        let dirs = tempfile::tempdir().unwrap();
+        let (mut a, _) = inviter(dirs.path());
+        assert!(a.sync().is_set_up().unwrap());
+        let out = dirs.path().join("invitation");
+        let code = a
+            .sync()
+            .invite_to("desktop", DEFAULT_INVITATION_MS, 1_000, &out)
+            .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let written = std::fs::read(&out).unwrap();
+        assert!(
+            !written
+                .windows(code.expose_secret().len())
+                .any(|w| w == code.expose_secret().as_bytes()),
+            "the code is never in the file"
+        );
+        let typed = code.expose_secret().to_lowercase().replace('-', " ");
+        let bad = join_file(
+            &dirs.path().join("b"),
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+            &out,
+            "not a code",
+            2_000,
+        )
+        .unwrap_err();
+        assert_eq!(bad.field(), Some("code"));
+        let (mut b, _, report) = join_file(
+            &dirs.path().join("b"),
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+            &out,
+            &typed,
+            2_000,
+        )
+        .unwrap();
+        assert!(report.refused.is_empty(), "{report:?}");
+        assert!(b.sync().is_set_up().unwrap());
+        assert_eq!(b.brands().unwrap().len(), 1);
+        a.sync().sync(3_000).unwrap();
+        let views = a.sync().device_views().unwrap();
+        assert_eq!(views.len(), 2);
+        let me = views.iter().find(|v| v.this_device).unwrap();
+        assert_eq!(me.device.name, "laptop");
+        assert!(!me.can_revoke, "a device cannot revoke itself");
+        let other = views.iter().find(|v| !v.this_device).unwrap();
+        assert_eq!(other.device.name, "desktop");
+        assert!(other.can_revoke);
+        a.sync().revoke(&other.device.id, 4_000).unwrap();
+        let views = a.sync().device_views().unwrap();
+        assert!(views.iter().all(|v| !v.can_revoke), "revoked once");
+    }
+
+    #[test]
+    fn a_vault_without_sync_is_not_set_up() {
+        let dirs = tempfile::tempdir().unwrap();
+        let (mut v, _) = Vault::create(
+            &dirs.path().join("v"),
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        assert!(!v.sync().is_set_up().unwrap());
+        assert!(v.sync().device_views().unwrap().is_empty());
+        v.sync().init_device("laptop").unwrap();
+        assert!(!v.sync().is_set_up().unwrap(), "a device with no store");
+    }
+
+    #[test]
+    fn only_a_records_text_or_absent_field_can_be_put_back() {
+        assert!(restorable("fields/price", Some("\"20.00\"")));
+        assert!(restorable("fields/price", None));
+        assert!(!restorable("fields/price", Some("12")));
+        assert!(!restorable("tags", Some("\"a\"")));
+        assert!(!restorable("kind", None));
     }
 
     #[test]

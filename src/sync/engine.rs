@@ -174,6 +174,7 @@ impl LocalState {
 
 /// A device of the vault, as every device knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct DeviceInfo {
     /// The device's id (32 hex digits).
     pub id: String,
@@ -216,6 +217,7 @@ impl std::fmt::Debug for Enrollment {
 
 /// What a compaction did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct CompactReport {
     /// The snapshot's parts written.
     pub parts: usize,
@@ -227,6 +229,7 @@ pub struct CompactReport {
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct SyncReport {
     /// Objects written to the store.
     pub pushed: usize,
@@ -1229,15 +1232,23 @@ mod tests {
         assert_eq!(on_a.fields["item"], "steel kettle");
         assert_eq!(on_a.fields["price"], "20.00");
         assert_eq!(on_a.fields["merchant"], "Acme Ltd");
-        // B's merchant is kept in the record's history, on both devices.
+        // B's merchant is kept in the record's history, on both devices,
+        // and can be put back; sync's status lists the record.
         for v in [&mut p.a, &mut p.b] {
             let history = v.sync().history(&id).unwrap();
             assert!(
-                history
-                    .iter()
-                    .any(|e| e.field == "fields/merchant"
-                        && e.value.as_deref() == Some("\"Acme Inc\"")),
+                history.iter().any(|e| e.field == "fields/merchant"
+                    && e.value.as_deref() == Some("\"Acme Inc\"")
+                    && e.can_restore),
                 "{history:?}"
+            );
+            let status = v.sync().status().unwrap();
+            assert_eq!(
+                status.conflicts,
+                vec![crate::sync::devices::RecordConflicts {
+                    record: id.clone(),
+                    values: history.len(),
+                }]
             );
         }
     }

@@ -53,6 +53,7 @@ struct KeyGrant {
 
 /// What a revocation did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(specta::Type))]
 pub struct RevokeReport {
     /// The device revoked.
     pub device: String,

@@ -81,6 +81,36 @@ impl Session {
         Ok(code)
     }
 
+    /// Where a vault made elsewhere for this session goes, and the KDF
+    /// parameters to protect it with (calibrated as [`Session::create`]
+    /// does): for a vault this session does not make itself (a device
+    /// joining with an invitation), which is then handed over with
+    /// [`Session::adopt`]. Refused if a vault is there already.
+    pub fn new_vault_params(&self) -> Result<(PathBuf, KdfParams)> {
+        Vault::check_new_location(&self.dir)?;
+        Ok((self.dir.clone(), KdfParams::calibrate(self.kdf_target)?))
+    }
+
+    /// Take up a vault unlocked elsewhere (see [`Session::new_vault_params`]);
+    /// it must be this session's. The session is then unlocked.
+    pub fn adopt(&mut self, vault: Vault) -> Result<()> {
+        if vault.dir() != self.dir {
+            return Err(Error::invalid(
+                "that vault is not the one this session opens",
+            ));
+        }
+        self.vault = Some(vault);
+        self.mark_active();
+        Ok(())
+    }
+
+    /// A second handle on the unlocked vault, for a thread of its own (see
+    /// [`Vault::second_handle`]). Not activity: a background thread's use
+    /// does not postpone the auto-lock.
+    pub fn second_handle(&self) -> Result<Vault> {
+        self.vault.as_ref().ok_or(Error::Locked)?.second_handle()
+    }
+
     /// Unlock with the passphrase.
     pub fn unlock(&mut self, passphrase: &SecretString) -> Result<()> {
         self.vault = None;
@@ -300,6 +330,27 @@ mod tests {
         assert!(s.vault().is_err(), "an idle session locks on the next call");
         s.unlock(&SecretString::from("session passphrase")).unwrap();
         assert!(s.vault().is_ok(), "a fresh unlock counts as activity");
+    }
+
+    #[test]
+    fn a_vault_made_elsewhere_is_adopted_only_where_the_session_opens() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v");
+        let mut s = Session::new(&dir, 5);
+        s.set_kdf_target(Duration::ZERO);
+        let (at, kdf) = s.new_vault_params().unwrap();
+        assert_eq!(at, dir);
+        assert!(s.second_handle().is_err(), "locked: no handle");
+        let pass = SecretString::from("session passphrase");
+        let (elsewhere, _) = Vault::create(&tmp.path().join("other"), &pass, kdf.clone()).unwrap();
+        assert!(s.adopt(elsewhere).is_err());
+        assert!(!s.status().unlocked);
+        let (made, _) = Vault::create(&at, &pass, kdf).unwrap();
+        s.adopt(made).unwrap();
+        assert!(s.status().unlocked);
+        assert!(s.new_vault_params().is_err(), "a vault is there now");
+        let second = s.second_handle().unwrap();
+        assert_eq!(second.dir(), dir.as_path());
     }
 
     #[test]

@@ -76,6 +76,10 @@ def test_every_file_command_refuses_a_path_the_dialog_did_not_give(unlocked):
         refused(app, "exposure_revoke_item", {"item": "email", "folder": str(evil)})
         refused(app, "intent_send", {"id": "i1", "outDir": str(evil)})
         refused(app, "intent_withdraw", {"id": "i1", "outDir": str(evil)})
+        refused(app, "sync_setup_folder", {"folder": forged or str(evil), "deviceName": "laptop"})
+        refused(app, "device_invite", {"name": "desktop", "file": forged})
+        refused(app, "device_join", {"file": forged, "code": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH",
+                                     "passphrase": "known to the attacker"})
     refused(app, "import_file", {"file": str(csv), "onProgress": "CHANNEL"})
     refused(app, "terms_import", {"file": str(doc)})
     refused(app, "share_import_ack", {"file": str(doc)})
@@ -111,6 +115,14 @@ def test_a_dialog_answer_is_for_its_purpose_and_works_once(unlocked):
     refused(app, "export_backup", {"file": open_token, "recipient": None, "passphrase": "p"},
             code="file.wrong_purpose")
     assert not (app.tmp / "backup.age").exists()
+    # An invitation chosen to be read is no place to write one, nor is a
+    # folder to sync through.
+    invitation_in = invoke(app, "choose_file", {"choice": "invitation-in"})["ok"]["token"]
+    refused(app, "device_invite", {"name": "desktop", "file": invitation_in}, code="file.wrong_purpose")
+    invitation_out = invoke(app, "choose_file", {"choice": "invitation-out"})["ok"]["token"]
+    refused(app, "sync_setup_folder", {"folder": invitation_out, "deviceName": "laptop"},
+            code="file.wrong_purpose")
+    assert not (app.files / "vault-invitation.json").exists()
 
     # The save dialog's answer: once.
     save = invoke(app, "choose_export_file", {})["ok"]

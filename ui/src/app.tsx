@@ -7,12 +7,13 @@ import { api, whenLocked } from "./api";
 import type { SessionStatus } from "./bindings";
 import { errorText, lockNotice } from "./format";
 import { ACTIVITY_REPORT_MS, throttle } from "./keys";
-import { CreateVault, RecoverVault, RecoveryCodeShown, Unlock } from "./screens/auth";
+import { CreateVault, JoinVault, RecoverVault, RecoveryCodeShown, Unlock } from "./screens/auth";
 import { Main } from "./screens/main";
 
 type Stage =
   | { name: "loading" }
   | { name: "create" }
+  | { name: "join" }
   | { name: "code"; code: string }
   | { name: "unlock"; notice?: string }
   | { name: "recover" }
@@ -60,7 +61,15 @@ export function App() {
     case "loading":
       return <div class="center" aria-busy="true">Opening…</div>;
     case "create":
-      return <CreateVault dir={status?.vault_dir ?? ""} onCreated={(code) => setStage({ name: "code", code })} />;
+      return (
+        <CreateVault dir={status?.vault_dir ?? ""} onCreated={(code) => setStage({ name: "code", code })}
+          onJoin={() => setStage({ name: "join" })} />
+      );
+    case "join":
+      return (
+        <JoinVault dir={status?.vault_dir ?? ""} onJoined={(code) => setStage({ name: "code", code })}
+          onCancel={() => setStage({ name: "create" })} />
+      );
     case "code":
       return <RecoveryCodeShown code={stage.code} onDone={() => setStage({ name: "open" })} />;
     case "unlock":

@@ -225,6 +225,49 @@ export const commands = {
 	brandUnsubscribeOneClick: (brand: string) => __TAURI_INVOKE<number>("brand_unsubscribe_one_click", { brand }),
 	/**  What a brand was seen to hold in the person's mail. */
 	brandObserved: (brand: string) => __TAURI_INVOKE<Observed>("brand_observed", { brand }),
+	syncStatus: () => __TAURI_INVOKE<SyncPanel>("sync_status"),
+	/**
+	 *  Sync now (on the background thread); its outcome, or `None` when sync
+	 *  is not set up.
+	 */
+	syncNow: () => __TAURI_INVOKE<SyncOutcome | null>("sync_now"),
+	/**
+	 *  Sync through the folder chosen for `sync-folder` (`folder`: its
+	 *  token), this vault becoming a device named `device_name`.
+	 */
+	syncSetupFolder: (folder: string, deviceName: string) => __TAURI_INVOKE<null>("sync_setup_folder", { folder, deviceName }),
+	/**
+	 *  Invite a new device named `name`: the invitation is written to the file
+	 *  chosen for `invitation-out` (`file`: its token); returns the one-time
+	 *  code, to be shown once (it is never in the file).
+	 */
+	deviceInvite: (name: string, file: string) => __TAURI_INVOKE<string>("device_invite", { name, file }),
+	/**
+	 *  Make this app's vault as a new device of the vault whose invitation was
+	 *  chosen for `invitation-in` (`file`: its token), opened with its
+	 *  one-time `code`, protected by `passphrase`. The vault is then unlocked;
+	 *  returns its recovery code (shown once).
+	 */
+	deviceJoin: (file: string, code: string, passphrase: string) => __TAURI_INVOKE<string>("device_join", { file, code, passphrase }),
+	/**  The vault's devices, this one and those that can be revoked marked. */
+	devicesList: () => __TAURI_INVOKE<DeviceView[]>("devices_list"),
+	/**
+	 *  Revoke device `id` (the UI asks first): a new sync key for the devices
+	 *  kept, the store compacted under it.
+	 */
+	deviceRevoke: (id: string) => __TAURI_INVOKE<RevokeReport>("device_revoke", { id }),
+	/**  The values merges set aside for record `id`, oldest first. */
+	recordHistory: (id: string) => __TAURI_INVOKE<HistoryEntry[]>("record_history", { id }),
+	/**
+	 *  Put value number `version` of record `id`'s history back (an edit,
+	 *  which syncs).
+	 */
+	recordRestore: (id: string, version: number) => __TAURI_INVOKE<Record>("record_restore", { id, version }),
+	/**
+	 *  The activity log of every device, oldest first, each entry with its
+	 *  device's name when another device logged it.
+	 */
+	activityLog: () => __TAURI_INVOKE<DeviceLogEntry[]>("activity_log"),
 };
 
 /* Types */
@@ -526,6 +569,16 @@ export type CommandError = {
 	message: string,
 };
 
+/**  What a compaction did. */
+export type CompactReport = {
+	/**  The snapshot's parts written. */
+	parts: number,
+	/**  The rows it holds (tombstones included). */
+	rows: number,
+	/**  Objects removed from the store. */
+	removed: number,
+};
+
 /**  Where a contact happened. */
 export type ContactChannel = 
 /**  A phone or video call. */
@@ -611,6 +664,47 @@ export type DeliveryStatus =
 /**  Not delivered. */
 "failed";
 
+/**  A device of the vault, as every device knows it. */
+export type DeviceInfo = {
+	/**  The device's id (32 hex digits). */
+	id: string,
+	/**  A name the person gave it. */
+	name: string,
+	/**  Its Ed25519 public key, base64. */
+	public: string,
+	/**  Set once revoked: its objects after this one are refused. */
+	revoked_after: number | null,
+	/**
+	 *  Set by the device itself when it joined (an invited device that
+	 *  never joined has not).
+	 */
+	joined?: boolean,
+	/**
+	 *  Its age X25519 recipient (`age1…`): a new sync key made when another
+	 *  device is revoked is sealed to it.
+	 */
+	recipient?: string | null,
+};
+
+/**  One entry of the log across devices. */
+export type DeviceLogEntry = {
+	/**  The device that logged it (its id), or `None` for this one. */
+	device?: string | null,
+	/**  That device's name. */
+	device_name?: string | null,
+} & AuditEntry;
+
+/**
+ *  A device of the vault as a screen lists it: whether it is this one, and
+ *  whether it can be revoked from here.
+ */
+export type DeviceView = {
+	/**  It is the device this vault is. */
+	this_device: boolean,
+	/**  It can be revoked from here: another device, not revoked yet. */
+	can_revoke: boolean,
+} & DeviceInfo;
+
 /**  What an export wrote. */
 export type ExportSummary = {
 	/**  Brands written. */
@@ -664,7 +758,16 @@ export type FileChoice =
 /**  Where to save a signed data-rights request. */
 "rights-request-out" | 
 /**  A folder for the revocations of "revoke everywhere". */
-"revocations-folder";
+"revocations-folder" | 
+/**
+ *  The folder this vault syncs through (one a file-sync tool
+ *  replicates).
+ */
+"sync-folder" | 
+/**  Where to save an invitation for a new device. */
+"invitation-out" | 
+/**  An invitation to join a vault as a new device. */
+"invitation-in";
 
 /**  What is wrong with a vault now; all empty and `false` when nothing is. */
 export type Health = {
@@ -686,6 +789,23 @@ export type Health = {
 	 *  back behind the vault's back ([`Vault::integrity`]).
 	 */
 	integrity: Integrity,
+};
+
+/**  One value a merge set aside (see [`Syncing::history`]). */
+export type HistoryEntry = {
+	/**  Its number in the row's history, from 1, oldest first. */
+	version: number,
+	/**  The field (`fields/price`, `tags`…). */
+	field: string,
+	/**  The value as JSON, or `None`: the field was absent. */
+	value: string | null,
+	/**  When the merge set it aside (ms, by the clock of the merge). */
+	at_ms: number,
+	/**
+	 *  Whether [`Syncing::restore`] can put it back: a record's field
+	 *  whose value is text, or was absent.
+	 */
+	can_restore: boolean,
 };
 
 /**  Who holds one data item. */
@@ -1205,6 +1325,14 @@ export type Record = {
 	updated_at: string,
 };
 
+/**  A record with values merges set aside (see [`Syncing::history`]). */
+export type RecordConflicts = {
+	/**  The record's id. */
+	record: string,
+	/**  How many values its history holds. */
+	values: number,
+};
+
 /**  Which records to list. Every condition given must hold. */
 export type RecordFilter = {
 	/**  Only this brand (id, id prefix or name). */
@@ -1303,6 +1431,20 @@ export type Revocation = {
 	at: string,
 	/**  The date by which the brand must have erased the data. */
 	erase_by: string,
+};
+
+/**  What a revocation did. */
+export type RevokeReport = {
+	/**  The device revoked. */
+	device: string,
+	/**  Its objects after this one are refused. */
+	revoked_after: number,
+	/**  The new sync key's epoch. */
+	epoch: number,
+	/**  The devices given the new key (this one included). */
+	devices_kept: number,
+	/**  The snapshot under the new key, and the objects it replaced. */
+	compact: CompactReport,
 };
 
 /**  A data right a person can exercise. */
@@ -1582,6 +1724,76 @@ export type Summary = {
 	proposals_new: number,
 	/**  Proposals that were there and got more messages. */
 	proposals_updated: number,
+};
+
+/**  How one background sync ended. */
+export type SyncOutcome = {
+	/**  When it ended (ms since the epoch, this machine's clock). */
+	at_ms: number,
+	/**  What it did, when it worked. */
+	report: SyncReport | null,
+	/**  Why it did not, when it failed. */
+	error: CommandError | null,
+};
+
+/**  What the Sync panel shows. */
+export type SyncPanel = {
+	/**  Where sync stands on this device. */
+	status: SyncStatus,
+	/**  Whether this device syncs somewhere. */
+	set_up: boolean,
+	/**  The last background sync since the vault was unlocked. */
+	last: SyncOutcome | null,
+};
+
+/**  What one sync did. */
+export type SyncReport = {
+	/**  Objects written to the store. */
+	pushed: number,
+	/**  Rows they carried. */
+	rows_sent: number,
+	/**  Objects of other devices applied. */
+	pulled: number,
+	/**  Rows those changed here. */
+	rows_changed: number,
+	/**  Fields of those rows that took another device's value. */
+	fields_merged: number,
+	/**
+	 *  Values that lost to a later edit of the same field and were kept in
+	 *  the row's history.
+	 */
+	conflicts_kept: number,
+	/**
+	 *  Devices whose next object is not in the store yet while a later one
+	 *  is: they are waited for.
+	 */
+	waiting: string[],
+	/**  Objects refused, with why; nothing of them was applied. */
+	refused: string[],
+	/**
+	 *  Objects a revoked device wrote after its revocation: passed over
+	 *  unread (and removed by the next compaction).
+	 */
+	ignored_from_revoked?: number,
+};
+
+/**  Where sync stands on this device. */
+export type SyncStatus = {
+	/**  This device's id, once sync is set up. */
+	device: string | null,
+	/**  Where it syncs to. */
+	target: string | null,
+	/**  When it last synced (ms since the epoch, by its clock). */
+	last_sync_ms: number | null,
+	/**  Rows changed here and not yet pushed. */
+	pending_rows: number,
+	/**  The vault's devices. */
+	devices: DeviceInfo[],
+	/**
+	 *  The records whose history holds values merges set aside (edits of
+	 *  the same field on two devices: the later kept, the other here).
+	 */
+	conflicts: RecordConflicts[],
 };
 
 /**

@@ -27,6 +27,7 @@ import { SettingsScreen } from "../src/screens/settings";
 import { SharesScreen } from "../src/screens/shares";
 import { TermsScreen } from "../src/screens/terms";
 import { SearchResults } from "../src/screens/search";
+import { SyncPanel } from "../src/components/sync_panel";
 import { addDays, today } from "../src/dates";
 
 const flush = async () => {
@@ -72,6 +73,19 @@ const acme: Brand = {
   id: "b1", name: "Acme", age_recipient: "age1example", did: "did:key:z6Mkexample",
   created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
 };
+
+const status = {
+  device: "d1", target: "folder /sync", last_sync_ms: null, pending_rows: 0, devices: [],
+  conflicts: [] as { record: string; values: number }[],
+};
+const events = { "plugin:event|listen": () => 1, "plugin:event|unlisten": () => null };
+const syncNotSetUp = {
+  ...events,
+  sync_status: () => ({ status: { ...status, device: null, target: null }, set_up: false, last: null }),
+};
+const device = (id: string, name: string, more: object = {}) => ({
+  id, name, public: "pk", revoked_after: null, joined: true, recipient: null, this_device: false, can_revoke: true, ...more,
+});
 
 function ctx(): Ctx {
   return {
@@ -506,6 +520,7 @@ describe("Settings", () => {
     answers = {
       settings_get: () => ({ auto_lock_minutes: 5 }),
       vault_info: () => info,
+      ...syncNotSetUp,
       settings_set: (a) => {
         const typed = (a.form as { auto_lock_minutes: string }).auto_lock_minutes;
         if (typed.trim() === "") {
@@ -811,3 +826,99 @@ describe("Search", () => {
   });
 });
 
+
+describe("Sync", () => {
+  it("sets up a folder through the dialog's token, with the device's name", async () => {
+    let setUp = false;
+    answers = {
+      ...events,
+      sync_status: () => (setUp ? { status, set_up: true, last: null } : syncNotSetUp.sync_status()),
+      devices_list: () => [device("d1", "laptop", { this_device: true, can_revoke: false })],
+      choose_file: () => ({ token: "t-folder", name: "Sync" }),
+      sync_setup_folder: () => {
+        setUp = true;
+        return null;
+      },
+    };
+    render(<SyncPanel ctx={ctx()} />, root);
+    await type("[data-testid=sync-device-name]", "laptop");
+    (await find<HTMLFormElement>("form[data-testid=sync-panel]")).dispatchEvent(
+      new Event("submit", { bubbles: true, cancelable: true }),
+    );
+    await flush();
+    expect(called("choose_file")).toEqual([{ choice: "sync-folder" }]);
+    expect(called("sync_setup_folder")).toEqual([{ folder: "t-folder", deviceName: "laptop" }]);
+    expect((await find("[data-testid=sync-target]")).textContent).toBe("folder /sync");
+    expect((await find("[data-testid=sync-last]")).textContent).toBe("never");
+    expect(root.querySelector("[data-testid=device-revoke]")).toBeNull();
+  });
+
+  it("revokes a device only on the second click, and shows an invitation's code once", async () => {
+    const failedAt = Date.now() - 60_000;
+    answers = {
+      ...events,
+      sync_status: () => ({
+        status: { ...status, conflicts: [{ record: "r1234567890", values: 2 }] },
+        set_up: true,
+        last: { at_ms: failedAt, report: null, error: { code: "sync.store", field: null, message: "folder /sync is not there" } },
+      }),
+      devices_list: () => [device("d1", "laptop", { this_device: true, can_revoke: false }), device("d2", "old phone")],
+      device_revoke: () => ({ device: "d2", revoked_after: 3, epoch: 1, devices_kept: 1, compact: { parts: 1, rows: 2, removed: 3 } }),
+      choose_file: () => ({ token: "t-out", name: "vault-invitation.json" }),
+      device_invite: () => "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH",
+      sync_now: () => ({ at_ms: Date.now(), report: null, error: null }),
+    };
+    render(<SyncPanel ctx={ctx()} />, root);
+    expect((await find("[data-testid=sync-result]")).textContent).toBe("Sync failed: folder /sync is not there");
+    expect((await find("[data-testid=sync-conflicts]")).textContent).toContain("2 value(s) in its history");
+    await click("[data-testid=device-revoke]");
+    expect(called("device_revoke")).toEqual([]);
+    await click("[data-testid=device-revoke]");
+    expect(called("device_revoke")).toEqual([{ id: "d2" }]);
+    expect(notices[0]).toContain("old phone was revoked");
+
+    await type("[data-testid=invite-name]", "desktop");
+    (await find<HTMLButtonElement>("[data-testid=invite-submit]")).form!.dispatchEvent(
+      new Event("submit", { bubbles: true, cancelable: true }),
+    );
+    await flush();
+    expect(called("choose_file")).toEqual([{ choice: "invitation-out" }]);
+    expect(called("device_invite")).toEqual([{ name: "desktop", file: "t-out" }]);
+    expect((await find("[data-testid=invite-code]")).textContent).toBe("AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH");
+    await click("[data-testid=invite-done]");
+    expect(root.querySelector("[data-testid=invite-code]")).toBeNull();
+    expect(root.textContent).not.toContain("AAAA-BBBB");
+
+    await click("[data-testid=sync-now]");
+    expect(called("sync_now")).toHaveLength(1);
+    expect((await find("[data-testid=sync-result]")).textContent).toBe("Synced.");
+  });
+});
+
+describe("A record's history", () => {
+  it("lists the values kept and puts back only those the core says can be", async () => {
+    const record: Record = {
+      id: "r1" as Record["id"], kind: "purchase", brand: null, fields: { item: "kettle", merchant: "Acme Ltd" }, tags: [],
+      created_at: "2026-01-02T00:00:00Z", updated_at: "2026-01-02T00:00:00Z",
+    };
+    answers = {
+      record_get: () => record,
+      record_history: () => [
+        { version: 1, field: "fields/merchant", value: '"Acme Inc"', at_ms: Date.UTC(2026, 0, 3), can_restore: true },
+        { version: 2, field: "tags", value: '["a"]', at_ms: Date.UTC(2026, 0, 3), can_restore: false },
+      ],
+      record_restore: () => ({ ...record, fields: { ...record.fields, merchant: "Acme Inc" } }),
+    };
+    render(<RecordsScreen recordId="r1" ctx={ctx()} />, root);
+    await find("[data-testid=record-history]");
+    await flush();
+    const entries = root.querySelectorAll("[data-testid=history-entry]");
+    expect(entries).toHaveLength(2);
+    expect(entries[0].textContent).toContain("merchant: Acme Inc");
+    expect(root.querySelectorAll("[data-testid=history-restore]")).toHaveLength(1);
+    await click("[data-testid=history-restore]");
+    expect(called("record_restore")).toEqual([{ id: "r1", version: 1 }]);
+    expect(notices).toEqual(["The value was put back."]);
+    expect((await find<HTMLInputElement>("[data-testid=field-merchant]")).value).toBe("Acme Inc");
+  });
+});

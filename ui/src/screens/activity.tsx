@@ -3,21 +3,24 @@
 // the rules of terms a brand accepted.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import type { AuditEntry, AuditReport, BrandViolations } from "../bindings";
+import type { AuditReport, BrandViolations, DeviceLogEntry } from "../bindings";
 import { errorText } from "../format";
 import { dayOf, minuteOf } from "../dates";
-import { actionLabel, newestFirst } from "../relations_format";
+import { actionLabel } from "../relations_format";
+import { deviceOf, manyDevices } from "../sync_format";
 import type { Ctx } from "../ctx";
 
 export function ActivityScreen(props: { ctx: Ctx }) {
   const { ctx } = props;
-  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
+  const [entries, setEntries] = useState<DeviceLogEntry[] | null>(null);
   const [violations, setViolations] = useState<BrandViolations[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api.auditLog().then((l) => setEntries(newestFirst(l.entries))).catch((e) => setError(errorText(e)));
+    // Every device's entries (this one's and those synced from the others), newest first.
+    api.activityLog().then((l) => setEntries([...l].reverse())).catch((e) => setError(errorText(e)));
     api.contactViolations().then(setViolations).catch((e) => setError(errorText(e)));
   }, []);
+  const several = entries !== null && manyDevices(entries);
   const brandName = (id: string | null) => (id ? ctx.brands.find((b) => b.id === id)?.name ?? "a deleted brand" : "");
 
   return (
@@ -60,7 +63,9 @@ export function ActivityScreen(props: { ctx: Ctx }) {
         <ol class="list timeline" data-testid="activity-timeline">
           {entries.map((e) => (
             <li class="entry" data-testid="activity-entry" data-action={e.action}>
-              <span class="date">{minuteOf(e.at)}</span> <strong>{actionLabel(e.action)}</strong>
+              <span class="date">{minuteOf(e.at)}</span>{" "}
+              {several && <span class="device" data-testid="activity-device">{deviceOf(e)}</span>}{" "}
+              <strong>{actionLabel(e.action)}</strong>
               {e.brand && <span class="muted"> · {brandName(e.brand)}</span>}
               <div class="muted small">{e.summary}</div>
             </li>

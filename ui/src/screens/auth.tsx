@@ -1,4 +1,5 @@
-// First run, unlock, recover: the screens before the vault is open.
+// First run (create, or join a vault from another device), unlock,
+// recover: the screens before the vault is open.
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import { errorText } from "../format";
@@ -20,7 +21,7 @@ function usePending() {
   return { busy, error, setError, run };
 }
 
-export function CreateVault(props: { dir: string; onCreated: (code: string) => void }) {
+export function CreateVault(props: { dir: string; onCreated: (code: string) => void; onJoin: () => void }) {
   const [pass, setPass] = useState("");
   const [again, setAgain] = useState("");
   const { busy, error, setError, run } = usePending();
@@ -58,6 +59,9 @@ export function CreateVault(props: { dir: string; onCreated: (code: string) => v
         </label>
         {error && <p class="error" role="alert">{error}</p>}
         <button type="submit" disabled={busy} data-testid="create-submit">{busy ? "Creating…" : "Create my vault"}</button>
+        <button type="button" class="link" onClick={props.onJoin} data-testid="join-vault">
+          Join an existing vault from your other device
+        </button>
       </form>
     </main>
   );
@@ -157,6 +161,78 @@ export function RecoverVault(props: { onRecovered: (code: string) => void; onCan
         </label>
         {error && <p class="error" role="alert">{error}</p>}
         <button type="submit" disabled={busy}>{busy ? "Recovering…" : "Set new passphrase"}</button>
+        <button type="button" class="link" onClick={props.onCancel}>Back</button>
+      </form>
+    </main>
+  );
+}
+
+/** A new device of a vault kept on another: its invitation file, the
+ *  one-time code shown there, and a passphrase for this device. */
+export function JoinVault(props: { dir: string; onJoined: (code: string) => void; onCancel: () => void }) {
+  const [file, setFile] = useState<{ token: string; name: string } | null>(null);
+  const [code, setCode] = useState("");
+  const [pass, setPass] = useState("");
+  const [again, setAgain] = useState("");
+  const { busy, error, setError, run } = usePending();
+  const choose = () =>
+    void run(async () => {
+      const chosen = await api.chooseFile("invitation-in");
+      if (chosen) setFile(chosen);
+    });
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (!file) {
+      setError("Choose the invitation file first.");
+      return;
+    }
+    if (pass !== again) {
+      setError("The two passphrases differ.");
+      return;
+    }
+    void run(async () => {
+      // A dialog's answer is good once: a failed join needs the file chosen again.
+      const token = file.token;
+      setFile(null);
+      const recovery = await api.deviceJoin(token, code, pass);
+      setCode("");
+      setPass("");
+      setAgain("");
+      props.onJoined(recovery);
+    });
+  };
+  return (
+    <main class="center">
+      <form class="card" onSubmit={submit} data-testid="join-form">
+        <h1>Join your vault</h1>
+        <p>
+          On your other device, in Settings → Sync, save an invitation for this one. Open it here and type the code it
+          showed you. This device gets its own passphrase.
+        </p>
+        <p class="muted">The vault will live in <code>{props.dir}</code>.</p>
+        <div class="row">
+          <button type="button" class="secondary" onClick={choose} disabled={busy} data-testid="join-choose">
+            Open the invitation…
+          </button>
+          <span data-testid="join-file">{file ? file.name : "No file chosen"}</span>
+        </div>
+        <label>
+          Invitation code
+          <input value={code} onInput={(e) => setCode(e.currentTarget.value)} required autocomplete="off"
+            spellcheck={false} data-testid="join-code" />
+        </label>
+        <label>
+          Passphrase for this device (at least 8 characters)
+          <input type="password" autocomplete="new-password" value={pass} data-testid="join-passphrase"
+            onInput={(e) => setPass(e.currentTarget.value)} required />
+        </label>
+        <label>
+          The same again
+          <input type="password" autocomplete="new-password" value={again} data-testid="join-passphrase-again"
+            onInput={(e) => setAgain(e.currentTarget.value)} required />
+        </label>
+        {error && <p class="error" role="alert" data-testid="join-error">{error}</p>}
+        <button type="submit" disabled={busy} data-testid="join-submit">{busy ? "Joining…" : "Join"}</button>
         <button type="button" class="link" onClick={props.onCancel}>Back</button>
       </form>
     </main>

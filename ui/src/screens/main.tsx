@@ -2,11 +2,13 @@
 // add it to View (../ctx.ts), an entry to SCREENS and a component for it.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { listen } from "@tauri-apps/api/event";
 import { api } from "../api";
-import type { Brand, KindSpec } from "../bindings";
+import type { Brand, KindSpec, SyncOutcome } from "../bindings";
 import { HealthBanner } from "../components/health_banner";
 import { errorText } from "../format";
 import { shortcutFor } from "../keys";
+import { syncNotice } from "../sync_format";
 import type { Ctx, View } from "../ctx";
 import { ActivityScreen } from "./activity";
 import { BrandsScreen } from "./brands";
@@ -71,6 +73,18 @@ export function Main(props: { onLock: () => void }) {
     setNotice(text);
     window.setTimeout(() => setNotice((n) => (n === text ? null : n)), 4000);
   };
+  // Changes another device made arrive in the background: say so (the
+  // screens show them when next opened; a sync is not the person's
+  // activity, so nothing is fetched for it here).
+  useEffect(() => {
+    const unlisten = listen<SyncOutcome>("sync-finished", (e) => {
+      const text = syncNotice(e.payload);
+      if (text) notify(text);
+    });
+    return () => {
+      unlisten.then((f) => f()).catch(() => undefined);
+    };
+  }, []);
   const go = (v: View) => {
     setQuery("");
     setView(v);

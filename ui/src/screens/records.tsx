@@ -1,13 +1,14 @@
 // Records: by kind, with a form per kind built from the kind's field specs.
 import { useEffect, useState } from "preact/hooks";
 import { api, emptyFilter } from "../api";
-import type { FieldSpecView, Record, RecordKind } from "../bindings";
+import type { FieldSpecView, HistoryEntry, Record, RecordKind } from "../bindings";
 import { errorText, formFields, newRecordFrom, patchFrom, placeError, sameNames, type PlacedError } from "../format";
 import { FieldMessage } from "../components/field_message";
 import { ConfirmButton } from "../components/confirm_button";
 import { RecordRow } from "../components/record_row";
 import { ShowMore, usePaged } from "../components/paged_list";
 import type { Ctx } from "../ctx";
+import { historyField, historyValue, minuteOfMs } from "../sync_format";
 
 export function RecordsScreen(props: { recordId?: string; ctx: Ctx }) {
   if (props.recordId) return <RecordEditor id={props.recordId} ctx={props.ctx} />;
@@ -155,6 +156,7 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
 
   if (!isNew && !original && !error) return <p aria-busy="true">Loading…</p>;
   return (
+    <>
     <form class="card form" onSubmit={save} data-testid="record-form">
       <h1>{isNew ? "New record" : `Edit ${kind}`}</h1>
       <div class="row">
@@ -198,5 +200,62 @@ function RecordEditor(props: { id: string; ctx: Ctx }) {
         )}
       </div>
     </form>
+    {original && (
+      <RecordHistory id={original.id} onRestored={(r) => {
+        setOriginal(r);
+        setValues({ ...(r.fields as { [k: string]: string }) });
+        ctx.notify("The value was put back.");
+      }} />
+    )}
+    </>
+  );
+}
+
+/** The values sync set aside for this record (an edit of the same field
+ *  on another device that lost to a later one), and putting one back. */
+function RecordHistory(props: { id: string; onRestored: (r: Record) => void }) {
+  const [entries, setEntries] = useState<HistoryEntry[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = () => api.recordHistory(props.id).then(setEntries).catch((e) => setError(errorText(e)));
+  useEffect(() => {
+    void load();
+  }, [props.id]);
+  const restore = async (e: HistoryEntry) => {
+    setError(null);
+    try {
+      props.onRestored(await api.recordRestore(props.id, e.version));
+      await load();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  return (
+    <div class="card" data-testid="record-history">
+      <h2>History</h2>
+      {error && <p class="error" role="alert" data-testid="record-history-error">{error}</p>}
+      {entries === null ? (
+        !error && <p aria-busy="true">Loading…</p>
+      ) : entries.length === 0 ? (
+        <p class="empty muted" data-testid="record-history-empty">
+          No other values. When this record is edited on two devices at once, the value that loses is kept here.
+        </p>
+      ) : (
+        <ol class="list">
+          {entries.map((e) => (
+            <li class="entry row spread" data-testid="history-entry">
+              <span>
+                <strong>{historyField(e)}</strong>: {historyValue(e)}{" "}
+                <span class="muted small">set aside {minuteOfMs(e.at_ms)}</span>
+              </span>
+              {e.can_restore && (
+                <button type="button" class="secondary" data-testid="history-restore" onClick={() => void restore(e)}>
+                  Restore
+                </button>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }

@@ -1,10 +1,12 @@
-// Settings: auto-lock, where the vault lives, changing the passphrase.
+// Settings: auto-lock, where the vault lives, sync across devices, changing
+// the passphrase.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { Settings, VaultInfo } from "../bindings";
 import { autoLockError, errorText, type PlacedError } from "../format";
 import { FieldMessage } from "../components/field_message";
 import type { Ctx } from "../ctx";
+import { SyncPanel } from "../components/sync_panel";
 
 export function SettingsScreen(props: { ctx: Ctx }) {
   const [settings, setSettings] = useState<Settings | null>(null);
@@ -54,6 +56,7 @@ export function SettingsScreen(props: { ctx: Ctx }) {
           </dl>
         </div>
       )}
+      <SyncPanel ctx={props.ctx} />
       <ChangePassphrase ctx={props.ctx} />
       <NewKeys ctx={props.ctx} />
     </div>
