@@ -260,7 +260,6 @@ pub fn acknowledge(
 /// `.part`); such a file is never a stored document.
 pub const INCOMING_PREFIX: &str = crate::vault::fs::TEMP_PREFIX;
 
-#[cfg(feature = "intake")]
 fn replay(kind: &str, name: &str) -> Error {
     Error::Replay(format!("{kind} {name} was received before"))
 }
@@ -269,7 +268,6 @@ fn replay(kind: &str, name: &str) -> Error {
 /// the very same bytes, else a different document claiming the id (which
 /// must not read as "delivered" to its sender: it could be a brand that
 /// saw an intent posting its own document of that id to another first).
-#[cfg(feature = "intake")]
 fn held_already(path: &std::path::Path, body: &[u8], kind: &str, name: &str) -> Error {
     match crate::proof::read_foreign_file(path) {
         Ok(held) if held == body => replay(kind, name),

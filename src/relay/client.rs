@@ -12,7 +12,7 @@ use nostr::prelude::{
 };
 
 use super::conn::Socket;
-use super::{MAX_EVENT_BYTES, Publish, PublishStatus, RelayUrl};
+use super::{MAX_EVENT_BYTES, Publish, PublishStatus, RelayUrl, RelayedEvent};
 use crate::error::{Error, Result};
 
 /// Publish `event` to every relay at once; one outcome per relay, in the
@@ -98,15 +98,6 @@ fn clean(s: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
-}
-
-/// An event as received, with the relays that had it.
-#[derive(Debug, Clone)]
-pub struct RelayedEvent {
-    /// The event (its id and signature verified, matching the filters).
-    pub event: Event,
-    /// Every relay that sent it.
-    pub relays: Vec<RelayUrl>,
 }
 
 /// What reading from several relays gave.

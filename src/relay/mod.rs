@@ -29,7 +29,7 @@ mod list;
 pub mod market;
 
 #[cfg(feature = "relays")]
-pub use client::{RelayQuery, RelayedEvent, publish_all, query_all};
+pub use client::{RelayQuery, publish_all, query_all};
 pub use list::RelayEntry;
 
 /// The largest event taken from a relay (serialized JSON). An intent with
@@ -178,6 +178,15 @@ pub struct Publish {
     /// How it went.
     #[serde(flatten)]
     pub status: PublishStatus,
+}
+
+/// An event as received, with the relays that had it.
+#[derive(Debug, Clone)]
+pub struct RelayedEvent {
+    /// The event (its id and signature verified, matching the filters).
+    pub event: nostr::prelude::Event,
+    /// Every relay that sent it.
+    pub relays: Vec<RelayUrl>,
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub trait Target {
     fn list(&self) -> Result<Vec<String>>;
 
     /// One object's bytes, or `None` if it is not there (yet). A store
-    /// object larger than [`MAX_OBJECT_LEN`] is read only that far, so the
+    /// object larger than [`MAX_OBJECT_LEN`](super::object::MAX_OBJECT_LEN) is read only that far, so the
     /// reader refuses it without holding it all.
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
 

@@ -491,6 +491,27 @@ export type BrandViolations = {
 	violations: Violation[],
 };
 
+/**  One round of publishing an intent's event to relays. */
+export type Broadcast = {
+	/**  What was published. */
+	kind: BroadcastKind,
+	/**  The event's id (hex). */
+	event_id: string,
+	/**  The coarse location it carried, if any. */
+	geohash: string | null,
+	/**  When. */
+	at: string,
+	/**  Each relay's outcome. */
+	relays: Publish[],
+};
+
+/**  What a broadcast published. */
+export type BroadcastKind = 
+/**  The intent's listing. */
+"listing" | 
+/**  The deletion request of the listing, with the signed withdrawal. */
+"deletion";
+
 /**  A contact channel as the terms editor offers it. */
 export type ChannelOption = {
 	/**  The channel. */
@@ -928,6 +949,17 @@ export type Intent = {
 	withdrawal_deliveries: Delivery[],
 	/**  The offer accepted, if any. */
 	accepted_offer: OfferId | null,
+	/**
+	 *  The intent's relay key (secp256k1, x-only, hex), which its credential
+	 *  names as where offers go; none for intents made before intents could
+	 *  be broadcast.
+	 */
+	relay_key?: string | null,
+	/**
+	 *  Its listing and, once withdrawn, its deletion request, as published
+	 *  to relays, newest last.
+	 */
+	broadcasts?: Broadcast[],
 };
 
 /**
@@ -1045,6 +1077,16 @@ export type MailChoice =
 /**  The PEM file of a private CA, for an IMAP server. */
 "imap-ca-file";
 
+/**  Where an offer that came over relays came from. */
+export type MarketSource = {
+	/**  The seller's relay key (hex): where an acceptance goes. */
+	seller_key: string,
+	/**  The relays it was found on. */
+	relays: RelayUrl[],
+	/**  The name the seller claims in its offer, if any: unverified. */
+	claimed_name: string | null,
+};
+
 /**  What the person supplies to add a record. */
 export type NewRecord = {
 	/**  Kind. */
@@ -1143,6 +1185,11 @@ export type Offer = {
 	decided_at: string | null,
 	/**  The signed offer as received (JSON). */
 	document: string,
+	/**
+	 *  Set when it came over relays, answering a broadcast intent: on an
+	 *  open market, a seller the person does not know yet.
+	 */
+	market?: MarketSource | null,
 };
 
 /**  What the person decided about an offer. */
@@ -1274,6 +1321,30 @@ export type ProposedRecord = {
 	thread?: string | null,
 };
 
+/**  One relay's outcome for a published event. */
+export type Publish = {
+	/**  The relay. */
+	relay: RelayUrl,
+} & PublishStatus;
+
+/**  How one relay took a published event. */
+export type PublishStatus = 
+/**  Stored (an `OK` with `true`; a duplicate counts: the relay holds it). */
+{ status: "accepted"; 
+/**  What the relay said, if anything. */
+message: string | null } | 
+/**  The relay refused it (an `OK` with `false`). */
+{ status: "rejected"; 
+/**  The relay's reason. */
+reason: string } | 
+/**
+ *  No answer: could not connect, dropped the connection, or said
+ *  nothing in time.
+ */
+{ status: "unreachable"; 
+/**  What went wrong. */
+reason: string };
+
 /**  What a brand may use the person's data for. */
 export type Purpose = 
 /**  Delivering the product or service the person asked for. */
@@ -1403,6 +1474,9 @@ export type Regime =
  *  Privacy Rights Act.
  */
 "ccpa";
+
+/**  A relay's address: `wss://`, or `ws://` to this machine only. */
+export type RelayUrl = string;
 
 /**  A data-rights request's id; also the reference quoted in letters. */
 export type RequestId = string;
