@@ -79,7 +79,16 @@ export function Main(props: { onLock: () => void }) {
   useEffect(() => {
     const unlisten = listen<SyncOutcome>("sync-finished", (e) => {
       const text = syncNotice(e.payload);
-      if (text) notify(text);
+      // Never over what the person just did ("Saved."): a background
+      // sync's notice waits its turn, or is dropped (the screens show the
+      // changes anyway).
+      if (text) {
+        setNotice((n) => {
+          if (n !== null) return n;
+          window.setTimeout(() => setNotice((m) => (m === text ? null : m)), 4000);
+          return text;
+        });
+      }
     });
     return () => {
       unlisten.then((f) => f()).catch(() => undefined);
