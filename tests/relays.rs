@@ -395,3 +395,214 @@ fn an_intent_made_before_relay_keys_and_a_stranger_relay_event_are_refused() {
             || std::fs::read_dir(seller.join("intents")).unwrap().count() == 0
     );
 }
+
+/// How a misbehaving relay answers.
+#[derive(Clone, Copy)]
+enum Misbehaviour {
+    /// A gift wrap to the asked key whose content was changed after signing.
+    Forged,
+    /// A well-signed event of a kind nobody asked for.
+    OutsideFilter,
+    /// An event far over the size limit.
+    Oversized,
+    /// Closes the connection as soon as asked.
+    Drops,
+    /// Never answers.
+    Silent,
+    /// Refuses every published event.
+    Refuses,
+}
+
+/// A relay on loopback that misbehaves as told, for every connection, until
+/// the test ends; returns its URL.
+fn misbehaving_relay(how: Misbehaviour) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let Ok(mut ws) = tungstenite::accept(stream) else {
+                    return;
+                };
+                while let Ok(msg) = ws.read() {
+                    let Ok(text) = msg.to_text() else { continue };
+                    let Ok(Value::Array(parts)) = serde_json::from_str::<Value>(text) else {
+                        continue;
+                    };
+                    let verb = parts.first().and_then(Value::as_str).unwrap_or("");
+                    if verb == "EVENT" {
+                        if let Misbehaviour::Refuses = how {
+                            let id = parts[1]["id"].clone();
+                            let ok = serde_json::json!(["OK", id, false, "blocked: not here"]);
+                            let _ = ws.send(tungstenite::Message::text(ok.to_string()));
+                        }
+                        continue;
+                    }
+                    if verb != "REQ" {
+                        continue;
+                    }
+                    let sub = parts[1].clone();
+                    let asked = parts[2]["#p"][0].as_str().unwrap_or("").to_string();
+                    let keys = Keys::generate();
+                    let event: Option<Value> = match how {
+                        Misbehaviour::Forged => {
+                            let pk = nostr::prelude::PublicKey::from_hex(&asked).unwrap();
+                            let e = EventBuilder::new(Kind::GiftWrap, "sealed")
+                                .tags([Tag::public_key(pk)])
+                                .finalize(&keys)
+                                .unwrap();
+                            let mut v: Value = serde_json::from_str(&e.as_json()).unwrap();
+                            v["content"] = Value::String("changed".into());
+                            Some(v)
+                        }
+                        Misbehaviour::OutsideFilter => {
+                            let e = EventBuilder::new(Kind::TextNote, "hello")
+                                .finalize(&keys)
+                                .unwrap();
+                            Some(serde_json::from_str(&e.as_json()).unwrap())
+                        }
+                        Misbehaviour::Oversized => {
+                            let e = EventBuilder::new(Kind::GiftWrap, "x".repeat(200_000))
+                                .finalize(&keys)
+                                .unwrap();
+                            Some(serde_json::from_str(&e.as_json()).unwrap())
+                        }
+                        Misbehaviour::Drops => return,
+                        Misbehaviour::Silent => {
+                            std::thread::sleep(Duration::from_secs(30));
+                            return;
+                        }
+                        Misbehaviour::Refuses => None,
+                    };
+                    if let Some(e) = event {
+                        let m = serde_json::json!(["EVENT", sub, e]);
+                        let _ = ws.send(tungstenite::Message::text(m.to_string()));
+                    }
+                    let eose = serde_json::json!(["EOSE", sub]);
+                    let _ = ws.send(tungstenite::Message::text(eose.to_string()));
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn misbehaving_relays_are_reported_each_and_the_good_relays_offers_still_come_in() {
+    let Some(relay) = RelayServer::start_or_skip() else {
+        return;
+    };
+    let (tmp, dir, id) = person_with_intent(&relay.url);
+    // A relay that refuses: reported with its reason, the other took it.
+    let refuses = misbehaving_relay(Misbehaviour::Refuses);
+    let b: Value = serde_json::from_str(&vrm_ok(
+        &dir,
+        &[
+            "intent",
+            "broadcast",
+            &id,
+            "--relay",
+            &refuses,
+            "--relay",
+            &relay.url,
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(b["relays"][0]["status"], "rejected", "{b}");
+    assert_eq!(b["relays"][0]["reason"], "blocked: not here");
+    assert_eq!(b["relays"][1]["status"], "accepted");
+
+    let seller = tmp.path().join("seller");
+    let key = seller_key(tmp.path());
+    kit_ok(&[
+        "watch",
+        "--relay",
+        &relay.url,
+        "--out",
+        p(&seller),
+        "--once",
+    ]);
+    let intent_file = seller.join("intents").join(format!("{id}.json"));
+    kit_ok(&[
+        "offer",
+        p(&intent_file),
+        "--identity",
+        p(&key),
+        "--price",
+        "199",
+        "--currency",
+        "EUR",
+        "--relay",
+        &relay.url,
+    ]);
+
+    let forged = misbehaving_relay(Misbehaviour::Forged);
+    let outside = misbehaving_relay(Misbehaviour::OutsideFilter);
+    let oversized = misbehaving_relay(Misbehaviour::Oversized);
+    let drops = misbehaving_relay(Misbehaviour::Drops);
+    let silent = misbehaving_relay(Misbehaviour::Silent);
+    let got: Value = serde_json::from_str(&vrm_ok(
+        &dir,
+        &[
+            "offer",
+            "fetch",
+            "--json",
+            "--timeout",
+            "3",
+            "--relay",
+            &forged,
+            "--relay",
+            &outside,
+            "--relay",
+            &oversized,
+            "--relay",
+            &drops,
+            "--relay",
+            &silent,
+            "--relay",
+            &relay.url,
+        ],
+    ))
+    .unwrap();
+    assert_eq!(got["imported"].as_array().unwrap().len(), 1, "{got}");
+    let reasons = |key: &str| -> Vec<(String, String)> {
+        got[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["relay"].as_str().unwrap().to_string(),
+                    r["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let refused = reasons("refused");
+    let failed = reasons("failed");
+    let said = |list: &[(String, String)], relay: &str, what: &str| {
+        assert!(
+            list.iter().any(|(r, why)| r == relay && why.contains(what)),
+            "{relay}: expected {what:?} in {list:?}"
+        );
+    };
+    said(&refused, &forged, "bad id or signature");
+    said(&refused, &outside, "not what was asked for");
+    said(&failed, &drops, "");
+    said(&failed, &silent, "in time");
+    // Oversized: refused as an event, or the connection refused the message.
+    assert!(
+        refused.iter().any(|(r, _)| r == &oversized) || failed.iter().any(|(r, _)| r == &oversized),
+        "{got}"
+    );
+    // Nothing imported twice from the good relay on the next fetch.
+    let again: Value = serde_json::from_str(&vrm_ok(
+        &dir,
+        &["offer", "fetch", "--json", "--relay", &relay.url],
+    ))
+    .unwrap();
+    assert_eq!(again["imported"].as_array().unwrap().len(), 0);
+    assert_eq!(again["duplicates"], 1);
+}

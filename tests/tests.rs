@@ -68,5 +68,7 @@ mod s3_server;
 mod sync_s3;
 // A real Nostr relay on loopback for the relay tests (nostr-relay from PyPI; nostr-rs-relay by hand).
 mod relay_server;
+// The NIP-44 v2 test vectors against the NIP-44 of the vault's gift wraps.
+mod nip44_vectors;
 // Intents over a relay: broadcast, a seller watching and answering, offers fetched, acceptance and withdrawal back.
 mod relays;

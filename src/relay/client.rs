@@ -180,9 +180,9 @@ pub fn query_all(relays: &[RelayUrl], filters: &[Filter], timeout: Duration) -> 
 
 /// Subscribe to `filters` on one relay and hand each event (checked) or the
 /// reason it was refused to `on_event`, until the relay has sent what it
-/// stores (unless `live`), `on_event` breaks, or `timeout` passes (for a live
-/// subscription: with no message at all for that long, the connection is
-/// taken as dead). A subscription the relay closes is an error.
+/// stores (unless `live`) or `on_event` breaks. A relay that has not sent
+/// all it stores within `timeout` (for a live subscription: that says
+/// nothing at all for that long), or closes the subscription, is an error.
 pub(crate) fn subscribe(
     relay: &RelayUrl,
     filters: &[Filter],
@@ -196,13 +196,16 @@ pub(crate) fn subscribe(
     let mut deadline = Instant::now() + timeout;
     loop {
         let Some(text) = socket.next_text(deadline)? else {
-            if live {
-                return Err(Error::Relay {
-                    relay: relay.to_string(),
-                    reason: "silent for too long".into(),
-                });
-            }
-            break;
+            // A relay that has not said it sent all it holds is reported:
+            // what it sent may not be all.
+            return Err(Error::Relay {
+                relay: relay.to_string(),
+                reason: if live {
+                    "silent for too long".into()
+                } else {
+                    "did not send all it holds in time".into()
+                },
+            });
         };
         if live {
             deadline = Instant::now() + timeout;
