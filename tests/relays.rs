@@ -606,3 +606,113 @@ fn misbehaving_relays_are_reported_each_and_the_good_relays_offers_still_come_in
     assert_eq!(again["imported"].as_array().unwrap().len(), 0);
     assert_eq!(again["duplicates"], 1);
 }
+
+/// `node tests/interop/nostr/seller.mjs …` (nostr-tools); its JSON output.
+fn nostr_tools(args: &[&str]) -> Value {
+    let out = std::process::Command::new("node")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/interop/nostr/seller.mjs"
+        ))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "seller.mjs {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_nostr_tools_seller_reads_our_intent_and_its_gift_wrapped_offer_is_accepted_back() {
+    let Some(relay) = RelayServer::start_or_skip() else {
+        return;
+    };
+    let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/nostr/node_modules");
+    if !interop.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no nostr-tools: scripts/setup installs it in tests/interop/nostr"
+        );
+        eprintln!("skipped: no nostr-tools (scripts/setup installs it)");
+        return;
+    }
+    let (tmp, dir, id) = person_with_intent(&relay.url);
+    vrm_ok(&dir, &["intent", "broadcast", &id]);
+    // The listing as any client reads it from the relay.
+    let url = vrm_vault::relay::RelayUrl::parse(&relay.url).unwrap();
+    let filter = nostr::prelude::Filter::new()
+        .kind(Kind::Custom(30402))
+        .identifier(id.clone());
+    let got = vrm_vault::relay::query_all(&[url.clone()], &[filter], Duration::from_secs(5));
+    assert_eq!(got.events.len(), 1, "{:?}", got.failed);
+    let listing = tmp.path().join("listing.json");
+    std::fs::write(&listing, got.events[0].event.as_json()).unwrap();
+    // The offer: signed by our brand kit (eddsa-jcs-2022), wrapped by nostr-tools.
+    let intent_vc = tmp.path().join("intent.json");
+    std::fs::write(&intent_vc, &got.events[0].event.content).unwrap();
+    let key = seller_key(tmp.path());
+    let offer = tmp.path().join("offer.json");
+    kit_ok(&[
+        "offer",
+        p(&intent_vc),
+        "--identity",
+        p(&key),
+        "--price",
+        "210",
+        "--currency",
+        "EUR",
+        "--out",
+        p(&offer),
+    ]);
+    let wrapped = nostr_tools(&["wrap", p(&listing), p(&offer)]);
+    let wrap = nostr::prelude::Event::from_json(wrapped["wrap"].to_string()).unwrap();
+    let sent = vrm_vault::relay::publish_all(&[url.clone()], &wrap, Duration::from_secs(5));
+    assert!(sent[0].status.is_accepted(), "{sent:?}");
+    let fetched: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["offer", "fetch", "--json"])).unwrap();
+    assert_eq!(
+        fetched["imported"].as_array().unwrap().len(),
+        1,
+        "{fetched}"
+    );
+    let imported = &fetched["imported"][0]["offer"];
+    assert_eq!(imported["market"]["seller_key"], wrapped["seller_pubkey"]);
+    let offer_id = imported["id"].as_str().unwrap().to_string();
+    // Our acceptance, gift wrapped back, opens in nostr-tools.
+    vrm_ok(&dir, &["offer", "accept", &offer_id]);
+    let seller_pk =
+        nostr::prelude::PublicKey::from_hex(wrapped["seller_pubkey"].as_str().unwrap()).unwrap();
+    let back = vrm_vault::relay::query_all(
+        &[url],
+        &[nostr::prelude::Filter::new()
+            .kind(Kind::GiftWrap)
+            .pubkey(seller_pk)],
+        Duration::from_secs(5),
+    );
+    assert_eq!(back.events.len(), 1);
+    let wrap_file = tmp.path().join("acceptance-wrap.json");
+    std::fs::write(&wrap_file, back.events[0].event.as_json()).unwrap();
+    let opened = nostr_tools(&[
+        "unwrap",
+        p(&wrap_file),
+        wrapped["seller_secret"].as_str().unwrap(),
+    ]);
+    let doc = &opened["document"];
+    assert!(
+        doc["type"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "OfferAcceptance"),
+        "{doc}"
+    );
+    assert_eq!(
+        doc["credentialSubject"]["offerId"],
+        format!("urn:uuid:{offer_id}").as_str()
+    );
+    // The acceptance verifies as any eddsa-jcs-2022 credential does.
+    vrm_vault::proof::verify_credential(doc, chrono::Utc::now()).unwrap();
+}
