@@ -646,7 +646,11 @@ fn a_nostr_tools_seller_reads_our_intent_and_its_gift_wrapped_offer_is_accepted_
     let filter = nostr::prelude::Filter::new()
         .kind(Kind::Custom(30402))
         .identifier(id.clone());
-    let got = vrm_vault::relay::query_all(&[url.clone()], &[filter], Duration::from_secs(5));
+    let got = vrm_vault::relay::query_all(
+        std::slice::from_ref(&url),
+        &[filter],
+        Duration::from_secs(5),
+    );
     assert_eq!(got.events.len(), 1, "{:?}", got.failed);
     let listing = tmp.path().join("listing.json");
     std::fs::write(&listing, got.events[0].event.as_json()).unwrap();
@@ -669,7 +673,8 @@ fn a_nostr_tools_seller_reads_our_intent_and_its_gift_wrapped_offer_is_accepted_
     ]);
     let wrapped = nostr_tools(&["wrap", p(&listing), p(&offer)]);
     let wrap = nostr::prelude::Event::from_json(wrapped["wrap"].to_string()).unwrap();
-    let sent = vrm_vault::relay::publish_all(&[url.clone()], &wrap, Duration::from_secs(5));
+    let sent =
+        vrm_vault::relay::publish_all(std::slice::from_ref(&url), &wrap, Duration::from_secs(5));
     assert!(sent[0].status.is_accepted(), "{sent:?}");
     let fetched: Value =
         serde_json::from_str(&vrm_ok(&dir, &["offer", "fetch", "--json"])).unwrap();
