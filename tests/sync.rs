@@ -443,3 +443,83 @@ fn the_activity_log_shows_the_other_devices_entries_with_their_names() {
     vrm_ok(&t.a, &["audit", "verify"]);
     vrm_ok(&t.b, &["audit", "verify"]);
 }
+
+/// Joins `dir` from an invitation `inviter` makes now (`compact`: the
+/// image compacted away first, so the join pulls every object instead).
+fn join_new(inviter: &Path, dir: &Path, name: &str, compact: bool) {
+    let invitation = dir.with_extension("invite");
+    let code = vrm_ok(
+        inviter,
+        &[
+            "device",
+            "invite",
+            "--out",
+            invitation.to_str().unwrap(),
+            "--name",
+            name,
+        ],
+    );
+    if compact {
+        vrm_ok(inviter, &["sync", "compact"]);
+    }
+    let out = vrm(dir)
+        .args(["device", "join", invitation.to_str().unwrap()])
+        .env("VRM_INVITE_CODE", &code)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A rekey changes the vault key of one device only: its sync key is kept,
+/// so the other devices still open what it writes, and devices invited
+/// after it (from its image, or by pulling) join.
+#[test]
+fn a_rekey_on_one_device_does_not_cut_the_others_off() {
+    let t = two_devices();
+    let kettle = add_purchase(&t.a, "kettle");
+    vrm_ok(&t.a, &["sync"]);
+    vrm_ok(&t.b, &["sync"]);
+
+    vrm(&t.a)
+        .args(["rekey"])
+        .env("VRM_NEW_PASSPHRASE", crate::util::PASS)
+        .assert()
+        .success();
+    vrm_ok(&t.a, &["record", "edit", &kettle, "--field", "price=20.00"]);
+    let teapot = add_purchase(&t.a, "teapot");
+    vrm_ok(&t.a, &["sync"]);
+    vrm_ok(&t.b, &["sync"]);
+    assert_eq!(field(&t.b, &kettle, "price").as_deref(), Some("20.00"));
+    assert_eq!(field(&t.b, &teapot, "item").as_deref(), Some("teapot"));
+
+    // And back, after the other device rekeys too.
+    vrm(&t.b)
+        .args(["rekey"])
+        .env("VRM_NEW_PASSPHRASE", crate::util::PASS)
+        .assert()
+        .success();
+    vrm_ok(&t.b, &["record", "edit", &teapot, "--field", "price=35.00"]);
+    vrm_ok(&t.b, &["sync"]);
+    vrm_ok(&t.a, &["sync"]);
+    assert_eq!(field(&t.a, &teapot, "price").as_deref(), Some("35.00"));
+
+    // A device invited after the rekey, from the image and by pulling.
+    let root = t.a.parent().unwrap();
+    let (c, d) = (root.join("c"), root.join("d"));
+    join_new(&t.a, &c, "phone", false);
+    join_new(&t.b, &d, "tablet", true);
+    for dir in [&c, &d] {
+        assert_eq!(field(dir, &teapot, "price").as_deref(), Some("35.00"));
+    }
+    let mug = add_purchase(&d, "mug");
+    vrm_ok(&d, &["sync"]);
+    for dir in [&t.a, &t.b, &c] {
+        vrm_ok(dir, &["sync"]);
+        assert_eq!(field(dir, &mug, "item").as_deref(), Some("mug"));
+    }
+    let _ = (&t.store, &t.invitation, &t.code);
+}

@@ -104,6 +104,11 @@ struct InvitationDetails {
     /// the objects after it are sealed under).
     #[serde(default)]
     keys: Vec<super::engine::EpochKey>,
+    /// The vault's sync key (base64): after a rekey on the inviter, the
+    /// vault key no longer derives it. An invitation from before this was
+    /// carried has none: the key is the vault key's own.
+    #[serde(default)]
+    sync_key: Option<String>,
 }
 
 /// An image of the inviter's database in the store: its parts (the
@@ -128,6 +133,35 @@ impl Drop for InvitationDetails {
         if let Some(x) = &mut self.x25519 {
             x.zeroize();
         }
+        if let Some(k) = &mut self.sync_key {
+            k.zeroize();
+        }
+    }
+}
+
+impl InvitationDetails {
+    /// The vault's sync key, as the inviter holds it.
+    fn sync_key(&self, vault_key: &crate::crypto::SecretKey) -> Result<crate::crypto::SecretKey> {
+        Ok(self
+            .carried_sync_key()?
+            .unwrap_or_else(|| vault_key.derive(crate::vault::SYNC_KEY_PURPOSE.as_bytes())))
+    }
+
+    /// The sync key the invitation carries, if it carries one.
+    fn carried_sync_key(&self) -> Result<Option<crate::crypto::SecretKey>> {
+        let Some(carried) = &self.sync_key else {
+            return Ok(None);
+        };
+        let unreadable = || Error::invalid_field("file", "that invitation cannot be read");
+        let bytes = Zeroizing::new(
+            data_encoding::BASE64
+                .decode(carried.as_bytes())
+                .map_err(|_| unreadable())?,
+        );
+        let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| unreadable())?;
+        Ok(Some(crate::crypto::SecretKey::from_bytes(Zeroizing::new(
+            key,
+        ))))
     }
 }
 
@@ -302,6 +336,7 @@ impl Syncing<'_> {
             image: Some(image),
             x25519: Some(x25519.to_string()),
             keys,
+            sync_key: Some(b64(self.vault.sync_key().expose_secret_bytes())),
         };
         let details = serde_json::to_value(&details).map_err(|e| Error::Database(e.to_string()))?;
         let code = OneTimeCode::generate()?;
@@ -528,7 +563,9 @@ pub fn join(
             return finish_join(vault, &details, device, seed, target, now_ms, image);
         }
     }
+    let sync_key = details.sync_key(&vault_key)?;
     Vault::create_with_key(dir, passphrase, kdf, vault_key, |vault| {
+        vault.keep_sync_key(&sync_key)?;
         // The two devices the invitation vouches for, so that the
         // inviter's objects open before any has been pulled.
         let docs = [
@@ -611,7 +648,7 @@ fn join_from_image(
     for key in keys {
         ciphers.push(key.cipher()?);
     }
-    ciphers.push(crate::vault::sync_rows::sync_cipher_of(vault_key));
+    ciphers.push(crate::crypto::Cipher::new(&details.sync_key(vault_key)?));
     let names: Vec<String> = (image.first..image.first + image.parts)
         .map(|seq| super::object::image_name(inviter, seq))
         .collect();
@@ -658,6 +695,11 @@ fn finish_join(
     now_ms: u64,
     image: &ImageRef,
 ) -> Result<(Vault, RecoveryCode, SyncReport)> {
+    // The image holds the inviter's kept sync key after a rekey there, but
+    // its objects are the proof that counts: keep what the invitation says.
+    if let Some(key) = details.carried_sync_key()? {
+        vault.keep_sync_key(&key)?;
+    }
     // What the image holds was captured by the inviter, or will be and
     // comes by pulling: this device's captures start after it.
     let (seen, _) = vault.manifest_changes_since(None)?;

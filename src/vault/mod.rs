@@ -52,6 +52,7 @@ use header::{CHECK_PLAINTEXT, FORMAT, FORMAT_VERSION, Header, b64, unb64, unwrap
 pub use store::SCHEMA_VERSION;
 
 pub use fs::DB_FILE;
+pub(crate) use rekey::SYNC_KEY_PURPOSE;
 /// Shortest id prefix accepted in place of a full id.
 pub const MIN_ID_PREFIX: usize = 4;
 

@@ -21,15 +21,20 @@ use crate::crypto::{Cipher, Digester, KEY_LEN, KdfParams, RecoveryCode, SecretKe
 use crate::error::{Error, Result};
 use secrecy::SecretString;
 
-/// The digest keys of a vault that was rekeyed: kept digests (discovery's
-/// Message-ID digests, which name staged messages) cannot be computed again
-/// without what they digest, so their keys outlive the vault key they were
-/// derived from.
+/// The keys of a vault that was rekeyed that outlive the vault key they
+/// were derived from: kept digests (discovery's Message-ID digests, which
+/// name staged messages) cannot be computed again without what they
+/// digest, and the sync key is held by the vault's other devices, which a
+/// rekey here does not reach (its objects must still open there).
 pub(super) const DIGEST_KEYS_KIND: &str = "vault.digest-keys";
 const DIGEST_KEYS_ID: &str = "keys";
 
-/// The purposes keyed digests are made for (see [`Vault::digester`]).
-const DIGEST_PURPOSES: [&str; 1] = ["discovery"];
+/// The sync key's purpose (see [`Vault::sync_key`]).
+pub(crate) const SYNC_KEY_PURPOSE: &str = "vrm-vault/sync/1";
+
+/// The purposes of the keys kept across a rekey: keyed digests (see
+/// [`Vault::digester`]) and the sync key.
+const DIGEST_PURPOSES: [&str; 2] = ["discovery", SYNC_KEY_PURPOSE];
 
 #[derive(Serialize, Deserialize)]
 struct DigestKeys {
@@ -85,15 +90,7 @@ impl Vault {
         let (header_body, header_digest) = header.encode()?;
 
         // The digest keys in use now, kept under the new key.
-        let digest_keys = DigestKeys {
-            keys: DIGEST_PURPOSES
-                .iter()
-                .map(|p| {
-                    let key = self.digester_key(p.as_bytes());
-                    (p.to_string(), b64(key.expose_secret_bytes()))
-                })
-                .collect(),
-        };
+        let digest_keys = self.kept_keys(None);
 
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let resealed = self.reseal_all(&new_data);
@@ -194,6 +191,49 @@ impl Vault {
         kept.unwrap_or_else(|| self.vault_key.derive(purpose))
     }
 
+    /// The key sync objects' bodies are sealed under: derived from the
+    /// vault key, or kept from before a rekey (here, or on the device that
+    /// invited this one), so that every device of the vault holds the same.
+    pub(crate) fn sync_key(&self) -> SecretKey {
+        self.digester_key(SYNC_KEY_PURPOSE.as_bytes())
+    }
+
+    /// Keeps `key` as the sync key, when it is not the one derived from the
+    /// vault key (a device joining a vault that was rekeyed elsewhere).
+    pub(crate) fn keep_sync_key(&mut self, key: &SecretKey) -> Result<()> {
+        if self.sync_key().expose_secret_bytes() == key.expose_secret_bytes() {
+            return Ok(());
+        }
+        let keys = self.kept_keys(Some(key));
+        self.in_write_tx(|vault| {
+            let tx = &vault.conn;
+            if store::doc(tx, DIGEST_KEYS_KIND, DIGEST_KEYS_ID)?.is_some() {
+                vault.replace_doc(tx, DIGEST_KEYS_KIND, DIGEST_KEYS_ID, &keys)
+            } else {
+                vault.insert_doc(tx, DIGEST_KEYS_KIND, DIGEST_KEYS_ID, None, &keys)
+            }
+        })
+    }
+
+    /// The keys to keep: those in use now, the sync key replaced by
+    /// `sync` when given.
+    fn kept_keys(&self, sync: Option<&SecretKey>) -> DigestKeys {
+        DigestKeys {
+            keys: DIGEST_PURPOSES
+                .iter()
+                .map(|p| {
+                    let key = match sync {
+                        Some(k) if *p == SYNC_KEY_PURPOSE => {
+                            SecretKey::from_bytes(Zeroizing::new(*k.expose_secret_bytes()))
+                        }
+                        _ => self.digester_key(p.as_bytes()),
+                    };
+                    (p.to_string(), b64(key.expose_secret_bytes()))
+                })
+                .collect(),
+        }
+    }
+
     /// Put `key` in place of the vault key (and the keys derived from it);
     /// returns the old one.
     fn swap_keys(&mut self, key: SecretKey) -> SecretKey {
@@ -237,6 +277,43 @@ mod tests {
             .collect();
         t.sort();
         t
+    }
+
+    /// The other devices of the vault still hold the old sync key: a rekey
+    /// keeps it (twice over), and a key kept from elsewhere (an inviter's)
+    /// replaces the derived one.
+    #[test]
+    fn the_sync_key_outlives_rekeys_and_a_kept_one_is_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pass = SecretString::from("a passphrase for sync");
+        let kdf = || KdfParams::minimum().unwrap();
+        let (mut v, _) = Vault::create(&tmp.path().join("v"), &pass, kdf()).unwrap();
+        let before = *v.sync_key().expose_secret_bytes();
+        assert_eq!(
+            &before,
+            v.vault_key
+                .derive(SYNC_KEY_PURPOSE.as_bytes())
+                .expose_secret_bytes()
+        );
+        for _ in 0..2 {
+            v.rekey(&pass, kdf()).unwrap();
+            assert_eq!(v.sync_key().expose_secret_bytes(), &before);
+        }
+        // Kept again (unchanged): nothing written.
+        v.keep_sync_key(&SecretKey::from_bytes(Zeroizing::new(before)))
+            .unwrap();
+        assert_eq!(v.sync_key().expose_secret_bytes(), &before);
+
+        let (mut w, _) = Vault::create(&tmp.path().join("w"), &pass, kdf()).unwrap();
+        assert_ne!(w.sync_key().expose_secret_bytes(), &before);
+        w.keep_sync_key(&SecretKey::from_bytes(Zeroizing::new(before)))
+            .unwrap();
+        assert_eq!(w.sync_key().expose_secret_bytes(), &before);
+        // The discovery digests' key is still w's own.
+        assert_eq!(
+            w.digester_key(b"discovery").expose_secret_bytes(),
+            w.vault_key.derive(b"discovery").expose_secret_bytes()
+        );
     }
 
     #[test]

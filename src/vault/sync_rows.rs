@@ -57,10 +57,10 @@ impl Vault {
         Self::sync_row_aad(&row.kind, &row.id, row.version, row.row_version)
     }
 
-    /// The key sync objects' bodies are sealed under: every device of the
-    /// vault holds it (it comes from the vault key), the store never does.
+    /// The cipher sync objects' bodies are sealed under: every device of
+    /// the vault holds its key ([`Vault::sync_key`]), the store never does.
     pub(crate) fn sync_cipher(&self) -> crate::crypto::Cipher {
-        sync_cipher_of(&self.vault_key)
+        crate::crypto::Cipher::new(&self.sync_key())
     }
 
     /// Holds sync to one run at a time over this vault, across processes
@@ -368,12 +368,6 @@ impl Vault {
             other => Err(Error::Database(format!("sync does not carry {other}"))),
         }
     }
-}
-
-/// The sync key of a vault key (a joining device has the key before it
-/// has a vault).
-pub(crate) fn sync_cipher_of(vault_key: &crate::crypto::SecretKey) -> crate::crypto::Cipher {
-    crate::crypto::Cipher::new(&vault_key.derive(b"vrm-vault/sync/1"))
 }
 
 /// A document's key, `kind\0id`, in its two parts.
