@@ -39,6 +39,8 @@ mod mail_corpus;
 #[path = "../tests/dovecot.rs"]
 #[allow(dead_code)]
 mod dovecot;
+#[path = "../tests/processes.rs"]
+mod processes;
 
 const BRANDS: usize = 300;
 

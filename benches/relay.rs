@@ -26,6 +26,8 @@ use vrm_vault::relay::RelayUrl;
 use vrm_vault::terms::Template;
 
 // The tests' relay on loopback.
+#[path = "../tests/processes.rs"]
+mod processes;
 #[path = "../tests/relay_server.rs"]
 #[allow(dead_code)]
 mod relay_server;

@@ -24,6 +24,8 @@ use vrm_vault::sync::devices::join;
 use vrm_vault::sync::target::{S3Secret, S3Settings, TargetSpec};
 
 // The tests' S3 server on loopback.
+#[path = "../tests/processes.rs"]
+mod processes;
 #[path = "../tests/s3_server.rs"]
 #[allow(dead_code)]
 mod s3_server;

@@ -11,13 +11,15 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
+
+use crate::processes::{free_port, stop_group as stop};
 
 /// The mail owner's uid and gid when the tests run as root.
 const NOBODY: u32 = 65534;
@@ -292,35 +294,6 @@ impl Drop for Dovecot {
 
 const USER: &str = "jane";
 const PASSWORD: &str = "s3cret \"quoted\" \\ pass";
-
-/// Stop Dovecot's master and with it its whole process group: SIGTERM, up
-/// to 5 s to go, then SIGKILL.
-fn stop(child: &mut Child) {
-    let group = format!("-{}", child.id());
-    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // Whatever is left of the group (nothing, normally).
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &group])
-        .stderr(Stdio::null())
-        .status();
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn logs(root: &Path) -> String {
     ["stderr.log", "dovecot.log"]

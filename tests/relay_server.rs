@@ -7,10 +7,12 @@
 //! on 2 cores, so CI uses the Python one and a run against it is recorded in
 //! BENCHMARKS.md).
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::processes::{free_port, own_group, stop_group};
 
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -24,14 +26,6 @@ pub struct RelayServer {
 
 fn python_relay() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/relay-venv/bin/nostr-relay")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Ready once it answers NIP-11 (the WebSocket server is up).
@@ -93,7 +87,7 @@ impl RelayServer {
             ),
         )
         .unwrap();
-        let mut child = Command::new(python_relay())
+        let mut child = own_group(&mut Command::new(python_relay()))
             .args(["-c", config.to_str().unwrap(), "serve"])
             .current_dir(dir.path())
             .stdin(Stdio::null())
@@ -125,7 +119,7 @@ impl RelayServer {
             ),
         )
         .unwrap();
-        let mut child = Command::new(bin)
+        let mut child = own_group(&mut Command::new(bin))
             .args([
                 "--config",
                 config.to_str().unwrap(),
@@ -150,7 +144,6 @@ impl RelayServer {
 
 impl Drop for RelayServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_group(&mut self.child);
     }
 }

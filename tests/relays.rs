@@ -243,6 +243,102 @@ fn an_intent_goes_to_a_real_relay_a_seller_answers_and_the_acceptance_goes_back(
     );
 }
 
+/// An acceptance no relay took stays accepted and is sent again with
+/// `vrm offer resend`; the seller, sent it twice, holds it once.
+#[test]
+fn an_acceptance_no_relay_took_is_sent_again_and_the_seller_holds_it_once() {
+    let Some(first) = RelayServer::start_or_skip() else {
+        return;
+    };
+    let (tmp, dir, id) = person_with_intent(&first.url);
+    vrm_ok(&dir, &["intent", "broadcast", &id]);
+    let seller = tmp.path().join("seller");
+    let key = seller_key(tmp.path());
+    kit_ok(&[
+        "watch",
+        "--relay",
+        &first.url,
+        "--out",
+        p(&seller),
+        "--once",
+    ]);
+    let intent_file = seller.join("intents").join(format!("{id}.json"));
+    kit_ok(&[
+        "offer",
+        p(&intent_file),
+        "--identity",
+        p(&key),
+        "--price",
+        "240",
+        "--currency",
+        "EUR",
+        "--relay",
+        &first.url,
+    ]);
+    let fetched: Value =
+        serde_json::from_str(&vrm_ok(&dir, &["offer", "fetch", "--json"])).unwrap();
+    let offer_id = fetched["imported"][0]["offer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    drop(first);
+
+    // The relay is gone: accepted, but nothing sent, and said how to retry.
+    vrm(&dir)
+        .args(["offer", "accept", &offer_id])
+        .assert()
+        .failure()
+        .stdout(predicates::str::contains("unreachable"))
+        .stderr(predicates::str::contains(format!(
+            "vrm offer resend {offer_id}"
+        )));
+    let offers: Value = serde_json::from_str(&vrm_ok(&dir, &["offer", "list", "--json"])).unwrap();
+    assert_eq!(offers[0]["offer"]["decision"], "accepted", "{offers}");
+    assert_eq!(offers[0]["can_resend_acceptance"], true, "{offers}");
+    assert_eq!(offers[0]["can_accept"], false, "{offers}");
+
+    // On a relay that is up: sent, twice, and held once.
+    let second = RelayServer::start_or_skip().unwrap();
+    for _ in 0..2 {
+        let sent: Value = serde_json::from_str(&vrm_ok(
+            &dir,
+            &[
+                "offer",
+                "resend",
+                &offer_id,
+                "--relay",
+                &second.url,
+                "--json",
+                "--timeout",
+                "3",
+            ],
+        ))
+        .unwrap();
+        let statuses: Vec<&str> = sent
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["unreachable", "accepted"], "{sent}");
+    }
+    let offers: Value = serde_json::from_str(&vrm_ok(&dir, &["offer", "list", "--json"])).unwrap();
+    assert_eq!(offers[0]["can_resend_acceptance"], false, "{offers}");
+    let decisions: Value = serde_json::from_str(&kit_ok(&[
+        "decisions",
+        "--identity",
+        p(&key),
+        "--relay",
+        &second.url,
+    ]))
+    .unwrap();
+    assert_eq!(decisions.as_array().unwrap().len(), 1, "{decisions}");
+    assert_eq!(
+        decisions[0]["credentialSubject"]["offerId"],
+        format!("urn:uuid:{offer_id}").as_str()
+    );
+}
+
 #[test]
 fn a_withdrawal_reaches_the_seller_as_a_deletion_request_with_the_signed_withdrawal() {
     let Some(relay) = RelayServer::start_or_skip() else {

@@ -6,10 +6,12 @@
 //! instead (a single-node cluster of its own: layout, key and bucket made
 //! with its own command line), which also checks every signature.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::processes::{free_port, own_group, stop_group};
 
 use rusty_s3::actions::ListObjectsV2;
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
@@ -38,14 +40,6 @@ pub struct S3Server {
 
 fn moto_binary() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/s3-venv/bin/moto_server")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn wait_for(port: u16, child: &mut Child) {
@@ -83,7 +77,7 @@ impl S3Server {
     fn start_moto() -> S3Server {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let mut child = Command::new(moto_binary())
+        let mut child = own_group(&mut Command::new(moto_binary()))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .current_dir(dir.path())
             .stdin(Stdio::null())
@@ -138,7 +132,7 @@ root_domain = ".s3.garage.localhost"
             ),
         )
         .unwrap();
-        let mut child = Command::new(bin)
+        let mut child = own_group(&mut Command::new(bin))
             .args(["-c", config.to_str().unwrap(), "server"])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -280,7 +274,6 @@ root_domain = ".s3.garage.localhost"
 
 impl Drop for S3Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_group(&mut self.child);
     }
 }

@@ -3,6 +3,8 @@
 
 // Shared helpers: vaults in temp folders, file scans, the `vrm` binary.
 mod util;
+// Server processes the tests start (free ports, process groups).
+mod processes;
 
 // Create, unlock, wrong passphrase, passwd, recover, damaged and newer files.
 mod lifecycle;

@@ -366,9 +366,12 @@ pub fn fetch_decisions(
     let got = query_all(relays, &[filter], timeout);
     let mut problems: Vec<(RelayUrl, String)> = got.failed;
     problems.extend(got.refused);
-    let mut docs = Vec::new();
+    let mut docs: Vec<Value> = Vec::new();
     for e in got.events {
         match wire::unwrap_document(&keys, &e.event) {
+            // An acceptance sent again comes in a new wrap: the same
+            // signed document, kept once.
+            Ok(u) if docs.iter().any(|d| d["id"] == u.document["id"]) => {}
             Ok(u) => match crate::proof::verify_credential(&u.document, Utc::now()) {
                 Ok(_) => docs.push(u.document),
                 Err(err) => problems.push((e.relays[0].clone(), err.to_string())),

@@ -154,6 +154,22 @@ pub(super) enum OfferCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send an accepted offer's signed acceptance to its seller again, over
+    /// relays (when no relay took it)
+    Resend {
+        /// Id or unique id prefix
+        id: String,
+        /// Also on this relay (repeatable); none: the relays the offer came
+        /// from and every relay of yours
+        #[arg(long = "relay", value_name = "URL")]
+        relays: Vec<String>,
+        /// Give each relay this long to answer
+        #[arg(long, value_name = "SECONDS", default_value_t = super::relays::DEFAULT_RELAY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=120))]
+        timeout: u64,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Decline an offer
     Decline {
         /// Id or unique id prefix
@@ -408,6 +424,15 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
     {
         return super::relays::fetch(ctx, intent.as_deref(), relays, *timeout, *json);
     }
+    if let OfferCommand::Resend {
+        id,
+        relays,
+        timeout,
+        json,
+    } = cmd
+    {
+        return super::relays::resend_acceptance(ctx, id, relays, *timeout, *json);
+    }
     let mut vault = ctx.unlock()?;
     match cmd {
         OfferCommand::Import { path } => {
@@ -462,7 +487,9 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                 );
             }
         }
-        OfferCommand::Fetch { .. } => unreachable!("handled above"),
+        OfferCommand::Fetch { .. } | OfferCommand::Resend { .. } => {
+            unreachable!("handled above")
+        }
         OfferCommand::Accept { id, out, force } => {
             let market = vault.intents().offer(id)?.market.is_some();
             let Some(out) = out.as_ref().filter(|_| !market) else {
@@ -482,13 +509,12 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                     offer.currency
                 );
                 let relays: Vec<_> = vault.relays().list()?.into_iter().map(|r| r.url).collect();
-                let sent = vault.intents().send_decision(
+                let sent = vault.intents().send_acceptance(
                     &offer.id,
-                    &doc,
                     &relays,
                     super::relays::timeout(super::relays::DEFAULT_RELAY_TIMEOUT_SECS),
                 )?;
-                return super::relays::report_publish("acceptance", &sent.unwrap_or_default());
+                return super::relays::report_acceptance(&offer.id, &sent.unwrap_or_default());
             };
             check_out(out, *force)?;
             let offer = vault.intents().accept_offer_to(id, out_file(out, *force))?;

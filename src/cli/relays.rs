@@ -97,6 +97,56 @@ pub(super) fn report_publish(what: &str, outcomes: &[Publish]) -> CliResult {
     }
 }
 
+/// [`report_publish`] for an acceptance, saying how to send it again.
+pub(super) fn report_acceptance(offer_id: &str, outcomes: &[Publish]) -> CliResult {
+    report_publish("acceptance", outcomes).map_err(|_| {
+        Failure::Other(format!(
+            "no relay took the acceptance; the offer stays accepted. \
+             Send it again with: vrm offer resend {offer_id}"
+        ))
+    })
+}
+
+/// `vrm offer resend`: the kept acceptance, to the relays the offer came
+/// from and the person's (or those named).
+pub(super) fn resend_acceptance(
+    ctx: &Ctx<'_>,
+    id: &str,
+    relays: &[String],
+    timeout_secs: u64,
+    json: bool,
+) -> CliResult {
+    let mut vault = ctx.unlock()?;
+    // The offer's own relays are always tried: none of the person's needed.
+    let relays = if relays.is_empty() {
+        vault.relays().list()?.into_iter().map(|r| r.url).collect()
+    } else {
+        vault.relays().resolve(relays)?
+    };
+    let offer = vault.intents().offer(id)?;
+    let Some(sent) = vault
+        .intents()
+        .send_acceptance(&offer.id, &relays, timeout(timeout_secs))?
+    else {
+        return Err(Failure::Other(
+            "this offer did not come over relays: send the acceptance file to the brand".into(),
+        ));
+    };
+    if json {
+        print_json(&sent)?;
+        return if sent.iter().any(|p| p.status.is_accepted()) {
+            Ok(())
+        } else {
+            Err(Failure::Other(format!(
+                "no relay took the acceptance; send it again with: vrm offer resend {}",
+                offer.id
+            )))
+        };
+    }
+    errln!("Sending the signed acceptance to the seller again:");
+    report_acceptance(&offer.id, &sent)
+}
+
 pub(super) fn timeout(secs: u64) -> Duration {
     Duration::from_secs(secs)
 }

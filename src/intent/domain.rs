@@ -181,6 +181,25 @@ pub struct MarketSource {
     pub relays: Vec<crate::relay::RelayUrl>,
     /// The name the seller claims in its offer, if any: unverified.
     pub claimed_name: Option<String>,
+    /// The signed acceptance sent back (JSON), kept so that it can be sent
+    /// again, unchanged, when no relay took it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<String>,
+    /// How the last sending of the acceptance went, per relay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acceptance_sent: Vec<crate::relay::Publish>,
+}
+
+impl MarketSource {
+    /// Whether the acceptance must be sent (again): accepted, and no relay
+    /// has taken it yet.
+    pub fn acceptance_unsent(&self) -> bool {
+        self.acceptance.is_some()
+            && !self
+                .acceptance_sent
+                .iter()
+                .any(|p| matches!(p.status, crate::relay::PublishStatus::Accepted { .. }))
+    }
 }
 
 /// Where an intent stands.
@@ -312,6 +331,9 @@ pub struct OfferView {
     pub can_accept: bool,
     /// It may be declined now: still open.
     pub can_decline: bool,
+    /// It came over relays, was accepted, and no relay took the acceptance
+    /// yet: it may be sent again (`Intents::send_acceptance`).
+    pub can_resend_acceptance: bool,
 }
 
 /// `what` is the field's name, in the message and for [`Error::field`].

@@ -283,6 +283,8 @@ impl Intents<'_> {
                 seller_key: opened.sender.to_hex(),
                 relays: got.relays.clone(),
                 claimed_name: None,
+                acceptance: None,
+                acceptance_sent: Vec::new(),
             };
             let bytes =
                 serde_json::to_vec(&opened.document).map_err(|e| Error::Database(e.to_string()))?;
@@ -306,18 +308,22 @@ impl Intents<'_> {
         Ok(out)
     }
 
-    /// The gift-wrapped acceptance (or decline) for an offer that came over
-    /// relays, to the seller's relay key, and the relays it came from;
-    /// `None` for an offer that did not.
-    pub fn wrap_decision(
-        &mut self,
-        offer_id: &str,
-        decision: &Value,
-    ) -> Result<Option<(Event, Vec<RelayUrl>)>> {
+    /// The gift-wrapped acceptance kept with an offer that came over relays,
+    /// to the seller's relay key, and the relays it came from; `None` for
+    /// an offer that did not. A new wrap each time (its throwaway key is
+    /// fresh) of the same signed acceptance.
+    pub fn wrap_acceptance(&mut self, offer_id: &str) -> Result<Option<(Event, Vec<RelayUrl>)>> {
         let offer = self.offer(offer_id)?;
         let Some(market) = &offer.market else {
             return Ok(None);
         };
+        let Some(kept) = &market.acceptance else {
+            return Err(Error::invalid(
+                "this offer is not accepted: there is nothing to send",
+            ));
+        };
+        let acceptance: Value = serde_json::from_str(kept)
+            .map_err(|_| Error::Damaged("a kept offer acceptance".into()))?;
         let intent = self.get(&offer.intent)?;
         let keys = self.relay_keys_of(&intent)?;
         let seller = PublicKey::from_hex(&market.seller_key)
@@ -331,8 +337,23 @@ impl Intents<'_> {
             .map(Tag::event)
             .into_iter()
             .collect();
-        let wrap = wire::wrap_document(&keys, &seller, decision, refs)?;
+        let wrap = wire::wrap_document(&keys, &seller, &acceptance, refs)?;
         Ok(Some((wrap, market.relays.clone())))
+    }
+
+    /// Keeps how sending an offer's acceptance went
+    /// ([`Intents::wrap_acceptance`]), so that the offer shows whether it
+    /// must be sent again.
+    pub fn record_acceptance_sent(&mut self, offer_id: &str, sent: Vec<Publish>) -> Result<()> {
+        let mut offer = self.offer(offer_id)?;
+        let Some(market) = &mut offer.market else {
+            return Ok(());
+        };
+        market.acceptance_sent = sent;
+        let tx = self.vault.write_tx()?;
+        self.vault.replace_doc(&tx, OFFER_KIND, &offer.id, &offer)?;
+        tx.commit()?;
+        Ok(())
     }
 }
 
@@ -402,17 +423,17 @@ mod network {
             Ok(out)
         }
 
-        /// Send the signed decision on an offer that came over relays back
-        /// to its seller, gift wrapped, on the relays it came from and
-        /// `more`; `None` for an offer that did not come over relays.
-        pub fn send_decision(
+        /// Send the signed acceptance of an offer that came over relays
+        /// back to its seller, gift wrapped, on the relays it came from and
+        /// `more`, and keep how it went; `None` for an offer that did not
+        /// come over relays. Sending again sends the same acceptance.
+        pub fn send_acceptance(
             &mut self,
             offer_id: &str,
-            decision: &Value,
             more: &[RelayUrl],
             timeout: Duration,
         ) -> Result<Option<Vec<Publish>>> {
-            let Some((wrap, mut relays)) = self.wrap_decision(offer_id, decision)? else {
+            let Some((wrap, mut relays)) = self.wrap_acceptance(offer_id)? else {
                 return Ok(None);
             };
             for r in more {
@@ -420,7 +441,9 @@ mod network {
                     relays.push(r.clone());
                 }
             }
-            Ok(Some(publish_all(&relays, &wrap, timeout)))
+            let sent = publish_all(&relays, &wrap, timeout);
+            self.record_acceptance_sent(offer_id, sent.clone())?;
+            Ok(Some(sent))
         }
     }
 }

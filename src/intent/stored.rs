@@ -703,6 +703,10 @@ impl Intents<'_> {
                         .get(offer.intent.as_str())
                         .is_some_and(|i| offer.can_accept(i, now)),
                     can_decline: offer.can_decline(),
+                    can_resend_acceptance: offer
+                        .market
+                        .as_ref()
+                        .is_some_and(MarketSource::acceptance_unsent),
                     offer: offer.clone(),
                 }
             })
@@ -789,6 +793,14 @@ impl Intents<'_> {
         )?;
         offer.decision = decision;
         offer.decided_at = Some(now);
+        if let Some(market) = offer
+            .market
+            .as_mut()
+            .filter(|_| decision == OfferDecision::Accepted)
+        {
+            market.acceptance =
+                Some(serde_json::to_string(&doc).map_err(|e| Error::Database(e.to_string()))?);
+        }
         let tx = self.vault.write_tx()?;
         self.vault.replace_doc(&tx, OFFER_KIND, &offer.id, &offer)?;
         if decision == OfferDecision::Accepted {
