@@ -1085,6 +1085,13 @@ export type MarketSource = {
 	relays: RelayUrl[],
 	/**  The name the seller claims in its offer, if any: unverified. */
 	claimed_name: string | null,
+	/**
+	 *  The signed acceptance sent back (JSON), kept so that it can be sent
+	 *  again, unchanged, when no relay took it.
+	 */
+	acceptance?: string | null,
+	/**  How the last sending of the acceptance went, per relay. */
+	acceptance_sent?: Publish[],
 };
 
 /**  What the person supplies to add a record. */
@@ -1233,6 +1240,11 @@ export type OfferView = {
 	can_accept: boolean,
 	/**  It may be declined now: still open. */
 	can_decline: boolean,
+	/**
+	 *  It came over relays, was accepted, and no relay took the acceptance
+	 *  yet: it may be sent again (`Intents::send_acceptance`).
+	 */
+	can_resend_acceptance: boolean,
 };
 
 /**  One page of a list, and how long the whole list is. */

@@ -38,7 +38,7 @@ const offer = (id: string, price: string, currency: string, over: Partial<OfferV
     document: "{}",
   },
   brand_name: "Acme Bikes", verified: true, unverified_reason: null, expired: false,
-  cheapest: true, above_cheapest: "0", can_accept: true, can_decline: true, ...over,
+  cheapest: true, above_cheapest: "0", can_accept: true, can_decline: true, can_resend_acceptance: false, ...over,
 });
 
 /** What the core's IntentForm::check makes of a form that holds. */
