@@ -659,7 +659,7 @@ fn join_from_image(
     let key =
         crate::crypto::SecretKey::from_bytes(Zeroizing::new(*vault_key.expose_secret_bytes()));
     let made = Vault::create_from_image(dir, passphrase, kdf.clone(), key, |file| {
-        for name in &names {
+        let open_part = |name: &String| -> Result<Zeroizing<Vec<u8>>> {
             let bytes = store
                 .get(name)?
                 .ok_or_else(|| Error::invalid(format!("{name} left the store during the join")))?;
@@ -676,11 +676,67 @@ fn join_from_image(
             if header.kind != ObjectKind::Image {
                 return Err(Error::invalid(format!("{name} is not a part of an image")));
             }
-            file.write_all(&part).map_err(|e| Error::io(dir, e))?;
-        }
-        Ok(())
+            Ok(part)
+        };
+        for_each_in_order(&names, open_part, |part| {
+            file.write_all(&part).map_err(|e| Error::io(dir, e))
+        })
     })?;
     Ok(Some(made))
+}
+
+/// How many image parts are fetched and checked at once: the store's
+/// answer, the signature's hash and the decryption of one part overlap
+/// with another's.
+const JOIN_THREADS: usize = 2;
+
+/// `make(item)` for each of `items` on [`JOIN_THREADS`] threads, `take`
+/// of each result on this one, in the items' order; the first error stops
+/// both (what is made after it is dropped).
+fn for_each_in_order<I: Sync, T: Send>(
+    items: &[I],
+    make: impl Fn(&I) -> Result<T> + Sync,
+    mut take: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (sender, made) = std::sync::mpsc::sync_channel::<(usize, Result<T>)>(JOIN_THREADS);
+        for _ in 0..JOIN_THREADS {
+            let (sender, next, make) = (sender.clone(), &next, &make);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = make(item);
+                    let failed = result.is_err();
+                    // A closed channel: this thread's taker stopped.
+                    if sender.send((i, result)).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut taken = 0;
+        for (i, result) in made {
+            waiting.insert(i, result?);
+            while let Some(value) = waiting.remove(&taken) {
+                take(value)?;
+                taken += 1;
+            }
+        }
+        if taken == items.len() {
+            Ok(())
+        } else {
+            Err(Error::Database(format!(
+                "{} of {} parts were made",
+                taken,
+                items.len()
+            )))
+        }
+    })
 }
 
 /// The rest of a join from an image: this vault becomes the enrolled
@@ -752,6 +808,48 @@ mod tests {
     use crate::model::BrandInput;
 
     const PASS: &str = "test passphrase";
+
+    /// Parts made out of order on two threads are taken in order; the
+    /// first error stops it, and nothing after it in order is taken.
+    #[test]
+    fn parts_are_taken_in_order_and_an_error_stops_them() {
+        let items: Vec<u64> = (0..40).collect();
+        let slow_first = |i: &u64| {
+            // Even items take longer: the other thread runs ahead.
+            std::thread::sleep(std::time::Duration::from_millis(if i.is_multiple_of(2) {
+                3
+            } else {
+                0
+            }));
+            Ok(*i * 10)
+        };
+        let mut taken = Vec::new();
+        for_each_in_order(&items, slow_first, |v| {
+            taken.push(v);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(taken, items.iter().map(|i| i * 10).collect::<Vec<_>>());
+
+        let mut taken = Vec::new();
+        let err = for_each_in_order(
+            &items,
+            |i| {
+                if *i == 7 {
+                    Err(Error::invalid("part 7 is bad"))
+                } else {
+                    Ok(*i)
+                }
+            },
+            |v| {
+                taken.push(v);
+                Ok(())
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("part 7 is bad"), "{err}");
+        assert!(taken.iter().all(|v| *v < 7), "{taken:?}");
+    }
 
     fn inviter(dirs: &Path) -> (Vault, TargetSpec) {
         let store = dirs.join("store");

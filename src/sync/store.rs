@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// A store of sync objects.
-pub trait Target {
+/// A store of sync objects (shared by the threads of a join).
+pub trait Target: Send + Sync {
     /// The names of the objects of the store (`devices/<id>/<seq>`), in no
     /// order. Anything else in the store (a file-sync tool's temporary
     /// files, its conflict copies) is not an object and not listed.
