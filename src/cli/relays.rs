@@ -10,11 +10,11 @@ use clap::Subcommand;
 use super::io::{CliResult, Ctx, Failure, out_dir, print_json, short};
 use super::out::{errln, outln};
 use vrm_vault::brandkit::market::{self as seller, Watched};
-use vrm_vault::intent::{Broadcast, MarketFetch};
-use vrm_vault::relay::{Publish, PublishStatus, RelayUrl};
+use vrm_vault::intent::{Broadcast, BroadcastKind, MarketFetch};
+use vrm_vault::relay::{Publish, PublishStatus, RelayUrl, publish_all};
 
 /// How long one relay may take to answer (connect, then each message).
-pub(super) const DEFAULT_RELAY_TIMEOUT_SECS: u64 = 10;
+pub(super) const DEFAULT_RELAY_TIMEOUT_SECS: u64 = vrm_vault::relay::DEFAULT_TIMEOUT_SECS;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum RelayCommand {
@@ -137,22 +137,15 @@ pub(super) fn broadcast_deletion(
     id: &str,
     timeout_secs: u64,
 ) -> CliResult {
-    let mut relays: Vec<RelayUrl> = vault.relays().list()?.into_iter().map(|r| r.url).collect();
-    for b in &vault.intents().get(id)?.broadcasts {
-        for p in &b.relays {
-            if !relays.contains(&p.relay) {
-                relays.push(p.relay.clone());
-            }
-        }
-    }
-    if let Some(b) = vault
+    let Some(out) = vault.intents().prepare_deletion_to(id)? else {
+        return Ok(());
+    };
+    let outcomes = publish_all(&out.relays, &out.event, timeout(timeout_secs));
+    let b = vault
         .intents()
-        .broadcast_deletion(id, &relays, timeout(timeout_secs))?
-    {
-        errln!("Deletion request of the listing, with the signed withdrawal:");
-        report_publish("deletion request", &b.relays)?;
-    }
-    Ok(())
+        .record_broadcast(id, BroadcastKind::Deletion, &out.event, outcomes)?;
+    errln!("Deletion request of the listing, with the signed withdrawal:");
+    report_publish("deletion request", &b.relays)
 }
 
 pub(super) fn fetch(

@@ -47,7 +47,7 @@ pub use domain::{
     IntentStatus, IntentView, MarketSource, Offer, OfferDecision, OfferView, end_of_day,
 };
 pub use listing::{MarketIntent, check_intent_event, intent_event};
-pub use market::{MarketFetch, RefusedEvent};
+pub use market::{MarketFetch, OfferQuery, RefusedEvent, RelayOutbox};
 pub(crate) use stored::{forget_brand, intent_of_did};
 
 pub use crate::model::money::{Decimal, parse_amount, parse_currency};
