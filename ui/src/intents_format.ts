@@ -96,9 +96,12 @@ export function money(amount: string): string {
 /** An offer as laid out for comparison. */
 export type OfferCard = {
   id: string;
-  /** The brand's name, or UNVERIFIED signer. */
+  /** The brand's name, or UNVERIFIED signer, or the name a seller on the
+   *  open market claims, marked unverified. */
   from: string;
   verified: boolean;
+  /** It came over relays (a seller on the open market). */
+  market: boolean;
   /** The signer's did:key (shown for unverified offers). */
   signer: string;
   /** e.g. `24.50 EUR`. */
@@ -131,14 +134,24 @@ export function offerCards(offers: OfferView[]): OfferCard[] {
     const open = o.decision === "open";
     let acceptHint = "";
     // Why the core says it cannot be accepted, most telling reason first.
-    if (open && !v.verified)
+    if (open && !v.verified && o.market && v.can_accept)
+      acceptHint =
+        "A seller on the open market you do not know yet: its name is what it claims, not verified. Accepting sends the signed acceptance back to it over the relays.";
+    else if (open && !v.verified && !o.market)
       acceptHint = `Unverified: ${v.unverified_reason ?? "signed by a key no brand of yours has"}. Only an offer signed by a brand you sent the intent to (with its DID on the Brands screen) can be accepted.`;
     else if (open && v.expired) acceptHint = "This offer has expired.";
     else if (open && !v.can_accept) acceptHint = "This intent no longer takes offers.";
     return {
       id: o.id,
-      from: v.verified ? (v.brand_name ?? "a known brand") : "UNVERIFIED signer",
+      from: v.verified
+        ? (v.brand_name ?? "a known brand")
+        : o.market
+          ? o.market.claimed_name
+            ? `“${o.market.claimed_name}” (claimed, UNVERIFIED)`
+            : "UNVERIFIED seller on the open market"
+          : "UNVERIFIED signer",
       verified: v.verified,
+      market: !!o.market,
       signer: o.signer,
       price: `${o.price} ${o.currency}`,
       rank,
