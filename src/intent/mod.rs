@@ -298,6 +298,23 @@ mod tests {
     }
 
     #[test]
+    fn a_broadcast_intent_needs_no_brand() {
+        let input = IntentForm {
+            brands: vec![],
+            broadcast: true,
+            ..form()
+        }
+        .check_at(now())
+        .unwrap();
+        assert!(input.brands.is_empty());
+        let e = refused(IntentForm {
+            brands: vec![],
+            ..form()
+        });
+        assert!(e.contains("or broadcast it"), "{e}");
+    }
+
+    #[test]
     fn a_budget_needs_a_currency_and_the_end_is_from_today_to_a_year() {
         let e = refused(IntentForm {
             budget_max: "10".into(),

@@ -1,8 +1,8 @@
 """Intents on the open market through the real app: a Nostr relay
 (`nostr-relay`, Python, as tests/relay_server.rs runs it) on a free loopback
-port, added in Settings → Relays; an intent composed and broadcast from its
-page, each relay's outcome shown (a dead relay reported, then retried); a
-seller (`vrm brand-kit watch --once` and `brand-kit offer --relay`) answers,
+port, added in Settings → Relays; an intent broadcast from the compose form
+and again from its page with an area, each relay's outcome shown (a dead
+relay reported, then retried); a seller (`vrm brand-kit watch --once` and `brand-kit offer --relay`) answers,
 the offer shows up while the page is open (by "Check for offers", and by
 the page's own periodic check), is accepted, and the seller reads the
 gift-wrapped acceptance back (`vrm brand-kit decisions`); the withdrawal
@@ -161,18 +161,24 @@ def test_an_intent_is_broadcast_answered_on_the_relay_and_accepted_back(app, rel
     app.type("intent-budget", "300")
     app.type("intent-currency", "EUR")
     app.click("intent-brand-Acme Bikes")
+    app.click("intent-broadcast-too")
     app.click("intent-send")
     app.el("intent-page", timeout=60)
     wait_text(app, "Acme Bikes: sent to", timeout=60)
 
-    # Broadcast: a bad area is the core's error at the field; then each
-    # relay's outcome: the dead one unreachable, and a retry offered.
+    # Sent to the brand and broadcast at once: each relay's outcome, the
+    # dead one unreachable, and a retry offered.
+    market = app.el("open-market")
+    assert "1 of 2 relays took the intent; 1 could not be reached." in market.text, market.text
+    assert app.el("intent-broadcast").text == "Retry the broadcast"
+
+    # Again with an area: a bad one is the core's error at the field.
     app.type("broadcast-geohash", "a!")
     app.click("intent-broadcast")
     assert "geohash" in app.el("broadcast-geohash-error").text
     app.type("broadcast-geohash", "U09")
     app.click("intent-broadcast")
-    wait_text(app, "1 of 2 relays took the intent; 1 could not be reached.", timeout=40)
+    wait_text(app, "Broadcast (area u09): 1 of 2 relays took the intent; 1 could not be reached.", timeout=40)
     lines = sorted(e.text for e in app.all("broadcast-relay"))
     assert f"{relay}: accepted" in lines, lines
     assert any(x.startswith(f"{dead}: unreachable — cannot connect") for x in lines), lines

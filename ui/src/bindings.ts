@@ -1023,9 +1023,14 @@ export type IntentForm = {
 	valid_until: string,
 	/**
 	 *  The brands to send it to (ids); at least one, as the form makes and
-	 *  sends at once.
+	 *  sends at once, unless it is broadcast.
 	 */
 	brands: string[],
+	/**
+	 *  Broadcast it to the person's relays too, where any seller may
+	 *  answer: then it needs no brand.
+	 */
+	broadcast?: boolean,
 };
 
 /**  An intent's id (its credential is `urn:uuid:<id>`). */

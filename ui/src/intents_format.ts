@@ -25,6 +25,7 @@ export function emptyIntentForm(now: Date = new Date()): IntentForm {
     needed_by: "",
     valid_until: addDays(today(now), 7),
     brands: [],
+    broadcast: false,
   };
 }
 

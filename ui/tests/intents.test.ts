@@ -517,4 +517,19 @@ describe("the Intents screen", () => {
     expect(root.querySelector("[data-testid=acceptance-publish]")!.textContent).toBe("ws://127.0.0.1:7001: unreachable — timed out");
     expect(root.querySelector("[data-testid=offers-fetch]")).toBeNull();
   });
+
+  it("makes an intent for no brand when it is broadcast, and broadcasts it at once", async () => {
+    render(h(App, null), root);
+    await click("[data-testid=nav-intents]");
+    await click("[data-testid=new-intent]");
+    await type("[data-testid=intent-category]", "bicycle");
+    await click("[data-testid=intent-broadcast-too]");
+    await submit("[data-testid=intent-form]");
+    expect(called("intent_check")[0].args).toMatchObject({ form: { brands: [], broadcast: true } });
+    await find("[data-testid=intent-page]");
+    expect(called("intent_send")).toHaveLength(0);
+    expect(called("intent_broadcast")[0].args).toEqual({ id: "i1", geohash: null });
+    expect(root.textContent).toContain("1 of 2 relays took the intent; 1 could not be reached.");
+    expect((await find("[data-testid=open-market]")).textContent).toContain("ws://127.0.0.1:7001: accepted");
+  });
 });

@@ -158,13 +158,25 @@ function ComposeIntent(props: { ctx: Ctx }) {
     setBusy("Making the intent…");
     try {
       const intent = await api.intentCreate(input);
-      setBusy(SLOW);
-      try {
-        const round = await api.intentSend(intent.id, outDir);
-        ctx.notify(deliverySummary(round));
-      } catch (err) {
-        ctx.notify(`Made, but not sent: ${errorText(err)}`);
+      const told: string[] = [];
+      // A broadcast intent may be for no brand (the core's check allowed it).
+      if (input.brands.length > 0) {
+        setBusy(SLOW);
+        try {
+          told.push(deliverySummary(await api.intentSend(intent.id, outDir)));
+        } catch (err) {
+          told.push(`Made, but not sent: ${errorText(err)}`);
+        }
       }
+      if (form.broadcast) {
+        setBusy("Broadcasting… a relay that does not answer can take up to 10 seconds.");
+        try {
+          told.push(publishSummary("intent", (await api.intentBroadcast(intent.id, null)).relays));
+        } catch (err) {
+          told.push(`Made, but not broadcast: ${errorText(err)}`);
+        }
+      }
+      ctx.notify(told.join(" "));
       ctx.go({ screen: "intents", intentId: intent.id });
     } catch (err) {
       // The core checks every value again; its message goes beside the
@@ -249,6 +261,11 @@ function ComposeIntent(props: { ctx: Ctx }) {
         ))}
         <FieldError errors={errors} field="brands" />
       </fieldset>
+      <label class="check">
+        <input type="checkbox" checked={form.broadcast} data-testid="intent-broadcast-too"
+          onChange={() => { setForm({ ...form, broadcast: !form.broadcast }); setErrors({ ...errors, brands: undefined }); }} />
+        Also broadcast it to your relays (Settings → Relays), where any seller may answer
+      </label>
       <label class="check">
         <input type="checkbox" checked={toFolder} onChange={() => setToFolder(!toFolder)} data-testid="intent-to-folder" />
         Also write a file per brand into a folder, to hand over yourself
