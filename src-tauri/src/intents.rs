@@ -13,13 +13,14 @@ use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
 use vrm_vault::intent::{
-    Delivery, Intent, IntentForm, IntentInput, IntentView, Offer, OfferView, Outbox,
+    BroadcastKind, Delivery, Intent, IntentForm, IntentInput, IntentView, Offer, OfferView, Outbox,
 };
 
 use crate::AppState;
 use crate::commands::{ask_path, session};
 use crate::error::{CommandError, CommandResult};
 use crate::files::{Chosen, Purpose};
+use crate::relays::{WithdrawOutcome, publish};
 
 #[tauri::command]
 #[specta::specta]
@@ -59,20 +60,42 @@ pub async fn intent_send(
     deliver_and_record(&state, outbox, out).await
 }
 
-/// Withdraw an intent: a signed withdrawal to the brands it reached.
+/// Withdraw an intent: a signed withdrawal to the brands it reached and,
+/// when it was broadcast, the deletion request of its listing to the relays
+/// (`relays::publish`, without the session).
 #[tauri::command]
 #[specta::specta]
 pub async fn intent_withdraw(
     state: State<'_, AppState>,
     id: String,
     out_dir: Option<String>,
-) -> CommandResult<Vec<Delivery>> {
+) -> CommandResult<WithdrawOutcome> {
     let out = out_folder(&state, out_dir)?;
     let outbox = session(&state)?
         .vault()?
         .intents()
         .prepare_withdrawal(&id)?;
-    deliver_and_record(&state, outbox, out).await
+    let deliveries = deliver_and_record(&state, outbox, out).await?;
+    let unlist = session(&state)?
+        .vault()?
+        .intents()
+        .prepare_deletion_to(&id)?;
+    let deletion = match unlist {
+        None => None,
+        Some(out) => {
+            let (out, outcomes) = publish(out).await?;
+            Some(session(&state)?.vault()?.intents().record_broadcast(
+                &id,
+                BroadcastKind::Deletion,
+                &out.event,
+                outcomes,
+            )?)
+        }
+    };
+    Ok(WithdrawOutcome {
+        deliveries,
+        deletion,
+    })
 }
 
 /// The folder a dialog answered for the files to hand over, from its token.

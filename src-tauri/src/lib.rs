@@ -14,6 +14,7 @@ mod idle;
 mod intents;
 mod lock_signals;
 mod relations;
+mod relays;
 mod sync_worker;
 mod syncing;
 

@@ -499,7 +499,7 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                     ));
                 }
                 // Over relays: the acceptance goes back to the seller.
-                let (offer, doc) = vault.intents().accept_offer(id)?;
+                let (offer, doc, send) = vault.intents().accept_market_offer(id)?;
                 if let Some(out) = out {
                     write_json(out, &doc, *force)?;
                 }
@@ -508,13 +508,15 @@ pub(super) fn offer_cmd(ctx: &Ctx<'_>, cmd: &OfferCommand) -> CliResult {
                     offer.price,
                     offer.currency
                 );
-                let relays: Vec<_> = vault.relays().list()?.into_iter().map(|r| r.url).collect();
-                let sent = vault.intents().send_acceptance(
-                    &offer.id,
-                    &relays,
+                let sent = vrm_vault::relay::publish_all(
+                    &send.relays,
+                    &send.event,
                     super::relays::timeout(super::relays::DEFAULT_RELAY_TIMEOUT_SECS),
-                )?;
-                return super::relays::report_acceptance(&offer.id, &sent.unwrap_or_default());
+                );
+                vault
+                    .intents()
+                    .record_acceptance_sent(&offer.id, sent.clone())?;
+                return super::relays::report_acceptance(&offer.id, &sent);
             };
             check_out(out, *force)?;
             let offer = vault.intents().accept_offer_to(id, out_file(out, *force))?;

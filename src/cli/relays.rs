@@ -10,11 +10,11 @@ use clap::Subcommand;
 use super::io::{CliResult, Ctx, Failure, out_dir, print_json, short};
 use super::out::{errln, outln};
 use vrm_vault::brandkit::market::{self as seller, Watched};
-use vrm_vault::intent::{Broadcast, MarketFetch};
-use vrm_vault::relay::{Publish, PublishStatus, RelayUrl};
+use vrm_vault::intent::{Broadcast, BroadcastKind, MarketFetch};
+use vrm_vault::relay::{Publish, PublishStatus, RelayUrl, publish_all};
 
 /// How long one relay may take to answer (connect, then each message).
-pub(super) const DEFAULT_RELAY_TIMEOUT_SECS: u64 = 10;
+pub(super) const DEFAULT_RELAY_TIMEOUT_SECS: u64 = vrm_vault::relay::DEFAULT_TIMEOUT_SECS;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum RelayCommand {
@@ -117,21 +117,16 @@ pub(super) fn resend_acceptance(
     json: bool,
 ) -> CliResult {
     let mut vault = ctx.unlock()?;
-    // The offer's own relays are always tried: none of the person's needed.
-    let relays = if relays.is_empty() {
-        vault.relays().list()?.into_iter().map(|r| r.url).collect()
+    // The offer's relays and the person's are always tried; these too.
+    let more = if relays.is_empty() {
+        Vec::new()
     } else {
         vault.relays().resolve(relays)?
     };
     let offer = vault.intents().offer(id)?;
-    let Some(sent) = vault
+    let sent = vault
         .intents()
-        .send_acceptance(&offer.id, &relays, timeout(timeout_secs))?
-    else {
-        return Err(Failure::Other(
-            "this offer did not come over relays: send the acceptance file to the brand".into(),
-        ));
-    };
+        .send_acceptance(&offer.id, &more, timeout(timeout_secs))?;
     if json {
         print_json(&sent)?;
         return if sent.iter().any(|p| p.status.is_accepted()) {
@@ -187,22 +182,15 @@ pub(super) fn broadcast_deletion(
     id: &str,
     timeout_secs: u64,
 ) -> CliResult {
-    let mut relays: Vec<RelayUrl> = vault.relays().list()?.into_iter().map(|r| r.url).collect();
-    for b in &vault.intents().get(id)?.broadcasts {
-        for p in &b.relays {
-            if !relays.contains(&p.relay) {
-                relays.push(p.relay.clone());
-            }
-        }
-    }
-    if let Some(b) = vault
+    let Some(out) = vault.intents().prepare_deletion_to(id)? else {
+        return Ok(());
+    };
+    let outcomes = publish_all(&out.relays, &out.event, timeout(timeout_secs));
+    let b = vault
         .intents()
-        .broadcast_deletion(id, &relays, timeout(timeout_secs))?
-    {
-        errln!("Deletion request of the listing, with the signed withdrawal:");
-        report_publish("deletion request", &b.relays)?;
-    }
-    Ok(())
+        .record_broadcast(id, BroadcastKind::Deletion, &out.event, outcomes)?;
+    errln!("Deletion request of the listing, with the signed withdrawal:");
+    report_publish("deletion request", &b.relays)
 }
 
 pub(super) fn fetch(

@@ -65,8 +65,12 @@ pub struct IntentForm {
     /// `vrm intent create --expires YYYY-MM-DD` reads a day).
     pub valid_until: String,
     /// The brands to send it to (ids); at least one, as the form makes and
-    /// sends at once.
+    /// sends at once, unless it is broadcast.
     pub brands: Vec<String>,
+    /// Broadcast it to the person's relays too, where any seller may
+    /// answer: then it needs no brand.
+    #[serde(default)]
+    pub broadcast: bool,
 }
 
 /// One delivery of an intent (or its withdrawal) to one brand.
@@ -458,10 +462,10 @@ impl IntentForm {
             Some("expires") => e.for_field("valid_until"),
             _ => e,
         })?;
-        if input.brands.is_empty() {
+        if input.brands.is_empty() && !self.broadcast {
             return Err(Error::invalid_field(
                 "brands",
-                "choose at least one brand to send it to",
+                "choose at least one brand to send it to, or broadcast it to your relays",
             ));
         }
         Ok(input)

@@ -20,7 +20,7 @@ use crate::vault::audit::AuditAction;
 use crate::vault::features::Intents;
 use crate::vault::store;
 
-use super::domain::{Broadcast, BroadcastKind, Intent, MarketSource, OfferView, secs};
+use super::domain::{Broadcast, BroadcastKind, Intent, MarketSource, Offer, OfferView, secs};
 use super::{INTENT_KIND, OFFER, OFFER_KIND};
 
 /// Gift wraps are dated up to two days back (NIP-59 hides when they were
@@ -51,6 +51,32 @@ pub struct MarketFetch {
     pub refused: Vec<RefusedEvent>,
     /// Relays that could not be read.
     pub failed: Vec<RefusedEvent>,
+}
+
+/// An event to publish and the relays to publish it to: what the network
+/// step needs, made under the vault, sent without it.
+#[derive(Debug, Clone)]
+pub struct RelayOutbox {
+    /// The signed event.
+    pub event: Event,
+    /// Where it goes (never empty).
+    pub relays: Vec<RelayUrl>,
+}
+
+/// What to ask relays for offers, and which relays.
+#[derive(Debug, Clone)]
+pub struct OfferQuery {
+    /// Gift wraps to the broadcast intents' keys ([`Intents::offer_filter`]).
+    pub filter: Filter,
+    /// Every relay of the vault's.
+    pub relays: Vec<RelayUrl>,
+}
+
+fn no_relay() -> Error {
+    Error::invalid_field(
+        "relay",
+        "no relay: add one first (in the app: Settings, Relays; or vrm relay add wss://…)",
+    )
 }
 
 fn ts(t: DateTime<Utc>) -> Timestamp {
@@ -92,6 +118,22 @@ impl Intents<'_> {
             return Ok(event);
         }
         super::listing::intent_event(&intent.document, &keys, geohash.as_deref(), secs(now))
+    }
+
+    /// [`Intents::prepare_broadcast`], to every relay of the vault's.
+    pub fn prepare_broadcast_to(&mut self, id: &str, geohash: Option<&str>) -> Result<RelayOutbox> {
+        let relays: Vec<RelayUrl> = self
+            .vault
+            .relays()
+            .list()?
+            .into_iter()
+            .map(|r| r.url)
+            .collect();
+        if relays.is_empty() {
+            return Err(no_relay());
+        }
+        let event = self.prepare_broadcast(id, geohash)?;
+        Ok(RelayOutbox { event, relays })
     }
 
     /// Keep what publishing an intent's event did (each relay's outcome).
@@ -180,6 +222,88 @@ impl Intents<'_> {
             return Ok(Some(event));
         }
         wire::deletion_event(&keys, &listing.event_id, &intent.id, withdrawal).map(Some)
+    }
+
+    /// [`Intents::prepare_deletion`], to every relay of the vault's and every
+    /// relay the listing was sent to; `None` when it was never broadcast.
+    pub fn prepare_deletion_to(&mut self, id: &str) -> Result<Option<RelayOutbox>> {
+        let Some(event) = self.prepare_deletion(id)? else {
+            return Ok(None);
+        };
+        let mut relays: Vec<RelayUrl> = self
+            .vault
+            .relays()
+            .list()?
+            .into_iter()
+            .map(|r| r.url)
+            .collect();
+        for b in &self.get(id)?.broadcasts {
+            for p in &b.relays {
+                if !relays.contains(&p.relay) {
+                    relays.push(p.relay.clone());
+                }
+            }
+        }
+        Ok(Some(RelayOutbox { event, relays }))
+    }
+
+    /// [`Intents::offer_filter`] and the vault's relays to ask; `None` when
+    /// no live intent (of this one, or any) was broadcast.
+    pub fn prepare_offer_query(&mut self, intent: Option<&str>) -> Result<Option<OfferQuery>> {
+        let Some(filter) = self.offer_filter(intent)? else {
+            return Ok(None);
+        };
+        let relays: Vec<RelayUrl> = self
+            .vault
+            .relays()
+            .list()?
+            .into_iter()
+            .map(|r| r.url)
+            .collect();
+        if relays.is_empty() {
+            return Err(no_relay());
+        }
+        Ok(Some(OfferQuery { filter, relays }))
+    }
+
+    /// Accept an offer that came over relays ([`Intents::accept_offer`]):
+    /// returns the offer, the signed acceptance, and the acceptance gift
+    /// wrapped to the seller with the relays to send it to (those the offer
+    /// came from and the vault's). An offer that did not come over relays is
+    /// refused before anything is decided.
+    pub fn accept_market_offer(&mut self, id: &str) -> Result<(Offer, Value, RelayOutbox)> {
+        if self.offer(id)?.market.is_none() {
+            return Err(Error::invalid(
+                "this offer did not come over relays: save the signed acceptance for the brand instead",
+            ));
+        }
+        let (offer, doc) = self.accept_offer(id)?;
+        let out = self.acceptance_outbox(&offer.id, &[])?;
+        Ok((offer, doc, out))
+    }
+
+    /// The kept acceptance of a market offer, gift wrapped anew, to send
+    /// (again) on the relays the offer came from, the vault's and `more`;
+    /// after sending, [`Intents::record_acceptance_sent`].
+    pub fn acceptance_outbox(&mut self, offer_id: &str, more: &[RelayUrl]) -> Result<RelayOutbox> {
+        let (event, mut relays) = self.wrap_acceptance(offer_id)?.ok_or_else(|| {
+            Error::invalid(
+                "this offer did not come over relays: save the signed acceptance for the brand instead",
+            )
+        })?;
+        let vault_relays: Vec<RelayUrl> = self
+            .vault
+            .relays()
+            .list()?
+            .into_iter()
+            .map(|r| r.url)
+            .collect();
+        for r in vault_relays.into_iter().chain(more.iter().cloned()) {
+            if !relays.contains(&r) {
+                relays.push(r);
+            }
+        }
+        Ok(RelayOutbox { event, relays })
     }
 
     /// What to ask relays for: gift wraps to the relay keys of the person's
@@ -362,7 +486,7 @@ mod network {
     use std::time::Duration;
 
     use super::*;
-    use crate::relay::{publish_all, query_all};
+    use crate::relay::{RelayQuery, publish_all, query_all};
 
     impl Intents<'_> {
         /// Broadcast an intent to `relays`: its listing, signed by its relay
@@ -408,7 +532,14 @@ mod network {
                     "no live intent was broadcast: broadcast one first (vrm intent broadcast ID)",
                 ));
             };
-            let got = query_all(relays, &[filter], timeout);
+            self.take_query(query_all(relays, &[filter], timeout))
+        }
+
+        /// What reading relays for offers gave ([`crate::relay::query_all`]
+        /// with [`Intents::prepare_offer_query`]'s filter): the offers
+        /// imported ([`Intents::take_offers`]), with the events refused and
+        /// the relays that could not be read.
+        pub fn take_query(&mut self, got: RelayQuery) -> Result<MarketFetch> {
             let mut out = self.take_offers(&got.events)?;
             out.refused.extend(
                 got.refused
@@ -424,26 +555,283 @@ mod network {
         }
 
         /// Send the signed acceptance of an offer that came over relays
-        /// back to its seller, gift wrapped, on the relays it came from and
-        /// `more`, and keep how it went; `None` for an offer that did not
-        /// come over relays. Sending again sends the same acceptance.
+        /// back to its seller ([`Intents::acceptance_outbox`]) and keep how
+        /// it went. Sending again sends the same signed acceptance.
         pub fn send_acceptance(
             &mut self,
             offer_id: &str,
             more: &[RelayUrl],
             timeout: Duration,
-        ) -> Result<Option<Vec<Publish>>> {
-            let Some((wrap, mut relays)) = self.wrap_acceptance(offer_id)? else {
-                return Ok(None);
-            };
-            for r in more {
-                if !relays.contains(r) {
-                    relays.push(r.clone());
-                }
-            }
-            let sent = publish_all(&relays, &wrap, timeout);
+        ) -> Result<Vec<Publish>> {
+            let out = self.acceptance_outbox(offer_id, more)?;
+            let sent = publish_all(&out.relays, &out.event, timeout);
             self.record_acceptance_sent(offer_id, sent.clone())?;
-            Ok(Some(sent))
+            Ok(sent)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration as Days;
+    use nostr::prelude::Keys;
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::crypto::KdfParams;
+    use crate::crypto::did::SigningKey;
+    use crate::intent::{IntentInput, make_offer_as};
+    use crate::relay::{Publish, PublishStatus};
+    use crate::vault::Vault;
+
+    const A: &str = "ws://127.0.0.1:7001";
+    const B: &str = "ws://127.0.0.1:7002";
+    const C: &str = "ws://127.0.0.1:7003";
+
+    fn url(u: &str) -> RelayUrl {
+        RelayUrl::parse(u).unwrap()
+    }
+
+    fn took(u: &str) -> Publish {
+        Publish {
+            relay: url(u),
+            status: PublishStatus::Accepted { message: None },
+        }
+    }
+
+    fn down(u: &str) -> Publish {
+        Publish {
+            relay: url(u),
+            status: PublishStatus::Unreachable {
+                reason: "connection refused".into(),
+            },
+        }
+    }
+
+    /// A vault with a bicycle intent to no brand (to be broadcast).
+    fn vault_with_intent() -> (tempfile::TempDir, Vault, String) {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut vault, _) = Vault::create(
+            &tmp.path().join("v"),
+            &SecretString::from("test passphrase"),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        let intent = vault
+            .intents()
+            .create(&IntentInput {
+                category: "bicycle".into(),
+                description: "A city bike".into(),
+                quantity: None,
+                budget_max: None,
+                currency: Some("EUR".into()),
+                location: None,
+                needed_by: None,
+                expires_at: Utc::now() + Days::days(7),
+                terms: None,
+                brands: vec![],
+            })
+            .unwrap();
+        (tmp, vault, intent.id.to_string())
+    }
+
+    /// Broadcast as the app does, with the relays' outcomes given.
+    fn broadcast(vault: &mut Vault, id: &str, outcomes: Vec<Publish>) {
+        let out = vault
+            .intents()
+            .prepare_broadcast_to(id, Some("u09"))
+            .unwrap();
+        vault
+            .intents()
+            .record_broadcast(id, BroadcastKind::Listing, &out.event, outcomes)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_broadcast_goes_to_every_relay_of_the_vault_and_none_is_an_error_about_the_relay() {
+        let (_tmp, mut vault, id) = vault_with_intent();
+        let e = vault.intents().prepare_broadcast_to(&id, None).unwrap_err();
+        assert_eq!(e.field(), Some("relay"), "{e}");
+        vault.relays().add(A).unwrap();
+        vault.relays().add(B).unwrap();
+        let out = vault
+            .intents()
+            .prepare_broadcast_to(&id, Some("U09"))
+            .unwrap();
+        assert_eq!(out.relays, vec![url(A), url(B)]);
+        assert_eq!(out.event.kind.as_u16(), 30402);
+        // A bad geohash is the core's error about that field.
+        let e = vault
+            .intents()
+            .prepare_broadcast_to(&id, Some("a!"))
+            .unwrap_err();
+        assert_eq!(e.field(), Some("geohash"), "{e}");
+        // Kept, and a retry with the same area is the very same event.
+        vault
+            .intents()
+            .record_broadcast(&id, BroadcastKind::Listing, &out.event, vec![down(A)])
+            .unwrap();
+        let again = vault
+            .intents()
+            .prepare_broadcast_to(&id, Some("u09"))
+            .unwrap();
+        assert_eq!(again.event.id, out.event.id);
+    }
+
+    #[test]
+    fn offers_are_asked_for_only_once_broadcast_and_from_the_vaults_relays() {
+        let (_tmp, mut vault, id) = vault_with_intent();
+        vault.relays().add(A).unwrap();
+        assert!(
+            vault
+                .intents()
+                .prepare_offer_query(Some(&id))
+                .unwrap()
+                .is_none()
+        );
+        broadcast(&mut vault, &id, vec![took(A)]);
+        let q = vault
+            .intents()
+            .prepare_offer_query(Some(&id))
+            .unwrap()
+            .unwrap();
+        assert_eq!(q.relays, vec![url(A)]);
+        assert!(
+            q.filter
+                .kinds
+                .as_ref()
+                .is_some_and(|k| k.contains(&Kind::GiftWrap))
+        );
+        vault.relays().remove(A).unwrap();
+        let e = vault.intents().prepare_offer_query(Some(&id)).unwrap_err();
+        assert_eq!(e.field(), Some("relay"), "{e}");
+    }
+
+    #[test]
+    fn a_deletion_goes_to_the_vaults_relays_and_to_every_relay_the_listing_went_to() {
+        let (_tmp, mut vault, id) = vault_with_intent();
+        vault.relays().add(A).unwrap();
+        // Never broadcast: nothing to delete.
+        let (_tmp2, mut other, other_id) = vault_with_intent();
+        other.intents().withdraw(&other_id, None, false).unwrap();
+        assert!(
+            other
+                .intents()
+                .prepare_deletion_to(&other_id)
+                .unwrap()
+                .is_none()
+        );
+
+        broadcast(&mut vault, &id, vec![took(A), down(B)]);
+        vault.relays().remove(A).unwrap();
+        vault.relays().add(C).unwrap();
+        vault.intents().withdraw(&id, None, false).unwrap();
+        let out = vault.intents().prepare_deletion_to(&id).unwrap().unwrap();
+        assert_eq!(out.relays, vec![url(C), url(A), url(B)]);
+        assert_eq!(out.event.kind.as_u16(), 5, "a NIP-09 deletion request");
+    }
+
+    #[cfg(feature = "relays")]
+    #[test]
+    fn a_market_offer_is_taken_once_and_accepted_back_to_the_seller_on_its_relays() {
+        use crate::relay::{RelayQuery, RelayedEvent};
+
+        let (_tmp, mut vault, id) = vault_with_intent();
+        vault.relays().add(A).unwrap();
+        broadcast(&mut vault, &id, vec![took(A)]);
+        vault.relays().add(C).unwrap();
+        let intent = vault.intents().get(&id).unwrap();
+        let to = PublicKey::from_hex(intent.relay_key.as_deref().unwrap()).unwrap();
+
+        // A seller's signed offer, gift wrapped to the intent's key.
+        let seller_signing = SigningKey::generate().unwrap();
+        let seller = Keys::generate();
+        let (offer_doc, _) = make_offer_as(
+            intent.document.as_bytes(),
+            &seller_signing,
+            Some("Velo Shop"),
+            "229",
+            "EUR",
+            Some("Gazelle"),
+            None,
+            Utc::now(),
+        )
+        .unwrap();
+        let wrap = wire::wrap_document(&seller, &to, &offer_doc, vec![]).unwrap();
+        let event = |relays: &[&str]| RelayedEvent {
+            event: wrap.clone(),
+            relays: relays.iter().map(|r| url(r)).collect(),
+        };
+        let got = vault
+            .intents()
+            .take_query(RelayQuery {
+                events: vec![event(&[A, B])],
+                failed: vec![(url(C), "connection refused".into())],
+                refused: vec![(url(A), "a forged event".into())],
+            })
+            .unwrap();
+        assert_eq!(got.imported.len(), 1);
+        assert_eq!(got.failed.len(), 1);
+        assert_eq!(got.refused.len(), 1);
+        let view = &got.imported[0];
+        assert!(!view.verified && view.can_accept);
+        let market = view.offer.market.as_ref().unwrap();
+        assert_eq!(market.claimed_name.as_deref(), Some("Velo Shop"));
+        assert_eq!(market.relays, vec![url(A), url(B)]);
+        // Fetched again: once.
+        let again = vault
+            .intents()
+            .take_query(RelayQuery {
+                events: vec![event(&[A])],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!((again.imported.len(), again.duplicates), (0, 1));
+
+        let (offer, doc, out) = vault.intents().accept_market_offer(&view.offer.id).unwrap();
+        assert_eq!(offer.decision, crate::intent::OfferDecision::Accepted);
+        assert!(
+            doc["type"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "OfferAcceptance")
+        );
+        // Where it came from, then the vault's own.
+        assert_eq!(out.relays, vec![url(A), url(B), url(C)]);
+        let opened = wire::unwrap_document(&seller, &out.event).unwrap();
+        assert_eq!(opened.document, doc);
+        assert_eq!(
+            vault.intents().get(&id).unwrap().accepted_offer,
+            Some(offer.id)
+        );
+    }
+
+    #[test]
+    fn an_offer_that_did_not_come_over_relays_is_not_accepted_as_one() {
+        let (_tmp, mut vault, id) = vault_with_intent();
+        let intent = vault.intents().get(&id).unwrap();
+        let (offer_doc, _) = make_offer_as(
+            intent.document.as_bytes(),
+            &SigningKey::generate().unwrap(),
+            None,
+            "10",
+            "EUR",
+            None,
+            None,
+            Utc::now(),
+        )
+        .unwrap();
+        let view = vault
+            .intents()
+            .import_offer(&serde_json::to_vec(&offer_doc).unwrap())
+            .unwrap();
+        let e = vault
+            .intents()
+            .accept_market_offer(&view.offer.id)
+            .unwrap_err();
+        assert!(e.to_string().contains("did not come over relays"), "{e}");
+        let offer = vault.intents().offer(&view.offer.id).unwrap();
+        assert_eq!(offer.decision, crate::intent::OfferDecision::Open);
     }
 }

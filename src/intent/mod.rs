@@ -47,7 +47,7 @@ pub use domain::{
     IntentStatus, IntentView, MarketSource, Offer, OfferDecision, OfferView, end_of_day,
 };
 pub use listing::{MarketIntent, check_intent_event, intent_event};
-pub use market::{MarketFetch, RefusedEvent};
+pub use market::{MarketFetch, OfferQuery, RefusedEvent, RelayOutbox};
 pub(crate) use stored::{forget_brand, intent_of_did};
 
 pub use crate::model::money::{Decimal, parse_amount, parse_currency};
@@ -295,6 +295,23 @@ mod tests {
         ] {
             assert_eq!(field(f.clone()).as_deref(), Some(name), "{f:?}");
         }
+    }
+
+    #[test]
+    fn a_broadcast_intent_needs_no_brand() {
+        let input = IntentForm {
+            brands: vec![],
+            broadcast: true,
+            ..form()
+        }
+        .check_at(now())
+        .unwrap();
+        assert!(input.brands.is_empty());
+        let e = refused(IntentForm {
+            brands: vec![],
+            ..form()
+        });
+        assert!(e.contains("or broadcast it"), "{e}");
     }
 
     #[test]

@@ -62,20 +62,7 @@ fn publish_one(relay: &RelayUrl, event: &Event, timeout: Duration) -> PublishSta
                     && event_id == event.id
                 {
                     socket.close();
-                    let message = clean(&message);
-                    return if status {
-                        PublishStatus::Accepted {
-                            message: Some(message).filter(|m| !m.is_empty()),
-                        }
-                    } else {
-                        PublishStatus::Rejected {
-                            reason: if message.is_empty() {
-                                "refused, no reason given".into()
-                            } else {
-                                message
-                            },
-                        }
-                    };
+                    return outcome(status, &message);
                 }
                 // NOTICEs, AUTH challenges and the like: not the answer.
             }
@@ -86,6 +73,27 @@ fn publish_one(relay: &RelayUrl, event: &Event, timeout: Duration) -> PublishSta
                 };
             }
             Err(e) => return unreachable(e),
+        }
+    }
+}
+
+/// What a relay's `OK` says. A duplicate is held, whatever the flag: NIP-01
+/// has relays answer `true` with `duplicate:`, and some (the Python
+/// `nostr-relay`) answer `false`; a retry to a relay that took the event
+/// before must not read as refused.
+fn outcome(status: bool, message: &str) -> PublishStatus {
+    let message = clean(message);
+    if status || message.starts_with("duplicate:") {
+        PublishStatus::Accepted {
+            message: Some(message).filter(|m| !m.is_empty()),
+        }
+    } else {
+        PublishStatus::Rejected {
+            reason: if message.is_empty() {
+                "refused, no reason given".into()
+            } else {
+                message
+            },
         }
     }
 }
@@ -281,4 +289,34 @@ fn check_event(event: &Event, filters: &[Filter]) -> std::result::Result<(), Str
 
 fn short(hex: &str) -> &str {
     &hex[..hex.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duplicate_is_held_whatever_the_flag_and_a_refusal_says_why() {
+        assert_eq!(outcome(true, ""), PublishStatus::Accepted { message: None });
+        for flag in [true, false] {
+            assert_eq!(
+                outcome(flag, "duplicate: exists"),
+                PublishStatus::Accepted {
+                    message: Some("duplicate: exists".into())
+                }
+            );
+        }
+        assert_eq!(
+            outcome(false, "blocked: pay\nfirst"),
+            PublishStatus::Rejected {
+                reason: "blocked: pay first".into()
+            }
+        );
+        assert_eq!(
+            outcome(false, ""),
+            PublishStatus::Rejected {
+                reason: "refused, no reason given".into()
+            }
+        );
+    }
 }

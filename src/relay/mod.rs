@@ -32,6 +32,11 @@ pub mod market;
 pub use client::{RelayQuery, publish_all, query_all};
 pub use list::RelayEntry;
 
+/// How long one relay may take to answer (to connect, then each message)
+/// unless told otherwise: relays are asked at once, so this is about the
+/// longest a publish or a fetch takes.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
+
 /// The largest event taken from a relay (serialized JSON). An intent with
 /// its terms is a few kilobytes; anything far past that is refused unread.
 pub const MAX_EVENT_BYTES: usize = 64 * 1024;

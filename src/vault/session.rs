@@ -182,6 +182,15 @@ impl Session {
         self.vault.as_mut().ok_or(Error::Locked)
     }
 
+    /// The unlocked vault, for work the app does by itself (fetching offers
+    /// every so often while a screen is shown): locks first if the idle
+    /// time has run out, and does not count as activity, so such work never
+    /// keeps the vault open.
+    pub fn vault_unattended(&mut self) -> Result<&mut Vault> {
+        self.lock_if_idle(Instant::now());
+        self.vault.as_mut().ok_or(Error::Locked)
+    }
+
     /// Note that the person is active (keys, clicks), without a vault call.
     /// Activity after the idle time has run out does not bring the keys
     /// back: the session locks, and says so with [`Error::Locked`], as it
@@ -321,6 +330,19 @@ mod tests {
         s.touch().unwrap();
         assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(200)));
         assert!(s.status().unlocked);
+    }
+
+    #[test]
+    fn unattended_work_neither_postpones_the_lock_nor_outlives_it() {
+        let (_tmp, mut s) = session();
+        idle_for(&mut s, 200);
+        s.vault_unattended().unwrap();
+        // Still 200 s idle: 101 more and it locks.
+        assert!(s.lock_if_idle(Instant::now() + Duration::from_secs(101)));
+        let (_tmp, mut s) = session();
+        idle_for(&mut s, 301);
+        assert_eq!(s.vault_unattended().unwrap_err().code(), "vault.locked");
+        assert!(!s.status().unlocked);
     }
 
     #[test]

@@ -153,8 +153,12 @@ export const commands = {
 	 *  the folder a dialog answered when `out_dir` (its token) is given. Returns this round's deliveries.
 	 */
 	intentSend: (id: string, outDir: string | null) => __TAURI_INVOKE<Delivery[]>("intent_send", { id, outDir }),
-	/**  Withdraw an intent: a signed withdrawal to the brands it reached. */
-	intentWithdraw: (id: string, outDir: string | null) => __TAURI_INVOKE<Delivery[]>("intent_withdraw", { id, outDir }),
+	/**
+	 *  Withdraw an intent: a signed withdrawal to the brands it reached and,
+	 *  when it was broadcast, the deletion request of its listing to the relays
+	 *  (`relays::publish`, without the session).
+	 */
+	intentWithdraw: (id: string, outDir: string | null) => __TAURI_INVOKE<WithdrawOutcome>("intent_withdraw", { id, outDir }),
 	/**  Offers, of one intent or all, cheapest first within a currency. */
 	offersList: (intent: string | null) => __TAURI_INVOKE<OfferView[]>("offers_list", { intent }),
 	/**  Import an offer file (a signed Offer, plain JSON or an age file). */
@@ -175,6 +179,41 @@ export const commands = {
 	 *  per brand, to hand over. `None` when cancelled.
 	 */
 	chooseIntentFolder: () => __TAURI_INVOKE<Chosen | null>("choose_intent_folder"),
+	/**  The person's relays, in the order added. */
+	relaysList: () => __TAURI_INVOKE<RelayEntry[]>("relays_list"),
+	/**
+	 *  Add a relay (`wss://…`, or `ws://` to this machine); the core checks the
+	 *  URL (errors name the field `relay`).
+	 */
+	relayAdd: (url: string) => __TAURI_INVOKE<RelayAdded>("relay_add", { url }),
+	/**  Remove a relay. */
+	relayRemove: (url: string) => __TAURI_INVOKE<RelayUrl>("relay_remove", { url }),
+	/**
+	 *  Broadcast an intent to every relay of the vault's, with a coarse
+	 *  location (`geohash`) if given; a retry with the same location sends the
+	 *  very same event. Returns each relay's outcome (kept with the intent).
+	 */
+	intentBroadcast: (id: string, geohash: string | null) => __TAURI_INVOKE<Broadcast>("intent_broadcast", { id, geohash }),
+	/**
+	 *  Fetch the offers to a broadcast intent from the vault's relays and
+	 *  import them; `null` when the intent is not live or was never
+	 *  broadcast (nothing to ask). The page calls it by itself every so often,
+	 *  so it does not count as the person's activity: it never keeps the vault
+	 *  from locking (clicks count on their own, see `commands::activity`).
+	 */
+	offersFetch: (intent: string) => __TAURI_INVOKE<LiveOffers | null>("offers_fetch", { intent }),
+	/**
+	 *  Accept an offer that came over relays: the signed acceptance goes back
+	 *  to the seller, gift wrapped, on the relays the offer came from and the
+	 *  vault's. The offer stays accepted whatever the relays do.
+	 */
+	offerAcceptMarket: (id: string) => __TAURI_INVOKE<MarketAcceptance>("offer_accept_market", { id }),
+	/**
+	 *  Send an accepted market offer's signed acceptance again (when no relay
+	 *  took it): the same document, gift wrapped anew, on the relays the offer
+	 *  came from and the vault's.
+	 */
+	offerResendAcceptance: (id: string) => __TAURI_INVOKE<MarketAcceptance>("offer_resend_acceptance", { id }),
 	/**
 	 *  Ask the person for the mail to read (or the IMAP server's CA file): a
 	 *  single-use token for the answer, good for `choice` alone, and the names
@@ -990,9 +1029,14 @@ export type IntentForm = {
 	valid_until: string,
 	/**
 	 *  The brands to send it to (ids); at least one, as the form makes and
-	 *  sends at once.
+	 *  sends at once, unless it is broadcast.
 	 */
 	brands: string[],
+	/**
+	 *  Broadcast it to the person's relays too, where any seller may
+	 *  answer: then it needs no brand.
+	 */
+	broadcast?: boolean,
 };
 
 /**  An intent's id (its credential is `urn:uuid:<id>`). */
@@ -1064,6 +1108,23 @@ export type KindSpec = {
 	fields: FieldSpecView[],
 };
 
+/**
+ *  What fetching offers for the intent shown did, and its offers and
+ *  status afterwards (read without counting as the person's activity: the
+ *  page fetches every so often by itself).
+ */
+export type LiveOffers = {
+	/**
+	 *  What the relays gave: offers imported, duplicates, refusals,
+	 *  relays that could not be read.
+	 */
+	fetch: MarketFetch,
+	/**  The intent's offers now, cheapest first within a currency. */
+	offers: OfferView[],
+	/**  The intent now (its status counts the new offers). */
+	intent: IntentView | null,
+};
+
 /**  What the person is asked to choose for a run. */
 export type MailChoice = 
 /**  One or more mbox files. */
@@ -1076,6 +1137,35 @@ export type MailChoice =
 "eml-folder" | 
 /**  The PEM file of a private CA, for an IMAP server. */
 "imap-ca-file";
+
+/**
+ *  A market offer accepted, and how each relay took the acceptance sent
+ *  back to the seller.
+ */
+export type MarketAcceptance = {
+	/**  The offer, accepted (it stays accepted whatever the relays did). */
+	offer: Offer,
+	/**  Each relay's outcome for the gift-wrapped acceptance. */
+	relays: Publish[],
+};
+
+/**  What fetching offers from relays did. */
+export type MarketFetch = {
+	/**  Offers imported now. */
+	imported: OfferView[],
+	/**
+	 *  Offers already in the vault (from another relay, or an earlier
+	 *  fetch), not imported again.
+	 */
+	duplicates: number,
+	/**
+	 *  Events refused (forged, to another key, not an offer for this
+	 *  intent…).
+	 */
+	refused: RefusedEvent[],
+	/**  Relays that could not be read. */
+	failed: RefusedEvent[],
+};
 
 /**  Where an offer that came over relays came from. */
 export type MarketSource = {
@@ -1477,6 +1567,14 @@ export type RecordPatch = {
 	remove_tags?: string[],
 };
 
+/**  An event from a relay that was not taken, and why. */
+export type RefusedEvent = {
+	/**  The relay that sent it. */
+	relay: RelayUrl,
+	/**  Why it was refused. */
+	reason: string,
+};
+
 /**  The law a right comes from. */
 export type Regime = 
 /**  The EU General Data Protection Regulation. */
@@ -1486,6 +1584,22 @@ export type Regime =
  *  Privacy Rights Act.
  */
 "ccpa";
+
+/**  A relay added, and whether it is new (`false`: it was one already). */
+export type RelayAdded = {
+	/**  The relay, as the vault keeps it (its URL normalised). */
+	relay: RelayEntry,
+	/**  `false` when the vault had it already (nothing changed). */
+	added: boolean,
+};
+
+/**  A relay the person added. */
+export type RelayEntry = {
+	/**  Its address. */
+	url: RelayUrl,
+	/**  When it was added. */
+	added_at: string,
+};
 
 /**  A relay's address: `wss://`, or `ws://` to this machine only. */
 export type RelayUrl = string;
@@ -2127,6 +2241,20 @@ channel: ContactChannel } |
 purpose: ContactPurpose } | 
 /**  A sales contact when marketing is allowed but cross-offers are not. */
 { kind: "cross-offer-not-allowed" };
+
+/**
+ *  A withdrawal: the deliveries to the brands the intent reached, and the
+ *  deletion request of its listing when it was broadcast.
+ */
+export type WithdrawOutcome = {
+	/**  This round's deliveries of the signed withdrawal. */
+	deliveries: Delivery[],
+	/**
+	 *  The deletion request published to relays; `null` when the intent
+	 *  was never broadcast.
+	 */
+	deletion: Broadcast | null,
+};
 
 /**  A file written for the brand, with the share it concerns. */
 export type Written = {

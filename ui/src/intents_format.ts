@@ -25,6 +25,7 @@ export function emptyIntentForm(now: Date = new Date()): IntentForm {
     needed_by: "",
     valid_until: addDays(today(now), 7),
     brands: [],
+    broadcast: false,
   };
 }
 
@@ -96,9 +97,12 @@ export function money(amount: string): string {
 /** An offer as laid out for comparison. */
 export type OfferCard = {
   id: string;
-  /** The brand's name, or UNVERIFIED signer. */
+  /** The brand's name, or UNVERIFIED signer, or the name a seller on the
+   *  open market claims, marked unverified. */
   from: string;
   verified: boolean;
+  /** It came over relays (a seller on the open market). */
+  market: boolean;
   /** The signer's did:key (shown for unverified offers). */
   signer: string;
   /** e.g. `24.50 EUR`. */
@@ -117,6 +121,8 @@ export type OfferCard = {
   /** Why not, when it is open but cannot be accepted. */
   acceptHint: string;
   canDecline: boolean;
+  /** The core says its acceptance reached no relay and may be sent again. */
+  canResendAcceptance: boolean;
 };
 
 /** Offers → cards, in the core's order (cheapest first within a currency). */
@@ -131,14 +137,26 @@ export function offerCards(offers: OfferView[]): OfferCard[] {
     const open = o.decision === "open";
     let acceptHint = "";
     // Why the core says it cannot be accepted, most telling reason first.
-    if (open && !v.verified)
+    if (open && !v.verified && o.market && v.can_accept)
+      acceptHint =
+        "A seller on the open market you do not know yet: its name is what it claims, not verified. Accepting sends the signed acceptance back to it over the relays.";
+    else if (open && !v.verified && !o.market)
       acceptHint = `Unverified: ${v.unverified_reason ?? "signed by a key no brand of yours has"}. Only an offer signed by a brand you sent the intent to (with its DID on the Brands screen) can be accepted.`;
     else if (open && v.expired) acceptHint = "This offer has expired.";
     else if (open && !v.can_accept) acceptHint = "This intent no longer takes offers.";
+    else if (v.can_resend_acceptance)
+      acceptHint = "No relay took the acceptance yet: the seller has not been told. Send it again.";
     return {
       id: o.id,
-      from: v.verified ? (v.brand_name ?? "a known brand") : "UNVERIFIED signer",
+      from: v.verified
+        ? (v.brand_name ?? "a known brand")
+        : o.market
+          ? o.market.claimed_name
+            ? `“${o.market.claimed_name}” (claimed, UNVERIFIED)`
+            : "UNVERIFIED seller on the open market"
+          : "UNVERIFIED signer",
       verified: v.verified,
+      market: !!o.market,
       signer: o.signer,
       price: `${o.price} ${o.currency}`,
       rank,
@@ -150,6 +168,7 @@ export function offerCards(offers: OfferView[]): OfferCard[] {
       canAccept: v.can_accept,
       acceptHint,
       canDecline: v.can_decline,
+      canResendAcceptance: v.can_resend_acceptance,
     };
   });
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { h, render } from "preact";
 import { act } from "preact/test-utils";
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { Brand, Delivery, IntentForm, IntentInput, IntentView, OfferView } from "../src/bindings";
+import type { Brand, Broadcast, Delivery, IntentForm, IntentInput, IntentView, OfferView } from "../src/bindings";
 import {
   deliveryLine,
   deliverySummary,
@@ -122,6 +122,25 @@ describe("offers side by side", () => {
     const [c] = offerCards([offer("o1", "5", "EUR", { verified: false, brand_name: null, unverified_reason: reason, can_accept: false })]);
     expect(c).toMatchObject({ from: "UNVERIFIED signer", canAccept: false });
     expect(c.acceptHint).toContain(reason);
+  });
+
+  it("shows a seller from the open market by the name it claims, marked unverified, with its key, acceptable", () => {
+    const market = (claimed: string | null): OfferView => {
+      const o = offer("o1", "229", "EUR", {
+        verified: false, brand_name: null, can_accept: true,
+        unverified_reason: "a seller on the open market you do not know yet: signed by did:key:z6MkSeller",
+      });
+      return { ...o, offer: { ...o.offer, brand: null, signer: "did:key:z6MkSeller",
+        market: { seller_key: "ab".repeat(32), relays: ["ws://127.0.0.1:7001"], claimed_name: claimed } } };
+    };
+    const [c] = offerCards([market("Velo Shop")]);
+    expect(c).toMatchObject({
+      from: "“Velo Shop” (claimed, UNVERIFIED)", market: true, verified: false, signer: "did:key:z6MkSeller", canAccept: true,
+    });
+    expect(c.acceptHint).toMatch(/not verified/);
+    expect(c.acceptHint).not.toMatch(/Brands screen/);
+    expect(offerCards([market(null)])[0].from).toBe("UNVERIFIED seller on the open market");
+    expect(offerCards([offer("o2", "5", "EUR")])[0].market).toBe(false);
   });
 
   it("flags expired offers, decisions, and an intent no longer taking offers", () => {
@@ -266,7 +285,42 @@ beforeEach(() => {
           ...intents[0], status: "withdrawn", is_live: false, can_resend: false, can_withdraw: false,
           intent: { ...intents[0].intent, withdrawn_at: "2026-05-11T00:00:00Z" },
         };
-        return [delivery()];
+        return { deliveries: [delivery()], deletion: null };
+      case "intent_broadcast": {
+        if (a.geohash === "a!") throw { code: "input.invalid", field: "geohash", message: "geohash takes only 0-9 and b-z" };
+        const b: Broadcast = {
+          kind: "listing", event_id: "e".repeat(64), geohash: (a.geohash as string | null) ?? null, at: "2026-05-10T11:00:00Z",
+          relays: [
+            { relay: "ws://127.0.0.1:7001", status: "accepted", message: null },
+            { relay: "wss://down.example", status: "unreachable", reason: "connection refused" },
+          ],
+        };
+        intents[0] = { ...intents[0], status: "sent", intent: { ...intents[0].intent, broadcasts: [b] } };
+        return b;
+      }
+      case "offers_fetch": {
+        const market = offer("m1", "229", "EUR", {
+          verified: false, brand_name: null, can_accept: true, unverified_reason: "a seller on the open market",
+        });
+        market.offer = { ...market.offer, brand: null, signer: "did:key:z6MkSeller",
+          market: { seller_key: "ab".repeat(32), relays: ["ws://127.0.0.1:7001"], claimed_name: "Velo Shop" } };
+        const isNew = offers.length === 0;
+        offers = [market];
+        intents[0] = { ...intents[0], status: "has-offers", offers: 1 };
+        return {
+          fetch: { imported: isNew ? [market] : [], duplicates: isNew ? 0 : 1, refused: [], failed: [] },
+          offers, intent: intents[0],
+        };
+      }
+      case "offer_accept_market": {
+        offers = [{ ...offers[0], can_accept: false, can_decline: false, can_resend_acceptance: true, offer: { ...offers[0].offer, decision: "accepted" } }];
+        intents[0] = { ...intents[0], status: "accepted", is_live: false, intent: { ...intents[0].intent, accepted_offer: "m1" } };
+        return { offer: offers[0].offer, relays: [{ relay: "ws://127.0.0.1:7001", status: "unreachable", reason: "timed out" }] };
+      }
+      case "offer_resend_acceptance": {
+        offers = [{ ...offers[0], can_resend_acceptance: false }];
+        return { offer: offers[0].offer, relays: [{ relay: "ws://127.0.0.1:7001", status: "accepted", message: null }] };
+      }
       case "offer_decline":
         offers[0] = { ...offers[0], can_accept: false, can_decline: false, offer: { ...offers[0].offer, decision: "declined" } };
         return offers[0].offer;
@@ -422,5 +476,70 @@ describe("the Intents screen", () => {
     expect(root.querySelector("[data-testid=intent-status]")!.textContent).toBe("Withdrawn");
     expect(root.querySelector("[data-testid=intent-withdraw]")).toBeNull();
     expect(root.querySelector("[data-testid=intent-resend]")).toBeNull();
+  });
+
+  it("broadcasts with each relay's outcome, checks the relays for offers, and accepts a market offer back", async () => {
+    intents = [{ ...madeIntent(input()), status: "sent" }];
+    render(h(App, null), root);
+    await click("[data-testid=nav-intents]");
+    await click("[data-testid=intent-row]");
+    expect(root.querySelector("[data-testid=offers-fetch]")).toBeNull();
+    expect(called("offers_fetch")).toHaveLength(0);
+
+    // The core's error about the area goes beside its field.
+    await type("[data-testid=broadcast-geohash]", "a!");
+    await click("[data-testid=intent-broadcast]");
+    expect((await find("[data-testid=broadcast-geohash-error]")).textContent).toMatch(/geohash/);
+    expect(root.querySelector("[data-testid=intent-error]")).toBeNull();
+    await type("[data-testid=broadcast-geohash]", "");
+    await click("[data-testid=intent-broadcast]");
+    expect(called("intent_broadcast")[1].args).toEqual({ id: "i1", geohash: null });
+    expect((await find("[data-testid=intent-result]")).textContent).toBe(
+      "1 of 2 relays took the intent; 1 could not be reached.",
+    );
+    const lines = [...root.querySelectorAll("[data-testid=broadcast-relay]")].map((e) => e.textContent);
+    expect(lines).toEqual(["ws://127.0.0.1:7001: accepted", "wss://down.example: unreachable — connection refused"]);
+    expect((await find("[data-testid=intent-broadcast]")).textContent).toBe("Retry the broadcast");
+
+    // Broadcast and live: the page asks the relays at once, by itself.
+    expect((await find("[data-testid=offer-from]")).textContent).toBe("“Velo Shop” (claimed, UNVERIFIED)");
+    expect(called("offers_fetch")[0].args).toEqual({ intent: "i1" });
+    expect((await find("[data-testid=offers-fetch-note]")).textContent).toBe("1 new offer from the relays.");
+    expect(root.querySelector("[data-testid=offer-signer]")!.textContent).toBe("did:key:z6MkSeller");
+    expect(root.querySelector("[data-testid=intent-status]")!.textContent).toBe("1 offer received");
+    await click("[data-testid=offers-fetch]");
+    expect(called("offers_fetch")).toHaveLength(2);
+    expect((await find("[data-testid=offers-fetch-note]")).textContent).toBe("No new offers on the relays.");
+
+    // Accepted with no relay taking the acceptance: said plainly.
+    await click("[data-testid=offer-accept]");
+    expect(called("offer_accept_market")[0].args).toEqual({ id: "m1" });
+    expect(called("choose_acceptance_file")).toHaveLength(0);
+    expect((await find("[data-testid=intent-result]")).textContent).toBe(
+      "Accepted, but the seller has not been told: No relay took the acceptance: 1 could not be reached. The offer stays accepted; send the acceptance again when a relay is back.",
+    );
+    expect(root.querySelector("[data-testid=acceptance-publish]")!.textContent).toBe("ws://127.0.0.1:7001: unreachable — timed out");
+    expect(root.querySelector("[data-testid=offers-fetch]")).toBeNull();
+
+    // The core says it may be sent again: sent, and the button goes.
+    await click("[data-testid=offer-resend-acceptance]");
+    expect(called("offer_resend_acceptance")[0].args).toEqual({ id: "m1" });
+    expect((await find("[data-testid=intent-result]")).textContent).toMatch(/^Sent\. /);
+    expect(root.querySelector("[data-testid=offer-resend-acceptance]")).toBeNull();
+  });
+
+  it("makes an intent for no brand when it is broadcast, and broadcasts it at once", async () => {
+    render(h(App, null), root);
+    await click("[data-testid=nav-intents]");
+    await click("[data-testid=new-intent]");
+    await type("[data-testid=intent-category]", "bicycle");
+    await click("[data-testid=intent-broadcast-too]");
+    await submit("[data-testid=intent-form]");
+    expect(called("intent_check")[0].args).toMatchObject({ form: { brands: [], broadcast: true } });
+    await find("[data-testid=intent-page]");
+    expect(called("intent_send")).toHaveLength(0);
+    expect(called("intent_broadcast")[0].args).toEqual({ id: "i1", geohash: null });
+    expect(root.textContent).toContain("1 of 2 relays took the intent; 1 could not be reached.");
+    expect((await find("[data-testid=open-market]")).textContent).toContain("ws://127.0.0.1:7001: accepted");
   });
 });

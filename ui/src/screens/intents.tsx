@@ -1,9 +1,9 @@
 // Intents: say what you want to the brands you choose, see how the sending
 // went, then compare the brands' signed offers side by side and accept one
 // (the signed acceptance is saved for the brand) or decline them.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
-import type { Delivery, IntentView, OfferView } from "../bindings";
+import type { Broadcast, Delivery, IntentView, OfferView, Publish } from "../bindings";
 import { ConfirmButton } from "../components/confirm_button";
 import { errorText, placeError } from "../format";
 import { dayOf } from "../dates";
@@ -18,7 +18,11 @@ import {
   offerCards,
   statusLabel,
 } from "../intents_format";
+import { fetchSummary, lastDeletion, lastListing, publishLine, publishSummary, someMissed } from "../relays_format";
 import type { Ctx } from "../ctx";
+
+/** How often an open intent's page asks the relays for offers. */
+const FETCH_EVERY_MS = 30_000;
 
 const SLOW = "Sending… a brand whose inbox does not answer can take up to 30 seconds.";
 
@@ -154,13 +158,25 @@ function ComposeIntent(props: { ctx: Ctx }) {
     setBusy("Making the intent…");
     try {
       const intent = await api.intentCreate(input);
-      setBusy(SLOW);
-      try {
-        const round = await api.intentSend(intent.id, outDir);
-        ctx.notify(deliverySummary(round));
-      } catch (err) {
-        ctx.notify(`Made, but not sent: ${errorText(err)}`);
+      const told: string[] = [];
+      // A broadcast intent may be for no brand (the core's check allowed it).
+      if (input.brands.length > 0) {
+        setBusy(SLOW);
+        try {
+          told.push(deliverySummary(await api.intentSend(intent.id, outDir)));
+        } catch (err) {
+          told.push(`Made, but not sent: ${errorText(err)}`);
+        }
       }
+      if (form.broadcast) {
+        setBusy("Broadcasting… a relay that does not answer can take up to 10 seconds.");
+        try {
+          told.push(publishSummary("intent", (await api.intentBroadcast(intent.id, null)).relays));
+        } catch (err) {
+          told.push(`Made, but not broadcast: ${errorText(err)}`);
+        }
+      }
+      ctx.notify(told.join(" "));
       ctx.go({ screen: "intents", intentId: intent.id });
     } catch (err) {
       // The core checks every value again; its message goes beside the
@@ -246,6 +262,11 @@ function ComposeIntent(props: { ctx: Ctx }) {
         <FieldError errors={errors} field="brands" />
       </fieldset>
       <label class="check">
+        <input type="checkbox" checked={form.broadcast} data-testid="intent-broadcast-too"
+          onChange={() => { setForm({ ...form, broadcast: !form.broadcast }); setErrors({ ...errors, brands: undefined }); }} />
+        Also broadcast it to your relays (Settings → Relays), where any seller may answer
+      </label>
+      <label class="check">
         <input type="checkbox" checked={toFolder} onChange={() => setToFolder(!toFolder)} data-testid="intent-to-folder" />
         Also write a file per brand into a folder, to hand over yourself
       </label>
@@ -279,6 +300,12 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
+  const [geohash, setGeohash] = useState("");
+  const [geohashError, setGeohashError] = useState<string | null>(null);
+  const [acceptRound, setAcceptRound] = useState<Publish[] | null>(null);
+  const [fetchNote, setFetchNote] = useState<string | null>(null);
+  const [fetching, setFetching] = useState(false);
+  const fetchingNow = useRef(false);
 
   const load = async () => {
     try {
@@ -293,6 +320,39 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
   };
   useEffect(() => void load(), [props.id]);
 
+  // Offers from the relays while the page is shown: at once, then every
+  // FETCH_EVERY_MS, for a live intent that was broadcast (the core answers
+  // null otherwise). These fetches are not the person's activity: they
+  // never keep the vault from locking.
+  const fetchOffers = async (byHand: boolean) => {
+    if (fetchingNow.current) return;
+    fetchingNow.current = true;
+    setFetching(true);
+    try {
+      const got = await api.offersFetch(props.id);
+      if (got === null) {
+        if (byHand) setFetchNote("Nothing to ask the relays for: the intent is not live, or was never broadcast.");
+        return;
+      }
+      setOffers(got.offers);
+      if (got.intent) setView(got.intent);
+      const note = fetchSummary(got.fetch);
+      if (note || byHand) setFetchNote(note || "No new offers on the relays.");
+    } catch (e) {
+      setFetchNote(`Could not check the relays for offers: ${errorText(e)}`);
+    } finally {
+      fetchingNow.current = false;
+      setFetching(false);
+    }
+  };
+  const polling = view !== null && view.is_live && lastListing(view.intent.broadcasts) !== null;
+  useEffect(() => {
+    if (!polling) return;
+    void fetchOffers(false);
+    const timer = setInterval(() => void fetchOffers(false), FETCH_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [props.id, polling]);
+
   if (!view) return error ? <p class="error" role="alert">{error}</p> : <p aria-busy="true">Loading…</p>;
   const i = view.intent;
   const cards = offerCards(offers);
@@ -302,7 +362,8 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
     setResult(null);
     setBusy(message);
     try {
-      setResult(await f());
+      const r = await f();
+      setResult(r === "" ? null : r);
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -312,9 +373,49 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
   };
   const send = () => act(SLOW, async () => deliverySummary(await api.intentSend(i.id, null)));
   const withdraw = () =>
-    act("Withdrawing… a brand whose inbox does not answer can take up to 30 seconds.", async () => {
-      const round = await api.intentWithdraw(i.id, null);
-      return `Withdrawn. ${round.length === 0 ? "No brand had received it." : deliverySummary(round)}`;
+    act("Withdrawing… a brand or a relay that does not answer can take up to 30 seconds.", async () => {
+      const { deliveries, deletion } = await api.intentWithdraw(i.id, null);
+      const told = deliveries.length === 0 ? "No brand had received it." : deliverySummary(deliveries);
+      const unlisted = deletion ? ` ${publishSummary("deletion request", deletion.relays)}` : "";
+      return `Withdrawn. ${told}${unlisted}`;
+    });
+  const broadcast = async () => {
+    setGeohashError(null);
+    const g = geohash.trim();
+    await act("Broadcasting… a relay that does not answer can take up to 10 seconds.", async () => {
+      try {
+        const b = await api.intentBroadcast(i.id, g === "" ? null : g);
+        return publishSummary("intent", b.relays);
+      } catch (e) {
+        const placed = placeError(e, (f) => (f === "geohash" ? f : undefined));
+        if (placed.field) {
+          setGeohashError(placed.text);
+          return "";
+        }
+        throw e;
+      }
+    });
+  };
+  const acceptMarket = (offerId: string) =>
+    act("Accepting… sending the signed acceptance to the seller over the relays.", async () => {
+      setAcceptRound(null);
+      const got = await api.offerAcceptMarket(offerId);
+      setAcceptRound(got.relays);
+      ctx.notify(`Accepted ${got.offer.price} ${got.offer.currency}.`);
+      const sent = got.relays.some((p) => p.status === "accepted");
+      return sent
+        ? `Accepted. ${publishSummary("acceptance", got.relays)}`
+        : `Accepted, but the seller has not been told: ${publishSummary("acceptance", got.relays)} The offer stays accepted; send the acceptance again when a relay is back.`;
+    });
+  const resendAcceptance = (offerId: string) =>
+    act("Sending the signed acceptance to the seller again…", async () => {
+      setAcceptRound(null);
+      const got = await api.offerResendAcceptance(offerId);
+      setAcceptRound(got.relays);
+      const sent = got.relays.some((p) => p.status === "accepted");
+      return sent
+        ? `Sent. ${publishSummary("acceptance", got.relays)}`
+        : `The seller has still not been told: ${publishSummary("acceptance", got.relays)}`;
     });
   const accept = async (offerId: string) => {
     setError(null);
@@ -367,6 +468,9 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
         {error && <p class="error" role="alert" data-testid="intent-error">{error}</p>}
       </div>
 
+      <OpenMarket view={view} busy={busy !== null} geohash={geohash} geohashError={geohashError}
+        onGeohash={(g) => { setGeohash(g); setGeohashError(null); }} onBroadcast={() => void broadcast()} />
+
       <div class="row spread">
         <h2>Offers</h2>
         <ImportOffer disabled={busy !== null} onImported={(v) => {
@@ -383,6 +487,17 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
           void load();
         }} />
       </div>
+      {polling && (
+        <div class="row">
+          <button class="secondary" onClick={() => void fetchOffers(true)} disabled={fetching || busy !== null}
+            data-testid="offers-fetch">
+            {fetching ? "Checking the relays…" : "Check for offers"}
+          </button>
+          <span class="muted">Offers from the relays are checked every 30 seconds while this page is open.</span>
+        </div>
+      )}
+      {fetchNote && <p class="muted" role="status" data-testid="offers-fetch-note">{fetchNote}</p>}
+      {acceptRound && <PublishList title="The acceptance, sent to the seller" round={acceptRound} testid="acceptance-publish" />}
       {cards.length === 0 ? (
         <div class="empty" data-testid="offers-empty">
           <p>No offers yet.</p>
@@ -397,7 +512,7 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
             <div class={`card offer${c.cheapest ? " cheapest" : ""}${c.verified ? "" : " unverified"}`}
               data-testid="offer-card">
               <div class="offer-from" data-testid="offer-from">{c.from}</div>
-              {!c.verified && <code class="muted">{c.signer}</code>}
+              {!c.verified && <code class="muted" data-testid="offer-signer">{c.signer}</code>}
               <div class="offer-price" data-testid="offer-price">{c.price}</div>
               {c.rank && <div class="muted" data-testid="offer-rank">{c.rank}</div>}
               {c.description && <p>{c.description}</p>}
@@ -406,9 +521,20 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
               {c.decision && <div class="offer-decision" data-testid="offer-decision">{c.decision}</div>}
               {c.acceptHint && <p class="muted">{c.acceptHint}</p>}
               <div class="row">
-                {c.canAccept && (
+                {c.canAccept && c.market && (
+                  <button onClick={() => void acceptMarket(c.id)} disabled={busy !== null} data-testid="offer-accept">
+                    Accept
+                  </button>
+                )}
+                {c.canAccept && !c.market && (
                   <button onClick={() => void accept(c.id)} disabled={busy !== null} data-testid="offer-accept">
                     Accept…
+                  </button>
+                )}
+                {c.canResendAcceptance && (
+                  <button onClick={() => void resendAcceptance(c.id)} disabled={busy !== null}
+                    data-testid="offer-resend-acceptance">
+                    Send the acceptance again
                   </button>
                 )}
                 {c.canDecline && (
@@ -423,6 +549,69 @@ function IntentDetail(props: { id: string; ctx: Ctx }) {
 
       <Deliveries title="Deliveries" list={i.deliveries} ctx={ctx} />
       <Deliveries title="Withdrawal deliveries" list={i.withdrawal_deliveries} ctx={ctx} />
+    </div>
+  );
+}
+
+/** Each relay's outcome for one round. */
+function PublishList(props: { title: string; round: Publish[]; testid: string }) {
+  return (
+    <>
+      <h3>{props.title}</h3>
+      <ul class="list deliveries">
+        {props.round.map((p) => (
+          <li class={`delivery publish-${p.status}`} data-testid={props.testid}>{publishLine(p)}</li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** Broadcasting the intent to the person's relays (Settings), where any
+ *  seller may answer, and how each relay took it. */
+function OpenMarket(props: {
+  view: IntentView;
+  busy: boolean;
+  geohash: string;
+  geohashError: string | null;
+  onGeohash: (g: string) => void;
+  onBroadcast: () => void;
+}) {
+  const { view } = props;
+  const listing: Broadcast | null = lastListing(view.intent.broadcasts);
+  const deletion: Broadcast | null = lastDeletion(view.intent.broadcasts);
+  if (!view.is_live && listing === null) return null;
+  return (
+    <div class="card form" data-testid="open-market">
+      <h2>On the open market</h2>
+      <p class="muted">
+        Broadcast it to your relays (Settings → Relays) and any seller may answer. The intent is public there, under
+        its own identity; offers and your acceptance travel encrypted.
+      </p>
+      {view.is_live && (
+        <div class="row">
+          <label>
+            Area (a geohash, optional: fewer characters is coarser)
+            <input value={props.geohash} onInput={(e) => props.onGeohash(e.currentTarget.value)} maxLength={12}
+              placeholder="u0 (a region), u09t (a town)" data-testid="broadcast-geohash" />
+            {props.geohashError && (
+              <span class="error field-error" role="alert" data-testid="broadcast-geohash-error">{props.geohashError}</span>
+            )}
+          </label>
+          <button onClick={props.onBroadcast} disabled={props.busy} data-testid="intent-broadcast"
+            class={listing === null ? "" : "secondary"}>
+            {listing === null ? "Broadcast" : someMissed(listing.relays) ? "Retry the broadcast" : "Broadcast again"}
+          </button>
+        </div>
+      )}
+      {listing && (
+        <PublishList title={`Broadcast${listing.geohash ? ` (area ${listing.geohash})` : ""}: ${publishSummary("intent", listing.relays)}`}
+          round={listing.relays} testid="broadcast-relay" />
+      )}
+      {deletion && (
+        <PublishList title={`Deletion request: ${publishSummary("deletion request", deletion.relays)}`}
+          round={deletion.relays} testid="deletion-relay" />
+      )}
     </div>
   );
 }

@@ -1,9 +1,9 @@
-// Settings: auto-lock, where the vault lives, sync across devices, changing
-// the passphrase.
+// Settings: auto-lock, where the vault lives, sync across devices, Nostr
+// relays, changing the passphrase.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import type { Settings, VaultInfo } from "../bindings";
-import { autoLockError, errorText, type PlacedError } from "../format";
+import type { RelayEntry, Settings, VaultInfo } from "../bindings";
+import { autoLockError, errorText, placeError, sameNames, type PlacedError } from "../format";
 import { FieldMessage } from "../components/field_message";
 import type { Ctx } from "../ctx";
 import { SyncPanel } from "../components/sync_panel";
@@ -57,9 +57,78 @@ export function SettingsScreen(props: { ctx: Ctx }) {
         </div>
       )}
       <SyncPanel ctx={props.ctx} />
+      <RelaysPanel ctx={props.ctx} />
       <ChangePassphrase ctx={props.ctx} />
       <NewKeys ctx={props.ctx} />
     </div>
+  );
+}
+
+/** The person's Nostr relays: where intents are broadcast and offers
+ *  fetched. The core checks each URL (wss://, or ws:// to this machine). */
+function RelaysPanel(props: { ctx: Ctx }) {
+  const [list, setList] = useState<RelayEntry[] | null>(null);
+  const [url, setUrl] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<PlacedError | null>(null);
+  const load = () => api.relaysList().then(setList).catch((e) => setError(placeError(e, () => undefined)));
+  useEffect(() => void load(), []);
+  const add = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const got = await api.relayAdd(url);
+      setUrl("");
+      props.ctx.notify(got.added ? `Added ${got.relay.url}.` : `${got.relay.url} is one of your relays already.`);
+      await load();
+    } catch (err) {
+      setError(placeError(err, sameNames(["relay"] as const)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const remove = async (u: string) => {
+    setError(null);
+    try {
+      await api.relayRemove(u);
+      props.ctx.notify(`Removed ${u}.`);
+      await load();
+    } catch (err) {
+      setError(placeError(err, () => undefined));
+    }
+  };
+  return (
+    <form class="card form" onSubmit={add} data-testid="relays">
+      <h2>Relays</h2>
+      <p class="muted">
+        Nostr relays, where an intent you broadcast is listed for any seller to see, and where sellers' offers wait
+        for you. Each relay sees your IP address when the app connects.
+      </p>
+      {list !== null && list.length === 0 && <p class="muted" data-testid="relays-empty">No relays yet.</p>}
+      {list !== null && list.length > 0 && (
+        <ul class="list">
+          {list.map((r) => (
+            <li class="row spread" data-testid="relay-row">
+              <code>{r.url}</code>
+              <button type="button" class="secondary" onClick={() => void remove(r.url)} data-testid="relay-remove">
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <label>
+        Add a relay
+        <input value={url} onInput={(e) => { setUrl(e.currentTarget.value); setError(null); }}
+          placeholder="wss://relay.example.com" data-testid="relay-url" />
+        <FieldMessage error={error} field="relay" testid="relay-error" />
+      </label>
+      {error && error.field === null && <p class="error" role="alert" data-testid="relay-error">{error.text}</p>}
+      <button type="submit" disabled={busy || url.trim() === ""} data-testid="relay-add">
+        {busy ? "Adding…" : "Add"}
+      </button>
+    </form>
   );
 }
 
