@@ -210,8 +210,9 @@ function SetUp(props: { onDone: () => Promise<void>; error: string | null }) {
         <FieldMessage error={error} field="name" testid="sync-error-name" />
       </label>
       {general && <p class="error" role="alert" data-testid="sync-error">{general}</p>}
-      <form onSubmit={folder} data-testid="sync-folder-form">
+      <form class="form" onSubmit={folder} data-testid="sync-folder-form">
         <h3>Sync through a folder</h3>
+        <p class="muted">A folder that Syncthing, a shared drive or a NAS keeps the same on your devices.</p>
         <button type="submit" disabled={busy} data-testid="sync-setup">{busy ? "Setting up…" : "Choose a folder to sync through"}</button>
       </form>
       <form class="form" onSubmit={store} data-testid="s3-form">
