@@ -424,6 +424,10 @@ impl Error {
     /// - a clause of terms: its key in the terms document, as `vrm terms new
     ///   --set` takes it (`retentionDays`, `contact.maxContacts`,
     ///   `jurisdiction`, `prose`), and the terms' `title` and `template`.
+    /// - an S3 store to sync through: `target`, `endpoint`, `region` (as
+    ///   `vrm sync setup` takes them), `access_key` and `secret_key` (the
+    ///   keys themselves, which `vrm` reads from files), as
+    ///   [`crate::sync::store::S3Form`] names them.
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::Invalid { field, .. } => field.as_deref(),

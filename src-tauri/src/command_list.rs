@@ -96,6 +96,7 @@ macro_rules! app_commands {
             syncing::sync_status,
             syncing::sync_now,
             syncing::sync_setup_folder,
+            syncing::sync_setup_s3,
             syncing::device_invite,
             syncing::device_join,
             syncing::devices_list,

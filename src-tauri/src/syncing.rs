@@ -1,5 +1,6 @@
 //! Sync commands: the Sync panel of Settings (status, sync now, a folder
-//! to sync through, devices: invite, list, revoke), joining a vault from
+//! or an S3-compatible store to sync through, devices: invite, list,
+//! revoke), joining a vault from
 //! the first-run screen, a record's history of merged-away values and
 //! putting one back, and the activity log of every device.
 //!
@@ -18,7 +19,7 @@ use vrm_vault::sync::devices::{
 };
 use vrm_vault::sync::log::DeviceLogEntry;
 use vrm_vault::sync::revoke::RevokeReport;
-use vrm_vault::sync::target::TargetSpec;
+use vrm_vault::sync::target::{S3Form, S3Secret, TargetSpec};
 
 use crate::AppState;
 use crate::commands::session;
@@ -81,6 +82,25 @@ pub async fn sync_setup_folder(
                 .sync()
                 .setup(TargetSpec::Folder { path }, &device_name)
         })
+        .await
+}
+
+/// Sync through the S3-compatible store of `form` (as typed; the secret key
+/// comes apart, wrapped at once and never in an error or a log), this vault
+/// becoming a device named `device_name`. The core checks the form, naming
+/// its fields, and reaches the store before anything is kept.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_setup_s3(
+    state: State<'_, AppState>,
+    form: S3Form,
+    secret_key: String,
+    device_name: String,
+) -> CommandResult<()> {
+    let settings = form.check(S3Secret::from_string(secret_key))?;
+    state
+        .sync
+        .run(move |vault| vault.sync().setup(TargetSpec::S3(settings), &device_name))
         .await
 }
 

@@ -183,9 +183,9 @@ pub(super) fn sync(ctx: &Ctx<'_>, cmd: Option<&SyncCommand>, json: bool) -> CliR
                         .map_err(|e| Failure::Other(format!("{}: {e}", target.display())))?,
                 }
             };
-            // Reaches the store before anything is kept: a wrong key or a
-            // missing bucket is said now, not at the first sync.
-            spec.open()?.list()?;
+            // Reaches the store before anything is kept (`setup` lists it):
+            // a wrong key or a missing bucket is said now, not at the first
+            // sync.
             vault.sync().setup(spec.clone(), name)?;
             errln!("This vault syncs to {}.", spec.describe());
             errln!("Run `vrm sync` to push it there; `vrm device invite` adds a device.");

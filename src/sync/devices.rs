@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 
 use super::engine::{
     DEVICE_KIND, DeviceInfo, Enrollment, HISTORY_KIND, LOCAL_ID, LOCAL_KIND, SyncReport, b64,
+    check_device_name,
 };
 use super::object::{
     DeviceId, DeviceKey, ObjectHeader, ObjectKind, open_object_with, parse_name, parse_object_name,
@@ -167,9 +168,16 @@ impl InvitationDetails {
 
 impl Syncing<'_> {
     /// Sets the store this device syncs to, making this vault a device
-    /// (named `device_name`) if it is not one yet. The store must exist.
+    /// (named `device_name`) if it is not one yet. The store must exist
+    /// and answer a listing with the keys given: a wrong key, a missing
+    /// bucket or a store out of reach is said now, not at the first sync,
+    /// and nothing is kept.
     pub fn setup(&mut self, target: TargetSpec, device_name: &str) -> Result<()> {
-        target.open()?;
+        if self.device_id()?.is_none() {
+            // Before the store is reached: a name it would refuse anyway.
+            check_device_name(device_name)?;
+        }
+        target.open()?.list()?;
         self.init_device(device_name)?;
         let _lock = self.vault.sync_lock()?;
         let mut local = self.local_or_err()?;
@@ -864,6 +872,51 @@ mod tests {
         let target = TargetSpec::Folder { path: store };
         a.sync().setup(target.clone(), "laptop").unwrap();
         (a, target)
+    }
+
+    /// A store out of reach, or a device name refused, sets nothing up:
+    /// no device made, no store kept; the error says why and holds no key.
+    #[cfg(feature = "s3")]
+    #[test]
+    fn a_store_out_of_reach_or_a_bad_name_sets_nothing_up() {
+        use super::super::target::{S3Form, S3Secret};
+        let dirs = tempfile::tempdir().unwrap();
+        let (mut a, _) = Vault::create(
+            &dirs.path().join("a"),
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+        )
+        .unwrap();
+        // Nothing listens there.
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let settings = S3Form {
+            target: "s3://vault-sync/alice".into(),
+            endpoint: format!("http://127.0.0.1:{port}"),
+            region: String::new(),
+            access_key: "AKIAVRMVAULT".into(),
+        }
+        .check(S3Secret::new("the-secret-key-itself"))
+        .unwrap();
+        let err = a
+            .sync()
+            .setup(TargetSpec::S3(settings.clone()), "laptop")
+            .unwrap_err();
+        assert_eq!(err.code(), "sync.store", "{err}");
+        let said = err.to_string();
+        assert!(said.contains("cannot be reached"), "{said}");
+        assert!(
+            !said.contains("the-secret-key-itself") && !said.contains("X-Amz-Signature"),
+            "{said}"
+        );
+        let err = a.sync().setup(TargetSpec::S3(settings), " ").unwrap_err();
+        assert_eq!(err.field(), Some("name"), "{err}");
+        assert!(!a.sync().is_set_up().unwrap());
+        assert_eq!(a.sync().device_id().unwrap(), None);
+        assert!(a.sync().devices().unwrap().is_empty());
     }
 
     #[test]

@@ -1031,7 +1031,7 @@ impl Syncing<'_> {
     }
 }
 
-fn check_device_name(name: &str) -> Result<String> {
+pub(super) fn check_device_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid_field(

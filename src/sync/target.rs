@@ -11,7 +11,7 @@ use super::object::{MAX_OBJECT_LEN, parse_object_name};
 use crate::error::{Error, Result};
 use crate::vault::fs::{FileMode, OutFile, write_file};
 
-pub use super::store::{S3Secret, S3Settings, Target};
+pub use super::store::{S3Form, S3Secret, S3Settings, Target};
 
 /// Where a device syncs to, as kept (sealed) in the vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

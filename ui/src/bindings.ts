@@ -276,6 +276,13 @@ export const commands = {
 	 */
 	syncSetupFolder: (folder: string, deviceName: string) => __TAURI_INVOKE<null>("sync_setup_folder", { folder, deviceName }),
 	/**
+	 *  Sync through the S3-compatible store of `form` (as typed; the secret key
+	 *  comes apart, wrapped at once and never in an error or a log), this vault
+	 *  becoming a device named `device_name`. The core checks the form, naming
+	 *  its fields, and reaches the store before anything is kept.
+	 */
+	syncSetupS3: (form: S3Form, secretKey: string, deviceName: string) => __TAURI_INVOKE<null>("sync_setup_s3", { form, secretKey, deviceName }),
+	/**
 	 *  Invite a new device named `name`: the invitation is written to the file
 	 *  chosen for `invitation-out` (`file`: its token); returns the one-time
 	 *  code, to be shown once (it is never in the file).
@@ -1767,6 +1774,31 @@ export type RunProgress = {
 	bytes_done: number | null,
 	/**  Bytes of the current file in all. */
 	bytes_total: number | null,
+};
+
+/**
+ *  An S3-compatible store as a form types it (the app's Sync panel): each
+ *  value as typed. The secret key is not in it: it comes apart, as an
+ *  [`S3Secret`] from the moment it arrives, so no copy of this form (a
+ *  log, a `Debug` print) can hold it. [`S3Form::check`] makes the
+ *  [`S3Settings`], or says what is wrong, naming the form's field
+ *  (`target`, `endpoint`, `region`, `access_key`, `secret_key`).
+ */
+export type S3Form = {
+	/**
+	 *  Where in the store: `s3://BUCKET/PREFIX` (the prefix may be left
+	 *  out).
+	 */
+	target: string,
+	/**
+	 *  The store's URL (`https://…`; `http://` to this machine or a private
+	 *  address).
+	 */
+	endpoint: string,
+	/**  The region to sign for; empty for `us-east-1`. */
+	region: string,
+	/**  The access key's id. */
+	access_key: string,
 };
 
 /**  A search result with its content. */

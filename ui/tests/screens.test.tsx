@@ -842,7 +842,7 @@ describe("Sync", () => {
     };
     render(<SyncPanel ctx={ctx()} />, root);
     await type("[data-testid=sync-device-name]", "laptop");
-    (await find<HTMLFormElement>("form[data-testid=sync-panel]")).dispatchEvent(
+    (await find<HTMLFormElement>("form[data-testid=sync-folder-form]")).dispatchEvent(
       new Event("submit", { bubbles: true, cancelable: true }),
     );
     await flush();
@@ -851,6 +851,57 @@ describe("Sync", () => {
     expect((await find("[data-testid=sync-target]")).textContent).toBe("folder /sync");
     expect((await find("[data-testid=sync-last]")).textContent).toBe("never");
     expect(root.querySelector("[data-testid=device-revoke]")).toBeNull();
+  });
+
+  it("sets up an S3 store as typed, the secret apart, and shows the core's errors at their fields", async () => {
+    let setUp = false;
+    const refusals = [
+      { code: "input.invalid", field: "endpoint", message: "\"not a url\" is not a URL" },
+      { code: "input.invalid", field: "name", message: "a device needs a name of 1 to 100 characters" },
+      { code: "sync.store_denied", field: null, message: "the sync store refused access: check the keys" },
+    ];
+    answers = {
+      ...events,
+      sync_status: () =>
+        setUp
+          ? { status: { ...status, target: "s3://vault-sync/alice at http://127.0.0.1:9000" }, set_up: true, last: null }
+          : syncNotSetUp.sync_status(),
+      devices_list: () => [device("d1", "laptop", { this_device: true, can_revoke: false })],
+      sync_setup_s3: () => {
+        const refusal = refusals.shift();
+        if (refusal) throw refusal;
+        setUp = true;
+        return null;
+      },
+    };
+    render(<SyncPanel ctx={ctx()} />, root);
+    await type("[data-testid=sync-device-name]", "laptop");
+    await type("[data-testid=s3-endpoint]", "not a url");
+    await type("[data-testid=s3-target]", "s3://vault-sync/alice");
+    await type("[data-testid=s3-access_key]", "AKIA1");
+    await type("[data-testid=s3-secret_key]", "the secret");
+    expect((await find<HTMLInputElement>("[data-testid=s3-secret_key]")).type).toBe("password");
+    const submit = async () => {
+      (await find<HTMLFormElement>("form[data-testid=s3-form]")).dispatchEvent(
+        new Event("submit", { bubbles: true, cancelable: true }),
+      );
+      await flush();
+    };
+    await submit();
+    expect((await find("[data-testid=s3-error-endpoint]")).textContent).toBe("\"not a url\" is not a URL");
+    expect(root.querySelector("[data-testid=sync-error]")).toBeNull();
+    await submit();
+    expect((await find("[data-testid=sync-error-name]")).textContent).toContain("a device needs a name");
+    expect(root.querySelector("[data-testid=s3-error-endpoint]")).toBeNull();
+    await submit();
+    expect((await find("[data-testid=sync-error]")).textContent).toContain("refused access");
+    await submit();
+    const form = { target: "s3://vault-sync/alice", endpoint: "not a url", region: "", access_key: "AKIA1" };
+    expect(called("sync_setup_s3")).toEqual(
+      Array(4).fill({ form, secretKey: "the secret", deviceName: "laptop" }),
+    );
+    expect((await find("[data-testid=sync-target]")).textContent).toBe("s3://vault-sync/alice at http://127.0.0.1:9000");
+    expect(called("choose_file")).toEqual([]);
   });
 
   it("revokes a device only on the second click, and shows an invitation's code once", async () => {

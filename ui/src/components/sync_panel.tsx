@@ -1,14 +1,16 @@
-// Settings → Sync: where this vault syncs, the last sync, records with
-// conflicting values kept in their history, the devices (revoke one), sync
-// now, and inviting a new device (its one-time code shown once). Sync runs
-// in the background (the app's sync thread); this panel only shows it.
+// Settings → Sync: setting it up (a folder or an S3-compatible store), where
+// this vault syncs, the last sync, records with conflicting values kept in
+// their history, the devices (revoke one), sync now, and inviting a new
+// device (its one-time code shown once). Sync runs in the background (the
+// app's sync thread); this panel only shows it.
 import { useEffect, useState } from "preact/hooks";
 import { listen } from "@tauri-apps/api/event";
 import { api } from "../api";
-import type { DeviceView, SyncOutcome, SyncPanel as Panel } from "../bindings";
-import { errorText } from "../format";
+import type { DeviceView, S3Form, SyncOutcome, SyncPanel as Panel } from "../bindings";
+import { errorText, placeError, sameNames, type PlacedError } from "../format";
 import { lastSyncText, outcomeText } from "../sync_format";
 import { ConfirmButton } from "./confirm_button";
+import { FieldMessage } from "./field_message";
 import type { Ctx } from "../ctx";
 
 export function SyncPanel(props: { ctx: Ctx }) {
@@ -143,41 +145,99 @@ export function SyncPanel(props: { ctx: Ctx }) {
   );
 }
 
-/** Sync is not set up: choose a folder (one a file-sync tool replicates). */
+const S3_FIELDS = ["target", "endpoint", "region", "access_key", "secret_key"] as const;
+type S3Field = (typeof S3_FIELDS)[number];
+const EMPTY_S3: S3Form = { target: "", endpoint: "", region: "", access_key: "" };
+
+/** Sync is not set up: a folder (one a file-sync tool replicates) or an
+ *  S3-compatible store. The core checks what is typed and names the field
+ *  it is about; the store is reached before anything is kept. */
 function SetUp(props: { onDone: () => Promise<void>; error: string | null }) {
   const [name, setName] = useState("");
+  const [s3, setS3] = useState<S3Form>(EMPTY_S3);
+  const [secret, setSecret] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
+  const [error, setError] = useState<PlacedError | null>(null);
+  const place = (err: unknown) => setError(placeError(err, sameNames<S3Field | "name">([...S3_FIELDS, "name"])));
+  const run = async (setUp: () => Promise<boolean>) => {
     setBusy(true);
     setError(null);
     try {
-      const chosen = await api.chooseFile("sync-folder");
-      if (!chosen) return;
-      await api.syncSetupFolder(chosen.token, name);
-      await props.onDone();
+      if (await setUp()) await props.onDone();
     } catch (err) {
-      setError(errorText(err));
+      place(err);
     } finally {
       setBusy(false);
     }
   };
+  const folder = (e: Event) => {
+    e.preventDefault();
+    void run(async () => {
+      const chosen = await api.chooseFile("sync-folder");
+      if (!chosen) return false;
+      await api.syncSetupFolder(chosen.token, name);
+      return true;
+    });
+  };
+  const store = (e: Event) => {
+    e.preventDefault();
+    void run(async () => {
+      await api.syncSetupS3(s3, secret, name);
+      setSecret("");
+      return true;
+    });
+  };
+  const s3Input = (f: Exclude<S3Field, "secret_key">, label: string, extra: { [k: string]: unknown } = {}) => (
+    <label>
+      {label}
+      <input value={s3[f]} disabled={busy} data-testid={`s3-${f}`} {...extra}
+        onInput={(e) => setS3({ ...s3, [f]: e.currentTarget.value })} />
+      <FieldMessage error={error} field={f} testid={`s3-error-${f}`} />
+    </label>
+  );
+  const general = error ? (error.field === null ? error.text : null) : props.error;
   return (
-    <form class="card form" onSubmit={submit} data-testid="sync-panel">
+    <div class="card form" data-testid="sync-panel">
       <h2>Sync</h2>
       <p>
         Keep this vault on your other devices through a folder that a file-sync tool (Syncthing, a shared drive)
-        replicates. Only encrypted, signed changes go there.
+        replicates, or through an S3-compatible store. Only encrypted, signed changes go there.
       </p>
       <label>
         This device's name
-        <input value={name} placeholder="laptop" data-testid="sync-device-name" required
+        <input value={name} placeholder="laptop" data-testid="sync-device-name" disabled={busy}
           onInput={(e) => setName(e.currentTarget.value)} />
+        <FieldMessage error={error} field="name" testid="sync-error-name" />
       </label>
-      {(error ?? props.error) && <p class="error" role="alert" data-testid="sync-error">{error ?? props.error}</p>}
-      <button type="submit" disabled={busy} data-testid="sync-setup">{busy ? "Setting up…" : "Choose a folder to sync through"}</button>
-    </form>
+      {general && <p class="error" role="alert" data-testid="sync-error">{general}</p>}
+      <form class="form" onSubmit={folder} data-testid="sync-folder-form">
+        <h3>Sync through a folder</h3>
+        <p class="muted">A folder that Syncthing, a shared drive or a NAS keeps the same on your devices.</p>
+        <button type="submit" disabled={busy} data-testid="sync-setup">{busy ? "Setting up…" : "Choose a folder to sync through"}</button>
+      </form>
+      <form class="form" onSubmit={store} data-testid="s3-form">
+        <h3>Sync through an S3-compatible store</h3>
+        <p class="muted">
+          A bucket made beforehand at AWS S3, Garage, MinIO, Ceph, R2 or B2. The keys are kept encrypted in the vault
+          and go to a new device only inside its invitation.
+        </p>
+        {s3Input("endpoint", "The store's address", { placeholder: "https://s3.eu-west-1.amazonaws.com" })}
+        <div class="row">
+          {s3Input("target", "Bucket and prefix", { placeholder: "s3://my-bucket/vault" })}
+          {s3Input("region", "Region (optional)", { placeholder: "us-east-1" })}
+        </div>
+        <div class="row">
+          {s3Input("access_key", "Access key", { autocomplete: "off", spellcheck: false })}
+          <label>
+            Secret key
+            <input type="password" value={secret} disabled={busy} data-testid="s3-secret_key" autocomplete="off"
+              onInput={(e) => setSecret(e.currentTarget.value)} />
+            <FieldMessage error={error} field="secret_key" testid="s3-error-secret_key" />
+          </label>
+        </div>
+        <button type="submit" disabled={busy} data-testid="s3-setup">{busy ? "Setting up…" : "Sync through this store"}</button>
+      </form>
+    </div>
   );
 }
 
