@@ -94,12 +94,19 @@ impl Resolver for CheckedResolver {
     }
 }
 
-/// An agent for one kind of request: `timeout` overall, statuses as
-/// answers (not errors), no redirects, no proxy from the environment, and
-/// only the addresses [`allowed`] lets through.
+/// How long connecting may take, within a request's whole time: an address
+/// that never answers (a firewall dropping packets) fails in this long,
+/// not after the whole request's time (five minutes for a sync object).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An agent for one kind of request: `timeout` overall (connecting within
+/// [`CONNECT_TIMEOUT`]), statuses as answers (not errors), no redirects, no
+/// proxy from the environment, and only the addresses [`allowed`] lets
+/// through.
 pub(crate) fn agent(timeout: Duration, allow_private: bool) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
+        .timeout_connect(Some(CONNECT_TIMEOUT.min(timeout)))
         .http_status_as_error(false)
         .max_redirects(0)
         // Never a proxy from the environment, silently: the request goes
@@ -119,6 +126,21 @@ pub(crate) fn agent(timeout: Duration, allow_private: bool) -> ureq::Agent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connecting_has_a_limit_of_its_own_within_the_whole() {
+        let long = agent(Duration::from_secs(300), true);
+        assert_eq!(long.config().timeouts().connect, Some(CONNECT_TIMEOUT));
+        assert_eq!(
+            long.config().timeouts().global,
+            Some(Duration::from_secs(300))
+        );
+        let short = agent(Duration::from_secs(3), true);
+        assert_eq!(
+            short.config().timeouts().connect,
+            Some(Duration::from_secs(3))
+        );
+    }
 
     #[test]
     fn private_local_and_reserved_addresses_are_not_public() {
