@@ -815,6 +815,28 @@ impl Vault {
 }
 
 impl Vault {
+    /// The manifest's root, the header's digest and the log's extent
+    /// (first, last, count) as of one moment, in one read transaction:
+    /// another process committing between two of the reads would look
+    /// like a log that does not match its root.
+    #[allow(clippy::type_complexity)]
+    fn manifest_at_one_moment(
+        &self,
+    ) -> Result<(
+        std::result::Result<Root, VaultProblem>,
+        String,
+        (Option<i64>, Option<i64>, i64),
+    )> {
+        let read = self.conn.unchecked_transaction()?;
+        let found = (
+            self.read_root(&read),
+            Self::header_digest(&read)?,
+            store::manifest_range(&read)?,
+        );
+        read.commit()?;
+        Ok(found)
+    }
+
     /// Check the manifest's root at unlock: it opens, it vouches for this
     /// header, its log is all there, and it is not older than the state last
     /// seen on this machine. A vault made before the manifest existed gets
@@ -822,27 +844,28 @@ impl Vault {
     /// then reads but refuses to write ([`Vault::integrity`] says why).
     pub(crate) fn check_manifest_at_unlock(&mut self, had_manifest: bool) -> Result<()> {
         let mut problems = Vec::new();
-        let root = match self.read_root(&self.conn) {
+        let (mut found_root, mut header_digest, mut extent) = self.manifest_at_one_moment()?;
+        if !had_manifest && found_root == Err(VaultProblem::ManifestMissing) {
+            // Trust on first use, once: the upgrade of a vault written
+            // before the manifest. The header's format then says a
+            // manifest exists, so removing it later is noticed.
+            let tx = store::write_tx(&self.conn)?;
+            self.start_manifest(&tx, self.read_seen().map_or(0, |s| s.counter))?;
+            tx.commit()?;
+            (found_root, header_digest, extent) = self.manifest_at_one_moment()?;
+        }
+        let (min, max, count) = extent;
+        let root = match found_root {
             Ok(root) => Some(root),
-            Err(VaultProblem::ManifestMissing) if !had_manifest => {
-                // Trust on first use, once: the upgrade of a vault written
-                // before the manifest. The header's format then says a
-                // manifest exists, so removing it later is noticed.
-                let tx = store::write_tx(&self.conn)?;
-                let root = self.start_manifest(&tx, self.read_seen().map_or(0, |s| s.counter))?;
-                tx.commit()?;
-                Some(root)
-            }
             Err(problem) => {
                 problems.push(problem);
                 None
             }
         };
         if let Some(root) = &root {
-            if Self::header_digest(&self.conn)? != root.header {
+            if header_digest != root.header {
                 problems.push(VaultProblem::HeaderChanged);
             }
-            let (min, max, count) = store::manifest_range(&self.conn)?;
             let extent_ok = min == Some(root.first as i64)
                 && max == Some(root.counter as i64)
                 && count == (root.counter - root.first + 1) as i64;
@@ -881,6 +904,18 @@ impl Vault {
     /// with the vault as a whole found at unlock. Reads every row's id and
     /// version (not its body).
     pub fn integrity(&self) -> Result<Integrity> {
+        // As of one moment (see `manifest_at_one_moment`): the app's sync
+        // thread or `vrm` may commit while this reads.
+        if !self.conn.is_autocommit() {
+            return self.integrity_now();
+        }
+        let read = self.conn.unchecked_transaction()?;
+        let found = self.integrity_now()?;
+        read.commit()?;
+        Ok(found)
+    }
+
+    fn integrity_now(&self) -> Result<Integrity> {
         let mut problems = self.manifest.problems.clone();
         let mut rows = Vec::new();
         let root = match self.read_root(&self.conn) {
@@ -1095,6 +1130,40 @@ mod tests {
         .unwrap()
         .id
         .to_string()
+    }
+
+    /// Unlocking and checking while another process writes: the root, the
+    /// log and the rows are read at one moment, so a commit between them is
+    /// not taken for damage (it was, now and then, with 12 `vrm` at once).
+    #[test]
+    fn unlocking_while_another_handle_writes_finds_nothing_wrong() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_dir, mut v) = new_vault(&tmp);
+        note(&mut v, "first");
+        let mut writer = v.second_handle().unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    note(&mut writer, "more");
+                }
+            });
+            // Whatever happens here, the writer is stopped (a panic inside
+            // the scope would wait for it forever).
+            let found = (0..150).find_map(|i| {
+                let problems = v.second_handle().and_then(|h| {
+                    let at_unlock = h.manifest.problems.clone();
+                    let integrity = h.integrity()?;
+                    Ok((at_unlock, integrity.problems, integrity.rows))
+                });
+                match problems {
+                    Ok((a, b, c)) if a.is_empty() && b.is_empty() && c.is_empty() => None,
+                    other => Some(format!("unlock {i}: {other:?}")),
+                }
+            });
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(found, None);
+        });
     }
 
     fn row_of(conn: &Connection, id: &str) -> (i64, Vec<u8>) {
