@@ -184,10 +184,20 @@ class App:
     def wait_no_text(self, needle, timeout=15):
         WebDriverWait(self.driver, timeout).until(lambda d: needle not in self.text())
 
-    def select(self, testid, visible_text):
+    def select(self, testid, visible_text, timeout=15):
+        """Choose an option by its text, once the page has listed it (the
+        options of a select often come from a command answered later)."""
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
         from selenium.webdriver.support.ui import Select
 
-        Select(self.el(testid)).select_by_visible_text(visible_text)
+        def chosen(_driver):
+            try:
+                Select(self.el(testid)).select_by_visible_text(visible_text)
+                return True
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+
+        WebDriverWait(self.driver, timeout).until(chosen)
 
     def set_date(self, testid, iso_day):
         """Set a date input as a date picker would (WebKit's date input
