@@ -122,13 +122,7 @@ impl Intents<'_> {
 
     /// [`Intents::prepare_broadcast`], to every relay of the vault's.
     pub fn prepare_broadcast_to(&mut self, id: &str, geohash: Option<&str>) -> Result<RelayOutbox> {
-        let relays: Vec<RelayUrl> = self
-            .vault
-            .relays()
-            .list()?
-            .into_iter()
-            .map(|r| r.url)
-            .collect();
+        let relays: Vec<RelayUrl> = self.vault.relays().urls()?;
         if relays.is_empty() {
             return Err(no_relay());
         }
@@ -230,13 +224,7 @@ impl Intents<'_> {
         let Some(event) = self.prepare_deletion(id)? else {
             return Ok(None);
         };
-        let mut relays: Vec<RelayUrl> = self
-            .vault
-            .relays()
-            .list()?
-            .into_iter()
-            .map(|r| r.url)
-            .collect();
+        let mut relays: Vec<RelayUrl> = self.vault.relays().urls()?;
         for b in &self.get(id)?.broadcasts {
             for p in &b.relays {
                 if !relays.contains(&p.relay) {
@@ -253,13 +241,7 @@ impl Intents<'_> {
         let Some(filter) = self.offer_filter(intent)? else {
             return Ok(None);
         };
-        let relays: Vec<RelayUrl> = self
-            .vault
-            .relays()
-            .list()?
-            .into_iter()
-            .map(|r| r.url)
-            .collect();
+        let relays: Vec<RelayUrl> = self.vault.relays().urls()?;
         if relays.is_empty() {
             return Err(no_relay());
         }
@@ -291,13 +273,7 @@ impl Intents<'_> {
                 "this offer did not come over relays: save the signed acceptance for the brand instead",
             )
         })?;
-        let vault_relays: Vec<RelayUrl> = self
-            .vault
-            .relays()
-            .list()?
-            .into_iter()
-            .map(|r| r.url)
-            .collect();
+        let vault_relays: Vec<RelayUrl> = self.vault.relays().urls()?;
         for r in vault_relays.into_iter().chain(more.iter().cloned()) {
             if !relays.contains(&r) {
                 relays.push(r);

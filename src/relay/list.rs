@@ -31,6 +31,11 @@ fn doc_id(url: &RelayUrl) -> String {
 }
 
 impl Relays<'_> {
+    /// Every relay's URL, in the order added.
+    pub fn urls(&self) -> Result<Vec<RelayUrl>> {
+        Ok(self.list()?.into_iter().map(|e| e.url).collect())
+    }
+
     /// Every relay, in the order added.
     pub fn list(&self) -> Result<Vec<RelayEntry>> {
         let (mut list, _) = self.vault.docs::<RelayEntry>(RELAY_KIND)?;
@@ -84,7 +89,7 @@ impl Relays<'_> {
     pub fn resolve(&self, chosen: &[String]) -> Result<Vec<RelayUrl>> {
         let mut out: Vec<RelayUrl> = Vec::new();
         if chosen.is_empty() {
-            out = self.list()?.into_iter().map(|e| e.url).collect();
+            out = self.urls()?;
         } else {
             for c in chosen {
                 let u = RelayUrl::parse(c)?;
