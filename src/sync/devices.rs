@@ -769,7 +769,7 @@ fn finish_join(
     let (seen, _) = vault.manifest_changes_since(None)?;
     // The image's log is the inviter's: its entries are shown from the
     // inviter's copies, and this device's own follow them.
-    let log_base = vault.audit().verify().map_or(0, |r| r.entries);
+    let log_base = vault.audit().count().unwrap_or(0);
     let mut sync = vault.sync();
     let local = super::engine::LocalState {
         device: device.to_string(),

@@ -391,7 +391,7 @@ impl Syncing<'_> {
                 "this vault does not list the enrolled device (or it was revoked)",
             ));
         }
-        let log_base = self.vault.audit().verify().map_or(0, |r| r.entries);
+        let log_base = self.vault.audit().count().unwrap_or(0);
         let (hlc, applied, manifest_seen, epochs) = match self.local()? {
             Some(l) if l.device == enrollment.device.to_string() => {
                 return Err(Error::invalid("this vault is that device already"));

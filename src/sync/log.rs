@@ -44,12 +44,19 @@ impl Syncing<'_> {
     /// into `device-log` documents (inside the sync's run). A log that
     /// does not check is not copied (and says so where it is read).
     pub(super) fn publish_log(&mut self, local: &mut LocalState) -> Result<()> {
+        let from = local.log_published.max(local.log_base);
+        // Most syncs have nothing to publish; the full check costs a read
+        // of the whole manifest.
+        match self.vault.audit().count() {
+            Ok(count) if count <= from => return Ok(()),
+            Ok(_) | Err(Error::AuditBroken(_)) => {}
+            Err(e) => return Err(e),
+        }
         let entries = match self.vault.audit().entries() {
             Ok((entries, _)) => entries,
             Err(Error::AuditBroken(_)) => return Ok(()),
             Err(e) => return Err(e),
         };
-        let from = local.log_published.max(local.log_base);
         let new: Vec<&AuditEntry> = entries.iter().filter(|e| e.seq > from).collect();
         let Some(last) = new.last().map(|e| e.seq) else {
             return Ok(());

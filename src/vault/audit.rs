@@ -337,6 +337,17 @@ impl Audit<'_> {
     pub fn verify(&self) -> Result<AuditReport> {
         Ok(self.entries()?.1)
     }
+
+    /// How many entries the log's sealed head counts, unchecked against
+    /// the entries: a cheap "is there anything new" before
+    /// [`Audit::entries`], whose check against the manifest reads all of
+    /// it.
+    pub(crate) fn count(&self) -> Result<u64> {
+        Ok(self
+            .vault
+            .audit_head(self.vault.conn())?
+            .map_or(0, |h| h.count))
+    }
 }
 
 #[cfg(test)]
@@ -362,6 +373,15 @@ mod tests {
                 .log(AuditAction::Exported, None, None, &format!("export {i}"))
                 .unwrap();
         }
+    }
+
+    #[test]
+    fn the_count_is_the_heads() {
+        let (_d, mut v) = vault();
+        assert_eq!(v.audit().count().unwrap(), 0);
+        three(&mut v);
+        assert_eq!(v.audit().count().unwrap(), 3);
+        assert_eq!(v.audit().verify().unwrap().entries, 3);
     }
 
     #[test]
