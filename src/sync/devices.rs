@@ -13,8 +13,8 @@ use super::engine::{
     check_device_name,
 };
 use super::object::{
-    DeviceId, DeviceKey, ObjectHeader, ObjectKind, open_object_with, parse_name, parse_object_name,
-    seal_object,
+    DeviceId, ObjectHeader, ObjectKind, open_image_part, parse_name, parse_object_name,
+    seal_image_part,
 };
 use super::target::TargetSpec;
 use crate::crypto::{KdfParams, OneTimeCode, RecoveryCode};
@@ -95,8 +95,10 @@ struct InvitationDetails {
     enrolled: DeviceInfo,
     target: TargetSpec,
     expires_ms: u64,
-    /// Where the image of the inviter's database is in the store.
-    #[serde(default)]
+    /// Where the image of the inviter's database is in the store, and its
+    /// key. Named apart from the signed images of earlier versions, so
+    /// that either version reading the other's invitation pulls instead.
+    #[serde(default, rename = "keyed_image")]
     image: Option<ImageRef>,
     /// The new device's age X25519 identity.
     #[serde(default)]
@@ -122,6 +124,24 @@ struct ImageRef {
     parts: u64,
     covers: std::collections::BTreeMap<String, u64>,
     hlc: super::hlc::Hlc,
+    /// The key the parts are sealed under (base64), made for this image:
+    /// only the inviter and this invitation hold it.
+    key: String,
+}
+
+impl ImageRef {
+    fn cipher(&self) -> Result<crate::crypto::Cipher> {
+        let key = Zeroizing::new(
+            data_encoding::BASE64
+                .decode(self.key.as_bytes())
+                .ok()
+                .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
+                .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?,
+        );
+        Ok(crate::crypto::Cipher::new(
+            &crate::crypto::SecretKey::from_bytes(key),
+        ))
+    }
 }
 
 /// The size of an image's parts.
@@ -136,6 +156,9 @@ impl Drop for InvitationDetails {
         }
         if let Some(k) = &mut self.sync_key {
             k.zeroize();
+        }
+        if let Some(image) = &mut self.image {
+            image.key.zeroize();
         }
     }
 }
@@ -360,8 +383,8 @@ impl Syncing<'_> {
         let _lock = self.vault.sync_lock()?;
         let mut local = self.local_or_err()?;
         let me = local.device_id()?;
-        let signer = local.signer()?;
-        let cipher = self.ciphers(&local)?.write;
+        let image_key = crate::crypto::SecretKey::generate()?;
+        let cipher = crate::crypto::Cipher::new(&image_key);
         let mut covers = local.applied.clone();
         covers.insert(local.device.clone(), local.next_seq - 1);
         let hlc = local.hlc;
@@ -393,10 +416,7 @@ impl Syncing<'_> {
                 seq,
                 hlc: local.hlc,
             };
-            store.put_new(
-                &header.name(),
-                &seal_object(&header, &part, &cipher, &signer)?,
-            )?;
+            store.put_new(&header.name(), &seal_image_part(&header, &part, &cipher)?)?;
             seq += 1;
             if part.len() < IMAGE_PART {
                 break;
@@ -407,6 +427,7 @@ impl Syncing<'_> {
             parts: seq - first,
             covers,
             hlc,
+            key: b64(image_key.expose_secret_bytes()),
         })
     }
 
@@ -631,8 +652,8 @@ fn enrolled_identity(details: &InvitationDetails) -> Zeroizing<String> {
 }
 
 /// A new vault from the inviter's image, its parts checked (sealed under
-/// the vault's sync key, signed by the inviter, in order, all there).
-/// `None` if a part is not in the store.
+/// the image's key, which only the invitation carries; in order; all
+/// there). `None` if a part is not in the store.
 fn join_from_image(
     dir: &Path,
     passphrase: &SecretString,
@@ -645,18 +666,7 @@ fn join_from_image(
     use std::io::Write;
     let inviter = DeviceId::parse(&details.inviter.id)
         .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
-    let public: [u8; 32] = data_encoding::BASE64
-        .decode(details.inviter.public.as_bytes())
-        .ok()
-        .and_then(|p| p.try_into().ok())
-        .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
-    let mut keys: Vec<&super::engine::EpochKey> = details.keys.iter().collect();
-    keys.sort_by(|a, b| (b.epoch, &b.granter).cmp(&(a.epoch, &a.granter)));
-    let mut ciphers = Vec::with_capacity(keys.len() + 1);
-    for key in keys {
-        ciphers.push(key.cipher()?);
-    }
-    ciphers.push(crate::crypto::Cipher::new(&details.sync_key(vault_key)?));
+    let cipher = image.cipher()?;
     let names: Vec<String> = (image.first..image.first + image.parts)
         .map(|seq| super::object::image_name(inviter, seq))
         .collect();
@@ -671,19 +681,11 @@ fn join_from_image(
             let bytes = store
                 .get(name)?
                 .ok_or_else(|| Error::invalid(format!("{name} left the store during the join")))?;
-            let (header, part) = open_object_with(name, &bytes, &ciphers, |d| {
-                (d == inviter).then_some(DeviceKey {
-                    public,
-                    revoked_after: None,
-                })
-            })
-            .map_err(|reason| Error::SyncRefused {
-                object: name.clone(),
-                reason: reason.to_string(),
-            })?;
-            if header.kind != ObjectKind::Image {
-                return Err(Error::invalid(format!("{name} is not a part of an image")));
-            }
+            let (_, part) =
+                open_image_part(name, &bytes, &cipher).map_err(|reason| Error::SyncRefused {
+                    object: name.clone(),
+                    reason: reason.to_string(),
+                })?;
             Ok(part)
         };
         for_each_in_order(&names, open_part, |part| {
@@ -1037,6 +1039,90 @@ mod tests {
         assert!(!restorable("fields/price", Some("12")));
         assert!(!restorable("tags", Some("\"a\"")));
         assert!(!restorable("kind", None));
+    }
+
+    /// What holds the vault's keys but not the invitation (another
+    /// device, one revoked later) cannot make a part the joiner takes:
+    /// a part sealed and signed as a sync object, or a part of another
+    /// image of the same inviter, is refused.
+    #[test]
+    fn a_part_not_sealed_under_the_images_own_key_is_refused() {
+        let dirs = tempfile::tempdir().unwrap();
+        let (mut a, target) = inviter(dirs.path());
+        let (first, code) = a
+            .sync()
+            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
+            .unwrap();
+        let store = target.open().unwrap();
+        let parts = |store: &dyn crate::sync::target::Target| -> Vec<String> {
+            let mut p: Vec<String> = store
+                .list()
+                .unwrap()
+                .into_iter()
+                .filter(|n| n.starts_with("images/"))
+                .collect();
+            p.sort();
+            p
+        };
+        let mine = parts(store.as_ref());
+        // A second invitation's image, under the next names.
+        a.sync()
+            .invite("laptop", DEFAULT_INVITATION_MS, 1_000)
+            .unwrap();
+        let theirs: Vec<String> = parts(store.as_ref())
+            .into_iter()
+            .filter(|n| !mine.contains(n))
+            .collect();
+        let swap = |with: &[u8]| {
+            store.remove(&mine[0]).unwrap();
+            store.put_new(&mine[0], with).unwrap();
+        };
+        let b_dir = dirs.path().join("b");
+        let try_join = || {
+            join(
+                &b_dir,
+                &SecretString::from(PASS),
+                KdfParams::minimum().unwrap(),
+                &first,
+                &code,
+                None,
+                2_000,
+            )
+            .map(|_| ())
+            .unwrap_err()
+        };
+        // The other image's first part, moved under this one's name: its
+        // header names its own place, so it is refused as misnamed; with
+        // the header rewritten, it does not open under this image's key.
+        let other = store.get(&theirs[0]).unwrap().unwrap();
+        swap(&other);
+        let e = try_join();
+        assert_eq!(e.code(), "sync.refused", "{e}");
+        let mut renamed = other.clone();
+        let seq = parse_name(&mine[0]).unwrap().2;
+        renamed[25..33].copy_from_slice(&seq.to_be_bytes());
+        swap(&renamed);
+        let e = try_join();
+        assert!(e.to_string().contains("another image"), "{e}");
+        // Sealed under the sync key and signed by the inviter itself.
+        let local = a.sync().local_or_err().unwrap();
+        let header = ObjectHeader {
+            kind: ObjectKind::Image,
+            device: local.device_id().unwrap(),
+            seq,
+            hlc: local.hlc,
+        };
+        let forged = crate::sync::object::seal_object(
+            &header,
+            b"not the database",
+            &a.sync().ciphers(&local).unwrap().write,
+            &local.signer().unwrap(),
+        )
+        .unwrap();
+        swap(&forged);
+        let e = try_join();
+        assert_eq!(e.code(), "sync.refused", "{e}");
+        assert!(!b_dir.join("vault.db").exists());
     }
 
     #[test]

@@ -14,6 +14,13 @@
 //! | Ed25519 signature of everything before it by the device (64)
 //! ```
 //!
+//! An image part (`images/<device>/<seq>`: a part of a copy of a device's
+//! database, for a device it invites) has the same layout without the
+//! signature. Its body is sealed under a key of its own, made for the one
+//! image and carried only by the invitation: holding that key is what
+//! vouches for it, which costs the joining device one pass of AES-GCM over
+//! the image instead of a hash for a signature as well.
+//!
 //! The store sees the device id, the sequence number, the clock reading and
 //! the size; nothing of what changed. The body is sealed under a key every
 //! device of the vault holds, so the signature is what says which device
@@ -254,6 +261,12 @@ pub enum Refusal {
         "it does not open with this vault's sync keys (another vault's object, or a key this device was not given)"
     )]
     Foreign,
+    /// An image part that does not open under its image's key: altered,
+    /// or a part of another image.
+    #[error(
+        "it does not open under the invitation's key for the image (altered, or another image's part)"
+    )]
+    NotThisImage,
 }
 
 /// Seals and signs `body` into an object.
@@ -268,16 +281,88 @@ pub fn seal_object(
             "a sync object's body is limited to {MAX_BODY_LEN} bytes"
         )));
     }
+    let mut out = seal_unsigned(header, body, cipher)?;
+    let signature = signer.sign(&out);
+    out.extend_from_slice(&signature);
+    Ok(out)
+}
+
+/// Seals `body` into an image part (see the module's comment): under the
+/// image's own key, unsigned.
+pub fn seal_image_part(
+    header: &ObjectHeader,
+    body: &[u8],
+    image_cipher: &Cipher,
+) -> crate::Result<Vec<u8>> {
+    if header.kind != ObjectKind::Image || body.len() > MAX_BODY_LEN {
+        return Err(crate::Error::invalid(format!(
+            "an image part is an image's, of at most {MAX_BODY_LEN} bytes"
+        )));
+    }
+    seal_unsigned(header, body, image_cipher)
+}
+
+/// The header, the body's length and the sealed body.
+fn seal_unsigned(header: &ObjectHeader, body: &[u8], cipher: &Cipher) -> crate::Result<Vec<u8>> {
     let head = header.encode();
     let sealed = cipher.seal(&head, body)?;
     let mut out = Vec::with_capacity(HEADER_LEN + 4 + sealed.len() + SIGNATURE_LEN);
     out.extend_from_slice(&head);
-    // The body's length fits: it is bounded by MAX_BODY_LEN above.
+    // The body's length fits: it is bounded by MAX_BODY_LEN.
     out.extend_from_slice(&(sealed.len() as u32).to_be_bytes());
     out.extend_from_slice(&sealed);
-    let signature = signer.sign(&out);
-    out.extend_from_slice(&signature);
     Ok(out)
+}
+
+/// Checks an image part read from the store under `name` and opens its
+/// body with the image's key.
+pub fn open_image_part(
+    name: &str,
+    bytes: &[u8],
+    image_cipher: &Cipher,
+) -> Result<(ObjectHeader, Zeroizing<Vec<u8>>), Refusal> {
+    let (header, sealed_len) = read_frame(bytes, 0)?;
+    if parse_name(name) != Some((header.kind, header.device, header.seq))
+        || header.kind != ObjectKind::Image
+    {
+        return Err(Refusal::Misnamed);
+    }
+    let body = image_cipher
+        .open(
+            &bytes[..HEADER_LEN],
+            &bytes[HEADER_LEN + 4..HEADER_LEN + 4 + sealed_len],
+        )
+        .ok_or(Refusal::NotThisImage)?;
+    Ok((header, body))
+}
+
+/// The header and the sealed body's length of an object whose bytes end
+/// `trailer` bytes after the body, its size checked.
+fn read_frame(bytes: &[u8], trailer: usize) -> Result<(ObjectHeader, usize), Refusal> {
+    if bytes.len() > MAX_OBJECT_LEN {
+        return Err(Refusal::TooLarge);
+    }
+    if bytes.len() < HEADER_LEN + 4 + TAG_AND_NONCE + trailer {
+        // Too short to be anything; say "not an object" if it does not even
+        // begin like one.
+        return Err(if bytes.starts_with(MAGIC) {
+            Refusal::Truncated
+        } else {
+            Refusal::NotAnObject
+        });
+    }
+    let header = peek_header(bytes).ok_or(Refusal::NotAnObject)?;
+    let body_len =
+        u32::from_be_bytes(bytes[HEADER_LEN..HEADER_LEN + 4].try_into().unwrap()) as usize;
+    let framed = HEADER_LEN + 4 + body_len + trailer;
+    if bytes.len() != framed {
+        return Err(if bytes.len() < framed {
+            Refusal::Truncated
+        } else {
+            Refusal::LengthMismatch
+        });
+    }
+    Ok((header, body_len))
 }
 
 /// Reads the header alone, unchecked: what a listing may show of an object
@@ -306,29 +391,8 @@ pub fn open_object_with(
     ciphers: &[Cipher],
     device_key: impl FnOnce(DeviceId) -> Option<DeviceKey>,
 ) -> Result<(ObjectHeader, Zeroizing<Vec<u8>>), Refusal> {
-    if bytes.len() > MAX_OBJECT_LEN {
-        return Err(Refusal::TooLarge);
-    }
-    if bytes.len() < HEADER_LEN + 4 + TAG_AND_NONCE + SIGNATURE_LEN {
-        // Too short to be anything; say "not an object" if it does not even
-        // begin like one.
-        return Err(if bytes.starts_with(MAGIC) {
-            Refusal::Truncated
-        } else {
-            Refusal::NotAnObject
-        });
-    }
-    let header = peek_header(bytes).ok_or(Refusal::NotAnObject)?;
-    let body_len =
-        u32::from_be_bytes(bytes[HEADER_LEN..HEADER_LEN + 4].try_into().unwrap()) as usize;
+    let (header, body_len) = read_frame(bytes, SIGNATURE_LEN)?;
     let signed_len = HEADER_LEN + 4 + body_len;
-    if bytes.len() != signed_len + SIGNATURE_LEN {
-        return Err(if bytes.len() < signed_len + SIGNATURE_LEN {
-            Refusal::Truncated
-        } else {
-            Refusal::LengthMismatch
-        });
-    }
     let key = device_key(header.device).ok_or(Refusal::UnknownDevice(header.device))?;
     if !verify_signature(&key.public, &bytes[..signed_len], &bytes[signed_len..]) {
         return Err(Refusal::BadSignature);
@@ -481,6 +545,49 @@ mod tests {
             open_object(&later.name(), &obj, &f.cipher, revoked).map(|_| ()),
             Err(Refusal::Revoked(f.header.device))
         );
+    }
+
+    #[test]
+    fn an_image_part_opens_with_its_key_alone_and_every_spoiling_is_refused() {
+        let f = fixture();
+        let header = ObjectHeader {
+            kind: ObjectKind::Image,
+            ..f.header
+        };
+        let name = header.name();
+        let part = seal_image_part(&header, b"pages of the database", &f.cipher).unwrap();
+        let open = |name: &str, bytes: &[u8]| {
+            open_image_part(name, bytes, &f.cipher).map(|(h, b)| (h, b.to_vec()))
+        };
+        assert_eq!(
+            open(&name, &part).unwrap(),
+            (header, b"pages of the database".to_vec())
+        );
+        assert!(!part.windows(8).any(|w| w == b"database"));
+
+        assert_eq!(
+            open(&name, &part[..part.len() - 1]),
+            Err(Refusal::Truncated)
+        );
+        assert_eq!(
+            open(&name, &[&part[..], b"x"].concat()),
+            Err(Refusal::LengthMismatch)
+        );
+        let mut altered = part.clone();
+        altered[part.len() / 2] ^= 1;
+        assert_eq!(open(&name, &altered), Err(Refusal::NotThisImage));
+        // Another image's key: a part of another image.
+        let other = Cipher::new(&SecretKey::generate().unwrap());
+        assert_eq!(
+            open_image_part(&name, &part, &other).map(|_| ()),
+            Err(Refusal::NotThisImage)
+        );
+        // Under another part's name, or as an object of another kind.
+        let next = ObjectHeader { seq: 4, ..header }.name();
+        assert_eq!(open(&next, &part), Err(Refusal::Misnamed));
+        let signed = seal_object(&f.header, b"changes", &f.cipher, &f.signer).unwrap();
+        assert!(open(&f.header.name(), &signed).is_err());
+        assert!(seal_image_part(&f.header, b"changes", &f.cipher).is_err());
     }
 
     #[test]

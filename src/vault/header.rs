@@ -79,6 +79,17 @@ impl Header {
         kdf: KdfParams,
     ) -> Result<()> {
         let kek = crypto::derive_kek(passphrase, &kdf)?;
+        self.set_passphrase_kek(vault_key, &kek, kdf)
+    }
+
+    /// [`Header::set_passphrase`] with the key already derived from the
+    /// passphrase under `kdf`.
+    pub(super) fn set_passphrase_kek(
+        &mut self,
+        vault_key: &SecretKey,
+        kek: &SecretKey,
+        kdf: KdfParams,
+    ) -> Result<()> {
         self.kdf = kdf;
         let sealed = Cipher::new(&kek).seal(
             &self.wrap_aad("passphrase"),

@@ -110,14 +110,22 @@ impl Vault {
             let mut file =
                 std::fs::File::create_new(&file_path).map_err(|e| Error::io(&file_path, e))?;
             make_private_file(&file_path)?;
-            write(&mut file)?;
+            // The new passphrase's key is derived while the image comes in.
+            let (kek, written) = std::thread::scope(|scope| {
+                let kek = scope.spawn(|| crate::crypto::derive_kek(passphrase, &kdf));
+                let written = write(&mut file);
+                (kek.join(), written)
+            });
+            written?;
+            let kek =
+                kek.map_err(|_| Error::Database("deriving the passphrase's key failed".into()))??;
             file.sync_all().map_err(|e| Error::io(&file_path, e))?;
             drop(file);
             let mut vault = Vault::open(&work)
                 .map_err(|_| Error::invalid_field("file", "the vault image is not a vault"))?
                 .keep_seen_in(None)
                 .into_vault(same_key(&vault_key))?;
-            vault.change_passphrase(passphrase, kdf)?;
+            vault.set_passphrase_kek(&kek, kdf)?;
             let code = vault.new_recovery_code()?;
             vault.close_into_one_file()?;
             Ok(code)
