@@ -91,7 +91,7 @@ impl Header {
         kdf: KdfParams,
     ) -> Result<()> {
         self.kdf = kdf;
-        let sealed = Cipher::new(&kek).seal(
+        let sealed = Cipher::new(kek).seal(
             &self.wrap_aad("passphrase"),
             vault_key.expose_secret_bytes(),
         )?;
