@@ -150,6 +150,23 @@ impl Cipher {
         buf.truncate(len);
         Some(buf)
     }
+
+    /// [`Cipher::open`] over `sealed` itself, for large values: where the
+    /// plaintext now is in it, or `None` (and `sealed` unspecified) when it
+    /// does not authenticate.
+    pub fn open_in_place(&self, aad: &[u8], sealed: &mut [u8]) -> Option<std::ops::Range<usize>> {
+        if sealed.len() < SEAL_OVERHEAD {
+            return None;
+        }
+        let (nonce, body) = sealed.split_at_mut(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let len = self
+            .key
+            .open_in_place(nonce, Aad::from(aad), body)
+            .ok()?
+            .len();
+        Some(NONCE_LEN..NONCE_LEN + len)
+    }
 }
 
 /// Minimum Argon2id memory, KiB (64 MiB).
@@ -473,6 +490,21 @@ mod tests {
             c.open(b"records|id1|2", &sealed).is_none(),
             "other version must fail"
         );
+    }
+
+    #[test]
+    fn opening_in_place_finds_what_open_finds_and_refuses_what_it_refuses() {
+        let c = Cipher::new(&SecretKey::generate().unwrap());
+        let sealed = c.seal(b"here", b"a large value").unwrap();
+        let mut buf = sealed.clone();
+        let at = c.open_in_place(b"here", &mut buf).unwrap();
+        assert_eq!(&buf[at], b"a large value");
+        let mut moved = sealed.clone();
+        assert!(c.open_in_place(b"there", &mut moved).is_none());
+        let mut altered = sealed.clone();
+        altered[NONCE_LEN + 1] ^= 1;
+        assert!(c.open_in_place(b"here", &mut altered).is_none());
+        assert!(c.open_in_place(b"here", &mut [0u8; 10]).is_none());
     }
 
     #[test]

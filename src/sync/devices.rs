@@ -145,7 +145,11 @@ impl ImageRef {
 }
 
 /// The size of an image's parts.
-const IMAGE_PART: usize = 16 * 1024 * 1024;
+///
+/// Small enough that the joiner's fetching, opening and writing overlap
+/// well, and that little is held at once; large enough that a store's
+/// answer per part costs little beside it.
+const IMAGE_PART: usize = 4 * 1024 * 1024;
 
 impl Drop for InvitationDetails {
     fn drop(&mut self) {
@@ -678,11 +682,13 @@ fn join_from_image(
         crate::crypto::SecretKey::from_bytes(Zeroizing::new(*vault_key.expose_secret_bytes()));
     let made = Vault::create_from_image(dir, passphrase, kdf.clone(), key, |file| {
         let open_part = |name: &String| -> Result<Zeroizing<Vec<u8>>> {
+            let tg = std::time::Instant::now();
             let bytes = store
                 .get(name)?
                 .ok_or_else(|| Error::invalid(format!("{name} left the store during the join")))?;
+            let _ = tg;
             let (_, part) =
-                open_image_part(name, &bytes, &cipher).map_err(|reason| Error::SyncRefused {
+                open_image_part(name, bytes, &cipher).map_err(|reason| Error::SyncRefused {
                     object: name.clone(),
                     reason: reason.to_string(),
                 })?;
@@ -791,20 +797,32 @@ fn finish_join(
     sync.vault
         .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
     drop(local);
-    let mut report = sync.sync(now_ms)?;
-    let mut joined = details.enrolled.clone();
-    joined.joined = true;
-    sync.vault
-        .write_sync(&[], &[(DEVICE_KIND, joined.id.clone(), to_json(&joined)?)])?;
-    let second = sync.sync(now_ms)?;
-    report.pushed += second.pushed;
-    report.rows_sent += second.rows_sent;
-    // The image is used up; a failure to remove it is not the join's.
-    if let (Ok(store), Some(inviter)) = (target.open(), DeviceId::parse(&details.inviter.id)) {
-        for seq in image.first..image.first + image.parts {
-            let _ = store.remove(&super::object::image_name(inviter, seq));
+    // The image is used up: it is removed while this device syncs (a
+    // failure to remove it is not the join's).
+    let remove_image = || {
+        if let (Ok(store), Some(inviter)) = (target.open(), DeviceId::parse(&details.inviter.id)) {
+            let names: Vec<String> = (image.first..image.first + image.parts)
+                .map(|seq| super::object::image_name(inviter, seq))
+                .collect();
+            let _ = for_each_in_order(&names, |name| store.remove(name), |()| Ok(()));
         }
-    }
+    };
+    let report = std::thread::scope(|scope| {
+        let removing = scope.spawn(remove_image);
+        let synced = (|| {
+            let mut report = sync.sync(now_ms)?;
+            let mut joined = details.enrolled.clone();
+            joined.joined = true;
+            sync.vault
+                .write_sync(&[], &[(DEVICE_KIND, joined.id.clone(), to_json(&joined)?)])?;
+            let second = sync.sync(now_ms)?;
+            report.pushed += second.pushed;
+            report.rows_sent += second.rows_sent;
+            Ok::<_, Error>(report)
+        })();
+        let _ = removing.join();
+        synced
+    })?;
     Ok((vault, code, report))
 }
 
@@ -1039,6 +1057,53 @@ mod tests {
         assert!(!restorable("fields/price", Some("12")));
         assert!(!restorable("tags", Some("\"a\"")));
         assert!(!restorable("kind", None));
+    }
+
+    /// A device joined from an image is a file of its own: its own vault
+    /// id, so two devices of one vault on one machine do not take each
+    /// other for an older copy (the state last seen is kept by id).
+    #[test]
+    fn two_devices_of_one_vault_share_a_machine() {
+        let dirs = tempfile::tempdir().unwrap();
+        let (mut a, _) = inviter(dirs.path());
+        let (bytes, code) = a
+            .sync()
+            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
+            .unwrap();
+        let b_dir = dirs.path().join("b");
+        let (b, _, _) = join(
+            &b_dir,
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+            &bytes,
+            &code,
+            None,
+            2_000,
+        )
+        .unwrap();
+        assert_ne!(a.info().unwrap().vault_id, b.info().unwrap().vault_id);
+        drop((a, b));
+        let seen = dirs.path().join("seen");
+        let open = |dir: &Path| {
+            Vault::open(dir)
+                .unwrap()
+                .keep_seen_in(Some(seen.clone()))
+                .unlock(&SecretString::from(PASS))
+                .unwrap()
+        };
+        // A is written to more, so its counter runs ahead of B's.
+        let mut a = open(&dirs.path().join("a"));
+        for name in ["One", "Two", "Three"] {
+            a.add_brand(&BrandInput::named(name)).unwrap();
+        }
+        drop(a);
+        let mut b = open(&b_dir);
+        assert!(b.integrity_hold().is_none(), "{:?}", b.integrity_hold());
+        b.add_brand(&BrandInput::named("Four")).unwrap();
+        drop(b);
+        assert!(open(&dirs.path().join("a")).integrity_hold().is_none());
+        // B holds what the image held, and what it wrote since.
+        assert_eq!(open(&b_dir).brands().unwrap().len(), 2);
     }
 
     /// What holds the vault's keys but not the invitation (another

@@ -315,25 +315,27 @@ fn seal_unsigned(header: &ObjectHeader, body: &[u8], cipher: &Cipher) -> crate::
 }
 
 /// Checks an image part read from the store under `name` and opens its
-/// body with the image's key.
+/// body with the image's key, in the bytes read (a part is large).
 pub fn open_image_part(
     name: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     image_cipher: &Cipher,
 ) -> Result<(ObjectHeader, Zeroizing<Vec<u8>>), Refusal> {
-    let (header, sealed_len) = read_frame(bytes, 0)?;
+    let mut bytes = Zeroizing::new(bytes);
+    let (header, sealed_len) = read_frame(&bytes, 0)?;
     if parse_name(name) != Some((header.kind, header.device, header.seq))
         || header.kind != ObjectKind::Image
     {
         return Err(Refusal::Misnamed);
     }
+    let head: [u8; HEADER_LEN] = bytes[..HEADER_LEN].try_into().unwrap();
+    let sealed = HEADER_LEN + 4..HEADER_LEN + 4 + sealed_len;
     let body = image_cipher
-        .open(
-            &bytes[..HEADER_LEN],
-            &bytes[HEADER_LEN + 4..HEADER_LEN + 4 + sealed_len],
-        )
+        .open_in_place(&head, &mut bytes[sealed.clone()])
         .ok_or(Refusal::NotThisImage)?;
-    Ok((header, body))
+    bytes.truncate(sealed.start + body.end);
+    bytes.drain(..sealed.start + body.start);
+    Ok((header, bytes))
 }
 
 /// The header and the sealed body's length of an object whose bytes end
@@ -557,7 +559,7 @@ mod tests {
         let name = header.name();
         let part = seal_image_part(&header, b"pages of the database", &f.cipher).unwrap();
         let open = |name: &str, bytes: &[u8]| {
-            open_image_part(name, bytes, &f.cipher).map(|(h, b)| (h, b.to_vec()))
+            open_image_part(name, bytes.to_vec(), &f.cipher).map(|(h, b)| (h, b.to_vec()))
         };
         assert_eq!(
             open(&name, &part).unwrap(),
@@ -579,7 +581,7 @@ mod tests {
         // Another image's key: a part of another image.
         let other = Cipher::new(&SecretKey::generate().unwrap());
         assert_eq!(
-            open_image_part(&name, &part, &other).map(|_| ()),
+            open_image_part(&name, part.clone(), &other).map(|_| ()),
             Err(Refusal::NotThisImage)
         );
         // Under another part's name, or as an object of another kind.

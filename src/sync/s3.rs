@@ -226,7 +226,16 @@ impl S3Target {
                         .and_then(|d| d.to_str().ok())
                         .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())
                         .map(|z| z.timestamp());
-                    let mut bytes = Vec::new();
+                    // Room for what the store says it sends (up to the
+                    // limit), so a large object is not copied as it grows.
+                    let announced = resp
+                        .headers()
+                        .get("content-length")
+                        .and_then(|l| l.to_str().ok())
+                        .and_then(|l| l.parse::<u64>().ok())
+                        .unwrap_or(0)
+                        .min(limit);
+                    let mut bytes = Vec::with_capacity(announced as usize);
                     if !matches!(method, Method::Head) {
                         resp.body_mut()
                             .as_reader()

@@ -78,6 +78,40 @@ impl Vault {
         Ok(image)
     }
 
+    /// Makes this copy of another device's file a vault of its own: a new
+    /// vault id (the state last seen on this machine is kept by id, and
+    /// two devices of one vault may share a machine), the new passphrase
+    /// under `kek` (derived from it under `kdf`) and a new recovery code,
+    /// all in one write with the manifest's root sealed again for the id.
+    fn become_own_copy(&mut self, kek: &SecretKey, kdf: KdfParams) -> Result<RecoveryCode> {
+        let before = self.header.clone();
+        let mut header = before.clone();
+        header.vault_id = uuid::Uuid::new_v4().to_string();
+        header.set_passphrase_kek(&self.vault_key, kek, kdf)?;
+        let code = header.set_recovery(&self.vault_key)?;
+        header.check = super::header::b64(
+            &self
+                .data
+                .seal(&header.check_aad(), super::header::CHECK_PLAINTEXT)?,
+        );
+        let (body, digest) = header.encode()?;
+        let written = self.in_write_tx(|v| {
+            let root = v
+                .read_root(&v.conn)
+                .map_err(|p| Error::IntegrityHold(p.to_string()))?;
+            store::write_header(&v.conn, &body, &digest)?;
+            v.header = header;
+            v.write_root(&v.conn, &root)
+        });
+        if written.is_err() {
+            self.header = before;
+        }
+        written?;
+        // The old wraps must not linger in the WAL.
+        self.purge_wal()?;
+        Ok(code)
+    }
+
     /// Folds the WAL into the file and closes: the file alone is the vault.
     fn close_into_one_file(mut self) -> Result<()> {
         self.purge_wal()?;
@@ -125,8 +159,7 @@ impl Vault {
                 .map_err(|_| Error::invalid_field("file", "the vault image is not a vault"))?
                 .keep_seen_in(None)
                 .into_vault(same_key(&vault_key))?;
-            vault.set_passphrase_kek(&kek, kdf)?;
-            let code = vault.new_recovery_code()?;
+            let code = vault.become_own_copy(&kek, kdf)?;
             vault.close_into_one_file()?;
             Ok(code)
         })();

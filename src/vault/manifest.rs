@@ -626,7 +626,7 @@ impl Vault {
         serde_json::from_slice(&plain).map_err(|_| damaged("its root cannot be read"))
     }
 
-    fn write_root(&self, conn: &Connection, root: &Root) -> Result<()> {
+    pub(crate) fn write_root(&self, conn: &Connection, root: &Root) -> Result<()> {
         let plain = serde_json::to_vec(root).map_err(|e| Error::Database(e.to_string()))?;
         let sealed = self
             .manifest

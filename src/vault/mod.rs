@@ -513,14 +513,6 @@ impl Vault {
         self.write_header(header)
     }
 
-    /// [`Vault::change_passphrase`] with the key already derived from the
-    /// new passphrase (checked by the caller) under `kdf`.
-    pub(crate) fn set_passphrase_kek(&mut self, kek: &SecretKey, kdf: KdfParams) -> Result<()> {
-        let mut header = self.header.clone();
-        header.set_passphrase_kek(&self.vault_key, kek, kdf)?;
-        self.write_header(header)
-    }
-
     /// Replace the recovery code (the old one stops working): for a code
     /// that may have been seen. The caller shows the new one once.
     pub fn new_recovery_code(&mut self) -> Result<RecoveryCode> {
