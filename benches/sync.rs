@@ -1,9 +1,14 @@
 //! Sync benchmarks (issue 14), each against its baseline in the same run:
 //!
 //! - **first sync** of a vault of `VRM_BENCH_RECORDS` records (100,000 by
-//!   default) to a new device over a folder store: the push on the first
-//!   device, then the join of the second (a new vault, the pull of every
-//!   object, its first push), against copying the vault file itself;
+//!   default) to a new device over the tests' loopback S3 server (moto;
+//!   Garage with `VRM_TEST_GARAGE`; a folder without either): the push on
+//!   the first device, its invitation (with the image of its database),
+//!   then the join of the second (the image fetched, checked and made a
+//!   vault of its own, then its first sync), against copying the vault's
+//!   files; the median of `VRM_BENCH_JOINS` rounds (5), each with a new
+//!   invitation. The store's part alone (fetching the image's parts,
+//!   nothing checked or written) is a second baseline;
 //! - **one edit** on one device, its push, and the pull on the other
 //!   (median of `VRM_BENCH_EDITS`, 10 by default), excluding the KDF;
 //! - **write overhead**: the bulk insert of the records into a vault that
@@ -185,7 +190,7 @@ fn main() {
     // Each round: an invitation, the copy of the vault's files (the
     // baseline), and the join of a new device from the invitation; the
     // medians are compared.
-    let rounds = env_number("VRM_BENCH_JOINS", 3).max(1);
+    let rounds = env_number("VRM_BENCH_JOINS", 5).max(1);
     let (mut invites, mut copies, mut joins, mut fetches) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut store_bytes, mut db_bytes, mut pulled) = (0u64, 0u64, 0);

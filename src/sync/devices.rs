@@ -130,6 +130,15 @@ struct ImageRef {
 }
 
 impl ImageRef {
+    /// The names of the image's parts in the store, in order.
+    fn names(&self, details: &InvitationDetails) -> Result<Vec<String>> {
+        let inviter = DeviceId::parse(&details.inviter.id)
+            .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
+        Ok((self.first..self.first + self.parts)
+            .map(|seq| super::object::image_name(inviter, seq))
+            .collect())
+    }
+
     fn cipher(&self) -> Result<crate::crypto::Cipher> {
         let key = Zeroizing::new(
             data_encoding::BASE64
@@ -583,8 +592,21 @@ pub fn join(
             .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?,
     );
     if let Some(image) = &details.image {
+        // Once its parts are all written, the image is removed from the
+        // store while the new vault is finished (a failure to remove it is
+        // not the join's).
+        let (written, all_written) = std::sync::mpsc::channel::<()>();
+        let remover = {
+            let store = target.open()?;
+            let names = image.names(&details)?;
+            std::thread::spawn(move || {
+                if all_written.recv().is_ok() {
+                    let _ = for_each_in_order(&names, |name| store.remove(name), |()| Ok(()));
+                }
+            })
+        };
         // Without its parts (compacted away), everything is pulled instead.
-        if let Some(vault) = join_from_image(
+        let made = join_from_image(
             dir,
             passphrase,
             &kdf,
@@ -592,9 +614,17 @@ pub fn join(
             &details,
             image,
             store.as_ref(),
-        )? {
-            return finish_join(vault, &details, device, seed, target, now_ms, image);
+            &|| {
+                let _ = written.send(());
+            },
+        )?;
+        drop(written);
+        if let Some(vault) = made {
+            let joined = finish_join(vault, &details, device, seed, target, now_ms, image);
+            let _ = remover.join();
+            return joined;
         }
+        let _ = remover.join();
     }
     let sync_key = details.sync_key(&vault_key)?;
     Vault::create_with_key(dir, passphrase, kdf, vault_key, |vault| {
@@ -666,14 +696,11 @@ fn join_from_image(
     details: &InvitationDetails,
     image: &ImageRef,
     store: &dyn super::target::Target,
+    all_written: &dyn Fn(),
 ) -> Result<Option<(Vault, RecoveryCode)>> {
     use std::io::Write;
-    let inviter = DeviceId::parse(&details.inviter.id)
-        .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
     let cipher = image.cipher()?;
-    let names: Vec<String> = (image.first..image.first + image.parts)
-        .map(|seq| super::object::image_name(inviter, seq))
-        .collect();
+    let names = image.names(details)?;
     let listed = store.list()?;
     if names.iter().any(|n| !listed.contains(n)) {
         return Ok(None);
@@ -696,7 +723,9 @@ fn join_from_image(
         };
         for_each_in_order(&names, open_part, |part| {
             file.write_all(&part).map_err(|e| Error::io(dir, e))
-        })
+        })?;
+        all_written();
+        Ok(())
     })?;
     Ok(Some(made))
 }
@@ -797,32 +826,14 @@ fn finish_join(
     sync.vault
         .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
     drop(local);
-    // The image is used up: it is removed while this device syncs (a
-    // failure to remove it is not the join's).
-    let remove_image = || {
-        if let (Ok(store), Some(inviter)) = (target.open(), DeviceId::parse(&details.inviter.id)) {
-            let names: Vec<String> = (image.first..image.first + image.parts)
-                .map(|seq| super::object::image_name(inviter, seq))
-                .collect();
-            let _ = for_each_in_order(&names, |name| store.remove(name), |()| Ok(()));
-        }
-    };
-    let report = std::thread::scope(|scope| {
-        let removing = scope.spawn(remove_image);
-        let synced = (|| {
-            let mut report = sync.sync(now_ms)?;
-            let mut joined = details.enrolled.clone();
-            joined.joined = true;
-            sync.vault
-                .write_sync(&[], &[(DEVICE_KIND, joined.id.clone(), to_json(&joined)?)])?;
-            let second = sync.sync(now_ms)?;
-            report.pushed += second.pushed;
-            report.rows_sent += second.rows_sent;
-            Ok::<_, Error>(report)
-        })();
-        let _ = removing.join();
-        synced
-    })?;
+    let mut report = sync.sync(now_ms)?;
+    let mut joined = details.enrolled.clone();
+    joined.joined = true;
+    sync.vault
+        .write_sync(&[], &[(DEVICE_KIND, joined.id.clone(), to_json(&joined)?)])?;
+    let second = sync.sync(now_ms)?;
+    report.pushed += second.pushed;
+    report.rows_sent += second.rows_sent;
     Ok((vault, code, report))
 }
 
@@ -1065,7 +1076,7 @@ mod tests {
     #[test]
     fn two_devices_of_one_vault_share_a_machine() {
         let dirs = tempfile::tempdir().unwrap();
-        let (mut a, _) = inviter(dirs.path());
+        let (mut a, target) = inviter(dirs.path());
         let (bytes, code) = a
             .sync()
             .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
@@ -1082,6 +1093,15 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a.info().unwrap().vault_id, b.info().unwrap().vault_id);
+        // The image is used up and gone from the store.
+        let store = target.open().unwrap();
+        assert!(
+            !store
+                .list()
+                .unwrap()
+                .iter()
+                .any(|n| n.starts_with("images/"))
+        );
         drop((a, b));
         let seen = dirs.path().join("seen");
         let open = |dir: &Path| {
