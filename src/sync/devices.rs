@@ -687,7 +687,9 @@ fn enrolled_identity(details: &InvitationDetails) -> Zeroizing<String> {
 
 /// A new vault from the inviter's image, its parts checked (sealed under
 /// the image's key, which only the invitation carries; in order; all
-/// there). `None` if a part is not in the store.
+/// there). `None` if a part is not in the store. `all_written` is called
+/// once every part is in the new file.
+#[allow(clippy::too_many_arguments)]
 fn join_from_image(
     dir: &Path,
     passphrase: &SecretString,
