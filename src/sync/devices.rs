@@ -711,11 +711,9 @@ fn join_from_image(
         crate::crypto::SecretKey::from_bytes(Zeroizing::new(*vault_key.expose_secret_bytes()));
     let made = Vault::create_from_image(dir, passphrase, kdf.clone(), key, |file| {
         let open_part = |name: &String| -> Result<Zeroizing<Vec<u8>>> {
-            let tg = std::time::Instant::now();
             let bytes = store
                 .get(name)?
                 .ok_or_else(|| Error::invalid(format!("{name} left the store during the join")))?;
-            let _ = tg;
             let (_, part) =
                 open_image_part(name, bytes, &cipher).map_err(|reason| Error::SyncRefused {
                     object: name.clone(),
