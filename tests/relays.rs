@@ -507,6 +507,9 @@ enum Misbehaviour {
     Silent,
     /// Refuses every published event.
     Refuses,
+    /// Sends a good gift wrap to the asked key, then never says it has
+    /// sent all it holds.
+    NoEndOfStored,
 }
 
 /// A relay on loopback that misbehaves as told, for every connection, until
@@ -570,10 +573,22 @@ fn misbehaving_relay(how: Misbehaviour) -> String {
                             return;
                         }
                         Misbehaviour::Refuses => None,
+                        Misbehaviour::NoEndOfStored => {
+                            let pk = nostr::prelude::PublicKey::from_hex(&asked).unwrap();
+                            let e = EventBuilder::new(Kind::GiftWrap, "sealed")
+                                .tags([Tag::public_key(pk)])
+                                .finalize(&keys)
+                                .unwrap();
+                            Some(serde_json::from_str(&e.as_json()).unwrap())
+                        }
                     };
                     if let Some(e) = event {
                         let m = serde_json::json!(["EVENT", sub, e]);
                         let _ = ws.send(tungstenite::Message::text(m.to_string()));
+                    }
+                    if let Misbehaviour::NoEndOfStored = how {
+                        std::thread::sleep(Duration::from_secs(30));
+                        return;
                     }
                     let eose = serde_json::json!(["EOSE", sub]);
                     let _ = ws.send(tungstenite::Message::text(eose.to_string()));
@@ -582,6 +597,30 @@ fn misbehaving_relay(how: Misbehaviour) -> String {
         }
     });
     url
+}
+
+/// A relay that sends events and then never says it has sent all it holds
+/// is reported, and what it sent (each event checked) is kept.
+#[test]
+fn what_a_relay_sent_before_it_failed_is_kept() {
+    let url =
+        vrm_vault::relay::RelayUrl::parse(&misbehaving_relay(Misbehaviour::NoEndOfStored)).unwrap();
+    let asked = Keys::generate().public_key();
+    let got = vrm_vault::relay::query_all(
+        std::slice::from_ref(&url),
+        &[nostr::prelude::Filter::new()
+            .kind(Kind::GiftWrap)
+            .pubkey(asked)],
+        Duration::from_secs(2),
+    );
+    assert_eq!(got.events.len(), 1, "{:?}", got.failed);
+    assert_eq!(got.events[0].relays, vec![url]);
+    assert_eq!(got.failed.len(), 1);
+    assert!(
+        got.failed[0].1.contains("did not send all it holds"),
+        "{:?}",
+        got.failed
+    );
 }
 
 #[test]

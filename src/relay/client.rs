@@ -119,12 +119,21 @@ pub struct RelayQuery {
     pub refused: Vec<(RelayUrl, String)>,
 }
 
+/// One relay's answer to a query: whether it was read to the end, the
+/// events it sent (each checked), and the reasons events were refused.
+type RelayRead = (RelayUrl, Result<()>, Vec<Event>, Vec<String>);
+
 /// Read, from every relay at once, the stored events matching `filters`
 /// (until each says it has sent them all, or `timeout`). Every event is
 /// checked (size, id, signature, and that it matches what was asked) before
 /// it is returned; events are returned once however many relays had them.
+/// A relay that fails after sending some (it never says it has sent all it
+/// holds, or closes the subscription) is listed in `failed`, and what it
+/// sent is kept.
 pub fn query_all(relays: &[RelayUrl], filters: &[Filter], timeout: Duration) -> RelayQuery {
-    let per_relay: Vec<(RelayUrl, Result<Vec<Event>>, Vec<String>)> = std::thread::scope(|s| {
+    // What each relay sent counts even when it then fails (it never says
+    // it sent all it holds, or closes): each event was checked on its own.
+    let per_relay: Vec<RelayRead> = std::thread::scope(|s| {
         let handles: Vec<_> = relays
             .iter()
             .map(|relay| {
@@ -138,7 +147,7 @@ pub fn query_all(relays: &[RelayUrl], filters: &[Filter], timeout: Duration) -> 
                         }
                         ControlFlow::Continue(())
                     });
-                    (relay.clone(), r.map(|()| events), refused)
+                    (relay.clone(), r, events, refused)
                 })
             })
             .collect();
@@ -154,6 +163,7 @@ pub fn query_all(relays: &[RelayUrl], filters: &[Filter], timeout: Duration) -> 
                             reason: "internal error".into(),
                         }),
                         Vec::new(),
+                        Vec::new(),
                     )
                 })
             })
@@ -161,24 +171,23 @@ pub fn query_all(relays: &[RelayUrl], filters: &[Filter], timeout: Duration) -> 
     });
     let mut out = RelayQuery::default();
     let mut at: BTreeMap<EventId, usize> = BTreeMap::new();
-    for (relay, events, refused) in per_relay {
+    for (relay, read, events, refused) in per_relay {
         out.refused
             .extend(refused.into_iter().map(|why| (relay.clone(), why)));
-        match events {
-            Ok(events) => {
-                for event in events {
-                    match at.get(&event.id) {
-                        Some(&i) => out.events[i].relays.push(relay.clone()),
-                        None => {
-                            at.insert(event.id, out.events.len());
-                            out.events.push(RelayedEvent {
-                                event,
-                                relays: vec![relay.clone()],
-                            });
-                        }
-                    }
+        for event in events {
+            match at.get(&event.id) {
+                Some(&i) => out.events[i].relays.push(relay.clone()),
+                None => {
+                    at.insert(event.id, out.events.len());
+                    out.events.push(RelayedEvent {
+                        event,
+                        relays: vec![relay.clone()],
+                    });
                 }
             }
+        }
+        match read {
+            Ok(()) => {}
             Err(Error::Relay { reason, .. }) => out.failed.push((relay, reason)),
             Err(e) => out.failed.push((relay, e.to_string())),
         }
