@@ -21,6 +21,9 @@
 //!
 //! Run with `cargo bench --bench discover`.
 
+#[path = "isolated_config.rs"]
+mod isolated_config;
+
 use std::hint::black_box;
 use std::io::Write;
 use std::path::Path;
@@ -309,6 +312,7 @@ fn bench_imap() {
 }
 
 fn main() {
+    isolated_config::isolate_config();
     if std::env::var("VRM_BENCH_ONLY").is_ok_and(|s| s.trim() == "memory") {
         bench_memory();
         return;

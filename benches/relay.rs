@@ -13,10 +13,13 @@
 //! `cargo bench --bench relay`. The relays are the tests' (nostr-relay from
 //! PyPI in target/relay-venv, or nostr-rs-relay with VRM_TEST_NOSTR_RS_RELAY).
 
+#[path = "isolated_config.rs"]
+mod isolated_config;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use secrecy::SecretString;
 use vrm_vault::Vault;
 use vrm_vault::brandkit::BrandKey;
@@ -196,4 +199,8 @@ fn broadcast_and_offer_back(_: &mut Criterion) {
 }
 
 criterion_group!(benches, seller_verify, broadcast_and_offer_back);
-criterion_main!(benches);
+fn main() {
+    isolated_config::isolate_config();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -18,6 +18,9 @@
 //! `cargo bench --bench sync`. The KDF is the minimum (64 MiB, 3 passes);
 //! its time is measured on its own and given, as the join includes one.
 
+#[path = "isolated_config.rs"]
+mod isolated_config;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -95,6 +98,7 @@ fn env_number(var: &str, default: usize) -> usize {
 }
 
 fn main() {
+    isolated_config::isolate_config();
     // `cargo test --benches` runs bench binaries with `--test`: nothing to do.
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;

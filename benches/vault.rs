@@ -42,6 +42,9 @@
 //! size and mix. The memory section then also times the first full
 //! `list_records` and `brand_page` of the largest brand.
 
+#[path = "isolated_config.rs"]
+mod isolated_config;
+
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 use std::path::Path;
@@ -1785,6 +1788,7 @@ fn wanted(section: &str) -> bool {
 }
 
 fn main() {
+    isolated_config::isolate_config();
     let mut data: Option<Dataset> = None;
     if std::env::var("VRM_BENCH_ONLY").is_ok_and(|s| s.trim() == "memory") {
         bench_memory(&mut data);
