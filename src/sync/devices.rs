@@ -890,6 +890,25 @@ mod tests {
         assert!(taken.iter().all(|v| *v < 7), "{taken:?}");
     }
 
+    /// `join` with the tests' passphrase, the cheapest KDF and the store
+    /// the invitation names.
+    fn join_with_pass(
+        dir: &Path,
+        invitation: &[u8],
+        code: &OneTimeCode,
+        now_ms: u64,
+    ) -> Result<(Vault, RecoveryCode, SyncReport)> {
+        join(
+            dir,
+            &SecretString::from(PASS),
+            KdfParams::minimum().unwrap(),
+            invitation,
+            code,
+            None,
+            now_ms,
+        )
+    }
+
     fn inviter(dirs: &Path) -> (Vault, TargetSpec) {
         let store = dirs.join("store");
         std::fs::create_dir(&store).unwrap();
@@ -958,16 +977,7 @@ mod tests {
             .sync()
             .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
             .unwrap();
-        let (mut b, _, _) = join(
-            &dirs.path().join("b"),
-            &SecretString::from(PASS),
-            KdfParams::minimum().unwrap(),
-            &bytes,
-            &code,
-            None,
-            2_000,
-        )
-        .unwrap();
+        let (mut b, _, _) = join_with_pass(&dirs.path().join("b"), &bytes, &code, 2_000).unwrap();
         let a_id = a.sync().device_id().unwrap().unwrap();
         let b_id = b.sync().device_id().unwrap().unwrap();
         assert_ne!(a_id, b_id);
@@ -1082,16 +1092,7 @@ mod tests {
             .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
             .unwrap();
         let b_dir = dirs.path().join("b");
-        let (b, _, _) = join(
-            &b_dir,
-            &SecretString::from(PASS),
-            KdfParams::minimum().unwrap(),
-            &bytes,
-            &code,
-            None,
-            2_000,
-        )
-        .unwrap();
+        let (b, _, _) = join_with_pass(&b_dir, &bytes, &code, 2_000).unwrap();
         assert_ne!(a.info().unwrap().vault_id, b.info().unwrap().vault_id);
         // The image is used up and gone from the store.
         let store = target.open().unwrap();
@@ -1164,17 +1165,9 @@ mod tests {
         };
         let b_dir = dirs.path().join("b");
         let try_join = || {
-            join(
-                &b_dir,
-                &SecretString::from(PASS),
-                KdfParams::minimum().unwrap(),
-                &first,
-                &code,
-                None,
-                2_000,
-            )
-            .map(|_| ())
-            .unwrap_err()
+            join_with_pass(&b_dir, &first, &code, 2_000)
+                .map(|_| ())
+                .unwrap_err()
         };
         // The other image's first part, moved under this one's name: its
         // header names its own place, so it is refused as misnamed; with
@@ -1231,29 +1224,11 @@ mod tests {
         store.remove(&part).unwrap();
         store.put_new(&part, &object).unwrap();
         let b_dir = dirs.path().join("b");
-        let e = join(
-            &b_dir,
-            &SecretString::from(PASS),
-            KdfParams::minimum().unwrap(),
-            &bytes,
-            &code,
-            None,
-            2_000,
-        )
-        .unwrap_err();
+        let e = join_with_pass(&b_dir, &bytes, &code, 2_000).unwrap_err();
         assert_eq!(e.code(), "sync.refused", "{e}");
         assert!(!b_dir.join("vault.db").exists());
         // An expired invitation is refused before anything is made.
-        let e = join(
-            &b_dir,
-            &SecretString::from(PASS),
-            KdfParams::minimum().unwrap(),
-            &bytes,
-            &code,
-            None,
-            1_000 + DEFAULT_INVITATION_MS,
-        )
-        .unwrap_err();
+        let e = join_with_pass(&b_dir, &bytes, &code, 1_000 + DEFAULT_INVITATION_MS).unwrap_err();
         assert!(e.to_string().contains("expired"), "{e}");
     }
 }
