@@ -8,7 +8,7 @@
 //! server here.
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag};
@@ -47,7 +47,7 @@ fn person_with_intent(relay: &str) -> (tempfile::TempDir, std::path::PathBuf, St
     (tmp, dir, id)
 }
 
-fn seller_key(dir: &Path) -> std::path::PathBuf {
+fn seller_key(dir: &Path) -> PathBuf {
     let key = dir.join("seller.key");
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("vrm"))
         .args(["brand-kit", "keygen", "--out", p(&key)])
@@ -252,29 +252,7 @@ fn an_acceptance_no_relay_took_is_sent_again_and_the_seller_holds_it_once() {
     };
     let (tmp, dir, id) = person_with_intent(&first.url);
     vrm_ok(&dir, &["intent", "broadcast", &id]);
-    let seller = tmp.path().join("seller");
-    let key = seller_key(tmp.path());
-    kit_ok(&[
-        "watch",
-        "--relay",
-        &first.url,
-        "--out",
-        p(&seller),
-        "--once",
-    ]);
-    let intent_file = seller.join("intents").join(format!("{id}.json"));
-    kit_ok(&[
-        "offer",
-        p(&intent_file),
-        "--identity",
-        p(&key),
-        "--price",
-        "240",
-        "--currency",
-        "EUR",
-        "--relay",
-        &first.url,
-    ]);
+    let key = seller_offers(tmp.path(), &first.url, &id, "240");
     let fetched: Value =
         serde_json::from_str(&vrm_ok(&dir, &["offer", "fetch", "--json"])).unwrap();
     let offer_id = fetched["imported"][0]["offer"]["id"]
@@ -492,6 +470,28 @@ fn an_intent_made_before_relay_keys_and_a_stranger_relay_event_are_refused() {
     );
 }
 
+/// A seller (its folder and key in `tmp`) that takes the intent `id` from
+/// `relay` and offers `price` EUR for it there; returns the seller's key.
+fn seller_offers(tmp: &Path, relay: &str, id: &str, price: &str) -> PathBuf {
+    let seller = tmp.join("seller");
+    let key = seller_key(tmp);
+    kit_ok(&["watch", "--relay", relay, "--out", p(&seller), "--once"]);
+    let intent_file = seller.join("intents").join(format!("{id}.json"));
+    kit_ok(&[
+        "offer",
+        p(&intent_file),
+        "--identity",
+        p(&key),
+        "--price",
+        price,
+        "--currency",
+        "EUR",
+        "--relay",
+        relay,
+    ]);
+    key
+}
+
 /// How a misbehaving relay answers.
 #[derive(Clone, Copy)]
 enum Misbehaviour {
@@ -649,29 +649,7 @@ fn misbehaving_relays_are_reported_each_and_the_good_relays_offers_still_come_in
     assert_eq!(b["relays"][0]["reason"], "blocked: not here");
     assert_eq!(b["relays"][1]["status"], "accepted");
 
-    let seller = tmp.path().join("seller");
-    let key = seller_key(tmp.path());
-    kit_ok(&[
-        "watch",
-        "--relay",
-        &relay.url,
-        "--out",
-        p(&seller),
-        "--once",
-    ]);
-    let intent_file = seller.join("intents").join(format!("{id}.json"));
-    kit_ok(&[
-        "offer",
-        p(&intent_file),
-        "--identity",
-        p(&key),
-        "--price",
-        "199",
-        "--currency",
-        "EUR",
-        "--relay",
-        &relay.url,
-    ]);
+    seller_offers(tmp.path(), &relay.url, &id, "199");
 
     let forged = misbehaving_relay(Misbehaviour::Forged);
     let outside = misbehaving_relay(Misbehaviour::OutsideFilter);
