@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support import expected_conditions as EC
@@ -155,14 +156,25 @@ class App:
 
     def type(self, testid, text, clear=True):
         e = self.el(testid)
-        if clear:
+        if not clear:
+            e.send_keys(text)
+            return e
+        # A render landing between the clearing and the first key can put
+        # the old value back (Preact keeps a controlled input's value), and
+        # the text is then typed after it: check, and type again if so.
+        for _ in range(3):
             e.clear()
-            # clear() fires no input event: tell the page, or a render landing
-            # before the first key puts the old value back (Preact keeps a
-            # controlled input's value), and the text is typed after it.
+            # clear() fires no input event: tell the page.
             self.driver.execute_script(
                 "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", e)
-        e.send_keys(text)
+            try:
+                WebDriverWait(self.driver, 5).until(
+                    lambda d: e.get_attribute("value") == "")
+            except TimeoutException:
+                continue
+            e.send_keys(text)
+            if e.get_attribute("value") == text:
+                break
         return e
 
     def click(self, testid):
