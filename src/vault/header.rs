@@ -99,6 +99,13 @@ impl Header {
         Ok(())
     }
 
+    /// Seals the check value under the row-data cipher, for this header's
+    /// id and format.
+    pub(super) fn set_check(&mut self, data: &Cipher) -> Result<()> {
+        self.check = b64(&data.seal(&self.check_aad(), CHECK_PLAINTEXT)?);
+        Ok(())
+    }
+
     pub(super) fn set_recovery(&mut self, vault_key: &SecretKey) -> Result<RecoveryCode> {
         let code = RecoveryCode::generate()?;
         let key = code.wrapping_key(&self.vault_id)?;

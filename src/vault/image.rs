@@ -89,11 +89,7 @@ impl Vault {
         header.vault_id = uuid::Uuid::new_v4().to_string();
         header.set_passphrase_kek(&self.vault_key, kek, kdf)?;
         let code = header.set_recovery(&self.vault_key)?;
-        header.check = super::header::b64(
-            &self
-                .data
-                .seal(&header.check_aad(), super::header::CHECK_PLAINTEXT)?,
-        );
+        header.set_check(&self.data)?;
         let (body, digest) = header.encode()?;
         let written = self.in_write_tx(|v| {
             let root = v

@@ -46,7 +46,7 @@ use crate::vault::store::{SealedRow, Table};
 use fs::{
     CREATING_PREFIX, check_vault_dir, link_new, make_private_file, prepare_vault_dir, sync_dir,
 };
-use header::{CHECK_PLAINTEXT, FORMAT, FORMAT_VERSION, Header, b64, unb64, unwrap_key};
+use header::{CHECK_PLAINTEXT, FORMAT, FORMAT_VERSION, Header, unb64, unwrap_key};
 
 /// The newest schema of the vault file this build reads and writes.
 pub use store::SCHEMA_VERSION;
@@ -167,7 +167,7 @@ impl LockedVault {
             // missed by no one.
             let mut header = vault.header.clone();
             header.format_version = FORMAT_VERSION;
-            header.check = b64(&vault.data.seal(&header.check_aad(), CHECK_PLAINTEXT)?);
+            header.set_check(&vault.data)?;
             vault.write_header(header)?;
         }
         Ok(vault)
@@ -337,7 +337,7 @@ impl Vault {
         header.set_passphrase(&vault_key, passphrase, kdf)?;
         let code = header.set_recovery(&vault_key)?;
         let data = Cipher::new(&vault_key.derive(b"row data"));
-        header.check = b64(&data.seal(&header.check_aad(), CHECK_PLAINTEXT)?);
+        header.set_check(&data)?;
         let (body, digest) = header.encode()?;
 
         // A name of this process's own: two creators never share a file.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::header::{CHECK_PLAINTEXT, b64, unb64};
+use super::header::{b64, unb64};
 use super::store::{self, SEALED_TABLES, Table};
 use super::{Vault, check_new_passphrase};
 use crate::crypto::{Cipher, Digester, KEY_LEN, KdfParams, RecoveryCode, SecretKey};
@@ -86,7 +86,7 @@ impl Vault {
         let mut header = self.header.clone();
         header.set_passphrase(&new_key, passphrase, kdf)?;
         let code = header.set_recovery(&new_key)?;
-        header.check = b64(&new_data.seal(&header.check_aad(), CHECK_PLAINTEXT)?);
+        header.set_check(&new_data)?;
         let (header_body, header_digest) = header.encode()?;
 
         // The digest keys in use now, kept under the new key.
