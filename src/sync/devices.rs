@@ -573,8 +573,8 @@ pub fn join(
         .ok_or_else(|| Error::invalid_field("file", "that invitation cannot be read"))?;
     let target = target.unwrap_or_else(|| details.target.clone());
     let store = target.open()?;
-    if store
-        .list()?
+    let listed = store.list()?;
+    if listed
         .iter()
         .any(|n| parse_object_name(n).is_some_and(|(d, _)| d == device))
     {
@@ -614,6 +614,7 @@ pub fn join(
             &details,
             image,
             store.as_ref(),
+            &listed,
             &|| {
                 let _ = written.send(());
             },
@@ -687,7 +688,8 @@ fn enrolled_identity(details: &InvitationDetails) -> Zeroizing<String> {
 
 /// A new vault from the inviter's image, its parts checked (sealed under
 /// the image's key, which only the invitation carries; in order; all
-/// there). `None` if a part is not in the store. `all_written` is called
+/// there). `None` if a part is not in the store (as `listed` at the
+/// join's start). `all_written` is called
 /// once every part is in the new file.
 #[allow(clippy::too_many_arguments)]
 fn join_from_image(
@@ -698,31 +700,44 @@ fn join_from_image(
     details: &InvitationDetails,
     image: &ImageRef,
     store: &dyn super::target::Target,
+    listed: &[String],
     all_written: &dyn Fn(),
 ) -> Result<Option<(Vault, RecoveryCode)>> {
-    use std::io::Write;
     let cipher = image.cipher()?;
     let names = image.names(details)?;
-    let listed = store.list()?;
     if names.iter().any(|n| !listed.contains(n)) {
         return Ok(None);
     }
     let key =
         crate::crypto::SecretKey::from_bytes(Zeroizing::new(*vault_key.expose_secret_bytes()));
     let made = Vault::create_from_image(dir, passphrase, kdf.clone(), key, |file| {
-        let open_part = |name: &String| -> Result<Zeroizing<Vec<u8>>> {
-            let bytes = store
-                .get(name)?
-                .ok_or_else(|| Error::invalid(format!("{name} left the store during the join")))?;
-            let (_, part) =
-                open_image_part(name, bytes, &cipher).map_err(|reason| Error::SyncRefused {
+        // A part's buffer is filled again once its body is written.
+        let spare = std::sync::Mutex::new(Vec::<Vec<u8>>::new());
+        let open_part = |name: &String| -> Result<(Vec<u8>, std::ops::Range<usize>)> {
+            let mut bytes = spare
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop())
+                .unwrap_or_default();
+            if !store.get_into(name, &mut bytes)? {
+                return Err(Error::invalid(format!(
+                    "{name} left the store during the join"
+                )));
+            }
+            let (_, body) = open_image_part(name, &mut bytes, &cipher).map_err(|reason| {
+                Error::SyncRefused {
                     object: name.clone(),
                     reason: reason.to_string(),
-                })?;
-            Ok(part)
+                }
+            })?;
+            Ok((bytes, body))
         };
-        for_each_in_order(&names, open_part, |part| {
-            file.write_all(&part).map_err(|e| Error::io(dir, e))
+        for_each_in_order(&names, open_part, |(bytes, body)| {
+            file.write_all(&bytes[body])?;
+            if let Ok(mut spare) = spare.lock() {
+                spare.push(bytes);
+            }
+            Ok(())
         })?;
         all_written();
         Ok(())
@@ -730,9 +745,8 @@ fn join_from_image(
     Ok(Some(made))
 }
 
-/// How many image parts are fetched and checked at once: the store's
-/// answer, the signature's hash and the decryption of one part overlap
-/// with another's.
+/// How many image parts are fetched and opened at once: the store's
+/// answer and the decryption of one part overlap with another's.
 const JOIN_THREADS: usize = 2;
 
 /// `make(item)` for each of `items` on [`JOIN_THREADS`] threads, `take`

@@ -315,14 +315,18 @@ fn seal_unsigned(header: &ObjectHeader, body: &[u8], cipher: &Cipher) -> crate::
 }
 
 /// Checks an image part read from the store under `name` and opens its
-/// body with the image's key, in the bytes read (a part is large).
+/// body with the image's key, in the bytes read (a part is large): its
+/// header and where the body is in `bytes`. The body is pages of the
+/// vault's database, whose every value is sealed under the vault key:
+/// bytes that go to disk as they are, so the buffer they are in needs no
+/// wiping and is used again for the next part (wiping 4 MiB a part cost a
+/// join ~35 ms; fresh buffers cost more).
 pub fn open_image_part(
     name: &str,
-    bytes: Vec<u8>,
+    bytes: &mut [u8],
     image_cipher: &Cipher,
-) -> Result<(ObjectHeader, Zeroizing<Vec<u8>>), Refusal> {
-    let mut bytes = Zeroizing::new(bytes);
-    let (header, sealed_len) = read_frame(&bytes, 0)?;
+) -> Result<(ObjectHeader, std::ops::Range<usize>), Refusal> {
+    let (header, sealed_len) = read_frame(bytes, 0)?;
     if parse_name(name) != Some((header.kind, header.device, header.seq))
         || header.kind != ObjectKind::Image
     {
@@ -333,9 +337,7 @@ pub fn open_image_part(
     let body = image_cipher
         .open_in_place(&head, &mut bytes[sealed.clone()])
         .ok_or(Refusal::NotThisImage)?;
-    bytes.truncate(sealed.start + body.end);
-    bytes.drain(..sealed.start + body.start);
-    Ok((header, bytes))
+    Ok((header, sealed.start + body.start..sealed.start + body.end))
 }
 
 /// The header and the sealed body's length of an object whose bytes end
@@ -559,7 +561,8 @@ mod tests {
         let name = header.name();
         let part = seal_image_part(&header, b"pages of the database", &f.cipher).unwrap();
         let open = |name: &str, bytes: &[u8]| {
-            open_image_part(name, bytes.to_vec(), &f.cipher).map(|(h, b)| (h, b.to_vec()))
+            let mut bytes = bytes.to_vec();
+            open_image_part(name, &mut bytes, &f.cipher).map(|(h, body)| (h, bytes[body].to_vec()))
         };
         assert_eq!(
             open(&name, &part).unwrap(),
@@ -581,7 +584,7 @@ mod tests {
         // Another image's key: a part of another image.
         let other = Cipher::new(&SecretKey::generate().unwrap());
         assert_eq!(
-            open_image_part(&name, part.clone(), &other).map(|_| ()),
+            open_image_part(&name, &mut part.clone(), &other).map(|_| ()),
             Err(Refusal::NotThisImage)
         );
         // Under another part's name, or as an object of another kind.

@@ -189,6 +189,25 @@ impl S3Target {
         if_none_match: bool,
         limit: u64,
     ) -> Result<Answer> {
+        let mut answer = Vec::new();
+        let status = self.send_into(method, sign, body, if_none_match, limit, &mut answer)?;
+        Ok(Answer {
+            status,
+            body: answer,
+        })
+    }
+
+    /// [`Self::send`], the answer's body read into `into` (cleared first):
+    /// its status.
+    fn send_into(
+        &self,
+        method: &Method,
+        sign: &dyn Fn(&jiff::Timestamp) -> url::Url,
+        body: &[u8],
+        if_none_match: bool,
+        limit: u64,
+        into: &mut Vec<u8>,
+    ) -> Result<u16> {
         let mut last = String::new();
         let mut resigned = false;
         let mut attempt = 0;
@@ -235,12 +254,13 @@ impl S3Target {
                         .and_then(|l| l.parse::<u64>().ok())
                         .unwrap_or(0)
                         .min(limit);
-                    let mut bytes = Vec::with_capacity(announced as usize);
+                    into.clear();
+                    into.reserve(announced as usize);
                     if !matches!(method, Method::Head) {
                         resp.body_mut()
                             .as_reader()
                             .take(limit)
-                            .read_to_end(&mut bytes)
+                            .read_to_end(into)
                             .map_err(|e| Error::SyncStore(format!("{}: {e}", self.described)))?;
                     }
                     // AWS says 403 (RequestTimeTooSkewed), Garage 400.
@@ -261,10 +281,7 @@ impl S3Target {
                         last = format!("{} answered {status}", self.described);
                         continue;
                     }
-                    return Ok(Answer {
-                        status,
-                        body: bytes,
-                    });
+                    return Ok(status);
                 }
                 // Refused by the address rule: trying again changes nothing.
                 Err(ureq::Error::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
@@ -369,12 +386,31 @@ impl Target for S3Target {
     }
 
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let mut bytes = Vec::new();
+        Ok(self.get_into(name, &mut bytes)?.then_some(bytes))
+    }
+
+    fn get_into(&self, name: &str, buf: &mut Vec<u8>) -> Result<bool> {
         let key = self.key(name)?;
-        let answer = self.send_object(Method::Get, &key, &[], false, MAX_OBJECT_LEN as u64 + 1)?;
-        match answer.status {
-            200 => Ok(Some(answer.body)),
-            404 if s3_error_code(&answer.body).as_deref() != Some("NoSuchBucket") => Ok(None),
-            _ => Err(self.unexpected("a read", &answer)),
+        let method = Method::Get;
+        let status = self.send_into(
+            &method,
+            &|time| self.object_request(&method, &key, time),
+            &[],
+            false,
+            MAX_OBJECT_LEN as u64 + 1,
+            buf,
+        )?;
+        match status {
+            200 => Ok(true),
+            404 if s3_error_code(buf).as_deref() != Some("NoSuchBucket") => Ok(false),
+            _ => Err(self.unexpected(
+                "a read",
+                &Answer {
+                    status,
+                    body: std::mem::take(buf),
+                },
+            )),
         }
     }
 

@@ -19,6 +19,18 @@ pub trait Target: Send + Sync {
     /// reader refuses it without holding it all.
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
 
+    /// [`Self::get`] into `buf` (cleared first), so that a reader of many
+    /// large objects reuses its buffers; `false` if it is not there.
+    fn get_into(&self, name: &str, buf: &mut Vec<u8>) -> Result<bool> {
+        match self.get(name)? {
+            Some(bytes) => {
+                *buf = bytes;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Writes a new object. Fails with [`Error::SyncObjectExists`] if
     /// there is one by that name: an object is never replaced.
     fn put_new(&self, name: &str, bytes: &[u8]) -> Result<()>;

@@ -137,17 +137,22 @@ impl Target for FolderTarget {
     }
 
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let mut bytes = Vec::new();
+        Ok(self.get_into(name, &mut bytes)?.then_some(bytes))
+    }
+
+    fn get_into(&self, name: &str, buf: &mut Vec<u8>) -> Result<bool> {
         let path = self.path(name)?;
         let file = match open_no_follow(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(Error::io(&path, e)),
         };
-        let mut bytes = Vec::new();
+        buf.clear();
         file.take(MAX_OBJECT_LEN as u64 + 1)
-            .read_to_end(&mut bytes)
+            .read_to_end(buf)
             .map_err(|e| Error::io(&path, e))?;
-        Ok(Some(bytes))
+        Ok(true)
     }
 
     fn put_new(&self, name: &str, bytes: &[u8]) -> Result<()> {
