@@ -108,7 +108,7 @@ impl ImageWriter {
         let bytes = &self.stage[self.start..self.start + self.staged];
         let mut done = false;
         if let Some(direct) = &self.direct
-            && bytes.len() % DIRECT_ALIGN == 0
+            && bytes.len().is_multiple_of(DIRECT_ALIGN)
         {
             match write_at(direct, bytes, self.written) {
                 Ok(()) => done = true,
