@@ -334,3 +334,39 @@ fn a_store_that_checks_signatures_refuses_a_wrong_key_and_a_far_clock_is_correct
         );
     }
 }
+
+/// Removing many objects at once (S3's batch removal, a thousand names a
+/// request) takes what it names, whether there or not, and nothing else.
+#[test]
+fn a_batch_removal_takes_what_it_names_and_leaves_the_rest() {
+    use vrm_vault::sync::s3::S3Target;
+    use vrm_vault::sync::target::{S3Secret, S3Settings, Target};
+    let Some(s3) = S3Server::start_or_skip() else {
+        return;
+    };
+    let target = S3Target::new(
+        &S3Settings::new(
+            "s3://vault-sync/batch",
+            &s3.endpoint,
+            Some(&s3.region),
+            &s3.access_key,
+            S3Secret::new(&s3.secret_key),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let name = |seq: u64| format!("devices/0123456789abcdef0123456789abcdef/{seq:016}");
+    for seq in 1..=4 {
+        target.put_new(&name(seq), b"sealed bytes").unwrap();
+    }
+    // Two requests' worth of names, most of them not there.
+    let mut doomed: Vec<String> = (100..1_100).map(name).collect();
+    doomed.extend([name(1), name(3), name(2_000)]);
+    target.remove_all(&doomed).unwrap();
+    let mut left = target.list().unwrap();
+    left.sort();
+    assert_eq!(left, vec![name(2), name(4)]);
+    // Nothing to remove is nothing to do.
+    target.remove_all(&[]).unwrap();
+    assert_eq!(target.list().unwrap().len(), 2);
+}

@@ -601,7 +601,7 @@ pub fn join(
             let names = image.names(&details)?;
             std::thread::spawn(move || {
                 if all_written.recv().is_ok() {
-                    let _ = for_each_in_order(&names, |name| store.remove(name), |()| Ok(()));
+                    let _ = store.remove_all(&names);
                 }
             })
         };

@@ -771,7 +771,7 @@ impl Syncing<'_> {
         local.next_seq = seq;
         self.vault
             .write_sync(&[], &[(LOCAL_KIND, LOCAL_ID.into(), local.to_json()?)])?;
-        let mut removed = 0;
+        let mut doomed = Vec::new();
         for name in listing {
             let Some((kind, d, s)) = parse_name(&name) else {
                 continue;
@@ -785,8 +785,7 @@ impl Syncing<'_> {
             // back to pulling (from this snapshot).
             if kind == ObjectKind::Image {
                 if d == me {
-                    target.remove(&name)?;
-                    removed += 1;
+                    doomed.push(name);
                 }
                 continue;
             }
@@ -796,19 +795,18 @@ impl Syncing<'_> {
             // A revoked device's objects after its revocation: never to
             // be applied anywhere.
             if revoked.get(&d).is_some_and(|last| s > *last) {
-                target.remove(&name)?;
-                removed += 1;
+                doomed.push(name);
                 continue;
             }
             if s <= covers.get(&d.to_string()).copied().unwrap_or(0) {
-                target.remove(&name)?;
-                removed += 1;
+                doomed.push(name);
             }
         }
+        target.remove_all(&doomed)?;
         Ok(CompactReport {
             parts: count as usize,
             rows: row_count,
-            removed,
+            removed: doomed.len(),
         })
     }
 

@@ -15,7 +15,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use rusty_s3::actions::ListObjectsV2;
+use rusty_s3::actions::{ListObjectsV2, ObjectIdentifier};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
 use super::object::{MAX_OBJECT_LEN, parse_object_name};
@@ -61,12 +61,37 @@ struct Answer {
     body: Vec<u8>,
 }
 
+/// A request's HTTP method.
 enum Method {
     Get,
     Head,
     Put,
     Delete,
+    Post,
 }
+
+/// What is done to one object.
+#[derive(Clone, Copy)]
+enum ObjectAction {
+    Get,
+    Head,
+    Put,
+    Delete,
+}
+
+impl ObjectAction {
+    fn method(self) -> Method {
+        match self {
+            ObjectAction::Get => Method::Get,
+            ObjectAction::Head => Method::Head,
+            ObjectAction::Put => Method::Put,
+            ObjectAction::Delete => Method::Delete,
+        }
+    }
+}
+
+/// How many objects one batch removal names (S3's limit).
+const REMOVE_BATCH: usize = 1000;
 
 impl S3Target {
     /// The store the settings name; the bucket is not contacted yet.
@@ -130,43 +155,43 @@ impl S3Target {
         Ok(format!("{}{name}", self.prefix))
     }
 
-    /// Signs `method` on the object `key`.
-    fn object_request(&self, method: &Method, key: &str, time: &jiff::Timestamp) -> url::Url {
+    /// Signs `action` on the object `key`.
+    fn object_request(&self, action: ObjectAction, key: &str, time: &jiff::Timestamp) -> url::Url {
         let creds = Some(&self.credentials);
-        match method {
-            Method::Get => self
+        match action {
+            ObjectAction::Get => self
                 .bucket
                 .get_object(creds, key)
                 .sign_with_time(SIGNED_FOR, time),
-            Method::Head => self
+            ObjectAction::Head => self
                 .bucket
                 .head_object(creds, key)
                 .sign_with_time(SIGNED_FOR, time),
-            Method::Put => self
+            ObjectAction::Put => self
                 .bucket
                 .put_object(creds, key)
                 .sign_with_time(SIGNED_FOR, time),
-            Method::Delete => self
+            ObjectAction::Delete => self
                 .bucket
                 .delete_object(creds, key)
                 .sign_with_time(SIGNED_FOR, time),
         }
     }
 
-    /// Sends `method` on the object `key` (see [`Self::send`]).
+    /// Sends `action` on the object `key` (see [`Self::send`]).
     fn send_object(
         &self,
-        method: Method,
+        action: ObjectAction,
         key: &str,
         body: &[u8],
-        if_none_match: bool,
+        headers: &[(&str, &str)],
         limit: u64,
     ) -> Result<Answer> {
         self.send(
-            &method,
-            &|time| self.object_request(&method, key, time),
+            &action.method(),
+            &|time| self.object_request(action, key, time),
             body,
-            if_none_match,
+            headers,
             limit,
         )
     }
@@ -186,11 +211,11 @@ impl S3Target {
         method: &Method,
         sign: &dyn Fn(&jiff::Timestamp) -> url::Url,
         body: &[u8],
-        if_none_match: bool,
+        headers: &[(&str, &str)],
         limit: u64,
     ) -> Result<Answer> {
         let mut answer = Vec::new();
-        let status = self.send_into(method, sign, body, if_none_match, limit, &mut answer)?;
+        let status = self.send_into(method, sign, body, headers, limit, &mut answer)?;
         Ok(Answer {
             status,
             body: answer,
@@ -204,7 +229,7 @@ impl S3Target {
         method: &Method,
         sign: &dyn Fn(&jiff::Timestamp) -> url::Url,
         body: &[u8],
-        if_none_match: bool,
+        headers: &[(&str, &str)],
         limit: u64,
         into: &mut Vec<u8>,
     ) -> Result<u16> {
@@ -221,18 +246,17 @@ impl S3Target {
                 Method::Get => self.agent.get(url.as_str()).call(),
                 Method::Head => self.agent.head(url.as_str()).call(),
                 Method::Delete => self.agent.delete(url.as_str()).call(),
-                Method::Put => {
-                    let request = self
-                        .agent
-                        .put(url.as_str())
-                        .header("Content-Type", "application/octet-stream");
-                    // Never replace an object: the store refuses (412)
-                    // where one is there already.
-                    let request = if if_none_match {
-                        request.header("If-None-Match", "*")
-                    } else {
-                        request
+                Method::Put | Method::Post => {
+                    let mut request = match method {
+                        Method::Put => self
+                            .agent
+                            .put(url.as_str())
+                            .header("Content-Type", "application/octet-stream"),
+                        _ => self.agent.post(url.as_str()),
                     };
+                    for (name, value) in headers {
+                        request = request.header(*name, *value);
+                    }
                     request.send(body)
                 }
             };
@@ -340,6 +364,29 @@ fn s3_error_code(body: &[u8]) -> Option<String> {
         .then(|| code.to_string())
 }
 
+/// What a store's answer to a batch removal says.
+#[derive(Debug, PartialEq)]
+enum BatchRemoval {
+    Done,
+    /// The store has no batch removal: one request an object.
+    OneByOne,
+    /// Some were not removed, for this reason.
+    NotAll(String),
+    Failed,
+}
+
+fn batch_removal(answer: &Answer) -> BatchRemoval {
+    let code = s3_error_code(&answer.body);
+    match answer.status {
+        // Quiet: only what was not removed is listed, each an <Error>.
+        200 if !answer.body.windows(7).any(|w| w == b"<Error>") => BatchRemoval::Done,
+        200 => BatchRemoval::NotAll(code.unwrap_or_else(|| "no reason given".into())),
+        405 | 501 => BatchRemoval::OneByOne,
+        _ if code.as_deref() == Some("NotImplemented") => BatchRemoval::OneByOne,
+        _ => BatchRemoval::Failed,
+    }
+}
+
 impl Target for S3Target {
     fn list(&self) -> Result<Vec<String>> {
         let mut names = Vec::new();
@@ -356,7 +403,7 @@ impl Target for S3Target {
                 &Method::Get,
                 &|time| action.sign_with_time(SIGNED_FOR, time),
                 &[],
-                false,
+                &[],
                 MAX_LISTING_LEN,
             )?;
             if answer.status != 200 {
@@ -392,12 +439,11 @@ impl Target for S3Target {
 
     fn get_into(&self, name: &str, buf: &mut Vec<u8>) -> Result<bool> {
         let key = self.key(name)?;
-        let method = Method::Get;
         let status = self.send_into(
-            &method,
-            &|time| self.object_request(&method, &key, time),
+            &Method::Get,
+            &|time| self.object_request(ObjectAction::Get, &key, time),
             &[],
-            false,
+            &[],
             MAX_OBJECT_LEN as u64 + 1,
             buf,
         )?;
@@ -419,13 +465,21 @@ impl Target for S3Target {
         // A store that ignores If-None-Match (some do) still does not
         // replace what this sees there; the race left needs two writers of
         // one device's names, which the vault's sync lock rules out.
-        let head = self.send_object(Method::Head, &key, &[], false, 0)?;
+        let head = self.send_object(ObjectAction::Head, &key, &[], &[], 0)?;
         match head.status {
             200 => return Err(Error::SyncObjectExists(name.to_string())),
             404 => {}
             _ => return Err(self.unexpected("a check", &head)),
         }
-        let answer = self.send_object(Method::Put, &key, bytes, true, 64 * 1024)?;
+        // Never replace an object: the store refuses (412) where one is
+        // there already.
+        let answer = self.send_object(
+            ObjectAction::Put,
+            &key,
+            bytes,
+            &[("If-None-Match", "*")],
+            64 * 1024,
+        )?;
         match answer.status {
             200 | 201 | 204 => Ok(()),
             // 412: there is one (If-None-Match); 409: another write of it
@@ -437,11 +491,48 @@ impl Target for S3Target {
 
     fn remove(&self, name: &str) -> Result<()> {
         let key = self.key(name)?;
-        let answer = self.send_object(Method::Delete, &key, &[], false, 64 * 1024)?;
+        let answer = self.send_object(ObjectAction::Delete, &key, &[], &[], 64 * 1024)?;
         match answer.status {
             200 | 202 | 204 | 404 => Ok(()),
             _ => Err(self.unexpected("a removal", &answer)),
         }
+    }
+
+    fn remove_all(&self, names: &[String]) -> Result<()> {
+        for batch in names.chunks(REMOVE_BATCH) {
+            let objects = batch
+                .iter()
+                .map(|name| self.key(name).map(ObjectIdentifier::new))
+                .collect::<Result<Vec<_>>>()?;
+            let mut action = self
+                .bucket
+                .delete_objects(Some(&self.credentials), objects.iter());
+            // Only what was not removed is listed.
+            action.set_quiet(true);
+            let (body, content_md5) = action.clone().body_with_md5();
+            let answer = self.send(
+                &Method::Post,
+                &|time| action.sign_with_time(SIGNED_FOR, time),
+                body.as_bytes(),
+                &[
+                    ("Content-MD5", content_md5.as_str()),
+                    ("Content-Type", "application/xml"),
+                ],
+                MAX_LISTING_LEN,
+            )?;
+            match batch_removal(&answer) {
+                BatchRemoval::Done => {}
+                BatchRemoval::OneByOne => batch.iter().try_for_each(|name| self.remove(name))?,
+                BatchRemoval::NotAll(code) => {
+                    return Err(Error::SyncStore(format!(
+                        "{}: some objects were not removed ({code})",
+                        self.described
+                    )));
+                }
+                BatchRemoval::Failed => return Err(self.unexpected("a removal", &answer)),
+            }
+        }
+        Ok(())
     }
 
     fn describe(&self) -> String {
@@ -465,6 +556,32 @@ mod tests {
         assert_eq!(s3_error_code(b"<Error><Code></Code></Error>"), None);
         assert_eq!(s3_error_code(b"<Code>unterminated"), None);
         assert_eq!(s3_error_code(&[0xff, 0xfe]), None);
+    }
+
+    #[test]
+    fn a_batch_removal_is_done_partly_done_or_sent_one_by_one() {
+        let answer = |status: u16, body: &str| Answer {
+            status,
+            body: body.as_bytes().to_vec(),
+        };
+        let quiet_ok = r#"<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>"#;
+        assert_eq!(batch_removal(&answer(200, quiet_ok)), BatchRemoval::Done);
+        let denied = "<DeleteResult><Error><Key>p/devices/x/1</Key><Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>";
+        assert_eq!(
+            batch_removal(&answer(200, denied)),
+            BatchRemoval::NotAll("AccessDenied".into())
+        );
+        // Stores without the batch request.
+        assert_eq!(batch_removal(&answer(501, "")), BatchRemoval::OneByOne);
+        assert_eq!(batch_removal(&answer(405, "")), BatchRemoval::OneByOne);
+        assert_eq!(
+            batch_removal(&answer(400, "<Error><Code>NotImplemented</Code></Error>")),
+            BatchRemoval::OneByOne
+        );
+        assert_eq!(
+            batch_removal(&answer(403, "<Error><Code>AccessDenied</Code></Error>")),
+            BatchRemoval::Failed
+        );
     }
 
     #[test]

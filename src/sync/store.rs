@@ -35,8 +35,14 @@ pub trait Target: Send + Sync {
     /// there is one by that name: an object is never replaced.
     fn put_new(&self, name: &str, bytes: &[u8]) -> Result<()>;
 
-    /// Removes an object (after a snapshot replaces it).
+    /// Removes an object (after a snapshot replaces it); one not there is
+    /// not an error.
     fn remove(&self, name: &str) -> Result<()>;
+
+    /// Removes these objects, in as few requests as the store allows.
+    fn remove_all(&self, names: &[String]) -> Result<()> {
+        names.iter().try_for_each(|name| self.remove(name))
+    }
 
     /// What the store is, for a person: a folder's path, a bucket's URL.
     fn describe(&self) -> String;
