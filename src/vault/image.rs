@@ -102,7 +102,7 @@ impl ImageWriter {
     }
 
     /// Writes what is staged at the file's end: directly while that
-    /// works, else (a filesystem that refuses it, a part not a whole
+    /// works, else (a filesystem that refuses it, a tail not a whole
     /// number of blocks) through the page cache.
     fn write_staged(&mut self) -> Result<()> {
         let bytes = &self.stage[self.start..self.start + self.staged];
@@ -110,11 +110,13 @@ impl ImageWriter {
         if let Some(direct) = &self.direct
             && bytes.len().is_multiple_of(DIRECT_ALIGN)
         {
+            // A direct write is a shortcut: where one fails (a filesystem
+            // that takes no direct writes of this shape, or any other
+            // reason), the rest go through the page cache, which says what
+            // is really wrong, if anything is.
             match write_at(direct, bytes, self.written) {
                 Ok(()) => done = true,
-                // Not every filesystem takes direct writes of this shape.
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => self.direct = None,
-                Err(e) => return Err(Error::io(&self.path, e)),
+                Err(_) => self.direct = None,
             }
         }
         if !done {
@@ -363,6 +365,17 @@ mod tests {
         let file = std::fs::File::create_new(&path).unwrap();
         let mut writer = ImageWriter::with(&path, file, None);
         let expected = write_pieces(&mut writer);
+        writer.finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+
+        // A direct handle whose writes fail (here: opened for reading):
+        // the page cache takes over, and nothing is lost or doubled.
+        let path = dir.path().join("direct writes fail");
+        let file = std::fs::File::create_new(&path).unwrap();
+        let refusing = std::fs::File::open(&path).unwrap();
+        let mut writer = ImageWriter::with(&path, file, Some(refusing));
+        let expected = write_pieces(&mut writer);
+        assert!(writer.direct.is_none());
         writer.finish().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), expected);
     }
