@@ -923,6 +923,13 @@ mod tests {
         )
     }
 
+    /// An invitation from `a` for a device named "desktop", made at 1 s.
+    fn invite_desktop(a: &mut Vault) -> (Vec<u8>, OneTimeCode) {
+        a.sync()
+            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
+            .unwrap()
+    }
+
     fn inviter(dirs: &Path) -> (Vault, TargetSpec) {
         let store = dirs.join("store");
         std::fs::create_dir(&store).unwrap();
@@ -987,10 +994,7 @@ mod tests {
     fn a_joined_device_has_its_own_key_not_the_inviters() {
         let dirs = tempfile::tempdir().unwrap();
         let (mut a, _) = inviter(dirs.path());
-        let (bytes, code) = a
-            .sync()
-            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
-            .unwrap();
+        let (bytes, code) = invite_desktop(&mut a);
         let (mut b, _, _) = join_with_pass(&dirs.path().join("b"), &bytes, &code, 2_000).unwrap();
         let a_id = a.sync().device_id().unwrap().unwrap();
         let b_id = b.sync().device_id().unwrap().unwrap();
@@ -1101,10 +1105,7 @@ mod tests {
     fn two_devices_of_one_vault_share_a_machine() {
         let dirs = tempfile::tempdir().unwrap();
         let (mut a, target) = inviter(dirs.path());
-        let (bytes, code) = a
-            .sync()
-            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
-            .unwrap();
+        let (bytes, code) = invite_desktop(&mut a);
         let b_dir = dirs.path().join("b");
         let (b, _, _) = join_with_pass(&b_dir, &bytes, &code, 2_000).unwrap();
         assert_ne!(a.info().unwrap().vault_id, b.info().unwrap().vault_id);
@@ -1149,10 +1150,7 @@ mod tests {
     fn a_part_not_sealed_under_the_images_own_key_is_refused() {
         let dirs = tempfile::tempdir().unwrap();
         let (mut a, target) = inviter(dirs.path());
-        let (first, code) = a
-            .sync()
-            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
-            .unwrap();
+        let (first, code) = invite_desktop(&mut a);
         let store = target.open().unwrap();
         let parts = |store: &dyn crate::sync::target::Target| -> Vec<String> {
             let mut p: Vec<String> = store
@@ -1221,10 +1219,7 @@ mod tests {
     fn an_altered_image_is_refused_and_leaves_no_vault() {
         let dirs = tempfile::tempdir().unwrap();
         let (mut a, target) = inviter(dirs.path());
-        let (bytes, code) = a
-            .sync()
-            .invite("desktop", DEFAULT_INVITATION_MS, 1_000)
-            .unwrap();
+        let (bytes, code) = invite_desktop(&mut a);
         let store = target.open().unwrap();
         let part = store
             .list()
